@@ -1,0 +1,142 @@
+/**
+ * The Gaussian model, once. Every evaluator (CPU decoder, fitter, WGSL shader) uses the kernel
+ * defined here:
+ *
+ *   q(v)     = (v - c)ᵀ Σ⁻¹ (v - c)                  Mahalanobis distance², v in voxel units
+ *   k(q)     = (exp(-q/2) - exp(-r²/2)) / (1 - exp(-r²/2))   for q ≤ r², else 0
+ *   value(v) = amp · k(q(v))
+ *
+ * The shift by exp(-r²/2) makes the truncated kernel continuous at the cutoff, so evaluators that
+ * disagree by one ulp on whether a voxel lies inside the support (float32 GPU vs float64 CPU)
+ * still agree on its value. The peak (q = 0) is exactly `amp`.
+ *
+ * Σ = R diag(s²) Rᵀ with R from the unit quaternion (w, x, y, z) and s the standard deviations in
+ * voxels. A voxel (i, j, k) of the full-resolution grid has its centre at coordinates (i, j, k);
+ * a normalised position p ∈ [-1, 1] maps to voxel coordinate (p + 1)/2 · n − 1/2, so ±1 are the
+ * outer faces of the volume.
+ *
+ * Coarser scales (factor f per axis) are analytic: each Gaussian is convolved with a Gaussian of
+ * the coarse voxel's footprint variance (f² − 1)/12 (the variance of f equally weighted samples),
+ * which widens Σ and lowers the peak by √(det Σ / det Σ'), and is then sampled at coarse voxel
+ * centres, which lie at fine coordinate f·j + (f − 1)/2.
+ */
+import {
+  K_AMP, K_AXX, K_AXY, K_AXZ, K_AYY, K_AYZ, K_AZZ, K_CX, K_CXX, K_CY, K_CYY, K_CYZ, K_CZ, K_CZZ,
+  K_FLOOR, K_R2, P_AMP, P_POS, P_ROT, P_SCALE, PARAMS_PER_GAUSSIAN,
+} from "./constants.js";
+
+/** Symmetric 3×3 matrix stored as [xx, xy, xz, yy, yz, zz]. */
+export type Sym3 = [number, number, number, number, number, number];
+
+/** Volume shape in [z, y, x] order (x fastest in memory). */
+export type Shape3 = readonly [number, number, number];
+
+/** Row-major 3×3 rotation from a quaternion (w, x, y, z); the quaternion is normalised first. */
+export function quatToRotation(w: number, x: number, y: number, z: number): number[] {
+  const n = Math.hypot(w, x, y, z);
+  w /= n; x /= n; y /= n; z /= n;
+  return [
+    1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
+    2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
+    2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y),
+  ];
+}
+
+/** Σ = R diag(s²) Rᵀ in voxel units, axes x, y, z. */
+export function covariance(
+  sx: number, sy: number, sz: number, qw: number, qx: number, qy: number, qz: number,
+): Sym3 {
+  const r = quatToRotation(qw, qx, qy, qz);
+  const a = sx * sx, b = sy * sy, c = sz * sz;
+  const m = (i: number, j: number) =>
+    r[3 * i]! * r[3 * j]! * a + r[3 * i + 1]! * r[3 * j + 1]! * b + r[3 * i + 2]! * r[3 * j + 2]! * c;
+  return [m(0, 0), m(0, 1), m(0, 2), m(1, 1), m(1, 2), m(2, 2)];
+}
+
+export function det3(m: Sym3): number {
+  const [xx, xy, xz, yy, yz, zz] = m;
+  return xx * (yy * zz - yz * yz) - xy * (xy * zz - yz * xz) + xz * (xy * yz - yy * xz);
+}
+
+/** Inverse of a symmetric positive-definite 3×3 matrix. */
+export function invertSym3(m: Sym3): Sym3 {
+  const [xx, xy, xz, yy, yz, zz] = m;
+  const d = det3(m);
+  return [
+    (yy * zz - yz * yz) / d, (xz * yz - xy * zz) / d, (xy * yz - xz * yy) / d,
+    (xx * zz - xz * xz) / d, (xy * xz - xx * yz) / d, (xx * yy - xy * xy) / d,
+  ];
+}
+
+/** The kernel profile k(q) of the module comment, for reference evaluators and tests. */
+export function kernelProfile(q: number, r: number): number {
+  const r2 = r * r;
+  if (q > r2) return 0;
+  const floor = Math.exp(-0.5 * r2);
+  return (Math.exp(-0.5 * q) - floor) / (1 - floor);
+}
+
+/** Full-resolution voxel coordinate of a normalised position along an axis of n voxels. */
+export function toVoxel(p: number, n: number): number {
+  return ((p + 1) / 2) * n - 0.5;
+}
+
+/** Normalised position of a full-resolution voxel coordinate along an axis of n voxels. */
+export function toNormalized(v: number, n: number): number {
+  return ((v + 0.5) / n) * 2 - 1;
+}
+
+/** Downsampling factor per axis (x, y, z) of a power-of-two scale level. */
+export type Factors = readonly [number, number, number];
+
+/**
+ * Fill `out[off .. off+KERNEL_STRIDE)` with everything a sampler needs to evaluate Gaussian `i`
+ * of `params` on the grid of a scale with the given per-axis factors. Returns false when the
+ * Gaussian contributes nothing (zero amplitude).
+ */
+export function prepareKernel(
+  params: ArrayLike<number>, i: number, shape: Shape3, factors: Factors, radius: number,
+  out: Float64Array, off: number,
+): boolean {
+  const b = i * PARAMS_PER_GAUSSIAN;
+  const amp = params[b + P_AMP]!;
+  if (amp === 0) return false;
+  const [nz, ny, nx] = shape;
+  const [fx, fy, fz] = factors;
+  const cov = covariance(
+    params[b + P_SCALE]!, params[b + P_SCALE + 1]!, params[b + P_SCALE + 2]!,
+    params[b + P_ROT]!, params[b + P_ROT + 1]!, params[b + P_ROT + 2]!, params[b + P_ROT + 3]!,
+  );
+  let peak = amp;
+  if (fx !== 1 || fy !== 1 || fz !== 1) {
+    const det0 = det3(cov);
+    cov[0] += (fx * fx - 1) / 12;
+    cov[3] += (fy * fy - 1) / 12;
+    cov[5] += (fz * fz - 1) / 12;
+    peak *= Math.sqrt(det0 / det3(cov));
+    // to coarse-grid units
+    cov[0] /= fx * fx; cov[1] /= fx * fy; cov[2] /= fx * fz;
+    cov[3] /= fy * fy; cov[4] /= fy * fz; cov[5] /= fz * fz;
+  }
+  const inv = invertSym3(cov);
+  const r2 = radius * radius;
+  const floor = Math.exp(-0.5 * r2);
+  const scaled = peak / (1 - floor);
+  out[off + K_CX] = (toVoxel(params[b + P_POS]!, nx) - (fx - 1) / 2) / fx;
+  out[off + K_CY] = (toVoxel(params[b + P_POS + 1]!, ny) - (fy - 1) / 2) / fy;
+  out[off + K_CZ] = (toVoxel(params[b + P_POS + 2]!, nz) - (fz - 1) / 2) / fz;
+  out[off + K_AMP] = scaled;
+  out[off + K_AXX] = inv[0]; out[off + K_AXY] = inv[1]; out[off + K_AXZ] = inv[2];
+  out[off + K_AYY] = inv[3]; out[off + K_AYZ] = inv[4]; out[off + K_AZZ] = inv[5];
+  out[off + K_CXX] = cov[0]; out[off + K_CYY] = cov[3]; out[off + K_CZZ] = cov[5];
+  out[off + K_CYZ] = cov[4];
+  out[off + K_R2] = r2;
+  out[off + K_FLOOR] = scaled * floor;
+  return true;
+}
+
+/** Half-extents (x, y, z) of the axis-aligned box enclosing a prepared kernel's support. */
+export function supportHalfExtents(k: Float64Array, off: number): [number, number, number] {
+  const r = Math.sqrt(k[off + K_R2]!);
+  return [r * Math.sqrt(k[off + K_CXX]!), r * Math.sqrt(k[off + K_CYY]!), r * Math.sqrt(k[off + K_CZZ]!)];
+}

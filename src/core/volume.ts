@@ -1,0 +1,16 @@
+import type { DType, VoxelArray } from "./dtype.js";
+import type { Shape3 } from "./gaussian.js";
+
+/** A dense volume in memory: [z, y, x] shape, x fastest. */
+export interface Volume {
+  shape: Shape3;
+  dtype: DType;
+  data: VoxelArray;
+  /** Physical voxel size in [z, y, x] order and its unit, when the source states them. */
+  voxelSize?: [number, number, number];
+  unit?: string;
+}
+
+export function voxelCount(shape: Shape3): number {
+  return shape[0] * shape[1] * shape[2];
+}
