@@ -1,0 +1,99 @@
+/**
+ * CPU decoder of a `.vmg` file: any axis-aligned box at any power-of-two scale, as field values
+ * (float32) or as stored values of the source dtype. Kernels and the spatial index are built once
+ * per scale and reused by every chunk.
+ */
+import { fillBackground, type Box } from "../core/background.js";
+import { KERNEL_STRIDE } from "../core/constants.js";
+import { allocVoxels, type VoxelArray } from "../core/dtype.js";
+import type { Factors, Shape3 } from "../core/gaussian.js";
+import type { VmgFile } from "../format/vmg.js";
+import { ChunkRangeError } from "./errors.js";
+import { prepareKernels, type PreparedKernels } from "./kernels.js";
+import { SpatialIndex } from "./spatial-index.js";
+import { splatKernel } from "./splat.js";
+import { fieldToValues } from "./values.js";
+
+/** Per-axis (x, y, z) downsampling factors of scale `level`: 2^level on every axis. */
+export function levelFactors(level: number): Factors {
+  if (!Number.isInteger(level) || level < 0 || level > 30) throw new ChunkRangeError(`scale ${level} is not an integer in 0..30`);
+  const f = 2 ** level;
+  return [f, f, f];
+}
+
+/** Grid shape [z, y, x] of a scale: each axis ceil(n / f). */
+export function scaledShape(shape: Shape3, factors: Factors): Shape3 {
+  return [Math.ceil(shape[0] / factors[2]), Math.ceil(shape[1] / factors[1]), Math.ceil(shape[2] / factors[0])];
+}
+
+export function boxVoxels(b: Box): number {
+  return (b.x1 - b.x0) * (b.y1 - b.y0) * (b.z1 - b.z0);
+}
+
+export function fullBox(shape: Shape3): Box {
+  return { z0: 0, z1: shape[0], y0: 0, y1: shape[1], x0: 0, x1: shape[2] };
+}
+
+export interface ScaleState {
+  factors: Factors;
+  shape: Shape3;
+  kernels: PreparedKernels;
+  index: SpatialIndex;
+}
+
+export class VmgDecoder {
+  private readonly scales = new Map<string, ScaleState>();
+
+  constructor(readonly file: VmgFile) {}
+
+  get shape(): Shape3 {
+    return this.file.header.shape;
+  }
+
+  /** Kernels and spatial index of a scale, built on first use. */
+  scale(factors: Factors): ScaleState {
+    const key = factors.join(",");
+    let s = this.scales.get(key);
+    if (!s) {
+      const shape = scaledShape(this.shape, factors);
+      const kernels = prepareKernels(this.file.gaussians, this.shape, factors, this.file.header.truncation);
+      s = { factors, shape, kernels, index: new SpatialIndex(kernels, shape) };
+      this.scales.set(key, s);
+    }
+    return s;
+  }
+
+  /** Throws ChunkRangeError unless `box` is a non-empty integer box inside the scale's grid. */
+  checkBox(box: Box, factors: Factors): void {
+    const [nz, ny, nx] = scaledShape(this.shape, factors);
+    const axes: Array<[string, number, number, number]> = [["z", box.z0, box.z1, nz], ["y", box.y0, box.y1, ny], ["x", box.x0, box.x1, nx]];
+    for (const [name, a, b, n] of axes) {
+      if (!Number.isInteger(a) || !Number.isInteger(b) || a < 0 || b > n || a >= b) {
+        throw new ChunkRangeError(`box ${name} range ${a}:${b} is outside 0:${n} at scale factors ${factors.join("x")}`);
+      }
+    }
+  }
+
+  /** Field values (background + Gaussians) over `box`, x fastest. */
+  decodeField(box: Box, factors: Factors = [1, 1, 1], out?: Float32Array): Float32Array {
+    this.checkBox(box, factors);
+    const n = boxVoxels(box);
+    if (out && out.length < n) throw new ChunkRangeError(`output buffer holds ${out.length} values, box needs ${n}`);
+    const field = out ? out.subarray(0, n) : new Float32Array(n);
+    fillBackground(this.file.background, this.shape, box, factors, field);
+    const s = this.scale(factors);
+    const ids = s.index.query(box);
+    const k = s.kernels.k;
+    for (let j = 0; j < ids.length; j++) splatKernel(k, ids[j]! * KERNEL_STRIDE, box, field);
+    return field;
+  }
+
+  /** Stored values (source dtype: rounded, clamped) over `box`, x fastest. */
+  decode(box: Box, factors: Factors = [1, 1, 1], out?: VoxelArray, scratch?: Float32Array): VoxelArray {
+    const field = this.decodeField(box, factors, scratch);
+    const h = this.file.header;
+    const values = out ?? allocVoxels(h.dtype, field.length);
+    fieldToValues(field, h.dtype, h.valueOffset, h.valueScale, values);
+    return values;
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * A uniform grid over a scale's voxel grid: each cell lists the kernels whose support box
+ * overlaps it (CSR layout). A chunk decode visits only the cells it overlaps. Kernels whose
+ * support spans very many cells (huge Gaussians, or hostile files) go to a global list that every
+ * query includes, so the index stays O(count) in memory.
+ */
+import type { Box } from "../core/background.js";
+import type { PreparedKernels } from "./kernels.js";
+
+const MAX_CELLS_PER_KERNEL = 64;
+
+export class SpatialIndex {
+  readonly cell: number;
+  readonly dims: [number, number, number]; // cells along x, y, z
+  private readonly start: Uint32Array;
+  private readonly items: Uint32Array;
+  private readonly global: Uint32Array;
+  private readonly stamp: Uint32Array;
+  private generation = 0;
+
+  constructor(kernels: PreparedKernels, gridShape: readonly [number, number, number], cell = 32) {
+    const [nz, ny, nx] = gridShape;
+    this.cell = cell;
+    const dims: [number, number, number] = [Math.ceil(nx / cell), Math.ceil(ny / cell), Math.ceil(nz / cell)];
+    this.dims = dims;
+    const nCells = dims[0] * dims[1] * dims[2];
+    const counts = new Uint32Array(nCells + 1);
+    const globalList: number[] = [];
+    const ranges = new Int32Array(kernels.count * 6);
+    for (let i = 0; i < kernels.count; i++) {
+      const r = this.cellRange(kernels.box, i, dims);
+      if (!r) { ranges[i * 6] = 1; ranges[i * 6 + 1] = 0; continue; } // entirely outside
+      ranges.set(r, i * 6);
+      const span = (r[1] - r[0] + 1) * (r[3] - r[2] + 1) * (r[5] - r[4] + 1);
+      if (span > MAX_CELLS_PER_KERNEL) { globalList.push(i); ranges[i * 6] = 1; ranges[i * 6 + 1] = 0; continue; }
+      this.forCells(r, dims, (c) => { counts[c + 1]!++; });
+    }
+    for (let c = 0; c < nCells; c++) counts[c + 1]! += counts[c]!;
+    const items = new Uint32Array(counts[nCells]!);
+    const fill = counts.slice(0, nCells);
+    for (let i = 0; i < kernels.count; i++) {
+      const r = ranges.subarray(i * 6, i * 6 + 6);
+      if (r[0]! > r[1]!) continue;
+      this.forCells(r, dims, (c) => { items[fill[c]!++] = i; });
+    }
+    this.start = counts;
+    this.items = items;
+    this.global = Uint32Array.from(globalList);
+    this.stamp = new Uint32Array(kernels.count);
+  }
+
+  /** Kernels whose support box may overlap `box` (scale grid voxels, half-open), each once. */
+  query(box: Box): Uint32Array {
+    const [dx, dy, dz] = this.dims;
+    const c = this.cell;
+    const x0 = Math.max(0, Math.floor(box.x0 / c)), x1 = Math.min(dx - 1, Math.floor((box.x1 - 1) / c));
+    const y0 = Math.max(0, Math.floor(box.y0 / c)), y1 = Math.min(dy - 1, Math.floor((box.y1 - 1) / c));
+    const z0 = Math.max(0, Math.floor(box.z0 / c)), z1 = Math.min(dz - 1, Math.floor((box.z1 - 1) / c));
+    if (++this.generation === 0xffffffff) { this.stamp.fill(0); this.generation = 1; }
+    const g = this.generation;
+    const out: number[] = [];
+    for (const i of this.global) { this.stamp[i] = g; out.push(i); }
+    for (let z = z0; z <= z1; z++) for (let y = y0; y <= y1; y++) for (let x = x0; x <= x1; x++) {
+      const cidx = (z * dy + y) * dx + x;
+      for (let p = this.start[cidx]!, e = this.start[cidx + 1]!; p < e; p++) {
+        const i = this.items[p]!;
+        if (this.stamp[i] !== g) { this.stamp[i] = g; out.push(i); }
+      }
+    }
+    const result = Uint32Array.from(out);
+    return result.sort(); // ascending: summation order, hence rounding, is independent of the query box
+  }
+
+  private cellRange(box: Int32Array, i: number, dims: [number, number, number]): [number, number, number, number, number, number] | undefined {
+    const c = this.cell;
+    const b = i * 6;
+    const r: [number, number, number, number, number, number] = [
+      Math.max(0, Math.floor(box[b]! / c)), Math.min(dims[0] - 1, Math.floor(box[b + 1]! / c)),
+      Math.max(0, Math.floor(box[b + 2]! / c)), Math.min(dims[1] - 1, Math.floor(box[b + 3]! / c)),
+      Math.max(0, Math.floor(box[b + 4]! / c)), Math.min(dims[2] - 1, Math.floor(box[b + 5]! / c)),
+    ];
+    return r[0] > r[1] || r[2] > r[3] || r[4] > r[5] ? undefined : r;
+  }
+
+  private forCells(r: ArrayLike<number>, dims: [number, number, number], f: (cell: number) => void): void {
+    for (let z = r[4]!; z <= r[5]!; z++) for (let y = r[2]!; y <= r[3]!; y++) for (let x = r[0]!; x <= r[1]!; x++) {
+      f((z * dims[1] + y) * dims[0] + x);
+    }
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * Full-volume decode on every core: a pool of worker threads, each holding its own decoder of the
+ * same file, claims z-slab tiles from a shared counter and writes stored values into one
+ * SharedArrayBuffer. Workers are created once and reused across decodes.
+ */
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import { allocVoxels, DTYPES, type VoxelArray } from "../core/dtype.js";
+import type { Factors } from "../core/gaussian.js";
+import { scaledShape } from "../decode/decoder.js";
+import { readVmg } from "../format/vmg.js";
+
+export interface DecodeJob {
+  factors: Factors;
+  buffer: SharedArrayBuffer;
+  /** Int32 [next tile, cancelled]. */
+  control: SharedArrayBuffer;
+  slab: number;
+}
+
+export interface FullDecodeOptions {
+  factors?: Factors;
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+type WorkerMessage = { type: "ready" | "tile" | "done" };
+
+export class DecodePool {
+  private constructor(
+    private readonly workers: Worker[],
+    private readonly bytes: Uint8Array,
+  ) {}
+
+  /** Validates the file on this thread first, so a bad file fails before any worker starts. */
+  static async create(bytes: Uint8Array, threads = availableParallelism(), file?: string): Promise<DecodePool> {
+    readVmg(bytes, file ? { file } : {});
+    const boot = new URL("./worker-boot.mjs", import.meta.url);
+    const entry = new URL("./decode-worker.ts", import.meta.url).href;
+    const workers = Array.from({ length: Math.max(1, threads) }, () => new Worker(boot, { workerData: { entry, bytes } }));
+    await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
+      const onMessage = (m: WorkerMessage) => { if (m.type === "ready") { w.off("message", onMessage); resolve(); } };
+      w.on("message", onMessage);
+      w.once("error", reject);
+    })));
+    return new DecodePool(workers, bytes);
+  }
+
+  /** Decode the whole grid of a scale into the source dtype (backed by a SharedArrayBuffer). */
+  async decodeFull(options: FullDecodeOptions = {}): Promise<VoxelArray> {
+    const file = readVmg(this.bytes);
+    const factors = options.factors ?? [1, 1, 1];
+    const [nz, ny, nx] = scaledShape(file.header.shape, factors);
+    const dtype = file.header.dtype;
+    const buffer = new SharedArrayBuffer(nz * ny * nx * DTYPES[dtype].bytes);
+    const control = new SharedArrayBuffer(8);
+    // Tiles of ~4 M voxels: enough to amortise per-tile setup, small enough to balance two cores.
+    const slab = Math.max(1, Math.min(nz, Math.floor(4_000_000 / (ny * nx))));
+    const total = Math.ceil(nz / slab);
+    let done = 0;
+    const job: DecodeJob = { factors, buffer, control, slab };
+    const abort = () => Atomics.store(new Int32Array(control), 1, 1);
+    options.signal?.addEventListener("abort", abort, { once: true });
+    try {
+      await Promise.all(this.workers.map((w) => new Promise<void>((resolve, reject) => {
+        const onMessage = (m: WorkerMessage) => {
+          if (m.type === "tile") options.onProgress?.(++done, total);
+          else if (m.type === "done") { w.off("message", onMessage); w.off("error", reject); resolve(); }
+        };
+        w.on("message", onMessage);
+        w.once("error", reject);
+        w.postMessage(job);
+      })));
+    } finally {
+      options.signal?.removeEventListener("abort", abort);
+    }
+    options.signal?.throwIfAborted();
+    return allocVoxels(dtype, nz * ny * nx, buffer);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}

@@ -1,0 +1,123 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { fillBackground, polynomialTerms } from "../src/core/background.js";
+import { P_AMP, P_POS, P_ROT, P_SCALE, PARAMS_PER_GAUSSIAN } from "../src/core/constants.js";
+import { covariance, invertSym3, kernelProfile, toVoxel } from "../src/core/gaussian.js";
+import { ChunkRangeError } from "../src/decode/errors.js";
+import { fullBox, levelFactors, scaledShape, VmgDecoder } from "../src/decode/decoder.js";
+import { readVmg, writeVmg, type VmgFile } from "../src/format/vmg.js";
+import { randomFile } from "./helpers/files.js";
+
+/** Float64 brute force: every Gaussian at every voxel, same kernel and truncation. */
+function bruteForceField(f: VmgFile): Float64Array {
+  const [nz, ny, nx] = f.header.shape;
+  const out = new Float64Array(nz * ny * nx);
+  const bg = new Float32Array(out.length);
+  fillBackground(f.background, f.header.shape, fullBox(f.header.shape), [1, 1, 1], bg);
+  out.set(bg);
+  const g = f.gaussians;
+  for (let i = 0; i < f.count; i++) {
+    const b = i * PARAMS_PER_GAUSSIAN;
+    const A = invertSym3(covariance(g[b + P_SCALE]!, g[b + P_SCALE + 1]!, g[b + P_SCALE + 2]!, g[b + P_ROT]!, g[b + P_ROT + 1]!, g[b + P_ROT + 2]!, g[b + P_ROT + 3]!));
+    const cx = toVoxel(g[b + P_POS]!, nx), cy = toVoxel(g[b + P_POS + 1]!, ny), cz = toVoxel(g[b + P_POS + 2]!, nz);
+    for (let z = 0, o = 0; z < nz; z++) for (let y = 0; y < ny; y++) for (let x = 0; x < nx; x++, o++) {
+      const dx = x - cx, dy = y - cy, dz = z - cz;
+      const q = A[0] * dx * dx + A[3] * dy * dy + A[5] * dz * dz + 2 * (A[1] * dx * dy + A[2] * dx * dz + A[4] * dy * dz);
+      out[o] += g[b + P_AMP]! * kernelProfile(q, f.header.truncation);
+    }
+  }
+  return out;
+}
+
+function maxAbsAmp(f: VmgFile): number {
+  let m = 0;
+  for (let i = 0; i < f.count; i++) m = Math.max(m, Math.abs(f.gaussians[i * PARAMS_PER_GAUSSIAN + P_AMP]!));
+  return m;
+}
+
+test("decoder matches the float64 brute-force reference within 1e-4 of the peak amplitude", () => {
+  for (const [seed, truncation] of [[1, 3], [2, 2.5], [3, 4]] as const) {
+    const f = readVmg(writeVmg(randomFile([17, 23, 29], 60, seed, { maxScale: 5 })));
+    f.header.truncation = truncation;
+    const ref = bruteForceField(f);
+    const got = new VmgDecoder(f).decodeField(fullBox(f.header.shape));
+    let err = 0;
+    for (let i = 0; i < ref.length; i++) err = Math.max(err, Math.abs(ref[i]! - got[i]!));
+    assert.ok(err <= 1e-4 * maxAbsAmp(f), `seed ${seed}: max error ${err}`);
+  }
+});
+
+test("stored values are the field mapped, rounded and clamped to the source dtype", () => {
+  const f = readVmg(writeVmg(randomFile([6, 7, 8], 20, 4, { dtype: "uint8" })));
+  f.header.valueOffset = -400;
+  f.header.valueScale = 200;
+  const d = new VmgDecoder(f);
+  const field = d.decodeField(fullBox(f.header.shape));
+  const values = d.decode(fullBox(f.header.shape));
+  assert.ok(values instanceof Uint8Array);
+  let clampedLow = 0, clampedHigh = 0;
+  for (let i = 0; i < field.length; i++) {
+    const v = -400 + 200 * field[i]!;
+    const expect = Math.min(255, Math.max(0, Math.round(v)));
+    assert.equal(values[i], expect);
+    if (v < 0) clampedLow++;
+    if (v > 255) clampedHigh++;
+  }
+  assert.ok(clampedLow > 0 && clampedHigh > 0, "the test exercises both clamps");
+});
+
+test("a chunk equals the same region of a full decode, bit for bit", () => {
+  const f = readVmg(writeVmg(randomFile([40, 70, 90], 300, 9, { maxScale: 6 })));
+  const d = new VmgDecoder(f);
+  const full = d.decode(fullBox(f.header.shape));
+  const [, ny, nx] = f.header.shape;
+  for (const box of [{ z0: 3, z1: 19, y0: 5, y1: 37, x0: 60, x1: 90 }, { z0: 0, z1: 40, y0: 69, y1: 70, x0: 0, x1: 1 }, { z0: 31, z1: 40, y0: 32, y1: 64, x0: 32, x1: 64 }]) {
+    const chunk = new VmgDecoder(f).decode(box);
+    let o = 0;
+    for (let z = box.z0; z < box.z1; z++) for (let y = box.y0; y < box.y1; y++) for (let x = box.x0; x < box.x1; x++) {
+      assert.equal(chunk[o++], full[(z * ny + y) * nx + x], `voxel ${z},${y},${x}`);
+    }
+  }
+});
+
+test("coarse scales are analytic and match a box-downsampled fine decode", () => {
+  // Gaussians of 1.5–5 voxels, smooth polynomial background.
+  const bg = { kind: "polynomial" as const, degree: 2, params: Float64Array.from(polynomialTerms(2), (_, i) => 0.05 / (i + 1)) };
+  const f = readVmg(writeVmg(randomFile([32, 48, 64], 120, 11, { maxScale: 5, background: bg })));
+  const d = new VmgDecoder(f);
+  const fine = d.decodeField(fullBox(f.header.shape));
+  const [nz, ny, nx] = f.header.shape;
+  for (const level of [1, 2]) {
+    const fac = levelFactors(level);
+    const shape = scaledShape(f.header.shape, fac);
+    const coarse = d.decodeField(fullBox(shape), fac);
+    const s = fac[0];
+    let maxErr = 0, sq = 0, peak = 0;
+    for (let z = 0, o = 0; z < shape[0]; z++) for (let y = 0; y < shape[1]; y++) for (let x = 0; x < shape[2]; x++, o++) {
+      let sum = 0;
+      for (let k = 0; k < s; k++) for (let j = 0; j < s; j++) for (let i = 0; i < s; i++) sum += fine[((z * s + k) * ny + (y * s + j)) * nx + (x * s + i)]!;
+      const mean = sum / s ** 3;
+      maxErr = Math.max(maxErr, Math.abs(mean - coarse[o]!));
+      sq += (mean - coarse[o]!) ** 2;
+      peak = Math.max(peak, Math.abs(mean));
+    }
+    const rms = Math.sqrt(sq / coarse.length);
+    // Stated tolerance: the box footprint is modelled as a Gaussian of equal variance, exact in the
+    // limit of wide Gaussians; for σ ≥ 0.6 voxel the error stays within 5% (max) / 0.5% (rms) of the peak
+    // (measured: 1.7% / 0.07% at level 1, 3.3% / 0.27% at level 2).
+    if (process.env.VMG_TEST_VERBOSE) console.log({ level, maxErr, rms, peak });
+    assert.ok(maxErr < 0.05 * peak && rms < 0.005 * peak, `level ${level}: max ${maxErr.toFixed(4)} rms ${rms.toFixed(5)} peak ${peak.toFixed(3)}`);
+  }
+  void nz;
+});
+
+test("out-of-range and malformed chunk requests raise ChunkRangeError", () => {
+  const d = new VmgDecoder(readVmg(writeVmg(randomFile([8, 8, 8], 5))));
+  assert.throws(() => d.decode({ z0: 0, z1: 9, y0: 0, y1: 8, x0: 0, x1: 8 }), ChunkRangeError);
+  assert.throws(() => d.decode({ z0: -1, z1: 4, y0: 0, y1: 8, x0: 0, x1: 8 }), ChunkRangeError);
+  assert.throws(() => d.decode({ z0: 4, z1: 4, y0: 0, y1: 8, x0: 0, x1: 8 }), ChunkRangeError);
+  assert.throws(() => d.decode({ z0: 0, z1: 2.5, y0: 0, y1: 8, x0: 0, x1: 8 }), ChunkRangeError);
+  assert.throws(() => d.decode({ z0: 0, z1: 2, y0: 0, y1: 2, x0: 0, x1: 2 }, levelFactors(3)), ChunkRangeError);
+  assert.doesNotThrow(() => d.decode({ z0: 0, z1: 1, y0: 0, y1: 1, x0: 0, x1: 1 }, levelFactors(3)));
+  assert.throws(() => levelFactors(-1), ChunkRangeError);
+});
