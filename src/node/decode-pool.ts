@@ -1,17 +1,19 @@
 /**
- * Full-volume decode on every core: a pool of worker threads, each holding its own decoder of the
- * same file, claims z-slab tiles from a shared counter and writes stored values into one
+ * Large decodes on every core: a pool of worker threads, each holding its own decoder of the
+ * same file, claims z-slab tiles of the requested box from a shared counter and writes stored values into one
  * SharedArrayBuffer. Workers are created once and reused across decodes.
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { allocVoxels, DTYPES, type VoxelArray } from "../core/dtype.js";
 import type { Factors } from "../core/gaussian.js";
-import { scaledShape } from "../decode/decoder.js";
+import type { Box } from "../core/background.js";
+import { boxVoxels, fullBox, scaledShape, VmgDecoder } from "../decode/decoder.js";
 import { readVmg } from "../format/vmg.js";
 
 export interface DecodeJob {
   factors: Factors;
+  box: Box;
   buffer: SharedArrayBuffer;
   /** Int32 [next tile, cancelled]. */
   control: SharedArrayBuffer;
@@ -20,6 +22,8 @@ export interface DecodeJob {
 
 export interface FullDecodeOptions {
   factors?: Factors;
+  /** Region on the scale's grid (default: all of it). */
+  box?: Box;
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
 }
@@ -46,19 +50,23 @@ export class DecodePool {
     return new DecodePool(workers, bytes);
   }
 
-  /** Decode the whole grid of a scale into the source dtype (backed by a SharedArrayBuffer). */
-  async decodeFull(options: FullDecodeOptions = {}): Promise<VoxelArray> {
+  /** Decode a box (default: the whole grid) of a scale into the source dtype, on a SharedArrayBuffer. */
+  async decode(options: FullDecodeOptions = {}): Promise<VoxelArray> {
     const file = readVmg(this.bytes);
     const factors = options.factors ?? [1, 1, 1];
-    const [nz, ny, nx] = scaledShape(file.header.shape, factors);
+    const box = options.box ?? fullBox(scaledShape(file.header.shape, factors));
+    new VmgDecoder(file).checkBox(box, factors);
     const dtype = file.header.dtype;
-    const buffer = new SharedArrayBuffer(nz * ny * nx * DTYPES[dtype].bytes);
+    const n = boxVoxels(box);
+    const buffer = new SharedArrayBuffer(n * DTYPES[dtype].bytes);
     const control = new SharedArrayBuffer(8);
-    // Tiles of ~4 M voxels: enough to amortise per-tile setup, small enough to balance two cores.
-    const slab = Math.max(1, Math.min(nz, Math.floor(4_000_000 / (ny * nx))));
-    const total = Math.ceil(nz / slab);
+    // Tiles of ~4 M voxels: enough to amortise per-tile setup, small enough to balance the cores.
+    const plane = (box.y1 - box.y0) * (box.x1 - box.x0);
+    const depth = box.z1 - box.z0;
+    const slab = Math.max(1, Math.min(depth, Math.floor(4_000_000 / plane)));
+    const total = Math.ceil(depth / slab);
     let done = 0;
-    const job: DecodeJob = { factors, buffer, control, slab };
+    const job: DecodeJob = { factors, box, buffer, control, slab };
     const abort = () => Atomics.store(new Int32Array(control), 1, 1);
     options.signal?.addEventListener("abort", abort, { once: true });
     try {
@@ -75,7 +83,7 @@ export class DecodePool {
       options.signal?.removeEventListener("abort", abort);
     }
     options.signal?.throwIfAborted();
-    return allocVoxels(dtype, nz * ny * nx, buffer);
+    return allocVoxels(dtype, n, buffer);
   }
 
   async close(): Promise<void> {
