@@ -1,0 +1,89 @@
+/**
+ * The support of a prepared kernel, clipped to a box, as x-rows: the one piece of geometry that the
+ * decoder's splat and the fitter's gradient pass share, so both visit exactly the same voxels.
+ *
+ * Rows are solved exactly from the quadratic form (z range, then the y range of the z-slice
+ * ellipse, then the x range of each row). Along a row q is quadratic in x, so exp(-q/2) follows by
+ * forward differencing: e(x+1) = e(x)·ρ(x), ρ(x+1) = ρ(x)·exp(-Axx). Each row starts at the
+ * support's own edge and is stepped to the box edge, so a voxel gets bit-identical values
+ * whichever box it is decoded in.
+ */
+import type { Box } from "../core/background.js";
+import {
+  K_AXX, K_AXY, K_AXZ, K_AYY, K_AYZ, K_AZZ, K_CX, K_CY, K_CYY, K_CYZ, K_CZ, K_CZZ, K_R2,
+} from "../core/constants.js";
+
+/** Doubles per planned row. */
+export const ROW_STRIDE = 7;
+/** Offsets in a planned row. */
+export const R_OUT = 0; // index of the row's first voxel in the box buffer (x fastest)
+export const R_LEN = 1; // voxels in the row
+export const R_E = 2; // exp(-q/2) at the first voxel
+export const R_RATIO = 3; // e(x+1)/e(x) at the first voxel
+export const R_DX = 4; // x − cx at the first voxel
+export const R_DY = 5;
+export const R_DZ = 6;
+
+export class RowPlan {
+  rows = new Float64Array(ROW_STRIDE * 256);
+  count = 0;
+  /** exp(-Axx): the ratio's own ratio, constant for a kernel. */
+  step = 0;
+
+  /** Plan the rows of kernel `off` inside `box`; returns the number of rows. */
+  plan(k: Float64Array, off: number, box: Box): number {
+    const cx = k[off + K_CX]!, cy = k[off + K_CY]!, cz = k[off + K_CZ]!, r2 = k[off + K_R2]!;
+    const axx = k[off + K_AXX]!, axy = k[off + K_AXY]!, axz = k[off + K_AXZ]!;
+    const ayy = k[off + K_AYY]!, ayz = k[off + K_AYZ]!, azz = k[off + K_AZZ]!;
+    const cyy = k[off + K_CYY]!, czz = k[off + K_CZZ]!, cyz = k[off + K_CYZ]!;
+    const w = box.x1 - box.x0, h = box.y1 - box.y0;
+    const zr = Math.sqrt(r2 * czz);
+    const zlo = Math.max(box.z0, Math.ceil(cz - zr)), zhi = Math.min(box.z1 - 1, Math.floor(cz + zr));
+    const detYZ = cyy * czz - cyz * cyz;
+    const step = Math.exp(-axx);
+    this.step = step;
+    let n = 0;
+    let rows = this.rows;
+    for (let z = zlo; z <= zhi; z++) {
+      const dz = z - cz;
+      const t = czz * r2 - dz * dz;
+      if (t < 0) continue;
+      const ym = cy + (cyz * dz) / czz;
+      const yh = Math.sqrt(Math.max(0, detYZ * t)) / czz;
+      const ylo = Math.max(box.y0, Math.ceil(ym - yh)), yhi = Math.min(box.y1 - 1, Math.floor(ym + yh));
+      for (let y = ylo; y <= yhi; y++) {
+        const dy = y - cy;
+        const b = axy * dy + axz * dz;
+        const c = ayy * dy * dy + 2 * ayz * dy * dz + azz * dz * dz;
+        const qmin = c - (b * b) / axx;
+        if (qmin > r2) continue;
+        const xm = cx - b / axx;
+        const xh = Math.sqrt((r2 - qmin) / axx);
+        const xs = Math.ceil(xm - xh);
+        const xlo = Math.max(box.x0, xs), xhi = Math.min(box.x1 - 1, Math.floor(xm + xh));
+        if (xlo > xhi) continue;
+        let dx = xs - cx;
+        let e = Math.exp(-0.5 * (axx * dx * dx + 2 * b * dx + c));
+        let ratio = Math.exp(-0.5 * (axx * (2 * dx + 1) + 2 * b));
+        for (let x = xs; x < xlo; x++) { e *= ratio; ratio *= step; }
+        dx = xlo - cx;
+        if ((n + 1) * ROW_STRIDE > rows.length) {
+          const grown = new Float64Array(rows.length * 2);
+          grown.set(rows);
+          rows = this.rows = grown;
+        }
+        const o = n * ROW_STRIDE;
+        rows[o + R_OUT] = ((z - box.z0) * h + (y - box.y0)) * w + (xlo - box.x0);
+        rows[o + R_LEN] = xhi - xlo + 1;
+        rows[o + R_E] = e;
+        rows[o + R_RATIO] = ratio;
+        rows[o + R_DX] = dx;
+        rows[o + R_DY] = dy;
+        rows[o + R_DZ] = dz;
+        n++;
+      }
+    }
+    this.count = n;
+    return n;
+  }
+}
