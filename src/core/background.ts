@@ -130,3 +130,78 @@ export function fillBackground(
     }
   }
 }
+
+/**
+ * Add dL/dparams to `grad` for a full-resolution box, given dL/dfield per voxel (`residual`, box
+ * sized, x fastest). The models are linear in their parameters, so this is Σ residual · basis.
+ */
+export function accumulateBackgroundGradient(
+  model: BackgroundModel, shape: Shape3, box: Box, residual: Float32Array, grad: Float64Array,
+): void {
+  const [nz, ny, nx] = shape;
+  const w = box.x1 - box.x0, h = box.y1 - box.y0, d = box.z1 - box.z0;
+  if (model.kind === "constant") {
+    let s = 0;
+    for (let i = 0, n = w * h * d; i < n; i++) s += residual[i]!;
+    grad[0] = grad[0]! + s;
+    return;
+  }
+  const ux = new Float64Array(w);
+  for (let x = 0; x < w; x++) ux[x] = scaleCoordToNormalized(box.x0 + x, 1, nx);
+  if (model.kind === "polynomial") {
+    const deg = model.degree;
+    const terms = polynomialTerms(deg);
+    const mom = new Float64Array(deg + 1);
+    for (let z = 0; z < d; z++) {
+      const uz = scaleCoordToNormalized(box.z0 + z, 1, nz);
+      for (let y = 0; y < h; y++) {
+        const uy = scaleCoordToNormalized(box.y0 + y, 1, ny);
+        mom.fill(0);
+        let o = (z * h + y) * w;
+        for (let x = 0; x < w; x++, o++) {
+          const r = residual[o]!;
+          let p = 1;
+          for (let k = 0; k <= deg; k++) { mom[k] = mom[k]! + r * p; p *= ux[x]!; }
+        }
+        for (let t = 0; t < terms.length; t++) {
+          const [px, py, pz] = terms[t]!;
+          grad[t] = grad[t]! + mom[px]! * uy ** py * uz ** pz;
+        }
+      }
+    }
+    return;
+  }
+  const [gz, gy, gx] = model.dims;
+  const node = (u: number, g: number): [number, number] => {
+    if (g === 1) return [0, 0];
+    const t = Math.min(Math.max(((u + 1) / 2) * (g - 1), 0), g - 1);
+    const i = Math.min(Math.floor(t), g - 2);
+    return [i, t - i];
+  };
+  const rowAcc = new Float64Array(gx + 1);
+  for (let z = 0; z < d; z++) {
+    const [iz, tz] = node(scaleCoordToNormalized(box.z0 + z, 1, nz), gz);
+    const iz1 = Math.min(iz + 1, gz - 1);
+    for (let y = 0; y < h; y++) {
+      const [iy, ty] = node(scaleCoordToNormalized(box.y0 + y, 1, ny), gy);
+      const iy1 = Math.min(iy + 1, gy - 1);
+      rowAcc.fill(0);
+      let o = (z * h + y) * w;
+      for (let x = 0; x < w; x++, o++) {
+        const [i, t] = node(ux[x]!, gx);
+        const r = residual[o]!;
+        rowAcc[i] = rowAcc[i]! + (1 - t) * r;
+        rowAcc[i + 1] = rowAcc[i + 1]! + t * r;
+      }
+      if (gx === 1) rowAcc[0] = rowAcc[0]! + rowAcc[1]!;
+      const corners: Array<[number, number]> = [
+        [(iz * gy + iy) * gx, (1 - tz) * (1 - ty)], [(iz * gy + iy1) * gx, (1 - tz) * ty],
+        [(iz1 * gy + iy) * gx, tz * (1 - ty)], [(iz1 * gy + iy1) * gx, tz * ty],
+      ];
+      for (const [base, wgt] of corners) {
+        if (wgt === 0) continue;
+        for (let k = 0; k < gx; k++) grad[base + k] = grad[base + k]! + wgt * rowAcc[k]!;
+      }
+    }
+  }
+}
