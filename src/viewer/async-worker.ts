@@ -1,0 +1,4 @@
+// Neuroglancer's async-computation worker, plus the `vmg://` CPU decode. webpack.config.js points
+// Neuroglancer's `new Worker(".../async_computation.bundle.js")` here; the stock bundle loads first.
+import "neuroglancer/unstable/async_computation.bundle.js";
+import "./async-decode-handler.js";

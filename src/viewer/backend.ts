@@ -1,0 +1,62 @@
+/**
+ * Worker half of the `vmg://` datasource: answers the header request and decodes chunks, each
+ * a box on a scale's grid, with WebGPU or the CPU decoder (see loader.ts), reporting every
+ * decode (path, time) to the main thread.
+ */
+import { WithParameters } from "neuroglancer/unstable/chunk_manager/backend.js";
+import { VolumeChunkSource, type VolumeChunk } from "neuroglancer/unstable/sliceview/volume/backend.js";
+import { requestAsyncComputation } from "neuroglancer/unstable/async_computation/request.js";
+import { levelFactors } from "../decode/decoder.js";
+import { registerPromiseRPC, registerSharedObject } from "neuroglancer/unstable/worker_rpc.js";
+import {
+  VMG_DECODE_REPORT_RPC_ID, VMG_INFO_RPC_ID, VmgSourceParameters, type ChunkDecodeReport, type DecodePath, type VmgInfo,
+} from "./base.js";
+import { decodeCpuChunk } from "./async-decode.js";
+import { decodeChunk, loadVmg, type CpuDecode } from "./loader.js";
+
+registerPromiseRPC<VmgInfo>(VMG_INFO_RPC_ID, async (x: { url: string }) => ({ value: (await loadVmg(x.url)).info }));
+
+/** CPU decode on the async-computation pool: the file's bytes travel only to workers lacking them. */
+const decodeOnPool: CpuDecode = async (file, box, level) => {
+  const url = file.info.url;
+  const first = await requestAsyncComputation(decodeCpuChunk, undefined, undefined, url, null, box, level);
+  if (!first.missing) return first.data;
+  const second = await requestAsyncComputation(decodeCpuChunk, undefined, undefined, url, file.bytes, box, level);
+  // Another worker answered the retry and may still lack the file; a third try is not worth it.
+  return second.missing ? file.cpu.decode(box, levelFactors(level)) : second.data;
+};
+
+/** Log each (file, path) once, so the console says which path is used without flooding. */
+const logged = new Set<string>();
+
+@registerSharedObject()
+export class VmgVolumeChunkSource extends WithParameters(VolumeChunkSource, VmgSourceParameters) {
+  override async download(chunk: VolumeChunk, signal: AbortSignal): Promise<void> {
+    const { url, level, decode } = this.parameters;
+    const origin = this.computeChunkBounds(chunk).slice(); // shared scratch vector: copy before awaiting
+    const size = chunk.chunkDataSize!;
+    const file = await loadVmg(url);
+    signal.throwIfAborted();
+    const box = {
+      x0: origin[0]!, x1: origin[0]! + size[0]!,
+      y0: origin[1]!, y1: origin[1]! + size[1]!,
+      z0: origin[2]!, z1: origin[2]! + size[2]!,
+    };
+    const t0 = performance.now();
+    const { data, path, reason } = await decodeChunk(file, box, level, decode, decodeOnPool);
+    const ms = performance.now() - t0;
+    chunk.data = data;
+    this.report(path, reason, data.length, ms);
+  }
+
+  private report(path: DecodePath, reason: string, voxels: number, ms: number): void {
+    const { url, level } = this.parameters;
+    const key = `${url}|${path}`;
+    if (!logged.has(key)) {
+      logged.add(key);
+      console.log(`volmicro: decoding ${url.startsWith("data:") ? "inline data: file" : url} with ${path} (${reason})`);
+    }
+    const report: ChunkDecodeReport = { url, level, path, reason, voxels, ms };
+    this.rpc!.invoke(VMG_DECODE_REPORT_RPC_ID, report);
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * What the main-thread and worker halves of the `vmg://` datasource share: the chunk source
+ * parameters (sent to the worker with each source), RPC names and the decode-path vocabulary.
+ * Kept free of Neuroglancer imports so tests and tools can use it too.
+ */
+import type { DType } from "../core/dtype.js";
+
+/** How a layer wants its chunks decoded; "auto" is WebGPU when an adapter exists, else CPU. */
+export type DecodeMode = "auto" | "cpu" | "webgpu";
+/** The path that actually decoded a chunk. */
+export type DecodePath = "cpu" | "webgpu";
+
+export const DECODE_MODES: readonly DecodeMode[] = ["auto", "cpu", "webgpu"];
+
+export function isDecodeMode(s: string): s is DecodeMode {
+  return (DECODE_MODES as readonly string[]).includes(s);
+}
+
+export class VmgSourceParameters {
+  /** Absolute URL of the `.vmg` file (http(s), data: or blob:). */
+  url = "";
+  /** Scale level: factor 2^level on every axis. */
+  level = 0;
+  decode: DecodeMode = "auto";
+  static RPC_ID = "volmicro/vmg/VolumeChunkSource";
+}
+
+/** Worker RPC: fetch (once) and parse a file, return its `VmgInfo`. */
+export const VMG_INFO_RPC_ID = "volmicro/vmg/info";
+/** Worker → main thread: one message per decoded chunk (`ChunkDecodeReport`). */
+export const VMG_DECODE_REPORT_RPC_ID = "volmicro/vmg/decodeReport";
+
+/** The header facts the main thread needs to describe the volume. */
+export interface VmgInfo {
+  url: string;
+  bytes: number;
+  count: number;
+  /** [z, y, x] voxels. */
+  shape: [number, number, number];
+  /** [z, y, x] voxel size, in `unit`. */
+  voxelSize: [number, number, number];
+  unit: string;
+  dtype: DType;
+  valueOffset: number;
+  valueScale: number;
+  truncation: number;
+}
+
+export interface ChunkDecodeReport {
+  url: string;
+  level: number;
+  path: DecodePath;
+  /** Why this path was taken (e.g. "no WebGPU adapter"). */
+  reason: string;
+  voxels: number;
+  ms: number;
+}

@@ -1,0 +1,44 @@
+/**
+ * One WebGPU device per JavaScript realm (page or worker), requested on first use. Resolves to
+ * undefined when the browser exposes no WebGPU or no adapter; a lost device is forgotten so the
+ * next request starts over.
+ */
+export interface GpuContext {
+  device: GPUDevice;
+  /** "vendor architecture description" of the adapter, for logs and the layer tab. */
+  adapter: string;
+  fallback: boolean;
+}
+
+let pending: Promise<GpuContext | undefined> | undefined;
+
+export function getGpu(): Promise<GpuContext | undefined> {
+  pending ??= requestGpu().catch((e: unknown) => {
+    console.warn("volmicro: WebGPU device request failed:", e);
+    pending = undefined;
+    return undefined;
+  });
+  return pending;
+}
+
+async function requestGpu(): Promise<GpuContext | undefined> {
+  const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
+  if (!gpu) return undefined;
+  const adapter = await gpu.requestAdapter();
+  if (!adapter) return undefined;
+  // Large files need large index buffers: ask for everything the adapter offers.
+  const device = await adapter.requestDevice({
+    requiredLimits: {
+      maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+      maxBufferSize: adapter.limits.maxBufferSize,
+    },
+  });
+  void device.lost.then((info) => {
+    console.warn(`volmicro: WebGPU device lost (${info.reason}): ${info.message}`);
+    pending = undefined;
+  });
+  const i = adapter.info;
+  const name = [i.vendor, i.architecture, i.description].filter((s) => s).join(" ") || "unknown adapter";
+  const fallback = (i as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter ?? false;
+  return { device, adapter: name, fallback };
+}

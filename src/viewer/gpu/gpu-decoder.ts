@@ -1,0 +1,67 @@
+/**
+ * WebGPU counterpart of the CPU `VmgDecoder` for one file: kernels (prepared per scale by the
+ * same `prepareKernels` as the CPU, then rounded to float32) and a brick index are uploaded once
+ * per scale; each chunk is one dispatch. The background and the conversion to stored values run
+ * on the CPU with the decoder's own functions, so both paths differ only in the Gaussian sum.
+ */
+import { fillBackground, type Box } from "../../core/background.js";
+import { allocVoxels, type VoxelArray } from "../../core/dtype.js";
+import type { Factors } from "../../core/gaussian.js";
+import type { VmgDecoder } from "../../decode/decoder.js";
+import { fieldToValues } from "../../decode/values.js";
+import { buildBrickIndex } from "./brick-index.js";
+import type { GpuContext } from "./device.js";
+import { SplatPass, type GpuScaleBuffers } from "./splat-pass.js";
+
+const passes = new WeakMap<GPUDevice, SplatPass>();
+
+export class GpuVmgDecoder {
+  private readonly pass: SplatPass;
+  private readonly scales = new Map<string, GpuScaleBuffers>();
+
+  constructor(readonly gpu: GpuContext, readonly cpu: VmgDecoder) {
+    let pass = passes.get(gpu.device);
+    if (!pass) passes.set(gpu.device, (pass = new SplatPass(gpu.device)));
+    this.pass = pass;
+  }
+
+  private scale(factors: Factors): GpuScaleBuffers {
+    const key = factors.join(",");
+    let s = this.scales.get(key);
+    if (!s) {
+      const { kernels, shape } = this.cpu.scale(factors);
+      const index = buildBrickIndex(kernels, shape);
+      s = {
+        kernels: this.pass.upload(`vmg kernels ${key}`, Float32Array.from(kernels.k)),
+        start: this.pass.upload(`vmg brick start ${key}`, index.start),
+        items: this.pass.upload(`vmg brick items ${key}`, index.items),
+        globalCount: index.globalCount, brick: index.brick, dims: index.dims,
+      };
+      this.scales.set(key, s);
+    }
+    return s;
+  }
+
+  async decodeField(box: Box, factors: Factors): Promise<Float32Array> {
+    this.cpu.checkBox(box, factors);
+    const sum = await this.pass.run(this.scale(factors), box);
+    const bg = new Float32Array(sum.length);
+    fillBackground(this.cpu.file.background, this.cpu.shape, box, factors, bg);
+    for (let i = 0; i < sum.length; i++) bg[i]! += sum[i]!;
+    return bg;
+  }
+
+  async decode(box: Box, factors: Factors): Promise<VoxelArray> {
+    const field = await this.decodeField(box, factors);
+    const h = this.cpu.file.header;
+    const values = allocVoxels(h.dtype, field.length);
+    fieldToValues(field, h.dtype, h.valueOffset, h.valueScale, values);
+    return values;
+  }
+
+  /** Free the GPU buffers (the file left every cache). */
+  destroy(): void {
+    for (const s of this.scales.values()) { s.kernels.destroy(); s.start.destroy(); s.items.destroy(); }
+    this.scales.clear();
+  }
+}

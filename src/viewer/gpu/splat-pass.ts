@@ -1,0 +1,101 @@
+/**
+ * The compute pass of shaders/decode.wgsl: one dispatch per chunk box, result read back as
+ * float32. Owns the pipeline, the uniform buffer and the output/readback buffers, which grow
+ * (doubling) to the largest box seen. Dispatches are serialised: the readback buffer is shared.
+ */
+import { wgslConstants } from "../../core/constants.js";
+import type { Box } from "../../core/background.js";
+import shaderSource from "../../../shaders/decode.wgsl?raw";
+
+const WORKGROUP: [number, number, number] = [4, 4, 4];
+const PARAMS_BYTES = 48;
+
+/** Kernels and brick index of one (file, scale), resident on the GPU. */
+export interface GpuScaleBuffers {
+  kernels: GPUBuffer;
+  start: GPUBuffer;
+  items: GPUBuffer;
+  globalCount: number;
+  brick: number;
+  dims: [number, number, number];
+}
+
+export class SplatPass {
+  private readonly pipeline: GPUComputePipeline;
+  private readonly params: GPUBuffer;
+  private output: GPUBuffer | undefined;
+  private readback: GPUBuffer | undefined;
+  private capacity = 0; // bytes of output and readback
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly device: GPUDevice) {
+    const module = device.createShaderModule({ label: "vmg decode", code: wgslConstants() + shaderSource });
+    this.pipeline = device.createComputePipeline({
+      label: "vmg decode",
+      layout: "auto",
+      compute: { module, entryPoint: "main", constants: { WG_X: WORKGROUP[0], WG_Y: WORKGROUP[1], WG_Z: WORKGROUP[2] } },
+    });
+    this.params = device.createBuffer({ label: "vmg params", size: PARAMS_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  }
+
+  /** Upload a storage buffer (at least 4 bytes: WebGPU rejects empty bindings). */
+  upload(label: string, data: Float32Array | Uint32Array): GPUBuffer {
+    const buffer = this.device.createBuffer({ label, size: Math.max(4, data.byteLength), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+    if (data.byteLength > 0) this.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+    return buffer;
+  }
+
+  /** Σ kernels over `box` (x fastest), as float32. */
+  run(scale: GpuScaleBuffers, box: Box): Promise<Float32Array> {
+    const result = this.queue.then(() => this.dispatch(scale, box));
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private ensureCapacity(bytes: number): void {
+    if (bytes <= this.capacity && this.output && this.readback) return;
+    let capacity = Math.max(this.capacity, 1 << 16);
+    while (capacity < bytes) capacity *= 2;
+    this.output?.destroy();
+    this.readback?.destroy();
+    this.output = this.device.createBuffer({ label: "vmg field", size: capacity, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
+    this.readback = this.device.createBuffer({ label: "vmg readback", size: capacity, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    this.capacity = capacity;
+  }
+
+  private async dispatch(scale: GpuScaleBuffers, box: Box): Promise<Float32Array> {
+    const sx = box.x1 - box.x0, sy = box.y1 - box.y0, sz = box.z1 - box.z0;
+    const bytes = sx * sy * sz * 4;
+    this.ensureCapacity(bytes);
+    const output = this.output!, readback = this.readback!;
+    const p = new ArrayBuffer(PARAMS_BYTES);
+    new Int32Array(p, 0, 3).set([box.x0, box.y0, box.z0]);
+    const u = new Uint32Array(p);
+    u[3] = scale.globalCount;
+    u.set([sx, sy, sz, scale.brick], 4);
+    u.set([...scale.dims, 0], 8);
+    this.device.queue.writeBuffer(this.params, 0, p);
+    const bindGroup = this.device.createBindGroup({
+      layout: this.pipeline.getBindGroupLayout(0),
+      entries: [
+        { binding: 0, resource: { buffer: this.params } },
+        { binding: 1, resource: { buffer: scale.kernels } },
+        { binding: 2, resource: { buffer: scale.start } },
+        { binding: 3, resource: { buffer: scale.items } },
+        { binding: 4, resource: { buffer: output, size: bytes } },
+      ],
+    });
+    const encoder = this.device.createCommandEncoder({ label: "vmg decode" });
+    const pass = encoder.beginComputePass();
+    pass.setPipeline(this.pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(Math.ceil(sx / WORKGROUP[0]), Math.ceil(sy / WORKGROUP[1]), Math.ceil(sz / WORKGROUP[2]));
+    pass.end();
+    encoder.copyBufferToBuffer(output, 0, readback, 0, bytes);
+    this.device.queue.submit([encoder.finish()]);
+    await readback.mapAsync(GPUMapMode.READ, 0, bytes);
+    const field = new Float32Array(readback.getMappedRange(0, bytes).slice(0));
+    readback.unmap();
+    return field;
+  }
+}

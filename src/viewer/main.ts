@@ -1,0 +1,13 @@
+/**
+ * The page entry: stock Neuroglancer (all its own datasources and layers) plus the `vmg://`
+ * plugin, registered before the viewer is built.
+ */
+import "neuroglancer/unstable/main_module.js";
+import "./register.js";
+import { setupDefaultViewer } from "neuroglancer/unstable/ui/default_viewer_setup.js";
+import { installVmgLayerDefaults } from "./layer-defaults.js";
+import { installPageHooks } from "./page-hooks.js";
+
+const viewer = setupDefaultViewer();
+installVmgLayerDefaults(viewer);
+installPageHooks(viewer);

@@ -1,0 +1,38 @@
+/**
+ * Main-thread record of how chunks were decoded, fed by the worker's per-chunk reports: which
+ * path each file uses, why, and how long chunks take. The layer tab shows it; tests and the
+ * viewer benchmark read it through `window.volmicro`.
+ */
+import { registerRPC } from "neuroglancer/unstable/worker_rpc.js";
+import { NullarySignal } from "neuroglancer/unstable/util/signal.js";
+import { VMG_DECODE_REPORT_RPC_ID, type ChunkDecodeReport, type DecodePath } from "./base.js";
+
+const KEEP = 2000; // timings kept per file and path
+
+export interface FileDecodeStats {
+  chunks: Record<DecodePath, number>;
+  /** Recent per-chunk milliseconds by path (newest last). */
+  ms: Record<DecodePath, number[]>;
+  lastPath: DecodePath;
+  lastReason: string;
+}
+
+export const decodeStats = new Map<string, FileDecodeStats>();
+export const decodeStatsChanged = new NullarySignal();
+
+export function recordDecode(r: ChunkDecodeReport): void {
+  let s = decodeStats.get(r.url);
+  if (!s) {
+    s = { chunks: { cpu: 0, webgpu: 0 }, ms: { cpu: [], webgpu: [] }, lastPath: r.path, lastReason: r.reason };
+    decodeStats.set(r.url, s);
+  }
+  s.chunks[r.path]++;
+  const ms = s.ms[r.path];
+  ms.push(r.ms);
+  if (ms.length > KEEP) ms.splice(0, ms.length - KEEP);
+  s.lastPath = r.path;
+  s.lastReason = r.reason;
+  decodeStatsChanged.dispatch();
+}
+
+registerRPC(VMG_DECODE_REPORT_RPC_ID, (x: ChunkDecodeReport) => recordDecode(x));

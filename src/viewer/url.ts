@@ -1,0 +1,52 @@
+/**
+ * `vmg://` source URLs. What follows the scheme is an http(s) URL, a URL relative to the page, a
+ * `data:` URL (the file inline, base64) or a `blob:` URL, optionally followed by a layer option
+ * fragment `#decode=cpu|webgpu|auto`.
+ */
+import { isDecodeMode, type DecodeMode } from "./base.js";
+
+export const VMG_SCHEME = "vmg";
+const FETCHABLE = new Set(["http:", "https:", "data:", "blob:"]);
+const DECODE_OPTION = /#decode=([a-z]*)$/;
+
+export class VmgUrlError extends Error {
+  override name = "VmgUrlError";
+}
+
+export interface VmgSourceUrl {
+  /** Absolute URL the worker fetches. */
+  url: string;
+  /** Decode mode requested by the layer, when the source URL names one. */
+  decode: DecodeMode | undefined;
+}
+
+/** Parse the part after `vmg://`; `base` resolves relative URLs (the page's address). */
+export function parseVmgUrl(providerUrl: string, base: string): VmgSourceUrl {
+  let rest = providerUrl.trim();
+  let decode: DecodeMode | undefined;
+  const m = DECODE_OPTION.exec(rest);
+  if (m) {
+    const mode = m[1]!;
+    if (!isDecodeMode(mode)) throw new VmgUrlError(`unknown decode option "${mode}" (use cpu, webgpu or auto)`);
+    decode = mode;
+    rest = rest.slice(0, m.index);
+  }
+  if (rest === "") throw new VmgUrlError(`empty ${VMG_SCHEME}:// URL: expected vmg://<http(s), relative, data: or blob: URL>`);
+  let url: URL;
+  try {
+    url = new URL(rest, base);
+  } catch {
+    throw new VmgUrlError(`cannot parse "${rest}" as a URL`);
+  }
+  if (!FETCHABLE.has(url.protocol)) {
+    throw new VmgUrlError(`unsupported URL scheme "${url.protocol}" in vmg://${rest} (use http(s), a relative URL, data: or blob:)`);
+  }
+  return { url: url.href, decode };
+}
+
+/** The decode mode in force: the page's `?vmgDecode=` wins (a global switch), then the layer's option. */
+export function effectiveDecodeMode(pageQuery: string, layer: DecodeMode | undefined): DecodeMode {
+  const page = new URLSearchParams(pageQuery).get("vmgDecode");
+  if (page !== null && isDecodeMode(page)) return page;
+  return layer ?? "auto";
+}

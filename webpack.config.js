@@ -1,0 +1,102 @@
+// Builds a Neuroglancer 2.41.2 page with the VolMicro `vmg://` plugin into dist/.
+//   npx webpack --mode production     (npm run build)
+//   npx webpack --mode development    (npm run build:dev: about 4x faster, used by the browser tests)
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import webpack from "webpack";
+
+const root = dirname(fileURLToPath(import.meta.url));
+const viewer = resolve(root, "src/viewer");
+
+/**
+ * Neuroglancer starts its workers from hard-coded bundle URLs. Point those two `new Worker(...)`
+ * requests (and only those: the issuer check keeps our own import of the stock bundle intact) at
+ * our entries, which load the stock bundle and then our backend modules.
+ */
+function redirectWorker(bundle, issuerSuffix, target) {
+  const pattern = new RegExp(`${bundle.replace(/\./g, "\\.")}$`);
+  return new webpack.NormalModuleReplacementPlugin(pattern, (resource) => {
+    const issuer = resource.contextInfo?.issuer ?? "";
+    if (issuer.replace(/\\/g, "/").endsWith(issuerSuffix)) resource.request = target;
+  });
+}
+
+/** Writes dist/index.html linking the entry's scripts and styles. */
+class IndexHtmlPlugin {
+  apply(compiler) {
+    compiler.hooks.thisCompilation.tap("IndexHtmlPlugin", (compilation) => {
+      compilation.hooks.processAssets.tap(
+        { name: "IndexHtmlPlugin", stage: webpack.Compilation.PROCESS_ASSETS_STAGE_SUMMARIZE },
+        () => {
+          const files = [...compilation.entrypoints.get("main").getFiles()];
+          const css = files.filter((f) => f.endsWith(".css")).map((f) => `<link rel="stylesheet" href="${f}">`);
+          const js = files.filter((f) => f.endsWith(".js")).map((f) => `<script type="module" src="${f}"></script>`);
+          const html = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>VolMicro · Neuroglancer</title>
+<style>html, body { height: 100%; margin: 0; overflow: hidden; background: #000; }</style>
+${css.join("\n")}
+</head>
+<body>
+${js.join("\n")}
+</body>
+</html>
+`;
+          compilation.emitAsset("index.html", new webpack.sources.RawSource(html));
+        },
+      );
+    });
+  }
+}
+
+export default (_env, argv) => {
+  const production = argv.mode !== "development";
+  return {
+    mode: production ? "production" : "development",
+    context: root,
+    entry: { main: resolve(viewer, "main.ts") },
+    output: {
+      path: resolve(root, "dist"),
+      filename: production ? "[name].[contenthash:8].js" : "[name].js",
+      chunkFilename: production ? "[name].[contenthash:8].js" : "[name].js",
+      assetModuleFilename: "assets/[name].[contenthash:8][ext]",
+      clean: true,
+    },
+    devtool: production ? "source-map" : "eval-cheap-source-map",
+    experiments: { css: true },
+    performance: { hints: false },
+    resolve: {
+      extensions: [".ts", ".js"],
+      // Our TypeScript imports local files as `.js` (Node ESM style).
+      extensionAlias: { ".js": [".ts", ".js"] },
+      alias: {
+        // ikonate 1.1.1 (the npm release) lacks three icons Neuroglancer 2.41 imports.
+        "ikonate/icons/code-alt.svg": resolve(viewer, "icons/code-alt.svg"),
+        "ikonate/icons/controls-alt.svg": resolve(viewer, "icons/controls-alt.svg"),
+        "ikonate/icons/layers.svg": resolve(viewer, "icons/layers.svg"),
+      },
+    },
+    module: {
+      rules: [
+        {
+          test: /\.ts$/,
+          include: resolve(root, "src"),
+          loader: "ts-loader",
+          // Types are checked by `npm run typecheck`; the bundle only needs transpiling.
+          options: { transpileOnly: true, compilerOptions: { noEmit: false, sourceMap: true } },
+        },
+        // Icons (`.svg?raw`) and our WGSL (`.wgsl?raw`) come in as strings.
+        { resourceQuery: /raw/, type: "asset/source" },
+        // Auth redirect pages of the brainmaps and bossDB datasources.
+        { test: /\.html$/, type: "asset/resource", generator: { filename: "[name][ext]" } },
+      ],
+    },
+    plugins: [
+      redirectWorker("chunk_worker.bundle.js", "neuroglancer/lib/data_management_context.js", resolve(viewer, "chunk-worker.ts")),
+      redirectWorker("async_computation.bundle.js", "neuroglancer/lib/async_computation/request.js", resolve(viewer, "async-worker.ts")),
+      new IndexHtmlPlugin(),
+    ],
+  };
+};
