@@ -1,0 +1,166 @@
+import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { test } from "node:test";
+import { decode as tiffDecode } from "tiff";
+import UTIF from "utif2";
+import type { Volume } from "../src/core/volume.js";
+import {
+  NotAVolumeError, UnsupportedDTypeError, UnsupportedFormatError, VolumeReadError, VolumeWriteError,
+} from "../src/io/errors.js";
+import { decodeTiffStack, encodeTiffStack, rational } from "../src/io/tiff.js";
+
+/** Deterministic test pattern (LCG) so failures reproduce. */
+function pattern(n: number, seed: number, scale: number, offset = 0): number[] {
+  let s = seed >>> 0;
+  return Array.from({ length: n }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return offset + (s / 2 ** 32) * scale;
+  });
+}
+
+function vol(shape: [number, number, number], data: Volume["data"], extra: Partial<Volume> = {}): Volume {
+  const dtype = data instanceof Uint8Array ? "uint8" : data instanceof Uint16Array ? "uint16" : data instanceof Int16Array ? "int16"
+    : data instanceof Int8Array ? "int8" : data instanceof Float32Array ? "float32" : data instanceof Uint32Array ? "uint32" : "int32";
+  return { shape, dtype, data, ...extra };
+}
+
+function indexOf(hay: Uint8Array, needle: string): number {
+  const n = new TextEncoder().encode(needle);
+  outer: for (let i = 0; i + n.length <= hay.length; i++) {
+    for (let k = 0; k < n.length; k++) if (hay[i + k] !== n[k]) continue outer;
+    return i;
+  }
+  return -1;
+}
+
+/** Visit every IFD entry of a little-endian TIFF; `fn` may patch the inline value. */
+function forEachEntry(b: Uint8Array, fn: (page: number, tag: number, valueAt: number, view: DataView) => void): void {
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  let ifd = v.getUint32(4, true), page = 0;
+  while (ifd) {
+    const n = v.getUint16(ifd, true);
+    for (let i = 0; i < n; i++) fn(page, v.getUint16(ifd + 2 + 12 * i, true), ifd + 2 + 12 * i + 8, v);
+    ifd = v.getUint32(ifd + 2 + 12 * n, true);
+    page++;
+  }
+}
+
+const cases: { label: string; v: () => Volume }[] = [
+  { label: "uint8 5x6x7", v: () => vol([5, 6, 7], Uint8Array.from(pattern(210, 1, 256).map(Math.floor))) },
+  { label: "uint16 4x9x3", v: () => vol([4, 9, 3], Uint16Array.from(pattern(108, 2, 65536).map(Math.floor))) },
+  { label: "int16 3x4x5", v: () => vol([3, 4, 5], Int16Array.from(pattern(60, 3, 65536, -32768).map(Math.floor))) },
+  { label: "int8 2x3x3", v: () => vol([2, 3, 3], Int8Array.from(pattern(18, 4, 256, -128).map(Math.floor))) },
+  { label: "float32 3x5x4", v: () => vol([3, 5, 4], Float32Array.from(pattern(60, 5, 2000, -1000))) },
+  { label: "uint16 single plane", v: () => vol([1, 8, 6], Uint16Array.from(pattern(48, 6, 4096).map(Math.floor))) },
+];
+
+for (const c of cases) {
+  test(`TIFF round trip: ${c.label}`, () => {
+    const v = c.v();
+    const bytes = encodeTiffStack(v);
+    const back = decodeTiffStack(bytes, "mem.tif");
+    assert.deepEqual(back.shape, v.shape);
+    assert.equal(back.dtype, v.dtype);
+    assert.deepEqual(Array.from(back.data), Array.from(v.data));
+    assert.equal(back.voxelSize, undefined);
+
+    // The `tiff` package on its own: one page per plane, same samples.
+    const pages = tiffDecode(bytes);
+    assert.equal(pages.length, v.shape[0]);
+    const plane = v.shape[1] * v.shape[2];
+    pages.forEach((p, z) => {
+      assert.equal(p.width, v.shape[2]);
+      assert.equal(p.height, v.shape[1]);
+      const want = Array.from(v.data.subarray(z * plane, (z + 1) * plane));
+      const got = Array.from(p.data, (x) => (v.dtype === "int16" ? (x << 16) >> 16 : v.dtype === "int8" ? (x << 24) >> 24 : x));
+      assert.deepEqual(got, want);
+    });
+    assert.match(String(pages[0]!.imageDescription), /^ImageJ=1\.11a\n/);
+  });
+}
+
+test("TIFF writer: little-endian, ImageJ stack description, readable by UTIF", () => {
+  const v = vol([3, 4, 5], Uint16Array.from(pattern(60, 7, 65536).map(Math.floor)), { voxelSize: [2, 0.3, 0.25], unit: "micrometer" });
+  const bytes = encodeTiffStack(v);
+  assert.equal(String.fromCharCode(bytes[0]!, bytes[1]!), "II");
+  const desc = String(tiffDecode(bytes, { ignoreImageData: true })[0]!.imageDescription);
+  assert.equal(desc, "ImageJ=1.11a\nimages=3\nslices=3\nunit=micron\nspacing=2\nloop=false\n");
+  const ifds = UTIF.decode(bytes.buffer as ArrayBuffer);
+  assert.equal(ifds.length, 3);
+  for (const ifd of ifds) {
+    assert.deepEqual(ifd["t256"], [5]);
+    assert.deepEqual(ifd["t258"], [16]);
+    UTIF.decodeImage(bytes.buffer as ArrayBuffer, ifd);
+    assert.equal(ifd.data.length, 4 * 5 * 2);
+  }
+});
+
+test("TIFF voxel size and unit survive a round trip (rationals chosen to read back exactly)", () => {
+  const v = vol([2, 3, 4], new Uint8Array(24), { voxelSize: [2.5, 0.3, 0.1625], unit: "µm" });
+  const back = decodeTiffStack(encodeTiffStack(v), "cal.tif");
+  assert.deepEqual(back.voxelSize, [2.5, 0.3, 0.1625]);
+  assert.equal(back.unit, "micrometer");
+  assert.deepEqual(rational(1 / 0.3), [10, 3]);
+  const nm = decodeTiffStack(encodeTiffStack({ ...v, voxelSize: [200, 65, 65], unit: "nm" }), "nm.tif");
+  assert.deepEqual([nm.voxelSize, nm.unit], [[200, 65, 65], "nanometer"]);
+});
+
+test("TIFF reader: rejects non-TIFF, empty and truncated input with typed errors", () => {
+  assert.throws(() => decodeTiffStack(new Uint8Array(0), "empty.tif"), NotAVolumeError);
+  assert.throws(() => decodeTiffStack(new TextEncoder().encode("hello, this is not a tiff"), "text.tif"),
+    (e: unknown) => e instanceof UnsupportedFormatError && /^text\.tif: not a TIFF file/.test(e.message));
+  const good = encodeTiffStack(vol([4, 16, 16], new Uint16Array(1024).fill(7)));
+  for (const cut of [good.subarray(0, 600), good.slice(0, 600), good.slice(0, 60)]) {
+    assert.throws(() => decodeTiffStack(cut, "cut.tif"),
+      (e: unknown) => e instanceof VolumeReadError && e.source === "cut.tif" && /truncated/.test(e.problem));
+  }
+  const big = good.slice();
+  big[2] = 43; // BigTIFF magic
+  assert.throws(() => decodeTiffStack(big, "big.tif"), /BigTIFF is not supported/);
+});
+
+test("TIFF reader: rejects RGB(A) with UnsupportedFormatError", () => {
+  const rgba = new Uint8Array(4 * 3 * 2).fill(100);
+  const bytes = new Uint8Array(UTIF.encodeImage(rgba, 3, 2));
+  assert.throws(() => decodeTiffStack(bytes, "rgb.tif"),
+    (e: unknown) => e instanceof UnsupportedFormatError && /rgb\.tif: page 0 has 4 samples per pixel/.test(e.message));
+});
+
+test("TIFF reader: unsupported sample types name the type", () => {
+  const bytes = encodeTiffStack(vol([2, 2, 2], new Float32Array(8)));
+  forEachEntry(bytes, (_p, tag, at, v) => { if (tag === 339) v.setUint16(at, 1, true); }); // float32 -> uint32
+  assert.throws(() => decodeTiffStack(bytes, "u32.tif"),
+    (e: unknown) => e instanceof UnsupportedDTypeError && e.dtype === "uint32" && e.message.startsWith("u32.tif: unsupported voxel type uint32"));
+  assert.throws(() => encodeTiffStack(vol([1, 2, 2], new Uint32Array(4))), VolumeWriteError);
+});
+
+test("TIFF reader: mismatched page sizes and ImageJ multichannel stacks are refused", () => {
+  const bytes = encodeTiffStack(vol([3, 4, 8], new Uint8Array(96)));
+  forEachEntry(bytes, (p, tag, at, v) => { if (p === 1 && tag === 256) v.setUint32(at, 4, true); });
+  assert.throws(() => decodeTiffStack(bytes, "mixed.tif"),
+    (e: unknown) => e instanceof NotAVolumeError && /page 1 is 4x4 but page 0 is 8x4/.test(e.message));
+
+  const multi = encodeTiffStack(vol([4, 2, 2], new Uint8Array(16)));
+  const at = indexOf(multi, "loop=false");
+  multi.set(new TextEncoder().encode("channels=2"), at);
+  assert.throws(() => decodeTiffStack(multi, "hyper.tif"), /2 channels/);
+});
+
+const tincUrl = new URL("../../shared/data/tinc_test_8x128x128_u16.tif", import.meta.url);
+
+test("real data: tinc_test_8x128x128_u16.tif", (t) => {
+  const path = fileURLToPath(tincUrl);
+  if (!existsSync(path)) {
+    t.skip(`../shared/data not present: ${path}`);
+    return;
+  }
+  const v = decodeTiffStack(new Uint8Array(readFileSync(path)), path);
+  assert.deepEqual(v.shape, [8, 128, 128]);
+  assert.equal(v.dtype, "uint16");
+  let lo = Infinity, hi = -Infinity;
+  for (const x of v.data) { lo = Math.min(lo, x); hi = Math.max(hi, x); }
+  assert.deepEqual([lo, hi], [3651, 57562]);
+  // and it re-encodes to the same samples
+  assert.deepEqual(decodeTiffStack(encodeTiffStack(v), "re.tif").data, v.data);
+});
