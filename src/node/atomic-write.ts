@@ -1,0 +1,127 @@
+/**
+ * Writing volumes so that a reader never sees a half-written file: data goes to a temporary
+ * name in the target's directory (same filesystem, so `rename` is atomic) and is renamed into
+ * place; the temporary is removed on any failure.
+ *
+ * Zarr outputs are directories. They are written to a temporary directory and renamed into
+ * place. An existing *zarr store* (zarr.json, .zarray or .zgroup at its top) or empty directory
+ * at the target is replaced: it is first renamed aside, then deleted once the new store is in
+ * place (restored if the swap fails), so there is a moment where the path does not exist. Any
+ * other existing file or non-empty directory is refused, so a typo cannot wipe unrelated data.
+ * Chunk files are not fsynced one by one (that is for crash durability, not atomic visibility).
+ */
+import { randomBytes } from "node:crypto";
+import { lstat, mkdir, open, readdir, rename, rm, rmdir, unlink } from "node:fs/promises";
+import { basename, dirname, extname, join } from "node:path";
+import type { Volume } from "../core/volume.js";
+import { VolumeWriteError } from "../io/errors.js";
+import { encodeTiffStack } from "../io/tiff.js";
+import { writeZarrV3, type ZarrWriteOptions } from "../io/zarr.js";
+import { FileSystemStore } from "./fs-store.js";
+
+export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
+  const tmp = tempName(path, "tmp");
+  let fh;
+  try {
+    fh = await open(tmp, "wx", 0o666);
+    let done = 0;
+    while (done < bytes.byteLength) {
+      const { bytesWritten } = await fh.write(bytes, done, bytes.byteLength - done);
+      done += bytesWritten;
+    }
+    await fh.sync();
+    await fh.close();
+    fh = undefined;
+    await rename(tmp, path);
+  } catch (e) {
+    await fh?.close().catch(() => {});
+    await unlink(tmp).catch(() => {});
+    throw new VolumeWriteError(path, `cannot write file (${errText(e)})`, { cause: e });
+  }
+  await syncDir(dirname(path));
+}
+
+/** Write a `.tif`/`.tiff` (ImageJ-style stack) or `.zarr` (OME-Zarr 0.5, zarr v3) by extension. */
+export async function writeVolume(path: string, volume: Volume, opts: ZarrWriteOptions = {}): Promise<void> {
+  const clean = path.replace(/[\\/]+$/, "");
+  const ext = extname(clean).toLowerCase();
+  if (ext === ".tif" || ext === ".tiff") {
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeTiffStack(volume);
+    } catch (e) {
+      if (e instanceof VolumeWriteError) throw new VolumeWriteError(path, e.problem, { cause: e });
+      throw e;
+    }
+    return writeFileAtomic(clean, bytes);
+  }
+  if (ext === ".zarr") return writeZarrDirectory(clean, volume, opts);
+  throw new VolumeWriteError(path, "unknown output format; use a .tif, .tiff or .zarr path");
+}
+
+async function writeZarrDirectory(path: string, volume: Volume, opts: ZarrWriteOptions): Promise<void> {
+  const existing = await inspectTarget(path);
+  const tmp = tempName(path, "tmp");
+  try {
+    await mkdir(tmp);
+    await writeZarrV3(new FileSystemStore(tmp), volume, opts);
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true }).catch(() => {});
+    if (e instanceof VolumeWriteError) throw new VolumeWriteError(path, e.problem, { cause: e });
+    throw new VolumeWriteError(path, `cannot write zarr store (${errText(e)})`, { cause: e });
+  }
+  try {
+    if (existing === "absent") {
+      await rename(tmp, path);
+    } else if (existing === "empty") {
+      await rmdir(path);
+      await rename(tmp, path);
+    } else {
+      const old = tempName(path, "old");
+      await rename(path, old);
+      try {
+        await rename(tmp, path);
+      } catch (e) {
+        await rename(old, path).catch(() => {});
+        throw e;
+      }
+      await rm(old, { recursive: true, force: true });
+    }
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true }).catch(() => {});
+    throw new VolumeWriteError(path, `cannot move the new zarr store into place (${errText(e)})`, { cause: e });
+  }
+  await syncDir(dirname(path));
+}
+
+/** What is at a zarr output path now: nothing, an empty directory, or a zarr store we may replace. */
+async function inspectTarget(path: string): Promise<"absent" | "empty" | "zarr"> {
+  let info;
+  try {
+    info = await lstat(path);
+  } catch (e) {
+    if ((e as { code?: string }).code === "ENOENT") return "absent";
+    throw new VolumeWriteError(path, `cannot inspect the output path (${errText(e)})`, { cause: e });
+  }
+  if (!info.isDirectory()) throw new VolumeWriteError(path, "exists and is not a directory; refusing to replace it with a zarr store");
+  const entries = await readdir(path);
+  if (entries.length === 0) return "empty";
+  if (entries.some((n) => n === "zarr.json" || n === ".zarray" || n === ".zgroup")) return "zarr";
+  throw new VolumeWriteError(path, "exists, is not empty and is not a zarr store; refusing to overwrite it");
+}
+
+function tempName(path: string, kind: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.${kind}`);
+}
+
+/** Persist the rename itself; not every platform lets a directory be fsynced, so best effort. */
+async function syncDir(dir: string): Promise<void> {
+  try {
+    const fh = await open(dir, "r");
+    try { await fh.sync(); } finally { await fh.close(); }
+  } catch { /* best effort */ }
+}
+
+function errText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,86 @@
+/**
+ * Node entry point for reading a reference volume: a TIFF stack file, a zarr v2/v3 or OME-Zarr
+ * directory, or an http(s) URL to either. Errors name the path or URL they came from.
+ */
+import { readFile, stat } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { FetchStore } from "zarrita";
+import type { Volume } from "../core/volume.js";
+import { UnsupportedFormatError, VolumeReadError } from "../io/errors.js";
+import { decodeTiffStack } from "../io/tiff.js";
+import { openZarrVolume, type ZarrOpenOptions, type ZarrVolumeSource } from "../io/zarr.js";
+import { FileSystemStore } from "./fs-store.js";
+
+export type OpenVolumeOptions = ZarrOpenOptions;
+
+const TIFF_EXT = /\.tiff?$/i;
+
+export async function openVolume(pathOrUrl: string, opts: OpenVolumeOptions = {}): Promise<Volume> {
+  if (isHttp(pathOrUrl)) {
+    if (TIFF_EXT.test(new URL(pathOrUrl).pathname)) return decodeTiffStack(await fetchBytes(pathOrUrl), pathOrUrl);
+    return (await openZarrSource(pathOrUrl, opts)).read();
+  }
+  const path = localPath(pathOrUrl);
+  const info = await statOrThrow(path);
+  if (info.isDirectory()) return (await openZarrSource(path, opts)).read();
+  const bytes = await readOrThrow(path);
+  if (TIFF_EXT.test(path) || looksLikeTiff(bytes)) return decodeTiffStack(bytes, path);
+  throw new UnsupportedFormatError(path, "not a TIFF stack or a zarr directory");
+}
+
+/** A zarr directory or http(s) URL opened for sub-box reads (`read(box)`), without loading it. */
+export async function openZarrSource(pathOrUrl: string, opts: OpenVolumeOptions = {}): Promise<ZarrVolumeSource> {
+  if (isHttp(pathOrUrl)) return openZarrVolume(new FetchStore(pathOrUrl), pathOrUrl, opts);
+  const path = localPath(pathOrUrl);
+  const info = await statOrThrow(path);
+  if (!info.isDirectory()) throw new UnsupportedFormatError(path, "not a zarr directory");
+  return openZarrVolume(new FileSystemStore(path), path, opts);
+}
+
+function isHttp(s: string): boolean {
+  return /^https?:\/\//i.test(s);
+}
+
+function localPath(s: string): string {
+  return s.startsWith("file:") ? fileURLToPath(s) : s;
+}
+
+function looksLikeTiff(b: Uint8Array): boolean {
+  return b.length >= 4 && ((b[0] === 0x49 && b[1] === 0x49 && b[2] === 42 && b[3] === 0) || (b[0] === 0x4d && b[1] === 0x4d && b[2] === 0 && b[3] === 42));
+}
+
+async function statOrThrow(path: string) {
+  try {
+    return await stat(path);
+  } catch (e) {
+    throw new VolumeReadError(path, fsProblem(e), { cause: e });
+  }
+}
+
+async function readOrThrow(path: string): Promise<Uint8Array> {
+  try {
+    const b = await readFile(path);
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  } catch (e) {
+    throw new VolumeReadError(path, fsProblem(e), { cause: e });
+  }
+}
+
+function fsProblem(e: unknown): string {
+  const code = (e as { code?: string }).code;
+  if (code === "ENOENT") return "no such file or directory";
+  if (code === "EACCES" || code === "EPERM") return "permission denied";
+  return e instanceof Error ? e.message : String(e);
+}
+
+async function fetchBytes(url: string): Promise<Uint8Array> {
+  let res: Response;
+  try {
+    res = await fetch(url);
+  } catch (e) {
+    const cause = (e as { cause?: { message?: string } }).cause?.message;
+    throw new VolumeReadError(url, `cannot fetch${cause ? ` (${cause})` : ""}`, { cause: e });
+  }
+  if (!res.ok) throw new VolumeReadError(url, `HTTP ${res.status} ${res.statusText}`.trim());
+  return new Uint8Array(await res.arrayBuffer());
+}
