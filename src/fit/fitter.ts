@@ -1,0 +1,339 @@
+/**
+ * The compressor: fits background + Gaussians to a volume under a hard byte/count budget.
+ *
+ * Recipe (the paper's, with what a real fitter adds):
+ *  1. robust value mapping (0.1/99.9th percentiles), TOPS-Gate at τ, edge mask;
+ *  2. background model fitted by least squares outside the gate (auto: constant, quadratic or a
+ *     coarse grid, whichever is clearly better and affordable);
+ *  3. seeds by greedy matching pursuit (default) or the paper's kNN seeding (k = 32);
+ *  4. Adam on the full-grid objective (edge-boosted MSE + λ·mean|amp|) jointly with the background,
+ *     with density control (prune, split/clone, respawn at residual peaks) under a coarse-to-fine
+ *     capacity that ends on the budget;
+ *  5. quantisation-aware tail: the last steps see float16-rounded parameters, which are what the
+ *     file stores, so the reported loss is the decoder's.
+ * No Node-only dependency: the engine decides where the heavy loops run.
+ */
+import { fillBackground, type BackgroundModel } from "../core/background.js";
+import { DEFAULT_TRUNCATION_SIGMA, KERNEL_STRIDE, PARAMS_PER_GAUSSIAN } from "../core/constants.js";
+import { isDType } from "../core/dtype.js";
+import { Random } from "../core/random.js";
+import type { Volume } from "../core/volume.js";
+import { prepareKernels } from "../decode/kernels.js";
+import { defaultHeader, setMetadata, writeVmg, type VmgFile } from "../format/vmg.js";
+import { GaussianAdam, VectorAdam } from "./adam.js";
+import { describeBackground, initialBackground, type BackgroundChoice } from "./background-init.js";
+import { maxGaussians, overheadBytes, type Budget } from "./budget.js";
+import { chainGradient } from "./chain.js";
+import { capacity, compact, importance, largest, splitOrClone } from "./density.js";
+import { LocalEngine, type FitEngine } from "./engine.js";
+import { FitCancelledError, FitInputError } from "./errors.js";
+import { MOMENT_STRIDE } from "./gradient.js";
+import type { FitTarget } from "./objective.js";
+import { O_AMP, O_LOGS, O_POS, OPT_STRIDE, toFileParams } from "./params.js";
+import { edgeMask, normalise, occupancyGate, robustMapping } from "./prepare.js";
+import { knnSeeds, pursuitSeeds } from "./seed.js";
+
+export interface FitOptions {
+  budget: Budget;
+  /** Optimiser steps (each over the full grid). */
+  iterations?: number;
+  seed?: number;
+  /** Base learning rate (amplitudes); other groups scale from it. The paper: 0.01. */
+  lr?: number;
+  /** Weight of edge voxels in the loss (the paper: 3.0; 1 disables). */
+  edgeBoost?: number;
+  /** λ of the amplitude sparsity term λ·mean|amp| (the paper: 0.001). */
+  sparsity?: number;
+  /** TOPS-Gate threshold on the robust normalisation (the paper: 0.5). */
+  gate?: number;
+  init?: "pursuit" | "knn";
+  knnK?: number;
+  background?: BackgroundChoice;
+  densify?: boolean;
+  truncation?: number;
+  /** Fraction of steps at the end that see float16-rounded parameters. */
+  quantizeFraction?: number;
+  /** Name of the source, for messages and metadata. */
+  source?: string;
+  signal?: AbortSignal;
+  onStep?: (s: StepLog) => void;
+  onStage?: (stage: string) => void;
+  engine?: (target: FitTarget) => Promise<FitEngine>;
+}
+
+export interface StepLog {
+  step: number;
+  loss: number;
+  /** Plain MSE in source units, and PSNR with the source's data range as peak (before rounding to the dtype). */
+  mse: number;
+  psnr: number;
+  gaussians: number;
+  seconds: number;
+  event?: string;
+}
+
+export interface FitResult {
+  file: VmgFile;
+  bytes: Uint8Array;
+  log: StepLog[];
+  /** Largest Gaussian count the budget allowed. */
+  budgetGaussians: number;
+  background: string;
+  seconds: number;
+}
+
+export const DEFAULT_ITERATIONS = 600;
+
+function checkVolume(v: Volume, source: string): void {
+  if (!isDType(v.dtype)) throw new FitInputError(source, `unsupported dtype ${String(v.dtype)}`);
+  if (v.data.length === 0 || v.shape.some((n) => n === 0)) throw new FitInputError(source, "is empty (no voxels)");
+  const thin = v.shape.filter((n) => n < 2).length;
+  if (thin > 0) throw new FitInputError(source, `is not a 3D volume (shape [${v.shape.join(", ")}]): a 2D image or a line cannot be fitted with 3D Gaussians`);
+}
+
+export async function fitVolume(volume: Volume, o: FitOptions): Promise<FitResult> {
+  const source = o.source ?? "volume";
+  const started = performance.now();
+  checkVolume(volume, source);
+  const shape = volume.shape;
+  const N = volume.data.length;
+  const iterations = Math.max(1, Math.floor(o.iterations ?? DEFAULT_ITERATIONS));
+  const seed = o.seed ?? 1;
+  const rng = new Random(seed);
+  const lr = o.lr ?? 0.01;
+  const radius = o.truncation ?? DEFAULT_TRUNCATION_SIGMA;
+  const lambda = o.sparsity ?? 0.001;
+  const cancelled = () => { if (o.signal?.aborted) throw new FitCancelledError(); };
+
+  o.onStage?.("preparing");
+  const mapping = robustMapping(volume, source);
+  const data = normalise(volume, mapping);
+  const gate = occupancyGate(data, o.gate ?? 0.5);
+  const edgeBoost = o.edgeBoost ?? 3;
+  const target: FitTarget = { shape, data, edgeBoost, ...(edgeBoost !== 1 ? { edges: edgeMask(data, shape) } : {}) };
+  cancelled();
+
+  // budget: metadata is reserved at its largest form
+  const meta = (psnr: number) => ({ tool: "volmicro", source: source.slice(-64), seed, iterations, init: o.init ?? "pursuit", fit_psnr: Number(psnr.toFixed(2)) });
+  const metaBytes = new TextEncoder().encode(JSON.stringify(meta(-999.99))).length;
+  const capBytes = Math.min(o.budget.bytes ?? Infinity, o.budget.bpp !== undefined ? (o.budget.bpp * N) / 8 : Infinity);
+  o.onStage?.("background");
+  const bg = initialBackground(o.background ?? "auto", data, gate, shape, Number.isFinite(capBytes) ? 0.05 * capBytes : 4096, seed);
+  const background: BackgroundModel = bg.model;
+  const budget = maxGaussians(o.budget, N, overheadBytes(background.params.length, [metaBytes]), source);
+  cancelled();
+
+  // seeds
+  o.onStage?.("seeding");
+  const bgField = new Float32Array(N);
+  fillBackground(background, shape, { z0: 0, z1: shape[0], y0: 0, y1: shape[1], x0: 0, x1: shape[2] }, [1, 1, 1], bgField);
+  const densify = o.densify ?? true;
+  const startCount = densify ? Math.max(1, Math.round(0.7 * budget)) : budget;
+  const minAmplitude = 0.01;
+  let opt: Float64Array;
+  if ((o.init ?? "pursuit") === "knn") {
+    opt = knnSeeds(data, bgField, gate, shape, { count: startCount, k: o.knnK ?? 32, seed });
+  } else {
+    const residual = new Float32Array(N);
+    for (let i = 0; i < N; i++) residual[i] = data[i]! - bgField[i]!;
+    opt = pursuitSeeds(residual, shape, { count: startCount, minAmplitude });
+  }
+  let count = opt.length / OPT_STRIDE;
+  if (count === 0) throw new FitInputError(source, "has no structure above its background to fit (is it empty?)");
+  cancelled();
+
+  const engine = o.engine ? await o.engine(target) : new LocalEngine(target);
+  const log: StepLog[] = [];
+  try {
+    const adam = new GaussianAdam(count);
+    const bgAdam = new VectorAdam(background.params.length);
+    let params = new Float32Array(count * PARAMS_PER_GAUSSIAN);
+    let gradNorm = new Float64Array(count);
+    let gradSteps = new Int32Array(count);
+    const peakField = (mapping.max - mapping.min) / mapping.scale;
+    const densifyEvery = Math.max(10, Math.round(iterations / 24));
+    const quantizeFrom = Math.floor(iterations * (1 - (o.quantizeFraction ?? 0.1)));
+    const splitAbove = 1.5;
+    o.onStage?.("optimising");
+
+    for (let step = 0; step < iterations; step++) {
+      cancelled();
+      const quantize = step >= quantizeFrom;
+      const bgParams = quantize ? background.params.map(Math.fround) : background.params;
+      const bgModel = { ...background, params: bgParams } as BackgroundModel;
+      if (params.length !== count * PARAMS_PER_GAUSSIAN) params = new Float32Array(count * PARAMS_PER_GAUSSIAN);
+      toFileParams(opt, count, shape, params, quantize);
+      const r = await engine.evaluate({ params, count, background: bgModel, radius, gradients: true });
+      // sparsity: λ · (1/N) Σ |amp|·mass — the L1 norm of the Gaussians' contribution per voxel, so λ
+      // means the same on any volume size and Gaussian count
+      let l1 = 0;
+      for (let i = 0; i < count; i++) l1 += Math.abs(opt[i * OPT_STRIDE + O_AMP]!) * gaussianMass(opt, i, radius);
+      const loss = r.wsse / N + (lambda * l1) / N;
+      const mseField = r.sse / N;
+      const entry: StepLog = {
+        step, loss, mse: mseField * mapping.scale ** 2,
+        psnr: 10 * Math.log10(peakField ** 2 / Math.max(mseField, 1e-30)),
+        gaussians: count, seconds: (performance.now() - started) / 1000,
+      };
+
+      // gradients
+      const kernels = prepareKernels(params, shape, [1, 1, 1], radius);
+      const grad = new Float64Array(count * OPT_STRIDE);
+      const m = r.moments!;
+      const scale = 2 / N;
+      for (let i = 0; i < m.length; i++) m[i] = m[i]! * scale;
+      for (let kid = 0; kid < kernels.count; kid++) {
+        const i = kernels.source[kid]!;
+        chainGradient(m, i * MOMENT_STRIDE, kernels.k, kid * KERNEL_STRIDE, opt, grad, i * OPT_STRIDE);
+      }
+      for (let i = 0; i < count; i++) {
+        const a = i * OPT_STRIDE;
+        const amp = opt[a + O_AMP]!, mass = gaussianMass(opt, i, radius);
+        grad[a + O_AMP] = grad[a + O_AMP]! + (lambda / N) * Math.sign(amp) * mass;
+        for (let j = 0; j < 3; j++) grad[a + O_LOGS + j] = grad[a + O_LOGS + j]! + (lambda / N) * Math.abs(amp) * mass;
+        gradNorm[i] = gradNorm[i]! + Math.hypot(grad[a + O_POS]!, grad[a + O_POS + 1]!, grad[a + O_POS + 2]!);
+        gradSteps[i] = gradSteps[i]! + 1;
+      }
+      const bgGrad = r.bgGrad!.map((g) => g * scale);
+
+      // learning rates: positions decay 20× over the run, everything anneals 10× in the last 30 %
+      const t = step / iterations;
+      const anneal = t < 0.7 ? 1 : 1 - 0.9 * ((t - 0.7) / 0.3);
+      const posLr = 0.1 * Math.pow(0.05, t);
+      const rates = [posLr, posLr, posLr, 2 * lr * anneal, 2 * lr * anneal, 2 * lr * anneal, 2 * lr * anneal, 2 * lr * anneal, 2 * lr * anneal, 2 * lr * anneal, lr * anneal];
+      adam.step(opt, grad, count, rates);
+      bgAdam.step(background.params, bgGrad, 0.2 * lr * anneal);
+      clampScales(opt, count);
+
+      // density control
+      if (densify && step > 0 && step % densifyEvery === 0 && step < 0.8 * iterations) {
+        const cap = capacity(step, iterations, startCount, budget, 1.2);
+        const before = count;
+        const result = await densityStep({ opt, count, cap, budget, gradNorm, gradSteps, splitAbove, step, iterations, engine, target, background, radius, shape, minAmplitude, rng, adam });
+        opt = result.opt;
+        count = result.count;
+        gradNorm = new Float64Array(count);
+        gradSteps = new Int32Array(count);
+        entry.event = `density: ${before} → ${count} (cap ${cap})`;
+      }
+      log.push(entry);
+      o.onStep?.(entry);
+    }
+
+    // hard cap, then the final parameters exactly as stored
+    if (count > budget) {
+      const imp = Float64Array.from({ length: count }, (_, i) => importance(opt, i));
+      const keep = largest(imp, budget).sort((a, b) => a - b);
+      opt = compact(opt, keep, new Float64Array(0));
+      count = budget;
+    }
+    const finalParams = new Float32Array(count * PARAMS_PER_GAUSSIAN);
+    toFileParams(opt, count, shape, finalParams, true);
+    const header = defaultHeader(shape, volume.dtype);
+    if (volume.voxelSize) header.voxelSize = volume.voxelSize;
+    if (volume.unit) header.unit = volume.unit.slice(0, 16);
+    header.valueOffset = mapping.offset;
+    header.valueScale = mapping.scale;
+    header.truncation = radius;
+    const file: VmgFile = {
+      header, background: { ...background, params: background.params.map(Math.fround) } as BackgroundModel,
+      gaussians: finalParams, count, sections: [],
+    };
+    const last = log[log.length - 1]!;
+    setMetadata(file, meta(last.psnr));
+    const bytes = writeVmg(file);
+    return { file, bytes, log, budgetGaussians: budget, background: describeBackground(background), seconds: (performance.now() - started) / 1000 };
+  } finally {
+    await engine.close();
+  }
+}
+
+/** Σ_v k(q(v)) of a Gaussian in voxels (continuous approximation): (2π)^{3/2}·s_x s_y s_z · c(r). */
+function gaussianMass(opt: Float64Array, i: number, radius: number): number {
+  const b = i * OPT_STRIDE + O_LOGS;
+  return truncatedMassFactor(radius) * Math.exp(opt[b]! + opt[b + 1]! + opt[b + 2]!);
+}
+
+const massFactors = new Map<number, number>();
+/** ∫ k(q) dV for unit scales, by radial quadrature of the shifted, truncated kernel. */
+function truncatedMassFactor(r: number): number {
+  let f = massFactors.get(r);
+  if (f === undefined) {
+    const f0 = Math.exp(-0.5 * r * r);
+    let s = 0;
+    const n = 2000;
+    for (let i = 0; i < n; i++) {
+      const x = ((i + 0.5) / n) * r;
+      s += ((Math.exp(-0.5 * x * x) - f0) / (1 - f0)) * 4 * Math.PI * x * x * (r / n);
+    }
+    massFactors.set(r, (f = s));
+  }
+  return f;
+}
+
+/** Keep log-scales within [log 0.3, log 64] voxels: thinner kernels fall between voxels, wider ones are background's job. */
+function clampScales(opt: Float64Array, count: number): void {
+  const lo = Math.log(0.3), hi = Math.log(64);
+  for (let i = 0; i < count; i++) for (let j = 0; j < 3; j++) {
+    const a = i * OPT_STRIDE + O_LOGS + j;
+    opt[a] = Math.min(hi, Math.max(lo, opt[a]!));
+  }
+}
+
+interface DensityState {
+  opt: Float64Array; count: number; cap: number; budget: number;
+  gradNorm: Float64Array; gradSteps: Int32Array; splitAbove: number; step: number; iterations: number;
+  engine: FitEngine; target: FitTarget; background: BackgroundModel; radius: number;
+  shape: Volume["shape"]; minAmplitude: number; rng: Random; adam: GaussianAdam;
+}
+
+/**
+ * One structure update: prune weak Gaussians, then move toward the capacity: split/clone where the
+ * mean positional gradient is largest and respawn at residual peaks (half each), or drop the least
+ * important. In the fixed-capacity phase, the weakest 3 % are respawned at residual peaks.
+ */
+async function densityStep(s: DensityState): Promise<{ opt: Float64Array; count: number }> {
+  let { opt, count } = s;
+  const imp = Float64Array.from({ length: count }, (_, i) => importance(opt, i));
+  // prune: amplitude near zero or negligible energy
+  const ampFloor = s.minAmplitude / 4;
+  let keep: number[] = [];
+  for (let i = 0; i < count; i++) if (Math.abs(opt[i * OPT_STRIDE + O_AMP]!) >= ampFloor) keep.push(i);
+  let target = s.cap;
+  const respawnShare = count >= s.budget && s.step / s.iterations >= 0.4 ? Math.round(0.03 * s.budget) : 0;
+  if (keep.length > target - respawnShare) {
+    const impKept = Float64Array.from(keep, (i) => imp[i]!);
+    const order = largest(impKept, Math.max(0, target - respawnShare)).map((j) => keep[j]!);
+    keep = order.sort((a, b) => a - b);
+  }
+  const free = target - keep.length;
+  let added: Float64Array = new Float64Array(0);
+  if (free > 0) {
+    const nSplit = respawnShare > 0 ? 0 : Math.floor(free / 2);
+    const meanGrad = Float64Array.from(keep, (i) => s.gradNorm[i]! / Math.max(1, s.gradSteps[i]!));
+    const children: number[] = [];
+    for (const j of largest(meanGrad, nSplit)) {
+      const child = splitOrClone(opt, keep[j]!, s.splitAbove);
+      children.push(...child);
+    }
+    const nSpawn = free - nSplit;
+    let spawned: Float64Array = new Float64Array(0);
+    if (nSpawn > 0) {
+      const params = new Float32Array(count * PARAMS_PER_GAUSSIAN);
+      toFileParams(opt, count, s.shape, params, false);
+      const keptParams = new Float32Array(keep.length * PARAMS_PER_GAUSSIAN);
+      keep.forEach((src, i) => keptParams.set(params.subarray(src * PARAMS_PER_GAUSSIAN, (src + 1) * PARAMS_PER_GAUSSIAN), i * PARAMS_PER_GAUSSIAN));
+      const pred = await s.engine.predict({ params: keptParams, count: keep.length, background: s.background, radius: s.radius });
+      const data = s.target.data;
+      for (let i = 0; i < pred.length; i++) pred[i] = data[i]! - pred[i]!;
+      spawned = pursuitSeeds(pred, s.shape, { count: nSpawn, minAmplitude: s.minAmplitude });
+    }
+    added = new Float64Array(children.length + spawned.length);
+    added.set(children);
+    added.set(spawned, children.length);
+  }
+  const next = compact(opt, keep, added);
+  s.adam.remap(keep, added.length / OPT_STRIDE);
+  count = next.length / OPT_STRIDE;
+  return { opt: next, count };
+}
