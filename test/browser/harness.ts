@@ -1,0 +1,125 @@
+/**
+ * Browser-test plumbing: a development build of the viewer (made once, reused while its inputs are
+ * unchanged), the static server, Debian's Chromium through puppeteer, and helpers to open a
+ * Neuroglancer state and read the page back.
+ */
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import puppeteer, { type Browser, type Page } from "puppeteer";
+import { startStaticServer, type StaticServer } from "../../demo/server.js";
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const OUT = join(ROOT, ".cache/viewer-test-dist");
+const STAMP = join(OUT, ".inputs");
+const LOCK = join(ROOT, ".cache/viewer-test-dist.lock");
+const INPUTS = ["src", "shaders", "webpack.config.js", "package-lock.json"];
+
+export const CHROMIUM = "/usr/bin/chromium";
+export const CHROMIUM_ARGS = [
+  "--no-sandbox", "--enable-unsafe-webgpu", "--enable-unsafe-swiftshader", "--disable-background-networking",
+  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+];
+
+function inputsDigest(): string {
+  const h = createHash("sha256");
+  const walk = (p: string) => {
+    const st = statSync(p);
+    if (st.isDirectory()) { for (const e of readdirSync(p).sort()) walk(join(p, e)); return; }
+    h.update(`${p}\0${st.size}\0${st.mtimeMs}\n`);
+  };
+  for (const i of INPUTS) if (existsSync(join(ROOT, i))) walk(join(ROOT, i));
+  return h.digest("hex");
+}
+
+/** The viewer built in development mode into .cache/ (about 5 s), once per change of its inputs. */
+export async function ensureBuild(): Promise<string> {
+  mkdirSync(join(ROOT, ".cache"), { recursive: true });
+  // Test files run in parallel processes: one builds, the others wait for its lock.
+  for (let waited = 0; ; waited += 200) {
+    try { mkdirSync(LOCK); break; } catch {
+      if (waited > 180_000) throw new Error(`stale build lock ${LOCK}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  try {
+    const digest = inputsDigest();
+    if (existsSync(STAMP) && readFileSync(STAMP, "utf8") === digest) return OUT;
+    rmSync(OUT, { recursive: true, force: true });
+    execFileSync(process.execPath, [join(ROOT, "node_modules/webpack-cli/bin/cli.js"), "--mode", "development", "--output-path", OUT], {
+      cwd: ROOT, stdio: ["ignore", "ignore", "inherit"],
+    });
+    writeFileSync(STAMP, digest);
+    return OUT;
+  } finally {
+    rmSync(LOCK, { recursive: true, force: true });
+  }
+}
+
+export interface Env {
+  server: StaticServer;
+  browser: Browser;
+  close(): Promise<void>;
+}
+
+/** Build, serve `dist` at / and `data` at /data/, launch Chromium. */
+export async function startEnv(dataDir: string): Promise<Env> {
+  const dist = await ensureBuild();
+  const server = await startStaticServer({ "/": dist, "/data": dataDir });
+  const browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  return { server, browser, close: async () => { await browser.close(); await server.close(); } };
+}
+
+export interface OpenedPage {
+  page: Page;
+  /** Uncaught page errors seen so far. */
+  errors: string[];
+  console: string[];
+}
+
+/** Open the viewer with `state` (query e.g. "?vmgDecode=cpu") and wait until Neuroglancer is ready. */
+export async function openViewer(env: Env, state: unknown, query = "", waitReady = true): Promise<OpenedPage> {
+  const page = await env.browser.newPage();
+  await page.setViewport({ width: 800, height: 600, deviceScaleFactor: 1 });
+  const errors: string[] = [], consoleLines: string[] = [];
+  page.on("pageerror", (e) => errors.push(String((e as Error).message ?? e)));
+  page.on("console", (m) => consoleLines.push(m.text()));
+  await page.goto(`${env.server.url}${query}#!${encodeURIComponent(JSON.stringify(state))}`);
+  if (waitReady) await waitForReady(page);
+  return { page, errors, console: consoleLines };
+}
+
+export async function waitForReady(page: Page, timeout = 90_000): Promise<void> {
+  await page.waitForFunction(() => (globalThis as unknown as { viewer?: { isReady(): boolean } }).viewer?.isReady() === true, { timeout, polling: 100 });
+  // one more frame so the canvas shows what isReady saw
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+}
+
+/** Grayscale (red channel) pixels of the single cross-section panel, and its size. */
+export async function panelPixels(page: Page): Promise<{ width: number; height: number; gray: Uint8Array }> {
+  const rect = await page.evaluate(() => {
+    const r = document.querySelector(".neuroglancer-rendered-data-panel")!.getBoundingClientRect();
+    return { x: Math.round(r.x), y: Math.round(r.y), width: Math.round(r.width), height: Math.round(r.height) };
+  });
+  const png = await page.screenshot({ clip: rect, encoding: "base64", type: "png" });
+  const red = await page.evaluate(async (b64: string) => {
+    const img = new Image();
+    img.src = `data:image/png;base64,${b64}`;
+    await img.decode();
+    const c = new OffscreenCanvas(img.width, img.height);
+    const ctx = c.getContext("2d")!;
+    ctx.drawImage(img, 0, 0);
+    const d = ctx.getImageData(0, 0, img.width, img.height).data;
+    const out: number[] = new Array(img.width * img.height);
+    for (let i = 0; i < out.length; i++) out[i] = d[4 * i]!;
+    return { w: img.width, h: img.height, out };
+  }, png);
+  return { width: red.w, height: red.h, gray: Uint8Array.from(red.out) };
+}
+
+/** Text of the error messages the layer side panel shows. */
+export async function layerErrors(page: Page): Promise<string[]> {
+  return page.$$eval(".neuroglancer-message-error", (els) => els.map((e) => e.textContent ?? ""));
+}

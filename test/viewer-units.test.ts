@@ -1,0 +1,66 @@
+/** Node-side parts of the viewer plugin: vmg:// URL parsing, the pyramid, the GPU brick index. */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { prepareKernels } from "../src/decode/kernels.js";
+import { SpatialIndex } from "../src/decode/spatial-index.js";
+import { readVmg, writeVmg } from "../src/format/vmg.js";
+import { syntheticNeuron } from "../src/synthetic/neuron.js";
+import { buildBrickIndex } from "../src/viewer/gpu/brick-index.js";
+import { pyramidLevels } from "../src/viewer/pyramid.js";
+import { contrastWindow } from "../src/viewer/shader.js";
+import { effectiveDecodeMode, parseVmgUrl } from "../src/viewer/url.js";
+
+const PAGE = "http://127.0.0.1:8080/app/index.html";
+
+test("vmg:// accepts http(s), relative, data: and blob: URLs and a #decode= layer option", () => {
+  assert.deepEqual(parseVmgUrl("https://h.org/a.vmg", PAGE), { url: "https://h.org/a.vmg", decode: undefined });
+  assert.deepEqual(parseVmgUrl("data/a.vmg", PAGE), { url: "http://127.0.0.1:8080/app/data/a.vmg", decode: undefined });
+  assert.deepEqual(parseVmgUrl("/d/a.vmg#decode=cpu", PAGE), { url: "http://127.0.0.1:8080/d/a.vmg", decode: "cpu" });
+  assert.equal(parseVmgUrl("data:application/octet-stream;base64,iVZNRw==", PAGE).url, "data:application/octet-stream;base64,iVZNRw==");
+  assert.equal(parseVmgUrl("blob:http://127.0.0.1:8080/4f2c", PAGE).url, "blob:http://127.0.0.1:8080/4f2c");
+  assert.throws(() => parseVmgUrl("ftp://h.org/a.vmg", PAGE), /unsupported URL scheme "ftp:"/);
+  assert.throws(() => parseVmgUrl("file:///etc/a.vmg", PAGE), /unsupported URL scheme "file:"/);
+  assert.throws(() => parseVmgUrl("a.vmg#decode=gpu", PAGE), /unknown decode option "gpu"/);
+  assert.throws(() => parseVmgUrl("", PAGE), /empty vmg:\/\/ URL/);
+});
+
+test("the page's ?vmgDecode= overrides the layer option", () => {
+  assert.equal(effectiveDecodeMode("", undefined), "auto");
+  assert.equal(effectiveDecodeMode("", "webgpu"), "webgpu");
+  assert.equal(effectiveDecodeMode("?vmgDecode=cpu", "webgpu"), "cpu");
+  assert.equal(effectiveDecodeMode("?vmgDecode=nonsense", "webgpu"), "webgpu");
+});
+
+test("the pyramid halves until one 64³ chunk covers the volume", () => {
+  assert.deepEqual(pyramidLevels([51, 76, 176]).map((l) => l.shape), [[51, 76, 176], [26, 38, 88], [13, 19, 44]]);
+  assert.deepEqual(pyramidLevels([10, 10, 10]).map((l) => l.level), [0]);
+});
+
+test("the default contrast window is the header's mapping of field 0..1, clamped to the dtype", () => {
+  assert.deepEqual(contrastWindow({ dtype: "uint8", valueOffset: 100, valueScale: 200 }), [100, 255]);
+  assert.deepEqual(contrastWindow({ dtype: "uint16", valueOffset: 1000, valueScale: -500 }), [500, 1000]);
+});
+
+test("every kernel the CPU index finds for a brick is in the GPU brick's list", () => {
+  const f = readVmg(writeVmg(syntheticNeuron({ shape: [40, 70, 90], gaussians: 800, seed: 9 })));
+  for (const level of [0, 1]) {
+    const factors = [2 ** level, 2 ** level, 2 ** level] as const;
+    const shape = [Math.ceil(40 / factors[0]), Math.ceil(70 / factors[0]), Math.ceil(90 / factors[0])] as const;
+    const kernels = prepareKernels(f.gaussians, f.header.shape, factors, f.header.truncation);
+    const cpu = new SpatialIndex(kernels, shape);
+    for (const maxSpan of [512, 2]) { // 2: most kernels go to the global list
+      const gpu = buildBrickIndex(kernels, shape, 8, maxSpan);
+      const [bx, by, bz] = gpu.dims;
+      for (let z = 0; z < bz; z++) for (let y = 0; y < by; y++) for (let x = 0; x < bx; x++) {
+        const b = (z * by + y) * bx + x;
+        const listed = new Set([...gpu.items.subarray(0, gpu.globalCount), ...gpu.items.subarray(gpu.start[b], gpu.start[b + 1])]);
+        const box = { x0: x * 8, x1: Math.min(shape[2], x * 8 + 8), y0: y * 8, y1: Math.min(shape[1], y * 8 + 8), z0: z * 8, z1: Math.min(shape[0], z * 8 + 8) };
+        for (const i of cpu.query(box)) {
+          const kb = kernels.box.subarray(i * 6, i * 6 + 6);
+          const overlaps = kb[0]! < box.x1 && kb[1]! >= box.x0 && kb[2]! < box.y1 && kb[3]! >= box.y0 && kb[4]! < box.z1 && kb[5]! >= box.z0;
+          if (overlaps) assert.ok(listed.has(i), `level ${level} brick ${x},${y},${z}: kernel ${i} missing`);
+        }
+      }
+    }
+  }
+});
