@@ -125,6 +125,14 @@ test("zarr v2: C and F order, big-endian, leading singleton axes squeezed", asyn
   assert.deepEqual(v.shape, [3, 4, 5]);
   assert.equal(v.data[(2 * 4 + 3) * 5 + 4], 234);
 
+  const yx = join(root, "v2-yx.zarr");
+  writeV2Array(yx, [3, 4], [2, 2], "<f4", (i) => i[0]! * 10 + i[1]! + 0.5);
+  const plane = await openVolume(yx);
+  assert.deepEqual([plane.shape, plane.dtype, plane.data[11]], [[1, 3, 4], "float32", 23.5]);
+  const line = join(root, "v2-x.zarr");
+  writeV2Array(line, [6], [6], "<u1", (i) => i[0]!);
+  await assert.rejects(openVolume(line), (e: unknown) => e instanceof NotAVolumeError && /1 dimension/.test(e.message));
+
   const twoChannels = join(root, "v2-czyx.zarr");
   writeV2Array(twoChannels, [2, 3, 4, 5], [1, 3, 4, 5], "<u1", zyx);
   await assert.rejects(openZarrVolume(new FileSystemStore(twoChannels), twoChannels), NotAVolumeError);
@@ -202,6 +210,9 @@ test("unsupported dtypes and non-zarr directories give typed errors", async () =
   mkdirSync(empty);
   await assert.rejects(openVolume(empty), /no zarr array or group/);
   await assert.rejects(openVolume(join(root, "nope.tif")), (e: unknown) => e instanceof VolumeReadError && /no such file/.test(e.message));
+  const tif = join(root, "one-level.tif");
+  await writeVolume(tif, { shape: [1, 2, 2], dtype: "uint8", data: new Uint8Array(4) });
+  await assert.rejects(openVolume(tif, { level: 1 }), /level 1 does not exist/);
 });
 
 test("writeVolume: atomic TIFF and zarr outputs, refusing to clobber unrelated directories", async () => {

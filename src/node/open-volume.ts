@@ -17,15 +17,20 @@ const TIFF_EXT = /\.tiff?$/i;
 
 export async function openVolume(pathOrUrl: string, opts: OpenVolumeOptions = {}): Promise<Volume> {
   if (isHttp(pathOrUrl)) {
-    if (TIFF_EXT.test(new URL(pathOrUrl).pathname)) return decodeTiffStack(await fetchBytes(pathOrUrl), pathOrUrl);
+    if (TIFF_EXT.test(new URL(pathOrUrl).pathname)) return tiffStack(await fetchBytes(pathOrUrl), pathOrUrl, opts);
     return (await openZarrSource(pathOrUrl, opts)).read();
   }
   const path = localPath(pathOrUrl);
   const info = await statOrThrow(path);
   if (info.isDirectory()) return (await openZarrSource(path, opts)).read();
   const bytes = await readOrThrow(path);
-  if (TIFF_EXT.test(path) || looksLikeTiff(bytes)) return decodeTiffStack(bytes, path);
+  if (TIFF_EXT.test(path) || looksLikeTiff(bytes)) return tiffStack(bytes, path, opts);
   throw new UnsupportedFormatError(path, "not a TIFF stack or a zarr directory");
+}
+
+function tiffStack(bytes: Uint8Array, name: string, opts: OpenVolumeOptions): Volume {
+  if (opts.level) throw new VolumeReadError(name, `level ${opts.level} does not exist (a TIFF stack has only level 0)`);
+  return decodeTiffStack(bytes, name);
 }
 
 /** A zarr directory or http(s) URL opened for sub-box reads (`read(box)`), without loading it. */
