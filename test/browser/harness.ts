@@ -3,19 +3,10 @@
  * unchanged), the static server, Debian's Chromium through puppeteer, and helpers to open a
  * Neuroglancer state and read the page back.
  */
-import { execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import puppeteer, { type Browser, type Page } from "puppeteer";
+import { ensureViewerBuild, ROOT } from "../../demo/build.js";
 import { startStaticServer, type StaticServer } from "../../demo/server.js";
-
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const OUT = join(ROOT, ".cache/viewer-test-dist");
-const STAMP = join(OUT, ".inputs");
-const LOCK = join(ROOT, ".cache/viewer-test-dist.lock");
-const INPUTS = ["src", "shaders", "webpack.config.js", "package-lock.json"];
 
 export const CHROMIUM = "/usr/bin/chromium";
 export const CHROMIUM_ARGS = [
@@ -23,39 +14,9 @@ export const CHROMIUM_ARGS = [
   "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
 ];
 
-function inputsDigest(): string {
-  const h = createHash("sha256");
-  const walk = (p: string) => {
-    const st = statSync(p);
-    if (st.isDirectory()) { for (const e of readdirSync(p).sort()) walk(join(p, e)); return; }
-    h.update(`${p}\0${st.size}\0${st.mtimeMs}\n`);
-  };
-  for (const i of INPUTS) if (existsSync(join(ROOT, i))) walk(join(ROOT, i));
-  return h.digest("hex");
-}
-
-/** The viewer built in development mode into .cache/ (about 5 s), once per change of its inputs. */
+/** The viewer built in development mode (about 5 s) into .cache/, once per change of its inputs. */
 export async function ensureBuild(): Promise<string> {
-  mkdirSync(join(ROOT, ".cache"), { recursive: true });
-  // Test files run in parallel processes: one builds, the others wait for its lock.
-  for (let waited = 0; ; waited += 200) {
-    try { mkdirSync(LOCK); break; } catch {
-      if (waited > 180_000) throw new Error(`stale build lock ${LOCK}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-  try {
-    const digest = inputsDigest();
-    if (existsSync(STAMP) && readFileSync(STAMP, "utf8") === digest) return OUT;
-    rmSync(OUT, { recursive: true, force: true });
-    execFileSync(process.execPath, [join(ROOT, "node_modules/webpack-cli/bin/cli.js"), "--mode", "development", "--output-path", OUT], {
-      cwd: ROOT, stdio: ["ignore", "ignore", "inherit"],
-    });
-    writeFileSync(STAMP, digest);
-    return OUT;
-  } finally {
-    rmSync(LOCK, { recursive: true, force: true });
-  }
+  return (await ensureViewerBuild("development", join(ROOT, ".cache/viewer-test-dist"))).outDir;
 }
 
 export interface Env {

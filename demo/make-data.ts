@@ -1,0 +1,95 @@
+/**
+ * The demo's data, made by the project's own tools and cached under demo/data/ (gitignored):
+ * the original volume as OME-Zarr (our zarr writer, shown through Neuroglancer's own zarr://
+ * datasource) and the same volume compressed to `.vmg` by our fitter. Rebuilt only when the
+ * source, the bit budget or the tools' version stamp change.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { fitVolume } from "../src/fit/fitter.js";
+import { writeZarrV3 } from "../src/io/zarr.js";
+import { FileSystemStore } from "../src/node/fs-store.js";
+import { openVolume } from "../src/node/open-volume.js";
+import { readVmg } from "../src/format/vmg.js";
+import type { Volume } from "../src/core/volume.js";
+
+export interface DemoData {
+  name: string;
+  /** Folder holding `<name>.vmg` and `<name>.zarr/`. */
+  dir: string;
+  vmg: string;
+  zarr: string;
+  /** Shape [z, y, x] and voxel size [z, y, x] + unit, from the `.vmg` header. */
+  shape: [number, number, number];
+  voxelSize: [number, number, number];
+  unit: string;
+  vmgBytes: number;
+  fitSeconds: number | undefined;
+  /** The z plane with the most bright voxels: where the demo's cross-sections start. */
+  bestZ: number;
+}
+
+export interface MakeDataOptions {
+  /** Bits per voxel of the `.vmg`. */
+  bpp: number;
+  iterations?: number;
+  log?: (line: string) => void;
+}
+
+const STAMP_VERSION = 1;
+
+/** Make (or reuse) demo/data/<name>.zarr and <name>.vmg from a TIFF or zarr volume. */
+export async function makeDemoData(source: string, outDir: string, o: MakeDataOptions): Promise<DemoData> {
+  const log = o.log ?? (() => {});
+  const name = basename(source).replace(/\.(tiff?|zarr)$/i, "");
+  const vmg = join(outDir, `${name}.vmg`), zarr = join(outDir, `${name}.zarr`), stampFile = join(outDir, `${name}.json`);
+  const stamp = { version: STAMP_VERSION, source: basename(source), bpp: o.bpp, iterations: o.iterations ?? null };
+  const cached = existsSync(stampFile) ? (JSON.parse(readFileSync(stampFile, "utf8")) as typeof stamp & { fitSeconds?: number; bestZ?: number }) : undefined;
+  let fitSeconds = cached?.fitSeconds;
+  let bestZ = cached?.bestZ ?? 0;
+  const fresh = cached && JSON.stringify({ ...cached, fitSeconds: undefined, bestZ: undefined }) === JSON.stringify(stamp);
+  if (!fresh || !existsSync(vmg) || !existsSync(join(zarr, "zarr.json"))) {
+    mkdirSync(outDir, { recursive: true });
+    log(`reading ${basename(source)}`);
+    const volume = await openVolume(source);
+    log(`writing ${name}.zarr (OME-Zarr v3, gzip) ${volume.shape.join("x")} ${volume.dtype}`);
+    rmSync(zarr, { recursive: true, force: true });
+    await writeZarrV3(new FileSystemStore(zarr), volume, { name });
+    log(`fitting ${name}.vmg at ${o.bpp} bits/voxel (first run only; cached afterwards)`);
+    const t0 = performance.now();
+    let last = 0;
+    const fit = await fitVolume(volume, {
+      budget: { bpp: o.bpp },
+      source: basename(source),
+      ...(o.iterations !== undefined ? { iterations: o.iterations } : {}),
+      onStep: (s) => {
+        if (performance.now() - last > 5000) { last = performance.now(); log(`  step ${s.step}: PSNR ${s.psnr.toFixed(2)} dB, ${s.gaussians} Gaussians`); }
+      },
+    });
+    fitSeconds = (performance.now() - t0) / 1000;
+    writeFileSync(vmg, fit.bytes);
+    bestZ = brightestPlane(volume);
+    writeFileSync(stampFile, JSON.stringify({ ...stamp, fitSeconds, bestZ }));
+    log(`wrote ${name}.vmg: ${fit.bytes.length} bytes, ${fit.budgetGaussians} Gaussians max, ${fitSeconds.toFixed(1)} s`);
+  }
+  const bytes = new Uint8Array(readFileSync(vmg));
+  const h = readVmg(bytes, { file: vmg }).header;
+  return {
+    name, dir: outDir, vmg, zarr,
+    shape: [...h.shape], voxelSize: [...h.voxelSize], unit: h.unit,
+    vmgBytes: bytes.length, fitSeconds, bestZ,
+  };
+}
+
+function brightestPlane(v: Volume): number {
+  const [nz, ny, nx] = v.shape;
+  let max = 0;
+  for (let i = 0; i < v.data.length; i++) max = Math.max(max, v.data[i]!);
+  let best = 0, bestCount = -1;
+  for (let z = 0; z < nz; z++) {
+    let count = 0;
+    for (let i = z * ny * nx, e = i + ny * nx; i < e; i++) if (v.data[i]! > max / 4) count++;
+    if (count > bestCount) { best = z; bestCount = count; }
+  }
+  return best;
+}

@@ -1,0 +1,56 @@
+/**
+ * `npm run demo`: build the viewer if needed, make (first run) or reuse the demo data, and serve
+ * both on 127.0.0.1. Options: --port N (default 8411), --bpp B (default 0.25),
+ * --volume rivuletpy|diadem (default rivuletpy), --dev (development build, faster).
+ */
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { readFileSync } from "node:fs";
+import { readVmg } from "../src/format/vmg.js";
+import { ensureViewerBuild, ROOT } from "./build.js";
+import { makeDemoData } from "./make-data.js";
+import { startStaticServer } from "./server.js";
+import { demoState, demoUrl } from "./state.js";
+
+const VOLUMES: Record<string, string> = {
+  rivuletpy: "rivuletpy_neuron_small_51x76x176_u8.tif",
+  diadem: "diadem_OP9_crop_92x77x86_u8.tif",
+};
+
+const { values } = parseArgs({
+  options: {
+    port: { type: "string", default: "8411" },
+    bpp: { type: "string", default: "0.25" },
+    volume: { type: "string", default: "rivuletpy" },
+    dev: { type: "boolean", default: false },
+  },
+});
+
+const log = (s: string) => console.log(`demo: ${s}`);
+const shared = resolve(ROOT, "../shared/data");
+const file = VOLUMES[values.volume!];
+if (!file) {
+  console.error(`demo: unknown --volume ${values.volume} (choose ${Object.keys(VOLUMES).join(" or ")})`);
+  process.exit(2);
+}
+const source = join(shared, file);
+if (!existsSync(source)) {
+  console.log(`demo: skipped: the demo shows a real volume from ../shared/data (${file}), which is not on this machine.`);
+  process.exit(0);
+}
+
+const t0 = performance.now();
+const build = await ensureViewerBuild(values.dev ? "development" : "production", join(ROOT, "dist"), log);
+if (build.built) log(`viewer built in ${build.seconds.toFixed(1)} s`);
+const data = await makeDemoData(source, join(ROOT, "demo/data"), { bpp: Number(values.bpp), log });
+const server = await startStaticServer({ "/": join(ROOT, "dist"), "/data": data.dir }, Number(values.port));
+const h = readVmg(new Uint8Array(readFileSync(data.vmg))).header;
+const state = demoState({
+  zarrUrl: `${server.url}data/${data.name}.zarr/`, vmgUrl: `data/${data.name}.vmg`,
+  shape: data.shape, voxelSize: data.voxelSize, unit: data.unit,
+  dtype: h.dtype, valueOffset: h.valueOffset, valueScale: h.valueScale, z: data.bestZ,
+});
+log(`${data.name}: .vmg ${data.vmgBytes} bytes beside the original as zarr (ready in ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+console.log(`\n  ${demoUrl(server.url, state)}\n`);
+log("serving on 127.0.0.1; Ctrl-C stops");
