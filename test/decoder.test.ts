@@ -23,7 +23,7 @@ function bruteForceField(f: VmgFile): Float64Array {
     for (let z = 0, o = 0; z < nz; z++) for (let y = 0; y < ny; y++) for (let x = 0; x < nx; x++, o++) {
       const dx = x - cx, dy = y - cy, dz = z - cz;
       const q = A[0] * dx * dx + A[3] * dy * dy + A[5] * dz * dz + 2 * (A[1] * dx * dy + A[2] * dx * dz + A[4] * dy * dz);
-      out[o] += g[b + P_AMP]! * kernelProfile(q, f.header.truncation);
+      out[o]! += g[b + P_AMP]! * kernelProfile(q, f.header.truncation);
     }
   }
   return out;

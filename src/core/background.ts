@@ -179,6 +179,8 @@ export function accumulateBackgroundGradient(
     return [i, t - i];
   };
   const rowAcc = new Float64Array(gx + 1);
+  const ix = new Int32Array(w), tx = new Float64Array(w);
+  for (let x = 0; x < w; x++) [ix[x], tx[x]] = node(ux[x]!, gx);
   for (let z = 0; z < d; z++) {
     const [iz, tz] = node(scaleCoordToNormalized(box.z0 + z, 1, nz), gz);
     const iz1 = Math.min(iz + 1, gz - 1);
@@ -188,7 +190,7 @@ export function accumulateBackgroundGradient(
       rowAcc.fill(0);
       let o = (z * h + y) * w;
       for (let x = 0; x < w; x++, o++) {
-        const [i, t] = node(ux[x]!, gx);
+        const i = ix[x]!, t = tx[x]!;
         const r = residual[o]!;
         rowAcc[i] = rowAcc[i]! + (1 - t) * r;
         rowAcc[i + 1] = rowAcc[i + 1]! + t * r;

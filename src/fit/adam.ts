@@ -20,10 +20,11 @@ export class GaussianAdam {
     this.t = new Int32Array(count);
   }
 
-  /** Update `opt` in place; `lr[j]` is the rate of column j. */
-  step(opt: Float64Array, grad: Float64Array, count: number, lr: ArrayLike<number>): void {
+  /** Update `opt` in place; `lr[j]` is the rate of column j; only `active` Gaussians when given. */
+  step(opt: Float64Array, grad: Float64Array, count: number, lr: ArrayLike<number>, active?: Uint8Array): void {
     const { m, v, t } = this;
     for (let i = 0; i < count; i++) {
+      if (active && !active[i]) continue;
       const ti = ++t[i]!;
       const c1 = 1 - B1 ** ti, c2 = 1 - B2 ** ti;
       for (let j = 0; j < OPT_STRIDE; j++) {

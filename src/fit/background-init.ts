@@ -48,15 +48,21 @@ export function fitBackgroundLS(model: BackgroundModel, target: Float32Array, ga
       fillBackground(unit, shape, box, [1, 1, 1], cols[t]!);
     }
     const base = (z * ny + y) * nx;
+    const nonzero: number[] = [];
     for (let x = 0; x < nx; x++) {
       if (gate[base + x]) continue;
       const b = target[base + x]!;
       used++;
-      for (let i = 0; i < P; i++) {
-        const ci = cols[i]![x]!;
-        if (ci === 0) continue;
-        Atb[i]! += ci * b;
-        for (let j = 0; j <= i; j++) AtA[i * P + j]! += ci * cols[j]![x]!;
+      // grid bases have at most 8 non-zero columns per voxel: visit only those
+      nonzero.length = 0;
+      for (let i = 0; i < P; i++) if (cols[i]![x] !== 0) nonzero.push(i);
+      for (let a = 0; a < nonzero.length; a++) {
+        const i = nonzero[a]!, ci = cols[i]![x]!;
+        Atb[i] = Atb[i]! + ci * b;
+        for (let c = 0; c <= a; c++) {
+          const j = nonzero[c]!;
+          AtA[i * P + j] = AtA[i * P + j]! + ci * cols[j]![x]!;
+        }
       }
     }
   }
@@ -82,7 +88,7 @@ export function initialBackground(
 ): { model: BackgroundModel; mse: number; tried: Array<{ model: string; mse: number }> } {
   const rng = new Random(seed ^ 0x5bd1e995);
   const [nz, ny, nx] = shape;
-  const nRows = Math.min(nz * ny, Math.max(64, Math.floor(2_000_000 / nx)));
+  const nRows = Math.min(nz * ny, Math.max(64, Math.floor(300_000 / nx)));
   const rows = Array.from({ length: nRows }, (_, i) =>
     nRows === nz * ny ? { z: Math.floor(i / ny), y: i % ny } : { z: rng.int(nz), y: rng.int(ny) });
   const candidates = candidateModels(choice, shape).filter((m, i) => i === 0 || m.params.length * 4 <= maxParamBytes);

@@ -19,12 +19,16 @@ export interface EvalRequest {
   background: BackgroundModel;
   radius: number;
   gradients: boolean;
+  /** Indices of the engine's slabs to evaluate (a minibatch); all slabs when absent. */
+  subset?: Int32Array;
 }
 
 export interface EvalResult {
   /** Σ w·(field − target)² and Σ (field − target)² over the whole volume. */
   wsse: number;
   sse: number;
+  /** Voxels evaluated. */
+  voxels: number;
   /** Raw kernel moments per Gaussian (gradient.ts), to be scaled by 2/N. */
   moments?: Float64Array;
   /** Σ w·(field − target)·basis per background parameter, to be scaled by 2/N. */
@@ -32,11 +36,16 @@ export interface EvalResult {
 }
 
 export interface FitEngine {
+  /** The slabs this engine splits the volume into (minibatches pick among them). */
+  readonly slabs: Box[];
   evaluate(req: EvalRequest): Promise<EvalResult>;
   /** The decoded field over the whole volume (for density control). */
   predict(req: Omit<EvalRequest, "gradients">): Promise<Float32Array>;
   close(): Promise<void>;
 }
+
+/** Slab size of every engine: small enough to stay in cache and to make fine minibatches. */
+export const SLAB_VOXELS = 1 << 18;
 
 /** Slabs of whole z-planes with about `voxels` voxels each. */
 export function slabs(shape: readonly [number, number, number], voxels = 1 << 20): Box[] {
@@ -47,27 +56,40 @@ export function slabs(shape: readonly [number, number, number], voxels = 1 << 20
   return out;
 }
 
-/** Evaluate a list of slabs on this thread; shared by the local engine and the Node workers. */
-export function evaluateSlabs(target: FitTarget, req: EvalRequest, boxes: Box[], evaluator: SlabEvaluator): EvalResult {
+/** A source of slabs: a fixed list here, a shared counter across Node workers. */
+export type NextBox = () => Box | undefined;
+
+export function listOf(boxes: Box[], subset?: Int32Array): NextBox {
+  let i = 0;
+  return subset ? () => (i < subset.length ? boxes[subset[i++]!] : undefined) : () => boxes[i++];
+}
+
+export function boxSize(b: Box): number {
+  return (b.z1 - b.z0) * (b.y1 - b.y0) * (b.x1 - b.x0);
+}
+
+/** Evaluate slabs on this thread until `next` runs dry; shared by the local engine and the Node workers. */
+export function evaluateSlabs(target: FitTarget, req: EvalRequest, next: NextBox, evaluator: SlabEvaluator): EvalResult {
   const kernels = prepareKernels(req.params, target.shape, [1, 1, 1], req.radius);
   const index = new SpatialIndex(kernels, target.shape);
   const moments = req.gradients ? new Float64Array(req.count * MOMENT_STRIDE) : undefined;
   const bgGrad = req.gradients ? new Float64Array(req.background.params.length) : undefined;
-  let wsse = 0, sse = 0;
-  for (const box of boxes) {
+  let wsse = 0, sse = 0, voxels = 0;
+  for (let box = next(); box; box = next()) {
     const r = evaluator.evaluate(target, kernels, index, req.background, box, moments, bgGrad);
     wsse += r.wsse;
     sse += r.sse;
+    voxels += boxSize(box);
   }
-  return { wsse, sse, ...(moments ? { moments } : {}), ...(bgGrad ? { bgGrad } : {}) };
+  return { wsse, sse, voxels, ...(moments ? { moments } : {}), ...(bgGrad ? { bgGrad } : {}) };
 }
 
 /** Field over `boxes` written into `out` (full volume, x fastest). */
-export function predictSlabs(shape: readonly [number, number, number], req: Omit<EvalRequest, "gradients">, boxes: Box[], out: Float32Array): void {
+export function predictSlabs(shape: readonly [number, number, number], req: Omit<EvalRequest, "gradients">, next: NextBox, out: Float32Array): void {
   const kernels = prepareKernels(req.params, shape, [1, 1, 1], req.radius);
   const index = new SpatialIndex(kernels, shape);
   const [, ny, nx] = shape;
-  for (const box of boxes) {
+  for (let box = next(); box; box = next()) {
     const view = out.subarray(box.z0 * ny * nx, box.z1 * ny * nx);
     fillBackground(req.background, shape, box, [1, 1, 1], view);
     const ids = index.query(box);
@@ -77,19 +99,19 @@ export function predictSlabs(shape: readonly [number, number, number], req: Omit
 
 export class LocalEngine implements FitEngine {
   private readonly evaluator = new SlabEvaluator();
-  private readonly boxes: Box[];
+  readonly slabs: Box[];
 
   constructor(private readonly target: FitTarget) {
-    this.boxes = slabs(target.shape);
+    this.slabs = slabs(target.shape, SLAB_VOXELS);
   }
 
   async evaluate(req: EvalRequest): Promise<EvalResult> {
-    return evaluateSlabs(this.target, req, this.boxes, this.evaluator);
+    return evaluateSlabs(this.target, req, listOf(this.slabs, req.subset), this.evaluator);
   }
 
   async predict(req: Omit<EvalRequest, "gradients">): Promise<Float32Array> {
     const out = new Float32Array(this.target.data.length);
-    predictSlabs(this.target.shape, req, this.boxes, out);
+    predictSlabs(this.target.shape, req, listOf(this.slabs), out);
     return out;
   }
 

@@ -1,0 +1,97 @@
+/**
+ * The fitter's objective on every core: worker threads share the target (SharedArrayBuffer) and
+ * claim slabs from a shared counter each step; the main thread sums their moments.
+ */
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import type { Box } from "../core/background.js";
+import { SLAB_VOXELS, slabs, type EvalRequest, type EvalResult, type FitEngine } from "../fit/engine.js";
+import type { FitTarget } from "../fit/objective.js";
+
+export interface WorkerInit {
+  data: SharedArrayBuffer;
+  edges?: SharedArrayBuffer;
+  shape: [number, number, number];
+  edgeBoost: number;
+  slabs: Box[];
+}
+
+export interface WorkerCall {
+  type: "evaluate" | "predict";
+  req: Omit<EvalRequest, "gradients">;
+  control: SharedArrayBuffer;
+  subset?: Int32Array;
+  output?: SharedArrayBuffer;
+}
+
+type Reply = { type: "ready" } | { type: "done"; result?: EvalResult };
+
+function share<T extends Float32Array | Uint8Array>(a: T): SharedArrayBuffer {
+  const sab = new SharedArrayBuffer(a.byteLength);
+  new Uint8Array(sab).set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  return sab;
+}
+
+export class WorkerEngine implements FitEngine {
+  private constructor(private readonly workers: Worker[], private readonly voxels: number, readonly slabs: Box[]) {}
+
+  static async create(target: FitTarget, threads = availableParallelism()): Promise<WorkerEngine> {
+    const init: WorkerInit = {
+      data: share(target.data),
+      shape: [...target.shape] as [number, number, number],
+      edgeBoost: target.edgeBoost,
+      slabs: slabs(target.shape, SLAB_VOXELS),
+      ...(target.edges ? { edges: share(target.edges) } : {}),
+    };
+    const boot = new URL("./worker-boot.mjs", import.meta.url);
+    const entry = new URL("./fit-worker.ts", import.meta.url).href;
+    const workers = Array.from({ length: Math.max(1, threads) }, () => new Worker(boot, { workerData: { entry, ...init } }));
+    await Promise.all(workers.map((w) => reply(w)));
+    return new WorkerEngine(workers, target.data.length, init.slabs);
+  }
+
+  async evaluate(req: EvalRequest): Promise<EvalResult> {
+    const control = new SharedArrayBuffer(4);
+    const { gradients: _, subset: __, ...rest } = req;
+    const results = await Promise.all(this.workers.map((w) => {
+      const done = reply(w);
+      w.postMessage({ type: "evaluate", req: rest, control, ...(req.subset ? { subset: req.subset } : {}) } satisfies WorkerCall);
+      return done;
+    }));
+    const total: EvalResult = { wsse: 0, sse: 0, voxels: 0 };
+    for (const r of results) {
+      const res = (r as { result: EvalResult }).result;
+      total.wsse += res.wsse;
+      total.sse += res.sse;
+      total.voxels += res.voxels;
+      if (!total.moments) { total.moments = res.moments!; total.bgGrad = res.bgGrad!; continue; }
+      for (let i = 0; i < res.moments!.length; i++) total.moments[i] = total.moments[i]! + res.moments![i]!;
+      for (let i = 0; i < res.bgGrad!.length; i++) total.bgGrad![i] = total.bgGrad![i]! + res.bgGrad![i]!;
+    }
+    return total;
+  }
+
+  async predict(req: Omit<EvalRequest, "gradients">): Promise<Float32Array> {
+    const control = new SharedArrayBuffer(4);
+    const output = new SharedArrayBuffer(this.voxels * 4);
+    await Promise.all(this.workers.map((w) => {
+      const done = reply(w);
+      w.postMessage({ type: "predict", req, control, output } satisfies WorkerCall);
+      return done;
+    }));
+    return new Float32Array(output);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+function reply(w: Worker): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: Reply) => { w.off("error", onError); resolve(m); };
+    const onError = (e: Error) => { w.off("message", onMessage); reject(e); };
+    w.once("message", onMessage);
+    w.once("error", onError);
+  });
+}
