@@ -1,11 +1,13 @@
 /** The `vmg` command: dispatch, and one-line errors `vmg: <file>: <problem>` with a non-zero exit. */
 import { UsageError } from "./args.js";
+import { compressCommand } from "./compress.js";
 import { decodeCommand } from "./decode.js";
 import { evalCommand } from "./eval.js";
 import { infoCommand } from "./info.js";
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   info: infoCommand,
+  compress: compressCommand,
   decode: decodeCommand,
   eval: evalCommand,
 };
@@ -13,6 +15,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
 const HELP = `vmg — VolMicro Gaussian volumes
 
   vmg info <file.vmg> [--json]
+  vmg compress <input> -o <out.vmg> [--bpp B | --gaussians N | --size BYTES] [--seed S] [--iterations K]
+               [--log curves.jsonl] [--plot curves.svg] [--json]   (vmg compress --help: all switches)
   vmg decode <file.vmg> -o <out.tif|out.zarr> [--scale K] [--box z0:z1,y0:y1,x0:x1]
   vmg eval <file.vmg> --ref <volume> [--level L] [--json]
 

@@ -44,6 +44,7 @@ export class ProgressBar {
 export function formatSeconds(s: number): string {
   if (!Number.isFinite(s)) return "--";
   if (s < 60) return `${s.toFixed(1)}s`;
-  const m = Math.floor(s / 60);
-  return `${m}m${Math.round(s - 60 * m).toString().padStart(2, "0")}s`;
+  const total = Math.round(s);
+  const m = Math.floor(total / 60);
+  return `${m}m${(total - 60 * m).toString().padStart(2, "0")}s`;
 }

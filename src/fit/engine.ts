@@ -56,32 +56,69 @@ export function slabs(shape: readonly [number, number, number], voxels = 1 << 20
   return out;
 }
 
-/** A source of slabs: a fixed list here, a shared counter across Node workers. */
+/** A source of slabs for `predictSlabs`: a fixed list here, a shared counter across Node workers. */
 export type NextBox = () => Box | undefined;
 
-export function listOf(boxes: Box[], subset?: Int32Array): NextBox {
+export function listOf(boxes: Box[]): NextBox {
   let i = 0;
-  return subset ? () => (i < subset.length ? boxes[subset[i++]!] : undefined) : () => boxes[i++];
+  return () => boxes[i++];
 }
 
 export function boxSize(b: Box): number {
   return (b.z1 - b.z0) * (b.y1 - b.y0) * (b.x1 - b.x0);
 }
 
-/** Evaluate slabs on this thread until `next` runs dry; shared by the local engine and the Node workers. */
-export function evaluateSlabs(target: FitTarget, req: EvalRequest, next: NextBox, evaluator: SlabEvaluator): EvalResult {
+/**
+ * Sums over slabs run in a fixed number of lanes whose partial sums are added in lane order, so a
+ * step gives bit-identical results whether one thread or eight ran it.
+ */
+export const LANES = 8;
+
+export interface LaneResult extends EvalResult {
+  lane: number;
+}
+
+/** The step's slab indices (all, or the minibatch) that fall to `lane`. */
+export function laneSlabs(total: number, subset: Int32Array | undefined, lane: number): number[] {
+  const out: number[] = [];
+  const n = subset ? subset.length : total;
+  for (let i = lane; i < n; i += LANES) out.push(subset ? subset[i]! : i);
+  return out;
+}
+
+/** Evaluate `lanes` on this thread; shared by the local engine and the Node workers. */
+export function evaluateLanes(target: FitTarget, req: EvalRequest, slabs: Box[], lanes: number[], evaluator: SlabEvaluator): LaneResult[] {
   const kernels = prepareKernels(req.params, target.shape, [1, 1, 1], req.radius);
   const index = new SpatialIndex(kernels, target.shape);
-  const moments = req.gradients ? new Float64Array(req.count * MOMENT_STRIDE) : undefined;
-  const bgGrad = req.gradients ? new Float64Array(req.background.params.length) : undefined;
-  let wsse = 0, sse = 0, voxels = 0;
-  for (let box = next(); box; box = next()) {
-    const r = evaluator.evaluate(target, kernels, index, req.background, box, moments, bgGrad);
-    wsse += r.wsse;
-    sse += r.sse;
-    voxels += boxSize(box);
+  return lanes.map((lane) => {
+    const moments = req.gradients ? new Float64Array(req.count * MOMENT_STRIDE) : undefined;
+    const bgGrad = req.gradients ? new Float64Array(req.background.params.length) : undefined;
+    let wsse = 0, sse = 0, voxels = 0;
+    for (const i of laneSlabs(slabs.length, req.subset, lane)) {
+      const box = slabs[i]!;
+      const r = evaluator.evaluate(target, kernels, index, req.background, box, moments, bgGrad);
+      wsse += r.wsse;
+      sse += r.sse;
+      voxels += boxSize(box);
+    }
+    return { lane, wsse, sse, voxels, ...(moments ? { moments } : {}), ...(bgGrad ? { bgGrad } : {}) };
+  });
+}
+
+/** Add lane results in lane order. */
+export function combineLanes(results: LaneResult[]): EvalResult {
+  const sorted = [...results].sort((a, b) => a.lane - b.lane);
+  const total: EvalResult = { wsse: 0, sse: 0, voxels: 0 };
+  for (const r of sorted) {
+    total.wsse += r.wsse;
+    total.sse += r.sse;
+    total.voxels += r.voxels;
+    if (!r.moments) continue;
+    if (!total.moments) { total.moments = r.moments.slice(); total.bgGrad = r.bgGrad!.slice(); continue; }
+    for (let i = 0; i < r.moments.length; i++) total.moments[i] = total.moments[i]! + r.moments[i]!;
+    for (let i = 0; i < r.bgGrad!.length; i++) total.bgGrad![i] = total.bgGrad![i]! + r.bgGrad![i]!;
   }
-  return { wsse, sse, voxels, ...(moments ? { moments } : {}), ...(bgGrad ? { bgGrad } : {}) };
+  return total;
 }
 
 /** Field over `boxes` written into `out` (full volume, x fastest). */
@@ -106,7 +143,8 @@ export class LocalEngine implements FitEngine {
   }
 
   async evaluate(req: EvalRequest): Promise<EvalResult> {
-    return evaluateSlabs(this.target, req, listOf(this.slabs, req.subset), this.evaluator);
+    const lanes = Array.from({ length: LANES }, (_, l) => l);
+    return combineLanes(evaluateLanes(this.target, req, this.slabs, lanes, this.evaluator));
   }
 
   async predict(req: Omit<EvalRequest, "gradients">): Promise<Float32Array> {

@@ -24,7 +24,7 @@ import { GaussianAdam, VectorAdam } from "./adam.js";
 import { describeBackground, initialBackground, type BackgroundChoice } from "./background-init.js";
 import { maxGaussians, overheadBytes, type Budget } from "./budget.js";
 import { chainGradient } from "./chain.js";
-import { capacity, compact, importance, largest, splitOrClone } from "./density.js";
+import { capacity, compact, importance, largest, lossChanges, mergeEdits, planFreeing, splitOrClone } from "./density.js";
 import { LocalEngine, type FitEngine } from "./engine.js";
 import { FitCancelledError, FitInputError } from "./errors.js";
 import { M_E, M_R, MOMENT_STRIDE } from "./gradient.js";
@@ -311,52 +311,59 @@ interface DensityState {
 }
 
 /**
- * One structure update: prune weak Gaussians, then move toward the capacity: split/clone where the
- * mean positional gradient is largest and respawn at residual peaks (half each), or drop the least
- * important. In the fixed-capacity phase, the weakest 3 % are respawned at residual peaks.
+ * One structure update, judged on the current residual (target − field):
+ *  - prune Gaussians with negligible amplitude and, above the capacity, those whose removal costs
+ *    least (first-order loss change, so a Gaussian that carries real structure is never dropped in
+ *    favour of a redundant one merely because it is smaller);
+ *  - below the capacity: split/clone where the mean positional gradient is largest, and spawn at
+ *    residual peaks (half each);
+ *  - at the capacity (after 40 % of the run): merge pairs of Gaussians that sit on one structure,
+ *    give the freed slots to residual peaks, and swap up to 3 % of the cheapest Gaussians for
+ *    residual peaks that gain more than they cost.
  */
 async function densityStep(s: DensityState): Promise<{ opt: Float64Array; count: number }> {
-  let { opt, count } = s;
-  const imp = Float64Array.from({ length: count }, (_, i) => importance(opt, i));
-  // prune: amplitude near zero or negligible energy
+  const { opt, count } = s;
+  const params = new Float32Array(count * PARAMS_PER_GAUSSIAN);
+  toFileParams(opt, count, s.shape, params, false);
+  const residual = await s.engine.predict({ params, count, background: s.background, radius: s.radius });
+  const data = s.target.data;
+  for (let i = 0; i < residual.length; i++) residual[i] = data[i]! - residual[i]!;
+  const { cost } = lossChanges(opt, count, residual, s.shape, s.radius);
+
   const ampFloor = s.minAmplitude / 4;
   let keep: number[] = [];
   for (let i = 0; i < count; i++) if (Math.abs(opt[i * OPT_STRIDE + O_AMP]!) >= ampFloor) keep.push(i);
-  let target = s.cap;
-  const respawnShare = count >= s.budget && s.step / s.iterations >= 0.4 ? Math.round(0.03 * s.budget) : 0;
-  if (keep.length > target - respawnShare) {
-    const impKept = Float64Array.from(keep, (i) => imp[i]!);
-    const order = largest(impKept, Math.max(0, target - respawnShare)).map((j) => keep[j]!);
-    keep = order.sort((a, b) => a - b);
+  const merges = mergeEdits(opt, count, residual, s.shape, s.radius);
+  if (keep.length > s.cap) {
+    const drop = planFreeing(opt, cost, keep, merges, keep.length - s.cap);
+    keep = keep.filter((i) => !drop.has(i));
   }
-  const free = target - keep.length;
-  let added: Float64Array = new Float64Array(0);
-  if (free > 0) {
-    const nSplit = respawnShare > 0 ? 0 : Math.floor(free / 2);
+  const swapPhase = keep.length >= s.cap && s.step / s.iterations >= 0.4;
+  const free = s.cap - keep.length;
+  const children: number[] = [];
+  const nSplit = swapPhase ? 0 : Math.floor(free / 2);
+  if (nSplit > 0) {
     const meanGrad = Float64Array.from(keep, (i) => s.gradNorm[i]! / Math.max(1, s.gradSteps[i]!));
-    const children: number[] = [];
-    for (const j of largest(meanGrad, nSplit)) {
-      const child = splitOrClone(opt, keep[j]!, s.splitAbove);
-      children.push(...child);
-    }
-    const nSpawn = free - nSplit;
-    let spawned: Float64Array = new Float64Array(0);
-    if (nSpawn > 0) {
-      const params = new Float32Array(count * PARAMS_PER_GAUSSIAN);
-      toFileParams(opt, count, s.shape, params, false);
-      const keptParams = new Float32Array(keep.length * PARAMS_PER_GAUSSIAN);
-      keep.forEach((src, i) => keptParams.set(params.subarray(src * PARAMS_PER_GAUSSIAN, (src + 1) * PARAMS_PER_GAUSSIAN), i * PARAMS_PER_GAUSSIAN));
-      const pred = await s.engine.predict({ params: keptParams, count: keep.length, background: s.background, radius: s.radius });
-      const data = s.target.data;
-      for (let i = 0; i < pred.length; i++) pred[i] = data[i]! - pred[i]!;
-      spawned = pursuitSeeds(pred, s.shape, { count: nSpawn, minAmplitude: s.minAmplitude });
-    }
-    added = new Float64Array(children.length + spawned.length);
-    added.set(children);
-    added.set(spawned, children.length);
+    for (const j of largest(meanGrad, nSplit)) children.push(...splitOrClone(opt, keep[j]!, s.splitAbove));
   }
+  const nSwap = swapPhase ? Math.max(1, Math.round(0.03 * s.budget)) : 0;
+  const nSpawn = swapPhase ? nSwap : free - nSplit;
+  let spawned: Float64Array = new Float64Array(0);
+  if (nSpawn > 0) {
+    spawned = pursuitSeeds(Float32Array.from(residual), s.shape, { count: nSpawn, minAmplitude: s.minAmplitude });
+    if (swapPhase) {
+      // free slots by the cheapest removals or merges, each only while a residual peak gains more
+      const { gain } = lossChanges(spawned, spawned.length / OPT_STRIDE, residual, s.shape, s.radius);
+      const byGain = largest(gain, gain.length);
+      const drop = planFreeing(opt, cost, keep, merges, byGain.length, (c, k) => gain[byGain[k]!]! > c);
+      keep = keep.filter((i) => !drop.has(i));
+      spawned = compact(spawned, byGain.slice(0, drop.size), new Float64Array(0));
+    }
+  }
+  const added = new Float64Array(children.length + spawned.length);
+  added.set(children);
+  added.set(spawned, children.length);
   const next = compact(opt, keep, added);
   s.adam.remap(keep, added.length / OPT_STRIDE);
-  count = next.length / OPT_STRIDE;
-  return { opt: next, count };
+  return { opt: next, count: next.length / OPT_STRIDE };
 }

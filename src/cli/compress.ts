@@ -1,0 +1,113 @@
+/**
+ * `vmg compress <input> -o <out.vmg> [--bpp B | --gaussians N | --size BYTES] [--seed S]
+ *  [--iterations K] [--log curves.jsonl] [--plot curves.svg] [--json]` and the fitter's switches.
+ */
+import { DTYPES } from "../core/dtype.js";
+import { curvesJsonl, curvesSvg } from "../fit/curves.js";
+import { DEFAULT_ITERATIONS, fitVolume, type FitOptions } from "../fit/fitter.js";
+import type { BackgroundChoice } from "../fit/background-init.js";
+import type { Budget } from "../fit/budget.js";
+import { bitsPerVoxel } from "../format/vmg.js";
+import { evaluate } from "../metrics/evaluate.js";
+import { writeFileAtomic } from "../node/atomic-write.js";
+import { DecodePool } from "../node/decode-pool.js";
+import { WorkerEngine } from "../node/fit-engine.js";
+import { openVolume } from "../node/open-volume.js";
+import { numberFlag, parseArgs, stringFlag, UsageError } from "./args.js";
+import { ProgressBar } from "./progress.js";
+
+const USAGE = `usage: vmg compress <input> -o <out.vmg> [--bpp B | --gaussians N | --size BYTES] [--seed S]
+       [--iterations K] [--log curves.jsonl] [--plot curves.svg] [--json] [--level L] [--threads T]
+       [--init pursuit|knn] [--background auto|constant|poly1..4|grid2..16] [--edge-boost W]
+       [--sparsity L] [--gate TAU] [--lr R] [--no-densify] [--quiet]`;
+
+export const DEFAULT_BPP = 0.073;
+
+export async function compressCommand(argv: string[]): Promise<void> {
+  const p = parseArgs(argv, {
+    output: { value: true, alias: "o" }, bpp: { value: true }, gaussians: { value: true }, size: { value: true },
+    seed: { value: true }, iterations: { value: true }, log: { value: true }, plot: { value: true }, json: {},
+    level: { value: true }, threads: { value: true }, init: { value: true }, background: { value: true },
+    "edge-boost": { value: true }, sparsity: { value: true }, gate: { value: true }, lr: { value: true },
+    "no-densify": {}, quiet: {},
+  });
+  const out = stringFlag(p, "output");
+  if (p.positionals.length !== 1 || !out) throw new UsageError(USAGE);
+  const input = p.positionals[0]!;
+  const given = ["bpp", "gaussians", "size"].filter((k) => p.flags.has(k));
+  if (given.length > 1) throw new UsageError(`give one budget: --bpp, --gaussians or --size (got ${given.map((g) => "--" + g).join(" and ")})`);
+  const budget: Budget = p.flags.has("gaussians") ? { gaussians: numberFlag(p, "gaussians", { integer: true, min: 1 })! }
+    : p.flags.has("size") ? { bytes: numberFlag(p, "size", { integer: true, min: 1 })! }
+    : { bpp: numberFlag(p, "bpp", { min: 1e-9 }) ?? DEFAULT_BPP };
+  const init = stringFlag(p, "init");
+  if (init !== undefined && init !== "pursuit" && init !== "knn") throw new UsageError(`--init must be pursuit or knn, got "${init}"`);
+  const json = p.flags.has("json");
+  const quiet = p.flags.has("quiet") || json;
+  const threads = numberFlag(p, "threads", { integer: true, min: 1 });
+  const iterations = numberFlag(p, "iterations", { integer: true, min: 1 }) ?? DEFAULT_ITERATIONS;
+  const level = numberFlag(p, "level", { integer: true, min: 0 });
+
+  const started = performance.now();
+  const volume = await openVolume(input, level === undefined ? {} : { level });
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once("SIGINT", onSigint);
+  const bar = new ProgressBar("compress", quiet);
+  const opts: FitOptions = {
+    budget, iterations, source: input, signal: controller.signal,
+    engine: (t) => WorkerEngine.create(t, threads),
+    onStage: (stage) => { if (!quiet && stage !== "optimising") process.stderr.write(`compress: ${stage}…\n`); },
+    onStep: (s) => bar.update((s.step + 1) / iterations, `PSNR ${s.psnr.toFixed(2)} dB, ${s.gaussians} Gaussians`),
+  };
+  const seed = numberFlag(p, "seed", { integer: true, min: 0 });
+  if (seed !== undefined) opts.seed = seed;
+  if (init) opts.init = init;
+  const bg = stringFlag(p, "background");
+  if (bg) opts.background = bg as BackgroundChoice;
+  const eb = numberFlag(p, "edge-boost", { min: 1 });
+  if (eb !== undefined) opts.edgeBoost = eb;
+  const sp = numberFlag(p, "sparsity", { min: 0 });
+  if (sp !== undefined) opts.sparsity = sp;
+  const gate = numberFlag(p, "gate", { min: 0, max: 1 });
+  if (gate !== undefined) opts.gate = gate;
+  const lr = numberFlag(p, "lr", { min: 1e-9 });
+  if (lr !== undefined) opts.lr = lr;
+  if (p.flags.has("no-densify")) opts.densify = false;
+  let result;
+  try {
+    result = await fitVolume(volume, opts);
+  } finally {
+    process.off("SIGINT", onSigint);
+  }
+  await writeFileAtomic(out, result.bytes);
+  const seconds = (performance.now() - started) / 1000;
+  bar.done(`${result.file.count} Gaussians, ${result.bytes.length} bytes → ${out}`);
+  const logPath = stringFlag(p, "log");
+  if (logPath) await writeFileAtomic(logPath, new TextEncoder().encode(curvesJsonl(result.log)));
+  const plotPath = stringFlag(p, "plot");
+  if (plotPath) await writeFileAtomic(plotPath, new TextEncoder().encode(curvesSvg(result.log, `VolMicro training: ${input.split("/").pop()}`)));
+
+  // metrics exactly as `vmg eval` computes them: decode the written bytes on the full grid
+  const pool = await DecodePool.create(result.bytes, threads, out);
+  let decoded;
+  try {
+    decoded = await pool.decode();
+  } finally {
+    await pool.close();
+  }
+  const m = evaluate(volume.data, decoded, volume.shape);
+  const line = {
+    gaussians: result.file.count,
+    bytes: result.bytes.length,
+    bpp: bitsPerVoxel(result.bytes.length, volume.shape),
+    ratio: (volume.data.length * DTYPES[volume.dtype].bytes) / result.bytes.length,
+    psnr: m.psnr,
+    ssim: m.ssim,
+    seconds,
+  };
+  if (json) console.log(JSON.stringify(line));
+  else {
+    console.log(`wrote ${out}: ${line.gaussians} Gaussians, ${line.bytes} bytes, ${line.bpp.toFixed(4)} bpp, ratio ${line.ratio.toFixed(1)}×`);
+    console.log(`psnr ${line.psnr.toFixed(2)} dB (peak = data range ${m.peak}), ssim ${line.ssim.toFixed(4)}, ${seconds.toFixed(1)} s, background ${result.background}`);
+  }
+}

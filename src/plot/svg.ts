@@ -1,0 +1,117 @@
+/**
+ * Minimal SVG line charts (no dependencies): panels with linear or log-10 y axes, reference
+ * lines and markers, composed into a grid. Used for training curves and rate-distortion plots.
+ */
+
+export interface Series {
+  x: number[];
+  y: number[];
+  label?: string;
+  color?: string;
+  /** Draw points instead of a line. */
+  points?: boolean;
+}
+
+export interface Panel {
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  series: Series[];
+  logY?: boolean;
+  /** Horizontal reference lines (dashed). */
+  hlines?: Array<{ y: number; label: string; color?: string }>;
+  /** Marked points with a label. */
+  markers?: Array<{ x: number; y: number; label: string; color?: string }>;
+}
+
+const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
+
+export function colorAt(i: number): string {
+  return PALETTE[i % PALETTE.length]!;
+}
+
+function esc(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+function niceTicks(lo: number, hi: number, n = 5): number[] {
+  if (!(hi > lo)) return [lo];
+  const step0 = (hi - lo) / n;
+  const mag = 10 ** Math.floor(Math.log10(step0));
+  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= step0) ?? step0;
+  const out: number[] = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-9 * step; v += step) out.push(Number(v.toPrecision(12)));
+  return out;
+}
+
+function fmt(v: number): string {
+  const a = Math.abs(v);
+  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(0);
+  return String(Number(v.toPrecision(4)));
+}
+
+/** One panel as an SVG group at (ox, oy) of size w × h. */
+export function panelSvg(p: Panel, ox: number, oy: number, w: number, h: number): string {
+  const m = { l: 62, r: 14, t: 26, b: 40 };
+  const pw = w - m.l - m.r, ph = h - m.t - m.b;
+  const tf = (v: number) => (p.logY ? Math.log10(Math.max(v, 1e-300)) : v);
+  const xs = p.series.flatMap((s) => s.x), ys = p.series.flatMap((s) => s.y.filter((v) => Number.isFinite(v) && (!p.logY || v > 0)).map(tf));
+  for (const r of p.hlines ?? []) if (Number.isFinite(r.y)) ys.push(tf(r.y));
+  let x0 = Math.min(...xs), x1 = Math.max(...xs), y0 = Math.min(...ys), y1 = Math.max(...ys);
+  if (!Number.isFinite(x0)) { x0 = 0; x1 = 1; }
+  if (!Number.isFinite(y0)) { y0 = 0; y1 = 1; }
+  if (x1 === x0) { x0 -= 0.5; x1 += 0.5; }
+  if (y1 === y0) { y0 -= 0.5; y1 += 0.5; }
+  const pad = (y1 - y0) * 0.06;
+  y0 -= pad; y1 += pad;
+  const X = (v: number) => ox + m.l + ((v - x0) / (x1 - x0)) * pw;
+  const Y = (v: number) => oy + m.t + ph - ((tf(v) - y0) / (y1 - y0)) * ph;
+  const Yt = (t: number) => oy + m.t + ph - ((t - y0) / (y1 - y0)) * ph;
+  const parts: string[] = [];
+  parts.push(`<rect x="${ox + m.l}" y="${oy + m.t}" width="${pw}" height="${ph}" fill="#fff" stroke="#444" stroke-width="0.8"/>`);
+  parts.push(`<text x="${ox + m.l + pw / 2}" y="${oy + 16}" text-anchor="middle" font-size="13" font-weight="bold">${esc(p.title)}</text>`);
+  for (const t of niceTicks(x0, x1)) {
+    parts.push(`<line x1="${X(t)}" y1="${oy + m.t + ph}" x2="${X(t)}" y2="${oy + m.t + ph + 4}" stroke="#444"/><text x="${X(t)}" y="${oy + m.t + ph + 16}" text-anchor="middle" font-size="10">${fmt(t)}</text>`);
+  }
+  const yt = p.logY ? niceTicks(Math.ceil(y0), Math.floor(y1), Math.max(1, Math.min(6, Math.floor(y1) - Math.ceil(y0)))).filter(Number.isInteger) : niceTicks(y0, y1);
+  for (const t of yt) {
+    const label = p.logY ? `1e${t}` : fmt(t);
+    parts.push(`<line x1="${ox + m.l - 4}" y1="${Yt(t)}" x2="${ox + m.l + pw}" y2="${Yt(t)}" stroke="#ddd"/><text x="${ox + m.l - 6}" y="${Yt(t) + 3}" text-anchor="end" font-size="10">${label}</text>`);
+  }
+  parts.push(`<text x="${ox + m.l + pw / 2}" y="${oy + h - 6}" text-anchor="middle" font-size="11">${esc(p.xLabel)}</text>`);
+  parts.push(`<text transform="translate(${ox + 14},${oy + m.t + ph / 2}) rotate(-90)" text-anchor="middle" font-size="11">${esc(p.yLabel)}</text>`);
+  p.series.forEach((s, i) => {
+    const color = s.color ?? colorAt(i);
+    const pts = s.x.map((x, j) => [x, s.y[j]!] as const).filter(([, y]) => Number.isFinite(y) && (!p.logY || y > 0));
+    if (s.points) {
+      for (const [x, y] of pts) parts.push(`<circle cx="${X(x).toFixed(1)}" cy="${Y(y).toFixed(1)}" r="3" fill="${color}"/>`);
+    }
+    if (pts.length > 1) {
+      const d = pts.map(([x, y], j) => `${j ? "L" : "M"}${X(x).toFixed(1)},${Y(y).toFixed(1)}`).join("");
+      parts.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="1.3"/>`);
+    }
+  });
+  for (const r of p.hlines ?? []) {
+    if (!Number.isFinite(r.y)) continue;
+    parts.push(`<line x1="${ox + m.l}" y1="${Y(r.y)}" x2="${ox + m.l + pw}" y2="${Y(r.y)}" stroke="${r.color ?? "#555"}" stroke-dasharray="5,4"/><text x="${ox + m.l + pw - 4}" y="${Y(r.y) - 4}" text-anchor="end" font-size="10" fill="${r.color ?? "#555"}">${esc(r.label)}</text>`);
+  }
+  for (const mk of p.markers ?? []) {
+    parts.push(`<circle cx="${X(mk.x)}" cy="${Y(mk.y)}" r="3.5" fill="none" stroke="${mk.color ?? "#d62728"}" stroke-width="1.5"/><text x="${X(mk.x) + 6}" y="${Y(mk.y) + 12}" font-size="10" fill="${mk.color ?? "#d62728"}">${esc(mk.label)}</text>`);
+  }
+  const labelled = p.series.filter((s) => s.label);
+  labelled.forEach((s, i) => {
+    const y = oy + m.t + 12 + 14 * i;
+    parts.push(`<line x1="${ox + m.l + 8}" y1="${y - 4}" x2="${ox + m.l + 24}" y2="${y - 4}" stroke="${s.color ?? colorAt(p.series.indexOf(s))}" stroke-width="2"/><text x="${ox + m.l + 28}" y="${y}" font-size="10">${esc(s.label!)}</text>`);
+  });
+  return `<g>${parts.join("")}</g>`;
+}
+
+/** Panels in a grid of `cols` columns. */
+export function figureSvg(panels: Panel[], cols: number, title?: string, panelW = 420, panelH = 300): string {
+  const rows = Math.ceil(panels.length / cols);
+  const top = title ? 28 : 0;
+  const W = cols * panelW, H = rows * panelH + top;
+  const body = panels.map((p, i) => panelSvg(p, (i % cols) * panelW, top + Math.floor(i / cols) * panelH, panelW, panelH)).join("\n");
+  const head = title ? `<text x="${W / 2}" y="20" text-anchor="middle" font-size="15" font-weight="bold">${esc(title)}</text>` : "";
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif"><rect width="${W}" height="${H}" fill="#fafafa"/>${head}\n${body}\n</svg>\n`;
+}
