@@ -6,8 +6,11 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
+import type { Box } from "../src/core/background.js";
+import { allocVoxels } from "../src/core/dtype.js";
 import { fitVolume } from "../src/fit/fitter.js";
 import { writeZarrV3 } from "../src/io/zarr.js";
+import { WorkerEngine } from "../src/node/fit-engine.js";
 import { FileSystemStore } from "../src/node/fs-store.js";
 import { openVolume } from "../src/node/open-volume.js";
 import { readVmg } from "../src/format/vmg.js";
@@ -33,17 +36,25 @@ export interface MakeDataOptions {
   /** Bits per voxel of the `.vmg`. */
   bpp: number;
   iterations?: number;
+  /** Cut this z/y/x block out of the source first. */
+  crop?: Box;
+  /** Output name (default: the source's file name without extension). */
+  name?: string;
+  /** Zarr chunk shape [z, y, x]. */
+  chunks?: [number, number, number];
   log?: (line: string) => void;
 }
 
-const STAMP_VERSION = 1;
+const STAMP_VERSION = 2;
+const DEFAULT_CHUNKS: [number, number, number] = [32, 64, 64];
 
 /** Make (or reuse) demo/data/<name>.zarr and <name>.vmg from a TIFF or zarr volume. */
 export async function makeDemoData(source: string, outDir: string, o: MakeDataOptions): Promise<DemoData> {
   const log = o.log ?? (() => {});
-  const name = basename(source).replace(/\.(tiff?|zarr)$/i, "");
+  const name = o.name ?? basename(source).replace(/\.(tiff?|zarr)$/i, "");
+  const chunks = o.chunks ?? DEFAULT_CHUNKS;
   const vmg = join(outDir, `${name}.vmg`), zarr = join(outDir, `${name}.zarr`), stampFile = join(outDir, `${name}.json`);
-  const stamp = { version: STAMP_VERSION, source: basename(source), bpp: o.bpp, iterations: o.iterations ?? null };
+  const stamp = { version: STAMP_VERSION, source: basename(source), crop: o.crop ?? null, chunks, bpp: o.bpp, iterations: o.iterations ?? null };
   const cached = existsSync(stampFile) ? (JSON.parse(readFileSync(stampFile, "utf8")) as typeof stamp & { fitSeconds?: number; bestZ?: number }) : undefined;
   let fitSeconds = cached?.fitSeconds;
   let bestZ = cached?.bestZ ?? 0;
@@ -51,10 +62,11 @@ export async function makeDemoData(source: string, outDir: string, o: MakeDataOp
   if (!fresh || !existsSync(vmg) || !existsSync(join(zarr, "zarr.json"))) {
     mkdirSync(outDir, { recursive: true });
     log(`reading ${basename(source)}`);
-    const volume = await openVolume(source);
-    log(`writing ${name}.zarr (OME-Zarr v3, gzip) ${volume.shape.join("x")} ${volume.dtype}`);
+    const whole = await openVolume(source);
+    const volume = o.crop ? cropVolume(whole, o.crop) : whole;
+    log(`writing ${name}.zarr (OME-Zarr v3, gzip, ${chunks.join("x")} chunks) ${volume.shape.join("x")} ${volume.dtype}`);
     rmSync(zarr, { recursive: true, force: true });
-    await writeZarrV3(new FileSystemStore(zarr), volume, { name });
+    await writeZarrV3(new FileSystemStore(zarr), volume, { name, chunks });
     log(`fitting ${name}.vmg at ${o.bpp} bits/voxel (first run only; cached afterwards)`);
     const t0 = performance.now();
     let last = 0;
@@ -62,6 +74,7 @@ export async function makeDemoData(source: string, outDir: string, o: MakeDataOp
       budget: { bpp: o.bpp },
       source: basename(source),
       ...(o.iterations !== undefined ? { iterations: o.iterations } : {}),
+      engine: (t) => WorkerEngine.create(t),
       onStep: (s) => {
         if (performance.now() - last > 5000) { last = performance.now(); log(`  step ${s.step}: PSNR ${s.psnr.toFixed(2)} dB, ${s.gaussians} Gaussians`); }
       },
@@ -79,6 +92,20 @@ export async function makeDemoData(source: string, outDir: string, o: MakeDataOp
     shape: [...h.shape], voxelSize: [...h.voxelSize], unit: h.unit,
     vmgBytes: bytes.length, fitSeconds, bestZ,
   };
+}
+
+function cropVolume(v: Volume, b: Box): Volume {
+  const [nz, ny, nx] = v.shape;
+  const ok = 0 <= b.z0 && b.z0 < b.z1 && b.z1 <= nz && 0 <= b.y0 && b.y0 < b.y1 && b.y1 <= ny && 0 <= b.x0 && b.x0 < b.x1 && b.x1 <= nx;
+  if (!ok) throw new Error(`crop ${JSON.stringify(b)} is outside the volume ${v.shape.join("x")}`);
+  const shape: [number, number, number] = [b.z1 - b.z0, b.y1 - b.y0, b.x1 - b.x0];
+  const data = allocVoxels(v.dtype, shape[0] * shape[1] * shape[2]);
+  const w = shape[2];
+  for (let z = 0; z < shape[0]; z++) for (let y = 0; y < shape[1]; y++) {
+    const s = ((b.z0 + z) * ny + b.y0 + y) * nx + b.x0;
+    data.set(v.data.subarray(s, s + w) as never, (z * shape[1] + y) * w);
+  }
+  return { ...v, shape, data };
 }
 
 function brightestPlane(v: Volume): number {

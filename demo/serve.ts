@@ -1,7 +1,8 @@
 /**
  * `npm run demo`: build the viewer if needed, make (first run) or reuse the demo data, and serve
- * both on 127.0.0.1. Options: --port N (default 8411), --bpp B (default 0.25),
- * --volume rivuletpy|diadem (default rivuletpy), --dev (development build, faster).
+ * both on 127.0.0.1. Options: --port N (default 8411), --volume trailmap|rivuletpy|diadem (default
+ * trailmap, see demo/volumes.ts), --bpp B (default: the volume's), --iterations K, --dev
+ * (development build, faster).
  */
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -12,28 +13,26 @@ import { ensureViewerBuild, ROOT } from "./build.js";
 import { makeDemoData } from "./make-data.js";
 import { startStaticServer } from "./server.js";
 import { demoState, demoUrl } from "./state.js";
-
-const VOLUMES: Record<string, string> = {
-  rivuletpy: "rivuletpy_neuron_small_51x76x176_u8.tif",
-  diadem: "diadem_OP9_crop_92x77x86_u8.tif",
-};
+import { DEFAULT_DEMO_VOLUME, DEMO_VOLUMES } from "./volumes.js";
 
 const { values } = parseArgs({
   options: {
     port: { type: "string", default: "8411" },
-    bpp: { type: "string", default: "0.25" },
-    volume: { type: "string", default: "rivuletpy" },
+    bpp: { type: "string" },
+    iterations: { type: "string" },
+    volume: { type: "string", default: DEFAULT_DEMO_VOLUME },
     dev: { type: "boolean", default: false },
   },
 });
 
 const log = (s: string) => console.log(`demo: ${s}`);
 const shared = resolve(ROOT, "../shared/data");
-const file = VOLUMES[values.volume!];
-if (!file) {
-  console.error(`demo: unknown --volume ${values.volume} (choose ${Object.keys(VOLUMES).join(" or ")})`);
+const demo = DEMO_VOLUMES[values.volume!];
+if (!demo) {
+  console.error(`demo: unknown --volume ${values.volume} (choose ${Object.keys(DEMO_VOLUMES).join(", ")})`);
   process.exit(2);
 }
+const file = demo.file;
 const source = join(shared, file);
 if (!existsSync(source)) {
   console.log(`demo: skipped: the demo shows a real volume from ../shared/data (${file}), which is not on this machine.`);
@@ -43,7 +42,11 @@ if (!existsSync(source)) {
 const t0 = performance.now();
 const build = await ensureViewerBuild(values.dev ? "development" : "production", join(ROOT, "dist"), log);
 if (build.built) log(`viewer built in ${build.seconds.toFixed(1)} s`);
-const data = await makeDemoData(source, join(ROOT, "demo/data"), { bpp: Number(values.bpp), log });
+const data = await makeDemoData(source, join(ROOT, "demo/data"), {
+  name: demo.name, bpp: values.bpp === undefined ? demo.bpp : Number(values.bpp),
+  iterations: values.iterations === undefined ? demo.iterations : Number(values.iterations),
+  ...(demo.crop ? { crop: demo.crop } : {}), log,
+});
 const server = await startStaticServer({ "/": join(ROOT, "dist"), "/data": data.dir }, Number(values.port));
 const h = readVmg(new Uint8Array(readFileSync(data.vmg))).header;
 const state = demoState({

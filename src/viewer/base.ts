@@ -44,6 +44,8 @@ export interface VmgInfo {
   valueOffset: number;
   valueScale: number;
   truncation: number;
+  /** Gaussian payload encoding (format/encodings.ts), e.g. "f16". */
+  encoding: string;
 }
 
 export interface ChunkDecodeReport {

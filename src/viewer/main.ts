@@ -4,10 +4,13 @@
  */
 import "neuroglancer/unstable/main_module.js";
 import "./register.js";
+import "./tab/tab.js";
 import { setupDefaultViewer } from "neuroglancer/unstable/ui/default_viewer_setup.js";
 import { installVmgLayerDefaults } from "./layer-defaults.js";
 import { installPageHooks } from "./page-hooks.js";
+import { setTabViewer } from "./tab/context.js";
 
 const viewer = setupDefaultViewer();
+setTabViewer(viewer);
 installVmgLayerDefaults(viewer);
 installPageHooks(viewer);
