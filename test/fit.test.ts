@@ -14,16 +14,17 @@ const N = shape[0] * shape[1] * shape[2];
 
 test("the budget is a hard cap and is used: bpp, size and Gaussian count", async () => {
   const { volume } = knownGaussians(shape, 30, 8);
-  for (const budget of [{ bpp: 0.2 }, { bytes: 1500 }, { gaussians: 9 }]) {
+  const budgets: Array<{ bpp?: number; bytes?: number; gaussians?: number }> = [{ bpp: 0.2 }, { bytes: 1500 }, { gaussians: 9 }];
+  for (const budget of budgets) {
     const r = await fitVolume(volume, { budget, iterations: 25, seed: 2 });
     const f = readVmg(r.bytes);
     assert.equal(f.count, r.budgetGaussians, `${JSON.stringify(budget)}: every affordable Gaussian is used`);
-    if ("bpp" in budget) {
+    if (budget.bpp !== undefined) {
       const cap = Math.floor((budget.bpp * N) / 8);
       assert.ok(r.bytes.length <= cap && r.bytes.length > cap - 22, `${r.bytes.length} bytes for a cap of ${cap}`);
     }
-    if ("bytes" in budget) assert.ok(r.bytes.length <= 1500 && r.bytes.length > 1500 - 22, `${r.bytes.length} bytes`);
-    if ("gaussians" in budget) assert.equal(f.count, 9);
+    if (budget.bytes !== undefined) assert.ok(r.bytes.length <= 1500 && r.bytes.length > 1500 - 22, `${r.bytes.length} bytes`);
+    if (budget.gaussians !== undefined) assert.equal(f.count, 9);
   }
 });
 

@@ -44,6 +44,19 @@ function niceTicks(lo: number, hi: number, n = 5): number[] {
   return out;
 }
 
+/** Log-axis ticks (in log10 units): decades, or 1-2-5 steps when the range spans less than two. */
+function logTicks(lo: number, hi: number): number[] {
+  const decades: number[] = [];
+  for (let k = Math.ceil(lo); k <= Math.floor(hi); k++) decades.push(k);
+  if (decades.length >= 2) return decades.length > 7 ? decades.filter((k) => k % 2 === 0) : decades;
+  const out: number[] = [];
+  for (let k = Math.floor(lo); k <= Math.ceil(hi); k++) for (const m of [1, 2, 5]) {
+    const t = k + Math.log10(m);
+    if (t >= lo && t <= hi) out.push(t);
+  }
+  return out;
+}
+
 function fmt(v: number): string {
   const a = Math.abs(v);
   if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(0);
@@ -73,9 +86,9 @@ export function panelSvg(p: Panel, ox: number, oy: number, w: number, h: number)
   for (const t of niceTicks(x0, x1)) {
     parts.push(`<line x1="${X(t)}" y1="${oy + m.t + ph}" x2="${X(t)}" y2="${oy + m.t + ph + 4}" stroke="#444"/><text x="${X(t)}" y="${oy + m.t + ph + 16}" text-anchor="middle" font-size="10">${fmt(t)}</text>`);
   }
-  const yt = p.logY ? niceTicks(Math.ceil(y0), Math.floor(y1), Math.max(1, Math.min(6, Math.floor(y1) - Math.ceil(y0)))).filter(Number.isInteger) : niceTicks(y0, y1);
+  const yt = p.logY ? logTicks(y0, y1) : niceTicks(y0, y1);
   for (const t of yt) {
-    const label = p.logY ? `1e${t}` : fmt(t);
+    const label = p.logY ? fmt(10 ** t) : fmt(t);
     parts.push(`<line x1="${ox + m.l - 4}" y1="${Yt(t)}" x2="${ox + m.l + pw}" y2="${Yt(t)}" stroke="#ddd"/><text x="${ox + m.l - 6}" y="${Yt(t) + 3}" text-anchor="end" font-size="10">${label}</text>`);
   }
   parts.push(`<text x="${ox + m.l + pw / 2}" y="${oy + h - 6}" text-anchor="middle" font-size="11">${esc(p.xLabel)}</text>`);
@@ -96,7 +109,8 @@ export function panelSvg(p: Panel, ox: number, oy: number, w: number, h: number)
     parts.push(`<line x1="${ox + m.l}" y1="${Y(r.y)}" x2="${ox + m.l + pw}" y2="${Y(r.y)}" stroke="${r.color ?? "#555"}" stroke-dasharray="5,4"/><text x="${ox + m.l + pw - 4}" y="${Y(r.y) - 4}" text-anchor="end" font-size="10" fill="${r.color ?? "#555"}">${esc(r.label)}</text>`);
   }
   for (const mk of p.markers ?? []) {
-    parts.push(`<circle cx="${X(mk.x)}" cy="${Y(mk.y)}" r="3.5" fill="none" stroke="${mk.color ?? "#d62728"}" stroke-width="1.5"/><text x="${X(mk.x) + 6}" y="${Y(mk.y) + 12}" font-size="10" fill="${mk.color ?? "#d62728"}">${esc(mk.label)}</text>`);
+    const right = X(mk.x) > ox + m.l + 0.75 * pw; // keep the label inside the panel
+    parts.push(`<circle cx="${X(mk.x)}" cy="${Y(mk.y)}" r="3.5" fill="none" stroke="${mk.color ?? "#d62728"}" stroke-width="1.5"/><text x="${X(mk.x) + (right ? -6 : 6)}" y="${Y(mk.y) + 14}" text-anchor="${right ? "end" : "start"}" font-size="10" fill="${mk.color ?? "#d62728"}">${esc(mk.label)}</text>`);
   }
   const labelled = p.series.filter((s) => s.label);
   labelled.forEach((s, i) => {
