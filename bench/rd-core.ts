@@ -40,7 +40,7 @@ export function voxels(v: Volume): number {
 
 const r = (x: number, d: number) => (Number.isFinite(x) ? Math.round(x * 10 ** d) / 10 ** d : x);
 
-export async function measure(name: string, volume: Volume, codec: Codec, targetBpp: number | null): Promise<Row> {
+export async function measure(name: string, volume: Volume, codec: Codec, targetBpp: number | null, keep?: (stream: Uint8Array) => void): Promise<Row> {
   const N = voxels(volume);
   const target = targetBpp === null ? Infinity : Math.floor((targetBpp * N) / 8);
   const base: Row = {
@@ -51,6 +51,7 @@ export async function measure(name: string, volume: Volume, codec: Codec, target
   if (!enc) return { ...base, note: `unreachable: no setting gets under ${target} bytes` };
   if (enc.bytes !== enc.stream.length) throw new Error(`${codec.name}: reported ${enc.bytes} bytes for a ${enc.stream.length}-byte stream`);
   if (enc.bytes > target) throw new Error(`${codec.name}: ${enc.bytes} bytes exceed the budget of ${target}`);
+  keep?.(enc.stream);
   const dec = await codec.decode(enc.stream);
   if (dec.data.length !== N) throw new Error(`${codec.name}: decoded ${dec.data.length} voxels, expected ${N}`);
   if (dec.data.constructor !== volume.data.constructor) throw new Error(`${codec.name}: decoded a ${dec.data.constructor.name}, expected ${volume.data.constructor.name}`);
@@ -70,6 +71,7 @@ export async function measure(name: string, volume: Volume, codec: Codec, target
   };
   if (enc.knob) row.knob = enc.knob;
   if (enc.note) row.note = enc.note;
+  if (Number.isFinite(target) && !enc.note && enc.bytes < 0.9 * target) row.note = `spent ${(100 * enc.bytes / target).toFixed(0)} % of the budget`;
   if (enc.searchSeconds !== undefined) row.search_s = r(enc.searchSeconds, 2);
   return row;
 }

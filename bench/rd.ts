@@ -7,7 +7,8 @@
  * volume. Missing Debian packages are installed with apt-get (said on stderr) unless --no-install.
  *
  * Options: --data DIR (default ../shared/data beside the repo), --out DIR (default bench/results),
- * --vmg-iterations K, --coin-steps S, --no-install, --report-only (rewrite rd.md and plots from rd.json).
+ * --vmg-iterations K, --coin-steps S, --no-install, --report-only (rewrite rd.md and plots from rd.json),
+ * --streams DIR (where every encoded stream is kept, default bench/out/streams, git-ignored).
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -21,12 +22,12 @@ import { writeReport } from "./rd-report.js";
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 interface Args {
-  volumes?: string[]; bpp: number[]; codecs?: string[]; data: string; out: string;
+  volumes?: string[]; bpp: number[]; codecs?: string[]; data: string; out: string; streams: string;
   install: boolean; reportOnly: boolean; codecOptions: CodecOptions;
 }
 
 function parse(argv: string[]): Args {
-  const a: Args = { bpp: [0.073, 0.15, 0.33], data: resolve(repo, "..", "shared", "data"), out: join(repo, "bench", "results"), install: true, reportOnly: false, codecOptions: {} };
+  const a: Args = { bpp: [0.073, 0.15, 0.33], data: resolve(repo, "..", "shared", "data"), out: join(repo, "bench", "results"), streams: join(repo, "bench", "out", "streams"), install: true, reportOnly: false, codecOptions: {} };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!, v = () => { const x = argv[++i]; if (x === undefined) throw new Error(`${k} needs a value`); return x; };
     const list = () => v().split(",").map((s) => s.trim()).filter(Boolean);
@@ -36,6 +37,7 @@ function parse(argv: string[]): Args {
       case "--codecs": a.codecs = list(); break;
       case "--data": a.data = resolve(v()); break;
       case "--out": a.out = resolve(v()); break;
+      case "--streams": a.streams = resolve(v()); break;
       case "--vmg-iterations": a.codecOptions.vmgIterations = Number(v()); break;
       case "--coin-steps": a.codecOptions.coinSteps = Number(v()); break;
       case "--no-install": a.install = false; break;
@@ -101,7 +103,10 @@ async function main(): Promise<void> {
         const t0 = performance.now();
         let row: Row;
         try {
-          row = await measure(name, volume, c, bpp);
+          row = await measure(name, volume, c, bpp, (stream) => {
+            mkdirSync(join(a.streams, name), { recursive: true });
+            writeFileSync(join(a.streams, name, `${c.name}@${bpp ?? "lossless"}.bin`), stream);
+          });
         } catch (e) {
           process.stderr.write(`  ${c.name} @ ${bpp}: FAILED ${(e as Error).stack}\n`);
           continue;

@@ -1,5 +1,6 @@
 /** Every contender of the rate-distortion report, in table order. */
 import type { Codec } from "./codec.js";
+import { coinCodec } from "./coin.js";
 import { jpeg2000Codec } from "./jpeg2000.js";
 import { jpegxlCodec } from "./jpegxl.js";
 import { bloscCodec, zstdCodec } from "./lossless.js";
@@ -22,6 +23,7 @@ export function allCodecs(o: CodecOptions = {}): Codec[] {
     jpegxlCodec(),
     zfpCodec("rate"),
     zfpCodec("accuracy"),
+    coinCodec(o.coinSteps !== undefined ? { steps: o.coinSteps } : {}),
     zstdCodec(),
     bloscCodec(),
   ];

@@ -27,19 +27,23 @@ export function jpeg2000Codec(variant: "2d" | "3d-dct"): Codec {
       const [D, H, W] = volume.shape;
       const s = scratchDir("j2k");
       try {
-        let planes: Uint8Array, prec: number, signed: boolean, side: number[];
+        let values: ArrayLike<number>, minPrec: number, signed: boolean, side: number[];
         if (dct) {
           const { coef, scale, mean } = dctForward(volume);
-          planes = bytesOf(coef); prec = 16; signed = true; side = [scale, mean];
+          values = coef; minPrec = 16; signed = true; side = [scale, mean];
         } else {
           if (volume.dtype !== "uint8" && volume.dtype !== "uint16") throw new Error(`jpeg2000: ${volume.dtype} not handled`);
-          planes = bytesOf(volume.data); prec = DTYPES[volume.dtype].bytes * 8; signed = false; side = [];
+          let hi = 0;
+          for (let i = 0; i < volume.data.length; i++) if (volume.data[i]! > hi) hi = volume.data[i]!;
+          values = volume.data; minPrec = Math.max(8, Math.ceil(Math.log2(hi + 1))); signed = false; side = [];
         }
+        const { W2, prec } = rawGeometry(W, H, D, minPrec);
+        const planes = padded(values, volume.shape, W2, prec, signed);
         const input = s.path("in.rawl");
         writeFileSync(input, planes);
         const payloadTarget = targetBytes - sideBytes(side.length);
         if (payloadTarget < 200) return null;
-        const rawBytes = (W * H * D * prec) / 8;
+        const rawBytes = (W2 * H * D * prec) / 8;
         const t0 = performance.now();
         let ratio = rawBytes / payloadTarget;
         let best: Encoded | null = null;
@@ -47,7 +51,7 @@ export function jpeg2000Codec(variant: "2d" | "3d-dct"): Codec {
         for (let attempt = 0; attempt < 8; attempt++) {
           const out = s.path(`o${attempt}.j2k`);
           const t1 = performance.now();
-          await run("opj_compress", ["-i", input, "-o", out, "-F", `${W},${H},${D},${prec},${signed ? "s" : "u"}`, "-mct", "0", "-I", "-r", ratio.toFixed(6), "-threads", "2"]);
+          await run("opj_compress", ["-i", input, "-o", out, "-F", `${W2},${H},${D},${prec},${signed ? "s" : "u"}`, "-mct", "0", "-I", "-r", ratio.toFixed(6), "-threads", "2"]);
           const secs = seconds(t1);
           const payload = new Uint8Array(readFileSync(out));
           const stream = packStream(volume.dtype, volume.shape, side, payload);
@@ -75,21 +79,37 @@ export function jpeg2000Codec(variant: "2d" | "3d-dct"): Codec {
         writeFileSync(s.path("o.j2k"), payload);
         await run("opj_decompress", ["-i", s.path("o.j2k"), "-o", s.path("d.rawl"), "-threads", "2"]);
         const raw = readFileSync(s.path("d.rawl"));
-        let data: VoxelArray;
-        if (dct) {
-          const coef = new Int16Array(raw.buffer, raw.byteOffset, raw.byteLength / 2);
-          data = dctInverse(coef, shape, side[0]!, side[1]!, dtype);
-        } else if (dtype === "uint8") {
-          data = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength).slice();
-        } else {
-          data = new Uint16Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
-        }
+        const [D, H, W] = shape;
+        const W2 = raw.byteLength / (D * H) > W * 1.5 || dct ? raw.byteLength / (2 * D * H) : raw.byteLength / (D * H);
+        const wide = raw.byteLength / (D * H * W2) === 2 ? (dct ? new Int16Array(raw.buffer, raw.byteOffset, raw.byteLength / 2) : new Uint16Array(raw.buffer, raw.byteOffset, raw.byteLength / 2)) : new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
+        const cropped = new Float64Array(D * H * W);
+        for (let r = 0; r < D * H; r++) for (let x = 0; x < W; x++) cropped[r * W + x] = wide[r * W2 + x]!;
+        const data: VoxelArray = dct ? dctInverse(cropped, shape, side[0]!, side[1]!, dtype) : toDType(dtype, cropped);
         return { data, seconds: seconds(t0) };
       } finally {
         s.done();
       }
     },
   };
+}
+
+/**
+ * opj_compress rejects raw parameters whose width, height, component count and bit depth share a
+ * set bit (its check ANDs them together), e.g. 627,1116,26,16. Declare a larger precision, or
+ * failing that pad the width (edge replicated, cropped after decoding; the padding costs bytes).
+ */
+export function rawGeometry(W: number, H: number, D: number, minPrec: number): { W2: number; prec: number } {
+  for (let prec = minPrec; prec <= 16; prec++) if ((W & H & D & prec) === 0) return { W2: W, prec };
+  let W2 = W;
+  while ((W2 & H & D & minPrec) !== 0) W2++;
+  return { W2, prec: minPrec };
+}
+
+function padded(values: ArrayLike<number>, shape: readonly [number, number, number], W2: number, prec: number, signed: boolean): Uint8Array {
+  const [D, H, W] = shape;
+  const out = prec > 8 ? (signed ? new Int16Array(D * H * W2) : new Uint16Array(D * H * W2)) : (signed ? new Int8Array(D * H * W2) : new Uint8Array(D * H * W2));
+  for (let r = 0; r < D * H; r++) for (let x = 0; x < W2; x++) out[r * W2 + x] = values[r * W + Math.min(x, W - 1)]!;
+  return bytesOf(out);
 }
 
 /** Orthonormal DCT-II matrix, C[k * n + z]. */
@@ -127,18 +147,18 @@ function dctForward(volume: Volume): { coef: Int16Array; scale: number; mean: nu
   return { coef, scale, mean };
 }
 
-function dctInverse(coef: Int16Array, shape: readonly [number, number, number], scale: number, mean: number, dtype: Volume["dtype"]): VoxelArray {
+function dctInverse(coef: ArrayLike<number>, shape: readonly [number, number, number], scale: number, mean: number, dtype: Volume["dtype"]): VoxelArray {
   const [D, H, W] = shape;
   const P = H * W;
   const C = dctMatrix(D);
   const out = new Float32Array(D * P).fill(mean);
   const inv = 1 / scale;
   for (let k = 0; k < D; k++) {
-    const src = coef.subarray(k * P, (k + 1) * P);
+    const o = k * P;
     for (let z = 0; z < D; z++) {
       const c = C[k * D + z]! * inv;
       const dst = out.subarray(z * P, (z + 1) * P);
-      for (let p = 0; p < P; p++) dst[p] = dst[p]! + c * src[p]!;
+      for (let p = 0; p < P; p++) dst[p] = dst[p]! + c * coef[o + p]!;
     }
   }
   return toDType(dtype, out);
