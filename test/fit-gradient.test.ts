@@ -29,7 +29,7 @@ function setup(bg: BackgroundModel) {
   const engine = new LocalEngine({ shape, data, edges, edgeBoost: 3 });
   const params = new Float32Array(count * 11);
   const loss = async (o: Float64Array, b: BackgroundModel) => {
-    toFileParams(o, count, shape, params, false);
+    toFileParams(o, count, shape, params);
     return (await engine.evaluate({ params, count, background: b, radius: RADIUS, gradients: false })).wsse / N;
   };
   return { count, opt, engine, params, loss, bg };
@@ -42,7 +42,7 @@ for (const bg of [
 ]) {
   test(`analytic gradients match finite differences (${bg.kind} background)`, async () => {
     const { count, opt, engine, params, loss } = setup(bg);
-    toFileParams(opt, count, shape, params, false);
+    toFileParams(opt, count, shape, params);
     const r = await engine.evaluate({ params, count, background: bg, radius: RADIUS, gradients: true });
     const kernels = prepareKernels(params, shape, [1, 1, 1], RADIUS);
     const grad = new Float64Array(opt.length);

@@ -19,7 +19,7 @@ import { ProgressBar } from "./progress.js";
 const USAGE = `usage: vmg compress <input> -o <out.vmg> [--bpp B | --gaussians N | --size BYTES] [--seed S]
        [--iterations K] [--log curves.jsonl] [--plot curves.svg] [--json] [--level L] [--threads T]
        [--init pursuit|knn] [--background auto|constant|poly1..4|grid2..16] [--edge-boost W]
-       [--sparsity L] [--gate TAU] [--lr R] [--no-densify] [--quiet]`;
+       [--sparsity L] [--gate TAU] [--lr R] [--no-densify] [--encoding packed|f16] [--quiet]`;
 
 export const DEFAULT_BPP = 0.073;
 
@@ -29,7 +29,7 @@ export async function compressCommand(argv: string[]): Promise<void> {
     seed: { value: true }, iterations: { value: true }, log: { value: true }, plot: { value: true }, json: {},
     level: { value: true }, threads: { value: true }, init: { value: true }, background: { value: true },
     "edge-boost": { value: true }, sparsity: { value: true }, gate: { value: true }, lr: { value: true },
-    "no-densify": {}, quiet: {},
+    "no-densify": {}, quiet: {}, encoding: { value: true },
   });
   const out = stringFlag(p, "output");
   if (p.positionals.length !== 1 || !out) throw new UsageError(USAGE);
@@ -73,6 +73,9 @@ export async function compressCommand(argv: string[]): Promise<void> {
   const lr = numberFlag(p, "lr", { min: 1e-9 });
   if (lr !== undefined) opts.lr = lr;
   if (p.flags.has("no-densify")) opts.densify = false;
+  const encoding = stringFlag(p, "encoding");
+  if (encoding !== undefined && encoding !== "packed" && encoding !== "f16") throw new UsageError(`--encoding must be packed or f16, got "${encoding}"`);
+  if (encoding) opts.encoding = encoding;
   let result;
   try {
     result = await fitVolume(volume, opts);

@@ -1,6 +1,7 @@
 /** The `vmg` command: dispatch, and one-line errors `vmg: <file>: <problem>` with a non-zero exit. */
 import { UsageError } from "./args.js";
 import { compressCommand } from "./compress.js";
+import { convertCommand } from "./convert.js";
 import { decodeCommand } from "./decode.js";
 import { evalCommand } from "./eval.js";
 import { infoCommand } from "./info.js";
@@ -8,6 +9,7 @@ import { infoCommand } from "./info.js";
 const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
   info: infoCommand,
   compress: compressCommand,
+  convert: convertCommand,
   decode: decodeCommand,
   eval: evalCommand,
 };
@@ -19,6 +21,7 @@ const HELP = `vmg — VolMicro Gaussian volumes
                [--log curves.jsonl] [--plot curves.svg] [--json]   (vmg compress --help: all switches)
   vmg decode <file.vmg> -o <out.tif|out.zarr> [--scale K] [--box z0:z1,y0:y1,x0:x1]
   vmg eval <file.vmg> --ref <volume> [--level L] [--json]
+  vmg convert <in.vmg> -o <out.vmg> --encoding packed|f16 [--json]
 
 Volumes: multi-page TIFF stacks, zarr v2/v3 and OME-Zarr stores (directory or http(s) URL).`;
 

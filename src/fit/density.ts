@@ -137,7 +137,7 @@ export function kernelIntegral(r: number, p: 1 | 2): number {
  */
 export function lossChanges(opt: Float64Array, count: number, residual: Float32Array, shape: Shape3, radius: number): { cost: Float64Array; gain: Float64Array } {
   const params = new Float32Array(count * PARAMS_PER_GAUSSIAN);
-  toFileParams(opt, count, shape, params, false);
+  toFileParams(opt, count, shape, params);
   const kernels = prepareKernels(params, shape, [1, 1, 1], radius);
   const moments = new Float64Array(count * MOMENT_STRIDE);
   const plan = new RowPlan();
@@ -214,7 +214,7 @@ export function mergeEdits(opt: Float64Array, count: number, residual: Float32Ar
     merged[O_AMP] = -merged[O_AMP]!;
     const lo = [Infinity, Infinity, Infinity], hi = [-Infinity, -Infinity, -Infinity];
     for (const [src, at, slot] of [[row, 0, 0], [row, 1, 1], [merged, 0, 2]] as const) {
-      toFileParams(src.subarray(at * OPT_STRIDE, (at + 1) * OPT_STRIDE), 1, shape, one, false);
+      toFileParams(src.subarray(at * OPT_STRIDE, (at + 1) * OPT_STRIDE), 1, shape, one);
       prepareKernel(one, 0, shape, [1, 1, 1], radius, k, slot * KERNEL_STRIDE);
       const h = supportHalfExtents(k, slot * KERNEL_STRIDE);
       for (let a = 0; a < 3; a++) {

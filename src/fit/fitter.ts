@@ -14,7 +14,8 @@
  * No Node-only dependency: the engine decides where the heavy loops run.
  */
 import { fillBackground, type BackgroundModel } from "../core/background.js";
-import { DEFAULT_TRUNCATION_SIGMA, KERNEL_STRIDE, PARAMS_PER_GAUSSIAN } from "../core/constants.js";
+import { DEFAULT_TRUNCATION_SIGMA, F16_RECORD_BYTES, KERNEL_STRIDE, PARAMS_PER_GAUSSIAN } from "../core/constants.js";
+import { choosePackedSteps, encodePacked, PACKED_HEADER_BYTES, quantizePacked, type PackedSteps } from "../format/packed.js";
 import { isDType } from "../core/dtype.js";
 import { Random } from "../core/random.js";
 import type { Volume } from "../core/volume.js";
@@ -29,7 +30,7 @@ import { LocalEngine, type FitEngine } from "./engine.js";
 import { FitCancelledError, FitInputError } from "./errors.js";
 import { M_E, M_R, MOMENT_STRIDE } from "./gradient.js";
 import type { FitTarget } from "./objective.js";
-import { O_AMP, O_LOGS, O_POS, OPT_STRIDE, toFileParams } from "./params.js";
+import { float16Quantizer, O_AMP, O_LOGS, O_POS, OPT_STRIDE, toFileParams, type Quantizer } from "./params.js";
 import { edgeMask, normalise, occupancyGate, robustMapping } from "./prepare.js";
 import { knnSeeds, pursuitSeeds } from "./seed.js";
 
@@ -58,6 +59,8 @@ export interface FitOptions {
   truncation?: number;
   /** Voxels per optimiser step (a random subset of slabs); the whole volume when it is smaller. */
   batchVoxels?: number;
+  /** Payload encoding of the written file (default "packed"; "f16" is the paper's 22-byte records). */
+  encoding?: "packed" | "f16";
   /** Fraction of steps at the end that see float16-rounded parameters. */
   quantizeFraction?: number;
   /** Name of the source, for messages and metadata. */
@@ -127,7 +130,15 @@ export async function fitVolume(volume: Volume, o: FitOptions): Promise<FitResul
   o.onStage?.("background");
   const bg = initialBackground(o.background ?? "auto", data, gate, shape, Number.isFinite(capBytes) ? 0.05 * capBytes : 4096, seed);
   const background: BackgroundModel = bg.model;
-  const budget = maxGaussians(o.budget, N, overheadBytes(background.params.length, [metaBytes]), source);
+  const encoding = o.encoding ?? "packed";
+  const overhead = overheadBytes(background.params.length, [metaBytes]) + (encoding === "packed" ? PACKED_HEADER_BYTES : 0);
+  // packed records have no fixed size: start from a typical 9.5 bytes, then measure (below)
+  let budget = maxGaussians(o.budget, N, overhead, source, encoding === "packed" ? 9.5 : F16_RECORD_BYTES);
+  const remeasure = (params: Float32Array, n: number): number => {
+    if (encoding !== "packed" || !Number.isFinite(capBytes)) return budget;
+    const bpg = encodePacked(params, n, choosePackedSteps(params, n, shape)).length / Math.max(1, n);
+    return maxGaussians(o.budget, N, overhead, source, bpg * 1.02);
+  };
   cancelled();
 
   // seeds
@@ -147,6 +158,11 @@ export async function fitVolume(volume: Volume, o: FitOptions): Promise<FitResul
   }
   let count = opt.length / OPT_STRIDE;
   if (count === 0) throw new FitInputError(source, "has no structure above its background to fit (is it empty?)");
+  {
+    const seedParams = new Float32Array(count * PARAMS_PER_GAUSSIAN);
+    toFileParams(opt, count, shape, seedParams);
+    budget = remeasure(seedParams, count);
+  }
   cancelled();
 
   const engine = o.engine ? await o.engine(target) : new LocalEngine(target);
@@ -173,13 +189,30 @@ export async function fitVolume(volume: Volume, o: FitOptions): Promise<FitResul
     };
     o.onStage?.("optimising");
 
+    let quantizer: Quantizer | undefined;
+    let packing: PackedSteps | undefined;
     for (let step = 0; step < iterations; step++) {
       cancelled();
-      const quantize = step >= quantizeFrom;
+      if (step === quantizeFrom) {
+        // From here on the loss sees the stored parameters. Packed: fix the quantisation now, from
+        // the nearly final Gaussians, and re-measure what the budget buys with it.
+        const current = new Float32Array(count * PARAMS_PER_GAUSSIAN);
+        toFileParams(opt, count, shape, current);
+        if (encoding === "packed") {
+          budget = Math.min(budget, remeasure(current, count));
+          if (count > budget) ({ opt, count } = keepStrongest(opt, count, budget, adam));
+          const steps = choosePackedSteps(current, count, shape);
+          packing = steps;
+          quantizer = (p, n) => quantizePacked(p, n, steps, p);
+        } else {
+          quantizer = float16Quantizer;
+        }
+      }
+      const quantize = quantizer !== undefined;
       const bgParams = quantize ? background.params.map(Math.fround) : background.params;
       const bgModel = { ...background, params: bgParams } as BackgroundModel;
       if (params.length !== count * PARAMS_PER_GAUSSIAN) params = new Float32Array(count * PARAMS_PER_GAUSSIAN);
-      toFileParams(opt, count, shape, params, quantize);
+      toFileParams(opt, count, shape, params, quantizer);
       const r = await engine.evaluate({ params, count, background: bgModel, radius, gradients: true, ...(subsetSize < nSlabs ? { subset: pickSlabs() } : {}) });
       const Nb = r.voxels;
       // sparsity: λ · (1/N) Σ |amp|·mass — the L1 norm of the Gaussians' contribution per voxel, so λ
@@ -230,6 +263,12 @@ export async function fitVolume(volume: Volume, o: FitOptions): Promise<FitResul
 
       // density control
       if (densify && step > 0 && step % densifyEvery === 0 && step < 0.8 * iterations) {
+        // packed records cost what their entropy costs: re-measure what the budget buys now
+        if (encoding === "packed") {
+          const current = new Float32Array(count * PARAMS_PER_GAUSSIAN);
+          toFileParams(opt, count, shape, current);
+          budget = remeasure(current, count);
+        }
         const cap = capacity(step, iterations, startCount, budget, 1.2);
         const before = count;
         const result = await densityStep({ opt, count, cap, budget, gradNorm, gradSteps, splitAbove, step, iterations, engine, target, background, radius, shape, minAmplitude, rng, adam });
@@ -243,28 +282,32 @@ export async function fitVolume(volume: Volume, o: FitOptions): Promise<FitResul
       o.onStep?.(entry);
     }
 
-    // hard cap, then the final parameters exactly as stored
-    if (count > budget) {
-      const imp = Float64Array.from({ length: count }, (_, i) => importance(opt, i));
-      const keep = largest(imp, budget).sort((a, b) => a - b);
-      opt = compact(opt, keep, new Float64Array(0));
-      count = budget;
-    }
-    const finalParams = new Float32Array(count * PARAMS_PER_GAUSSIAN);
-    toFileParams(opt, count, shape, finalParams, true);
+    // the final parameters exactly as stored, under the hard cap
+    if (count > budget) ({ opt, count } = keepStrongest(opt, count, budget, adam));
     const header = defaultHeader(shape, volume.dtype);
     if (volume.voxelSize) header.voxelSize = volume.voxelSize;
     if (volume.unit) header.unit = volume.unit.slice(0, 16);
     header.valueOffset = mapping.offset;
     header.valueScale = mapping.scale;
     header.truncation = radius;
-    const file: VmgFile = {
-      header, background: { ...background, params: background.params.map(Math.fround) } as BackgroundModel,
-      gaussians: finalParams, count, sections: [],
-    };
+    header.encoding = encoding;
     const last = log[log.length - 1]!;
-    setMetadata(file, meta(last.psnr));
-    const bytes = writeVmg(file);
+    let file: VmgFile, bytes: Uint8Array;
+    for (;;) {
+      const finalParams = new Float32Array(count * PARAMS_PER_GAUSSIAN);
+      toFileParams(opt, count, shape, finalParams, quantizer ?? (encoding === "f16" ? float16Quantizer : undefined));
+      file = {
+        header, background: { ...background, params: background.params.map(Math.fround) } as BackgroundModel,
+        gaussians: finalParams, count, sections: [], ...(packing ? { packing } : {}),
+      };
+      setMetadata(file, meta(last.psnr));
+      bytes = writeVmg(file);
+      if (bytes.length <= capBytes) break;
+      // entropy-coded sizes are only known after coding: drop the weakest until it fits
+      const over = Math.ceil(((bytes.length - capBytes) / bytes.length) * count) + 1;
+      ({ opt, count } = keepStrongest(opt, count, count - over, adam));
+    }
+    budget = Math.min(budget, count);
     return { file, bytes, log, budgetGaussians: budget, background: describeBackground(background), seconds: (performance.now() - started) / 1000 };
   } finally {
     await engine.close();
@@ -292,6 +335,14 @@ function truncatedMassFactor(r: number): number {
     massFactors.set(r, (f = s));
   }
   return f;
+}
+
+/** Keep the `n` Gaussians of largest energy (and their optimiser state). */
+function keepStrongest(opt: Float64Array, count: number, n: number, adam: GaussianAdam): { opt: Float64Array; count: number } {
+  const imp = Float64Array.from({ length: count }, (_, i) => importance(opt, i));
+  const keep = largest(imp, Math.max(1, n)).sort((a, b) => a - b);
+  adam.remap(keep, 0);
+  return { opt: compact(opt, keep, new Float64Array(0)), count: keep.length };
 }
 
 /** Keep log-scales within [log 0.3, log 64] voxels: thinner kernels fall between voxels, wider ones are background's job. */
@@ -324,7 +375,7 @@ interface DensityState {
 async function densityStep(s: DensityState): Promise<{ opt: Float64Array; count: number }> {
   const { opt, count } = s;
   const params = new Float32Array(count * PARAMS_PER_GAUSSIAN);
-  toFileParams(opt, count, s.shape, params, false);
+  toFileParams(opt, count, s.shape, params);
   const residual = await s.engine.predict({ params, count, background: s.background, radius: s.radius });
   const data = s.target.data;
   for (let i = 0; i < residual.length; i++) residual[i] = data[i]! - residual[i]!;

@@ -2,7 +2,7 @@
  * The optimiser's view of the Gaussians: a Float64Array with, per Gaussian,
  *   centre x y z (full-res voxel coordinates), log-scale x y z, quaternion w x y z (raw), amplitude.
  * `toFileParams` writes the decoder's parameter layout (normalised positions, scales), optionally
- * rounded to float16 so the loss sees exactly what the written file will decode to.
+ * through the payload encoding's rounding, so the loss sees exactly what the file will decode to.
  */
 import { P_AMP, P_POS, P_ROT, P_SCALE, PARAMS_PER_GAUSSIAN, MIN_SCALE } from "../core/constants.js";
 import { roundToHalf } from "../core/float16.js";
@@ -11,20 +11,27 @@ import { toNormalized, toVoxel, type Shape3 } from "../core/gaussian.js";
 export const OPT_STRIDE = 11;
 export const O_POS = 0, O_LOGS = 3, O_ROT = 6, O_AMP = 10;
 
-export function toFileParams(opt: Float64Array, count: number, shape: Shape3, out: Float32Array, quantize: boolean): void {
+/** Rounds file-layout parameters in place exactly as a payload encoding will store them. */
+export type Quantizer = (params: Float32Array, count: number) => void;
+
+export const float16Quantizer: Quantizer = (params, count) => {
+  for (let i = 0; i < count * PARAMS_PER_GAUSSIAN; i++) params[i] = roundToHalf(params[i]!);
+};
+
+export function toFileParams(opt: Float64Array, count: number, shape: Shape3, out: Float32Array, quantizer?: Quantizer): void {
   const [nz, ny, nx] = shape;
   const n = [nx, ny, nz];
-  const q = quantize ? roundToHalf : (x: number) => x;
   for (let i = 0; i < count; i++) {
     const a = i * OPT_STRIDE, b = i * PARAMS_PER_GAUSSIAN;
     for (let j = 0; j < 3; j++) {
-      out[b + P_POS + j] = q(toNormalized(opt[a + O_POS + j]!, n[j]!));
-      out[b + P_SCALE + j] = q(Math.max(MIN_SCALE * 2, Math.exp(opt[a + O_LOGS + j]!)));
+      out[b + P_POS + j] = toNormalized(opt[a + O_POS + j]!, n[j]!);
+      out[b + P_SCALE + j] = Math.max(MIN_SCALE * 2, Math.exp(opt[a + O_LOGS + j]!));
     }
     const qn = Math.hypot(opt[a + O_ROT]!, opt[a + O_ROT + 1]!, opt[a + O_ROT + 2]!, opt[a + O_ROT + 3]!) || 1;
-    for (let j = 0; j < 4; j++) out[b + P_ROT + j] = q(opt[a + O_ROT + j]! / qn);
-    out[b + P_AMP] = q(opt[a + O_AMP]!);
+    for (let j = 0; j < 4; j++) out[b + P_ROT + j] = opt[a + O_ROT + j]! / qn;
+    out[b + P_AMP] = opt[a + O_AMP]!;
   }
+  quantizer?.(out, count);
 }
 
 export function fromFileParams(params: Float32Array, count: number, shape: Shape3): Float64Array {

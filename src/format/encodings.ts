@@ -1,29 +1,41 @@
 /**
- * Gaussian payload encodings. Version 1 defines encoding 0, the paper's plain float16 records
- * (22 bytes each: position x y z, scale x y z, quaternion w x y z, amplitude). Other encodings
- * register here with their code; every decoder path goes through `decodePayload`.
+ * Gaussian payload encodings: 0, the paper's plain float16 records (22 bytes each: position x y z,
+ * scale x y z, quaternion w x y z, amplitude), and 1, the packed encoding (packed.ts, ~9 bytes).
+ * Every reader goes through this registry, so every decode path (CPU, WebGPU, viewer) reads both.
  */
 import { F16_RECORD_BYTES, PARAMS_PER_GAUSSIAN } from "../core/constants.js";
 import { fromHalfBits, toHalfBits } from "../core/float16.js";
 import { CountMismatchError, UnsupportedEncodingError } from "./errors.js";
+import { choosePackedSteps, decodePacked, encodePacked, MAX_GAUSSIANS_PER_BYTE, type PackedSteps } from "./packed.js";
 
-export type EncodingName = "f16";
+export type EncodingName = "f16" | "packed";
+
+export interface PayloadInput {
+  gaussians: Float32Array;
+  count: number;
+  shape: readonly [number, number, number];
+  /** Packed encoding: the quantisation to use (chosen from the data when absent). */
+  packing?: PackedSteps;
+}
 
 export interface PayloadEncoding {
   name: EncodingName;
   code: number;
   /** Bytes of a payload of `count` Gaussians, when the encoding fixes it (else undefined). */
   fixedBytes(count: number): number | undefined;
-  encode(params: Float32Array, count: number): Uint8Array;
+  /** Most Gaussians a payload of `bytes` can hold (checked before decoding allocates). */
+  maxCount(bytes: number): number;
+  encode(input: PayloadInput): Uint8Array;
   /** Decode; must throw a VmgFormatError on malformed input and allocate at most count × 11 floats. */
-  decode(bytes: Uint8Array, count: number): Float32Array;
+  decode(bytes: Uint8Array, count: number): { gaussians: Float32Array; packing?: PackedSteps };
 }
 
 const f16Records: PayloadEncoding = {
   name: "f16",
   code: 0,
   fixedBytes: (count) => count * F16_RECORD_BYTES,
-  encode(params, count) {
+  maxCount: (bytes) => Math.floor(bytes / F16_RECORD_BYTES),
+  encode({ gaussians: params, count }) {
     const out = new Uint8Array(count * F16_RECORD_BYTES);
     const view = new DataView(out.buffer);
     const n = count * PARAMS_PER_GAUSSIAN;
@@ -40,11 +52,26 @@ const f16Records: PayloadEncoding = {
     const out = new Float32Array(n);
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     for (let i = 0; i < n; i++) out[i] = fromHalfBits(view.getUint16(2 * i, true));
-    return out;
+    return { gaussians: out };
   },
 };
 
-const ENCODINGS: PayloadEncoding[] = [f16Records];
+/** Encoding 1: quantised, Morton-ordered, range-coded (packed.ts). */
+const packedRecords: PayloadEncoding = {
+  name: "packed",
+  code: 1,
+  fixedBytes: () => undefined,
+  maxCount: (bytes) => MAX_GAUSSIANS_PER_BYTE * bytes,
+  encode({ gaussians, count, shape, packing }) {
+    return encodePacked(gaussians, count, packing ?? choosePackedSteps(gaussians, count, shape));
+  },
+  decode(bytes, count) {
+    const { params, steps } = decodePacked(bytes, count);
+    return { gaussians: params, packing: steps };
+  },
+};
+
+const ENCODINGS: PayloadEncoding[] = [f16Records, packedRecords];
 
 export function encodingByCode(code: number): PayloadEncoding {
   const e = ENCODINGS.find((x) => x.code === code);

@@ -13,6 +13,7 @@ import { DTYPES, dtypeFromCode, type DType } from "../core/dtype.js";
 import type { Shape3 } from "../core/gaussian.js";
 import { crc32 } from "./crc32.js";
 import { encodingByCode, encodingByName, type EncodingName } from "./encodings.js";
+import type { PackedSteps } from "./packed.js";
 import {
   BadMagicError, ChecksumMismatchError, CountMismatchError, InvalidHeaderError,
   InvalidParameterError, TruncatedFileError, UnsupportedVersionError, VmgFormatError,
@@ -62,6 +63,8 @@ export interface VmgFile {
   gaussians: Float32Array;
   count: number;
   sections: VmgSection[];
+  /** Packed encoding: its quantisation (read from the file; chosen from the data when absent on write). */
+  packing?: PackedSteps;
 }
 
 export interface VmgLayout {
@@ -147,7 +150,7 @@ export function writeVmg(file: VmgFile): Uint8Array {
   }
   validateGaussians(file.gaussians, file.count);
   const enc = encodingByName(h.encoding);
-  const payload = enc.encode(file.gaussians, file.count);
+  const payload = enc.encode({ gaussians: file.gaussians, count: file.count, shape: h.shape, ...(file.packing ? { packing: file.packing } : {}) });
   const bgBytes = bg.params.length * 4;
   const secBytes = file.sections.reduce((n, s) => n + SECTION_HEAD_BYTES + s.data.length, 0);
   const total = HEADER_BYTES + bgBytes + payload.length + secBytes + TRAILER_BYTES;
@@ -262,6 +265,7 @@ function parse(bytes: Uint8Array): { file: VmgFile; layout: VmgLayout } {
   if (expectedPayload !== undefined && expectedPayload !== payloadBytes) {
     throw new CountMismatchError(`${count} Gaussians need ${expectedPayload} payload bytes but the header declares ${payloadBytes}`);
   }
+  if (count > enc.maxCount(payloadBytes)) throw new CountMismatchError(`${count} Gaussians cannot fit in a ${enc.name} payload of ${payloadBytes} bytes`);
   let o = headerBytes;
   const params = new Float64Array(bgCount);
   for (let i = 0; i < bgCount; i++, o += 4) params[i] = v.getFloat32(o, true);
@@ -272,7 +276,7 @@ function parse(bytes: Uint8Array): { file: VmgFile; layout: VmgLayout } {
     : { kind, dims, params };
   validateBackground(background);
 
-  const gaussians = enc.decode(bytes.subarray(o, o + payloadBytes), count);
+  const { gaussians, packing } = enc.decode(bytes.subarray(o, o + payloadBytes), count);
   o += payloadBytes;
   validateGaussians(gaussians, count);
 
@@ -290,7 +294,7 @@ function parse(bytes: Uint8Array): { file: VmgFile; layout: VmgLayout } {
   if (o !== len - TRAILER_BYTES) throw new CountMismatchError(`${len - TRAILER_BYTES - o} unexplained bytes after the last section`);
   validateSections(sections);
   return {
-    file: { header, background, gaussians, count, sections },
+    file: { header, background, gaussians, count, sections, ...(packing ? { packing } : {}) },
     layout: {
       version: [major, minor], bytes: len, headerBytes, backgroundBytes: 4 * bgCount, payloadBytes,
       sectionBytes: len - TRAILER_BYTES - headerBytes - 4 * bgCount - payloadBytes,

@@ -1,0 +1,153 @@
+/**
+ * An adaptive binary range coder (the LZMA construction: 11-bit probabilities, shift-5 adaptation,
+ * carry propagation through a cached byte) and the integer models built on it. Deflate and other
+ * LZ coders see quantised Gaussian parameters as near-random bytes; modelling each field's bits
+ * adaptively codes them close to their entropy, in ~200 lines that run unchanged in Node and the
+ * browser.
+ */
+import { TruncatedFileError } from "./errors.js";
+
+const TOP = 1 << 24;
+const PROB_BITS = 11;
+const PROB_INIT = 1 << (PROB_BITS - 1);
+const MOVE_BITS = 5;
+
+export class RangeEncoder {
+  private low = 0; // up to 2^32 + carry: a plain number is exact
+  private range = 0xffffffff;
+  private cache = 0;
+  private cacheSize = 1;
+  private out: number[] = [];
+
+  bit(probs: Uint16Array, i: number, bit: number): void {
+    const p = probs[i]!;
+    const bound = (this.range >>> PROB_BITS) * p;
+    if (bit === 0) {
+      this.range = bound;
+      probs[i] = p + (((1 << PROB_BITS) - p) >>> MOVE_BITS);
+    } else {
+      this.low += bound;
+      this.range -= bound;
+      probs[i] = p - (p >>> MOVE_BITS);
+    }
+    while (this.range < TOP) {
+      this.range = (this.range * 256) >>> 0;
+      this.shiftLow();
+    }
+  }
+
+  private shiftLow(): void {
+    if (this.low < 0xff000000 || this.low >= 0x100000000) {
+      const carry = this.low >= 0x100000000 ? 1 : 0;
+      let c = this.cache;
+      do {
+        this.out.push((c + carry) & 0xff);
+        c = 0xff;
+      } while (--this.cacheSize !== 0);
+      this.cache = Math.floor(this.low / 0x1000000) & 0xff;
+    }
+    this.cacheSize++;
+    this.low = (this.low % 0x1000000) * 256;
+  }
+
+  finish(): Uint8Array {
+    for (let i = 0; i < 5; i++) this.shiftLow();
+    return Uint8Array.from(this.out.slice(1)); // the first byte is always 0
+  }
+}
+
+export class RangeDecoder {
+  private range = 0xffffffff;
+  private code = 0;
+  private pos = 0;
+
+  constructor(private readonly bytes: Uint8Array) {
+    for (let i = 0; i < 4; i++) this.code = ((this.code * 256) + this.next()) >>> 0;
+  }
+
+  private next(): number {
+    // A valid stream is read at most 4 bytes past its end by normalisation; more means it was cut.
+    if (this.pos >= this.bytes.length + 4) throw new TruncatedFileError("packed Gaussian stream ends early (truncated or corrupt)");
+    return this.pos < this.bytes.length ? this.bytes[this.pos++]! : (this.pos++, 0);
+  }
+
+  bit(probs: Uint16Array, i: number): number {
+    const p = probs[i]!;
+    const bound = (this.range >>> PROB_BITS) * p;
+    let bit: number;
+    if (this.code < bound) {
+      this.range = bound;
+      probs[i] = p + (((1 << PROB_BITS) - p) >>> MOVE_BITS);
+      bit = 0;
+    } else {
+      this.code -= bound;
+      this.range -= bound;
+      probs[i] = p - (p >>> MOVE_BITS);
+      bit = 1;
+    }
+    while (this.range < TOP) {
+      this.range = (this.range * 256) >>> 0;
+      this.code = ((this.code * 256) + this.next()) >>> 0;
+    }
+    return bit;
+  }
+}
+
+/** Bits above this are coded with one context per bit position instead of a full tree. */
+const TREE_BITS = 10;
+
+/**
+ * An adaptive model of unsigned integers of `bits` bits: a binary tree of contexts over the top
+ * (up to 10) bits, so their joint distribution is learnt, and one context per position below.
+ */
+export class IntModel {
+  private readonly tree: Uint16Array;
+  private readonly low: Uint16Array;
+  private readonly treeBits: number;
+
+  constructor(readonly bits: number) {
+    this.treeBits = Math.min(bits, TREE_BITS);
+    this.tree = new Uint16Array(1 << this.treeBits).fill(PROB_INIT);
+    this.low = new Uint16Array(Math.max(1, bits - this.treeBits)).fill(PROB_INIT);
+  }
+
+  encode(rc: RangeEncoder, value: number): void {
+    const lowBits = this.bits - this.treeBits;
+    let node = 1;
+    for (let b = this.treeBits - 1; b >= 0; b--) {
+      const bit = Math.floor(value / 2 ** (lowBits + b)) & 1;
+      rc.bit(this.tree, node, bit);
+      node = (node << 1) | bit;
+    }
+    for (let b = lowBits - 1; b >= 0; b--) rc.bit(this.low, b, Math.floor(value / 2 ** b) & 1);
+  }
+
+  decode(rd: RangeDecoder): number {
+    const lowBits = this.bits - this.treeBits;
+    let node = 1;
+    for (let b = 0; b < this.treeBits; b++) node = (node << 1) | rd.bit(this.tree, node);
+    let v = node - (1 << this.treeBits);
+    for (let b = lowBits - 1; b >= 0; b--) v = v * 2 + rd.bit(this.low, b);
+    return v;
+  }
+}
+
+/** Adaptive Elias-gamma: the bit length through an IntModel, the remaining bits by position. */
+export class GammaModel {
+  private readonly length = new IntModel(6);
+  private readonly mantissa = new Uint16Array(64).fill(PROB_INIT);
+
+  encode(rc: RangeEncoder, value: number): void {
+    const v = value + 1;
+    const n = Math.floor(Math.log2(v));
+    this.length.encode(rc, n);
+    for (let b = n - 1; b >= 0; b--) rc.bit(this.mantissa, b, Math.floor(v / 2 ** b) & 1);
+  }
+
+  decode(rd: RangeDecoder): number {
+    const n = this.length.decode(rd);
+    let v = 1;
+    for (let b = n - 1; b >= 0; b--) v = v * 2 + rd.bit(this.mantissa, b);
+    return v - 1;
+  }
+}
