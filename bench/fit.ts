@@ -1,7 +1,8 @@
 /**
- * `npm run bench:fit [-- --json] [-- --volumes a,b --bpp 0.073 --iterations K]`: compresses the
- * benchmark volumes at a bitrate and prints, per volume, bpp, Gaussians, PSNR, SSIM, seconds and
- * peak memory beside JPEG2000 (OpenJPEG, Z planes as components, -mct 0) at the same byte budget.
+ * `npm run bench:fit [-- --json] [-- --volumes a,b --bpp 0.073 --iterations K --encodings packed,f16]`:
+ * compresses the benchmark volumes at a bitrate, in each payload encoding, and prints per volume
+ * bpp, Gaussians, PSNR, SSIM, seconds and peak memory beside JPEG2000 (OpenJPEG, Z planes as
+ * components, -mct 0) at the same byte budget.
  * Fitted files land in bench/out/ so `vmg eval` can reproduce the figures.
  */
 import { spawn } from "node:child_process";
@@ -17,6 +18,7 @@ const flag = (name: string) => { const i = args.indexOf(`--${name}`); return i >
 const json = args.includes("--json");
 const bpp = Number(flag("bpp") ?? 0.073);
 const iterations = flag("iterations");
+const encodings = (flag("encodings") ?? "packed,f16").split(",");
 const volumes = (flag("volumes") ?? "trailmap_lightsheet_axons_303x303x303_u16,cellfinder_serial2p_signal_26x1116x627_u16,rivuletpy_neuron_small_51x76x176_u8,diadem_OP9_crop_92x77x86_u8").split(",");
 const dataDir = fileURLToPath(new URL("../../shared/data/", import.meta.url));
 const outDir = fileURLToPath(new URL("./out/", import.meta.url));
@@ -33,20 +35,18 @@ if ((await j2k.available()) !== true) {
   await aptInstall(j2k.aptPackages!);
 }
 
-function fitOne(volume: string): Promise<Record<string, number | string>> {
+function fitOne(volume: string, encoding: string): Promise<Record<string, number | string>> {
+  const stem = `${outDir}${volume}_${bpp}_${encoding}`;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./fit-one.ts", import.meta.url)),
-      `${dataDir}${volume}.tif`, `${outDir}${volume}_${bpp}.vmg`, String(bpp), ...(iterations ? [iterations] : ["", `${outDir}${volume}_${bpp}.svg`])], { stdio: ["ignore", "pipe", "inherit"] });
+      `${dataDir}${volume}.tif`, `${stem}.vmg`, String(bpp), encoding, iterations ?? "", `${stem}.svg`], { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     child.stdout.on("data", (b: Buffer) => (out += b));
     child.on("close", (code) => (code === 0 ? resolve(JSON.parse(out.trim().split("\n").at(-1)!)) : reject(new Error(`fit of ${volume} exited ${code}`))));
   });
 }
 
-const rows = [];
 for (const name of volumes) {
-  log(`bench:fit: ${name} at ${bpp} bpp…`);
-  const fit = await fitOne(name);
   const volume = await openVolume(`${dataDir}${name}.tif`);
   const budget = Math.floor((bpp * volume.data.length) / 8);
   const enc = await j2k.encode(volume, budget);
@@ -56,11 +56,14 @@ for (const name of volumes) {
     const m = evaluate(volume.data, dec.data, volume.shape);
     j2kRow = { bpp: (enc.bytes * 8) / volume.data.length, psnr: m.psnr, ssim: m.ssim };
   }
-  const row = { volume: name, ...fit, j2k_bpp: j2kRow.bpp, j2k_psnr: j2kRow.psnr, j2k_ssim: j2kRow.ssim };
-  rows.push(row);
-  if (json) console.log(JSON.stringify(row));
-  else {
-    const f = (x: unknown, d = 2) => (typeof x === "number" ? x.toFixed(d) : "n/a");
-    console.log(`${name}: .vmg ${f(fit.bpp, 4)} bpp, ${fit.gaussians} Gaussians, PSNR ${f(fit.psnr)} dB, SSIM ${f(fit.ssim, 4)}, ${f(fit.seconds, 1)} s, peak ${fit.peak_mb} MB | JPEG2000 ${f(j2kRow.bpp, 4)} bpp, PSNR ${f(j2kRow.psnr)} dB, SSIM ${f(j2kRow.ssim, 4)}`);
+  for (const encoding of encodings) {
+    log(`bench:fit: ${name} at ${bpp} bpp, ${encoding} encoding…`);
+    const fit = await fitOne(name, encoding);
+    const row = { volume: name, ...fit, j2k_bpp: j2kRow.bpp, j2k_psnr: j2kRow.psnr, j2k_ssim: j2kRow.ssim };
+    if (json) console.log(JSON.stringify(row));
+    else {
+      const f = (x: unknown, d = 2) => (typeof x === "number" ? x.toFixed(d) : "n/a");
+      console.log(`${name} [${encoding}]: .vmg ${f(fit.bpp, 4)} bpp, ${fit.gaussians} Gaussians, PSNR ${f(fit.psnr)} dB, SSIM ${f(fit.ssim, 4)}, ${f(fit.seconds, 1)} s, peak ${fit.peak_mb} MB | JPEG2000 ${f(j2kRow.bpp, 4)} bpp, PSNR ${f(j2kRow.psnr)} dB, SSIM ${f(j2kRow.ssim, 4)}`);
+    }
   }
 }

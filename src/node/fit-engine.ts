@@ -5,7 +5,7 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { Box } from "../core/background.js";
-import { SLAB_VOXELS, slabs, type EvalRequest, type EvalResult, type FitEngine } from "../fit/engine.js";
+import { combineLanes, LANES, SLAB_VOXELS, slabs, type EvalRequest, type EvalResult, type FitEngine, type LaneResult } from "../fit/engine.js";
 import type { FitTarget } from "../fit/objective.js";
 
 export interface WorkerInit {
@@ -19,12 +19,14 @@ export interface WorkerInit {
 export interface WorkerCall {
   type: "evaluate" | "predict";
   req: Omit<EvalRequest, "gradients">;
-  control: SharedArrayBuffer;
+  /** evaluate: the lanes this worker sums; predict: a shared slab counter. */
+  lanes?: number[];
+  control?: SharedArrayBuffer;
   subset?: Int32Array;
   output?: SharedArrayBuffer;
 }
 
-type Reply = { type: "ready" } | { type: "done"; result?: EvalResult };
+type Reply = { type: "ready" } | { type: "done"; results?: LaneResult[] };
 
 function share<T extends Float32Array | Uint8Array>(a: T): SharedArrayBuffer {
   const sab = new SharedArrayBuffer(a.byteLength);
@@ -45,30 +47,22 @@ export class WorkerEngine implements FitEngine {
     };
     const boot = new URL("./worker-boot.mjs", import.meta.url);
     const entry = new URL("./fit-worker.ts", import.meta.url).href;
-    const workers = Array.from({ length: Math.max(1, threads) }, () => new Worker(boot, { workerData: { entry, ...init } }));
+    // more workers than lanes would idle
+    const workers = Array.from({ length: Math.max(1, Math.min(LANES, threads)) }, () => new Worker(boot, { workerData: { entry, ...init } }));
     await Promise.all(workers.map((w) => reply(w)));
     return new WorkerEngine(workers, target.data.length, init.slabs);
   }
 
   async evaluate(req: EvalRequest): Promise<EvalResult> {
-    const control = new SharedArrayBuffer(4);
-    const { gradients: _, subset: __, ...rest } = req;
-    const results = await Promise.all(this.workers.map((w) => {
+    const { gradients: _, subset, ...rest } = req;
+    const W = this.workers.length;
+    const replies = await Promise.all(this.workers.map((w, k) => {
       const done = reply(w);
-      w.postMessage({ type: "evaluate", req: rest, control, ...(req.subset ? { subset: req.subset } : {}) } satisfies WorkerCall);
+      const lanes = Array.from({ length: LANES }, (_, l) => l).filter((l) => l % W === k);
+      w.postMessage({ type: "evaluate", req: rest, lanes, ...(subset ? { subset } : {}) } satisfies WorkerCall);
       return done;
     }));
-    const total: EvalResult = { wsse: 0, sse: 0, voxels: 0 };
-    for (const r of results) {
-      const res = (r as { result: EvalResult }).result;
-      total.wsse += res.wsse;
-      total.sse += res.sse;
-      total.voxels += res.voxels;
-      if (!total.moments) { total.moments = res.moments!; total.bgGrad = res.bgGrad!; continue; }
-      for (let i = 0; i < res.moments!.length; i++) total.moments[i] = total.moments[i]! + res.moments![i]!;
-      for (let i = 0; i < res.bgGrad!.length; i++) total.bgGrad![i] = total.bgGrad![i]! + res.bgGrad![i]!;
-    }
-    return total;
+    return combineLanes(replies.flatMap((r) => (r as { results: LaneResult[] }).results));
   }
 
   async predict(req: Omit<EvalRequest, "gradients">): Promise<Float32Array> {

@@ -1,7 +1,7 @@
-/** Worker half of WorkerEngine: evaluates slabs of the objective, claimed from a shared counter, on shared target data. */
+/** Worker half of WorkerEngine: evaluates its lanes of the objective (or claims slabs to predict) on shared target data. */
 import { parentPort, workerData } from "node:worker_threads";
 import type { Box } from "../core/background.js";
-import { evaluateSlabs, predictSlabs } from "../fit/engine.js";
+import { evaluateLanes, predictSlabs } from "../fit/engine.js";
 import { SlabEvaluator, type FitTarget } from "../fit/objective.js";
 import type { WorkerCall, WorkerInit } from "./fit-engine.js";
 
@@ -15,20 +15,19 @@ const target: FitTarget = {
 const evaluator = new SlabEvaluator();
 
 parentPort!.on("message", (call: WorkerCall) => {
-  const control = new Int32Array(call.control);
-  const list = call.subset;
-  const n = list ? list.length : init.slabs.length;
-  const next = (): Box | undefined => {
-    const i = Atomics.add(control, 0, 1);
-    return i < n ? init.slabs[list ? list[i]! : i] : undefined;
-  };
   if (call.type === "predict") {
+    const control = new Int32Array(call.control!);
+    const next = (): Box | undefined => {
+      const i = Atomics.add(control, 0, 1);
+      return i < init.slabs.length ? init.slabs[i] : undefined;
+    };
     predictSlabs(target.shape, call.req, next, new Float32Array(call.output!));
     parentPort!.postMessage({ type: "done" });
     return;
   }
-  const result = evaluateSlabs(target, { ...call.req, gradients: true }, next, evaluator);
-  const transfer = [result.moments!.buffer, result.bgGrad!.buffer] as ArrayBuffer[];
-  parentPort!.postMessage({ type: "done", result }, transfer);
+  const req = { ...call.req, gradients: true, ...(call.subset ? { subset: call.subset } : {}) };
+  const results = evaluateLanes(target, req, init.slabs, call.lanes!, evaluator);
+  const transfer = results.flatMap((r) => [r.moments!.buffer, r.bgGrad!.buffer]) as ArrayBuffer[];
+  parentPort!.postMessage({ type: "done", results }, transfer);
 });
 parentPort!.postMessage({ type: "ready" });
