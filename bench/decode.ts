@@ -50,12 +50,25 @@ function chunkLatency(level: number): number {
   }
   return median(times.slice(20));
 }
+// Reading the payload: float16 records vs the packed encoding of the same Gaussians (the packed
+// stream is range-decoded once per file, before any voxel is decoded).
+const packedBytes = writeVmg({ ...file, header: { ...file.header, encoding: "packed" } });
+const parseMs = (b: Uint8Array) => {
+  readVmg(b);
+  const runs: number[] = [];
+  for (let i = 0; i < 7; i++) { const t = performance.now(); readVmg(b); runs.push(performance.now() - t); }
+  return median(runs);
+};
+const parseF16 = parseMs(bytes), parsePacked = parseMs(packedBytes);
+log(`payload decode: float16 ${parseF16.toFixed(1)} ms, packed ${parsePacked.toFixed(1)} ms (${packedBytes.length} bytes, ${((packedBytes.length - 124) / file.count).toFixed(2)} bytes/Gaussian); packed adds ${((100 * (parsePacked - parseF16)) / fullMs).toFixed(1)}% to a full decode`);
+
 const chunk0 = chunkLatency(0);
 const chunk2 = chunkLatency(2);
 log(`64³ chunk, scale 0: median ${chunk0.toFixed(2)} ms; scale 2: median ${chunk2.toFixed(2)} ms`);
 const result = {
   voxels, gaussians: file.count, full_ms: round(fullMs), mvox_s: round(voxels / 1e6 / (fullMs / 1000)),
   chunk64_ms: round(chunk0), chunk64_scale2_ms: round(chunk2),
+  parse_f16_ms: round(parseF16), parse_packed_ms: round(parsePacked), packed_bytes: packedBytes.length,
   peak_rss_mb: round(process.resourceUsage().maxRSS / 1024),
 };
 if (json) console.log(JSON.stringify(result));
