@@ -8,7 +8,8 @@ import { asyncComputation } from "neuroglancer/unstable/async_computation/index.
 import type { Box } from "../core/background.js";
 import type { VoxelArray } from "../core/dtype.js";
 
-export type AsyncDecodeResult = { missing: true } | { missing: false; data: VoxelArray };
+/** `ms`: the decode itself, on the pool worker (not the wait for a free worker). */
+export type AsyncDecodeResult = { missing: true } | { missing: false; data: VoxelArray; ms: number };
 
 export const decodeCpuChunk = asyncComputation<
   (url: string, bytes: Uint8Array | null, box: Box, level: number) => AsyncDecodeResult

@@ -6,13 +6,12 @@
 import { WithParameters } from "neuroglancer/unstable/chunk_manager/backend.js";
 import { VolumeChunkSource, type VolumeChunk } from "neuroglancer/unstable/sliceview/volume/backend.js";
 import { requestAsyncComputation } from "neuroglancer/unstable/async_computation/request.js";
-import { levelFactors } from "../decode/decoder.js";
 import { registerPromiseRPC, registerSharedObject } from "neuroglancer/unstable/worker_rpc.js";
 import {
   VMG_DECODE_REPORT_RPC_ID, VMG_INFO_RPC_ID, VmgSourceParameters, type ChunkDecodeReport, type DecodePath, type VmgInfo,
 } from "./base.js";
 import { decodeCpuChunk } from "./async-decode.js";
-import { decodeChunk, loadVmg, type CpuDecode } from "./loader.js";
+import { decodeChunk, decodeHere, loadVmg, type CpuDecode } from "./loader.js";
 
 registerPromiseRPC<VmgInfo>(VMG_INFO_RPC_ID, async (x: { url: string }) => ({ value: (await loadVmg(x.url)).info }));
 
@@ -20,10 +19,10 @@ registerPromiseRPC<VmgInfo>(VMG_INFO_RPC_ID, async (x: { url: string }) => ({ va
 const decodeOnPool: CpuDecode = async (file, box, level) => {
   const url = file.info.url;
   const first = await requestAsyncComputation(decodeCpuChunk, undefined, undefined, url, null, box, level);
-  if (!first.missing) return first.data;
+  if (!first.missing) return first;
   const second = await requestAsyncComputation(decodeCpuChunk, undefined, undefined, url, file.bytes, box, level);
   // Another worker answered the retry and may still lack the file; a third try is not worth it.
-  return second.missing ? file.cpu.decode(box, levelFactors(level)) : second.data;
+  return second.missing ? decodeHere(file, box, level) : second;
 };
 
 /** Log each (file, path) once, so the console says which path is used without flooding. */
@@ -43,20 +42,20 @@ export class VmgVolumeChunkSource extends WithParameters(VolumeChunkSource, VmgS
       z0: origin[2]!, z1: origin[2]! + size[2]!,
     };
     const t0 = performance.now();
-    const { data, path, reason } = await decodeChunk(file, box, level, decode, decodeOnPool);
-    const ms = performance.now() - t0;
+    const { data, path, reason, ms } = await decodeChunk(file, box, level, decode, decodeOnPool);
+    const totalMs = performance.now() - t0;
     chunk.data = data;
-    this.report(path, reason, data.length, ms);
+    this.report(path, reason, data.length, ms, totalMs);
   }
 
-  private report(path: DecodePath, reason: string, voxels: number, ms: number): void {
+  private report(path: DecodePath, reason: string, voxels: number, ms: number, totalMs: number): void {
     const { url, level } = this.parameters;
     const key = `${url}|${path}`;
     if (!logged.has(key)) {
       logged.add(key);
       console.log(`volmicro: decoding ${url.startsWith("data:") ? "inline data: file" : url} with ${path} (${reason})`);
     }
-    const report: ChunkDecodeReport = { url, level, path, reason, voxels, ms };
+    const report: ChunkDecodeReport = { url, level, path, reason, voxels, ms, totalMs };
     this.rpc!.invoke(VMG_DECODE_REPORT_RPC_ID, report);
   }
 }

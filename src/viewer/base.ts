@@ -55,5 +55,8 @@ export interface ChunkDecodeReport {
   /** Why this path was taken (e.g. "no WebGPU adapter"). */
   reason: string;
   voxels: number;
+  /** Milliseconds of the decode itself, measured where it ran (pool worker or GPU dispatch). */
   ms: number;
+  /** Milliseconds from the request to the result, queueing included. */
+  totalMs: number;
 }

@@ -15,6 +15,8 @@ export interface FileDecodeStats {
   ms: Record<DecodePath, number[]>;
   lastPath: DecodePath;
   lastReason: string;
+  /** Recent reports (newest last), for per-level and per-size figures. */
+  reports: ChunkDecodeReport[];
 }
 
 export const decodeStats = new Map<string, FileDecodeStats>();
@@ -23,13 +25,15 @@ export const decodeStatsChanged = new NullarySignal();
 export function recordDecode(r: ChunkDecodeReport): void {
   let s = decodeStats.get(r.url);
   if (!s) {
-    s = { chunks: { cpu: 0, webgpu: 0 }, ms: { cpu: [], webgpu: [] }, lastPath: r.path, lastReason: r.reason };
+    s = { chunks: { cpu: 0, webgpu: 0 }, ms: { cpu: [], webgpu: [] }, lastPath: r.path, lastReason: r.reason, reports: [] };
     decodeStats.set(r.url, s);
   }
   s.chunks[r.path]++;
   const ms = s.ms[r.path];
   ms.push(r.ms);
   if (ms.length > KEEP) ms.splice(0, ms.length - KEEP);
+  s.reports.push(r);
+  if (s.reports.length > KEEP) s.reports.splice(0, s.reports.length - KEEP);
   s.lastPath = r.path;
   s.lastReason = r.reason;
   decodeStatsChanged.dispatch();

@@ -88,7 +88,26 @@ test("Chromium exposes a WebGPU adapter (a flag or browser change must not silen
   }
 });
 
-test("the vmg:// layer renders the CPU decoder's slice (default path: WebGPU)", () => renderedMatchesCpu("", "webgpu"));
+test("the vmg:// layer renders the CPU decoder's slice on the WebGPU path", () => renderedMatchesCpu("?vmgDecode=webgpu", "webgpu"));
+
+test("by default a software (fallback) WebGPU adapter is passed over for the CPU decoder, a hardware one is used", async () => {
+  const { page } = await openViewer(env, sliceState("vmg://data/neuron.vmg", data.neuron));
+  try {
+    const fallback = await page.evaluate(async () => {
+      const a = await navigator.gpu.requestAdapter();
+      return (a?.info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter ?? false;
+    });
+    const s = Object.values(await page.evaluate(() => (globalThis as unknown as { volmicro: { decodeStats(): unknown } }).volmicro.decodeStats()) as Stats)[0]!;
+    if (fallback) {
+      assert.ok(s.chunks.cpu > 0 && s.chunks.webgpu === 0, JSON.stringify(s));
+      assert.match(s.lastReason, /software fallback adapter/);
+    } else {
+      assert.ok(s.chunks.webgpu > 0 && s.chunks.cpu === 0, JSON.stringify(s));
+    }
+  } finally {
+    await page.close();
+  }
+});
 
 test("with ?vmgDecode=cpu the CPU path renders the same slice", () => renderedMatchesCpu("?vmgDecode=cpu", "cpu"));
 

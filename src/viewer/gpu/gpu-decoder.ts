@@ -43,20 +43,36 @@ export class GpuVmgDecoder {
   }
 
   async decodeField(box: Box, factors: Factors): Promise<Float32Array> {
+    return (await this.decodeFieldTimed(box, factors)).field;
+  }
+
+  /**
+   * The field over `box` and the milliseconds this box itself took: its dispatch and readback
+   * plus the background, not the per-scale upload (done once) nor waiting behind other boxes.
+   */
+  private async decodeFieldTimed(box: Box, factors: Factors): Promise<{ field: Float32Array; ms: number }> {
     this.cpu.checkBox(box, factors);
-    const sum = await this.pass.run(this.scale(factors), box);
+    const scale = this.scale(factors);
+    const { field: sum, ms } = await this.pass.run(scale, box);
+    const t0 = performance.now();
     const bg = new Float32Array(sum.length);
     fillBackground(this.cpu.file.background, this.cpu.shape, box, factors, bg);
     for (let i = 0; i < sum.length; i++) bg[i]! += sum[i]!;
-    return bg;
+    return { field: bg, ms: ms + performance.now() - t0 };
   }
 
   async decode(box: Box, factors: Factors): Promise<VoxelArray> {
-    const field = await this.decodeField(box, factors);
+    return (await this.decodeTimed(box, factors)).data;
+  }
+
+  /** `decode` and its own time in milliseconds (see decodeFieldTimed). */
+  async decodeTimed(box: Box, factors: Factors): Promise<{ data: VoxelArray; ms: number }> {
+    const { field, ms } = await this.decodeFieldTimed(box, factors);
+    const t0 = performance.now();
     const h = this.cpu.file.header;
     const values = allocVoxels(h.dtype, field.length);
     fieldToValues(field, h.dtype, h.valueOffset, h.valueScale, values);
-    return values;
+    return { data: values, ms: ms + performance.now() - t0 };
   }
 
   /** Free the GPU buffers (the file left every cache). */

@@ -45,8 +45,11 @@ export class SplatPass {
     return buffer;
   }
 
-  /** Σ kernels over `box` (x fastest), as float32. */
-  run(scale: GpuScaleBuffers, box: Box): Promise<Float32Array> {
+  /**
+   * Σ kernels over `box` (x fastest), as float32, and the milliseconds of this box's own dispatch
+   * and readback (time spent waiting behind earlier boxes excluded).
+   */
+  run(scale: GpuScaleBuffers, box: Box): Promise<{ field: Float32Array; ms: number }> {
     const result = this.queue.then(() => this.dispatch(scale, box));
     this.queue = result.catch(() => undefined);
     return result;
@@ -63,7 +66,8 @@ export class SplatPass {
     this.capacity = capacity;
   }
 
-  private async dispatch(scale: GpuScaleBuffers, box: Box): Promise<Float32Array> {
+  private async dispatch(scale: GpuScaleBuffers, box: Box): Promise<{ field: Float32Array; ms: number }> {
+    const t0 = performance.now();
     const sx = box.x1 - box.x0, sy = box.y1 - box.y0, sz = box.z1 - box.z0;
     const bytes = sx * sy * sz * 4;
     this.ensureCapacity(bytes);
@@ -96,6 +100,6 @@ export class SplatPass {
     await readback.mapAsync(GPUMapMode.READ, 0, bytes);
     const field = new Float32Array(readback.getMappedRange(0, bytes).slice(0));
     readback.unmap();
-    return field;
+    return { field, ms: performance.now() - t0 };
   }
 }
