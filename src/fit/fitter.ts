@@ -143,19 +143,10 @@ export async function fitVolume(volume: Volume, o: FitOptions): Promise<FitResul
 
   // seeds
   o.onStage?.("seeding");
-  const bgField = new Float32Array(N);
-  fillBackground(background, shape, { z0: 0, z1: shape[0], y0: 0, y1: shape[1], x0: 0, x1: shape[2] }, [1, 1, 1], bgField);
   const densify = o.densify ?? true;
   const startCount = densify ? Math.max(1, Math.round(0.7 * budget)) : budget;
   const minAmplitude = 0.01;
-  let opt: Float64Array;
-  if ((o.init ?? "pursuit") === "knn") {
-    opt = knnSeeds(data, bgField, gate, shape, { count: startCount, k: o.knnK ?? 32, seed });
-  } else {
-    const residual = new Float32Array(N);
-    for (let i = 0; i < N; i++) residual[i] = data[i]! - bgField[i]!;
-    opt = pursuitSeeds(residual, shape, { count: startCount, minAmplitude });
-  }
+  let opt = initialGaussians(o, target, gate, background, startCount, minAmplitude, seed);
   let count = opt.length / OPT_STRIDE;
   if (count === 0) throw new FitInputError(source, "has no structure above its background to fit (is it empty?)");
   {
@@ -271,7 +262,7 @@ export async function fitVolume(volume: Volume, o: FitOptions): Promise<FitResul
         }
         const cap = capacity(step, iterations, startCount, budget, 1.2);
         const before = count;
-        const result = await densityStep({ opt, count, cap, budget, gradNorm, gradSteps, splitAbove, step, iterations, engine, target, background, radius, shape, minAmplitude, rng, adam });
+        const result = await densityStep({ opt, count, cap, budget, gradNorm, gradSteps, splitAbove, step, iterations, engine, target, background, radius, shape, minAmplitude, adam });
         opt = result.opt;
         count = result.count;
         gradNorm = new Float64Array(count);
@@ -337,6 +328,16 @@ function truncatedMassFactor(r: number): number {
   return f;
 }
 
+/** Seeds on the background-subtracted target (a function of its own, so its full-volume buffers die with it). */
+function initialGaussians(o: FitOptions, target: FitTarget, gate: Uint8Array, background: BackgroundModel, count: number, minAmplitude: number, seed: number): Float64Array {
+  const { shape, data } = target;
+  const bgField = new Float32Array(data.length);
+  fillBackground(background, shape, { z0: 0, z1: shape[0], y0: 0, y1: shape[1], x0: 0, x1: shape[2] }, [1, 1, 1], bgField);
+  if ((o.init ?? "pursuit") === "knn") return knnSeeds(data, bgField, gate, shape, { count, k: o.knnK ?? 32, seed });
+  for (let i = 0; i < data.length; i++) bgField[i] = data[i]! - bgField[i]!;
+  return pursuitSeeds(bgField, shape, { count, minAmplitude });
+}
+
 /** Keep the `n` Gaussians of largest energy (and their optimiser state). */
 function keepStrongest(opt: Float64Array, count: number, n: number, adam: GaussianAdam): { opt: Float64Array; count: number } {
   const imp = Float64Array.from({ length: count }, (_, i) => importance(opt, i));
@@ -358,7 +359,7 @@ interface DensityState {
   opt: Float64Array; count: number; cap: number; budget: number;
   gradNorm: Float64Array; gradSteps: Int32Array; splitAbove: number; step: number; iterations: number;
   engine: FitEngine; target: FitTarget; background: BackgroundModel; radius: number;
-  shape: Volume["shape"]; minAmplitude: number; rng: Random; adam: GaussianAdam;
+  shape: Volume["shape"]; minAmplitude: number; adam: GaussianAdam;
 }
 
 /**
