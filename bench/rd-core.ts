@@ -32,6 +32,8 @@ export interface Row {
   knob?: string;
   note?: string;
   search_s?: number;
+  /** Decode timing replaced by `--retime` (decoded again with no other benchmark job running). */
+  decode_retimed?: boolean;
 }
 
 export function voxels(v: Volume): number {

@@ -45,7 +45,8 @@ function line(r: Row, withTarget: boolean): string {
   const name = withTarget && r.target_bpp !== null ? `${label(r.codec)} @ ${r.target_bpp}` : label(r.codec);
   if (r.bpp === null) return `| ${name} | unreachable | | | | | | | | | |`;
   const mark = r.note?.startsWith("cannot spend") ? " (under budget)" : "";
-  return `| ${name}${mark} | ${num(r.psnr, 2)} | ${num(r.psnr_dtype, 2)} | ${num(r.ssim, 4)} | n/a | ${num(r.bpp, 4)} | ${num(r.ratio, 0)}× | ${kb(r.bytes)} | ${num(r.encode_s, 1)} | ${ms(r.decode_s)} | ${num(r.decode_mvox_s, 1)} |`;
+  const re = r.decode_retimed ? "ᵗ" : "";
+  return `| ${name}${mark} | ${num(r.psnr, 2)} | ${num(r.psnr_dtype, 2)} | ${num(r.ssim, 4)} | n/a | ${num(r.bpp, 4)} | ${num(r.ratio, 0)}× | ${kb(r.bytes)} | ${num(r.encode_s, 1)} | ${ms(r.decode_s)}${re} | ${num(r.decode_mvox_s, 1)} |`;
 }
 
 function grouped(rows: Row[], withTarget: boolean): string[] {
@@ -87,20 +88,24 @@ export function writeReport(rows: Row[], out: string): void {
   md.push("seconds of wall time on this machine (2 cores): `.vmg` on the worker pool after one warm-up decode,");
   md.push("COIN's full-grid forward pass (numpy + OpenBLAS, 2 threads), command-line codecs including process start");
   md.push("and scratch-file I/O. LPIPS: n/a — no offline network weights exist here, and no other metric is reported");
-  md.push("under its name. Timings are noisy: the machine's 2 cores were shared with other jobs during the run.", "");
+  md.push("under its name. Timings are noisy: the machine's 2 cores were shared with other jobs during the run;");
+  md.push("decode times marked ᵗ were re-measured with `--retime` (kept streams decoded again, one codec at a time,");
+  md.push("no other benchmark job running).", "");
 
   // summary at the paper's budget
   const t0 = targets.includes(0.073) ? 0.073 : targets[0];
   if (t0 !== undefined) {
     md.push(`## Summary at ${t0} bpp`, "");
-    md.push("| volume | best SSIM | .vmg SSIM (rank) | best PSNR | .vmg PSNR | .vmg decode vs COIN decode |", "|---|---|---|---|---|---|");
+    md.push("| volume | best SSIM | .vmg SSIM (rank) | best PSNR | .vmg PSNR | .vmg decode vs COIN decode | smallest lossless |", "|---|---|---|---|---|---|---|");
     for (const v of volumes) {
       const at = rows.filter((r) => r.volume === v && r.target_bpp === t0);
       const bs = bestBy(at, "ssim"), bp = bestBy(at, "psnr");
       const vmg = at.find((r) => r.codec === "vmg" && r.bpp !== null);
       const rank = vmg ? at.filter((r) => r.bpp !== null && (r.ssim ?? -1) > (vmg.ssim ?? -1)).length + 1 : undefined;
       const sp = speedRatio(rows, v, t0);
-      md.push(`| ${v} | ${bs ? `${label(bs.codec)} ${num(bs.ssim, 4)}` : "—"} | ${vmg ? `${num(vmg.ssim, 4)} (#${rank})` : "not run"} | ${bp ? `${label(bp.codec)} ${num(bp.psnr, 2)} dB` : "—"} | ${vmg ? `${num(vmg.psnr, 2)} dB` : "—"} | ${sp ? `${sp.ratio.toFixed(1)}× faster (${ms(sp.vmg.decode_s)} vs ${ms(sp.coin.decode_s)} ms)` : "—"} |`);
+      const ll = rows.filter((r) => r.volume === v && r.target_bpp === null && r.bpp !== null).sort((a, b) => a.bpp! - b.bpp!)[0];
+      const lossless = ll ? `${label(ll.codec)} ${num(ll.bpp, 3)} bpp${ll.bpp! <= t0 ? " (**within the budget**)" : ""}` : "—";
+      md.push(`| ${v} | ${bs ? `${label(bs.codec)} ${num(bs.ssim, 4)}` : "—"} | ${vmg ? `${num(vmg.ssim, 4)} (#${rank})` : "not run"} | ${bp ? `${label(bp.codec)} ${num(bp.psnr, 2)} dB` : "—"} | ${vmg ? `${num(vmg.psnr, 2)} dB` : "—"} | ${sp ? `${sp.ratio.toFixed(1)}× faster (${ms(sp.vmg.decode_s)} vs ${ms(sp.coin.decode_s)} ms)` : "—"} | ${lossless} |`);
     }
     md.push("");
   }

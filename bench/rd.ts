@@ -8,7 +8,10 @@
  *
  * Options: --data DIR (default ../shared/data beside the repo), --out DIR (default bench/results),
  * --vmg-iterations K, --coin-steps S, --no-install, --report-only (rewrite rd.md and plots from rd.json),
- * --streams DIR (where every encoded stream is kept, default bench/out/streams, git-ignored).
+ * --streams DIR (where every encoded stream is kept, default bench/out/streams, git-ignored),
+ * --merge A.json,B.json (merge rows of other runs into rd.json, then report),
+ * --retime vmg,coin (decode the kept streams of these codecs again, one codec at a time, and replace the
+ * decode timings: for a fair speed comparison on an otherwise idle machine).
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -23,7 +26,7 @@ const repo = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 interface Args {
   volumes?: string[]; bpp: number[]; codecs?: string[]; data: string; out: string; streams: string;
-  install: boolean; reportOnly: boolean; codecOptions: CodecOptions;
+  install: boolean; reportOnly: boolean; codecOptions: CodecOptions; merge?: string[]; retime?: string[];
 }
 
 function parse(argv: string[]): Args {
@@ -42,6 +45,8 @@ function parse(argv: string[]): Args {
       case "--coin-steps": a.codecOptions.coinSteps = Number(v()); break;
       case "--no-install": a.install = false; break;
       case "--report-only": a.reportOnly = true; break;
+      case "--merge": a.merge = list().map((f) => resolve(f)); break;
+      case "--retime": a.retime = list(); break;
       case "-h": case "--help":
         console.log(readFileSync(fileURLToPath(import.meta.url), "utf8").split("*/")[0]); process.exit(0);
       default: throw new Error(`unknown option ${k}`);
@@ -73,7 +78,13 @@ async function main(): Promise<void> {
   const a = parse(process.argv.slice(2));
   mkdirSync(a.out, { recursive: true });
   const jsonPath = join(a.out, "rd.json");
-  if (a.reportOnly) { writeReport(loadRows(jsonPath), a.out); return; }
+  if (a.merge) {
+    const byKey = new Map(loadRows(jsonPath).map((r) => [key(r), r]));
+    for (const f of a.merge) for (const r of loadRows(f)) byKey.set(key(r), r);
+    writeRows(jsonPath, [...byKey.values()]);
+  }
+  if (a.retime) { await retime(a, jsonPath); writeReport(loadRows(jsonPath), a.out); return; }
+  if (a.reportOnly || a.merge) { writeReport(loadRows(jsonPath), a.out); return; }
   if (!existsSync(a.data)) throw new Error(`no data directory ${a.data} (pass --data DIR)`);
   const files = readdirSync(a.data).filter((f) => /\.tiff?$/i.test(f)).sort();
   const names = files.map((f) => f.replace(/\.tiff?$/i, ""));
@@ -117,6 +128,23 @@ async function main(): Promise<void> {
     }
   }
   writeReport(loadRows(jsonPath), a.out);
+}
+
+async function retime(a: Args, jsonPath: string): Promise<void> {
+  const codecs = allCodecs(a.codecOptions).filter((c) => a.retime!.includes(c.name));
+  for (const row of loadRows(jsonPath)) {
+    const c = codecs.find((k) => k.name === row.codec);
+    if (!c || row.bpp === null || (a.volumes && !a.volumes.some((v) => row.volume.startsWith(v)))) continue;
+    const file = join(a.streams, row.volume, `${c.name}@${row.target_bpp ?? "lossless"}.bin`);
+    if (!existsSync(file)) { process.stderr.write(`  no kept stream ${file}\n`); continue; }
+    const stream = new Uint8Array(readFileSync(file));
+    if (stream.length !== row.bytes) { process.stderr.write(`  ${file} is not the stream of this row (${stream.length} vs ${row.bytes} bytes)\n`); continue; }
+    const dec = await c.decode(stream);
+    const n = dec.data.length;
+    const updated: Row = { ...row, decode_s: Math.round(dec.seconds * 1e4) / 1e4, decode_mvox_s: Math.round((n / 1e6 / dec.seconds) * 100) / 100, decode_retimed: true };
+    saveRow(jsonPath, updated);
+    process.stderr.write(`  ${row.volume} ${c.name} @ ${row.target_bpp}: decode ${row.decode_s} s -> ${updated.decode_s} s\n`);
+  }
 }
 
 main().catch((e: unknown) => {

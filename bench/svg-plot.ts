@@ -48,8 +48,8 @@ function fmt(t: number): string {
 }
 
 export function linePlot(o: PlotOptions): string {
-  const W = o.width ?? 640, H = o.height ?? 420;
-  const m = { l: 64, r: 190, t: 36, b: 50 };
+  const W = o.width ?? 780, H = o.height ?? 440;
+  const m = { l: 64, r: 270, t: 36, b: 50 };
   const pw = W - m.l - m.r, ph = H - m.t - m.b;
   const pts = o.series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!o.logX || x > 0));
   let [x0, x1] = pts.length ? [Math.min(...pts.map((p) => p[0])), Math.max(...pts.map((p) => p[0]))] : [0, 1];

@@ -176,11 +176,13 @@ export function seconds(t0: number): number {
 /**
  * Search a quality knob for the largest stream not exceeding `target` bytes. The stream size must
  * fall as the knob rises (CRF, distance, tolerance) — pass `rising: true` when it grows instead
- * (rate). Bisection in [lo, hi] (in log space when `log`), `steps` encodes, integers when `integer`.
- * Returns null when even the smallest setting overshoots.
+ * (rate). Keeps a bracket [fits, overshoots] and interpolates log(bytes) linearly in the knob (in
+ * log space when `log`), clamped to the bracket's inner 80 % so it always shrinks; at most `steps`
+ * encodes after the two ends, integers when `integer`; stops once a fitting stream is within
+ * `tolerance` (default 1 %) of the target. Returns null when even the smallest setting overshoots.
  */
 export async function searchKnob<T extends { bytes: number }>(o: {
-  lo: number; hi: number; steps: number; target: number; rising?: boolean; log?: boolean; integer?: boolean;
+  lo: number; hi: number; steps: number; target: number; rising?: boolean; log?: boolean; integer?: boolean; tolerance?: number;
   encode: (knob: number) => Promise<T>;
 }): Promise<{ best: T; knob: number; evaluations: number; atLimit: boolean } | null> {
   const fwd = (x: number) => (o.log ? Math.log(x) : x), inv = (x: number) => (o.log ? Math.exp(x) : x);
@@ -198,11 +200,19 @@ export async function searchKnob<T extends { bytes: number }>(o: {
   const lg = await at(large);
   if (lg.bytes <= o.target) return { best: lg, knob: large, evaluations, atLimit: true };
   let good = small, bad = large; // good fits, bad overshoots
+  const tol = o.tolerance ?? 0.01;
   for (let i = 0; i < o.steps; i++) {
-    let mid = inv((fwd(good) + fwd(bad)) / 2);
+    const g = cache.get(good)!, b = cache.get(bad)!;
+    if (g.bytes >= (1 - tol) * o.target) break;
+    const fg = fwd(good), fb = fwd(bad);
+    const lgB = Math.log(Math.max(1, g.bytes)), lbB = Math.log(Math.max(1, b.bytes)), lt = Math.log(o.target);
+    let f = lbB > lgB ? (lt - lgB) / (lbB - lgB) : 0.5;
+    f = Math.min(0.9, Math.max(0.1, f));
+    let mid = inv(fg + f * (fb - fg));
     if (o.integer) {
       mid = Math.round(mid);
-      if (mid === good || mid === bad) break;
+      if (mid === good || mid === bad) mid = good + Math.sign(bad - good);
+      if (mid === bad) break;
     }
     const r = await at(mid);
     if (r.bytes <= o.target) good = mid; else bad = mid;

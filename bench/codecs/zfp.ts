@@ -37,7 +37,7 @@ export function zfpCodec(mode: "rate" | "accuracy"): Codec {
         const t0 = performance.now();
         const range = Math.max(1, hi - lo);
         const found = await searchKnob({
-          ...(fixedRate ? { lo: 1 / 64, hi: 32, rising: true } : { lo: range * 1e-7, hi: range * 4 }),
+          ...(fixedRate ? { lo: 1 / 64, hi: 32, rising: true } : { lo: range * 1e-7, hi: range * 1e4 }),
           steps: 14, log: true, target: targetBytes,
           encode: async (knob) => {
             const t1 = performance.now();
