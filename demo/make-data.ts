@@ -46,7 +46,7 @@ export interface MakeDataOptions {
 }
 
 const STAMP_VERSION = 2;
-const DEFAULT_CHUNKS: [number, number, number] = [32, 64, 64];
+export const DEFAULT_CHUNKS: [number, number, number] = [32, 64, 64];
 
 /** Make (or reuse) demo/data/<name>.zarr and <name>.vmg from a TIFF or zarr volume. */
 export async function makeDemoData(source: string, outDir: string, o: MakeDataOptions): Promise<DemoData> {
@@ -62,8 +62,7 @@ export async function makeDemoData(source: string, outDir: string, o: MakeDataOp
   if (!fresh || !existsSync(vmg) || !existsSync(join(zarr, "zarr.json"))) {
     mkdirSync(outDir, { recursive: true });
     log(`reading ${basename(source)}`);
-    const whole = await openVolume(source);
-    const volume = o.crop ? cropVolume(whole, o.crop) : whole;
+    const volume = await readDemoVolume(source, o.crop);
     log(`writing ${name}.zarr (OME-Zarr v3, gzip, ${chunks.join("x")} chunks) ${volume.shape.join("x")} ${volume.dtype}`);
     rmSync(zarr, { recursive: true, force: true });
     await writeZarrV3(new FileSystemStore(zarr), volume, { name, chunks });
@@ -94,7 +93,13 @@ export async function makeDemoData(source: string, outDir: string, o: MakeDataOp
   };
 }
 
-function cropVolume(v: Volume, b: Box): Volume {
+/** The demo volume as the demo shows it (cropped), read from its file. */
+export async function readDemoVolume(source: string, crop?: Box): Promise<Volume> {
+  const whole = await openVolume(source);
+  return crop ? cropVolume(whole, crop) : whole;
+}
+
+export function cropVolume(v: Volume, b: Box): Volume {
   const [nz, ny, nx] = v.shape;
   const ok = 0 <= b.z0 && b.z0 < b.z1 && b.z1 <= nz && 0 <= b.y0 && b.y0 < b.y1 && b.y1 <= ny && 0 <= b.x0 && b.x0 < b.x1 && b.x1 <= nx;
   if (!ok) throw new Error(`crop ${JSON.stringify(b)} is outside the volume ${v.shape.join("x")}`);
