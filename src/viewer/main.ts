@@ -8,9 +8,11 @@ import "./tab/tab.js";
 import { setupDefaultViewer } from "neuroglancer/unstable/ui/default_viewer_setup.js";
 import { installVmgLayerDefaults } from "./layer-defaults.js";
 import { installPageHooks } from "./page-hooks.js";
+import { installVolMicroAction } from "./compress/action.js";
 import { setTabViewer } from "./tab/context.js";
 
 const viewer = setupDefaultViewer();
 setTabViewer(viewer);
+installVolMicroAction(viewer);
 installVmgLayerDefaults(viewer);
 installPageHooks(viewer);

@@ -118,14 +118,18 @@ test("a .vmg layer's VolMicro tab shows the file's facts and copies a share link
   }
 });
 
-test("an unsupported layer gets a message saying what is supported", async () => {
+test("an unsupported layer gets a message saying what is supported (tab opened with Alt+V)", async () => {
   const state = {
     dimensions: { x: [1, ""], y: [1, ""], z: [1, ""] },
-    layers: [{ type: "annotation", name: "notes", source: "local://annotations", tab: "volmicro" }],
-    selectedLayer: { layer: "notes", visible: true, size: 420 },
+    layers: [{ type: "annotation", name: "notes", source: "local://annotations" }],
+    selectedLayer: { layer: "notes", visible: false, size: 420 },
   };
   const { page } = await openViewer(env, state, "", false);
   try {
+    await page.waitForFunction(() => "volmicro" in globalThis, { timeout: 60_000 });
+    await page.keyboard.down("Alt");
+    await page.keyboard.press("KeyV");
+    await page.keyboard.up("Alt");
     await page.waitForSelector(".volmicro-unsupported", { timeout: 60_000 });
     const text = await page.$eval(".volmicro-unsupported", (e) => e.textContent ?? "");
     assert.match(text, /zarr v2\/v3 array or an OME-Zarr image/);

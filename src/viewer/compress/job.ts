@@ -37,7 +37,7 @@ export class CompressJob {
       case "stage": this.stage = m.stage; break;
       case "source": this.facts = m.facts; break;
       case "step": this.log.push(m.step); this.stage = "optimising"; break;
-      case "done": this.outcome = m.outcome; this.state = "done"; this.stop(); break;
+      case "done": this.outcome = m.outcome; this.state = "done"; this.stop(); publish(m.outcome); break;
       case "error": this.fail(m.message); return;
     }
     this.changed.dispatch();
@@ -78,6 +78,12 @@ export class CompressJob {
     this.blobUrl ??= URL.createObjectURL(new Blob([this.outcome.bytes as BlobPart], { type: "application/octet-stream" }));
     return this.blobUrl;
   }
+}
+
+/** The last finished job's figures on `globalThis.volmicroLastCompress`, for tests and the viewer benchmark. */
+function publish(o: FitOutcome): void {
+  const { bytes, ...figures } = o;
+  (globalThis as { volmicroLastCompress?: unknown }).volmicroLastCompress = { ...figures, fileBytes: bytes.length };
 }
 
 const jobs = new WeakMap<object, CompressJob>();

@@ -10,11 +10,12 @@ import { RefCounted } from "neuroglancer/unstable/util/disposable.js";
 import { Tab } from "neuroglancer/unstable/widget/tab_view.js";
 import { CompressPanel } from "../compress/panel.js";
 import { el } from "./dom.js";
+import { VOLMICRO_TAB_ID } from "./tab-id.js";
 import { layerKind, type LayerKind } from "./layer-kind.js";
 import { VmgPanel } from "./vmg-panel.js";
 import "./volmicro-tab.css";
 
-export const VOLMICRO_TAB_ID = "volmicro";
+export { VOLMICRO_TAB_ID };
 
 class VolMicroTab extends Tab {
   private panel: { kind: LayerKind["kind"]; key: string; content: RefCounted & { element: HTMLElement } } | undefined;

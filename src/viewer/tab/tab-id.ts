@@ -1,0 +1,2 @@
+/** The id of the VolMicro layer tab (saved in layer states as `"tab": "volmicro"`). */
+export const VOLMICRO_TAB_ID = "volmicro";
