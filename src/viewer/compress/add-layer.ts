@@ -6,45 +6,7 @@
 import type { ManagedUserLayer, UserLayer } from "neuroglancer/unstable/layer/index.js";
 import { makeLayer } from "neuroglancer/unstable/layer/index.js";
 import type { Viewer } from "neuroglancer/unstable/viewer.js";
-import type { Box } from "../../core/background.js";
-
-/** Layer-state keys that belong to the original alone. */
-const NOT_COPIED = new Set(["name", "source", "tab", "panels", "tool", "toolBindings", "archived", "visible", "layerDimensions", "localDimensions", "localPosition"]);
-
-const UNIT_METRES: Record<string, number> = { m: 1, mm: 1e-3, um: 1e-6, "µm": 1e-6, micron: 1e-6, nm: 1e-9 };
-
-export interface AddedLayerSpec {
-  sourceUrl: string;
-  /** Region of the fitted level, z/y/x voxels. */
-  box: Box;
-  voxelSize?: [number, number, number];
-  unit?: string;
-}
-
-/** The layer JSON of the new layer (exported for tests). */
-export function vmgLayerSpec(original: Record<string, unknown>, a: AddedLayerSpec): Record<string, unknown> {
-  const spec: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(original)) if (!NOT_COPIED.has(k)) spec[k] = v;
-  spec["type"] = "image";
-  spec["tab"] = "volmicro";
-  const { box } = a;
-  if (box.x0 === 0 && box.y0 === 0 && box.z0 === 0) {
-    spec["source"] = a.sourceUrl;
-    return spec;
-  }
-  // the vmg:// source names its dimensions x, y, z with the header's voxel size (metres when the unit is known)
-  const [sz, sy, sx] = a.voxelSize ?? [1, 1, 1];
-  const perUnit = a.unit !== undefined ? UNIT_METRES[a.unit] : undefined;
-  const dim = (s: number) => (perUnit === undefined ? [s, ""] : [s * perUnit, "m"]);
-  spec["source"] = {
-    url: a.sourceUrl,
-    transform: {
-      outputDimensions: { x: dim(sx), y: dim(sy), z: dim(sz) },
-      matrix: [[1, 0, 0, box.x0], [0, 1, 0, box.y0], [0, 0, 1, box.z0]],
-    },
-  };
-  return spec;
-}
+import { vmgLayerSpec, type AddedLayerSpec } from "./layer-spec.js";
 
 export function addVmgLayer(viewer: Viewer, original: UserLayer, name: string, a: AddedLayerSpec): ManagedUserLayer {
   const manager = viewer.layerManager;
@@ -53,11 +15,9 @@ export function addVmgLayer(viewer: Viewer, original: UserLayer, name: string, a
   const json = original.toJSON() as Record<string, unknown>;
   const managed = makeLayer(viewer.layerSpecification, unique, vmgLayerSpec(json, a));
   const index = manager.managedLayers.indexOf(originalManaged);
-  for (const subset of viewer.layerSpecification.subsets) {
-    const at = subset.layerManager.managedLayers.indexOf(originalManaged);
-    if (at >= 0) subset.layerManager.addManagedLayer(managed.addRef(), at + 1);
-  }
+  const groups = [...viewer.layerSpecification.subsets].filter((g) => g.layerManager.managedLayers.includes(originalManaged));
   manager.addManagedLayer(managed, index >= 0 ? index + 1 : undefined);
+  for (const g of groups) g.layerManager.addManagedLayer(managed.addRef(), g.layerManager.managedLayers.indexOf(originalManaged) + 1);
   viewer.selectedLayer.layer = managed;
   return managed;
 }

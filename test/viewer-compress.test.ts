@@ -1,0 +1,54 @@
+/** Pure parts of "Compress this layer": budget estimates, the added layer's JSON, the live plot, plain-words errors. */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { F16_RECORD_BYTES } from "../src/core/constants.js";
+import { FitInputError } from "../src/fit/errors.js";
+import { MissingChunkError, UnsupportedDTypeError } from "../src/io/errors.js";
+import { vmgLayerSpec } from "../src/viewer/compress/layer-spec.js";
+import { MAX_FIT_VOXELS, plainError, tooLargeMessage } from "../src/viewer/compress/errors.js";
+import { budgetOf, estimateBudget } from "../src/viewer/compress/estimate.js";
+import { progressSvg } from "../src/viewer/compress/plot.js";
+
+test("a budget's estimate: Gaussians, bytes within the cap, bpp and ratio", () => {
+  const voxels = 96 * 192 * 192;
+  const e = estimateBudget(budgetOf("bpp", 0.073), voxels, 2);
+  assert.ok(typeof e !== "string");
+  assert.ok(e.bytes <= (0.073 * voxels) / 8 && e.bytes > (0.073 * voxels) / 8 - F16_RECORD_BYTES);
+  assert.ok(Math.abs(e.ratio - (voxels * 2) / e.bytes) < 1e-9);
+  const g = estimateBudget(budgetOf("gaussians", 1000), voxels, 2);
+  assert.ok(typeof g !== "string" && g.gaussians === 1000);
+  const k = estimateBudget(budgetOf("kib", 16), voxels, 2);
+  assert.ok(typeof k !== "string" && k.bytes <= 16 * 1024);
+  assert.match(String(estimateBudget(budgetOf("kib", 0.01), voxels, 2)), /holds no Gaussian/);
+  assert.match(String(estimateBudget(budgetOf("bpp", Number.NaN), voxels, 2)), /positive number/);
+});
+
+test("the added layer copies the original's look, not its identity, and is offset to the fitted box", () => {
+  const original = { type: "image", name: "o", source: "zarr://http://h/a.zarr/", tab: "rendering", shader: "S", opacity: 0.5, visible: false };
+  const whole = vmgLayerSpec(original, { sourceUrl: "vmg://blob:x", box: { z0: 0, z1: 4, y0: 0, y1: 4, x0: 0, x1: 4 } });
+  assert.deepEqual(whole, { type: "image", shader: "S", opacity: 0.5, tab: "volmicro", source: "vmg://blob:x" });
+  const sub = vmgLayerSpec(original, { sourceUrl: "vmg://blob:x", box: { z0: 3, z1: 9, y0: 5, y1: 9, x0: 7, x1: 9 }, voxelSize: [2, 0.5, 0.5], unit: "um" });
+  assert.deepEqual(sub["source"], {
+    url: "vmg://blob:x",
+    transform: { outputDimensions: { x: [0.5e-6, "m"], y: [0.5e-6, "m"], z: [2e-6, "m"] }, matrix: [[1, 0, 0, 7], [0, 1, 0, 5], [0, 0, 1, 3]] },
+  });
+});
+
+test("the live plot is an SVG with both curves once there are steps", () => {
+  const log = Array.from({ length: 20 }, (_, i) => ({ step: i, loss: 1 / (i + 1), mse: 1, psnr: 30 + i / 2, gaussians: 10, seconds: i }));
+  const svg = progressSvg(log, 100);
+  assert.match(svg, /^<svg/);
+  assert.equal((svg.match(/<polyline/g) ?? []).length, 2);
+  assert.doesNotMatch(progressSvg([], 100), /<polyline/);
+});
+
+test("errors read as plain words", () => {
+  const url = "http://h/a.zarr/";
+  assert.match(plainError(new UnsupportedDTypeError(url, "float64"), url), /voxel type \(float64\) cannot be compressed/);
+  assert.match(plainError(new MissingChunkError(url, "0/c/1/2/3"), url), /lacks chunk 0\/c\/1\/2\/3/);
+  assert.match(plainError(new TypeError("Failed to fetch"), url), /CORS/);
+  assert.match(plainError(new RangeError("Array buffer allocation failed"), url), /out of memory/);
+  assert.match(plainError(new FitInputError("x", "has no structure above its background to fit (is it empty?)"), url), /cannot be fitted: has no structure/);
+  assert.match(plainError(new Error("Unexpected response status 403 Forbidden"), url), /HTTP 403/);
+  assert.match(tooLargeMessage(MAX_FIT_VOXELS * 2), /current view/);
+});
