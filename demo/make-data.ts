@@ -45,7 +45,7 @@ export interface MakeDataOptions {
   log?: (line: string) => void;
 }
 
-const STAMP_VERSION = 2;
+const STAMP_VERSION = 3; // 3: the fitter's packed encoding
 export const DEFAULT_CHUNKS: [number, number, number] = [32, 64, 64];
 
 /** Make (or reuse) demo/data/<name>.zarr and <name>.vmg from a TIFF or zarr volume. */

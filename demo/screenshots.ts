@@ -59,6 +59,7 @@ try {
     const v = (globalThis as unknown as { viewer: { layerManager: { getLayerByName(n: string): unknown }; selectedLayer: { layer: unknown } } }).viewer;
     v.selectedLayer.layer = v.layerManager.getLayerByName("original (zarr)");
   });
+  await p2.waitForSelector(".volmicro-compress .volmicro-region option[value='view']");
   await new Promise((r) => setTimeout(r, 1000));
   await p2.screenshot({ path: join(ROOT, "docs/compress-done.png") });
   await p2.close();

@@ -1,11 +1,12 @@
 /**
  * What a budget buys before the fit starts: Gaussians, file size, bits per voxel and ratio to the
- * raw voxels, with the fitter's own budget arithmetic (fit/budget.ts). The background and metadata
- * are not known before fitting, so the overhead is the typical one: an estimate, marked as such.
+ * raw voxels, with the fitter's own budget arithmetic (fit/budget.ts). The background, metadata and
+ * the packed encoding's bytes per Gaussian are only known while fitting, so the overhead and the
+ * record size are the typical ones: an estimate, shown as such. A byte or bpp budget is a hard cap.
  * No DOM or Neuroglancer imports (unit-tested in Node).
  */
-import { F16_RECORD_BYTES } from "../../core/constants.js";
 import { maxGaussians, overheadBytes, type Budget } from "../../fit/budget.js";
+import { PACKED_HEADER_BYTES } from "../../format/packed.js";
 
 export type BudgetMode = "bpp" | "gaussians" | "kib";
 
@@ -37,8 +38,10 @@ export interface BudgetEstimate {
   ratio: number;
 }
 
-/** Typical overhead: a coarse-grid background (~40 parameters) and the metadata section. */
-const TYPICAL_OVERHEAD = overheadBytes(40, [160]);
+/** Typical overhead: a coarse-grid background (~40 parameters), the metadata section, the packed payload's header. */
+const TYPICAL_OVERHEAD = overheadBytes(40, [160]) + PACKED_HEADER_BYTES;
+/** Typical bytes per Gaussian of the fitter's default (packed) encoding, as the fitter itself starts from. */
+export const TYPICAL_GAUSSIAN_BYTES = 9.5;
 
 /** The budget's outcome for `voxels` voxels of `bytesPerVoxel`, or the reason it buys nothing. */
 export function estimateBudget(budget: Budget, voxels: number, bytesPerVoxel: number): BudgetEstimate | string {
@@ -47,10 +50,10 @@ export function estimateBudget(budget: Budget, voxels: number, bytesPerVoxel: nu
   if (values.length !== 1 || !values.every((v) => Number.isFinite(v) && v! > 0)) return "enter a positive number";
   let gaussians: number;
   try {
-    gaussians = maxGaussians(budget, voxels, TYPICAL_OVERHEAD, "region");
+    gaussians = maxGaussians(budget, voxels, TYPICAL_OVERHEAD, "region", TYPICAL_GAUSSIAN_BYTES);
   } catch (e) {
     return (e as Error).message.replace(/^region: /, "");
   }
-  const bytes = TYPICAL_OVERHEAD + gaussians * F16_RECORD_BYTES;
+  const bytes = Math.round(TYPICAL_OVERHEAD + gaussians * TYPICAL_GAUSSIAN_BYTES);
   return { gaussians, bytes, bpp: (bytes * 8) / voxels, ratio: (voxels * bytesPerVoxel) / bytes };
 }
