@@ -25,7 +25,7 @@ import { GaussianAdam, VectorAdam } from "./adam.js";
 import { describeBackground, initialBackground, type BackgroundChoice } from "./background-init.js";
 import { maxGaussians, overheadBytes, type Budget } from "./budget.js";
 import { chainGradient } from "./chain.js";
-import { capacity, compact, importance, largest, lossChanges, mergeEdits, planFreeing, splitOrClone } from "./density.js";
+import { capacity, compact, importance, kernelIntegral, largest, lossChanges, mergeEdits, planFreeing, splitOrClone } from "./density.js";
 import { LocalEngine, type FitEngine } from "./engine.js";
 import { FitCancelledError, FitInputError } from "./errors.js";
 import { M_E, M_R, MOMENT_STRIDE } from "./gradient.js";
@@ -305,27 +305,10 @@ export async function fitVolume(volume: Volume, o: FitOptions): Promise<FitResul
   }
 }
 
-/** Σ_v k(q(v)) of a Gaussian in voxels (continuous approximation): (2π)^{3/2}·s_x s_y s_z · c(r). */
+/** Σ_v k(q(v)) of a Gaussian in voxels (continuous approximation): s_x s_y s_z · ∫k for unit scales. */
 function gaussianMass(opt: Float64Array, i: number, radius: number): number {
   const b = i * OPT_STRIDE + O_LOGS;
-  return truncatedMassFactor(radius) * Math.exp(opt[b]! + opt[b + 1]! + opt[b + 2]!);
-}
-
-const massFactors = new Map<number, number>();
-/** ∫ k(q) dV for unit scales, by radial quadrature of the shifted, truncated kernel. */
-function truncatedMassFactor(r: number): number {
-  let f = massFactors.get(r);
-  if (f === undefined) {
-    const f0 = Math.exp(-0.5 * r * r);
-    let s = 0;
-    const n = 2000;
-    for (let i = 0; i < n; i++) {
-      const x = ((i + 0.5) / n) * r;
-      s += ((Math.exp(-0.5 * x * x) - f0) / (1 - f0)) * 4 * Math.PI * x * x * (r / n);
-    }
-    massFactors.set(r, (f = s));
-  }
-  return f;
+  return kernelIntegral(radius, 1) * Math.exp(opt[b]! + opt[b + 1]! + opt[b + 2]!);
 }
 
 /** Seeds on the background-subtracted target (a function of its own, so its full-volume buffers die with it). */
