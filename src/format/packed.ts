@@ -132,9 +132,10 @@ function dequantiseOne(g: Quantised, s: PackedSteps, out: Float32Array | Float64
     out[b + P_SCALE + a] = 2 ** (s.scaleMin + g.scale[a]! * s.scaleStep);
   }
   const levels = 2 ** s.rotBits - 1;
-  const c = g.rot.map((v) => (v / levels) * 2 * SQRT1_2 - SQRT1_2);
-  const big = Math.sqrt(Math.max(0, 1 - c[0]! ** 2 - c[1]! ** 2 - c[2]! ** 2));
-  for (let k = 0, j = 0; k < 4; k++) out[b + P_ROT + k] = k === g.rotIndex ? big : c[j++]!;
+  const c0 = (g.rot[0] / levels) * 2 * SQRT1_2 - SQRT1_2, c1 = (g.rot[1] / levels) * 2 * SQRT1_2 - SQRT1_2, c2 = (g.rot[2] / levels) * 2 * SQRT1_2 - SQRT1_2;
+  const big = Math.sqrt(Math.max(0, 1 - c0 * c0 - c1 * c1 - c2 * c2));
+  const kept = (j: number) => (j === 0 ? c0 : j === 1 ? c1 : c2);
+  for (let k = 0, j = 0; k < 4; k++) out[b + P_ROT + k] = k === g.rotIndex ? big : kept(j++);
   out[b + P_AMP] = (g.sign ? -1 : 1) * 2 ** (s.ampMin + g.amp * s.ampStep);
 }
 
@@ -143,19 +144,18 @@ export function quantizePacked(params: ArrayLike<number>, count: number, steps: 
   for (let i = 0; i < count; i++) dequantiseOne(quantiseOne(params, i * PARAMS_PER_GAUSSIAN, steps), steps, out, i * PARAMS_PER_GAUSSIAN);
 }
 
+// Morton codes of 3 × 10 bits fit in 30 bits: plain int32 bit operations are exact.
 function morton(x: number, y: number, z: number): number {
   let m = 0;
-  for (let b = MAX_CELL_BITS - 1; b >= 0; b--) m = m * 8 + (((z >> b) & 1) << 2) + (((y >> b) & 1) << 1) + ((x >> b) & 1);
+  for (let b = MAX_CELL_BITS - 1; b >= 0; b--) m = (m << 3) | (((z >> b) & 1) << 2) | (((y >> b) & 1) << 1) | ((x >> b) & 1);
   return m;
 }
 
-function unmorton(m: number): [number, number, number] {
-  let x = 0, y = 0, z = 0;
-  for (let b = 0; b < MAX_CELL_BITS; b++) {
-    const t = Math.floor(m / 8 ** b) & 7;
-    x |= (t & 1) << b; y |= ((t >> 1) & 1) << b; z |= ((t >> 2) & 1) << b;
-  }
-  return [x, y, z];
+/** Cell coordinate along `axis` (0 x, 1 y, 2 z) of a Morton code. */
+function unmorton(m: number, axis: number): number {
+  let v = 0;
+  for (let b = 0; b < MAX_CELL_BITS; b++) v |= ((m >>> (3 * b + axis)) & 1) << b;
+  return v;
 }
 
 class Models {
@@ -208,19 +208,20 @@ export function decodePacked(bytes: Uint8Array, count: number): { params: Float3
   const rd = new RangeDecoder(bytes.subarray(HEAD_BYTES));
   const m = new Models(steps);
   const out = new Float32Array(count * PARAMS_PER_GAUSSIAN);
-  const mask = 2 ** steps.cellShift;
+  const cellSize = 2 ** steps.cellShift;
+  // one scratch record: this runs once per file, before any voxel is decoded, and must be quick
+  const g: Quantised = { pos: [0, 0, 0], scale: [0, 0, 0], rotIndex: 0, rot: [0, 0, 0], sign: 0, amp: 0 };
   let cell = 0;
   for (let i = 0; i < count; i++) {
     cell += m.gap.decode(rd);
     if (cell >= 2 ** (3 * MAX_CELL_BITS)) throw new InvalidParameterError(`packed Gaussian ${i}: position outside the grid (corrupt stream)`);
-    const c = unmorton(cell);
-    const pos = [0, 1, 2].map((a) => c[a]! * mask + (steps.cellShift > 0 ? m.offset[a]!.decode(rd) : 0)) as [number, number, number];
-    const scale = [0, 1, 2].map((a) => m.scale[a]!.decode(rd)) as [number, number, number];
-    const rotIndex = m.rotIndex.decode(rd);
-    const rot = [0, 1, 2].map((a) => m.rot[a]!.decode(rd)) as [number, number, number];
-    const sign = m.sign.decode(rd);
-    const amp = m.amp.decode(rd);
-    dequantiseOne({ pos, scale, rotIndex, rot, sign, amp }, steps, out, i * PARAMS_PER_GAUSSIAN);
+    for (let a = 0; a < 3; a++) g.pos[a] = unmorton(cell, a) * cellSize + (steps.cellShift > 0 ? m.offset[a]!.decode(rd) : 0);
+    for (let a = 0; a < 3; a++) g.scale[a] = m.scale[a]!.decode(rd);
+    g.rotIndex = m.rotIndex.decode(rd);
+    for (let a = 0; a < 3; a++) g.rot[a] = m.rot[a]!.decode(rd);
+    g.sign = m.sign.decode(rd);
+    g.amp = m.amp.decode(rd);
+    dequantiseOne(g, steps, out, i * PARAMS_PER_GAUSSIAN);
   }
   return { params: out, steps };
 }
