@@ -127,6 +127,8 @@ test("an unsupported layer gets a message saying what is supported (tab opened w
   const { page } = await openViewer(env, state, "", false);
   try {
     await page.waitForFunction(() => "volmicro" in globalThis, { timeout: 60_000 });
+    // Neuroglancer's key bindings listen on the viewer's element, which takes focus under the mouse
+    await page.evaluate(() => ((globalThis as unknown as G)["viewer"] as { element: HTMLElement }).element.focus());
     await page.keyboard.down("Alt");
     await page.keyboard.press("KeyV");
     await page.keyboard.up("Alt");

@@ -13,7 +13,9 @@ export function installVolMicroAction(viewer: Viewer): void {
     const managed = viewer.selectedLayer.layer ?? viewer.layerManager.managedLayers[0];
     const layer = managed?.layer;
     if (!managed || !layer) return;
-    layer.tabs.value = VOLMICRO_TAB_ID;
+    // the selected tab lives in the layer's first side-panel state (saved as the layer's "tab")
+    const panel = layer.panels.panels.find((p) => p.tabs.includes(VOLMICRO_TAB_ID)) ?? layer.panels.panels[0];
+    if (panel) panel.selectedTab.value = VOLMICRO_TAB_ID;
     viewer.selectedLayer.layer = managed;
     viewer.selectedLayer.visible = true;
   });
