@@ -51,6 +51,14 @@ export interface Box {
   z0: number; z1: number; y0: number; y1: number; x0: number; x1: number;
 }
 
+/** Lower grid node and interpolation weight of normalised coordinate u on an axis of g nodes. */
+function gridNode(u: number, g: number): [number, number] {
+  if (g === 1) return [0, 0];
+  const t = Math.min(Math.max(((u + 1) / 2) * (g - 1), 0), g - 1);
+  const i = Math.min(Math.floor(t), g - 2);
+  return [i, t - i];
+}
+
 /** Normalised coordinate of voxel j of a scale with factor f along an axis of n full-res voxels. */
 export function scaleCoordToNormalized(j: number, f: number, n: number): number {
   return (((j + 0.5) * f) / n) * 2 - 1;
@@ -99,12 +107,7 @@ export function fillBackground(
     return;
   }
   const [gz, gy, gx] = model.dims;
-  const node = (u: number, g: number): [number, number] => {
-    if (g === 1) return [0, 0];
-    const t = Math.min(Math.max(((u + 1) / 2) * (g - 1), 0), g - 1);
-    const i = Math.min(Math.floor(t), g - 2);
-    return [i, t - i];
-  };
+  const node = gridNode;
   const ix = new Int32Array(w);
   const tx = new Float64Array(w);
   for (let x = 0; x < w; x++) [ix[x], tx[x]] = node(ux[x]!, gx);
@@ -172,12 +175,7 @@ export function accumulateBackgroundGradient(
     return;
   }
   const [gz, gy, gx] = model.dims;
-  const node = (u: number, g: number): [number, number] => {
-    if (g === 1) return [0, 0];
-    const t = Math.min(Math.max(((u + 1) / 2) * (g - 1), 0), g - 1);
-    const i = Math.min(Math.floor(t), g - 2);
-    return [i, t - i];
-  };
+  const node = gridNode;
   const rowAcc = new Float64Array(gx + 1);
   const ix = new Int32Array(w), tx = new Float64Array(w);
   for (let x = 0; x < w; x++) [ix[x], tx[x]] = node(ux[x]!, gx);
