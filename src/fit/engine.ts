@@ -138,8 +138,9 @@ export class LocalEngine implements FitEngine {
   private readonly evaluator = new SlabEvaluator();
   readonly slabs: Box[];
 
-  constructor(private readonly target: FitTarget) {
-    this.slabs = slabs(target.shape, SLAB_VOXELS);
+  /** `slabVoxels` other than the default only for tests that need several slabs in a small volume. */
+  constructor(private readonly target: FitTarget, slabVoxels = SLAB_VOXELS) {
+    this.slabs = slabs(target.shape, slabVoxels);
   }
 
   async evaluate(req: EvalRequest): Promise<EvalResult> {

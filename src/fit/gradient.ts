@@ -46,3 +46,9 @@ export function accumulateMoments(
   acc[a + M_EXX]! += sexx; acc[a + M_EXY]! += sexy; acc[a + M_EXZ]! += sexz;
   acc[a + M_EYY]! += seyy; acc[a + M_EYZ]! += seyz; acc[a + M_EZZ]! += sezz;
 }
+
+/** The moment layout as WGSL `const` declarations, for the WebGPU moments pass (shaders/moments.wgsl). */
+export function wgslMomentConstants(): string {
+  const entries: Record<string, number> = { MOMENT_STRIDE, M_R, M_E, M_EX, M_EY, M_EZ, M_EXX, M_EXY, M_EXZ, M_EYY, M_EYZ, M_EZZ };
+  return Object.entries(entries).map(([name, value]) => `const ${name}: u32 = ${value}u;`).join("\n") + "\n";
+}

@@ -1,12 +1,13 @@
 /**
  * `window.volmicro`: what the page knows about its `.vmg` layers, for tests, the viewer benchmark
  * and curious users in the console: per-file decode statistics from the worker, and both decode
- * paths run side by side on this thread for a direct comparison.
+ * paths (and both fit engines) run side by side on this thread for a direct comparison.
  */
 import type { Viewer } from "neuroglancer/unstable/viewer.js";
 import type { Box } from "../core/background.js";
 import { levelFactors } from "../decode/decoder.js";
 import { getGpu } from "./gpu/device.js";
+import { compareFitEngines } from "./gpu/fit-parity.js";
 import { loadVmg } from "./loader.js";
 import { decodeStats } from "./stats.js";
 
@@ -48,6 +49,7 @@ export function installPageHooks(viewer: Viewer): void {
       decodeStats: () => Object.fromEntries(decodeStats),
       webgpuAdapter: async () => (await getGpu())?.adapter ?? null,
       compareDecodes,
+      compareFitEngines,
     },
   });
 }

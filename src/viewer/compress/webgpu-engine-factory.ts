@@ -1,10 +1,14 @@
 /**
- * The fitter engine for the "WebGPU" choice. Not implemented yet: the job reports that in words
- * rather than silently running the CPU engine under a WebGPU label.
+ * The fitter engine for the "WebGPU" choice (viewer/gpu/fit-engine.ts). Without a WebGPU device
+ * the job reports that in words rather than silently running the CPU engine under a WebGPU label.
  */
 import type { FitEngine } from "../../fit/engine.js";
 import type { FitTarget } from "../../fit/objective.js";
+import { getGpu } from "../gpu/device.js";
+import { WebGpuEngine } from "../gpu/fit-engine.js";
 
 export async function webgpuEngineFactory(): Promise<(target: FitTarget) => Promise<FitEngine>> {
-  throw new Error("The WebGPU fitting engine is not available in this build; choose the CPU engine.");
+  const gpu = await getGpu();
+  if (!gpu) throw new Error("This browser offers no WebGPU device to fit with; choose the CPU engine.");
+  return async (target) => new WebGpuEngine(gpu, target);
 }

@@ -66,6 +66,15 @@ export class SplatPass {
     this.capacity = capacity;
   }
 
+  /** Free the pass's own buffers (an engine's pass; the decoder's lives as long as its device). */
+  destroy(): void {
+    this.params.destroy();
+    this.output?.destroy();
+    this.readback?.destroy();
+    this.output = this.readback = undefined;
+    this.capacity = 0;
+  }
+
   private async dispatch(scale: GpuScaleBuffers, box: Box): Promise<{ field: Float32Array; ms: number }> {
     const t0 = performance.now();
     const sx = box.x1 - box.x0, sy = box.y1 - box.y0, sz = box.z1 - box.z0;
