@@ -6,11 +6,12 @@
  *  2. background model fitted by least squares outside the gate (auto: constant, quadratic or a
  *     coarse grid, whichever is clearly better and affordable);
  *  3. seeds by greedy matching pursuit (default) or the paper's kNN seeding (k = 32);
- *  4. Adam on the full-grid objective (edge-boosted MSE + λ·mean|amp|) jointly with the background,
- *     with density control (prune, split/clone, respawn at residual peaks) under a coarse-to-fine
- *     capacity that ends on the budget;
- *  5. quantisation-aware tail: the last steps see float16-rounded parameters, which are what the
- *     file stores, so the reported loss is the decoder's.
+ *  4. Adam on the full-grid objective (edge-boosted MSE + λ·L1 of the Gaussians' contribution),
+ *     jointly with the background, in minibatches of slabs, with density control (split/clone,
+ *     loss-aware pruning and merging, swaps to residual peaks) under a coarse-to-fine capacity that
+ *     ends on the budget (for packed records: on what the budget buys, measured as it goes);
+ *  5. quantisation-aware tail: the last steps see the parameters exactly as the payload encoding
+ *     stores them (packed or float16), so the reported loss is the decoder's.
  * No Node-only dependency: the engine decides where the heavy loops run.
  */
 import { fillBackground, type BackgroundModel } from "../core/background.js";
