@@ -3,7 +3,7 @@
  * parameters (sent to the worker with each source), RPC names and the decode-path vocabulary.
  * Kept free of Neuroglancer imports so tests and tools can use it too.
  */
-import type { DType } from "../core/dtype.js";
+import type { VmgHeader } from "../format/vmg.js";
 
 /** How a layer wants its chunks decoded; "auto" is WebGPU when an adapter exists, else CPU. */
 export type DecodeMode = "auto" | "cpu" | "webgpu";
@@ -30,22 +30,13 @@ export const VMG_INFO_RPC_ID = "volmicro/vmg/info";
 /** Worker → main thread: one message per decoded chunk (`ChunkDecodeReport`). */
 export const VMG_DECODE_REPORT_RPC_ID = "volmicro/vmg/decodeReport";
 
-/** The header facts the main thread needs to describe the volume. */
-export interface VmgInfo {
+/** The header facts the main thread needs to describe the volume (the file's header, plus where it came from). */
+export interface VmgInfo extends Omit<VmgHeader, "shape"> {
   url: string;
   bytes: number;
   count: number;
   /** [z, y, x] voxels. */
   shape: [number, number, number];
-  /** [z, y, x] voxel size, in `unit`. */
-  voxelSize: [number, number, number];
-  unit: string;
-  dtype: DType;
-  valueOffset: number;
-  valueScale: number;
-  truncation: number;
-  /** Gaussian payload encoding (format/encodings.ts), e.g. "f16". */
-  encoding: string;
 }
 
 export interface ChunkDecodeReport {
