@@ -51,7 +51,14 @@ export async function benchFit(o: { browser: Browser; server: StaticServer; data
       await page.select(".volmicro-compress .volmicro-region", "whole:0");
       await page.select(".volmicro-compress .volmicro-engine", engine);
       await page.click(".volmicro-compress .volmicro-start");
-      await page.waitForFunction(() => ["done", "error"].includes(document.querySelector(".volmicro-compress")?.getAttribute("data-state") ?? ""), { timeout: 1_800_000, polling: 1000 });
+      // Poll from here: one in-page wait would outlast the protocol timeout on a software GPU.
+      const deadline = performance.now() + 1_800_000;
+      for (;;) {
+        const state = await page.$eval(".volmicro-compress", (e) => e.getAttribute("data-state") ?? "");
+        if (state === "done" || state === "error") break;
+        if (performance.now() > deadline) return "the fit did not finish within 30 minutes";
+        await new Promise((r) => setTimeout(r, 2000));
+      }
       const error = await page.$eval(".volmicro-compress .volmicro-error", (e) => e.textContent ?? "");
       if (error) return error;
       return await page.evaluate(() => (globalThis as unknown as { volmicroLastCompress: Outcome }).volmicroLastCompress);
