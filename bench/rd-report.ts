@@ -2,7 +2,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Row } from "./rd-core.js";
-import { linePlot, type Series } from "./svg-plot.js";
+import { figureSvg, MARKER_SHAPES, type Series } from "../src/plot/svg.js";
 
 interface CodecInfo { label: string; group: "Traditional codecs" | "Neural implicit representation" | "3D Gaussian mixture (ours)" | "Lossless reference"; dashed?: boolean }
 
@@ -133,16 +133,15 @@ export function writeReport(rows: Row[], out: string): void {
       md.push("", "</details>", "");
     }
     for (const metric of ["psnr", "ssim"] as const) {
-      const series: Series[] = ORDER.filter((c) => !["zstd", "blosc"].includes(c)).map((c) => ({
-        name: label(c),
-        points: vr.filter((r) => r.codec === c && r.bpp !== null && r[metric] !== null && Number.isFinite(r[metric]!)).map((r) => [r.bpp!, r[metric]!] as [number, number]),
-        ...(CODECS[c]?.dashed ? { dashed: true } : {}),
-      })).filter((s) => s.points.length > 0);
+      const series: Series[] = ORDER.filter((c) => !["zstd", "blosc"].includes(c)).map((c) => {
+        const rs = vr.filter((r) => r.codec === c && r.bpp !== null && r[metric] !== null && Number.isFinite(r[metric]!));
+        return { label: label(c), x: rs.map((r) => r.bpp!), y: rs.map((r) => r[metric]!), points: true, dashed: CODECS[c]?.dashed ?? false };
+      }).filter((s) => s.x.length > 0).map((s, i) => ({ ...s, marker: MARKER_SHAPES[i % MARKER_SHAPES.length]! }));
       const file = `rd-${v}-${metric}.svg`;
-      writeFileSync(join(out, file), linePlot({
+      writeFileSync(join(out, file), figureSvg([{
         title: `${v}: ${metric === "psnr" ? "PSNR (peak = data range)" : "3D SSIM"} vs bpp`,
-        xLabel: "bits per voxel (achieved, log scale)", yLabel: metric === "psnr" ? "PSNR (dB)" : "SSIM", series, logX: true,
-      }));
+        xLabel: "bits per voxel (achieved, log scale)", yLabel: metric === "psnr" ? "PSNR (dB)" : "SSIM", series, logX: true, legendRight: true,
+      }], 1, undefined, 820, 440));
       md.push(`![${metric.toUpperCase()} vs bpp, ${v}](${file})`);
     }
     md.push("");

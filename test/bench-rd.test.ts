@@ -16,7 +16,7 @@ import { sirenParams, sirenWidth } from "../bench/codecs/coin.js";
 import { vmgCodec } from "../bench/codecs/vmg.js";
 import { measure } from "../bench/rd-core.js";
 import { writeReport } from "../bench/rd-report.js";
-import { linePlot, niceTicks } from "../bench/svg-plot.js";
+import { figureSvg, niceTicks } from "../src/plot/svg.js";
 import { openVolume } from "../src/node/open-volume.js";
 
 const SMALL = fileURLToPath(new URL("../../shared/data/rivuletpy_neuron_small_51x76x176_u8.tif", import.meta.url));
@@ -92,8 +92,14 @@ test("COIN width: the float16 weights and header fit the budget", () => {
 
 test("SVG line plot: ticks, log axis, series", () => {
   assert.deepEqual(niceTicks(0, 1, 5), [0, 0.2, 0.4, 0.6, 0.8, 1]);
-  const svg = linePlot({ title: "t <&>", xLabel: "bpp", yLabel: "dB", logX: true, series: [{ name: "a", points: [[0.073, 30], [0.15, 33], [0.33, 36]] }, { name: "b", points: [[0.07, 31]], dashed: true }] });
+  const svg = figureSvg([{ title: "t <&>", xLabel: "bpp", yLabel: "dB", logX: true, legendRight: true, series: [
+    { label: "a", x: [0.33, 0.073, 0.15], y: [36, 30, 33], points: true },
+    { label: "b", x: [0.07, 0.1], y: [31, Number.NaN], dashed: true },
+    { label: "c", x: [0, 0.2], y: [20, 21] }, // x = 0 has no place on a log axis: dropped, not NaN
+  ] }], 1);
   assert.match(svg, /t &lt;&amp;&gt;/);
-  assert.match(svg, /<polyline/);
-  assert.ok(!svg.includes("NaN"));
+  assert.match(svg, /<path d="M[^"]*L[^"]*L/, "series a is one polyline through its three points");
+  assert.match(svg, /stroke-dasharray/);
+  assert.match(svg, />0\.1</, "log-axis tick at 0.1");
+  assert.ok(!svg.includes("NaN") && !svg.includes("Infinity"));
 });

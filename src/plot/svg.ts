@@ -1,6 +1,6 @@
 /**
- * Minimal SVG line charts (no dependencies): panels with linear or log-10 y axes, reference
- * lines and markers, composed into a grid. Used for training curves and rate-distortion plots.
+ * Minimal SVG line charts (no dependencies): panels with linear or log-10 axes, reference lines
+ * and markers, composed into a grid. Used for training curves and rate-distortion plots.
  */
 
 export interface Series {
@@ -8,8 +8,12 @@ export interface Series {
   y: number[];
   label?: string;
   color?: string;
-  /** Draw points instead of a line. */
+  /** Mark every point (a line is still drawn through two or more). */
   points?: boolean;
+  /** Shape of those marks (default circle): shapes tell overlapping series apart. */
+  marker?: MarkerShape;
+  /** Dashed line, e.g. for a variant of another series. */
+  dashed?: boolean;
 }
 
 export interface Panel {
@@ -18,10 +22,26 @@ export interface Panel {
   yLabel: string;
   series: Series[];
   logY?: boolean;
+  logX?: boolean;
+  /** Legend in a column right of the plot area instead of inside it (for many series). */
+  legendRight?: boolean;
   /** Horizontal reference lines (dashed). */
   hlines?: Array<{ y: number; label: string; color?: string }>;
   /** Marked points with a label. */
   markers?: Array<{ x: number; y: number; label: string; color?: string }>;
+}
+
+export const MARKER_SHAPES = ["circle", "square", "triangle", "diamond"] as const;
+export type MarkerShape = (typeof MARKER_SHAPES)[number];
+
+function markerSvg(shape: MarkerShape, x: number, y: number, color: string, r = 3.5): string {
+  const f = (v: number) => v.toFixed(1);
+  switch (shape) {
+    case "circle": return `<circle cx="${f(x)}" cy="${f(y)}" r="${r}" fill="${color}"/>`;
+    case "square": return `<rect x="${f(x - r)}" y="${f(y - r)}" width="${2 * r}" height="${2 * r}" fill="${color}"/>`;
+    case "triangle": return `<polygon points="${f(x)},${f(y - r - 1)} ${f(x - r - 1)},${f(y + r)} ${f(x + r + 1)},${f(y + r)}" fill="${color}"/>`;
+    case "diamond": return `<polygon points="${f(x)},${f(y - r - 1)} ${f(x + r + 1)},${f(y)} ${f(x)},${f(y + r + 1)} ${f(x - r - 1)},${f(y)}" fill="${color}"/>`;
+  }
 }
 
 const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
@@ -31,14 +51,15 @@ export function colorAt(i: number): string {
 }
 
 function esc(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
-function niceTicks(lo: number, hi: number, n = 5): number[] {
+/** About `n` round tick values covering [lo, hi]. */
+export function niceTicks(lo: number, hi: number, n = 5): number[] {
   if (!(hi > lo)) return [lo];
   const step0 = (hi - lo) / n;
   const mag = 10 ** Math.floor(Math.log10(step0));
-  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= step0) ?? step0;
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= step0) ?? step0;
   const out: number[] = [];
   for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-9 * step; v += step) out.push(Number(v.toPrecision(12)));
   return out;
@@ -65,26 +86,32 @@ function fmt(v: number): string {
 
 /** One panel as an SVG group at (ox, oy) of size w × h. */
 export function panelSvg(p: Panel, ox: number, oy: number, w: number, h: number): string {
-  const m = { l: 62, r: 14, t: 26, b: 40 };
+  const m = { l: 62, r: p.legendRight ? 250 : 14, t: 26, b: 40 };
   const pw = w - m.l - m.r, ph = h - m.t - m.b;
   const tf = (v: number) => (p.logY ? Math.log10(Math.max(v, 1e-300)) : v);
-  const xs = p.series.flatMap((s) => s.x), ys = p.series.flatMap((s) => s.y.filter((v) => Number.isFinite(v) && (!p.logY || v > 0)).map(tf));
+  const tx = (v: number) => (p.logX ? Math.log10(Math.max(v, 1e-300)) : v);
+  const shown = (x: number, y: number) => Number.isFinite(x) && Number.isFinite(y) && (!p.logY || y > 0) && (!p.logX || x > 0);
+  const xs: number[] = [], ys: number[] = [];
+  for (const s of p.series) s.x.forEach((x, j) => { if (shown(x, s.y[j]!)) { xs.push(tx(x)); ys.push(tf(s.y[j]!)); } });
   for (const r of p.hlines ?? []) if (Number.isFinite(r.y)) ys.push(tf(r.y));
   let x0 = Math.min(...xs), x1 = Math.max(...xs), y0 = Math.min(...ys), y1 = Math.max(...ys);
   if (!Number.isFinite(x0)) { x0 = 0; x1 = 1; }
   if (!Number.isFinite(y0)) { y0 = 0; y1 = 1; }
   if (x1 === x0) { x0 -= 0.5; x1 += 0.5; }
   if (y1 === y0) { y0 -= 0.5; y1 += 0.5; }
-  const pad = (y1 - y0) * 0.06;
+  const pad = (y1 - y0) * 0.06, padX = (x1 - x0) * 0.04;
   y0 -= pad; y1 += pad;
-  const X = (v: number) => ox + m.l + ((v - x0) / (x1 - x0)) * pw;
+  if (p.logX) { x0 -= padX; x1 += padX; }
+  const Xt = (t: number) => ox + m.l + ((t - x0) / (x1 - x0)) * pw;
+  const X = (v: number) => Xt(tx(v));
   const Y = (v: number) => oy + m.t + ph - ((tf(v) - y0) / (y1 - y0)) * ph;
   const Yt = (t: number) => oy + m.t + ph - ((t - y0) / (y1 - y0)) * ph;
   const parts: string[] = [];
   parts.push(`<rect x="${ox + m.l}" y="${oy + m.t}" width="${pw}" height="${ph}" fill="#fff" stroke="#444" stroke-width="0.8"/>`);
   parts.push(`<text x="${ox + m.l + pw / 2}" y="${oy + 16}" text-anchor="middle" font-size="13" font-weight="bold">${esc(p.title)}</text>`);
-  for (const t of niceTicks(x0, x1)) {
-    parts.push(`<line x1="${X(t)}" y1="${oy + m.t + ph}" x2="${X(t)}" y2="${oy + m.t + ph + 4}" stroke="#444"/><text x="${X(t)}" y="${oy + m.t + ph + 16}" text-anchor="middle" font-size="10">${fmt(t)}</text>`);
+  for (const t of p.logX ? logTicks(x0, x1) : niceTicks(x0, x1)) {
+    const x = Xt(t).toFixed(1), label = p.logX ? fmt(10 ** t) : fmt(t);
+    parts.push(`<line x1="${x}" y1="${oy + m.t}" x2="${x}" y2="${oy + m.t + ph + 4}" stroke="#ddd"/><text x="${x}" y="${oy + m.t + ph + 16}" text-anchor="middle" font-size="10">${label}</text>`);
   }
   const yt = p.logY ? logTicks(y0, y1) : niceTicks(y0, y1);
   for (const t of yt) {
@@ -95,13 +122,14 @@ export function panelSvg(p: Panel, ox: number, oy: number, w: number, h: number)
   parts.push(`<text transform="translate(${ox + 14},${oy + m.t + ph / 2}) rotate(-90)" text-anchor="middle" font-size="11">${esc(p.yLabel)}</text>`);
   p.series.forEach((s, i) => {
     const color = s.color ?? colorAt(i);
-    const pts = s.x.map((x, j) => [x, s.y[j]!] as const).filter(([, y]) => Number.isFinite(y) && (!p.logY || y > 0));
+    const pts = s.x.map((x, j) => [x, s.y[j]!] as const).filter(([x, y]) => shown(x, y)).sort((a, b) => a[0] - b[0]);
+    const dash = s.dashed ? ` stroke-dasharray="6,4"` : "";
     if (s.points) {
-      for (const [x, y] of pts) parts.push(`<circle cx="${X(x).toFixed(1)}" cy="${Y(y).toFixed(1)}" r="3" fill="${color}"/>`);
+      for (const [x, y] of pts) parts.push(markerSvg(s.marker ?? "circle", X(x), Y(y), color));
     }
     if (pts.length > 1) {
       const d = pts.map(([x, y], j) => `${j ? "L" : "M"}${X(x).toFixed(1)},${Y(y).toFixed(1)}`).join("");
-      parts.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="1.3"/>`);
+      parts.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="1.3"${dash}/>`);
     }
   });
   for (const r of p.hlines ?? []) {
@@ -114,8 +142,11 @@ export function panelSvg(p: Panel, ox: number, oy: number, w: number, h: number)
   }
   const labelled = p.series.filter((s) => s.label);
   labelled.forEach((s, i) => {
-    const y = oy + m.t + 12 + 14 * i;
-    parts.push(`<line x1="${ox + m.l + 8}" y1="${y - 4}" x2="${ox + m.l + 24}" y2="${y - 4}" stroke="${s.color ?? colorAt(p.series.indexOf(s))}" stroke-width="2"/><text x="${ox + m.l + 28}" y="${y}" font-size="10">${esc(s.label!)}</text>`);
+    const y = oy + m.t + 12 + 14 * i, lx = ox + m.l + (p.legendRight ? pw + 12 : 8);
+    const dash = s.dashed ? ` stroke-dasharray="6,4"` : "";
+    const color = s.color ?? colorAt(p.series.indexOf(s));
+    parts.push(`<line x1="${lx}" y1="${y - 4}" x2="${lx + 16}" y2="${y - 4}" stroke="${color}" stroke-width="2"${dash}/><text x="${lx + 20}" y="${y}" font-size="10">${esc(s.label!)}</text>`);
+    if (s.points) parts.push(markerSvg(s.marker ?? "circle", lx + 8, y - 4, color));
   });
   return `<g>${parts.join("")}</g>`;
 }
