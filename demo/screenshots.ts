@@ -1,6 +1,6 @@
 /**
  * Screenshots for docs/ (run after `npm run demo` made the demo data once):
- *   node --import tsx demo/screenshots.ts
+ *   node --import tsx demo/screenshots.ts [--demo-only]
  * docs/demo.png (the demo with the .vmg layer's VolMicro tab), docs/compress-running.png and
  * docs/compress-done.png (Compress this layer on the demo's zarr layer, mid-fit and finished).
  */
@@ -41,28 +41,29 @@ try {
   await new Promise((r) => setTimeout(r, 1000));
   await p1.screenshot({ path: join(ROOT, "docs/demo.png") });
   await p1.close();
-
-  const s2 = base();
-  s2.layers.find((l) => l["name"] === "original (zarr)")!["tab"] = "volmicro";
-  s2["selectedLayer"] = { layer: "original (zarr)", visible: true, size: 330 };
-  const p2 = await open(s2);
-  await p2.waitForSelector(".volmicro-compress .volmicro-region option[value='view']");
-  await p2.click(".volmicro-compress .volmicro-start");
-  await p2.waitForFunction(() => Number(document.querySelector(".volmicro-compress tr[data-key='Step'] td")?.textContent?.split(" ")[0] ?? 0) >= 120, { timeout: 600_000, polling: 500 });
-  await p2.screenshot({ path: join(ROOT, "docs/compress-running.png") });
-  await p2.waitForFunction(() => document.querySelector(".volmicro-compress")?.getAttribute("data-state") === "done", { timeout: 900_000, polling: 1000 });
-  await p2.click(".volmicro-compress .volmicro-add-layer");
-  await new Promise((r) => setTimeout(r, 500));
-  await p2.waitForFunction(() => (globalThis as unknown as { viewer: { isReady(): boolean } }).viewer.isReady(), { timeout: 300_000, polling: 200 });
-  // show the original's tab again (Add as layer selects the new layer)
-  await p2.evaluate(() => {
-    const v = (globalThis as unknown as { viewer: { layerManager: { getLayerByName(n: string): unknown }; selectedLayer: { layer: unknown } } }).viewer;
-    v.selectedLayer.layer = v.layerManager.getLayerByName("original (zarr)");
-  });
-  await p2.waitForSelector(".volmicro-compress .volmicro-region option[value='view']");
-  await new Promise((r) => setTimeout(r, 1000));
-  await p2.screenshot({ path: join(ROOT, "docs/compress-done.png") });
-  await p2.close();
+  if (!process.argv.includes("--demo-only")) {
+    const s2 = base();
+    s2.layers.find((l) => l["name"] === "original (zarr)")!["tab"] = "volmicro";
+    s2["selectedLayer"] = { layer: "original (zarr)", visible: true, size: 330 };
+    const p2 = await open(s2);
+    await p2.waitForSelector(".volmicro-compress .volmicro-region option[value='view']");
+    await p2.click(".volmicro-compress .volmicro-start");
+    await p2.waitForFunction(() => Number(document.querySelector(".volmicro-compress tr[data-key='Step'] td")?.textContent?.split(" ")[0] ?? 0) >= 120, { timeout: 600_000, polling: 500 });
+    await p2.screenshot({ path: join(ROOT, "docs/compress-running.png") });
+    await p2.waitForFunction(() => document.querySelector(".volmicro-compress")?.getAttribute("data-state") === "done", { timeout: 900_000, polling: 1000 });
+    await p2.click(".volmicro-compress .volmicro-add-layer");
+    await new Promise((r) => setTimeout(r, 500));
+    await p2.waitForFunction(() => (globalThis as unknown as { viewer: { isReady(): boolean } }).viewer.isReady(), { timeout: 300_000, polling: 200 });
+    // show the original's tab again (Add as layer selects the new layer)
+    await p2.evaluate(() => {
+      const v = (globalThis as unknown as { viewer: { layerManager: { getLayerByName(n: string): unknown }; selectedLayer: { layer: unknown } } }).viewer;
+      v.selectedLayer.layer = v.layerManager.getLayerByName("original (zarr)");
+    });
+    await p2.waitForSelector(".volmicro-compress .volmicro-region option[value='view']");
+    await new Promise((r) => setTimeout(r, 1000));
+    await p2.screenshot({ path: join(ROOT, "docs/compress-done.png") });
+    await p2.close();
+  }
 } finally {
   await browser.close();
   await server.close();

@@ -22,6 +22,14 @@ export interface DemoLayers {
 
 const METRES: Record<string, number> = { m: 1, mm: 1e-3, um: 1e-6, "µm": 1e-6, micron: 1e-6, nm: 1e-9 };
 
+/**
+ * Neuroglancer renders a volume at the finest scale whose voxels are no finer than the view's depth
+ * range / this target. The 3D view's depth range is several times the volume, so with a few hundred
+ * samples the multiscale .vmg layer is drawn from a 4× coarser scale while the single-scale zarr is
+ * drawn at full resolution. A target this high makes both use their finest scale: a fair comparison.
+ */
+const DEPTH_SAMPLES = 4096;
+
 export function demoState(d: DemoLayers): Record<string, unknown> {
   const [nz, ny, nx] = d.shape;
   const [lo, hi] = contrastWindow(d);
@@ -34,8 +42,8 @@ export function demoState(d: DemoLayers): Record<string, unknown> {
     crossSectionScale: Math.max(nx / 450, ny / 250),
     projectionScale: 1.3 * Math.max(nx, ny, nz),
     layers: [
-      { type: "image", name: "original (zarr)", source: `zarr://${d.zarrUrl}`, shader, opacity: 1, volumeRendering: "max", volumeRenderingDepthSamples: 512 },
-      { type: "image", name: "vmg", source: `vmg://${d.vmgUrl}`, shader, opacity: 1, volumeRendering: "max", volumeRenderingDepthSamples: 512 },
+      { type: "image", name: "original (zarr)", source: `zarr://${d.zarrUrl}`, shader, opacity: 1, volumeRendering: "max", volumeRenderingDepthSamples: DEPTH_SAMPLES },
+      { type: "image", name: "vmg", source: `vmg://${d.vmgUrl}`, shader, opacity: 1, volumeRendering: "max", volumeRenderingDepthSamples: DEPTH_SAMPLES },
     ],
     // Top: the same cross-section of both; bottom: maximum-intensity projections.
     layout: {
