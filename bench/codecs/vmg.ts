@@ -1,6 +1,6 @@
 /**
  * `.vmg`: the project's own fitter at the byte budget (the file never exceeds it, no search needed),
- * decoded by the worker-thread pool on all cores.
+ * decoded by DecodePool: worker threads on all cores, or the calling thread for small volumes.
  */
 import { fitVolume } from "../../src/fit/fitter.js";
 import { readVmg } from "../../src/format/vmg.js";
