@@ -154,7 +154,7 @@ const NOTES = [
   "## How each contender is run",
   "",
   "- **.vmg**: `fitVolume` (the project's fitter, worker-thread engine) with the byte budget (`budget.bytes`; the",
-  "  file never exceeds it), default iterations unless `--vmg-iterations`; decoded by `DecodePool` on all cores.",
+  "  file never exceeds it), default iterations unless `--vmg-iterations`; decoded by `DecodePool` (all cores; the calling thread below 1 M voxels).",
   "- **JPEG2000**: `opj_compress` (Debian libopenjp2-tools), Z planes as the components of one codestream, `-mct 0`,",
   "  9/7 wavelet (`-I`), `-r` refined until the stream fits. OpenJPEG rejects raw geometries whose width, height,",
   "  component count and bit depth share a set bit; the benchmark then declares a larger precision (or pads).",
