@@ -88,7 +88,7 @@ export function writeReport(rows: Row[], out: string): void {
   md.push("seconds of wall time on this machine (2 cores): `.vmg` by `DecodePool` (worker threads; the calling thread below 1 M voxels) after one warm-up decode,");
   md.push("COIN's full-grid forward pass (numpy + OpenBLAS, 2 threads), command-line codecs including process start");
   md.push("and scratch-file I/O. LPIPS: n/a — no offline network weights exist here, and no other metric is reported");
-  md.push("under its name. Timings are noisy: the machine's 2 cores were shared with other jobs during the run;");
+  md.push("under its name. Timings are noisy: parts of the run shared the machine's 2 cores with other jobs;");
   md.push("decode times marked ᵗ were re-measured with `--retime` (kept streams decoded again, one codec at a time,");
   md.push("no other benchmark job running).", "");
 
@@ -106,6 +106,24 @@ export function writeReport(rows: Row[], out: string): void {
       const ll = rows.filter((r) => r.volume === v && r.target_bpp === null && r.bpp !== null).sort((a, b) => a.bpp! - b.bpp!)[0];
       const lossless = ll ? `${label(ll.codec)} ${num(ll.bpp, 3)} bpp${ll.bpp! <= t0 ? " (**within the budget**)" : ""}` : "—";
       md.push(`| ${v} | ${bs ? `${label(bs.codec)} ${num(bs.ssim, 4)}` : "—"} | ${vmg ? `${num(vmg.ssim, 4)} (#${rank})` : "not run"} | ${bp ? `${label(bp.codec)} ${num(bp.psnr, 2)} dB` : "—"} | ${vmg ? `${num(vmg.psnr, 2)} dB` : "—"} | ${sp ? `${sp.ratio.toFixed(1)}× faster (${ms(sp.vmg.decode_s)} vs ${ms(sp.coin.decode_s)} ms)` : "—"} | ${lossless} |`);
+    }
+    md.push("");
+  }
+
+  // .vmg against the best other lossy codec, budget by budget
+  if (targets.length > 1) {
+    md.push("## .vmg against the best other codec at every budget", "");
+    md.push("PSNR (dB) / SSIM; the best other codec is chosen per metric; Δ = .vmg − best other (positive: .vmg wins).", "");
+    md.push("| volume | bpp | .vmg | best other SSIM | Δ SSIM | best other PSNR | Δ PSNR | decode vs COIN |", "|---|---:|---|---|---:|---|---:|---:|");
+    for (const v of volumes) for (const t of targets) {
+      const at = rows.filter((r) => r.volume === v && r.target_bpp === t);
+      const vmg = at.find((r) => r.codec === "vmg" && r.bpp !== null);
+      if (!vmg) continue;
+      const others = at.filter((r) => r.codec !== "vmg");
+      const bs = bestBy(others, "ssim"), bp = bestBy(others, "psnr");
+      const sp = speedRatio(rows, v, t);
+      const signed = (x: number, d: number) => `${x >= 0 ? "+" : ""}${x.toFixed(d)}`;
+      md.push(`| ${v} | ${t} | ${num(vmg.psnr, 2)} / ${num(vmg.ssim, 4)} | ${bs ? `${label(bs.codec)} ${num(bs.ssim, 4)}` : "—"} | ${bs ? signed(vmg.ssim! - bs.ssim!, 4) : "—"} | ${bp ? `${label(bp.codec)} ${num(bp.psnr, 2)}` : "—"} | ${bp && Number.isFinite(bp.psnr!) ? signed(vmg.psnr! - bp.psnr!, 2) : "—"} | ${sp ? `${sp.ratio.toFixed(0)}×` : "—"} |`);
     }
     md.push("");
   }
