@@ -123,7 +123,7 @@ export function writeReport(rows: Row[], out: string): void {
       const bs = bestBy(others, "ssim"), bp = bestBy(others, "psnr");
       const sp = speedRatio(rows, v, t);
       const signed = (x: number, d: number) => `${x >= 0 ? "+" : ""}${x.toFixed(d)}`;
-      md.push(`| ${v} | ${t} | ${num(vmg.psnr, 2)} / ${num(vmg.ssim, 4)} | ${bs ? `${label(bs.codec)} ${num(bs.ssim, 4)}` : "—"} | ${bs ? signed(vmg.ssim! - bs.ssim!, 4) : "—"} | ${bp ? `${label(bp.codec)} ${num(bp.psnr, 2)}` : "—"} | ${bp && Number.isFinite(bp.psnr!) ? signed(vmg.psnr! - bp.psnr!, 2) : "—"} | ${sp ? `${sp.ratio.toFixed(0)}×` : "—"} |`);
+      md.push(`| ${v} | ${t} | ${num(vmg.psnr, 2)} / ${num(vmg.ssim, 4)} | ${bs ? `${label(bs.codec)} ${num(bs.ssim, 4)}` : "—"} | ${bs ? signed(vmg.ssim! - bs.ssim!, 5) : "—"} | ${bp ? `${label(bp.codec)} ${num(bp.psnr, 2)}` : "—"} | ${bp && Number.isFinite(bp.psnr!) ? signed(vmg.psnr! - bp.psnr!, 2) : "—"} | ${sp ? `${sp.ratio.toFixed(0)}×` : "—"} |`);
     }
     md.push("");
   }
