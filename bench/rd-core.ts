@@ -6,7 +6,7 @@ import { DTYPES } from "../src/core/dtype.js";
 import type { Volume } from "../src/core/volume.js";
 import { evaluate } from "../src/metrics/evaluate.js";
 import { psnrFromMse } from "../src/metrics/psnr.js";
-import type { Codec } from "./codecs/codec.js";
+import type { Codec, Decoded } from "./codecs/codec.js";
 
 export interface Row {
   volume: string;
@@ -40,6 +40,20 @@ export function voxels(v: Volume): number {
   return v.shape[0] * v.shape[1] * v.shape[2];
 }
 
+/** Decode timing: repeat while short (at most 5 decodes, 2 s of reported decode time), report the median. */
+export const DECODE_RUNS = 5, DECODE_SECONDS = 2;
+
+export async function timedDecode(codec: Codec, stream: Uint8Array): Promise<Decoded & { runs: number }> {
+  const times: number[] = [];
+  let dec: Decoded;
+  do {
+    dec = await codec.decode(stream);
+    times.push(dec.seconds);
+  } while (times.length < DECODE_RUNS && times.reduce((a, b) => a + b, 0) < DECODE_SECONDS);
+  times.sort((a, b) => a - b);
+  return { ...dec, seconds: times[times.length >> 1]!, runs: times.length };
+}
+
 const r = (x: number, d: number) => (Number.isFinite(x) ? Math.round(x * 10 ** d) / 10 ** d : x);
 
 export async function measure(name: string, volume: Volume, codec: Codec, targetBpp: number | null, keep?: (stream: Uint8Array) => void): Promise<Row> {
@@ -54,7 +68,7 @@ export async function measure(name: string, volume: Volume, codec: Codec, target
   if (enc.bytes !== enc.stream.length) throw new Error(`${codec.name}: reported ${enc.bytes} bytes for a ${enc.stream.length}-byte stream`);
   if (enc.bytes > target) throw new Error(`${codec.name}: ${enc.bytes} bytes exceed the budget of ${target}`);
   keep?.(enc.stream);
-  const dec = await codec.decode(enc.stream);
+  const dec = await timedDecode(codec, enc.stream);
   if (dec.data.length !== N) throw new Error(`${codec.name}: decoded ${dec.data.length} voxels, expected ${N}`);
   if (dec.data.constructor !== volume.data.constructor) throw new Error(`${codec.name}: decoded a ${dec.data.constructor.name}, expected ${volume.data.constructor.name}`);
   const q = evaluate(volume.data, dec.data, volume.shape);

@@ -85,9 +85,10 @@ export function writeReport(rows: Row[], out: string): void {
   md.push("bytes / stream bytes. Each lossy codec's quality knob is searched for the largest stream not exceeding");
   md.push("the budget; \"unreachable\" means no setting gets under it, \"(under budget)\" that even its best setting");
   md.push("spends less (its achieved bpp is what counts, it is not matched). Decode = full-volume decode in");
-  md.push("seconds of wall time on this machine (2 cores): `.vmg` by `DecodePool` (worker threads; the calling thread below 1 M voxels) after one warm-up decode,");
-  md.push("COIN's full-grid forward pass (numpy + OpenBLAS, 2 threads), command-line codecs including process start");
-  md.push("and scratch-file I/O. LPIPS: n/a — no offline network weights exist here, and no other metric is reported");
+  md.push("seconds of wall time on this machine (2 cores), the median of up to 5 decodes while they total under");
+  md.push("2 s (one decode otherwise): `.vmg` by `DecodePool` (worker threads; the calling thread below 1 M voxels)");
+  md.push("after one warm-up decode, COIN's full-grid forward pass (numpy + OpenBLAS, 2 threads), command-line codecs");
+  md.push("including process start and scratch-file I/O. LPIPS: n/a — no offline network weights exist here, and no other metric is reported");
   md.push("under its name. Timings are noisy: parts of the run shared the machine's 2 cores with other jobs;");
   md.push("decode times marked ᵗ were re-measured with `--retime` (kept streams decoded again, one codec at a time,");
   md.push("no other benchmark job running).", "");

@@ -19,7 +19,7 @@ import { fileURLToPath } from "node:url";
 import { openVolume } from "../src/node/open-volume.js";
 import { aptInstall } from "./codecs/codec.js";
 import { allCodecs, type CodecOptions } from "./codecs/index.js";
-import { fromJson, jsonSafe, measure, type Row } from "./rd-core.js";
+import { fromJson, jsonSafe, measure, timedDecode, type Row } from "./rd-core.js";
 import { writeReport } from "./rd-report.js";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -139,11 +139,11 @@ async function retime(a: Args, jsonPath: string): Promise<void> {
     if (!existsSync(file)) { process.stderr.write(`  no kept stream ${file}\n`); continue; }
     const stream = new Uint8Array(readFileSync(file));
     if (stream.length !== row.bytes) { process.stderr.write(`  ${file} is not the stream of this row (${stream.length} vs ${row.bytes} bytes)\n`); continue; }
-    const dec = await c.decode(stream);
+    const dec = await timedDecode(c, stream);
     const n = dec.data.length;
     const updated: Row = { ...row, decode_s: Math.round(dec.seconds * 1e4) / 1e4, decode_mvox_s: Math.round((n / 1e6 / dec.seconds) * 100) / 100, decode_retimed: true };
     saveRow(jsonPath, updated);
-    process.stderr.write(`  ${row.volume} ${c.name} @ ${row.target_bpp}: decode ${row.decode_s} s -> ${updated.decode_s} s\n`);
+    process.stderr.write(`  ${row.volume} ${c.name} @ ${row.target_bpp}: decode ${row.decode_s} s -> ${updated.decode_s} s (median of ${dec.runs})\n`);
   }
 }
 
