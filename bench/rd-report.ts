@@ -25,6 +25,7 @@ const GROUPS = ["Traditional codecs", "Neural implicit representation", "3D Gaus
 const label = (c: string) => CODECS[c]?.label ?? c;
 const num = (x: number | null | undefined, d: number) => (x === null || x === undefined ? "—" : !Number.isFinite(x) ? "∞" : x.toFixed(d));
 const kb = (b: number | null) => (b === null ? "—" : b >= 1e6 ? `${(b / 1e6).toFixed(2)} MB` : `${(b / 1e3).toFixed(1)} KB`);
+const signed = (x: number, d: number) => `${x >= 0 ? "+" : ""}${x.toFixed(d)}`;
 const ms = (s: number | null) => (s === null ? "—" : s >= 10 ? Math.round(s * 1000).toLocaleString("en-US") : (s * 1000).toFixed(s < 0.1 ? 1 : 0));
 
 function byOrder(a: Row, b: Row): number {
@@ -123,7 +124,6 @@ export function writeReport(rows: Row[], out: string): void {
       const others = at.filter((r) => r.codec !== "vmg");
       const bs = bestBy(others, "ssim"), bp = bestBy(others, "psnr");
       const sp = speedRatio(rows, v, t);
-      const signed = (x: number, d: number) => `${x >= 0 ? "+" : ""}${x.toFixed(d)}`;
       md.push(`| ${v} | ${t} | ${num(vmg.psnr, 2)} / ${num(vmg.ssim, 4)} | ${bs ? `${label(bs.codec)} ${num(bs.ssim, 4)}` : "—"} | ${bs ? signed(vmg.ssim! - bs.ssim!, 5) : "—"} | ${bp ? `${label(bp.codec)} ${num(bp.psnr, 2)}` : "—"} | ${bp && Number.isFinite(bp.psnr!) ? signed(vmg.psnr! - bp.psnr!, 2) : "—"} | ${sp ? `${sp.ratio.toFixed(0)}×` : "—"} |`);
     }
     md.push("");
