@@ -42,23 +42,24 @@ export class RowPlan {
     const detYZ = cyy * czz - cyz * cyz;
     const step = Math.exp(-axx);
     this.step = step;
+    const iaxx = 1 / axx, iczz = 1 / czz;
     let n = 0;
     let rows = this.rows;
     for (let z = zlo; z <= zhi; z++) {
       const dz = z - cz;
       const t = czz * r2 - dz * dz;
       if (t < 0) continue;
-      const ym = cy + (cyz * dz) / czz;
-      const yh = Math.sqrt(Math.max(0, detYZ * t)) / czz;
+      const ym = cy + cyz * dz * iczz;
+      const yh = Math.sqrt(Math.max(0, detYZ * t)) * iczz;
       const ylo = Math.max(box.y0, Math.ceil(ym - yh)), yhi = Math.min(box.y1 - 1, Math.floor(ym + yh));
       for (let y = ylo; y <= yhi; y++) {
         const dy = y - cy;
         const b = axy * dy + axz * dz;
         const c = ayy * dy * dy + 2 * ayz * dy * dz + azz * dz * dz;
-        const qmin = c - (b * b) / axx;
+        const qmin = c - b * b * iaxx;
         if (qmin > r2) continue;
-        const xm = cx - b / axx;
-        const xh = Math.sqrt((r2 - qmin) / axx);
+        const xm = cx - b * iaxx;
+        const xh = Math.sqrt((r2 - qmin) * iaxx);
         const xs = Math.ceil(xm - xh);
         const xlo = Math.max(box.x0, xs), xhi = Math.min(box.x1 - 1, Math.floor(xm + xh));
         if (xlo > xhi) continue;
