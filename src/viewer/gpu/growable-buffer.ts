@@ -1,18 +1,21 @@
 /**
- * A GPU buffer rewritten with fresh contents each optimiser step. It is reallocated (doubling, at
- * least 256 bytes) only when the contents outgrow it, so steady-state steps allocate nothing.
+ * A GPU buffer reused across dispatches (fit steps, decoded chunks). It is reallocated (doubling,
+ * from `minBytes`) only when the contents outgrow it, so steady-state work allocates nothing.
  * Work already submitted keeps a replaced buffer alive until it completes (WebGPU's destroy rule).
  */
 export class GrowableBuffer {
   private buffer: GPUBuffer | undefined;
   private capacity = 0;
 
-  constructor(private readonly device: GPUDevice, private readonly label: string, private readonly usage: GPUBufferUsageFlags) {}
+  constructor(
+    private readonly device: GPUDevice, private readonly label: string, private readonly usage: GPUBufferUsageFlags,
+    private readonly minBytes = 256,
+  ) {}
 
   /** The buffer, at least `bytes` long (contents undefined after growth). */
   ensure(bytes: number): GPUBuffer {
     if (!this.buffer || bytes > this.capacity) {
-      let capacity = Math.max(256, this.capacity);
+      let capacity = Math.max(this.minBytes, this.capacity);
       while (capacity < bytes) capacity *= 2;
       this.buffer?.destroy();
       this.buffer = this.device.createBuffer({ label: this.label, size: capacity, usage: this.usage | GPUBufferUsage.COPY_DST });

@@ -1,11 +1,12 @@
 /**
  * The compute pass of shaders/decode.wgsl: one dispatch per chunk box, result read back as
  * float32. Owns the pipeline, the uniform buffer and the output/readback buffers, which grow
- * (doubling) to the largest box seen. Dispatches are serialised: the readback buffer is shared.
+ * (doubling, from 64 KiB) to the largest box seen. Dispatches are serialised: the readback buffer is shared.
  */
 import { wgslConstants } from "../../core/constants.js";
 import type { Box } from "../../core/background.js";
 import shaderSource from "../../../shaders/decode.wgsl?raw";
+import { GrowableBuffer } from "./growable-buffer.js";
 
 const WORKGROUP: [number, number, number] = [4, 4, 4];
 const PARAMS_BYTES = 48;
@@ -23,9 +24,8 @@ export interface GpuScaleBuffers {
 export class SplatPass {
   private readonly pipeline: GPUComputePipeline;
   private readonly params: GPUBuffer;
-  private output: GPUBuffer | undefined;
-  private readback: GPUBuffer | undefined;
-  private capacity = 0; // bytes of output and readback
+  private readonly output: GrowableBuffer;
+  private readonly readback: GrowableBuffer;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly device: GPUDevice) {
@@ -36,6 +36,8 @@ export class SplatPass {
       compute: { module, entryPoint: "main", constants: { WG_X: WORKGROUP[0], WG_Y: WORKGROUP[1], WG_Z: WORKGROUP[2] } },
     });
     this.params = device.createBuffer({ label: "vmg params", size: PARAMS_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.output = new GrowableBuffer(device, "vmg field", GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, 1 << 16);
+    this.readback = new GrowableBuffer(device, "vmg readback", GPUBufferUsage.MAP_READ, 1 << 16);
   }
 
   /** Upload a storage buffer (at least 4 bytes: WebGPU rejects empty bindings). */
@@ -55,32 +57,18 @@ export class SplatPass {
     return result;
   }
 
-  private ensureCapacity(bytes: number): void {
-    if (bytes <= this.capacity && this.output && this.readback) return;
-    let capacity = Math.max(this.capacity, 1 << 16);
-    while (capacity < bytes) capacity *= 2;
-    this.output?.destroy();
-    this.readback?.destroy();
-    this.output = this.device.createBuffer({ label: "vmg field", size: capacity, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
-    this.readback = this.device.createBuffer({ label: "vmg readback", size: capacity, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-    this.capacity = capacity;
-  }
-
   /** Free the pass's own buffers (an engine's pass; the decoder's lives as long as its device). */
   destroy(): void {
     this.params.destroy();
-    this.output?.destroy();
-    this.readback?.destroy();
-    this.output = this.readback = undefined;
-    this.capacity = 0;
+    this.output.destroy();
+    this.readback.destroy();
   }
 
   private async dispatch(scale: GpuScaleBuffers, box: Box): Promise<{ field: Float32Array; ms: number }> {
     const t0 = performance.now();
     const sx = box.x1 - box.x0, sy = box.y1 - box.y0, sz = box.z1 - box.z0;
     const bytes = sx * sy * sz * 4;
-    this.ensureCapacity(bytes);
-    const output = this.output!, readback = this.readback!;
+    const output = this.output.ensure(bytes), readback = this.readback.ensure(bytes);
     const p = new ArrayBuffer(PARAMS_BYTES);
     new Int32Array(p, 0, 3).set([box.x0, box.y0, box.z0]);
     const u = new Uint32Array(p);
