@@ -4,6 +4,7 @@ import { PARAMS_PER_GAUSSIAN } from "../../src/core/constants.js";
 import type { DType } from "../../src/core/dtype.js";
 import type { Shape3 } from "../../src/core/gaussian.js";
 import { Random } from "../../src/core/random.js";
+import { crc32 } from "../../src/format/crc32.js";
 import { defaultHeader, type VmgFile } from "../../src/format/vmg.js";
 
 /** `count` random anisotropic, arbitrarily rotated Gaussians inside `shape`. */
@@ -25,4 +26,10 @@ export function randomFile(shape: Shape3, count: number, seed = 7, opts: { dtype
   header.valueOffset = 10;
   header.valueScale = 1000;
   return { header, background: opts.background ?? constantBackground(0.1), gaussians: g, count, sections: [] };
+}
+
+/** Recompute the trailing CRC-32 after a test edits a file's bytes in place. */
+export function reseal(bytes: Uint8Array): Uint8Array {
+  new DataView(bytes.buffer, bytes.byteOffset).setUint32(bytes.length - 4, crc32(bytes, 0, bytes.length - 4), true);
+  return bytes;
 }
