@@ -9,8 +9,8 @@ import { VmgDecoder, levelFactors } from "../decode/decoder.js";
 import { VmgFormatError } from "../format/errors.js";
 import { readVmg } from "../format/vmg.js";
 import type { DecodeMode, DecodePath, VmgInfo } from "./base.js";
-import { getGpu } from "./gpu/device.js";
-import { GpuVmgDecoder } from "./gpu/gpu-decoder.js";
+import { getGpu } from "../gpu/device.js";
+import { GpuVmgDecoder } from "../gpu/gpu-decoder.js";
 
 export class VmgFetchError extends Error {
   override name = "VmgFetchError";

@@ -6,8 +6,8 @@
 import type { Viewer } from "neuroglancer/unstable/viewer.js";
 import type { Box } from "../core/background.js";
 import { levelFactors } from "../decode/decoder.js";
-import { getGpu } from "./gpu/device.js";
-import { compareFitEngines } from "./gpu/fit-parity.js";
+import { getGpu } from "../gpu/device.js";
+import { compareFitEngines } from "../gpu/fit-parity.js";
 import { loadVmg } from "./loader.js";
 import { decodeStats } from "./stats.js";
 

@@ -16,7 +16,7 @@ import { DEFAULT_CHUNKS, readDemoVolume } from "../../demo/make-data.js";
 import { DEFAULT_DEMO_VOLUME, DEMO_VOLUMES } from "../../demo/volumes.js";
 import { writeZarrV3 } from "../../src/io/zarr.js";
 import { FileSystemStore } from "../../src/node/fs-store.js";
-import type { EngineParity, EngineParityOptions, EvalParity } from "../../src/viewer/gpu/fit-parity.js";
+import type { EngineParity, EngineParityOptions, EvalParity } from "../../src/gpu/fit-parity.js";
 import { openViewer, startEnv, type Env } from "./harness.js";
 
 const demo = DEMO_VOLUMES[DEFAULT_DEMO_VOLUME]!;

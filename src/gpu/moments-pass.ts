@@ -4,10 +4,10 @@
  * slab (its residual upload and a dispatch that adds into the accumulator), `read` brings the sums
  * back. Queue order serialises the slabs, so the shared residual buffer can be rewritten freely.
  */
-import type { Box } from "../../core/background.js";
-import { wgslConstants } from "../../core/constants.js";
-import { MOMENT_STRIDE, wgslMomentConstants } from "../../fit/gradient.js";
-import shaderSource from "../../../shaders/moments.wgsl?raw";
+import type { Box } from "../core/background.js";
+import { wgslConstants } from "../core/constants.js";
+import { MOMENT_STRIDE, wgslMomentConstants } from "../fit/gradient.js";
+import shaderSource from "../../shaders/moments.wgsl?raw";
 import { GrowableBuffer } from "./growable-buffer.js";
 
 const PARAMS_BYTES = 32;

@@ -11,11 +11,11 @@
  * Moments are f32 sums on the GPU (relative error about 1e-5 against the CPU's f64). One call at
  * a time: the fitter awaits each, and the passes' buffers are shared between a call's slabs.
  */
-import { accumulateBackgroundGradient, fillBackground, type Box } from "../../core/background.js";
-import { prepareKernels } from "../../decode/kernels.js";
-import { slabs, SLAB_VOXELS, type EvalRequest, type EvalResult, type FitEngine } from "../../fit/engine.js";
-import { MOMENT_STRIDE } from "../../fit/gradient.js";
-import type { FitTarget } from "../../fit/objective.js";
+import { accumulateBackgroundGradient, fillBackground, type Box } from "../core/background.js";
+import { prepareKernels } from "../decode/kernels.js";
+import { slabs, SLAB_VOXELS, type EvalRequest, type EvalResult, type FitEngine } from "../fit/engine.js";
+import { MOMENT_STRIDE } from "../fit/gradient.js";
+import type { FitTarget } from "../fit/objective.js";
 import { buildBrickIndex } from "./brick-index.js";
 import type { GpuContext } from "./device.js";
 import { GrowableBuffer } from "./growable-buffer.js";

@@ -4,11 +4,11 @@
  * per scale; each chunk is one dispatch. The background and the conversion to stored values run
  * on the CPU with the decoder's own functions, so both paths differ only in the Gaussian sum.
  */
-import { fillBackground, type Box } from "../../core/background.js";
-import { allocVoxels, type VoxelArray } from "../../core/dtype.js";
-import type { Factors } from "../../core/gaussian.js";
-import type { VmgDecoder } from "../../decode/decoder.js";
-import { fieldToValues } from "../../decode/values.js";
+import { fillBackground, type Box } from "../core/background.js";
+import { allocVoxels, type VoxelArray } from "../core/dtype.js";
+import type { Factors } from "../core/gaussian.js";
+import type { VmgDecoder } from "../decode/decoder.js";
+import { fieldToValues } from "../decode/values.js";
 import { buildBrickIndex } from "./brick-index.js";
 import type { GpuContext } from "./device.js";
 import { SplatPass, type GpuScaleBuffers } from "./splat-pass.js";

@@ -3,13 +3,13 @@
  * synthetic target (random Gaussians on a linear background, noise, an edge mask), for the browser
  * test and the console. Both engines cut the volume into the same slabs, so minibatches match.
  */
-import type { BackgroundModel } from "../../core/background.js";
-import { PARAMS_PER_GAUSSIAN, P_AMP, P_POS, P_ROT, P_SCALE } from "../../core/constants.js";
-import type { Shape3 } from "../../core/gaussian.js";
-import { Random } from "../../core/random.js";
-import { LocalEngine, type EvalRequest, type EvalResult, type FitEngine } from "../../fit/engine.js";
-import { MOMENT_STRIDE } from "../../fit/gradient.js";
-import type { FitTarget } from "../../fit/objective.js";
+import type { BackgroundModel } from "../core/background.js";
+import { PARAMS_PER_GAUSSIAN, P_AMP, P_POS, P_ROT, P_SCALE } from "../core/constants.js";
+import type { Shape3 } from "../core/gaussian.js";
+import { Random } from "../core/random.js";
+import { LocalEngine, type EvalRequest, type EvalResult, type FitEngine } from "../fit/engine.js";
+import { MOMENT_STRIDE } from "../fit/gradient.js";
+import type { FitTarget } from "../fit/objective.js";
 import { getGpu } from "./device.js";
 import { WebGpuEngine } from "./fit-engine.js";
 

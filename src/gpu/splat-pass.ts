@@ -3,9 +3,9 @@
  * float32. Owns the pipeline, the uniform buffer and the output/readback buffers, which grow
  * (doubling, from 64 KiB) to the largest box seen. Dispatches are serialised: the readback buffer is shared.
  */
-import { wgslConstants } from "../../core/constants.js";
-import type { Box } from "../../core/background.js";
-import shaderSource from "../../../shaders/decode.wgsl?raw";
+import { wgslConstants } from "../core/constants.js";
+import type { Box } from "../core/background.js";
+import shaderSource from "../../shaders/decode.wgsl?raw";
 import { GrowableBuffer } from "./growable-buffer.js";
 
 const WORKGROUP: [number, number, number] = [4, 4, 4];
