@@ -1,6 +1,7 @@
 /**
  * WebGPU counterpart of the CPU `VmgDecoder` for one file: kernels (prepared per scale by the
- * same `prepareKernels` as the CPU, then rounded to float32) and a brick index are uploaded once
+ * same `prepareKernels` as the CPU, then packed for the shader by gpu-kernels.ts: float32, with
+ * each centre split into integer and fraction) and a brick index are uploaded once
  * per scale; each chunk is one dispatch. The background and the conversion to stored values run
  * on the CPU with the decoder's own functions, so both paths differ only in the Gaussian sum.
  */
@@ -11,6 +12,7 @@ import type { VmgDecoder } from "../decode/decoder.js";
 import { fieldToValues } from "../decode/values.js";
 import { buildBrickIndex } from "./brick-index.js";
 import type { GpuContext } from "./device.js";
+import { packKernels } from "./gpu-kernels.js";
 import { SplatPass, type GpuScaleBuffers } from "./splat-pass.js";
 
 const passes = new WeakMap<GPUDevice, SplatPass>();
@@ -32,7 +34,7 @@ export class GpuVmgDecoder {
       const { kernels, shape } = this.cpu.scale(factors);
       const index = buildBrickIndex(kernels, shape);
       s = {
-        kernels: this.pass.upload(`vmg kernels ${key}`, Float32Array.from(kernels.k)),
+        kernels: this.pass.upload(`vmg kernels ${key}`, packKernels(kernels)),
         start: this.pass.upload(`vmg brick start ${key}`, index.start),
         items: this.pass.upload(`vmg brick items ${key}`, index.items),
         globalCount: index.globalCount, brick: index.brick, dims: index.dims,

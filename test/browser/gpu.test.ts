@@ -1,0 +1,71 @@
+/**
+ * The WebGPU decoder's robustness in Chromium: it matches the CPU decoder far from the origin
+ * (Gaussian centres at x ≈ 100,000, where float32 alone resolves only 1/128 voxel).
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { constantBackground } from "../../src/core/background.js";
+import { PARAMS_PER_GAUSSIAN } from "../../src/core/constants.js";
+import { toNormalized, type Shape3 } from "../../src/core/gaussian.js";
+import { Random } from "../../src/core/random.js";
+import { defaultHeader, writeVmg, type VmgFile } from "../../src/format/vmg.js";
+import type { Box } from "../../src/core/background.js";
+import { openViewer, startEnv, type Env } from "./harness.js";
+
+let env: Env;
+let dir: string;
+
+const WIDE: Shape3 = [4, 8, 120_000];
+
+/**
+ * Gaussians spread along x, and clusters near both test boxes of axis-aligned ones σx 0.3 (the
+ * steepest: an error of 1/256 voxel in the centre moves their value by up to 0.8 % of the peak).
+ */
+function wideVolume(): VmgFile {
+  const [nz, ny, nx] = WIDE;
+  const rng = new Random(17);
+  const params: number[] = [];
+  const add = (x: number, sx: number, rot: number[]) => params.push(
+    toNormalized(x, nx), toNormalized(rng.uniform(1, ny - 2), ny), toNormalized(rng.uniform(0.5, nz - 1.5), nz),
+    sx, rng.uniform(0.5, 1), rng.uniform(0.5, 1), ...rot, rng.uniform(0.5, 1),
+  );
+  for (let i = 0; i < 600; i++) add(rng.uniform(0, nx), rng.uniform(0.3, 1.2), [rng.normal(), rng.normal(), rng.normal(), rng.normal()]);
+  for (let i = 0; i < 60; i++) { add(rng.uniform(99_950, 100_050), 0.3, [1, 0, 0, 0]); add(rng.uniform(10, 110), 0.3, [1, 0, 0, 0]); }
+  // packed: positions on a grid of about 1/12 voxel, not a dyadic one that float32 could hold exactly
+  const header = { ...defaultHeader(WIDE, "float32"), encoding: "packed" as const };
+  return { header, background: constantBackground(0), gaussians: Float32Array.from(params), count: params.length / PARAMS_PER_GAUSSIAN, sections: [] };
+}
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), "vmg-gpu-"));
+  writeFileSync(join(dir, "wide.vmg"), writeVmg(wideVolume()));
+  env = await startEnv(dir);
+});
+after(async () => {
+  await env?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface Comparison { maxAbsDiff: number; range: number; voxels: number }
+
+test("far from the origin (x ≈ 100,000) WebGPU decodes the CPU decoder's values within 1e-3 of the peak", async () => {
+  const { page } = await openViewer(env, { layers: [] }, "", false);
+  try {
+    await page.waitForFunction(() => "volmicro" in globalThis, { timeout: 90_000 });
+    for (const box of [
+      { z0: 0, z1: 4, y0: 0, y1: 8, x0: 99_940, x1: 100_060 },
+      { z0: 0, z1: 4, y0: 0, y1: 8, x0: 0, x1: 120 },
+    ] satisfies Box[]) {
+      const r = await page.evaluate((b) => (globalThis as unknown as { volmicro: { compareDecodes(u: string, l: number, b: unknown): Promise<Comparison> } })
+        .volmicro.compareDecodes("data/wide.vmg", 0, b), box);
+      console.log(`x ${box.x0}..${box.x1}: max |webgpu - cpu| = ${r.maxAbsDiff.toExponential(3)}, peak ${r.range.toFixed(4)}, ratio ${(r.maxAbsDiff / r.range).toExponential(3)}`);
+      assert.ok(r.range > 0.2, `x ${box.x0}: the box is nearly empty (peak ${r.range})`);
+      assert.ok(r.maxAbsDiff <= 1e-3 * r.range, `x ${box.x0}..${box.x1}: max |webgpu - cpu| = ${r.maxAbsDiff}, ${(r.maxAbsDiff / r.range).toExponential(2)} of the peak`);
+    }
+  } finally {
+    await page.close();
+  }
+});
