@@ -17,6 +17,11 @@ import { SplatPass, type GpuScaleBuffers } from "./splat-pass.js";
 
 const passes = new WeakMap<GPUDevice, SplatPass>();
 
+/** The GPU could not decode a box (its device is lost, or a dispatch failed): the caller may decode it on the CPU. */
+export class GpuDecodeError extends Error {
+  override name = "GpuDecodeError";
+}
+
 export class GpuVmgDecoder {
   private readonly pass: SplatPass;
   private readonly scales = new Map<string, GpuScaleBuffers>();
@@ -54,13 +59,23 @@ export class GpuVmgDecoder {
    */
   private async decodeFieldTimed(box: Box, factors: Factors): Promise<{ field: Float32Array; ms: number }> {
     this.cpu.checkBox(box, factors);
-    const scale = this.scale(factors);
-    const { field: sum, ms } = await this.pass.run(scale, box);
+    const { field: sum, ms } = await this.sum(box, factors);
     const t0 = performance.now();
     const bg = new Float32Array(sum.length);
     fillBackground(this.cpu.file.background, this.cpu.shape, box, factors, bg);
     for (let i = 0; i < sum.length; i++) bg[i]! += sum[i]!;
     return { field: bg, ms: ms + performance.now() - t0 };
+  }
+
+  /** Σ kernels over `box` on the GPU; any failure there is a GpuDecodeError. */
+  private async sum(box: Box, factors: Factors): Promise<{ field: Float32Array; ms: number }> {
+    if (this.gpu.lost) throw new GpuDecodeError(this.gpu.lost);
+    try {
+      return await this.pass.run(this.scale(factors), box);
+    } catch (e) {
+      // A dispatch on a destroyed device fails before device.lost settles: say what we know.
+      throw new GpuDecodeError(this.gpu.lost ?? `WebGPU decode failed: ${(e as Error).message ?? e}`);
+    }
   }
 
   async decode(box: Box, factors: Factors): Promise<VoxelArray> {

@@ -1,6 +1,7 @@
 /**
  * The WebGPU decoder's robustness in Chromium: it matches the CPU decoder far from the origin
- * (Gaussian centres at x ≈ 100,000, where float32 alone resolves only 1/128 voxel).
+ * (Gaussian centres at x ≈ 100,000, where float32 alone resolves only 1/128 voxel), and when the
+ * chunk worker's device is lost the layer goes on decoding on the CPU and says so.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -13,10 +14,14 @@ import { toNormalized, type Shape3 } from "../../src/core/gaussian.js";
 import { Random } from "../../src/core/random.js";
 import { defaultHeader, writeVmg, type VmgFile } from "../../src/format/vmg.js";
 import type { Box } from "../../src/core/background.js";
-import { openViewer, startEnv, type Env } from "./harness.js";
+import { syntheticNeuron } from "../../src/synthetic/neuron.js";
+import { compareSlice, cpuSlice, sliceView } from "./compare.js";
+import { openViewer, panelPixels, startEnv, waitForReady, type Env } from "./harness.js";
 
 let env: Env;
 let dir: string;
+/** 2048 voxels wide: a view at 2 pixels per voxel shows a fifth of it, so panning needs new chunks. */
+const long = writeVmg(syntheticNeuron({ shape: [8, 128, 2048], gaussians: 6000, dtype: "uint8", seed: 21, perCurve: 60 }));
 
 const WIDE: Shape3 = [4, 8, 120_000];
 
@@ -42,6 +47,7 @@ function wideVolume(): VmgFile {
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "vmg-gpu-"));
   writeFileSync(join(dir, "wide.vmg"), writeVmg(wideVolume()));
+  writeFileSync(join(dir, "long.vmg"), long);
   env = await startEnv(dir);
 });
 after(async () => {
@@ -65,6 +71,53 @@ test("far from the origin (x ≈ 100,000) WebGPU decodes the CPU decoder's value
       assert.ok(r.range > 0.2, `x ${box.x0}: the box is nearly empty (peak ${r.range})`);
       assert.ok(r.maxAbsDiff <= 1e-3 * r.range, `x ${box.x0}..${box.x1}: max |webgpu - cpu| = ${r.maxAbsDiff}, ${(r.maxAbsDiff / r.range).toExponential(2)} of the peak`);
     }
+  } finally {
+    await page.close();
+  }
+});
+
+type Stats = Record<string, { chunks: { cpu: number; webgpu: number }; lastPath: string; lastReason: string }>;
+
+test("when the worker's WebGPU device is lost, later chunks decode on the CPU, match the CPU decoder, and the tab says why", async () => {
+  const Z = 4, PX = 2;
+  const state = {
+    ...sliceView("vmg://data/long.vmg", long, Z, PX, [200, 64]),
+    layers: [{ type: "image", name: "vmg", source: "vmg://data/long.vmg", opacity: 1, tab: "volmicro" }],
+    selectedLayer: { layer: "vmg", visible: true, size: 300 },
+  };
+  const { page, errors } = await openViewer(env, state, "?vmgDecode=webgpu");
+  const stats = async () => Object.values(await page.evaluate(() => (globalThis as unknown as { volmicro: { decodeStats(): unknown } }).volmicro.decodeStats()) as Stats)[0]!;
+  const decodePath = () => page.$eval(".volmicro-tab tr[data-key='Decode path'] td", (e) => e.textContent ?? "");
+  try {
+    const before = await stats();
+    assert.ok(before.chunks.webgpu > 0 && before.chunks.cpu === 0, `not decoding on WebGPU: ${JSON.stringify(before)}`);
+    assert.match(await decodePath(), /^WebGPU/);
+    const adapter = await page.evaluate(() => (globalThis as unknown as { volmicro: { loseWorkerGpu(): Promise<string | null> } }).volmicro.loseWorkerGpu());
+    assert.ok(adapter, "the chunk worker had no WebGPU device to lose");
+    // pan to chunks never decoded
+    const cx = 1600, cy = 64;
+    await page.evaluate((p) => { (globalThis as unknown as { viewer: { position: { value: Float32Array } } }).viewer.position.value = Float32Array.from(p); }, [cx, cy, Z + 0.5]);
+    await page.waitForFunction((n) => {
+      const s = Object.values((globalThis as unknown as { volmicro: { decodeStats(): Record<string, { chunks: { cpu: number } }> } }).volmicro.decodeStats())[0];
+      return (s?.chunks.cpu ?? 0) >= n;
+    }, { timeout: 60_000 }, 2);
+    await waitForReady(page);
+    const after = await stats();
+    console.log(`before the loss: ${JSON.stringify(before.chunks)}; after: ${JSON.stringify(after.chunks)}, ${after.lastReason}`);
+    assert.equal(after.chunks.webgpu, before.chunks.webgpu, `chunks still decoded on WebGPU after the loss: ${JSON.stringify(after)}`);
+    assert.equal(after.lastPath, "cpu");
+    assert.match(after.lastReason, /WebGPU device lost.*decoding on the CPU/);
+    await page.waitForFunction(() => /^CPU \(WebGPU device lost/.test(document.querySelector(".volmicro-tab tr[data-key='Decode path'] td")?.textContent ?? ""), { timeout: 10_000 });
+    // what the screen shows there is the CPU decoder's slice
+    const shot = await panelPixels(page);
+    const exp = cpuSlice(long, Z);
+    const cmp = compareSlice(shot, exp.at, exp.nx, exp.ny, cx, cy, PX, 2);
+    assert.ok(cmp.compared > 20_000, `compared only ${cmp.compared} pixels`);
+    console.log(`tab: ${await decodePath()}; screen vs CPU slice: ${JSON.stringify(cmp)}`);
+    assert.ok(cmp.agree >= 0.99, `only ${(cmp.agree * 100).toFixed(2)}% of pixels within 2 grey levels (mean |diff| ${cmp.meanAbs.toFixed(2)})`);
+    const other = compareSlice(shot, cpuSlice(long, Z + 3).at, exp.nx, exp.ny, cx, cy, PX, 2);
+    assert.ok(other.agree < 0.95, `slice ${Z + 3} matches the screen as well (${other.agree}): a weak test`);
+    assert.deepEqual(errors, []);
   } finally {
     await page.close();
   }
