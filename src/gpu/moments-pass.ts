@@ -47,8 +47,7 @@ export class MomentsPass {
   private readonly readback: GrowableBuffer;
   private count = 0;
   private hostBoxes: Int32Array = new Int32Array(0);
-  /** Pieces dispatched since `begin` (workgroups of main), for tests and tuning. */
-  pieces = 0;
+  private dispatched = 0;
 
   /** `pieceVoxels`: the most voxels one workgroup walks. */
   constructor(private readonly device: GPUDevice, private readonly pieceVoxels = PIECE_VOXELS) {
@@ -69,7 +68,7 @@ export class MomentsPass {
   /** Start a step over `count` kernels with these support boxes (6 i32 each, `prepareKernels`): zero their accumulators. */
   begin(count: number, boxes: Int32Array): void {
     this.count = count;
-    this.pieces = 0;
+    this.dispatched = 0;
     this.hostBoxes = boxes;
     this.boxes.write(boxes.length ? boxes : new Int32Array(1));
     const bytes = Math.max(4, count * MOMENT_STRIDE * 4);
@@ -82,7 +81,7 @@ export class MomentsPass {
   add(kernels: GPUBuffer, box: Box, residual: Float32Array): void {
     const plan = momentPieces(this.hostBoxes, this.count, box, this.pieceVoxels);
     if (plan.pieces === 0) return;
-    this.pieces += plan.pieces;
+    this.dispatched += plan.pieces;
     const [groupsX, groupsY] = grid(plan.pieces), [reduceX, reduceY] = grid(Math.ceil(this.count / WG));
     this.device.queue.writeBuffer(this.params, 0, PARAMS.pack({
       lo: [box.x0, box.y0, box.z0], pieces: plan.pieces, hi: [box.x1, box.y1, box.z1], groups_x: groupsX,
@@ -120,6 +119,11 @@ export class MomentsPass {
     pass.dispatchWorkgroups(reduceX, reduceY);
     pass.end();
     this.device.queue.submit([encoder.finish()]);
+  }
+
+  /** Pieces dispatched since `begin` (workgroups of main), for tests and tuning. */
+  get pieces(): number {
+    return this.dispatched;
   }
 
   /** The summed moments of every kernel since `begin`, MOMENT_STRIDE floats each. */
