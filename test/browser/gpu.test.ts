@@ -1,7 +1,8 @@
 /**
  * The WebGPU decoder's robustness in Chromium: it matches the CPU decoder far from the origin
- * (Gaussian centres at x ≈ 100,000, where float32 alone resolves only 1/128 voxel), and when the
- * chunk worker's device is lost the layer goes on decoding on the CPU and says so.
+ * (Gaussian centres at x ≈ 100,000, where float32 alone resolves only 1/128 voxel), and when a
+ * device is lost (mid-flight on this page; in the chunk worker, under a layer) decoding goes on on
+ * the CPU and says so.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -70,6 +71,26 @@ test("far from the origin (x ≈ 100,000) WebGPU decodes the CPU decoder's value
       console.log(`x ${box.x0}..${box.x1}: max |webgpu - cpu| = ${r.maxAbsDiff.toExponential(3)}, peak ${r.range.toFixed(4)}, ratio ${(r.maxAbsDiff / r.range).toExponential(3)}`);
       assert.ok(r.range > 0.2, `x ${box.x0}: the box is nearly empty (peak ${r.range})`);
       assert.ok(r.maxAbsDiff <= 1e-3 * r.range, `x ${box.x0}..${box.x1}: max |webgpu - cpu| = ${r.maxAbsDiff}, ${(r.maxAbsDiff / r.range).toExponential(2)} of the peak`);
+    }
+  } finally {
+    await page.close();
+  }
+});
+
+test("a device destroyed while chunks are in flight: they and later ones decode on the CPU, equal to the CPU decoder's", async () => {
+  const { page } = await openViewer(env, { layers: [] }, "", false);
+  try {
+    await page.waitForFunction(() => "volmicro" in globalThis, { timeout: 90_000 });
+    const boxes: Box[] = [0, 1, 2, 3, 4, 5].map((i) => ({ z0: 0, z1: 8, y0: 0, y1: 64, x0: 64 * i, x1: 64 * i + 64 }));
+    const r = await page.evaluate((b) => (globalThis as unknown as { volmicro: { decodeAcrossGpuLoss(u: string, l: number, b: unknown): Promise<Array<{ path: string; reason: string; maxAbsDiff: number }>> } })
+      .volmicro.decodeAcrossGpuLoss("data/long.vmg", 0, b), boxes);
+    console.log(JSON.stringify(r));
+    assert.equal(r[0]!.path, "webgpu");
+    assert.ok(r[0]!.maxAbsDiff <= 1, `WebGPU decode before the loss differs by ${r[0]!.maxAbsDiff}`);
+    for (const [i, d] of r.slice(1).entries()) {
+      assert.equal(d.path, "cpu", `box ${i + 1}: ${JSON.stringify(d)}`);
+      assert.match(d.reason, /decoding on the CPU$/);
+      assert.equal(d.maxAbsDiff, 0, `box ${i + 1} differs from the CPU decoder`);
     }
   } finally {
     await page.close();
