@@ -94,6 +94,9 @@ export default (_env, argv) => {
       ],
     },
     plugins: [
+      // Test hooks (src/viewer/test-hooks.ts and the worker's) exist only in development builds,
+      // which the browser tests use; production code branches on this constant and webpack drops them.
+      new webpack.DefinePlugin({ VOLMICRO_TEST_HOOKS: JSON.stringify(!production) }),
       redirectWorker("chunk_worker.bundle.js", "neuroglancer/lib/data_management_context.js", resolve(viewer, "chunk-worker.ts")),
       redirectWorker("async_computation.bundle.js", "neuroglancer/lib/async_computation/request.js", resolve(viewer, "async-worker.ts")),
       new IndexHtmlPlugin(),

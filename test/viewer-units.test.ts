@@ -5,7 +5,7 @@ import { prepareKernels } from "../src/decode/kernels.js";
 import { SpatialIndex } from "../src/decode/spatial-index.js";
 import { readVmg, writeVmg } from "../src/format/vmg.js";
 import { syntheticNeuron } from "../src/synthetic/neuron.js";
-import { buildBrickIndex } from "../src/viewer/gpu/brick-index.js";
+import { buildBrickIndex } from "../src/gpu/brick-index.js";
 import { pyramidLevels } from "../src/viewer/pyramid.js";
 import { contrastWindow } from "../src/viewer/shader.js";
 import { effectiveDecodeMode, parseVmgUrl } from "../src/viewer/url.js";

@@ -27,6 +27,8 @@ export class VmgSourceParameters {
 
 /** Worker RPC: fetch (once) and parse a file, return its `VmgInfo`. */
 export const VMG_INFO_RPC_ID = "volmicro/vmg/info";
+/** Test builds only (chunk-worker.ts): destroy the worker's WebGPU device. */
+export const VMG_TEST_LOSE_GPU_RPC_ID = "volmicro/vmg/testLoseGpu";
 /** Worker → main thread: one message per decoded chunk (`ChunkDecodeReport`). */
 export const VMG_DECODE_REPORT_RPC_ID = "volmicro/vmg/decodeReport";
 

@@ -1,4 +1,16 @@
 // Neuroglancer's chunk worker, plus the `vmg://` backend. webpack.config.js points Neuroglancer's
 // `new Worker(".../chunk_worker.bundle.js")` here; the stock bundle must load first.
 import "neuroglancer/unstable/chunk_worker.bundle.js";
+import { registerPromiseRPC } from "neuroglancer/unstable/worker_rpc.js";
 import "./backend.js";
+import { VMG_TEST_LOSE_GPU_RPC_ID } from "./base.js";
+import { getGpu } from "../gpu/device.js";
+
+// Development (test) builds only: production builds drop this branch (webpack.config.js).
+if (VOLMICRO_TEST_HOOKS) {
+  registerPromiseRPC<string | null>(VMG_TEST_LOSE_GPU_RPC_ID, async () => {
+    const ctx = await getGpu();
+    ctx?.device.destroy();
+    return { value: ctx?.adapter ?? null };
+  });
+}

@@ -9,8 +9,8 @@ import { VmgDecoder, levelFactors } from "../decode/decoder.js";
 import { VmgFormatError } from "../format/errors.js";
 import { readVmg } from "../format/vmg.js";
 import type { DecodeMode, DecodePath, VmgInfo } from "./base.js";
-import { getGpu } from "./gpu/device.js";
-import { GpuVmgDecoder } from "./gpu/gpu-decoder.js";
+import { getGpu } from "../gpu/device.js";
+import { GpuDecodeError, GpuVmgDecoder } from "../gpu/gpu-decoder.js";
 
 export class VmgFetchError extends Error {
   override name = "VmgFetchError";
@@ -22,6 +22,8 @@ export interface LoadedVmg {
   cpu: VmgDecoder;
   /** The WebGPU decoder, or why there is none. */
   gpu(): Promise<GpuVmgDecoder | string>;
+  /** The GPU failed (its device was lost): decode this file on the CPU from now on, `reason` saying why. */
+  dropGpu(reason: string): void;
 }
 
 const files = new Map<string, Promise<LoadedVmg>>();
@@ -72,6 +74,15 @@ async function fetchAndParse(url: string): Promise<LoadedVmg> {
     bytes,
     cpu,
     gpu: () => (gpu ??= getGpu().then((ctx) => (ctx ? new GpuVmgDecoder(ctx, cpu) : "no WebGPU adapter"))),
+    dropGpu: (reason) => {
+      const dropped = gpu;
+      gpu = Promise.resolve(reason);
+      void dropped?.then((d) => {
+        if (typeof d === "string") return; // dropped already (chunks in flight fail one by one)
+        console.warn(`volmicro: ${name}: ${reason}`);
+        d.destroy();
+      });
+    },
   };
 }
 
@@ -104,7 +115,8 @@ export const decodeHere: CpuDecode = async (file, box, level) => {
  * CPU when there is no adapter (the reason says so). "auto" also takes the CPU when the only
  * adapter is a software fallback (SwiftShader on a machine without a GPU): it computes the same
  * function but about 3-100× slower than the CPU decoder, which would delay the first frame by
- * minutes. "webgpu" uses any adapter.
+ * minutes. "webgpu" uses any adapter. When the GPU fails (a lost device), this chunk and every
+ * later one of the file decode on the CPU, the reason saying so.
  */
 export async function decodeChunk(
   file: LoadedVmg, box: Box, level: number, mode: DecodeMode, cpu: CpuDecode = decodeHere,
@@ -115,7 +127,14 @@ export async function decodeChunk(
       return { ...await cpu(file, box, level), path: "cpu", reason: `auto: ${gpu.gpu.adapter} is a software fallback adapter, slower than the CPU decoder` };
     }
     if (typeof gpu !== "string") {
-      return { ...await gpu.decodeTimed(box, levelFactors(level)), path: "webgpu", reason: `${mode}: ${gpu.gpu.adapter}` };
+      try {
+        return { ...await gpu.decodeTimed(box, levelFactors(level)), path: "webgpu", reason: `${mode}: ${gpu.gpu.adapter}` };
+      } catch (e) {
+        if (!(e instanceof GpuDecodeError)) throw e;
+        const reason = `${e.message}; decoding on the CPU`;
+        file.dropGpu(reason);
+        return { ...await cpu(file, box, level), path: "cpu", reason: `${mode}: ${reason}` };
+      }
     }
     return { ...await cpu(file, box, level), path: "cpu", reason: `${mode}: ${gpu}` };
   }

@@ -15,4 +15,6 @@ const viewer = setupDefaultViewer();
 setTabViewer(viewer);
 installVolMicroAction(viewer);
 installVmgLayerDefaults(viewer);
-installPageHooks(viewer);
+// `if` on a build-time constant: production builds drop the branch and never bundle the test hooks.
+if (VOLMICRO_TEST_HOOKS) void import("./test-hooks.js").then((t) => installPageHooks(viewer, t.testHooks(viewer)));
+else installPageHooks(viewer);

@@ -1,55 +1,20 @@
 /**
- * `window.volmicro`: what the page knows about its `.vmg` layers, for tests, the viewer benchmark
- * and curious users in the console: per-file decode statistics from the worker, and both decode
- * paths (and both fit engines) run side by side on this thread for a direct comparison.
+ * `window.volmicro`: what the page knows about its `.vmg` layers, for the viewer benchmark and
+ * curious users in the console: the viewer, per-file decode statistics from the worker, and the
+ * WebGPU adapter. Development builds add the test hooks (test-hooks.ts); production builds never
+ * contain them (`VOLMICRO_TEST_HOOKS`, webpack.config.js).
  */
 import type { Viewer } from "neuroglancer/unstable/viewer.js";
-import type { Box } from "../core/background.js";
-import { levelFactors } from "../decode/decoder.js";
-import { getGpu } from "./gpu/device.js";
-import { compareFitEngines } from "./gpu/fit-parity.js";
-import { loadVmg } from "./loader.js";
+import { getGpu } from "../gpu/device.js";
 import { decodeStats } from "./stats.js";
 
-export interface DecodeComparison {
-  /** Max |webgpu − cpu| over the box, in field units. */
-  maxAbsDiff: number;
-  /** max − min of the CPU field over the box. */
-  range: number;
-  voxels: number;
-  adapter: string;
-  cpuMs: number;
-  gpuMs: number;
-}
-
-async function compareDecodes(url: string, level: number, box: Box): Promise<DecodeComparison> {
-  const file = await loadVmg(new URL(url, location.href).href);
-  const gpu = await file.gpu();
-  if (typeof gpu === "string") throw new Error(gpu);
-  const factors = levelFactors(level);
-  let t = performance.now();
-  const cpu = file.cpu.decodeField(box, factors);
-  const cpuMs = performance.now() - t;
-  t = performance.now();
-  const g = await gpu.decodeField(box, factors);
-  const gpuMs = performance.now() - t;
-  let maxAbsDiff = 0, lo = Infinity, hi = -Infinity;
-  for (let i = 0; i < cpu.length; i++) {
-    maxAbsDiff = Math.max(maxAbsDiff, Math.abs(cpu[i]! - g[i]!));
-    lo = Math.min(lo, cpu[i]!);
-    hi = Math.max(hi, cpu[i]!);
-  }
-  return { maxAbsDiff, range: hi - lo, voxels: cpu.length, adapter: gpu.gpu.adapter, cpuMs, gpuMs };
-}
-
-export function installPageHooks(viewer: Viewer): void {
+export function installPageHooks(viewer: Viewer, extra: Record<string, unknown> = {}): void {
   Object.assign(globalThis, {
     volmicro: {
       viewer,
       decodeStats: () => Object.fromEntries(decodeStats),
       webgpuAdapter: async () => (await getGpu())?.adapter ?? null,
-      compareDecodes,
-      compareFitEngines,
+      ...extra,
     },
   });
 }

@@ -4,6 +4,36 @@
  * the volume are skipped. A half-pixel uncertainty about the panel's centre is absorbed by trying
  * small shifts and keeping the best.
  */
+import { VmgDecoder } from "../../src/decode/decoder.js";
+import { readVmg } from "../../src/format/vmg.js";
+import { contrastWindow } from "../../src/viewer/shader.js";
+
+/** An xy view of `file` at slice z, `pixelsPerVoxel` screen pixels per voxel, centred on `centre` (x, y; default the middle), no overlays, opaque layer. */
+export function sliceView(source: string, file: Uint8Array, z: number, pixelsPerVoxel: number, centre?: [number, number]) {
+  const h = readVmg(file).header;
+  const [sz, sy, sx] = h.voxelSize;
+  const [, ny, nx] = h.shape;
+  return {
+    dimensions: { x: [sx * 1e-6, "m"], y: [sy * 1e-6, "m"], z: [sz * 1e-6, "m"] },
+    position: [...(centre ?? [nx / 2, ny / 2]), z + 0.5],
+    crossSectionScale: 1 / pixelsPerVoxel,
+    layout: "xy",
+    showAxisLines: false,
+    showScaleBar: false,
+    showDefaultAnnotations: false,
+    layers: [{ type: "image", name: "vmg", source, opacity: 1 }],
+  };
+}
+
+/** Expected grey level of each voxel of slice z: CPU decode, then the default shader's window. */
+export function cpuSlice(file: Uint8Array, z: number): { nx: number; ny: number; at: (x: number, y: number) => number } {
+  const f = readVmg(file);
+  const [, ny, nx] = f.header.shape;
+  const values = new VmgDecoder(f).decode({ z0: z, z1: z + 1, y0: 0, y1: ny, x0: 0, x1: nx });
+  const [lo, hi] = contrastWindow(f.header);
+  return { nx, ny, at: (x, y) => Math.round(255 * Math.min(1, Math.max(0, (values[y * nx + x]! - lo) / (hi - lo)))) };
+}
+
 export interface SliceComparison {
   compared: number;
   /** Fraction of compared pixels within `tolerance` grey levels. */

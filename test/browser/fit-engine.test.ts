@@ -16,7 +16,7 @@ import { DEFAULT_CHUNKS, readDemoVolume } from "../../demo/make-data.js";
 import { DEFAULT_DEMO_VOLUME, DEMO_VOLUMES } from "../../demo/volumes.js";
 import { writeZarrV3 } from "../../src/io/zarr.js";
 import { FileSystemStore } from "../../src/node/fs-store.js";
-import type { EngineParity, EngineParityOptions, EvalParity } from "../../src/viewer/gpu/fit-parity.js";
+import type { EngineParity, EngineParityOptions, EvalParity } from "../../src/gpu/fit-parity.js";
 import { openViewer, startEnv, type Env } from "./harness.js";
 
 const demo = DEMO_VOLUMES[DEFAULT_DEMO_VOLUME]!;
@@ -50,17 +50,21 @@ function checkEval(name: string, p: EvalParity): void {
   assert.ok(p.significantRel < 1e-3, `${name}: a significant moment differs by ${p.significantRel} of itself`);
 }
 
-test("the WebGPU fit engine matches the CPU engine (squared errors, background gradient, moments, predict)", async () => {
+test("the WebGPU fit engine matches the CPU engine (squared errors, background gradient, moments, predict), with supports whole or split across workgroups", async () => {
   // no layers, so Neuroglancer never reports ready: wait for the page hooks instead
   const { page, errors } = await openViewer(env, { layers: [] }, "", false);
   try {
     await page.waitForFunction(() => "volmicro" in globalThis, { timeout: 90_000, polling: 100 });
-    const r = await page.evaluate((o) => (globalThis as unknown as { volmicro: { compareFitEngines(o: EngineParityOptions): Promise<EngineParity> } }).volmicro.compareFitEngines(o), OPTIONS);
-    console.log(`fit engine parity on ${r.adapter}: ${JSON.stringify(r)}`);
-    assert.equal(r.slabs, 4);
-    checkEval("full step", r.full);
-    checkEval("minibatch", r.minibatch);
-    assert.ok(r.predictMaxAbs < 1e-5 * r.predictRange, `predict differs by ${r.predictMaxAbs} (range ${r.predictRange})`);
+    // the default pieces hold these supports whole; 37 voxels (not a row or plane multiple) splits most
+    for (const pieceVoxels of [undefined, 37]) {
+      const r = await page.evaluate((o) => (globalThis as unknown as { volmicro: { compareFitEngines(o: EngineParityOptions): Promise<EngineParity> } }).volmicro.compareFitEngines(o), { ...OPTIONS, pieceVoxels });
+      console.log(`fit engine parity on ${r.adapter}, pieces of ${pieceVoxels ?? "default"} voxels: ${JSON.stringify(r)}`);
+      assert.equal(r.slabs, 4);
+      if (pieceVoxels) assert.ok(r.momentPieces > 3 * r.kernels, `only ${r.momentPieces} pieces for ${r.kernels} kernels: supports were not split`);
+      checkEval("full step", r.full);
+      checkEval("minibatch", r.minibatch);
+      assert.ok(r.predictMaxAbs < 1e-5 * r.predictRange, `predict differs by ${r.predictMaxAbs} (range ${r.predictRange})`);
+    }
     assert.deepEqual(errors, []);
   } finally {
     await page.close();

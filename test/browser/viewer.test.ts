@@ -5,10 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { VmgDecoder } from "../../src/decode/decoder.js";
 import { readVmg } from "../../src/format/vmg.js";
-import { contrastWindow } from "../../src/viewer/shader.js";
-import { compareSlice } from "./compare.js";
+import { compareSlice, cpuSlice, sliceView } from "./compare.js";
 import { makeTestData, type TestData } from "./data.js";
 import { layerErrors, openViewer, panelPixels, startEnv, waitForReady, type Env } from "./harness.js";
 
@@ -25,30 +23,8 @@ const Z = 30;
 const PIXELS_PER_VOXEL = 2;
 
 /** An xy view of neuron.vmg at z = Z, 2 screen pixels per voxel, no overlays, opaque layer. */
-function sliceState(source: string, file: Uint8Array) {
-  const h = readVmg(file).header;
-  const [sz, sy, sx] = h.voxelSize;
-  const [, ny, nx] = h.shape;
-  return {
-    dimensions: { x: [sx * 1e-6, "m"], y: [sy * 1e-6, "m"], z: [sz * 1e-6, "m"] },
-    position: [nx / 2, ny / 2, Z + 0.5],
-    crossSectionScale: 1 / PIXELS_PER_VOXEL,
-    layout: "xy",
-    showAxisLines: false,
-    showScaleBar: false,
-    showDefaultAnnotations: false,
-    layers: [{ type: "image", name: "vmg", source, opacity: 1 }],
-  };
-}
-
-/** Expected grey level of each voxel of slice Z: CPU decode, then the default shader's window. */
-function expectedSlice(file: Uint8Array, z = Z): { nx: number; ny: number; at: (x: number, y: number) => number } {
-  const f = readVmg(file);
-  const [, ny, nx] = f.header.shape;
-  const values = new VmgDecoder(f).decode({ z0: z, z1: z + 1, y0: 0, y1: ny, x0: 0, x1: nx });
-  const [lo, hi] = contrastWindow(f.header);
-  return { nx, ny, at: (x, y) => Math.round(255 * Math.min(1, Math.max(0, (values[y * nx + x]! - lo) / (hi - lo)))) };
-}
+const sliceState = (source: string, file: Uint8Array) => sliceView(source, file, Z, PIXELS_PER_VOXEL);
+const expectedSlice = (file: Uint8Array, z = Z) => cpuSlice(file, z);
 
 type Stats = Record<string, { chunks: { cpu: number; webgpu: number }; lastReason: string }>;
 

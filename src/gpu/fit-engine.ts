@@ -1,23 +1,25 @@
 /**
  * The fitter's `FitEngine` on WebGPU. Per step the kernels are prepared on the CPU exactly as for
- * the CPU engines (`prepareKernels`, rounded to f32 like the GPU decoder) and uploaded with a brick
- * index; then for each slab of the step:
+ * the CPU engines (`prepareKernels`, packed like the GPU decoder's by gpu-kernels.ts) and uploaded
+ * with a brick index; then for each slab of the step:
  *  - forward: the decoder's own splat pass (splat-pass.ts) gives Σ kernels over the slab;
  *  - residual: background, r = w·(field − target), wsse/sse and the background gradient are done
  *    on the CPU in f64, exactly as SlabEvaluator does. The splat pass reads the field back anyway,
  *    this keeps the sums in double precision and needs no second copy of the background code in
  *    WGSL; it costs one upload of the residual, O(voxels) next to the O(Σ support) GPU passes;
- *  - moments: the residual goes back up and moments-pass.ts adds each kernel's 11 moments.
+ *  - moments: the residual goes back up and moments-pass.ts adds each kernel's 11 moments (in
+ *    pieces of at most `pieceVoxels` voxels per workgroup, see moment-pieces.ts).
  * Moments are f32 sums on the GPU (relative error about 1e-5 against the CPU's f64). One call at
  * a time: the fitter awaits each, and the passes' buffers are shared between a call's slabs.
  */
-import { accumulateBackgroundGradient, fillBackground, type Box } from "../../core/background.js";
-import { prepareKernels } from "../../decode/kernels.js";
-import { slabs, SLAB_VOXELS, type EvalRequest, type EvalResult, type FitEngine } from "../../fit/engine.js";
-import { MOMENT_STRIDE } from "../../fit/gradient.js";
-import type { FitTarget } from "../../fit/objective.js";
+import { accumulateBackgroundGradient, fillBackground, type Box } from "../core/background.js";
+import { prepareKernels } from "../decode/kernels.js";
+import { slabs, SLAB_VOXELS, type EvalRequest, type EvalResult, type FitEngine } from "../fit/engine.js";
+import { MOMENT_STRIDE } from "../fit/gradient.js";
+import type { FitTarget } from "../fit/objective.js";
 import { buildBrickIndex } from "./brick-index.js";
 import type { GpuContext } from "./device.js";
+import { packKernels } from "./gpu-kernels.js";
 import { GrowableBuffer } from "./growable-buffer.js";
 import { MomentsPass } from "./moments-pass.js";
 import { SplatPass, type GpuScaleBuffers } from "./splat-pass.js";
@@ -27,33 +29,37 @@ export class WebGpuEngine implements FitEngine {
   private readonly splat: SplatPass;
   private readonly moments: MomentsPass;
   private readonly kernels: GrowableBuffer;
-  private readonly boxes: GrowableBuffer;
   private readonly start: GrowableBuffer;
   private readonly items: GrowableBuffer;
   private bg = new Float32Array(0);
 
-  constructor(readonly gpu: GpuContext, private readonly target: FitTarget, slabVoxels = SLAB_VOXELS) {
+  /** `pieceVoxels`: the most voxels one workgroup of the moments pass walks (moment-pieces.ts). */
+  constructor(readonly gpu: GpuContext, private readonly target: FitTarget, slabVoxels = SLAB_VOXELS, pieceVoxels?: number) {
     const device = gpu.device, storage = GPUBufferUsage.STORAGE;
     this.slabs = slabs(target.shape, slabVoxels);
     this.splat = new SplatPass(device);
-    this.moments = new MomentsPass(device);
+    this.moments = new MomentsPass(device, pieceVoxels);
     this.kernels = new GrowableBuffer(device, "fit kernels", storage);
-    this.boxes = new GrowableBuffer(device, "fit kernel boxes", storage);
     this.start = new GrowableBuffer(device, "fit brick start", storage);
     this.items = new GrowableBuffer(device, "fit brick items", storage);
   }
 
+  /** Workgroups of the moments pass in the last gradient evaluation. */
+  get momentPieces(): number {
+    return this.moments.pieces;
+  }
+
   /** Prepare and upload this step's kernels; `source` maps kernel → Gaussian. */
-  private upload(req: Omit<EvalRequest, "gradients">): { scale: GpuScaleBuffers; boxes: GPUBuffer; count: number; source: Uint32Array } {
+  private upload(req: Omit<EvalRequest, "gradients">): { scale: GpuScaleBuffers; boxes: Int32Array; count: number; source: Uint32Array } {
     const kernels = prepareKernels(req.params, this.target.shape, [1, 1, 1], req.radius);
     const index = buildBrickIndex(kernels, this.target.shape);
     const scale: GpuScaleBuffers = {
-      kernels: this.kernels.write(Float32Array.from(kernels.k)),
+      kernels: this.kernels.write(packKernels(kernels)),
       start: this.start.write(index.start),
       items: this.items.write(index.items),
       globalCount: index.globalCount, brick: index.brick, dims: index.dims,
     };
-    return { scale, boxes: this.boxes.write(kernels.box), count: kernels.count, source: kernels.source };
+    return { scale, boxes: kernels.box, count: kernels.count, source: kernels.source };
   }
 
   /** Background + Σ kernels over `box` (box-sized, x fastest), as the decoder computes it. */
@@ -71,7 +77,7 @@ export class WebGpuEngine implements FitEngine {
     const [, ny, nx] = this.target.shape;
     const t = this.target.data, edges = this.target.edges, boost = this.target.edgeBoost;
     const bgGrad = req.gradients ? new Float64Array(req.background.params.length) : undefined;
-    if (req.gradients) this.moments.begin(count);
+    if (req.gradients) this.moments.begin(count, boxes);
     let wsse = 0, sse = 0, voxels = 0;
     const ids = req.subset ?? this.slabs.map((_, i) => i);
     for (const i of ids) {
@@ -91,7 +97,7 @@ export class WebGpuEngine implements FitEngine {
       voxels += pred.length;
       if (!bgGrad) continue;
       accumulateBackgroundGradient(req.background, this.target.shape, box, pred, bgGrad);
-      this.moments.add(scale.kernels, boxes, box, pred);
+      this.moments.add(scale.kernels, box, pred);
     }
     if (!bgGrad) return { wsse, sse, voxels };
     const sums = await this.moments.read();
@@ -114,6 +120,6 @@ export class WebGpuEngine implements FitEngine {
   async close(): Promise<void> {
     this.splat.destroy();
     this.moments.destroy();
-    for (const b of [this.kernels, this.boxes, this.start, this.items]) b.destroy();
+    for (const b of [this.kernels, this.start, this.items]) b.destroy();
   }
 }

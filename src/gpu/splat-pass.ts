@@ -3,16 +3,24 @@
  * float32. Owns the pipeline, the uniform buffer and the output/readback buffers, which grow
  * (doubling, from 64 KiB) to the largest box seen. Dispatches are serialised: the readback buffer is shared.
  */
-import { wgslConstants } from "../../core/constants.js";
-import type { Box } from "../../core/background.js";
-import shaderSource from "../../../shaders/decode.wgsl?raw";
+import type { Box } from "../core/background.js";
 import { GrowableBuffer } from "./growable-buffer.js";
+import { decodeShader } from "./shaders.js";
+import { WgslStruct } from "./wgsl-struct.js";
 
 const WORKGROUP: [number, number, number] = [4, 4, 4];
-const PARAMS_BYTES = 48;
+
+const PARAMS = new WgslStruct("Params", [
+  ["origin", "vec3<i32>"], // box origin on the scale grid (x, y, z)
+  ["global_count", "u32"], // kernels in the global list (items[0 .. global_count))
+  ["size", "vec3<u32>"], // box size (x, y, z)
+  ["brick", "u32"], // brick edge in voxels
+  ["bricks", "vec3<u32>"], // bricks along x, y, z
+]);
 
 /** Kernels and brick index of one (file, scale), resident on the GPU. */
 export interface GpuScaleBuffers {
+  /** `Kernel` records (gpu-kernels.ts). */
   kernels: GPUBuffer;
   start: GPUBuffer;
   items: GPUBuffer;
@@ -29,13 +37,13 @@ export class SplatPass {
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly device: GPUDevice) {
-    const module = device.createShaderModule({ label: "vmg decode", code: wgslConstants() + shaderSource });
+    const module = device.createShaderModule({ label: "vmg decode", code: decodeShader(PARAMS) });
     this.pipeline = device.createComputePipeline({
       label: "vmg decode",
       layout: "auto",
       compute: { module, entryPoint: "main", constants: { WG_X: WORKGROUP[0], WG_Y: WORKGROUP[1], WG_Z: WORKGROUP[2] } },
     });
-    this.params = device.createBuffer({ label: "vmg params", size: PARAMS_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.params = device.createBuffer({ label: "vmg params", size: PARAMS.size, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     this.output = new GrowableBuffer(device, "vmg field", GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, 1 << 16);
     this.readback = new GrowableBuffer(device, "vmg readback", GPUBufferUsage.MAP_READ, 1 << 16);
   }
@@ -69,12 +77,9 @@ export class SplatPass {
     const sx = box.x1 - box.x0, sy = box.y1 - box.y0, sz = box.z1 - box.z0;
     const bytes = sx * sy * sz * 4;
     const output = this.output.ensure(bytes), readback = this.readback.ensure(bytes);
-    const p = new ArrayBuffer(PARAMS_BYTES);
-    new Int32Array(p, 0, 3).set([box.x0, box.y0, box.z0]);
-    const u = new Uint32Array(p);
-    u[3] = scale.globalCount;
-    u.set([sx, sy, sz, scale.brick], 4);
-    u.set([...scale.dims, 0], 8);
+    const p = PARAMS.pack({
+      origin: [box.x0, box.y0, box.z0], global_count: scale.globalCount, size: [sx, sy, sz], brick: scale.brick, bricks: scale.dims,
+    });
     this.device.queue.writeBuffer(this.params, 0, p);
     const bindGroup = this.device.createBindGroup({
       layout: this.pipeline.getBindGroupLayout(0),

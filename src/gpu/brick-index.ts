@@ -4,8 +4,8 @@
  * support spans more than `maxBricksPerKernel` bricks go to a global list every voxel reads, so the
  * index stays O(count) in memory whatever the file holds.
  */
-import type { Shape3 } from "../../core/gaussian.js";
-import type { PreparedKernels } from "../../decode/kernels.js";
+import type { Shape3 } from "../core/gaussian.js";
+import type { PreparedKernels } from "../decode/kernels.js";
 
 export interface BrickIndex {
   /** Brick edge in voxels of the scale grid. */

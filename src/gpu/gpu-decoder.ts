@@ -1,19 +1,26 @@
 /**
  * WebGPU counterpart of the CPU `VmgDecoder` for one file: kernels (prepared per scale by the
- * same `prepareKernels` as the CPU, then rounded to float32) and a brick index are uploaded once
+ * same `prepareKernels` as the CPU, then packed for the shader by gpu-kernels.ts: float32, with
+ * each centre split into integer and fraction) and a brick index are uploaded once
  * per scale; each chunk is one dispatch. The background and the conversion to stored values run
  * on the CPU with the decoder's own functions, so both paths differ only in the Gaussian sum.
  */
-import { fillBackground, type Box } from "../../core/background.js";
-import { allocVoxels, type VoxelArray } from "../../core/dtype.js";
-import type { Factors } from "../../core/gaussian.js";
-import type { VmgDecoder } from "../../decode/decoder.js";
-import { fieldToValues } from "../../decode/values.js";
+import { fillBackground, type Box } from "../core/background.js";
+import { allocVoxels, type VoxelArray } from "../core/dtype.js";
+import type { Factors } from "../core/gaussian.js";
+import type { VmgDecoder } from "../decode/decoder.js";
+import { fieldToValues } from "../decode/values.js";
 import { buildBrickIndex } from "./brick-index.js";
 import type { GpuContext } from "./device.js";
+import { packKernels } from "./gpu-kernels.js";
 import { SplatPass, type GpuScaleBuffers } from "./splat-pass.js";
 
 const passes = new WeakMap<GPUDevice, SplatPass>();
+
+/** The GPU could not decode a box (its device is lost, or a dispatch failed): the caller may decode it on the CPU. */
+export class GpuDecodeError extends Error {
+  override name = "GpuDecodeError";
+}
 
 export class GpuVmgDecoder {
   private readonly pass: SplatPass;
@@ -32,7 +39,7 @@ export class GpuVmgDecoder {
       const { kernels, shape } = this.cpu.scale(factors);
       const index = buildBrickIndex(kernels, shape);
       s = {
-        kernels: this.pass.upload(`vmg kernels ${key}`, Float32Array.from(kernels.k)),
+        kernels: this.pass.upload(`vmg kernels ${key}`, packKernels(kernels)),
         start: this.pass.upload(`vmg brick start ${key}`, index.start),
         items: this.pass.upload(`vmg brick items ${key}`, index.items),
         globalCount: index.globalCount, brick: index.brick, dims: index.dims,
@@ -52,13 +59,23 @@ export class GpuVmgDecoder {
    */
   private async decodeFieldTimed(box: Box, factors: Factors): Promise<{ field: Float32Array; ms: number }> {
     this.cpu.checkBox(box, factors);
-    const scale = this.scale(factors);
-    const { field: sum, ms } = await this.pass.run(scale, box);
+    const { field: sum, ms } = await this.sum(box, factors);
     const t0 = performance.now();
     const bg = new Float32Array(sum.length);
     fillBackground(this.cpu.file.background, this.cpu.shape, box, factors, bg);
     for (let i = 0; i < sum.length; i++) bg[i]! += sum[i]!;
     return { field: bg, ms: ms + performance.now() - t0 };
+  }
+
+  /** Σ kernels over `box` on the GPU; any failure there is a GpuDecodeError. */
+  private async sum(box: Box, factors: Factors): Promise<{ field: Float32Array; ms: number }> {
+    if (this.gpu.lost) throw new GpuDecodeError(this.gpu.lost);
+    try {
+      return await this.pass.run(this.scale(factors), box);
+    } catch (e) {
+      // A dispatch on a destroyed device fails before device.lost settles: say what we know.
+      throw new GpuDecodeError(this.gpu.lost ?? `WebGPU decode failed: ${(e as Error).message ?? e}`);
+    }
   }
 
   async decode(box: Box, factors: Factors): Promise<VoxelArray> {

@@ -1,13 +1,16 @@
 /**
  * One WebGPU device per JavaScript realm (page or worker), requested on first use. Resolves to
  * undefined when the browser exposes no WebGPU or no adapter; a lost device is forgotten so the
- * next request starts over.
+ * next request starts over, and its context says why it was lost, so the decoders holding it
+ * stop dispatching.
  */
 export interface GpuContext {
   device: GPUDevice;
   /** "vendor architecture description" of the adapter, for logs and the layer tab. */
   adapter: string;
   fallback: boolean;
+  /** Set once the device is lost: "WebGPU device lost (reason): message". */
+  lost?: string;
 }
 
 let pending: Promise<GpuContext | undefined> | undefined;
@@ -33,12 +36,14 @@ async function requestGpu(): Promise<GpuContext | undefined> {
       maxBufferSize: adapter.limits.maxBufferSize,
     },
   });
-  void device.lost.then((info) => {
-    console.warn(`volmicro: WebGPU device lost (${info.reason}): ${info.message}`);
-    pending = undefined;
-  });
   const i = adapter.info;
   const name = [i.vendor, i.architecture, i.description].filter((s) => s).join(" ") || "unknown adapter";
   const fallback = (i as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter ?? false;
-  return { device, adapter: name, fallback };
+  const ctx: GpuContext = { device, adapter: name, fallback };
+  void device.lost.then((info) => {
+    ctx.lost = `WebGPU device lost (${info.reason || "unknown reason"})${info.message ? `: ${info.message}` : ""}`;
+    console.warn(`volmicro: ${ctx.lost}`);
+    pending = undefined;
+  });
+  return ctx;
 }

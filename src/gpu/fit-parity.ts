@@ -3,13 +3,14 @@
  * synthetic target (random Gaussians on a linear background, noise, an edge mask), for the browser
  * test and the console. Both engines cut the volume into the same slabs, so minibatches match.
  */
-import type { BackgroundModel } from "../../core/background.js";
-import { PARAMS_PER_GAUSSIAN, P_AMP, P_POS, P_ROT, P_SCALE } from "../../core/constants.js";
-import type { Shape3 } from "../../core/gaussian.js";
-import { Random } from "../../core/random.js";
-import { LocalEngine, type EvalRequest, type EvalResult, type FitEngine } from "../../fit/engine.js";
-import { MOMENT_STRIDE } from "../../fit/gradient.js";
-import type { FitTarget } from "../../fit/objective.js";
+import type { BackgroundModel } from "../core/background.js";
+import { PARAMS_PER_GAUSSIAN, P_AMP, P_POS, P_ROT, P_SCALE } from "../core/constants.js";
+import type { Shape3 } from "../core/gaussian.js";
+import { Random } from "../core/random.js";
+import { prepareKernels } from "../decode/kernels.js";
+import { LocalEngine, type EvalRequest, type EvalResult, type FitEngine } from "../fit/engine.js";
+import { MOMENT_STRIDE } from "../fit/gradient.js";
+import type { FitTarget } from "../fit/objective.js";
 import { getGpu } from "./device.js";
 import { WebGpuEngine } from "./fit-engine.js";
 
@@ -21,6 +22,8 @@ export interface EngineParityOptions {
   slabVoxels: number;
   /** Slab indices of the minibatch evaluation. */
   subset: number[];
+  /** The most voxels a workgroup of the moments pass walks (default: the engine's). */
+  pieceVoxels?: number;
 }
 
 export interface EvalParity {
@@ -42,6 +45,9 @@ export interface EngineParity {
   slabs: number;
   full: EvalParity;
   minibatch: EvalParity;
+  /** Kernels, and the moments pass's workgroups (pieces) in the full step: more pieces than kernels means supports were split. */
+  kernels: number;
+  momentPieces: number;
   /** max |gpu − cpu| of `predict`, and the range of the CPU field. */
   predictMaxAbs: number;
   predictRange: number;
@@ -107,15 +113,17 @@ export async function compareFitEngines(o: EngineParityOptions): Promise<EngineP
   const params = truth.slice();
   for (let i = 0; i < params.length; i++) params[i] = params[i]! * (1 + 0.1 * rng.normal());
   const background: BackgroundModel = { kind: "polynomial", degree: 1, params: Float64Array.of(0.12, 0, -0.02, 0.04) };
-  const cpu = new LocalEngine(target, o.slabVoxels), gpu = new WebGpuEngine(ctx, target, o.slabVoxels);
+  const cpu = new LocalEngine(target, o.slabVoxels), gpu = new WebGpuEngine(ctx, target, o.slabVoxels, o.pieceVoxels);
   try {
     const req: EvalRequest = { params, count: o.gaussians, background, radius: 3, gradients: true };
     const full = await compareEval(cpu, gpu, req);
+    const momentPieces = gpu.momentPieces;
     const minibatch = await compareEval(cpu, gpu, { ...req, subset: Int32Array.from(o.subset) });
     const pc = await cpu.predict(req), pg = await gpu.predict(req);
     let predictMaxAbs = 0, lo = Infinity, hi = -Infinity;
     for (let i = 0; i < n; i++) { predictMaxAbs = Math.max(predictMaxAbs, Math.abs(pg[i]! - pc[i]!)); lo = Math.min(lo, pc[i]!); hi = Math.max(hi, pc[i]!); }
-    return { adapter: ctx.adapter, slabs: gpu.slabs.length, full, minibatch, predictMaxAbs, predictRange: hi - lo };
+    const kernels = prepareKernels(params, o.shape, [1, 1, 1], req.radius).count;
+    return { adapter: ctx.adapter, slabs: gpu.slabs.length, full, minibatch, kernels, momentPieces, predictMaxAbs, predictRange: hi - lo };
   } finally {
     await gpu.close();
     await cpu.close();
