@@ -104,6 +104,13 @@ class Bytes:
         return struct.unpack_from("<d", self.data, o)[0]
 
 
+KNOWN_SECTIONS = {b"META"}
+
+
+def _reject_constant(name):
+    raise ValueError("%s is not JSON" % name)
+
+
 DTYPES = {  # code: (name, struct char, min, max); float32 has no range
     1: ("uint8", "B", 0, 255),
     2: ("uint16", "H", 0, 65535),
@@ -341,12 +348,11 @@ class VmgFile:
         for i, g in enumerate(self.gaussians):
             self._check_gaussian(i, g, D)
 
-        # 10. sections
+        # 10. sections: each one's head and data within the file and no unknown critical one, in
+        # turn; then no bytes before the checksum; then every tag
         o = start + L
         end = n - 4
-        self.metadata = {}
         self.sections = []
-        seen_meta = False
         for s in range(S):
             if o + 12 > end:
                 raise fail(TruncatedFileError, "section %d's head runs past the checksum (§ 7)" % s)
@@ -355,25 +361,23 @@ class VmgFile:
             length = b.u32(o + 8)
             if o + 12 + length > end:
                 raise fail(TruncatedFileError, "section %d's %d data bytes run past the checksum (§ 7)" % (s, length))
-            for c in tag:
-                if not 0x21 <= c <= 0x7E:
-                    raise fail(InvalidHeaderError, "section %d's tag byte 0x%02x is not printable ASCII other than space (§ 7)" % (s, c))
-            tag_s = tag.decode("ascii")
-            data = d[o + 12: o + 12 + length]
-            if tag_s == "META":
-                if not seen_meta:
-                    seen_meta = True
-                    try:
-                        obj = json.loads(data.decode("utf-8"))
-                    except (UnicodeDecodeError, ValueError):
-                        obj = None
-                    self.metadata = obj if isinstance(obj, dict) else {}
-            elif sflags & 1:
-                raise fail(UnsupportedVersionError, "unknown critical section %r (§ 7)" % tag_s)
-            self.sections.append((tag_s, sflags, length))
+            if tag not in KNOWN_SECTIONS and sflags & 1:
+                raise fail(UnsupportedVersionError, "unknown critical section %r (§ 7)" % tag)
+            self.sections.append((tag, sflags, d[o + 12: o + 12 + length]))
             o += 12 + length
         if o != end:
             raise fail(CountMismatchError, "%d bytes between the last section and the checksum (§ 1)" % (end - o))
+        for s, (tag, _, _) in enumerate(self.sections):
+            if not all(0x21 <= c <= 0x7E for c in tag):
+                raise fail(InvalidHeaderError, "section %d's tag %r is not four printable ASCII characters other than space (§ 7)" % (s, tag))
+        self.metadata = {}
+        meta = [data for tag, _, data in self.sections if tag == b"META"]
+        if meta:  # the first META; text that is not a JSON object is empty metadata
+            try:
+                obj = json.loads(meta[0].decode("utf-8", errors="replace"), parse_constant=_reject_constant)
+            except ValueError:
+                obj = None
+            self.metadata = obj if isinstance(obj, dict) else {}
 
     def _decode_f16(self, start, N):
         out = []
@@ -498,7 +502,7 @@ class VmgFile:
             "gaussians": self.n_gaussians,
             "origin": list(self.origin),
             "metadata": self.metadata,
-            "sections": [s[0] for s in self.sections],
+            "sections": [s[0].decode("ascii", errors="replace") for s in self.sections],
         }
         if self.background_kind == 1:
             h["degree"] = self.degree
