@@ -23,7 +23,7 @@ import { after, before, test } from "node:test";
 import type { Box } from "../src/core/background.js";
 import { allocVoxels, DTYPES, type DType } from "../src/core/dtype.js";
 import { levelFactors, VmgDecoder } from "../src/decode/decoder.js";
-import { getMetadata, readVmg } from "../src/format/vmg.js";
+import { getMetadata, readVmg, writeVmg } from "../src/format/vmg.js";
 import { openVolume } from "../src/node/open-volume.js";
 import { sharedData, vmg } from "./helpers/cli.js";
 import { reseal } from "./helpers/files.js";
@@ -227,5 +227,24 @@ test("damaged files are refused by the spec reader and the TypeScript reader wit
     const pyClass = r.code === 0 ? "accepted" : (/^vmg_reader: (\w+):/.exec(r.stderr)?.[1] ?? r.stderr);
     assert.notEqual(tsClass, "accepted", `${what}: the TypeScript reader accepts it`);
     assert.equal(pyClass, tsClass, `${what} (${name}): spec reader ${r.stderr.trim()}`);
+  }));
+});
+
+test("META sections are read alike: first one only, UTF-8 with BOM and replacement, JSON objects only", { skip: NO_PYTHON }, async () => {
+  const enc = (t: string | number[]) => (typeof t === "string" ? new TextEncoder().encode(t) : Uint8Array.from(t));
+  const cases: [string, (string | number[])[], Record<string, unknown>][] = [
+    ["two META sections", ['{"a":1}', '{"b":2}'], { a: 1 }],
+    ["a byte-order mark", [[0xef, 0xbb, 0xbf, ...enc('{"a":1}')]], { a: 1 }],
+    ["an invalid UTF-8 byte", [[...enc('{"a":"x'), 0xff, ...enc('y"}')]], { a: "x\ufffdy" }],
+    ["NaN, which is not JSON", ['{"a":NaN}'], {}],
+    ["an array", ["[1,2]"], {}],
+  ];
+  await Promise.all(cases.map(async ([what, metas, expected], i) => {
+    const file = readVmg(readBytes("packed-empty.vmg"));
+    file.sections = metas.map((m) => ({ tag: "META", flags: 0, data: enc(m) }));
+    const path = join(dir, `meta-${i}.vmg`);
+    writeFileSync(path, writeVmg(file));
+    assert.deepEqual(getMetadata(readVmg(readFileSync(path))), expected, `${what}: TypeScript reader`);
+    assert.deepEqual((await pyDecode(path, 0, "0:1,0:1,0:1")).header.metadata, expected, `${what}: spec reader`);
   }));
 });

@@ -372,9 +372,9 @@ class VmgFile:
                 raise fail(InvalidHeaderError, "section %d's tag %r is not four printable ASCII characters other than space (§ 7)" % (s, tag))
         self.metadata = {}
         meta = [data for tag, _, data in self.sections if tag == b"META"]
-        if meta:  # the first META; text that is not a JSON object is empty metadata
+        if meta:  # the first META: UTF-8 (BOM skipped, bad sequences U+FFFD); not a JSON object: empty
             try:
-                obj = json.loads(meta[0].decode("utf-8", errors="replace"), parse_constant=_reject_constant)
+                obj = json.loads(meta[0].decode("utf-8-sig", errors="replace"), parse_constant=_reject_constant)
             except ValueError:
                 obj = None
             self.metadata = obj if isinstance(obj, dict) else {}
