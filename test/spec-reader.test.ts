@@ -27,7 +27,7 @@ import { getMetadata, readVmg, writeVmg } from "../src/format/vmg.js";
 import { openVolume } from "../src/node/open-volume.js";
 import { sharedData, vmg } from "./helpers/cli.js";
 import { reseal } from "./helpers/files.js";
-import { GOLDEN_DIR, readBytes, readManifest } from "./helpers/golden.js";
+import { fieldTolerance, GOLDEN_DIR, readBytes, readManifest, roundingBoundaries } from "./helpers/golden.js";
 
 const READER = fileURLToPath(new URL("spec-reader/vmg_reader.py", import.meta.url));
 /** The interpreter behind `python3` on the PATH (resolved once: version-manager shims cost a process per call). */
@@ -102,10 +102,9 @@ function assertSameValues(py: PyDecode, got: ArrayLike<number>, peak: number, la
   let free = 0;
   for (let i = 0; i < got.length; i++) {
     const F = py.field[i]!, want = py.values[i]!, g = got[i]!;
-    const tol = Math.abs(b) * (1e-4 * peak + 2 ** -22 * Math.abs(F));
+    const tol = Math.abs(b) * fieldTolerance(peak, F);
     if (DTYPES[dtype].integer) {
-      const mapped = a + b * F;
-      const boundaries = Math.floor(mapped + tol + 0.5) - Math.floor(mapped - tol + 0.5);
+      const boundaries = roundingBoundaries(a + b * F, tol);
       if (boundaries) free++;
       if (Math.abs(g - want) > boundaries) assert.fail(`${label}: value at voxel ${i} is ${g}, the spec reader's is ${want}${boundaries ? ` ± ${boundaries}` : " exactly"} (field ${F})`);
     } else {
