@@ -23,7 +23,7 @@ import { readVmg } from "../src/format/vmg.js";
 import { openVolume } from "../src/node/open-volume.js";
 import { vmg } from "./helpers/cli.js";
 import { reseal } from "./helpers/files.js";
-import { fieldTolerance, GOLDEN_DIR, readBytes, readFloat32, readManifest, type GoldenCase, type GoldenFixture } from "./helpers/golden.js";
+import { fieldTolerance, GOLDEN_DIR, readBytes, readFloat32, readManifest, roundingBoundaries, type GoldenCase, type GoldenFixture } from "./helpers/golden.js";
 
 const { fixtures } = readManifest();
 const dir = mkdtempSync(join(tmpdir(), "vmg-golden-"));
@@ -54,7 +54,7 @@ function assertValues(got: ArrayLike<number>, fx: GoldenFixture, c: GoldenCase, 
     if (integer) {
       // one step of freedom per rounding boundary k + ½ within the tolerance of the mapped value
       const mapped = fx.valueOffset + fx.valueScale * ref[i]!;
-      const boundaries = Math.floor(mapped + tol + 0.5) - Math.floor(mapped - tol + 0.5);
+      const boundaries = roundingBoundaries(mapped, tol);
       if (Math.abs(g - e) > boundaries) assert.fail(`${fx.name} ${c.id} (${how}): value at voxel ${i} is ${g}, expected ${e}${boundaries ? ` ± ${boundaries}` : ""}`);
     } else if (!(Math.abs(g - e) <= tol + 2 ** -22 * Math.abs(e))) {
       assert.fail(`${fx.name} ${c.id} (${how}): value at voxel ${i} is ${g}, expected ${e}`);

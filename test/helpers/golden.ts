@@ -48,6 +48,11 @@ export function fieldTolerance(peak: number, exact: number): number {
   return 1e-4 * peak + 2 ** -22 * Math.abs(exact);
 }
 
+/** Steps an integer stored value may be off by: the rounding boundaries k + ½ within `tol` of the mapped value a + b·F. */
+export function roundingBoundaries(mapped: number, tol: number): number {
+  return Math.floor(mapped + tol + 0.5) - Math.floor(mapped - tol + 0.5);
+}
+
 export function readManifest(): GoldenManifest {
   return JSON.parse(readFileSync(GOLDEN_DIR + "golden.json", "utf8")) as GoldenManifest;
 }
