@@ -9,6 +9,8 @@ export interface Volume {
   /** Physical voxel size in [z, y, x] order and its unit, when the source states them. */
   voxelSize?: [number, number, number];
   unit?: string;
+  /** Physical position [z, y, x] of the centre of voxel (0, 0, 0), in `unit`, when the source states it. */
+  origin?: [number, number, number];
 }
 
 export function voxelCount(shape: Shape3): number {

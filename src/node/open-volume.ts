@@ -28,7 +28,7 @@ export async function openVolume(pathOrUrl: string, opts: OpenVolumeOptions = {}
   throw new UnsupportedFormatError(path, "not a TIFF stack or a zarr directory");
 }
 
-function tiffStack(bytes: Uint8Array, name: string, opts: OpenVolumeOptions): Volume {
+async function tiffStack(bytes: Uint8Array, name: string, opts: OpenVolumeOptions): Promise<Volume> {
   if (opts.level) throw new VolumeReadError(name, `level ${opts.level} does not exist (a TIFF stack has only level 0)`);
   return decodeTiffStack(bytes, name);
 }
