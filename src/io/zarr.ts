@@ -1,17 +1,18 @@
 /**
  * Zarr v2/v3 arrays and OME-Zarr (0.4 and 0.5) multiscale images <-> `Volume`, over any zarrita
- * store (`FetchStore` for http(s), a filesystem store in Node, a `Map` in memory).
+ * store (`HttpStore` for http(s), a filesystem store in Node, a `Map` in memory).
  *
  * Reading: a plain array at the given location, or an OME-Zarr group whose finest level (or
- * `level`) is opened. Non-spatial axes (t, c) must have length 1 and are dropped; a 2D (y, x)
- * array reads as one plane. Only the voxel types in `DType` are accepted (float64, int64, bool, …
- * are rejected rather than silently converted, so a reference volume is never altered).
+ * `level`) is opened; a bioformats2raw root (a group holding images "0/", "1/", …) opens its
+ * first image. Metadata is probed as zarr v3 (`zarr.json`), then v2 (`.zarray`/`.zgroup`), then
+ * v2 consolidated metadata (`.zmetadata`). Non-spatial axes (t, c) must have length 1 and are
+ * dropped; a 2D (y, x) array reads as one plane. The voxel types in `DType` are read as they
+ * are; float64 is converted to float32 (`convertedFrom` says so, for callers to tell the user);
+ * other types (int64, bool, …) are refused.
  *
- * Missing chunks: zarrita reads an absent chunk as the fill value. Here that is an error
- * (`MissingChunkError`) unless `allowMissingChunks` is set, because a partially copied store
- * would otherwise evaluate or fit as if the data were blank. Note that some writers (zarr-python 3
- * with `write_empty_chunks=False`) omit all-fill chunks on purpose; such stores need the option.
- * Our writer always writes every chunk.
+ * Missing chunks read as the fill value, as zarr specifies (zarr-python 3 skips all-fill
+ * chunks by default; sparse neuron volumes are mostly empty). `strict` refuses them instead
+ * (`MissingChunkError` naming the first absent key), for checking that a copied store is whole.
  *
  * Browser-safe: no `node:` imports.
  */
@@ -32,8 +33,8 @@ export interface ZarrOpenOptions {
   level?: number;
   /** Path of the array or group inside the store (default: the store root). */
   path?: string;
-  /** Read absent chunks as the fill value instead of throwing `MissingChunkError`. */
-  allowMissingChunks?: boolean;
+  /** Refuse absent chunks (`MissingChunkError`) instead of reading them as the fill value. */
+  strict?: boolean;
 }
 
 export interface ZarrLevelInfo {
@@ -47,8 +48,12 @@ export interface ZarrVolumeSource {
   name: string;
   shape: Shape3;
   dtype: DType;
+  /** The array's own type when it was converted on read (float64 arrays read as float32). */
+  convertedFrom?: "float64";
   voxelSize?: [number, number, number];
   unit?: string;
+  /** OME-Zarr translation of the chosen level: position of voxel (0, 0, 0)'s centre, in `unit`. */
+  origin?: [number, number, number];
   /** Chunk shape of the chosen array along z, y, x. */
   chunks: Shape3;
   zarrFormat: 2 | 3;
@@ -63,9 +68,9 @@ export interface ZarrVolumeSource {
 const METADATA_KEYS = new Set(["zarr.json", ".zarray", ".zattrs", ".zgroup", ".zmetadata"]);
 
 /**
- * Wraps a store so that, once an array is opened, a read of one of its chunk keys that finds
- * nothing throws instead of letting zarrita substitute the fill value. Metadata probes during
- * `open` (which legitimately miss) happen before `guard` is called.
+ * Wraps a store so that, once an array is opened with `strict`, a read of one of its chunk keys
+ * that finds nothing throws instead of letting zarrita substitute the fill value. Metadata probes
+ * during `open` (which legitimately miss) happen before `guard` is called.
  */
 class ChunkGuardStore {
   private readonly prefixes: string[] = [];
@@ -108,7 +113,7 @@ interface AxisMap {
 
 interface OmeAxis { name: string; type?: string; unit?: string }
 
-interface OmeTransform { type: string; scale?: number[]; path?: string }
+interface OmeTransform { type: string; scale?: number[]; translation?: number[]; path?: string }
 
 interface OmeMultiscale {
   axes?: (OmeAxis | string)[];
@@ -120,12 +125,14 @@ export async function openZarrVolume(
   store: Readable, name: string, opts: ZarrOpenOptions = {},
 ): Promise<ZarrVolumeSource> {
   const guarded = new ChunkGuardStore(store, name);
-  let loc = zarr.root(guarded as Readable);
-  if (opts.path) loc = loc.resolve(opts.path.replace(/^\/+/, ""));
-  const { node, format } = await openNode(loc, name);
+  const relative = (opts.path ?? "").replace(/^\/+/, "");
+  let { node, format } = await openNode(guarded as Readable, relative, name);
 
   let arrays: AnyArray[];
   let multiscale: OmeMultiscale | undefined;
+  if (!(node instanceof zarr.Array) && !findMultiscale(node.attrs) && isBioformats2raw(node.attrs)) {
+    ({ node, format } = await openNode(guarded as Readable, `${relative ? `${relative}/` : ""}0`, name)); // its first image
+  }
   if (node instanceof zarr.Array) {
     arrays = [node];
   } else {
@@ -133,8 +140,9 @@ export async function openZarrVolume(
     if (!multiscale) {
       throw new UnsupportedFormatError(name, `zarr group${node.path === "/" ? "" : ` ${node.path}`} has no OME-Zarr multiscales metadata; give the path of an array inside it`);
     }
+    const group = node;
     arrays = await Promise.all(multiscale.datasets.map(async (ds) => {
-      const child = await openNode(node.resolve(ds.path), name);
+      const child = await openLocation(group.resolve(ds.path), name);
       if (!(child.node instanceof zarr.Array)) throw new UnsupportedFormatError(name, `OME-Zarr dataset ${ds.path} is not an array`);
       return child.node;
     }));
@@ -146,9 +154,10 @@ export async function openZarrVolume(
     throw new VolumeReadError(name, `level ${level} does not exist (the image has ${arrays.length === 1 ? "only level 0" : `levels 0..${arrays.length - 1}`})`);
   }
   const arr = arrays[level]!;
-  const dtype = arr.dtype as string;
-  if (!isDType(dtype)) {
-    throw new UnsupportedDTypeError(name, dtype, "readable: uint8/16/32, int8/16/32, float32");
+  const stored = arr.dtype as string;
+  const dtype: DType | undefined = stored === "float64" ? "float32" : isDType(stored) ? stored : undefined;
+  if (!dtype) {
+    throw new UnsupportedDTypeError(name, stored, "readable: uint8/16/32, int8/16/32, float32, float64 (read as float32)");
   }
 
   const axes = multiscale?.axes?.length === arr.shape.length ? multiscale.axes.map(toAxis) : undefined;
@@ -167,24 +176,64 @@ export async function openZarrVolume(
   const shape = levels[level]!.shape;
   const voxelSize = levels[level]!.voxelSize;
   const unit = voxelSize ? physical?.unit : undefined;
+  const translation = multiscale && axes ? levelTranslation(multiscale, level, map) : undefined;
+  const f = physical?.factors ?? [1, 1, 1];
+  const origin = translation ? translation.map((t, k) => t * f[k]!) as [number, number, number] : undefined;
   const chunks = spatialShape(arr.chunks, map);
 
-  if (!opts.allowMissingChunks) guarded.guard(arr.path);
+  if (opts.strict) guarded.guard(arr.path);
 
   const source: ZarrVolumeSource = {
     name, shape, dtype, chunks, zarrFormat: format, level, levels,
     read: (box) => readBox(arr, map, shape, dtype, box, name).then((v) => {
       if (voxelSize) v.voxelSize = [...voxelSize];
       if (unit) v.unit = unit;
+      if (origin) v.origin = shiftedOrigin(origin, voxelSize, box);
       return v;
     }),
   };
+  if (stored === "float64") source.convertedFrom = "float64";
   if (voxelSize) source.voxelSize = voxelSize;
   if (unit) source.unit = unit;
+  if (origin) source.origin = origin;
   return source;
 }
 
-async function openNode(loc: zarr.Location<Readable>, name: string): Promise<{ node: AnyArray | zarr.Group<Readable>; format: 2 | 3 }> {
+/** The origin of a sub-box: the image's origin plus the box corner in physical units. */
+function shiftedOrigin(origin: [number, number, number], vs: [number, number, number] | undefined, box: Box | undefined): [number, number, number] {
+  if (!box) return [...origin];
+  const s = vs ?? [1, 1, 1];
+  return [origin[0] + box.z0 * s[0], origin[1] + box.y0 * s[1], origin[2] + box.x0 * s[2]];
+}
+
+/** bioformats2raw's layout marks its root group; the images are groups "0", "1", … inside it. */
+function isBioformats2raw(attrs: Record<string, unknown>): boolean {
+  const ome = attrs["ome"] as Record<string, unknown> | undefined;
+  return attrs["bioformats2raw.layout"] !== undefined || ome?.["bioformats2raw.layout"] !== undefined;
+}
+
+/**
+ * The node at `path` of the store: zarr v3, then v2, then (when neither has metadata there)
+ * v2 consolidated metadata at the store root.
+ */
+async function openNode(store: Readable, path: string, name: string): Promise<{ node: AnyArray | zarr.Group<Readable>; format: 2 | 3 }> {
+  const at = (s: Readable) => (path ? zarr.root(s).resolve(path) : zarr.root(s));
+  try {
+    return await openLocation(at(store), name);
+  } catch (e) {
+    if (!(e instanceof UnsupportedFormatError && e.problem.startsWith("no zarr array or group"))) throw e;
+    let consolidated: Readable;
+    try {
+      consolidated = await zarr.withConsolidatedMetadata(store as never, { format: "v2" }) as Readable;
+    } catch (c) {
+      if (c instanceof VolumeReadError) throw c;
+      throw e; // no .zmetadata either: report the first miss
+    }
+    return { node: await zarr.open.v2(at(consolidated)).catch((c: unknown) => { throw wrapZarrError(c, name, "cannot open zarr v2 consolidated metadata"); }), format: 2 };
+  }
+}
+
+async function openLocation(loc: zarr.Location<Readable>, name: string): Promise<{ node: AnyArray | zarr.Group<Readable>; format: 2 | 3 }> {
   try {
     return { node: await zarr.open.v3(loc), format: 3 };
   } catch (e) {
@@ -277,6 +326,19 @@ function levelScale(ms: OmeMultiscale, i: number, m: AxisMap): [number, number, 
   return vs.every((v) => Number.isFinite(v) && v > 0) ? vs : undefined;
 }
 
+/** Translation of level i (the dataset's, mapped through the multiscale-wide scale and translation). */
+function levelTranslation(ms: OmeMultiscale, i: number, m: AxisMap): [number, number, number] | undefined {
+  const find = (ts: OmeTransform[] | undefined, type: string, key: "scale" | "translation") =>
+    ts?.find((t) => t.type === type && Array.isArray(t[key]))?.[key];
+  const local = find(ms.datasets[i]?.coordinateTransformations, "translation", "translation");
+  const globalScale = find(ms.coordinateTransformations, "scale", "scale");
+  const global = find(ms.coordinateTransformations, "translation", "translation");
+  if (!local && !global) return undefined;
+  const at = (k: number) => (k < 0 ? 0 : (local?.[k] ?? 0) * (globalScale?.[k] ?? 1) + (global?.[k] ?? 0));
+  const t: [number, number, number] = [at(m.z), at(m.y), at(m.x)];
+  return t.every(Number.isFinite) ? t : undefined;
+}
+
 /** The x axis's unit, with factors converting z and y into it when their units differ. */
 function physicalUnit(axes: OmeAxis[], m: AxisMap): { unit?: string; factors?: [number, number, number] } {
   const u = (k: number) => (k < 0 ? undefined : normaliseUnit(axes[k]?.unit ?? ""));
@@ -309,6 +371,7 @@ async function readBox(arr: AnyArray, m: AxisMap, shape: Shape3, dtype: DType, b
     throw wrapZarrError(e, name, "cannot read zarr chunk data");
   }
   const out: Shape3 = [b.z1 - b.z0, b.y1 - b.y0, b.x1 - b.x0];
+  if (chunk.data instanceof Float64Array) chunk = { ...chunk, data: Float32Array.from(chunk.data) };
   return { shape: out, dtype, data: toCOrder(chunk, out, dtype) };
 }
 
