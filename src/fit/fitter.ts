@@ -64,8 +64,13 @@ export interface FitOptions {
   encoding?: "packed" | "f16";
   /** Fraction of steps at the end that see float16-rounded parameters. */
   quantizeFraction?: number;
-  /** Name of the source, for messages and metadata. */
+  /** Name of the source, for messages (and the file's metadata when `recordSource`). */
   source?: string;
+  /**
+   * Store `source` (its last 64 characters) in the file's metadata. Off by default: the same
+   * data then gives the same file wherever it lies, and no local path travels inside shared files.
+   */
+  recordSource?: boolean;
   signal?: AbortSignal;
   onStep?: (s: StepLog) => void;
   onStage?: (stage: string) => void;
@@ -125,7 +130,7 @@ export async function fitVolume(volume: Volume, o: FitOptions): Promise<FitResul
   cancelled();
 
   // budget: metadata is reserved at its largest form
-  const meta = (psnr: number) => ({ tool: "volmicro", source: source.slice(-64), seed, iterations, init: o.init ?? "pursuit", fit_psnr: Number(psnr.toFixed(2)) });
+  const meta = (psnr: number) => ({ tool: "volmicro", ...(o.recordSource ? { source: source.slice(-64) } : {}), seed, iterations, init: o.init ?? "pursuit", fit_psnr: Number(psnr.toFixed(2)) });
   const metaBytes = new TextEncoder().encode(JSON.stringify(meta(-999.99))).length;
   const capBytes = Math.min(o.budget.bytes ?? Infinity, o.budget.bpp !== undefined ? (o.budget.bpp * N) / 8 : Infinity);
   o.onStage?.("background");
@@ -279,6 +284,7 @@ export async function fitVolume(volume: Volume, o: FitOptions): Promise<FitResul
     const header = defaultHeader(shape, volume.dtype);
     if (volume.voxelSize) header.voxelSize = volume.voxelSize;
     if (volume.unit) header.unit = volume.unit.slice(0, 16);
+    if (volume.origin) header.origin = [...volume.origin];
     header.valueOffset = mapping.offset;
     header.valueScale = mapping.scale;
     header.truncation = radius;
