@@ -513,7 +513,7 @@ function writeIfd(view: DataView, at: number, entries: Entry[], next: number): v
   view.setUint32(at + 2 + entries.length * 12, next, true);
 }
 
-interface Calibration { x: number; y: number; z: number; unit: string; resolutionUnit: number }
+interface Calibration { x: number; y: number; z: number; unit: string; resolutionUnit: number; origin?: [number, number, number] }
 
 function imageJCalibration(volume: Volume): Calibration | undefined {
   const vs = volume.voxelSize;
@@ -521,7 +521,10 @@ function imageJCalibration(volume: Volume): Calibration | undefined {
   const unit = imageJUnit(volume.unit);
   // ImageJ's convention: ResolutionUnit says inch/cm only for those units, else "none" + unit=.
   const resolutionUnit = unit === "inch" ? 2 : unit === "cm" ? 3 : 1;
-  return { z: vs[0], y: vs[1], x: vs[2], unit, resolutionUnit };
+  const calib: Calibration = { z: vs[0], y: vs[1], x: vs[2], unit, resolutionUnit };
+  const o = volume.origin;
+  if (o && o.some((v) => v !== 0) && o.every(Number.isFinite)) calib.origin = [-o[0] / vs[0], -o[1] / vs[1], -o[2] / vs[2]];
+  return calib;
 }
 
 function imageJUnit(unit: string | undefined): string {
@@ -541,6 +544,8 @@ function imageJDescription(nz: number, calib: Calibration | undefined): string {
   let s = "ImageJ=1.11a\n";
   if (nz > 1) s += `images=${nz}\nslices=${nz}\n`;
   if (calib) s += `unit=${calib.unit}\nspacing=${calib.z}\n`;
+  // ImageJ's origin, in pixels (see imageJMeta).
+  if (calib?.origin) s += `xorigin=${calib.origin[2]}\nyorigin=${calib.origin[1]}\nzorigin=${calib.origin[0]}\n`;
   if (nz > 1) s += "loop=false\n";
   return s;
 }

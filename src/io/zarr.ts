@@ -406,13 +406,26 @@ export interface ZarrWriteOptions {
   chunks?: [number, number, number];
   /** "gzip" (default: zarrita decodes it; we encode with the standard CompressionStream) or "none". */
   compression?: "gzip" | "none";
-  /** OME-Zarr image name. */
+  /** OME-Zarr image name (a SHOULD field; "image" when not given). */
   name?: string;
+  /** 3 (default): zarr v3 with OME-Zarr 0.5 attributes; 2: zarr v2 with OME-Zarr 0.4, for older readers. */
+  zarrFormat?: 2 | 3;
+  /** How the levels were made (OME `type` and `metadata`, SHOULD fields). */
+  downscaling?: { type: string; metadata: Record<string, unknown> };
 }
 
+/** What our levels are when the caller does not say: analytic scales of a Gaussian volume. */
+const DEFAULT_DOWNSCALING = {
+  type: "gaussian",
+  metadata: {
+    description: "decoded from a .vmg Gaussian volume; coarser scales widen each Gaussian by the coarse voxel's footprint",
+    method: "volmicro vmg decode",
+  },
+};
+
 /**
- * Write `volume` as an OME-Zarr 0.5 image: a zarr v3 group at the store root whose attributes
- * carry the voxel size and unit, with the array itself at "0". (A bare array at the root has no
+ * Write `volume` as an OME-Zarr image: a group at the store root whose attributes carry the
+ * voxel size, unit and origin, with the array itself at "0". (A bare array at the root has no
  * standard place for physical voxel size; viewers read it from the group.) `openZarrVolume`
  * reads the result back.
  */
@@ -421,32 +434,43 @@ export async function writeZarrV3(store: WritableStore, volume: Volume, opts: Za
 }
 
 /**
- * Write an OME-Zarr 0.5 multiscale image: `levels[i]` at path "i", finest first (the caller
- * downsamples). A level's voxel size is its own `voxelSize`, else level 0's scaled by the shape ratio.
+ * Write an OME-Zarr multiscale image (0.5 over zarr v3, or 0.4 over zarr v2): `levels[i]` at
+ * path "i", finest first (the caller downsamples). A level's voxel size is its own `voxelSize`,
+ * else level 0's scaled by the shape ratio; its translation is its own `origin`, else level 0's.
  */
 export async function writeOmeZarrMultiscale(store: WritableStore, levels: Volume[], opts: ZarrWriteOptions = {}): Promise<void> {
   const base = levels[0];
   if (!base) throw new VolumeWriteError("zarr output", "no levels to write");
+  const format = opts.zarrFormat ?? 3;
   const unit = normaliseUnit(base.unit ?? "");
   const knownUnit = unit !== undefined && unitFactor(unit, "meter") !== undefined ? unit : undefined;
   const v0 = base.voxelSize ?? [1, 1, 1];
   const datasets = levels.map((lv, i) => {
     if (lv.dtype !== base.dtype) throw new VolumeWriteError("zarr output", `level ${i} is ${lv.dtype} but level 0 is ${base.dtype}`);
     const scale = lv.voxelSize ?? v0.map((v, k) => (v * base.shape[k]!) / lv.shape[k]!);
-    return { path: String(i), coordinateTransformations: [{ type: "scale", scale: [...scale] }] };
+    const origin = lv.origin ?? base.origin;
+    const transforms: OmeTransform[] = [{ type: "scale", scale: [...scale] }];
+    if (origin && origin.some((o) => o !== 0)) transforms.push({ type: "translation", translation: [...origin] });
+    return { path: String(i), coordinateTransformations: transforms };
   });
   const axes = ["z", "y", "x"].map((n) => (knownUnit ? { name: n, type: "space", unit: knownUnit } : { name: n, type: "space" }));
-  const multiscale: Record<string, unknown> = { axes, datasets };
-  if (opts.name) multiscale["name"] = opts.name;
-  await store.set("/zarr.json", json({
-    zarr_format: 3, node_type: "group",
-    attributes: { ome: { version: "0.5", multiscales: [multiscale] } },
-  }));
-  for (let i = 0; i < levels.length; i++) await writeZarrArrayV3(store, `/${i}`, levels[i]!, opts);
+  const { type, metadata } = opts.downscaling ?? DEFAULT_DOWNSCALING;
+  const multiscale: Record<string, unknown> = { name: opts.name ?? "image", axes, datasets, type, metadata };
+  if (format === 3) {
+    await store.set("/zarr.json", json({
+      zarr_format: 3, node_type: "group",
+      attributes: { ome: { version: "0.5", multiscales: [multiscale] } },
+    }));
+    for (let i = 0; i < levels.length; i++) await writeZarrArrayV3(store, `/${i}`, levels[i]!, opts);
+  } else {
+    await store.set("/.zgroup", json({ zarr_format: 2 }));
+    await store.set("/.zattrs", json({ multiscales: [{ version: "0.4", ...multiscale }] }));
+    for (let i = 0; i < levels.length; i++) await writeZarrArrayV2(store, `/${i}`, levels[i]!, opts);
+  }
 }
 
-/** A plain zarr v3 array (dimension names z, y, x) at `path` ("/" for the store root). */
-export async function writeZarrArrayV3(store: WritableStore, path: string, volume: Volume, opts: ZarrWriteOptions = {}): Promise<void> {
+/** Checked chunk shape and compression of an array write. */
+function arrayLayout(path: string, volume: Volume, opts: ZarrWriteOptions): { chunks: Shape3; gzip: boolean; dir: string } {
   const [nz, ny, nx] = volume.shape;
   const target = `zarr array ${path}`;
   if (!(nz >= 1 && ny >= 1 && nx >= 1)) throw new VolumeWriteError(target, `empty volume shape ${volume.shape.join("x")}`);
@@ -454,24 +478,46 @@ export async function writeZarrArrayV3(store: WritableStore, path: string, volum
   const want = opts.chunks ?? [64, 128, 128];
   if (!want.every((c) => Number.isInteger(c) && c >= 1)) throw new VolumeWriteError(target, `invalid chunk shape ${want.join("x")}`);
   const chunks: Shape3 = [Math.min(want[0], nz), Math.min(want[1], ny), Math.min(want[2], nx)];
-  const gzip = (opts.compression ?? "gzip") === "gzip";
+  return { chunks, gzip: (opts.compression ?? "gzip") === "gzip", dir: path === "/" ? "" : path.replace(/\/+$/, "") };
+}
+
+/** A plain zarr v3 array (dimension names z, y, x) at `path` ("/" for the store root). */
+export async function writeZarrArrayV3(store: WritableStore, path: string, volume: Volume, opts: ZarrWriteOptions = {}): Promise<void> {
+  const { chunks, gzip, dir } = arrayLayout(path, volume, opts);
   const codecs: unknown[] = [{ name: "bytes", configuration: { endian: "little" } }];
   if (gzip) codecs.push({ name: "gzip", configuration: { level: 6 } });
-  const dir = path === "/" ? "" : path.replace(/\/+$/, "");
   await store.set(`${dir}/zarr.json` as AbsolutePath, json({
-    zarr_format: 3, node_type: "array", shape: [nz, ny, nx], data_type: volume.dtype,
+    zarr_format: 3, node_type: "array", shape: [...volume.shape], data_type: volume.dtype,
     chunk_grid: { name: "regular", configuration: { chunk_shape: chunks } },
     chunk_key_encoding: { name: "default", configuration: { separator: "/" } },
     fill_value: 0, codecs, dimension_names: ["z", "y", "x"], attributes: {},
   }));
+  await writeChunks(store, volume, chunks, gzip, (iz, iy, ix) => `${dir}/c/${iz}/${iy}/${ix}`);
+}
 
+/** numpy's little-endian type strings, as zarr v2 metadata names them. */
+const V2_DTYPE: Record<DType, string> = { uint8: "|u1", int8: "|i1", uint16: "<u2", int16: "<i2", uint32: "<u4", int32: "<i4", float32: "<f4" };
+
+/** A zarr v2 array at `path`: C order, "/" chunk keys, numcodecs gzip (what zarr-python 2 reads). */
+export async function writeZarrArrayV2(store: WritableStore, path: string, volume: Volume, opts: ZarrWriteOptions = {}): Promise<void> {
+  const { chunks, gzip, dir } = arrayLayout(path, volume, opts);
+  await store.set(`${dir}/.zarray` as AbsolutePath, json({
+    zarr_format: 2, shape: [...volume.shape], chunks, dtype: V2_DTYPE[volume.dtype],
+    compressor: gzip ? { id: "gzip", level: 6 } : null, fill_value: 0, order: "C", filters: null, dimension_separator: "/",
+  }));
+  await store.set(`${dir}/.zattrs` as AbsolutePath, json({ _ARRAY_DIMENSIONS: ["z", "y", "x"] }));
+  await writeChunks(store, volume, chunks, gzip, (iz, iy, ix) => `${dir}/${iz}/${iy}/${ix}`);
+}
+
+/** Every chunk of the regular grid, full-size (edge chunks padded with the fill value 0), C order. */
+async function writeChunks(store: WritableStore, volume: Volume, chunks: Shape3, gzip: boolean, key: (iz: number, iy: number, ix: number) => string): Promise<void> {
+  const [nz, ny, nx] = volume.shape;
   const [cz, cy, cx] = chunks;
   const buf = allocVoxels(volume.dtype, cz * cy * cx);
   const src = volume.data;
   for (let iz = 0; iz * cz < nz; iz++) {
     for (let iy = 0; iy * cy < ny; iy++) {
       for (let ix = 0; ix * cx < nx; ix++) {
-        // Edge chunks are stored full-size, padded with the fill value (zarr v3 regular grid).
         buf.fill(0);
         const z0 = iz * cz, y0 = iy * cy, x0 = ix * cx;
         const w = Math.min(cx, nx - x0);
@@ -483,7 +529,7 @@ export async function writeZarrArrayV3(store: WritableStore, path: string, volum
         }
         let bytes = littleEndianBytes(buf);
         if (gzip) bytes = await gzipBytes(bytes);
-        await store.set(`${dir}/c/${iz}/${iy}/${ix}` as AbsolutePath, bytes);
+        await store.set(key(iz, iy, ix) as AbsolutePath, bytes);
       }
     }
   }
