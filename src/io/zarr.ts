@@ -336,7 +336,7 @@ function levelTranslation(ms: OmeMultiscale, i: number, m: AxisMap): [number, nu
   if (!local && !global) return undefined;
   const at = (k: number) => (k < 0 ? 0 : (local?.[k] ?? 0) * (globalScale?.[k] ?? 1) + (global?.[k] ?? 0));
   const t: [number, number, number] = [at(m.z), at(m.y), at(m.x)];
-  return t.every(Number.isFinite) ? t : undefined;
+  return t.every(Number.isFinite) && t.some((v) => v !== 0) ? t : undefined; // 0 is the default: no origin stated
 }
 
 /** The x axis's unit, with factors converting z and y into it when their units differ. */
