@@ -102,7 +102,7 @@ function cases(filter: (c: Case) => boolean): Case[] {
 test("fixtures written by tifffile and zarr-python read bit-identically, with voxel size, unit and origin", { skip: SKIP }, async (t) => {
   for (const s of manifest.skipped) t.diagnostic(`fixture skipped: ${s}`);
   const reads = cases((c) => c.expect !== undefined);
-  assert.ok(reads.length >= 11, `${reads.length} read cases`);
+  assert.ok(reads.length >= 12, `${reads.length} read cases`);
   for (const c of reads) {
     const e = c.expect!;
     const v = await openVolume(join(dir, c.path));

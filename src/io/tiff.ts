@@ -2,7 +2,8 @@
  * Multi-page greyscale TIFF stacks <-> `Volume` (one page per Z plane, axes Z,Y,X).
  *
  * Reading goes through `geotiff`: it parses classic and BigTIFF directories of either byte order
- * and holds the decoders (LZW, deflate, PackBits, ZSTD, …; predictors are applied by them). We
+ * and holds the decoders (LZW, deflate, PackBits, ZSTD, …, and LZMA from `tiff-lzma.ts`;
+ * predictors are applied by them). We
  * only check that a page is a greyscale plane and put its decoded strips or tiles in place;
  * uncompressed blocks are copied straight from the file (no decoder round trip).
  * Writing is our own: an uncompressed little-endian classic TIFF with one IFD and one strip per
@@ -19,6 +20,7 @@ import type { Volume } from "../core/volume.js";
 import {
   NotAVolumeError, UnsupportedDTypeError, UnsupportedFeatureError, UnsupportedFormatError, VolumeReadError, VolumeWriteError,
 } from "./errors.js";
+import { TIFF_LZMA } from "./tiff-lzma.js";
 import { normaliseUnit, unitFactor } from "./units.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -51,8 +53,8 @@ const COMPRESSION_NAMES: Record<number, string> = {
   1: "none", 2: "CCITT RLE", 3: "CCITT Group 3", 4: "CCITT Group 4", 5: "LZW", 6: "old-style JPEG", 7: "JPEG",
   8: "deflate", 32946: "deflate", 32773: "PackBits", 34887: "LERC", 34925: "LZMA", 50000: "ZSTD", 50001: "WebP", 50002: "JPEG XL",
 };
-/** What `geotiff`'s registry decodes losslessly for greyscale samples (JPEG, WebP, LERC are lossy or colour). */
-const READABLE_COMPRESSIONS = new Set([1, 5, 8, 32946, 32773, 50000]);
+/** What `geotiff`'s registry (plus our LZMA) decodes losslessly for greyscale samples (JPEG, WebP, LERC are lossy or colour). */
+const READABLE_COMPRESSIONS = new Set([1, 5, 8, 32946, 32773, 50000, TIFF_LZMA]);
 
 /** Upper bound on pages a cyclic or hostile IFD chain could make us visit. */
 const MIN_IFD_BYTES = 2 + 12 + 4;
@@ -251,7 +253,7 @@ function checkPageLayout(p: Page, name: string, littleEndian: boolean): void {
   if (!READABLE_COMPRESSIONS.has(p.compression)) {
     const label = COMPRESSION_NAMES[p.compression];
     throw new UnsupportedFeatureError(name, `TIFF compression ${label ? `${label} (${p.compression})` : p.compression}`,
-      `page ${i}; readable: none, LZW, deflate, PackBits, ZSTD`);
+      `page ${i}; readable: none, LZW, deflate, PackBits, ZSTD, LZMA`);
   }
   // geotiff undoes predictor 2 in host byte order, which is wrong for 16-bit big-endian samples.
   const predictorOk = p.predictor === 1 || (p.predictor === 2 && p.format !== 3 && (p.bits === 8 || (p.bits === 16 && littleEndian === HOST_LITTLE_ENDIAN)));

@@ -86,7 +86,13 @@ except ImportError as e:
     skipped.append(f"zstd TIFF: {e} (Debian python3-zstd)")
 
 tifffile.imwrite(os.path.join(out, "lzma.tif"), a, compression="lzma", photometric="minisblack")
-refuse("lzma", "lzma.tif", "TIFF compression LZMA (34925) is not supported")
+expect("lzma", "lzma.tif", a)
+
+# A codec no decoder here covers. tifffile cannot encode JPEG XL without imagecodecs, so the strips
+# are stored as they are under its code: the reader must refuse the file on the tag alone.
+tifffile.TIFF.COMPRESSORS._codecs[50002] = lambda data, level=None, out=None: bytes(np.ascontiguousarray(data))
+tifffile.imwrite(os.path.join(out, "jpegxl.tif"), a, compression=50002, photometric="minisblack")
+refuse("jpegxl", "jpegxl.tif", "TIFF compression JPEG XL (50002) is not supported")
 
 a = volume((4, 37, 29), np.uint16, 5)
 tifffile.imwrite(os.path.join(out, "deflate-predictor.tif"), a, compression="zlib", predictor=True, photometric="minisblack")
