@@ -90,22 +90,28 @@ export async function decodeTiffStack(bytes: Uint8Array, name: string): Promise<
   const meta = readMetadata(text, await resolution(first), planes.length, name);
 
   const planeSize = width * height;
-  const data = allocVoxels(dtype, planeSize * planes.length);
-  const sink = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  const bps = DTYPE_BYTES[dtype];
+  const bps = SAMPLE_BYTES[dtype];
+  const sink = new Uint8Array(planeSize * planes.length * bps);
   for (let z = 0; z < planes.length; z++) {
     await decodePlane(planes[z]!, bytes, sink.subarray(z * planeSize * bps, (z + 1) * planeSize * bps), bps, name);
   }
   if (littleEndian !== HOST_LITTLE_ENDIAN && bps > 1) swapBytes(sink, bps);
 
-  const volume: Volume = { shape: [planes.length, height, width], dtype, data };
+  // float64 samples are kept as float32 (VolMicro's widest float), and the caller is told.
+  const volume: Volume = dtype === "float64"
+    ? { shape: [planes.length, height, width], dtype: "float32", data: Float32Array.from(new Float64Array(sink.buffer)), sourceDType: "float64" }
+    : { shape: [planes.length, height, width], dtype, data: allocVoxels(dtype, sink.length / bps, sink.buffer) };
   if (meta.voxelSize) volume.voxelSize = meta.voxelSize;
   if (meta.unit) volume.unit = meta.unit;
   if (meta.origin) volume.origin = meta.origin;
   return volume;
 }
 
-const DTYPE_BYTES: Record<DType, number> = { uint8: 1, int8: 1, uint16: 2, int16: 2, uint32: 4, int32: 4, float32: 4 };
+/** A TIFF page's sample type: a `DType`, or float64 (read, then converted). */
+type SampleType = DType | "float64";
+
+const SAMPLE_BYTES: Record<SampleType, number> = { uint8: 1, int8: 1, uint16: 2, int16: 2, uint32: 4, int32: 4, float32: 4, float64: 8 };
+
 
 /** Every page's tags, following the IFD chain; a loop or an absurd chain is a read error, not a hang. */
 async function readPages(buffer: ArrayBuffer, size: number, name: string): Promise<Page[]> {
@@ -227,15 +233,16 @@ function checkHeader(bytes: Uint8Array, name: string): boolean {
   return le;
 }
 
-function pageDType(p: Page, name: string): DType {
+function pageDType(p: Page, name: string): SampleType {
   const { bits, format: fmt } = p;
   if (fmt === 1 && bits === 8) return "uint8";
   if (fmt === 1 && bits === 16) return "uint16";
   if (fmt === 2 && bits === 8) return "int8";
   if (fmt === 2 && bits === 16) return "int16";
   if (fmt === 3 && bits === 32) return "float32";
+  if (fmt === 3 && bits === 64) return "float64";
   const kind = fmt === 3 ? "float" : fmt === 2 ? "int" : fmt === 1 ? "uint" : `sample-format-${fmt} `;
-  throw new UnsupportedDTypeError(name, `${kind}${bits}`, `TIFF page ${p.index}; readable: 8/16-bit integer and 32-bit float greyscale`);
+  throw new UnsupportedDTypeError(name, `${kind}${bits}`, `TIFF page ${p.index}; readable: 8/16-bit integer and 32/64-bit float greyscale`);
 }
 
 function checkPageLayout(p: Page, name: string, littleEndian: boolean): void {

@@ -111,6 +111,10 @@ a = volume((3, 10, 12), np.float32, 8)
 tifffile.imwrite(os.path.join(out, "float32-be.tif"), a.astype(">f4"), photometric="minisblack")
 expect("float32-be", "float32-be.tif", a)
 
+a = volume((3, 9, 11), np.uint16, 12).astype(np.float64) / 3.0
+tifffile.imwrite(os.path.join(out, "float64.tif"), a, photometric="minisblack")
+expect("float64-tif", "float64.tif", a.astype(np.float32), sourceDType="float64")
+
 # ---------------------------------------------------------------- zarr (zarr-python 2, numcodecs)
 
 def ome04(root, shape_scale, translation, axes_unit="micrometer", name="image"):
