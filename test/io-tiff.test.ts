@@ -120,6 +120,16 @@ test("TIFF reader: rejects non-TIFF, empty and truncated input with typed errors
   await assert.rejects(decodeTiffStack(big, "big.tif"), (e: unknown) => e instanceof VolumeReadError && e.source === "big.tif");
 });
 
+test("TIFF reader: a looping chain of image directories is an error, not a hang", async () => {
+  const bytes = encodeTiffStack(vol([3, 4, 4], new Uint8Array(48).fill(1)));
+  const v = new DataView(bytes.buffer);
+  // point the last IFD's next-IFD field back at the second IFD
+  let ifd = v.getUint32(4, true), second = 0, last = 0;
+  for (let k = 0; ifd; k++) { if (k === 1) second = ifd; last = ifd; ifd = v.getUint32(ifd + 2 + 12 * v.getUint16(ifd, true), true); }
+  v.setUint32(last + 2 + 12 * v.getUint16(last, true), second, true);
+  await assert.rejects(decodeTiffStack(bytes, "loop.tif"), (e: unknown) => e instanceof VolumeReadError && /^loop\.tif: corrupt TIFF: the chain of image directories loops$/.test(e.message));
+});
+
 test("TIFF reader: rejects RGB(A) with UnsupportedFormatError", async () => {
   const rgba = new Uint8Array(4 * 3 * 2).fill(100);
   const bytes = new Uint8Array(UTIF.encodeImage(rgba, 3, 2));

@@ -118,11 +118,14 @@ async function readPages(buffer: ArrayBuffer, size: number, name: string): Promi
   const pages: Page[] = [];
   try {
     const tif: GeoTIFF = await fromArrayBuffer(buffer);
+    const seen = new Set<number>();
     for (let i = 0; ; i++) {
-      if (i > size / MIN_IFD_BYTES) throw new VolumeReadError(name, "corrupt TIFF: the chain of image directories loops");
       const fd = (await tif.getImage(i)).fileDirectory;
       pages.push(await pageOf(fd, i));
-      if (fd.nextIFDByteOffset === 0) break;
+      const next = Number(fd.nextIFDByteOffset);
+      if (next === 0) break;
+      if (seen.has(next) || i > size / MIN_IFD_BYTES) throw new VolumeReadError(name, "corrupt TIFF: the chain of image directories loops");
+      seen.add(next);
     }
   } catch (e) {
     if (e instanceof VolumeReadError) throw e;
