@@ -3,7 +3,6 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { FitInputError } from "../src/fit/errors.js";
 import { MissingChunkError, UnsupportedDTypeError } from "../src/io/errors.js";
-import { openZarrVolume, writeZarrV3 } from "../src/io/zarr.js";
 import { vmgLayerSpec } from "../src/viewer/compress/layer-spec.js";
 import { MAX_FIT_VOXELS, plainError, tooLargeMessage } from "../src/viewer/compress/errors.js";
 import { budgetOf, estimateBudget, TYPICAL_GAUSSIAN_BYTES } from "../src/viewer/compress/estimate.js";
@@ -23,16 +22,15 @@ test("a budget's estimate: Gaussians, bytes within the cap, bpp and ratio", () =
   assert.match(String(estimateBudget(budgetOf("bpp", Number.NaN), voxels, 2)), /positive number/);
 });
 
-test("the added layer copies the original's look, not its identity; the file's origin places it", async () => {
+test("the added layer copies the original's look, not its identity, and is offset to the fitted box", () => {
   const original = { type: "image", name: "o", source: "zarr://http://h/a.zarr/", tab: "rendering", shader: "S", opacity: 0.5, visible: false };
-  assert.deepEqual(vmgLayerSpec(original, { sourceUrl: "vmg://blob:x" }), { type: "image", shader: "S", opacity: 0.5, tab: "volmicro", source: "vmg://blob:x" });
-  // a fitted sub-box of a translated store: its origin is the store's plus the box corner, in voxels of the level
-  const store = new Map<string, Uint8Array>();
-  const volume = { shape: [12, 10, 9] as [number, number, number], dtype: "uint8" as const, data: new Uint8Array(1080), voxelSize: [2, 0.5, 0.5] as [number, number, number], unit: "micrometer", origin: [100, -4, 3] as [number, number, number] };
-  await writeZarrV3({ set: (k, v) => void store.set(k, v) }, volume, { chunks: [4, 4, 4] });
-  const src = await openZarrVolume({ get: async (k: string) => store.get(k) }, "mem.zarr");
-  const sub = await src.read({ z0: 3, z1: 9, y0: 5, y1: 9, x0: 7, x1: 9 });
-  assert.deepEqual(sub.origin, [106, -1.5, 6.5]);
+  const whole = vmgLayerSpec(original, { sourceUrl: "vmg://blob:x", box: { z0: 0, z1: 4, y0: 0, y1: 4, x0: 0, x1: 4 } });
+  assert.deepEqual(whole, { type: "image", shader: "S", opacity: 0.5, tab: "volmicro", source: "vmg://blob:x" });
+  const sub = vmgLayerSpec(original, { sourceUrl: "vmg://blob:x", box: { z0: 3, z1: 9, y0: 5, y1: 9, x0: 7, x1: 9 }, voxelSize: [2, 0.5, 0.5], unit: "um" });
+  assert.deepEqual(sub["source"], {
+    url: "vmg://blob:x",
+    transform: { outputDimensions: { x: [0.5e-6, "m"], y: [0.5e-6, "m"], z: [2e-6, "m"] }, matrix: [[1, 0, 0, 7], [0, 1, 0, 5], [0, 0, 1, 3]] },
+  });
 });
 
 test("the live plot is an SVG with both curves once there are steps", () => {

@@ -1,7 +1,7 @@
 /**
  * "Add as layer": a new image layer whose source is the fitted file in memory (`vmg://blob:…`),
  * looking like the original (its shader and rendering options, copied), placed right above it in
- * the layer list and in every layer group that shows it; the file's origin places it on the fitted region.
+ * the layer list and in every layer group that shows it, offset to the fitted region.
  */
 import type { ManagedUserLayer, UserLayer } from "neuroglancer/unstable/layer/index.js";
 import { makeLayer } from "neuroglancer/unstable/layer/index.js";

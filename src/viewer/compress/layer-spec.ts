@@ -1,15 +1,21 @@
 /**
  * The JSON of the layer "Add as layer" creates: the original's look (shader, rendering options)
- * without its identity (name, source, tab, tools), the in-memory `.vmg` as source. No transform:
- * the file's origin (the source's origin plus the fitted box's corner) places it where the region
- * was. No Neuroglancer imports (unit-tested in Node).
+ * without its identity (name, source, tab, tools), the in-memory `.vmg` as source, offset to the
+ * fitted region. No Neuroglancer imports (unit-tested in Node).
  */
+import type { Box } from "../../core/background.js";
 
 /** Layer-state keys that belong to the original alone. */
 const NOT_COPIED = new Set(["name", "source", "tab", "panels", "tool", "toolBindings", "archived", "visible", "layerDimensions", "localDimensions", "localPosition"]);
 
+const UNIT_METRES: Record<string, number> = { m: 1, mm: 1e-3, um: 1e-6, "µm": 1e-6, micron: 1e-6, nm: 1e-9 };
+
 export interface AddedLayerSpec {
   sourceUrl: string;
+  /** Region of the fitted level, z/y/x voxels. */
+  box: Box;
+  voxelSize?: [number, number, number];
+  unit?: string;
 }
 
 /** The layer JSON of the new layer (exported for tests). */
@@ -18,6 +24,21 @@ export function vmgLayerSpec(original: Record<string, unknown>, a: AddedLayerSpe
   for (const [k, v] of Object.entries(original)) if (!NOT_COPIED.has(k)) spec[k] = v;
   spec["type"] = "image";
   spec["tab"] = "volmicro";
-  spec["source"] = a.sourceUrl;
+  const { box } = a;
+  if (box.x0 === 0 && box.y0 === 0 && box.z0 === 0) {
+    spec["source"] = a.sourceUrl;
+    return spec;
+  }
+  // the vmg:// source names its dimensions x, y, z with the header's voxel size (metres when the unit is known)
+  const [sz, sy, sx] = a.voxelSize ?? [1, 1, 1];
+  const perUnit = a.unit !== undefined ? UNIT_METRES[a.unit] : undefined;
+  const dim = (s: number) => (perUnit === undefined ? [s, ""] : [s * perUnit, "m"]);
+  spec["source"] = {
+    url: a.sourceUrl,
+    transform: {
+      outputDimensions: { x: dim(sx), y: dim(sy), z: dim(sz) },
+      matrix: [[1, 0, 0, box.x0], [0, 1, 0, box.y0], [0, 0, 1, box.z0]],
+    },
+  };
   return spec;
 }

@@ -222,9 +222,13 @@ export class CompressPanel extends RefCounted {
   private addLayer(job: CompressJob): string {
     if (this.added && tabViewer().layerManager.getLayerByName(this.added)) return this.added;
     const o = job.outcome!;
+    const facts = job.job;
+    const box = facts.box ?? { z0: 0, y0: 0, x0: 0, z1: 0, y1: 0, x1: 0 };
     const bpp = ((o.bytes.length * 8) / o.voxels).toPrecision(2);
     const managed = addVmgLayer(tabViewer(), this.layer, `${this.layer.managedLayer.name} (vmg ${bpp} bpp)`, {
-      sourceUrl: `vmg://${job.resultUrl()}`,
+      sourceUrl: `vmg://${job.resultUrl()}`, box,
+      ...(job.facts?.voxelSize ? { voxelSize: job.facts.voxelSize } : {}),
+      ...(job.facts?.unit ? { unit: job.facts.unit } : {}),
     });
     this.added = managed.name;
     this.note.textContent = `Added layer "${managed.name}" above the original.`;
