@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { after, test } from "node:test";
 import { fullBox, levelFactors, VmgDecoder } from "../src/decode/decoder.js";
-import { readVmg, writeVmg } from "../src/format/vmg.js";
+import { getMetadata, readVmg, writeVmg } from "../src/format/vmg.js";
 import { openVolume } from "../src/node/open-volume.js";
 import { writeVolume } from "../src/node/atomic-write.js";
 import { sharedData, vmg } from "./helpers/cli.js";
@@ -32,7 +32,9 @@ test("CLI round trip on a real volume: compress, info, decode (TIFF and zarr), e
   assert.equal(i.dtype, "uint16");
   assert.equal(i.gaussians, fit.gaussians);
   assert.equal(i.bytes, readFileSync(out).length);
-  assert.equal(i.version, "1.0");
+  assert.equal(i.version, "1.1");
+  assert.deepEqual(i.origin, [0, 0, 0]);
+  assert.equal(i.metadata.source, undefined, "the input path is not stored unless --record-source");
   assert.ok(Math.abs(i.bpp - fit.bpp) < 1e-12 && Math.abs(i.ratio - fit.ratio) < 1e-9);
   assert.match((await vmg(["info", out])).stdout, /shape\s+\[8, 128, 128\] \(z, y, x\)/);
 
@@ -96,7 +98,33 @@ test("compress refuses a 2D image and a zarr store with a missing chunk", async 
   const store = join(dir, "holes.zarr");
   await writeVolume(store, { shape: [20, 30, 30], dtype: "uint16", data: Uint16Array.from({ length: 18000 }, (_, i) => i % 1000) }, { chunks: [10, 30, 30] });
   rmSync(join(store, "0", "c", "1", "0", "0"));
-  const rz = await vmg(["compress", store, "-o", join(dir, "z.vmg")]);
+  const rz = await vmg(["compress", store, "-o", join(dir, "z.vmg"), "--strict"]);
   assert.equal(rz.code, 1);
-  assert.match(rz.stderr, /holes\.zarr.*missing.*1\/0\/0/i);
+  assert.match(rz.stderr, /^vmg: .*holes\.zarr: missing zarr chunk 0\/c\/1\/0\/0 \(refused by --strict/);
+  // without --strict the absent chunk is the fill value, as zarr specifies
+  const ok = await vmg(["compress", store, "-o", join(dir, "z.vmg"), "--gaussians", "4", "--iterations", "3", "--json"]);
+  assert.equal(ok.code, 0, ok.stderr);
+});
+
+test("vmg <command> --help prints that command's usage and exits 0", async () => {
+  for (const [cmd, re] of [["compress", /usage: vmg compress[\s\S]*--record-source/], ["decode", /--zarr-format 2/], ["eval", /--strict/], ["info", /usage: vmg info/], ["convert", /usage: vmg convert/]] as const) {
+    const r = await vmg([cmd, "--help"]);
+    assert.equal(r.code, 0, `${cmd}: ${r.stderr}`);
+    assert.match(r.stdout, re);
+    assert.equal((await vmg([cmd, "-o", "x", "-h"])).code, 0);
+  }
+  assert.match((await vmg(["--help"])).stdout, /vmg <command> --help/);
+});
+
+test("the same data under two paths gives the same file; --record-source stores the path", async () => {
+  const data = { shape: [6, 20, 20] as [number, number, number], dtype: "uint8" as const, data: Uint8Array.from({ length: 2400 }, (_, i) => ((i * 37) % 97) + (i % 20 === 7 ? 120 : 0)) };
+  const a = join(dir, "a.tif"), b = join(dir, "some", "much", "longer", "directory", "name", "for", "the", "very", "same", "volume.tif");
+  mkdirSync(dirname(b), { recursive: true });
+  await writeVolume(a, data);
+  await writeVolume(b, data);
+  const args = ["--gaussians", "6", "--iterations", "4", "--seed", "3", "--threads", "1", "--quiet"];
+  for (const [input, out] of [[a, "a.vmg"], [b, "b.vmg"]] as const) assert.equal((await vmg(["compress", input, "-o", join(dir, out), ...args])).code, 0);
+  assert.deepEqual(readFileSync(join(dir, "a.vmg")), readFileSync(join(dir, "b.vmg")));
+  assert.equal((await vmg(["compress", b, "-o", join(dir, "r.vmg"), ...args, "--record-source"])).code, 0);
+  assert.equal(getMetadata(readVmg(readFileSync(join(dir, "r.vmg")))).source, b.slice(-64));
 });

@@ -67,6 +67,7 @@ test("bad volumes give clear errors", async () => {
     [{ shape: [1, 30, 40], dtype: "uint8", data: Uint8Array.from({ length: 1200 }, (_, i) => i % 200) }, /in\.tif: is not a 3D volume \(shape \[1, 30, 40\]\)/],
     [{ shape: [4, 4, 4], dtype: "float64" as "float32", data: new Float32Array(64) }, /in\.tif: unsupported dtype float64/],
     [{ shape: [4, 4, 4], dtype: "float32", data: Float32Array.from({ length: 64 }, (_, i) => (i === 5 ? NaN : i)) }, /in\.tif: contains NaN/],
+    [{ shape: [4, 4, 4], dtype: "uint8", data: Uint8Array.from({ length: 64 }, (_, i) => i), unit: "Âµm" }, /in\.tif: unit "Âµm" cannot be stored in a \.vmg header/],
   ];
   for (const [v, re] of cases) {
     await assert.rejects(fitVolume(v, opts), (e: unknown) => e instanceof FitInputError && re.test(e.message), String(re));

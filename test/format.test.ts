@@ -63,7 +63,7 @@ test("rejects wrong magic, truncation, unknown version, checksum and count misma
   rejects(good.slice(0, 5), TruncatedFileError, /truncated/);
   rejects(good.slice(0, 100), TruncatedFileError, /truncated/);
   rejects(good.slice(0, good.length - 30), TruncatedFileError, /truncated/);
-  const v2 = good.slice(); v2[8] = 2; rejects(reseal(v2), UnsupportedVersionError, /version 2\.0/);
+  const v2 = good.slice(); v2[8] = 2; rejects(reseal(v2), UnsupportedVersionError, /version 2\.1/);
   const flip = good.slice(); flip[HEADER_BYTES + 30]! ^= 0x10; rejects(flip, ChecksumMismatchError, /checksum/);
   const count = good.slice(); new DataView(count.buffer).setUint32(104, 9, true); rejects(reseal(count), CountMismatchError, /9 Gaussians/);
   const extra = new Uint8Array(good.length + 3); extra.set(good.subarray(0, good.length - 4)); rejects(reseal(extra), CountMismatchError, /unexplained bytes/);
@@ -133,4 +133,35 @@ test("randomised mutations of valid files: only typed errors, no hang", () => {
   }
   assert.ok(accepted > 0, "some payload edits keep a file valid");
   assert.ok(performance.now() - start < 20_000);
+});
+
+test("version 1.1 stores the origin at offset 120; 1.0 files (120-byte header) read with origin 0", () => {
+  const f = randomFile([6, 7, 8], 5, 9);
+  f.header.origin = [-12.5, 3.25, 1e6];
+  const bytes = writeVmg(f);
+  const v = new DataView(bytes.buffer, bytes.byteOffset);
+  assert.deepEqual([v.getUint16(8, true), v.getUint16(10, true), v.getUint32(12, true)], [1, 1, 144]);
+  assert.deepEqual([v.getFloat64(120, true), v.getFloat64(128, true), v.getFloat64(136, true)], [-12.5, 3.25, 1e6]);
+  assert.deepEqual(readVmg(bytes).header.origin, [-12.5, 3.25, 1e6]);
+
+  // The same file as a 1.0 writer laid it out: no origin field, a 120-byte header.
+  const old = new Uint8Array(bytes.length - 24);
+  old.set(bytes.subarray(0, 120));
+  old.set(bytes.subarray(144), 120);
+  const ov = new DataView(old.buffer);
+  ov.setUint16(10, 0, true);
+  ov.setUint32(12, 120, true);
+  reseal(old);
+  const g = readVmg(old, { file: "old.vmg" });
+  assert.deepEqual(g.header.origin, [0, 0, 0]);
+  assert.equal(g.count, 5);
+  assert.deepEqual(Array.from(g.gaussians), Array.from(readVmg(bytes).gaussians));
+
+  // A 1.1 file claiming a 1.0-sized header is refused; a non-finite origin too.
+  const short = bytes.slice();
+  new DataView(short.buffer).setUint32(12, 120, true);
+  assert.throws(() => readVmg(reseal(short)), (e: unknown) => e instanceof InvalidHeaderError && /header length 120 is shorter than version 1\.1's 144/.test(e.message));
+  const nan = bytes.slice();
+  new DataView(nan.buffer).setFloat64(128, NaN, true);
+  assert.throws(() => readVmg(reseal(nan)), (e: unknown) => e instanceof InvalidHeaderError && /origin\[1\] = NaN/.test(e.message));
 });

@@ -181,31 +181,37 @@ test("OME-Zarr 0.4 (v2) group: finest level by default, level 1 on request, unit
   await assert.rejects(openVolume(dir, { level: 2 }), /level 2 does not exist/);
 });
 
-test("missing chunks are an error naming the chunk, unless allowMissingChunks", async () => {
+test("absent chunks read as the fill value; strict refuses them naming the chunk", async () => {
   const dir = join(root, "ome04-missing.zarr");
   writeOme04(dir);
   unlinkSync(join(dir, "0", "0.1.1.0"));
-  const src = await openZarrVolume(new FileSystemStore(dir), dir);
+  const lenient = await (await openZarrVolume(new FileSystemStore(dir), dir)).read();
+  assert.equal(lenient.data[(2 * 6 + 3) * 8 + 0], 0); // inside the missing chunk: fill value
+  assert.equal(lenient.data[(2 * 6 + 0) * 8 + 0], 200);
+  const src = await openZarrVolume(new FileSystemStore(dir), dir, { strict: true });
   await assert.rejects(src.read(), (e: unknown) =>
     e instanceof MissingChunkError && e.chunkKey === "0/0.1.1.0" && e.message.startsWith(`${dir}: missing zarr chunk 0/0.1.1.0`));
   // a box that avoids the chunk still reads
   const ok = await src.read({ z0: 0, z1: 2, y0: 0, y1: 6, x0: 0, x1: 8 });
   assert.equal(ok.data[0], 0);
-  const lenient = await (await openZarrVolume(new FileSystemStore(dir), dir, { allowMissingChunks: true })).read();
-  assert.equal(lenient.data[(2 * 6 + 3) * 8 + 0], 0); // inside the missing chunk: fill value
-  assert.equal(lenient.data[(2 * 6 + 0) * 8 + 0], 200);
 
   const v3 = join(root, "v3-missing.zarr");
   await writeZarrV3(new FileSystemStore(v3), { shape: [4, 4, 4], dtype: "uint8", data: new Uint8Array(64).fill(9) }, { chunks: [2, 4, 4] });
   unlinkSync(join(v3, "0", "c", "1", "0", "0"));
-  await assert.rejects(openVolume(v3), (e: unknown) => e instanceof MissingChunkError && e.chunkKey === "0/c/1/0/0");
+  await assert.rejects(openVolume(v3, { strict: true }), (e: unknown) => e instanceof MissingChunkError && e.chunkKey === "0/c/1/0/0");
+  assert.deepEqual(Array.from((await openVolume(v3)).data.subarray(28, 36)), [9, 9, 9, 9, 0, 0, 0, 0]);
 });
 
 test("unsupported dtypes and non-zarr directories give typed errors", async () => {
   const dir = join(root, "f64.zarr");
-  writeV2Array(dir, [2, 2, 2], [2, 2, 2], "<f8", zyx);
-  await assert.rejects(openVolume(dir), (e: unknown) =>
-    e instanceof UnsupportedDTypeError && e.dtype === "float64" && e.message.startsWith(`${dir}: unsupported voxel type float64`));
+  writeV2Array(dir, [2, 2, 2], [2, 2, 2], "<f8", (i) => zyx(i) + 0.25);
+  const f64 = await openVolume(dir);
+  assert.deepEqual([f64.dtype, f64.sourceDType, Array.from(f64.data)], ["float32", "float64", [0.25, 1.25, 10.25, 11.25, 100.25, 101.25, 110.25, 111.25]]);
+  const i64 = join(root, "i64.zarr");
+  mkdirSync(i64);
+  writeFileSync(join(i64, ".zarray"), JSON.stringify({ zarr_format: 2, shape: [2, 2, 2], chunks: [2, 2, 2], dtype: "<i8", compressor: null, fill_value: 0, order: "C", filters: null }));
+  await assert.rejects(openVolume(i64), (e: unknown) =>
+    e instanceof UnsupportedDTypeError && e.dtype === "int64" && e.message.startsWith(`${i64}: unsupported voxel type int64`));
   const empty = join(root, "not-zarr");
   mkdirSync(empty);
   await assert.rejects(openVolume(empty), /no zarr array or group/);

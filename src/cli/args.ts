@@ -1,4 +1,5 @@
 /** A small, strict argument parser: unknown flags and missing values are usage errors. */
+import type { OpenVolumeOptions } from "../node/open-volume.js";
 
 export class UsageError extends Error {
   override name = "UsageError";
@@ -60,4 +61,12 @@ export function numberFlag(p: Parsed, name: string, opts: { integer?: boolean; m
 export function stringFlag(p: Parsed, name: string): string | undefined {
   const v = p.flags.get(name);
   return typeof v === "string" ? v : undefined;
+}
+
+/** How `compress` and `eval` open their input: `--level`, and `--strict` for absent zarr chunks. */
+export function readOptions(p: Parsed, level: number | undefined): OpenVolumeOptions {
+  const o: OpenVolumeOptions = {};
+  if (level !== undefined) o.level = level;
+  if (p.flags.has("strict")) o.strict = true;
+  return o;
 }

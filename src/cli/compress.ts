@@ -13,13 +13,19 @@ import { writeFileAtomic } from "../node/atomic-write.js";
 import { DecodePool } from "../node/decode-pool.js";
 import { WorkerEngine } from "../node/fit-engine.js";
 import { openVolume } from "../node/open-volume.js";
-import { numberFlag, parseArgs, stringFlag, UsageError } from "./args.js";
+import { numberFlag, parseArgs, readOptions, stringFlag, UsageError } from "./args.js";
 import { ProgressBar } from "./progress.js";
 
-const USAGE = `usage: vmg compress <input> -o <out.vmg> [--bpp B | --gaussians N | --size BYTES] [--seed S]
+export const COMPRESS_USAGE = `usage: vmg compress <input> -o <out.vmg> [--bpp B | --gaussians N | --size BYTES] [--seed S]
        [--iterations K] [--log curves.jsonl] [--plot curves.svg] [--json] [--level L] [--threads T]
        [--init pursuit|knn] [--background auto|constant|poly1..4|grid2..16] [--edge-boost W]
-       [--sparsity L] [--gate TAU] [--lr R] [--no-densify] [--encoding packed|f16] [--quiet]`;
+       [--sparsity L] [--gate TAU] [--lr R] [--no-densify] [--encoding packed|f16] [--quiet]
+       [--strict] [--record-source]
+
+  <input>          TIFF stack, zarr v2/v3 or OME-Zarr store (directory or http(s) URL)
+  --strict         refuse a zarr store with absent chunks (default: they read as the fill value)
+  --record-source  store the input path in the file's metadata (default: not stored, so the
+                   same data gives the same file wherever it lies)`;
 
 export const DEFAULT_BPP = 0.073;
 
@@ -29,10 +35,10 @@ export async function compressCommand(argv: string[]): Promise<void> {
     seed: { value: true }, iterations: { value: true }, log: { value: true }, plot: { value: true }, json: {},
     level: { value: true }, threads: { value: true }, init: { value: true }, background: { value: true },
     "edge-boost": { value: true }, sparsity: { value: true }, gate: { value: true }, lr: { value: true },
-    "no-densify": {}, quiet: {}, encoding: { value: true },
+    "no-densify": {}, quiet: {}, encoding: { value: true }, strict: {}, "record-source": {},
   });
   const out = stringFlag(p, "output");
-  if (p.positionals.length !== 1 || !out) throw new UsageError(USAGE);
+  if (p.positionals.length !== 1 || !out) throw new UsageError(COMPRESS_USAGE);
   const input = p.positionals[0]!;
   const given = ["bpp", "gaussians", "size"].filter((k) => p.flags.has(k));
   if (given.length > 1) throw new UsageError(`give one budget: --bpp, --gaussians or --size (got ${given.map((g) => "--" + g).join(" and ")})`);
@@ -48,13 +54,14 @@ export async function compressCommand(argv: string[]): Promise<void> {
   const level = numberFlag(p, "level", { integer: true, min: 0 });
 
   const started = performance.now();
-  const volume = await openVolume(input, level === undefined ? {} : { level });
+  const volume = await openVolume(input, readOptions(p, level));
+  if (volume.sourceDType) process.stderr.write(`compress: ${input}: ${volume.sourceDType} voxels converted to ${volume.dtype}\n`);
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.once("SIGINT", onSigint);
   const bar = new ProgressBar("compress", quiet);
   const opts: FitOptions = {
-    budget, iterations, source: input, signal: controller.signal,
+    budget, iterations, source: input, recordSource: p.flags.has("record-source"), signal: controller.signal,
     engine: (t) => WorkerEngine.create(t, threads),
     onStage: (stage) => { if (!quiet && stage !== "optimising") process.stderr.write(`compress: ${stage}…\n`); },
     onStep: (s) => bar.update((s.step + 1) / iterations, `PSNR ${s.psnr.toFixed(2)} dB, ${s.gaussians} Gaussians`),

@@ -5,11 +5,13 @@ import { writeFileAtomic } from "../node/atomic-write.js";
 import { loadVmg } from "../node/vmg-file.js";
 import { parseArgs, stringFlag, UsageError } from "./args.js";
 
+export const CONVERT_USAGE = "usage: vmg convert <in.vmg> -o <out.vmg> --encoding packed|f16 [--json]";
+
 export async function convertCommand(argv: string[]): Promise<void> {
   const p = parseArgs(argv, { output: { value: true, alias: "o" }, encoding: { value: true }, json: {} });
   const out = stringFlag(p, "output");
   const encoding = stringFlag(p, "encoding");
-  if (p.positionals.length !== 1 || !out || !encoding) throw new UsageError("usage: vmg convert <in.vmg> -o <out.vmg> --encoding packed|f16 [--json]");
+  if (p.positionals.length !== 1 || !out || !encoding) throw new UsageError(CONVERT_USAGE);
   if (encoding !== "packed" && encoding !== "f16") throw new UsageError(`--encoding must be packed or f16, got "${encoding}"`);
   encodingByName(encoding);
   const source = p.positionals[0]!;

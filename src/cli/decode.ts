@@ -6,8 +6,13 @@ import { loadVmg } from "../node/vmg-file.js";
 import { writeVolume } from "../node/atomic-write.js";
 import { numberFlag, parseArgs, stringFlag, UsageError } from "./args.js";
 import { ProgressBar } from "./progress.js";
+import { basename } from "node:path";
 
-const USAGE = "usage: vmg decode <file.vmg> -o <out.tif|out.zarr> [--scale K] [--box z0:z1,y0:y1,x0:x1] [--quiet]";
+export const DECODE_USAGE = `usage: vmg decode <file.vmg> -o <out.tif|out.zarr> [--scale K] [--box z0:z1,y0:y1,x0:x1] [--zarr-format 2|3] [--quiet]
+
+  --scale K        decode at scale 2^K (box coordinates are in that scale's voxels)
+  --box            a half-open sub-box; the output's origin is that box's corner
+  --zarr-format 2  zarr v2 with OME-Zarr 0.4 metadata, for older readers (default 3: OME-Zarr 0.5)`;
 
 export function parseBox(text: string): Box {
   const m = /^(\d+):(\d+),(\d+):(\d+),(\d+):(\d+)$/.exec(text.replace(/\s+/g, ""));
@@ -17,9 +22,11 @@ export function parseBox(text: string): Box {
 }
 
 export async function decodeCommand(argv: string[]): Promise<void> {
-  const p = parseArgs(argv, { output: { value: true, alias: "o" }, scale: { value: true }, box: { value: true }, quiet: {} });
+  const p = parseArgs(argv, { output: { value: true, alias: "o" }, scale: { value: true }, box: { value: true }, quiet: {}, "zarr-format": { value: true } });
   const out = stringFlag(p, "output");
-  if (p.positionals.length !== 1 || !out) throw new UsageError(USAGE);
+  if (p.positionals.length !== 1 || !out) throw new UsageError(DECODE_USAGE);
+  const zarrFormat = stringFlag(p, "zarr-format") ?? "3";
+  if (zarrFormat !== "2" && zarrFormat !== "3") throw new UsageError(`--zarr-format must be 2 or 3, got "${zarrFormat}"`);
   const source = p.positionals[0]!;
   const level = numberFlag(p, "scale", { integer: true, min: 0, max: 30 }) ?? 0;
   const { bytes, file } = await loadVmg(source);
@@ -33,14 +40,17 @@ export async function decodeCommand(argv: string[]): Promise<void> {
     const data = await pool.decode({ factors, box, onProgress: (d, t) => bar.update(d / t) });
     bar.done(`${boxVoxels(box)} voxels`);
     const h = file.header;
-    const f = factors;
+    const f = [factors[2], factors[1], factors[0]]; // z, y, x
+    const corner = [box.z0, box.y0, box.x0];
     await writeVolume(out, {
       shape: [box.z1 - box.z0, box.y1 - box.y0, box.x1 - box.x0],
       dtype: h.dtype,
       data,
-      voxelSize: [h.voxelSize[0] * f[2], h.voxelSize[1] * f[1], h.voxelSize[2] * f[0]],
+      voxelSize: [h.voxelSize[0] * f[0]!, h.voxelSize[1] * f[1]!, h.voxelSize[2] * f[2]!],
       unit: h.unit,
-    });
+      // A coarse voxel i covers fine voxels f·i … f·i + f − 1: its centre is at f·i + (f − 1)/2.
+      origin: [0, 1, 2].map((k) => h.origin[k]! + h.voxelSize[k]! * (f[k]! * corner[k]! + (f[k]! - 1) / 2)) as [number, number, number],
+    }, { zarrFormat: zarrFormat === "2" ? 2 : 3, name: basename(source).replace(/\.vmg$/i, "") });
   } finally {
     await pool.close();
   }

@@ -5,18 +5,23 @@ import { DecodePool } from "../node/decode-pool.js";
 import { openVolume } from "../node/open-volume.js";
 import { loadVmg } from "../node/vmg-file.js";
 import { evaluate } from "../metrics/evaluate.js";
-import { numberFlag, parseArgs, stringFlag, UsageError } from "./args.js";
+import { numberFlag, parseArgs, readOptions, stringFlag, UsageError } from "./args.js";
 import { ProgressBar } from "./progress.js";
 
+export const EVAL_USAGE = `usage: vmg eval <file.vmg> --ref <volume.tif|store.zarr|URL> [--level L] [--json] [--quiet] [--strict]
+
+  --strict  refuse a zarr reference with absent chunks (default: they read as the fill value)`;
+
 export async function evalCommand(argv: string[]): Promise<void> {
-  const p = parseArgs(argv, { ref: { value: true }, level: { value: true }, json: {}, quiet: {} });
+  const p = parseArgs(argv, { ref: { value: true }, level: { value: true }, json: {}, quiet: {}, strict: {} });
   const ref = stringFlag(p, "ref");
-  if (p.positionals.length !== 1 || !ref) throw new UsageError("usage: vmg eval <file.vmg> --ref <volume.tif|store.zarr|URL> [--level L] [--json]");
+  if (p.positionals.length !== 1 || !ref) throw new UsageError(EVAL_USAGE);
   const source = p.positionals[0]!;
   const level = numberFlag(p, "level", { integer: true, min: 0 });
   const quiet = p.flags.has("quiet") || p.flags.has("json");
   const { bytes, file } = await loadVmg(source);
-  const reference = await openVolume(ref, level === undefined ? {} : { level });
+  const reference = await openVolume(ref, readOptions(p, level));
+  if (reference.sourceDType && !quiet) process.stderr.write(`eval: ${ref}: ${reference.sourceDType} voxels converted to ${reference.dtype}\n`);
   const h = file.header;
   if (reference.shape.join() !== h.shape.join()) {
     throw new UsageError(`${ref}: shape [${reference.shape.join(", ")}] differs from ${source}'s [${h.shape.join(", ")}]`);

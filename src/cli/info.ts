@@ -4,9 +4,11 @@ import { bitsPerVoxel, getMetadata, vmgLayout } from "../format/vmg.js";
 import { loadVmg } from "../node/vmg-file.js";
 import { parseArgs, UsageError } from "./args.js";
 
+export const INFO_USAGE = "usage: vmg info <file.vmg> [--json]";
+
 export async function infoCommand(argv: string[]): Promise<void> {
   const p = parseArgs(argv, { json: {} });
-  if (p.positionals.length !== 1) throw new UsageError("usage: vmg info <file.vmg> [--json]");
+  if (p.positionals.length !== 1) throw new UsageError(INFO_USAGE);
   const source = p.positionals[0]!;
   const { bytes, file } = await loadVmg(source);
   const h = file.header;
@@ -18,6 +20,7 @@ export async function infoCommand(argv: string[]): Promise<void> {
     shape: [...h.shape],
     voxel_size: [...h.voxelSize],
     unit: h.unit,
+    origin: [...h.origin],
     dtype: h.dtype,
     gaussians: file.count,
     bytes: bytes.length,
@@ -40,6 +43,7 @@ export async function infoCommand(argv: string[]): Promise<void> {
     ["format", `.vmg ${info.version}, encoding ${info.encoding} (${info.bytes_per_gaussian.toFixed(2)} bytes/Gaussian)`],
     ["shape", `[${info.shape.join(", ")}] (z, y, x)`],
     ["voxel size", `[${info.voxel_size.join(", ")}] ${h.unit || "(no unit)"}`],
+    ["origin", `[${info.origin.join(", ")}] ${h.unit || "(no unit)"} (centre of voxel 0, z, y, x)`],
     ["dtype", h.dtype],
     ["gaussians", String(file.count)],
     ["background", info.background],

@@ -9,6 +9,10 @@ export interface Volume {
   /** Physical voxel size in [z, y, x] order and its unit, when the source states them. */
   voxelSize?: [number, number, number];
   unit?: string;
+  /** Physical position [z, y, x] of the centre of voxel (0, 0, 0), in `unit`, when the source states it. */
+  origin?: [number, number, number];
+  /** The source's own voxel type when reading converted it (float64 sources read as float32). */
+  sourceDType?: string;
 }
 
 export function voxelCount(shape: Shape3): number {

@@ -64,8 +64,13 @@ export interface FitOptions {
   encoding?: "packed" | "f16";
   /** Fraction of steps at the end that see float16-rounded parameters. */
   quantizeFraction?: number;
-  /** Name of the source, for messages and metadata. */
+  /** Name of the source, for messages (and the file's metadata when `recordSource`). */
   source?: string;
+  /**
+   * Store `source` (its last 64 characters) in the file's metadata. Off by default: the same
+   * data then gives the same file wherever it lies, and no local path travels inside shared files.
+   */
+  recordSource?: boolean;
   signal?: AbortSignal;
   onStep?: (s: StepLog) => void;
   onStage?: (stage: string) => void;
@@ -98,6 +103,8 @@ export const DEFAULT_ITERATIONS = 600;
 function checkVolume(v: Volume, source: string): void {
   if (!isDType(v.dtype)) throw new FitInputError(source, `unsupported dtype ${String(v.dtype)}`);
   if (v.data.length === 0 || v.shape.some((n) => n === 0)) throw new FitInputError(source, "is empty (no voxels)");
+  // The .vmg header holds the unit as up to 16 printable ASCII characters (readers normalise µm and the like).
+  if (v.unit !== undefined && !/^[\x20-\x7e]{0,16}$/.test(v.unit)) throw new FitInputError(source, `unit "${v.unit}" cannot be stored in a .vmg header (at most 16 printable ASCII characters)`);
   const thin = v.shape.filter((n) => n < 2).length;
   if (thin > 0) throw new FitInputError(source, `is not a 3D volume (shape [${v.shape.join(", ")}]): a 2D image or a line cannot be fitted with 3D Gaussians`);
 }
@@ -125,7 +132,7 @@ export async function fitVolume(volume: Volume, o: FitOptions): Promise<FitResul
   cancelled();
 
   // budget: metadata is reserved at its largest form
-  const meta = (psnr: number) => ({ tool: "volmicro", source: source.slice(-64), seed, iterations, init: o.init ?? "pursuit", fit_psnr: Number(psnr.toFixed(2)) });
+  const meta = (psnr: number) => ({ tool: "volmicro", ...(o.recordSource ? { source: source.slice(-64) } : {}), seed, iterations, init: o.init ?? "pursuit", fit_psnr: Number(psnr.toFixed(2)) });
   const metaBytes = new TextEncoder().encode(JSON.stringify(meta(-999.99))).length;
   const capBytes = Math.min(o.budget.bytes ?? Infinity, o.budget.bpp !== undefined ? (o.budget.bpp * N) / 8 : Infinity);
   o.onStage?.("background");
@@ -278,7 +285,8 @@ export async function fitVolume(volume: Volume, o: FitOptions): Promise<FitResul
     if (count > budget) ({ opt, count } = keepStrongest(opt, count, budget, adam));
     const header = defaultHeader(shape, volume.dtype);
     if (volume.voxelSize) header.voxelSize = volume.voxelSize;
-    if (volume.unit) header.unit = volume.unit.slice(0, 16);
+    if (volume.unit) header.unit = volume.unit;
+    if (volume.origin) header.origin = [...volume.origin];
     header.valueOffset = mapping.offset;
     header.valueScale = mapping.scale;
     header.truncation = radius;

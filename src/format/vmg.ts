@@ -22,8 +22,12 @@ import {
 /** 0x89 'V' 'M' 'G' CR LF SUB LF: a high byte and line endings catch text-mode transfers. */
 export const MAGIC = Uint8Array.of(0x89, 0x56, 0x4d, 0x47, 0x0d, 0x0a, 0x1a, 0x0a);
 export const VERSION_MAJOR = 1;
-export const VERSION_MINOR = 0;
-export const HEADER_BYTES = 120;
+export const VERSION_MINOR = 1;
+/** Version 1.1's header: 1.0's 120 bytes plus the origin (3 × f64 at offset 120). */
+export const HEADER_BYTES = 144;
+/** Version 1.0's header, still read (its origin is 0). */
+const HEADER_BYTES_1_0 = 120;
+const ORIGIN_OFFSET = 120;
 const SECTION_HEAD_BYTES = 12;
 const TRAILER_BYTES = 4;
 const UNIT_BYTES = 16;
@@ -46,6 +50,8 @@ export interface VmgHeader {
   /** [z, y, x] physical size of one voxel, in `unit`. */
   voxelSize: [number, number, number];
   unit: string;
+  /** [z, y, x] physical position of the centre of voxel (0, 0, 0), in `unit`; 0 when unknown (and in 1.0 files). */
+  origin: [number, number, number];
   /** Data type of the source volume and of decoded chunks. */
   dtype: DType;
   /** Stored value = round(clamp(valueOffset + valueScale · field)); field = background + Σ Gaussians. */
@@ -78,7 +84,7 @@ export interface VmgLayout {
 
 export function defaultHeader(shape: Shape3, dtype: DType): VmgHeader {
   return {
-    shape, voxelSize: [1, 1, 1], unit: "", dtype, valueOffset: 0, valueScale: 1,
+    shape, voxelSize: [1, 1, 1], unit: "", origin: [0, 0, 0], dtype, valueOffset: 0, valueScale: 1,
     truncation: DEFAULT_TRUNCATION_SIGMA, encoding: "f16",
   };
 }
@@ -91,6 +97,9 @@ function validateHeader(h: VmgHeader): void {
   });
   h.voxelSize.forEach((s, i) => {
     if (!Number.isFinite(s) || s <= 0) throw new InvalidHeaderError(`voxel size[${i}] = ${s} is not a positive finite number`);
+  });
+  h.origin.forEach((o, i) => {
+    if (!Number.isFinite(o)) throw new InvalidHeaderError(`origin[${i}] = ${o} is not a finite number`);
   });
   if (h.unit.length > UNIT_BYTES || !/^[\x20-\x7e]*$/.test(h.unit)) throw new InvalidHeaderError(`unit "${h.unit}" is not printable ASCII of at most ${UNIT_BYTES} characters`);
   if (!(h.truncation >= MIN_TRUNCATION_SIGMA && h.truncation <= MAX_TRUNCATION_SIGMA)) {
@@ -176,6 +185,7 @@ export function writeVmg(file: VmgFile): Uint8Array {
   v.setUint32(108, bg.params.length, true);
   v.setUint32(112, payload.length, true);
   v.setUint32(116, file.sections.length, true);
+  h.origin.forEach((x, i) => v.setFloat64(ORIGIN_OFFSET + 8 * i, x, true));
   let o = HEADER_BYTES;
   for (let i = 0; i < bg.params.length; i++, o += 4) v.setFloat32(o, bg.params[i]!, true);
   out.set(payload, o);
@@ -224,8 +234,9 @@ function parse(bytes: Uint8Array): { file: VmgFile; layout: VmgLayout } {
   const minor = v.getUint16(10, true);
   if (major !== VERSION_MAJOR) throw new UnsupportedVersionError(`format version ${major}.${minor} is not supported (this reader reads ${VERSION_MAJOR}.x)`);
   const headerBytes = v.getUint32(12, true);
-  if (headerBytes < HEADER_BYTES) throw new InvalidHeaderError(`header length ${headerBytes} is shorter than version 1's ${HEADER_BYTES} bytes`);
-  if (len < HEADER_BYTES) throw new TruncatedFileError(`truncated: ${len} bytes, shorter than the ${HEADER_BYTES}-byte header`);
+  const minHeader = minor === 0 ? HEADER_BYTES_1_0 : HEADER_BYTES;
+  if (headerBytes < minHeader) throw new InvalidHeaderError(`header length ${headerBytes} is shorter than version 1.${minor}'s ${minHeader} bytes`);
+  if (len < minHeader) throw new TruncatedFileError(`truncated: ${len} bytes, shorter than the ${minHeader}-byte header`);
   const count = v.getUint32(104, true);
   const bgCount = v.getUint32(108, true);
   const payloadBytes = v.getUint32(112, true);
@@ -253,6 +264,7 @@ function parse(bytes: Uint8Array): { file: VmgFile; layout: VmgLayout } {
     shape: [v.getUint32(20, true), v.getUint32(24, true), v.getUint32(28, true)],
     voxelSize: [v.getFloat64(32, true), v.getFloat64(40, true), v.getFloat64(48, true)],
     unit,
+    origin: minor === 0 ? [0, 0, 0] : [0, 1, 2].map((i) => v.getFloat64(ORIGIN_OFFSET + 8 * i, true)) as [number, number, number],
     dtype,
     valueOffset: v.getFloat64(88, true),
     valueScale: v.getFloat64(96, true),

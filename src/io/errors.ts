@@ -26,20 +26,61 @@ export class UnsupportedDTypeError extends VolumeReadError {
 /** The source is readable but does not hold a single-channel 3D (or 2D) grid: empty, 1D, multichannel, time series, … */
 export class NotAVolumeError extends VolumeReadError {}
 
-/** A zarr chunk that the array's metadata implies is absent from the store. */
+/** A zarr chunk absent from the store, refused because the read was strict (`--strict`). */
 export class MissingChunkError extends VolumeReadError {
   readonly chunkKey: string;
   constructor(source: string, chunkKey: string) {
-    super(
-      source,
-      `missing zarr chunk ${chunkKey} (the store is incomplete; pass allowMissingChunks to read absent chunks as the fill value)`,
-    );
+    super(source, `missing zarr chunk ${chunkKey} (refused by --strict; without it absent chunks read as the fill value)`);
     this.chunkKey = chunkKey;
   }
 }
 
 /** Not a format (or a variant of one) that we read: not a TIFF, RGB/palette TIFF, unknown zarr layout, … */
 export class UnsupportedFormatError extends VolumeReadError {}
+
+/** A known format using one feature we do not read (a TIFF compression, a layout); `feature` names it. */
+export class UnsupportedFeatureError extends UnsupportedFormatError {
+  readonly feature: string;
+  constructor(source: string, feature: string, detail: string) {
+    super(source, `${feature} is not supported${detail ? ` (${detail})` : ""}`);
+    this.feature = feature;
+  }
+}
+
+/** A remote source that answered with an HTTP error status. */
+export class HttpStatusError extends VolumeReadError {
+  readonly status: number;
+  readonly url: string;
+  constructor(source: string, url: string, status: number, statusText: string) {
+    super(source, `HTTP ${status}${statusText ? ` ${statusText}` : ""} for ${url}`);
+    this.status = status;
+    this.url = url;
+  }
+}
+
+/** A remote source that could not be reached; `code` is the system error (ECONNREFUSED, ENOTFOUND, …). */
+export class ConnectionError extends VolumeReadError {
+  readonly code: string | undefined;
+  constructor(source: string, url: string, cause: unknown) {
+    const c = networkCause(cause);
+    super(source, `cannot connect for ${url} (${c.text})`, { cause });
+    this.code = c.code;
+  }
+}
+
+/** The innermost system error of a failed `fetch` (undici wraps it as `cause`, sometimes twice). */
+function networkCause(e: unknown): { code: string | undefined; text: string } {
+  let cur: unknown = e;
+  for (let i = 0; i < 4; i++) {
+    const next = (cur as { cause?: unknown } | undefined)?.cause;
+    if (next === undefined || next === null) break;
+    cur = next;
+  }
+  const code = (cur as { code?: unknown }).code;
+  const msg = cur instanceof Error ? cur.message : String(cur);
+  const c = typeof code === "string" ? code : undefined;
+  return { code: c, text: c && !msg.includes(c) ? `${c}: ${msg}` : msg };
+}
 
 /** Writing a volume failed or was refused (unsupported dtype for the format, target in the way, …). */
 export class VolumeWriteError extends Error {

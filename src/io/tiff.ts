@@ -1,7 +1,11 @@
 /**
  * Multi-page greyscale TIFF stacks <-> `Volume` (one page per Z plane, axes Z,Y,X).
  *
- * Reading uses the `tiff` package (strips or tiles, uncompressed/LZW/deflate, either byte order).
+ * Reading goes through `geotiff`: it parses classic and BigTIFF directories of either byte order
+ * and holds the decoders (LZW, deflate, PackBits, ZSTD, …, and LZMA from `tiff-lzma.ts`;
+ * predictors are applied by them). We
+ * only check that a page is a greyscale plane and put its decoded strips or tiles in place;
+ * uncompressed blocks are copied straight from the file (no decoder round trip).
  * Writing is our own: an uncompressed little-endian classic TIFF with one IFD and one strip per
  * plane, plus an ImageJ-style ImageDescription so Fiji opens it as a calibrated stack.
  * (utif2's `UTIF.encode` was considered for the IFDs but always writes big-endian and builds them
@@ -9,163 +13,292 @@
  *
  * Browser-safe: no `node:` imports.
  */
-import { decode as decodeTiff } from "tiff";
+import { fromArrayBuffer, getDecoder, type GeoTIFF, type ImageFileDirectory } from "geotiff";
 import type { DType, VoxelArray } from "../core/dtype.js";
 import { allocVoxels } from "../core/dtype.js";
 import type { Volume } from "../core/volume.js";
 import {
-  NotAVolumeError, UnsupportedDTypeError, UnsupportedFormatError, VolumeReadError, VolumeWriteError,
+  NotAVolumeError, UnsupportedDTypeError, UnsupportedFeatureError, UnsupportedFormatError, VolumeReadError, VolumeWriteError,
 } from "./errors.js";
-import { normaliseUnit } from "./units.js";
-
-type TiffPage = ReturnType<typeof decodeTiff>[number];
-
-/** Pages decoded per `tiff.decode` call: bounds the transient per-page copies for big stacks. */
-const PAGE_BATCH = 64;
+import { TIFF_LZMA } from "./tiff-lzma.js";
+import { normaliseUnit, unitFactor } from "./units.js";
 
 // ---------------------------------------------------------------------------------------------
 // Reading
 
-export function decodeTiffStack(bytes: Uint8Array, name: string): Volume {
+/** The tags of one page that reading needs, loaded once. */
+interface Page {
+  index: number;
+  width: number;
+  height: number;
+  bits: number;
+  format: number;
+  samples: number;
+  photometric: number;
+  compression: number;
+  predictor: number;
+  orientation: number;
+  subfile: number;
+  /** Block (strip or tile) size in pixels; a strip is as wide as the page. */
+  blockWidth: number;
+  blockHeight: number;
+  tiled: boolean;
+  offsets: ArrayLike<number | bigint>;
+  counts: ArrayLike<number | bigint>;
+  fd: ImageFileDirectory;
+}
+
+/** TIFF compression codes by name, for messages about those no decoder here reads. */
+const COMPRESSION_NAMES: Record<number, string> = {
+  1: "none", 2: "CCITT RLE", 3: "CCITT Group 3", 4: "CCITT Group 4", 5: "LZW", 6: "old-style JPEG", 7: "JPEG",
+  8: "deflate", 32946: "deflate", 32773: "PackBits", 34887: "LERC", 34925: "LZMA", 50000: "ZSTD", 50001: "WebP", 50002: "JPEG XL",
+};
+/** What `geotiff`'s registry (plus our LZMA) decodes losslessly for greyscale samples (JPEG, WebP, LERC are lossy or colour). */
+const READABLE_COMPRESSIONS = new Set([1, 5, 8, 32946, 32773, 50000, TIFF_LZMA]);
+
+/** Upper bound on pages a cyclic or hostile IFD chain could make us visit. */
+const MIN_IFD_BYTES = 2 + 12 + 4;
+
+export async function decodeTiffStack(bytes: Uint8Array, name: string): Promise<Volume> {
   if (bytes.byteLength === 0) throw new NotAVolumeError(name, "empty file");
-  checkHeader(bytes, name);
+  const littleEndian = checkHeader(bytes, name);
 
-  let headers: TiffPage[];
-  try {
-    headers = decodeTiff(bytes, { ignoreImageData: true });
-  } catch (e) {
-    throw new VolumeReadError(name, `corrupt or truncated TIFF (${errText(e)})`, { cause: e });
-  }
+  const buffer = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer
+    ? bytes.buffer
+    : bytes.slice().buffer;
+  const all = await readPages(buffer, bytes.byteLength, name);
   // Reduced-resolution pages (NewSubfileType bit 0: thumbnails, pyramid levels) are not Z planes.
-  const planes: number[] = [];
-  headers.forEach((p, i) => { if (((p.newSubfileType ?? 0) & 1) === 0) planes.push(i); });
-  if (planes.length === 0) throw new NotAVolumeError(name, "TIFF has no full-resolution image pages");
-
-  const first = headers[planes[0]!]!;
-  const dtype = pageDType(first, name, planes[0]!);
-  const width = first.width, height = first.height;
+  const planes = all.filter((p) => (p.subfile & 1) === 0);
+  const first = planes[0];
+  if (!first) throw new NotAVolumeError(name, "TIFF has no full-resolution image pages");
+  const dtype = pageDType(first, name);
+  const { width, height } = first;
   if (!(width > 0 && height > 0)) throw new NotAVolumeError(name, `page 0 has an empty size ${width}x${height}`);
-  for (const i of planes) {
-    const p = headers[i]!;
-    checkPageLayout(p, name, i);
-    checkDataInside(p, bytes.byteLength, name, i);
-    const d = pageDType(p, name, i);
-    if (d !== dtype) throw new UnsupportedFormatError(name, `page ${i} is ${d} but page 0 is ${dtype}; mixed-type stacks are not supported`);
+  for (const p of planes) {
+    checkPageLayout(p, name, littleEndian);
+    checkDataInside(p, bytes.byteLength, name);
+    const d = pageDType(p, name);
+    if (d !== dtype) throw new UnsupportedFormatError(name, `page ${p.index} is ${d} but page 0 is ${dtype}; mixed-type stacks are not supported`);
     if (p.width !== width || p.height !== height) {
-      throw new NotAVolumeError(name, `page ${i} is ${p.width}x${p.height} but page 0 is ${width}x${height}; all Z planes must have the same size`);
+      throw new NotAVolumeError(name, `page ${p.index} is ${p.width}x${p.height} but page 0 is ${width}x${height}; all Z planes must have the same size`);
     }
   }
 
-  const meta = readMetadata(first.imageDescription, first, planes.length, name);
+  const desc = await first.fd.loadValue("ImageDescription");
+  // geotiff decodes ASCII fields as UTF-8 (as OME-XML is written) and keeps the NUL terminator.
+  const text = typeof desc === "string" ? desc.replace(/\0+$/, "") : "";
+  const meta = readMetadata(text, await resolution(first), planes.length, name);
 
   const planeSize = width * height;
-  const data = allocVoxels(dtype, planeSize * planes.length);
-  // Signed pages come back from `tiff` as unsigned arrays of the same width: copy the bits.
-  const sink = bitView(data);
-  for (let b = 0; b < planes.length; b += PAGE_BATCH) {
-    const batch = planes.slice(b, b + PAGE_BATCH);
-    let pages: TiffPage[];
-    try {
-      pages = decodeTiff(bytes, { pages: batch });
-    } catch (e) {
-      throw new VolumeReadError(name, `cannot decode TIFF image data (${errText(e)})`, { cause: e });
-    }
-    pages.forEach((p, k) => {
-      if (p.data.length !== planeSize) {
-        throw new VolumeReadError(name, `page ${batch[k]} decoded to ${p.data.length} samples, expected ${planeSize}`);
-      }
-      (sink as Uint8Array).set(p.data as Uint8Array, (b + k) * planeSize);
-    });
+  const bps = SAMPLE_BYTES[dtype];
+  const sink = new Uint8Array(planeSize * planes.length * bps);
+  for (let z = 0; z < planes.length; z++) {
+    await decodePlane(planes[z]!, bytes, sink.subarray(z * planeSize * bps, (z + 1) * planeSize * bps), bps, name);
   }
+  if (littleEndian !== HOST_LITTLE_ENDIAN && bps > 1) swapBytes(sink, bps);
 
-  const volume: Volume = { shape: [planes.length, height, width], dtype, data };
+  // float64 samples are kept as float32 (VolMicro's widest float), and the caller is told.
+  const volume: Volume = dtype === "float64"
+    ? { shape: [planes.length, height, width], dtype: "float32", data: Float32Array.from(new Float64Array(sink.buffer)), sourceDType: "float64" }
+    : { shape: [planes.length, height, width], dtype, data: allocVoxels(dtype, sink.length / bps, sink.buffer) };
   if (meta.voxelSize) volume.voxelSize = meta.voxelSize;
   if (meta.unit) volume.unit = meta.unit;
+  if (meta.origin) volume.origin = meta.origin;
   return volume;
 }
 
-function checkHeader(bytes: Uint8Array, name: string): void {
+/** A TIFF page's sample type: a `DType`, or float64 (read, then converted). */
+type SampleType = DType | "float64";
+
+const SAMPLE_BYTES: Record<SampleType, number> = { uint8: 1, int8: 1, uint16: 2, int16: 2, uint32: 4, int32: 4, float32: 4, float64: 8 };
+
+
+/** Every page's tags, following the IFD chain; a loop or an absurd chain is a read error, not a hang. */
+async function readPages(buffer: ArrayBuffer, size: number, name: string): Promise<Page[]> {
+  const pages: Page[] = [];
+  try {
+    const tif: GeoTIFF = await fromArrayBuffer(buffer);
+    const seen = new Set<number>();
+    for (let i = 0; ; i++) {
+      const fd = (await tif.getImage(i)).fileDirectory;
+      pages.push(await pageOf(fd, i));
+      const next = Number(fd.nextIFDByteOffset);
+      if (next === 0) break;
+      if (seen.has(next) || i > size / MIN_IFD_BYTES) throw new VolumeReadError(name, "corrupt TIFF: the chain of image directories loops");
+      seen.add(next);
+    }
+  } catch (e) {
+    if (e instanceof VolumeReadError) throw e;
+    throw new VolumeReadError(name, `corrupt or truncated TIFF (${errText(e)})`, { cause: e });
+  }
+  return pages;
+}
+
+async function pageOf(fd: ImageFileDirectory, index: number): Promise<Page> {
+  const num = async (tag: string, fallback: number): Promise<number> => {
+    const v: unknown = await fd.loadValue(tag as never);
+    const x = ArrayBuffer.isView(v) || Array.isArray(v) ? (v as ArrayLike<unknown>)[0] : v;
+    return typeof x === "number" ? x : typeof x === "bigint" ? Number(x) : fallback;
+  };
+  const list = async (tag: string): Promise<ArrayLike<number | bigint>> => {
+    const v: unknown = await fd.loadValue(tag as never);
+    return typeof v === "number" || typeof v === "bigint" ? [v] : ((v ?? []) as ArrayLike<number | bigint>);
+  };
+  const tiled = fd.hasTag("TileOffsets");
+  const width = await num("ImageWidth", 0), height = await num("ImageLength", 0);
+  return {
+    index, width, height, fd, tiled,
+    bits: await num("BitsPerSample", 1),
+    format: await num("SampleFormat", 1),
+    samples: await num("SamplesPerPixel", 1),
+    photometric: await num("PhotometricInterpretation", 1),
+    compression: await num("Compression", 1),
+    predictor: await num("Predictor", 1),
+    orientation: await num("Orientation", 1),
+    subfile: await num("NewSubfileType", 0),
+    blockWidth: tiled ? await num("TileWidth", 0) : width,
+    blockHeight: tiled ? await num("TileLength", 0) : Math.min(height, await num("RowsPerStrip", height) || height),
+    offsets: await list(tiled ? "TileOffsets" : "StripOffsets"),
+    counts: await list(tiled ? "TileByteCounts" : "StripByteCounts"),
+  };
+}
+
+/** X/YResolution as pixels per unit (rationals arrive as numerator, denominator pairs). */
+async function resolution(p: Page): Promise<{ x?: number; y?: number }> {
+  const ratio = async (tag: string) => {
+    const v = (await p.fd.loadValue(tag as never)) as ArrayLike<number> | undefined;
+    const r = v && v.length >= 2 && v[1]! > 0 ? v[0]! / v[1]! : undefined;
+    return r !== undefined && r > 0 && Number.isFinite(r) ? r : undefined;
+  };
+  const out: { x?: number; y?: number } = {};
+  const x = await ratio("XResolution"), y = await ratio("YResolution");
+  if (x !== undefined) out.x = x;
+  if (y !== undefined) out.y = y;
+  return out;
+}
+
+/** Decode one page's strips or tiles into `out` (the plane's bytes, still in the file's byte order). */
+async function decodePlane(p: Page, bytes: Uint8Array, out: Uint8Array, bps: number, name: string): Promise<void> {
+  const across = Math.ceil(p.width / p.blockWidth), down = Math.ceil(p.height / p.blockHeight);
+  if (p.offsets.length < across * down || p.counts.length < across * down) {
+    throw new VolumeReadError(name, `page ${p.index} lists ${p.offsets.length} image blocks but its size needs ${across * down}`);
+  }
+  const blockBytes = p.blockWidth * p.blockHeight * bps;
+  const decoder = p.compression === 1 ? undefined : await getDecoder(p.compression, {
+    tileWidth: p.blockWidth, tileHeight: p.blockHeight, planarConfiguration: 1, bitsPerSample: p.bits, predictor: p.predictor,
+  });
+  for (let by = 0; by < down; by++) {
+    for (let bx = 0; bx < across; bx++) {
+      const k = by * across + bx;
+      const at = Number(p.offsets[k]!), n = Number(p.counts[k]!);
+      let block: Uint8Array;
+      if (decoder) {
+        try {
+          block = new Uint8Array(await decoder.decode(bytes.slice(at, at + n).buffer));
+        } catch (e) {
+          throw new VolumeReadError(name, `cannot decode page ${p.index} block ${k} (${COMPRESSION_NAMES[p.compression]}: ${errText(e)})`, { cause: e });
+        }
+      } else {
+        block = bytes.subarray(at, at + n);
+      }
+      placeBlock(p, block, out, bx, by, bps, blockBytes, name);
+    }
+  }
+}
+
+/** Copy a decoded block's rows that fall inside the page (edge tiles are padded, the last strip short). */
+function placeBlock(p: Page, block: Uint8Array, out: Uint8Array, bx: number, by: number, bps: number, blockBytes: number, name: string): void {
+  const x0 = bx * p.blockWidth, y0 = by * p.blockHeight;
+  const w = Math.min(p.blockWidth, p.width - x0), h = Math.min(p.blockHeight, p.height - y0);
+  const rowBytes = p.blockWidth * bps;
+  const need = p.tiled ? blockBytes : h * rowBytes;
+  if (block.length < (p.tiled ? (h - 1) * rowBytes + w * bps : need)) {
+    throw new VolumeReadError(name, `page ${p.index}: image block at row ${y0}, column ${x0} holds ${block.length} bytes, expected ${need}`);
+  }
+  if (!p.tiled) {
+    out.set(block.subarray(0, h * rowBytes), y0 * rowBytes);
+    return;
+  }
+  for (let y = 0; y < h; y++) {
+    const src = y * rowBytes;
+    out.set(block.subarray(src, src + w * bps), ((y0 + y) * p.width + x0) * bps);
+  }
+}
+
+/** Byte order of the file (true: little-endian); throws on anything that is not a TIFF. */
+function checkHeader(bytes: Uint8Array, name: string): boolean {
   if (bytes.byteLength < 8) throw new UnsupportedFormatError(name, "not a TIFF file (too short)");
   const le = bytes[0] === 0x49 && bytes[1] === 0x49, be = bytes[0] === 0x4d && bytes[1] === 0x4d;
   if (!le && !be) throw new UnsupportedFormatError(name, "not a TIFF file (bad byte-order mark)");
   const magic = le ? bytes[2]! | (bytes[3]! << 8) : (bytes[2]! << 8) | bytes[3]!;
-  if (magic === 43) throw new UnsupportedFormatError(name, "BigTIFF is not supported; save as classic TIFF or zarr");
-  if (magic !== 42) throw new UnsupportedFormatError(name, "not a TIFF file (bad magic number)");
+  if (magic !== 42 && magic !== 43) throw new UnsupportedFormatError(name, "not a TIFF file (bad magic number)");
+  if (magic === 43 && bytes.byteLength < 16) throw new UnsupportedFormatError(name, "not a TIFF file (BigTIFF header too short)");
+  return le;
 }
 
-function pageDType(p: TiffPage, name: string, i: number): DType {
-  const bits = p.bitsPerSample ?? 1, fmt = p.sampleFormat;
+function pageDType(p: Page, name: string): SampleType {
+  const { bits, format: fmt } = p;
   if (fmt === 1 && bits === 8) return "uint8";
   if (fmt === 1 && bits === 16) return "uint16";
   if (fmt === 2 && bits === 8) return "int8";
   if (fmt === 2 && bits === 16) return "int16";
   if (fmt === 3 && bits === 32) return "float32";
+  if (fmt === 3 && bits === 64) return "float64";
   const kind = fmt === 3 ? "float" : fmt === 2 ? "int" : fmt === 1 ? "uint" : `sample-format-${fmt} `;
-  throw new UnsupportedDTypeError(name, `${kind}${bits}`, `TIFF page ${i}; readable: 8/16-bit integer and 32-bit float greyscale`);
+  throw new UnsupportedDTypeError(name, `${kind}${bits}`, `TIFF page ${p.index}; readable: 8/16-bit integer and 32/64-bit float greyscale`);
 }
 
-const COMPRESSIONS = new Set([1, 5, 8, 32946]); // none, LZW, deflate (both codes)
-
-function checkPageLayout(p: TiffPage, name: string, i: number): void {
-  if (p.samplesPerPixel !== 1) {
-    throw new UnsupportedFormatError(name, `page ${i} has ${p.samplesPerPixel} samples per pixel (RGB or alpha); only single-channel greyscale stacks are supported`);
+function checkPageLayout(p: Page, name: string, littleEndian: boolean): void {
+  const i = p.index;
+  if (p.samples !== 1) {
+    throw new UnsupportedFormatError(name, `page ${i} has ${p.samples} samples per pixel (RGB or alpha); only single-channel greyscale stacks are supported`);
   }
-  const photometric = p.type ?? 1;
-  if (photometric === 3) throw new UnsupportedFormatError(name, `page ${i} is a palette-colour image; only greyscale is supported`);
-  if (photometric !== 0 && photometric !== 1) {
-    throw new UnsupportedFormatError(name, `page ${i} has photometric interpretation ${photometric}; only greyscale (0/1) is supported`);
+  if (p.photometric === 3) throw new UnsupportedFormatError(name, `page ${i} is a palette-colour image; only greyscale is supported`);
+  if (p.photometric !== 0 && p.photometric !== 1) {
+    throw new UnsupportedFormatError(name, `page ${i} has photometric interpretation ${p.photometric}; only greyscale (0/1) is supported`);
   }
-  if (photometric === 0 && p.sampleFormat !== 1) {
+  if (p.photometric === 0 && p.format !== 1) {
     throw new UnsupportedFormatError(name, `page ${i} is WhiteIsZero with signed or float samples`);
   }
-  if (!COMPRESSIONS.has(p.compression)) {
-    throw new UnsupportedFormatError(name, `page ${i} uses TIFF compression ${p.compression}; supported: none, LZW, deflate`);
+  if (!READABLE_COMPRESSIONS.has(p.compression)) {
+    const label = COMPRESSION_NAMES[p.compression];
+    throw new UnsupportedFeatureError(name, `TIFF compression ${label ? `${label} (${p.compression})` : p.compression}`,
+      `page ${i}; readable: none, LZW, deflate, PackBits, ZSTD, LZMA`);
   }
-  if (p.predictor !== 1 && !(p.predictor === 2 && p.bitsPerSample <= 16 && p.sampleFormat !== 3)) {
-    throw new UnsupportedFormatError(name, `page ${i} uses TIFF predictor ${p.predictor} with ${p.bitsPerSample}-bit samples`);
+  // geotiff undoes predictor 2 in host byte order, which is wrong for 16-bit big-endian samples.
+  const predictorOk = p.predictor === 1 || (p.predictor === 2 && p.format !== 3 && (p.bits === 8 || (p.bits === 16 && littleEndian === HOST_LITTLE_ENDIAN)));
+  if (!predictorOk) {
+    throw new UnsupportedFeatureError(name, `TIFF predictor ${p.predictor}`, `page ${i}, ${p.bits}-bit ${littleEndian ? "little" : "big"}-endian samples`);
   }
-  const orientation = p.orientation ?? 1;
-  if (orientation !== 1) throw new UnsupportedFormatError(name, `page ${i} has TIFF orientation ${orientation}; only top-left (1) is supported`);
+  if (p.orientation !== 1) throw new UnsupportedFormatError(name, `page ${i} has TIFF orientation ${p.orientation}; only top-left (1) is supported`);
+  if (p.tiled && !(p.blockWidth > 0 && p.blockHeight > 0)) throw new VolumeReadError(name, `page ${i} has an empty tile size ${p.blockWidth}x${p.blockHeight}`);
 }
+
+/** Strip/tile byte ranges must lie inside the input. */
+function checkDataInside(p: Page, size: number, name: string): void {
+  if (p.offsets.length === 0) throw new VolumeReadError(name, `page ${p.index} has no image data offsets`);
+  for (let k = 0; k < p.offsets.length; k++) {
+    const end = Number(p.offsets[k]!) + Number(p.counts[k] ?? 0);
+    if (!(end <= size)) throw new VolumeReadError(name, `truncated TIFF: page ${p.index} image data ends at byte ${end} but the file has ${size} bytes`);
+  }
+}
+
+interface StackMeta { voxelSize?: [number, number, number]; unit?: string; origin?: [number, number, number] }
 
 /**
- * Strip/tile byte ranges must lie inside the input. (`tiff` reads through the view's underlying
- * ArrayBuffer, so a truncated subarray would otherwise decode neighbouring memory.)
+ * Physical voxel size, origin and stack sanity from the first page's description: OME-XML,
+ * ImageJ, or tifffile's JSON. The XY size of ImageJ files comes from X/YResolution (pixels per
+ * unit). Plain TIFFs only carry X/YResolution; a Z spacing is then unknown and we do not guess
+ * one, and inch-based resolution is ignored (72 dpi is a common non-physical default).
  */
-function checkDataInside(p: TiffPage, size: number, name: string, i: number): void {
-  const offsets = p.tiled ? p.tileOffsets : p.stripOffsets;
-  const counts = p.tiled ? p.tileByteCounts : p.stripByteCounts;
-  if (offsets.length === 0) throw new VolumeReadError(name, `page ${i} has no image data offsets`);
-  offsets.forEach((o, k) => {
-    const end = o + (counts[k] ?? 0);
-    if (!(end <= size)) throw new VolumeReadError(name, `truncated TIFF: page ${i} image data ends at byte ${end} but the file has ${size} bytes`);
-  });
-}
-
-/** An unsigned view of the same bytes, so decoded unsigned pages can be copied into signed volumes. */
-function bitView(a: VoxelArray): Uint8Array | Uint16Array | Float32Array {
-  if (a instanceof Int8Array) return new Uint8Array(a.buffer, a.byteOffset, a.length);
-  if (a instanceof Int16Array) return new Uint16Array(a.buffer, a.byteOffset, a.length);
-  return a as Uint8Array | Uint16Array | Float32Array;
-}
-
-interface StackMeta { voxelSize?: [number, number, number]; unit?: string }
-
-/**
- * Physical voxel size and stack sanity from the first page's description: OME-XML, ImageJ, or
- * tifffile's JSON. The XY size of ImageJ files comes from X/YResolution (pixels per unit).
- * Plain TIFFs only carry X/YResolution; a Z spacing is then unknown and we do not guess one, and
- * inch-based resolution is ignored (72 dpi is a common non-physical default).
- */
-function readMetadata(desc: unknown, p: TiffPage, nPlanes: number, name: string): StackMeta {
-  const text = typeof desc === "string" ? desc : Array.isArray(desc) && typeof desc[0] === "string" ? desc[0] : "";
+function readMetadata(text: string, res: { x?: number; y?: number }, nPlanes: number, name: string): StackMeta {
   if (text.includes("<OME")) return omeMeta(text, name);
-  if (text.startsWith("ImageJ=")) return imageJMeta(text, p, nPlanes, name);
+  if (text.startsWith("ImageJ=")) return imageJMeta(text, res, nPlanes, name);
   if (text.startsWith("{")) tifffileCheck(text, name);
   return {};
 }
 
-function imageJMeta(text: string, p: TiffPage, nPlanes: number, name: string): StackMeta {
+function imageJMeta(text: string, res: { x?: number; y?: number }, nPlanes: number, name: string): StackMeta {
   const kv = new Map<string, string>();
   for (const line of text.split("\n")) {
     const eq = line.indexOf("=");
@@ -180,13 +313,17 @@ function imageJMeta(text: string, p: TiffPage, nPlanes: number, name: string): S
   }
   const unit = normaliseUnit(unescapeImageJ(kv.get("unit") ?? ""));
   if (!unit) return {};
-  // `tiff` hands rationals over already divided; 12 significant digits undo 1/(1/x) rounding.
-  const size = (r: unknown) => (typeof r === "number" && r > 0 && Number.isFinite(r) ? Number((1 / r).toPrecision(12)) : undefined);
-  const x = size(p.xResolution) ?? 1;
-  const y = size(p.yResolution) ?? x;
+  // 12 significant digits undo the rounding of 1/(num/den).
+  const size = (r: number | undefined) => (r !== undefined ? Number((1 / r).toPrecision(12)) : undefined);
+  const x = size(res.x) ?? 1;
+  const y = size(res.y) ?? x;
   const zs = Number.parseFloat(kv.get("spacing") ?? "");
   const z = Number.isFinite(zs) && zs > 0 ? zs : 1; // ImageJ's own default depth
-  return { voxelSize: [z, y, x], unit };
+  const meta: StackMeta = { voxelSize: [z, y, x], unit };
+  // ImageJ's origin is in pixels: physical position = (index - origin) × voxel size.
+  const o = ["zorigin", "yorigin", "xorigin"].map((k) => Number.parseFloat(kv.get(k) ?? "0"));
+  if (o.every(Number.isFinite) && o.some((v) => v !== 0)) meta.origin = [-o[0]! * z, -o[1]! * y, -o[2]! * x];
+  return meta;
 }
 
 /** ImageJ writes non-ASCII as `\u00B5m` escapes. */
@@ -207,7 +344,24 @@ function omeMeta(xml: string, name: string): StackMeta {
   };
   const x = phys("X"), y = phys("Y"), z = phys("Z");
   if (!x || !y || !z || !x.unit || x.unit !== y.unit || x.unit !== z.unit) return {};
-  return { voxelSize: [z.v, y.v, x.v], unit: x.unit };
+  const meta: StackMeta = { voxelSize: [z.v, y.v, x.v], unit: x.unit };
+  const origin = omeOrigin(xml, x.unit);
+  if (origin) meta.origin = origin;
+  return meta;
+}
+
+/** The first plane's stage position (`<Plane PositionX=… PositionXUnit=…>`), in `unit`. */
+function omeOrigin(xml: string, unit: string): [number, number, number] | undefined {
+  const plane = /<(?:\w+:)?Plane\b([^>]*)>/.exec(xml)?.[1];
+  if (!plane) return undefined;
+  const attr = (k: string) => new RegExp(`\\b${k}="([^"]*)"`).exec(plane)?.[1];
+  const pos = (a: string) => {
+    const v = Number.parseFloat(attr(`Position${a}`) ?? "0");
+    const f = unitFactor(normaliseUnit(attr(`Position${a}Unit`) ?? "µm") ?? "", unit);
+    return Number.isFinite(v) && f !== undefined ? v * f : NaN;
+  };
+  const o: [number, number, number] = [pos("Z"), pos("Y"), pos("X")];
+  return o.every(Number.isFinite) && o.some((v) => v !== 0) ? o : undefined;
 }
 
 function tifffileCheck(json: string, name: string): void {
@@ -371,7 +525,7 @@ function writeIfd(view: DataView, at: number, entries: Entry[], next: number): v
   view.setUint32(at + 2 + entries.length * 12, next, true);
 }
 
-interface Calibration { x: number; y: number; z: number; unit: string; resolutionUnit: number }
+interface Calibration { x: number; y: number; z: number; unit: string; resolutionUnit: number; origin?: [number, number, number] }
 
 function imageJCalibration(volume: Volume): Calibration | undefined {
   const vs = volume.voxelSize;
@@ -379,7 +533,10 @@ function imageJCalibration(volume: Volume): Calibration | undefined {
   const unit = imageJUnit(volume.unit);
   // ImageJ's convention: ResolutionUnit says inch/cm only for those units, else "none" + unit=.
   const resolutionUnit = unit === "inch" ? 2 : unit === "cm" ? 3 : 1;
-  return { z: vs[0], y: vs[1], x: vs[2], unit, resolutionUnit };
+  const calib: Calibration = { z: vs[0], y: vs[1], x: vs[2], unit, resolutionUnit };
+  const o = volume.origin;
+  if (o && o.some((v) => v !== 0) && o.every(Number.isFinite)) calib.origin = [-o[0] / vs[0], -o[1] / vs[1], -o[2] / vs[2]];
+  return calib;
 }
 
 function imageJUnit(unit: string | undefined): string {
@@ -399,6 +556,8 @@ function imageJDescription(nz: number, calib: Calibration | undefined): string {
   let s = "ImageJ=1.11a\n";
   if (nz > 1) s += `images=${nz}\nslices=${nz}\n`;
   if (calib) s += `unit=${calib.unit}\nspacing=${calib.z}\n`;
+  // ImageJ's origin, in pixels (see imageJMeta).
+  if (calib?.origin) s += `xorigin=${calib.origin[2]}\nyorigin=${calib.origin[1]}\nzorigin=${calib.origin[0]}\n`;
   if (nz > 1) s += "loop=false\n";
   return s;
 }

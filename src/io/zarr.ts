@@ -1,17 +1,18 @@
 /**
  * Zarr v2/v3 arrays and OME-Zarr (0.4 and 0.5) multiscale images <-> `Volume`, over any zarrita
- * store (`FetchStore` for http(s), a filesystem store in Node, a `Map` in memory).
+ * store (`HttpStore` for http(s), a filesystem store in Node, a `Map` in memory).
  *
  * Reading: a plain array at the given location, or an OME-Zarr group whose finest level (or
- * `level`) is opened. Non-spatial axes (t, c) must have length 1 and are dropped; a 2D (y, x)
- * array reads as one plane. Only the voxel types in `DType` are accepted (float64, int64, bool, …
- * are rejected rather than silently converted, so a reference volume is never altered).
+ * `level`) is opened; a bioformats2raw root (a group holding images "0/", "1/", …) opens its
+ * first image. Metadata is probed as zarr v3 (`zarr.json`), then v2 (`.zarray`/`.zgroup`), then
+ * v2 consolidated metadata (`.zmetadata`). Non-spatial axes (t, c) must have length 1 and are
+ * dropped; a 2D (y, x) array reads as one plane. The voxel types in `DType` are read as they
+ * are; float64 is converted to float32 (`convertedFrom` says so, for callers to tell the user);
+ * other types (int64, bool, …) are refused.
  *
- * Missing chunks: zarrita reads an absent chunk as the fill value. Here that is an error
- * (`MissingChunkError`) unless `allowMissingChunks` is set, because a partially copied store
- * would otherwise evaluate or fit as if the data were blank. Note that some writers (zarr-python 3
- * with `write_empty_chunks=False`) omit all-fill chunks on purpose; such stores need the option.
- * Our writer always writes every chunk.
+ * Missing chunks read as the fill value, as zarr specifies (zarr-python 3 skips all-fill
+ * chunks by default; sparse neuron volumes are mostly empty). `strict` refuses them instead
+ * (`MissingChunkError` naming the first absent key), for checking that a copied store is whole.
  *
  * Browser-safe: no `node:` imports.
  */
@@ -32,8 +33,8 @@ export interface ZarrOpenOptions {
   level?: number;
   /** Path of the array or group inside the store (default: the store root). */
   path?: string;
-  /** Read absent chunks as the fill value instead of throwing `MissingChunkError`. */
-  allowMissingChunks?: boolean;
+  /** Refuse absent chunks (`MissingChunkError`) instead of reading them as the fill value. */
+  strict?: boolean;
 }
 
 export interface ZarrLevelInfo {
@@ -47,8 +48,12 @@ export interface ZarrVolumeSource {
   name: string;
   shape: Shape3;
   dtype: DType;
+  /** The array's own type when it was converted on read (float64 arrays read as float32). */
+  convertedFrom?: "float64";
   voxelSize?: [number, number, number];
   unit?: string;
+  /** OME-Zarr translation of the chosen level: position of voxel (0, 0, 0)'s centre, in `unit`. */
+  origin?: [number, number, number];
   /** Chunk shape of the chosen array along z, y, x. */
   chunks: Shape3;
   zarrFormat: 2 | 3;
@@ -63,9 +68,9 @@ export interface ZarrVolumeSource {
 const METADATA_KEYS = new Set(["zarr.json", ".zarray", ".zattrs", ".zgroup", ".zmetadata"]);
 
 /**
- * Wraps a store so that, once an array is opened, a read of one of its chunk keys that finds
- * nothing throws instead of letting zarrita substitute the fill value. Metadata probes during
- * `open` (which legitimately miss) happen before `guard` is called.
+ * Wraps a store so that, once an array is opened with `strict`, a read of one of its chunk keys
+ * that finds nothing throws instead of letting zarrita substitute the fill value. Metadata probes
+ * during `open` (which legitimately miss) happen before `guard` is called.
  */
 class ChunkGuardStore {
   private readonly prefixes: string[] = [];
@@ -108,7 +113,7 @@ interface AxisMap {
 
 interface OmeAxis { name: string; type?: string; unit?: string }
 
-interface OmeTransform { type: string; scale?: number[]; path?: string }
+interface OmeTransform { type: string; scale?: number[]; translation?: number[]; path?: string }
 
 interface OmeMultiscale {
   axes?: (OmeAxis | string)[];
@@ -120,12 +125,14 @@ export async function openZarrVolume(
   store: Readable, name: string, opts: ZarrOpenOptions = {},
 ): Promise<ZarrVolumeSource> {
   const guarded = new ChunkGuardStore(store, name);
-  let loc = zarr.root(guarded as Readable);
-  if (opts.path) loc = loc.resolve(opts.path.replace(/^\/+/, ""));
-  const { node, format } = await openNode(loc, name);
+  const relative = (opts.path ?? "").replace(/^\/+/, "");
+  let { node, format } = await openNode(guarded as Readable, relative, name);
 
   let arrays: AnyArray[];
   let multiscale: OmeMultiscale | undefined;
+  if (!(node instanceof zarr.Array) && !findMultiscale(node.attrs) && isBioformats2raw(node.attrs)) {
+    ({ node, format } = await openNode(guarded as Readable, `${relative ? `${relative}/` : ""}0`, name)); // its first image
+  }
   if (node instanceof zarr.Array) {
     arrays = [node];
   } else {
@@ -133,8 +140,9 @@ export async function openZarrVolume(
     if (!multiscale) {
       throw new UnsupportedFormatError(name, `zarr group${node.path === "/" ? "" : ` ${node.path}`} has no OME-Zarr multiscales metadata; give the path of an array inside it`);
     }
+    const group = node;
     arrays = await Promise.all(multiscale.datasets.map(async (ds) => {
-      const child = await openNode(node.resolve(ds.path), name);
+      const child = await openLocation(group.resolve(ds.path), name);
       if (!(child.node instanceof zarr.Array)) throw new UnsupportedFormatError(name, `OME-Zarr dataset ${ds.path} is not an array`);
       return child.node;
     }));
@@ -146,9 +154,10 @@ export async function openZarrVolume(
     throw new VolumeReadError(name, `level ${level} does not exist (the image has ${arrays.length === 1 ? "only level 0" : `levels 0..${arrays.length - 1}`})`);
   }
   const arr = arrays[level]!;
-  const dtype = arr.dtype as string;
-  if (!isDType(dtype)) {
-    throw new UnsupportedDTypeError(name, dtype, "readable: uint8/16/32, int8/16/32, float32");
+  const stored = arr.dtype as string;
+  const dtype: DType | undefined = stored === "float64" ? "float32" : isDType(stored) ? stored : undefined;
+  if (!dtype) {
+    throw new UnsupportedDTypeError(name, stored, "readable: uint8/16/32, int8/16/32, float32, float64 (read as float32)");
   }
 
   const axes = multiscale?.axes?.length === arr.shape.length ? multiscale.axes.map(toAxis) : undefined;
@@ -167,24 +176,64 @@ export async function openZarrVolume(
   const shape = levels[level]!.shape;
   const voxelSize = levels[level]!.voxelSize;
   const unit = voxelSize ? physical?.unit : undefined;
+  const translation = multiscale && axes ? levelTranslation(multiscale, level, map) : undefined;
+  const f = physical?.factors ?? [1, 1, 1];
+  const origin = translation ? translation.map((t, k) => t * f[k]!) as [number, number, number] : undefined;
   const chunks = spatialShape(arr.chunks, map);
 
-  if (!opts.allowMissingChunks) guarded.guard(arr.path);
+  if (opts.strict) guarded.guard(arr.path);
 
   const source: ZarrVolumeSource = {
     name, shape, dtype, chunks, zarrFormat: format, level, levels,
     read: (box) => readBox(arr, map, shape, dtype, box, name).then((v) => {
       if (voxelSize) v.voxelSize = [...voxelSize];
       if (unit) v.unit = unit;
+      if (origin) v.origin = shiftedOrigin(origin, voxelSize, box);
       return v;
     }),
   };
+  if (stored === "float64") source.convertedFrom = "float64";
   if (voxelSize) source.voxelSize = voxelSize;
   if (unit) source.unit = unit;
+  if (origin) source.origin = origin;
   return source;
 }
 
-async function openNode(loc: zarr.Location<Readable>, name: string): Promise<{ node: AnyArray | zarr.Group<Readable>; format: 2 | 3 }> {
+/** The origin of a sub-box: the image's origin plus the box corner in physical units. */
+function shiftedOrigin(origin: [number, number, number], vs: [number, number, number] | undefined, box: Box | undefined): [number, number, number] {
+  if (!box) return [...origin];
+  const s = vs ?? [1, 1, 1];
+  return [origin[0] + box.z0 * s[0], origin[1] + box.y0 * s[1], origin[2] + box.x0 * s[2]];
+}
+
+/** bioformats2raw's layout marks its root group; the images are groups "0", "1", … inside it. */
+function isBioformats2raw(attrs: Record<string, unknown>): boolean {
+  const ome = attrs["ome"] as Record<string, unknown> | undefined;
+  return attrs["bioformats2raw.layout"] !== undefined || ome?.["bioformats2raw.layout"] !== undefined;
+}
+
+/**
+ * The node at `path` of the store: zarr v3, then v2, then (when neither has metadata there)
+ * v2 consolidated metadata at the store root.
+ */
+async function openNode(store: Readable, path: string, name: string): Promise<{ node: AnyArray | zarr.Group<Readable>; format: 2 | 3 }> {
+  const at = (s: Readable) => (path ? zarr.root(s).resolve(path) : zarr.root(s));
+  try {
+    return await openLocation(at(store), name);
+  } catch (e) {
+    if (!(e instanceof UnsupportedFormatError && e.problem.startsWith("no zarr array or group"))) throw e;
+    let consolidated: Readable;
+    try {
+      consolidated = await zarr.withConsolidatedMetadata(store as never, { format: "v2" }) as Readable;
+    } catch (c) {
+      if (c instanceof VolumeReadError) throw c;
+      throw e; // no .zmetadata either: report the first miss
+    }
+    return { node: await zarr.open.v2(at(consolidated)).catch((c: unknown) => { throw wrapZarrError(c, name, "cannot open zarr v2 consolidated metadata"); }), format: 2 };
+  }
+}
+
+async function openLocation(loc: zarr.Location<Readable>, name: string): Promise<{ node: AnyArray | zarr.Group<Readable>; format: 2 | 3 }> {
   try {
     return { node: await zarr.open.v3(loc), format: 3 };
   } catch (e) {
@@ -277,6 +326,19 @@ function levelScale(ms: OmeMultiscale, i: number, m: AxisMap): [number, number, 
   return vs.every((v) => Number.isFinite(v) && v > 0) ? vs : undefined;
 }
 
+/** Translation of level i (the dataset's, mapped through the multiscale-wide scale and translation). */
+function levelTranslation(ms: OmeMultiscale, i: number, m: AxisMap): [number, number, number] | undefined {
+  const find = (ts: OmeTransform[] | undefined, type: string, key: "scale" | "translation") =>
+    ts?.find((t) => t.type === type && Array.isArray(t[key]))?.[key];
+  const local = find(ms.datasets[i]?.coordinateTransformations, "translation", "translation");
+  const globalScale = find(ms.coordinateTransformations, "scale", "scale");
+  const global = find(ms.coordinateTransformations, "translation", "translation");
+  if (!local && !global) return undefined;
+  const at = (k: number) => (k < 0 ? 0 : (local?.[k] ?? 0) * (globalScale?.[k] ?? 1) + (global?.[k] ?? 0));
+  const t: [number, number, number] = [at(m.z), at(m.y), at(m.x)];
+  return t.every(Number.isFinite) && t.some((v) => v !== 0) ? t : undefined; // 0 is the default: no origin stated
+}
+
 /** The x axis's unit, with factors converting z and y into it when their units differ. */
 function physicalUnit(axes: OmeAxis[], m: AxisMap): { unit?: string; factors?: [number, number, number] } {
   const u = (k: number) => (k < 0 ? undefined : normaliseUnit(axes[k]?.unit ?? ""));
@@ -309,6 +371,7 @@ async function readBox(arr: AnyArray, m: AxisMap, shape: Shape3, dtype: DType, b
     throw wrapZarrError(e, name, "cannot read zarr chunk data");
   }
   const out: Shape3 = [b.z1 - b.z0, b.y1 - b.y0, b.x1 - b.x0];
+  if (chunk.data instanceof Float64Array) chunk = { ...chunk, data: Float32Array.from(chunk.data) };
   return { shape: out, dtype, data: toCOrder(chunk, out, dtype) };
 }
 
@@ -343,13 +406,26 @@ export interface ZarrWriteOptions {
   chunks?: [number, number, number];
   /** "gzip" (default: zarrita decodes it; we encode with the standard CompressionStream) or "none". */
   compression?: "gzip" | "none";
-  /** OME-Zarr image name. */
+  /** OME-Zarr image name (a SHOULD field; "image" when not given). */
   name?: string;
+  /** 3 (default): zarr v3 with OME-Zarr 0.5 attributes; 2: zarr v2 with OME-Zarr 0.4, for older readers. */
+  zarrFormat?: 2 | 3;
+  /** How the levels were made (OME `type` and `metadata`, SHOULD fields). */
+  downscaling?: { type: string; metadata: Record<string, unknown> };
 }
 
+/** What our levels are when the caller does not say: analytic scales of a Gaussian volume. */
+const DEFAULT_DOWNSCALING = {
+  type: "gaussian",
+  metadata: {
+    description: "decoded from a .vmg Gaussian volume; coarser scales widen each Gaussian by the coarse voxel's footprint",
+    method: "volmicro vmg decode",
+  },
+};
+
 /**
- * Write `volume` as an OME-Zarr 0.5 image: a zarr v3 group at the store root whose attributes
- * carry the voxel size and unit, with the array itself at "0". (A bare array at the root has no
+ * Write `volume` as an OME-Zarr image: a group at the store root whose attributes carry the
+ * voxel size, unit and origin, with the array itself at "0". (A bare array at the root has no
  * standard place for physical voxel size; viewers read it from the group.) `openZarrVolume`
  * reads the result back.
  */
@@ -358,32 +434,43 @@ export async function writeZarrV3(store: WritableStore, volume: Volume, opts: Za
 }
 
 /**
- * Write an OME-Zarr 0.5 multiscale image: `levels[i]` at path "i", finest first (the caller
- * downsamples). A level's voxel size is its own `voxelSize`, else level 0's scaled by the shape ratio.
+ * Write an OME-Zarr multiscale image (0.5 over zarr v3, or 0.4 over zarr v2): `levels[i]` at
+ * path "i", finest first (the caller downsamples). A level's voxel size is its own `voxelSize`,
+ * else level 0's scaled by the shape ratio; its translation is its own `origin`, else level 0's.
  */
 export async function writeOmeZarrMultiscale(store: WritableStore, levels: Volume[], opts: ZarrWriteOptions = {}): Promise<void> {
   const base = levels[0];
   if (!base) throw new VolumeWriteError("zarr output", "no levels to write");
+  const format = opts.zarrFormat ?? 3;
   const unit = normaliseUnit(base.unit ?? "");
   const knownUnit = unit !== undefined && unitFactor(unit, "meter") !== undefined ? unit : undefined;
   const v0 = base.voxelSize ?? [1, 1, 1];
   const datasets = levels.map((lv, i) => {
     if (lv.dtype !== base.dtype) throw new VolumeWriteError("zarr output", `level ${i} is ${lv.dtype} but level 0 is ${base.dtype}`);
     const scale = lv.voxelSize ?? v0.map((v, k) => (v * base.shape[k]!) / lv.shape[k]!);
-    return { path: String(i), coordinateTransformations: [{ type: "scale", scale: [...scale] }] };
+    const origin = lv.origin ?? base.origin;
+    const transforms: OmeTransform[] = [{ type: "scale", scale: [...scale] }];
+    if (origin && origin.some((o) => o !== 0)) transforms.push({ type: "translation", translation: [...origin] });
+    return { path: String(i), coordinateTransformations: transforms };
   });
   const axes = ["z", "y", "x"].map((n) => (knownUnit ? { name: n, type: "space", unit: knownUnit } : { name: n, type: "space" }));
-  const multiscale: Record<string, unknown> = { axes, datasets };
-  if (opts.name) multiscale["name"] = opts.name;
-  await store.set("/zarr.json", json({
-    zarr_format: 3, node_type: "group",
-    attributes: { ome: { version: "0.5", multiscales: [multiscale] } },
-  }));
-  for (let i = 0; i < levels.length; i++) await writeZarrArrayV3(store, `/${i}`, levels[i]!, opts);
+  const { type, metadata } = opts.downscaling ?? DEFAULT_DOWNSCALING;
+  const multiscale: Record<string, unknown> = { name: opts.name ?? "image", axes, datasets, type, metadata };
+  if (format === 3) {
+    await store.set("/zarr.json", json({
+      zarr_format: 3, node_type: "group",
+      attributes: { ome: { version: "0.5", multiscales: [multiscale] } },
+    }));
+    for (let i = 0; i < levels.length; i++) await writeZarrArrayV3(store, `/${i}`, levels[i]!, opts);
+  } else {
+    await store.set("/.zgroup", json({ zarr_format: 2 }));
+    await store.set("/.zattrs", json({ multiscales: [{ version: "0.4", ...multiscale }] }));
+    for (let i = 0; i < levels.length; i++) await writeZarrArrayV2(store, `/${i}`, levels[i]!, opts);
+  }
 }
 
-/** A plain zarr v3 array (dimension names z, y, x) at `path` ("/" for the store root). */
-export async function writeZarrArrayV3(store: WritableStore, path: string, volume: Volume, opts: ZarrWriteOptions = {}): Promise<void> {
+/** Checked chunk shape and compression of an array write. */
+function arrayLayout(path: string, volume: Volume, opts: ZarrWriteOptions): { chunks: Shape3; gzip: boolean; dir: string } {
   const [nz, ny, nx] = volume.shape;
   const target = `zarr array ${path}`;
   if (!(nz >= 1 && ny >= 1 && nx >= 1)) throw new VolumeWriteError(target, `empty volume shape ${volume.shape.join("x")}`);
@@ -391,24 +478,46 @@ export async function writeZarrArrayV3(store: WritableStore, path: string, volum
   const want = opts.chunks ?? [64, 128, 128];
   if (!want.every((c) => Number.isInteger(c) && c >= 1)) throw new VolumeWriteError(target, `invalid chunk shape ${want.join("x")}`);
   const chunks: Shape3 = [Math.min(want[0], nz), Math.min(want[1], ny), Math.min(want[2], nx)];
-  const gzip = (opts.compression ?? "gzip") === "gzip";
+  return { chunks, gzip: (opts.compression ?? "gzip") === "gzip", dir: path === "/" ? "" : path.replace(/\/+$/, "") };
+}
+
+/** A plain zarr v3 array (dimension names z, y, x) at `path` ("/" for the store root). */
+export async function writeZarrArrayV3(store: WritableStore, path: string, volume: Volume, opts: ZarrWriteOptions = {}): Promise<void> {
+  const { chunks, gzip, dir } = arrayLayout(path, volume, opts);
   const codecs: unknown[] = [{ name: "bytes", configuration: { endian: "little" } }];
   if (gzip) codecs.push({ name: "gzip", configuration: { level: 6 } });
-  const dir = path === "/" ? "" : path.replace(/\/+$/, "");
   await store.set(`${dir}/zarr.json` as AbsolutePath, json({
-    zarr_format: 3, node_type: "array", shape: [nz, ny, nx], data_type: volume.dtype,
+    zarr_format: 3, node_type: "array", shape: [...volume.shape], data_type: volume.dtype,
     chunk_grid: { name: "regular", configuration: { chunk_shape: chunks } },
     chunk_key_encoding: { name: "default", configuration: { separator: "/" } },
     fill_value: 0, codecs, dimension_names: ["z", "y", "x"], attributes: {},
   }));
+  await writeChunks(store, volume, chunks, gzip, (iz, iy, ix) => `${dir}/c/${iz}/${iy}/${ix}`);
+}
 
+/** numpy's little-endian type strings, as zarr v2 metadata names them. */
+const V2_DTYPE: Record<DType, string> = { uint8: "|u1", int8: "|i1", uint16: "<u2", int16: "<i2", uint32: "<u4", int32: "<i4", float32: "<f4" };
+
+/** A zarr v2 array at `path`: C order, "/" chunk keys, numcodecs gzip (what zarr-python 2 reads). */
+export async function writeZarrArrayV2(store: WritableStore, path: string, volume: Volume, opts: ZarrWriteOptions = {}): Promise<void> {
+  const { chunks, gzip, dir } = arrayLayout(path, volume, opts);
+  await store.set(`${dir}/.zarray` as AbsolutePath, json({
+    zarr_format: 2, shape: [...volume.shape], chunks, dtype: V2_DTYPE[volume.dtype],
+    compressor: gzip ? { id: "gzip", level: 6 } : null, fill_value: 0, order: "C", filters: null, dimension_separator: "/",
+  }));
+  await store.set(`${dir}/.zattrs` as AbsolutePath, json({ _ARRAY_DIMENSIONS: ["z", "y", "x"] }));
+  await writeChunks(store, volume, chunks, gzip, (iz, iy, ix) => `${dir}/${iz}/${iy}/${ix}`);
+}
+
+/** Every chunk of the regular grid, full-size (edge chunks padded with the fill value 0), C order. */
+async function writeChunks(store: WritableStore, volume: Volume, chunks: Shape3, gzip: boolean, key: (iz: number, iy: number, ix: number) => string): Promise<void> {
+  const [nz, ny, nx] = volume.shape;
   const [cz, cy, cx] = chunks;
   const buf = allocVoxels(volume.dtype, cz * cy * cx);
   const src = volume.data;
   for (let iz = 0; iz * cz < nz; iz++) {
     for (let iy = 0; iy * cy < ny; iy++) {
       for (let ix = 0; ix * cx < nx; ix++) {
-        // Edge chunks are stored full-size, padded with the fill value (zarr v3 regular grid).
         buf.fill(0);
         const z0 = iz * cz, y0 = iy * cy, x0 = ix * cx;
         const w = Math.min(cx, nx - x0);
@@ -420,7 +529,7 @@ export async function writeZarrArrayV3(store: WritableStore, path: string, volum
         }
         let bytes = littleEndianBytes(buf);
         if (gzip) bytes = await gzipBytes(bytes);
-        await store.set(`${dir}/c/${iz}/${iy}/${ix}` as AbsolutePath, bytes);
+        await store.set(key(iz, iy, ix) as AbsolutePath, bytes);
       }
     }
   }

@@ -4,9 +4,9 @@
  */
 import { readFile, stat } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { FetchStore } from "zarrita";
 import type { Volume } from "../core/volume.js";
 import { UnsupportedFormatError, VolumeReadError } from "../io/errors.js";
+import { fetchBytes, HttpStore } from "../io/http-store.js";
 import { decodeTiffStack } from "../io/tiff.js";
 import { openZarrVolume, type ZarrOpenOptions, type ZarrVolumeSource } from "../io/zarr.js";
 import { FileSystemStore } from "./fs-store.js";
@@ -18,24 +18,30 @@ const TIFF_EXT = /\.tiff?$/i;
 export async function openVolume(pathOrUrl: string, opts: OpenVolumeOptions = {}): Promise<Volume> {
   if (isHttp(pathOrUrl)) {
     if (TIFF_EXT.test(new URL(pathOrUrl).pathname)) return tiffStack(await fetchBytes(pathOrUrl), pathOrUrl, opts);
-    return (await openZarrSource(pathOrUrl, opts)).read();
+    return readZarr(await openZarrSource(pathOrUrl, opts));
   }
   const path = localPath(pathOrUrl);
   const info = await statOrThrow(path);
-  if (info.isDirectory()) return (await openZarrSource(path, opts)).read();
+  if (info.isDirectory()) return readZarr(await openZarrSource(path, opts));
   const bytes = await readOrThrow(path);
   if (TIFF_EXT.test(path) || looksLikeTiff(bytes)) return tiffStack(bytes, path, opts);
   throw new UnsupportedFormatError(path, "not a TIFF stack or a zarr directory");
 }
 
-function tiffStack(bytes: Uint8Array, name: string, opts: OpenVolumeOptions): Volume {
+async function tiffStack(bytes: Uint8Array, name: string, opts: OpenVolumeOptions): Promise<Volume> {
   if (opts.level) throw new VolumeReadError(name, `level ${opts.level} does not exist (a TIFF stack has only level 0)`);
   return decodeTiffStack(bytes, name);
 }
 
+async function readZarr(source: ZarrVolumeSource): Promise<Volume> {
+  const v = await source.read();
+  if (source.convertedFrom) v.sourceDType = source.convertedFrom;
+  return v;
+}
+
 /** A zarr directory or http(s) URL opened for sub-box reads (`read(box)`), without loading it. */
 export async function openZarrSource(pathOrUrl: string, opts: OpenVolumeOptions = {}): Promise<ZarrVolumeSource> {
-  if (isHttp(pathOrUrl)) return openZarrVolume(new FetchStore(pathOrUrl), pathOrUrl, opts);
+  if (isHttp(pathOrUrl)) return openZarrVolume(new HttpStore(pathOrUrl), pathOrUrl, opts);
   const path = localPath(pathOrUrl);
   const info = await statOrThrow(path);
   if (!info.isDirectory()) throw new UnsupportedFormatError(path, "not a zarr directory");
@@ -76,16 +82,4 @@ function fsProblem(e: unknown): string {
   if (code === "ENOENT") return "no such file or directory";
   if (code === "EACCES" || code === "EPERM") return "permission denied";
   return e instanceof Error ? e.message : String(e);
-}
-
-async function fetchBytes(url: string): Promise<Uint8Array> {
-  let res: Response;
-  try {
-    res = await fetch(url);
-  } catch (e) {
-    const cause = (e as { cause?: { message?: string } }).cause?.message;
-    throw new VolumeReadError(url, `cannot fetch${cause ? ` (${cause})` : ""}`, { cause: e });
-  }
-  if (!res.ok) throw new VolumeReadError(url, `HTTP ${res.status} ${res.statusText}`.trim());
-  return new Uint8Array(await res.arrayBuffer());
 }

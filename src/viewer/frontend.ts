@@ -76,6 +76,21 @@ export function getVmgInfo(chunkManager: ChunkManager, url: string, options: Par
   return chunkManager.rpc!.promiseInvoke<VmgInfo>(VMG_INFO_RPC_ID, { url }, options);
 }
 
+/**
+ * The model transform placing the layer at the file's origin: a translation, in voxels of the
+ * x, y, z output space, by origin / voxel size (identity for files with origin 0, as before
+ * version 1.1), so volumes with origins line up as their sources did.
+ */
+export function placement(info: Pick<VmgInfo, "origin" | "voxelSize">): Float64Array {
+  const t = matrix.createIdentity(Float64Array, 4);
+  const [oz, oy, ox] = info.origin;
+  const [sz, sy, sx] = info.voxelSize;
+  t[12] = ox / sx;
+  t[13] = oy / sy;
+  t[14] = oz / sz;
+  return t;
+}
+
 /** Resolve `vmg://…` to a Neuroglancer DataSource; errors reject and show on the layer. */
 export function getVmgDataSource(options: GetDataSourceOptions): Promise<DataSource> {
   const { url, decode: layerDecode } = parseVmgUrl(options.providerUrl, globalThis.location.href);
@@ -97,7 +112,7 @@ export function getVmgDataSource(options: GetDataSourceOptions): Promise<DataSou
     const [lo, hi] = contrastWindow(info);
     const dataSource: DataSource = {
       canonicalUrl: `${VMG_SCHEME}://${url}`,
-      modelTransform: { sourceRank: 3, rank: 3, inputSpace: space, outputSpace: space, transform: matrix.createIdentity(Float64Array, 4) },
+      modelTransform: { sourceRank: 3, rank: 3, inputSpace: space, outputSpace: space, transform: placement(info) },
       subsources: [
         { id: "default", default: true, subsource: { volume } },
         { id: "bounds", default: true, subsource: { staticAnnotations: makeDataBoundsBoundingBoxAnnotationSet(box) } },

@@ -65,7 +65,7 @@ async function fetchAndParse(url: string): Promise<LoadedVmg> {
   const h = cpu.file.header;
   const info: VmgInfo = {
     url, bytes: bytes.length, count: cpu.file.count,
-    shape: [...h.shape], voxelSize: [...h.voxelSize], unit: h.unit, dtype: h.dtype,
+    shape: [...h.shape], voxelSize: [...h.voxelSize], unit: h.unit, origin: [...h.origin], dtype: h.dtype,
     valueOffset: h.valueOffset, valueScale: h.valueScale, truncation: h.truncation, encoding: h.encoding,
   };
   let gpu: Promise<GpuVmgDecoder | string> | undefined;

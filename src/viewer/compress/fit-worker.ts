@@ -4,7 +4,7 @@
  * engine on this thread), then decodes the file exactly as the viewer will and measures PSNR and
  * SSIM against what was read. The page cancels by terminating the worker.
  */
-import { FetchStore } from "zarrita";
+import { HttpStore } from "../../io/http-store.js";
 import { DTYPES } from "../../core/dtype.js";
 import { fullBox, VmgDecoder } from "../../decode/decoder.js";
 import { LocalEngine } from "../../fit/engine.js";
@@ -21,7 +21,7 @@ const post = (m: FromWorker, transfer: Transferable[] = []) => (self as unknown 
 async function run(job: FitJob): Promise<void> {
   const started = performance.now();
   post({ type: "stage", stage: "opening the store" });
-  const source = await openZarrVolume(new FetchStore(job.storeUrl), job.name, { level: job.level });
+  const source = await openZarrVolume(new HttpStore(job.storeUrl), job.name, { level: job.level });
   const box = job.box ?? fullBox(source.shape);
   const voxels = (box.z1 - box.z0) * (box.y1 - box.y0) * (box.x1 - box.x0);
   if (voxels > MAX_FIT_VOXELS) throw new Error(tooLargeMessage(voxels));

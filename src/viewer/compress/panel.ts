@@ -7,7 +7,7 @@
  */
 import type { UserLayer } from "neuroglancer/unstable/layer/index.js";
 import { RefCounted } from "neuroglancer/unstable/util/disposable.js";
-import { FetchStore } from "zarrita";
+import { HttpStore } from "../../io/http-store.js";
 import { DTYPES } from "../../core/dtype.js";
 import type { Box } from "../../core/background.js";
 import { openZarrVolume, type ZarrVolumeSource } from "../../io/zarr.js";
@@ -91,7 +91,7 @@ export class CompressPanel extends RefCounted {
   private async probe(): Promise<void> {
     this.status.textContent = "Reading the store's metadata…";
     try {
-      this.source = await openZarrVolume(new FetchStore(this.storeUrl), this.storeUrl);
+      this.source = await openZarrVolume(new HttpStore(this.storeUrl), this.storeUrl);
     } catch (e) {
       this.status.textContent = "";
       this.error.textContent = plainError(e, this.storeUrl);

@@ -22,6 +22,7 @@ export function vmgFacts(info: VmgInfo): Array<[string, string] | [string, strin
     ["File", displayName(info.url), info.url.startsWith("data:") ? "inline data: URL" : info.url],
     ["Shape", `${nx} × ${ny} × ${nz} voxels (x × y × z)`],
     ["Voxel size", `${fmt(sx)} × ${fmt(sy)} × ${fmt(sz)} ${info.unit || "(no unit)"}`],
+    ["Origin", `${fmt(info.origin[2])}, ${fmt(info.origin[1])}, ${fmt(info.origin[0])} ${info.unit || "(no unit)"} (x, y, z)`, "position of voxel (0, 0, 0)'s centre; the layer is placed there"],
     ["Data type", info.dtype],
     ["Gaussians", info.count.toLocaleString("en")],
     ["Size", `${formatBytes(info.bytes)} (${info.bytes.toLocaleString("en")} bytes)`],
