@@ -3,7 +3,11 @@ import { test } from "node:test";
 import { fullBox, VmgDecoder } from "../src/decode/decoder.js";
 import { FitCancelledError, FitInputError } from "../src/fit/errors.js";
 import { fitVolume } from "../src/fit/fitter.js";
-import { readVmg } from "../src/format/vmg.js";
+import { constantBackground } from "../src/core/background.js";
+import { MAX_AMPLITUDE, P_AMP, P_SCALE, PARAMS_PER_GAUSSIAN } from "../src/core/constants.js";
+import { OPT_STRIDE, toFileParams } from "../src/fit/params.js";
+import { MAX_FIELD_VALUE } from "../src/fit/prepare.js";
+import { defaultHeader, readVmg, writeVmg } from "../src/format/vmg.js";
 import { evaluate } from "../src/metrics/evaluate.js";
 import { WorkerEngine } from "../src/node/fit-engine.js";
 import type { Volume } from "../src/core/volume.js";
@@ -83,4 +87,36 @@ test("a fit can be cancelled", async () => {
     fitVolume(volume, { budget: { gaussians: 10 }, iterations: 1000, signal: controller.signal, onStep: (s) => { if (s.step === 3) controller.abort(); } }),
     FitCancelledError,
   );
+});
+
+test("the fitter writes only in-bound files: scales and amplitudes clamped, hot pixels mapped within range", async () => {
+  // the parameterisation clamps whatever the optimiser holds, through both payload roundings
+  const shape3 = [10, 12, 14] as const;
+  const opt = new Float64Array(4 * OPT_STRIDE);
+  for (const [i, logs, amp] of [[0, 40, 1e9], [1, -40, -1e9], [2, 1e300, 0.5], [3, 3, -70_000]] as const) {
+    opt.set([5, 6, 7, logs, 1, 2, 1, 0, 0, 0, amp], i * OPT_STRIDE);
+  }
+  for (const encoding of ["f16", "packed"] as const) {
+    const params = new Float32Array(4 * PARAMS_PER_GAUSSIAN);
+    toFileParams(opt, 4, shape3, params);
+    const f = readVmg(writeVmg({ header: { ...defaultHeader(shape3, "uint16"), encoding }, background: constantBackground(0), gaussians: params, count: 4, sections: [] }));
+    for (let i = 0; i < 4; i++) {
+      const b = i * PARAMS_PER_GAUSSIAN;
+      assert.ok(Math.abs(f.gaussians[b + P_AMP]!) <= MAX_AMPLITUDE, `${encoding} Gaussian ${i}: amplitude ${f.gaussians[b + P_AMP]}`);
+      for (let k = 0; k < 3; k++) assert.ok(f.gaussians[b + P_SCALE + k]! <= Math.hypot(...shape3), `${encoding} Gaussian ${i}: scale ${f.gaussians[b + P_SCALE + k]}`);
+    }
+  }
+  // a float32 volume whose hot pixels sit 1e9 above its 99.9th percentile: fitted and written in bounds
+  const { volume } = knownGaussians([12, 16, 20], 6, 3);
+  const data = Float32Array.from(volume.data, (v) => v / 1000);
+  data[100] = 1e9; data[2000] = -1e9;
+  const hot: Volume = { shape: volume.shape, dtype: "float32", data };
+  for (const encoding of ["f16", "packed"] as const) {
+    const r = await fitVolume(hot, { budget: { gaussians: 8 }, iterations: 30, seed: 3, encoding });
+    const f = readVmg(r.bytes);
+    assert.ok(f.count > 0);
+    const h = f.header;
+    assert.ok(Math.max(1e9 - h.valueOffset, h.valueOffset + 1e9) / h.valueScale <= MAX_FIELD_VALUE * (1 + 1e-9), `${encoding}: mapping ${h.valueOffset} + ${h.valueScale}·field`);
+    for (let i = 0; i < f.count; i++) assert.ok(Math.abs(f.gaussians[i * PARAMS_PER_GAUSSIAN + P_AMP]!) <= MAX_AMPLITUDE / 2, `${encoding}: amplitude ${f.gaussians[i * PARAMS_PER_GAUSSIAN + P_AMP]}`);
+  }
 });

@@ -1,15 +1,19 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { PARAMS_PER_GAUSSIAN, P_SCALE, P_ROT } from "../src/core/constants.js";
+import { PARAMS_PER_GAUSSIAN, P_AMP, P_SCALE, P_ROT } from "../src/core/constants.js";
 import { fromHalfBits, roundToHalf, toHalfBits } from "../src/core/float16.js";
 import { crc32 } from "../src/format/crc32.js";
 import {
-  BadMagicError, ChecksumMismatchError, CountMismatchError, InvalidHeaderError, InvalidParameterError,
-  TruncatedFileError, UnsupportedEncodingError, UnsupportedVersionError, VmgFormatError,
+  BadMagicError, ChecksumMismatchError, CountBoundError, CountMismatchError, InvalidHeaderError, InvalidParameterError,
+  ParameterBoundError, StreamOverrunError, TruncatedFileError, UnsupportedEncodingError, UnsupportedVersionError, VmgFormatError,
 } from "../src/format/errors.js";
-import { getMetadata, HEADER_BYTES, readVmg, setMetadata, writeVmg } from "../src/format/vmg.js";
+import { encodingByName } from "../src/format/encodings.js";
+import { maxPackedCount, MIN_BYTES_PER_GAUSSIAN, PACKED_HEADER_BYTES } from "../src/format/packed.js";
+import { getMetadata, HEADER_BYTES, readVmg, serializeVmg, setMetadata, writeVmg, type VmgFile } from "../src/format/vmg.js";
 import { Random } from "../src/core/random.js";
+import { DecodeSandbox, type SandboxResult } from "./helpers/decode-sandbox.js";
 import { randomFile } from "./helpers/files.js";
+import { hostileFiles } from "./helpers/hostile-files.js";
 
 /** Recompute the trailing checksum after a deliberate edit, so the edit itself is what gets tested. */
 function reseal(bytes: Uint8Array): Uint8Array {
@@ -103,36 +107,141 @@ test("non-finite and degenerate parameters are rejected with the Gaussian named"
   }
   const f = randomFile([8, 8, 8], 3);
   f.gaussians.fill(0, 1 * PARAMS_PER_GAUSSIAN + P_ROT, 1 * PARAMS_PER_GAUSSIAN + P_ROT + 4);
-  assert.throws(() => writeVmg(f), /Gaussian 1: rotation quaternion has norm 0/);
+  assert.throws(() => writeVmg(f), /Gaussian 1: quaternion norm = 0 is degenerate/);
 });
 
-test("randomised mutations of valid files: only typed errors, no hang", () => {
-  const rng = new Random(2024);
-  const files = [
-    writeVmg(randomFile([8, 9, 10], 12)),
-    writeVmg((() => { const f = randomFile([30, 20, 10], 40, 5, { background: { kind: "grid", dims: [2, 2, 2], params: new Float64Array(8) } }); setMetadata(f, { a: 1 }); return f; })()),
-  ];
-  let accepted = 0;
-  const start = performance.now();
-  for (let trial = 0; trial < 3000; trial++) {
-    const src = files[trial % files.length]!;
-    let b = src.slice();
-    const kind = rng.int(4);
-    if (kind === 0) b = b.slice(0, rng.int(b.length)); // truncate
-    else if (kind === 1) { for (let k = 0, n = 1 + rng.int(4); k < n; k++) b[rng.int(b.length)] = rng.int(256); } // random bytes
-    else if (kind === 2) { b[rng.int(HEADER_BYTES)] = rng.int(256); reseal(b); } // header edit with a valid checksum
-    else { const i = HEADER_BYTES + rng.int(b.length - HEADER_BYTES - 4); b[i] = rng.int(256); reseal(b); } // payload edit, valid checksum
-    try {
-      const f = readVmg(b);
-      accepted++;
-      assert.ok(f.gaussians.length === f.count * PARAMS_PER_GAUSSIAN);
-      assert.ok(f.gaussians.every(Number.isFinite));
-    } catch (e) {
-      assert.ok(e instanceof VmgFormatError, `trial ${trial}: untyped error ${String(e)}`);
+test("bounds: scales within [0.001, the volume diagonal], |amplitude| ≤ 65504, counts the grid and payload justify", () => {
+  const shape = [20, 30, 40] as const;
+  const diag = Math.hypot(...shape);
+  const bound = (e: unknown, fields: Record<string, unknown>) => e instanceof ParameterBoundError && Object.entries(fields).every(([k, v]) => (e as unknown as Record<string, unknown>)[k] === v);
+  for (const encoding of ["f16", "packed"] as const) {
+    const cases: Array<[number, number, Record<string, unknown>]> = [
+      [3 * PARAMS_PER_GAUSSIAN + P_SCALE + 1, 1.01 * diag, { gaussian: 3, field: "scale y", limit: diag }],
+      [7 * PARAMS_PER_GAUSSIAN + P_AMP, -70_000, { gaussian: 7, field: "amplitude", value: -70_000, limit: 65504 }],
+    ];
+    for (const [index, value, fields] of cases) {
+      const f = encodingOf(randomFile(shape, 10), encoding);
+      f.gaussians[index] = value;
+      // the writer refuses; the same Gaussians serialised unchecked are refused by the reader, naming them
+      assert.throws(() => writeVmg(f), (e: unknown) => bound(e, fields), `${encoding} writer ${JSON.stringify(fields)}`);
+      const bytes = serializeVmg(f, encodingByName(encoding).encode({ gaussians: f.gaussians, count: f.count, shape }));
+      // the payload rounds the value, and the packed encoding reorders the Gaussians (Morton order)
+      const { value: _v, gaussian: _g, ...rounded } = fields;
+      const stored = encoding === "f16" ? { ...rounded, gaussian: fields.gaussian } : rounded;
+      const beyondHalf = encoding === "f16" && Math.abs(value) > 65504; // float16 stores it as infinite
+      assert.throws(
+        () => readVmg(bytes, { file: "x.vmg" }),
+        (e: unknown) => (beyondHalf ? e instanceof InvalidParameterError && /amplitude is -Infinity/.test((e as Error).message) : bound(e, stored)) && (e as Error).message.startsWith("x.vmg: Gaussian "),
+        `${encoding} reader ${JSON.stringify(fields)}`,
+      );
     }
+    // exactly at the bounds is legal
+    const f = encodingOf(randomFile(shape, 10), encoding);
+    f.gaussians[P_SCALE] = encoding === "f16" ? roundToHalf(diag) - 0.05 : diag / 1.1;
+    f.gaussians[P_AMP] = encoding === "f16" ? 65504 : -60_000;
+    assert.equal(readVmg(writeVmg(f)).count, 10);
   }
-  assert.ok(accepted > 0, "some payload edits keep a file valid");
-  assert.ok(performance.now() - start < 20_000);
+  // more Gaussians than voxels
+  const tiny = randomFile([2, 2, 2], 9);
+  assert.throws(() => writeVmg(tiny), (e: unknown) => e instanceof CountBoundError && e.count === 9 && e.limit === 8);
+  const tinyBytes = serializeVmg(tiny, encodingByName("f16").encode({ gaussians: tiny.gaussians, count: 9, shape: [2, 2, 2] }));
+  assert.throws(() => readVmg(tinyBytes), (e: unknown) => e instanceof CountBoundError && /9 Gaussians exceed the 2x2x2 grid's voxels \(at most 8\)/.test((e as Error).message));
+  // a packed payload declaring more Gaussians than its bytes allow (MIN_BYTES_PER_GAUSSIAN each)
+  const p = writeVmg(encodingOf(randomFile(shape, 40), "packed"));
+  const payloadBytes = new DataView(p.buffer).getUint32(112, true);
+  const limit = maxPackedCount(payloadBytes);
+  assert.equal(limit, Math.floor((payloadBytes - PACKED_HEADER_BYTES) / MIN_BYTES_PER_GAUSSIAN));
+  const dense = p.slice(); new DataView(dense.buffer).setUint32(104, limit + 1, true);
+  assert.throws(() => readVmg(reseal(dense)), (e: unknown) => e instanceof CountBoundError && e.count === limit + 1 && e.limit === limit);
+  // within the bound but more than the stream codes: the range decoder stops at the payload's end
+  const longer = p.slice(); new DataView(longer.buffer).setUint32(104, limit, true);
+  assert.throws(() => readVmg(reseal(longer)), (e: unknown) => e instanceof StreamOverrunError && e instanceof TruncatedFileError && e.streamBytes === payloadBytes - PACKED_HEADER_BYTES);
+});
+
+/** Per-file limit of a read + two bounded decodes: far above the ~1–700 ms they take, far below a hang. */
+const FILE_LIMIT_MS = 10_000;
+const encodingOf = (f: VmgFile, encoding: "f16" | "packed"): VmgFile => ({ ...f, header: { ...f.header, encoding } });
+
+test("randomised mutations of valid files, both encodings: typed errors, or a bounded, finite decode", { timeout: 120_000 }, async () => {
+  const seed = 2024;
+  const rng = new Random(seed);
+  const sources = [
+    randomFile([8, 9, 10], 12),
+    (() => { const f = randomFile([30, 20, 10], 40, 5, { background: { kind: "grid", dims: [2, 2, 2], params: new Float64Array(8) } }); setMetadata(f, { a: 1 }); return f; })(),
+  ];
+  const sandbox = new DecodeSandbox(FILE_LIMIT_MS);
+  const start = performance.now();
+  try {
+    for (const encoding of ["f16", "packed"] as const) {
+      const files = sources.map((f) => writeVmg(encodingOf(f, encoding)));
+      let accepted = 0, decodedVoxels = 0;
+      for (let trial = 0; trial < 3000; trial++) {
+        const src = files[trial % files.length]!;
+        let b = src.slice();
+        const kind = rng.int(4);
+        let what: string;
+        if (kind === 0) { const n = rng.int(b.length); b = b.slice(0, n); what = `truncated to ${n} bytes`; }
+        else if (kind === 1) { const at: string[] = []; for (let k = 0, n = 1 + rng.int(4); k < n; k++) { const i = rng.int(b.length), v = rng.int(256); b[i] = v; at.push(`${i}=${v}`); } what = `bytes ${at.join(" ")}`; }
+        else if (kind === 2) { const i = rng.int(HEADER_BYTES), v = rng.int(256); b[i] = v; reseal(b); what = `header byte ${i}=${v}, resealed`; }
+        else { const i = HEADER_BYTES + rng.int(b.length - HEADER_BYTES - 4), v = rng.int(256); b[i] = v; reseal(b); what = `payload byte ${i}=${v}, resealed`; }
+        const label = `seed ${seed}, ${encoding} trial ${trial} (source ${trial % files.length}, ${what})`;
+        const r = await sandbox.run(b, label);
+        assert.equal(r.untyped, undefined, `${label}: untyped error ${r.untyped}`);
+        if (r.accepted) {
+          accepted++;
+          decodedVoxels += r.voxels!;
+          assert.equal(r.nonFinite, 0, `${label}: ${r.nonFinite} non-finite voxels`);
+        }
+      }
+      assert.ok(accepted > 0 && decodedVoxels > 0, `${encoding}: some payload edits keep a file valid, and they were decoded`);
+    }
+  } finally {
+    await sandbox.close();
+  }
+  if (process.env.VMG_TEST_VERBOSE) console.log(`6000 mutations in ${((performance.now() - start) / 1000).toFixed(1)} s`);
+});
+
+test("crafted worst cases: rejected naming the Gaussian and the bound, or decoded in bounded time", { timeout: 120_000 }, async () => {
+  const sandbox = new DecodeSandbox(FILE_LIMIT_MS);
+  const results = new Map<string, SandboxResult>();
+  try {
+    for (const encoding of ["f16", "packed"] as const) {
+      for (const { name, bytes } of hostileFiles(encoding)) {
+        const r = await sandbox.run(bytes, name, 64, 2);
+        assert.equal(r.untyped, undefined, `${name}: untyped error ${r.untyped}`);
+        if (r.accepted) assert.equal(r.nonFinite, 0, `${name}: ${r.nonFinite} non-finite voxels`);
+        results.set(name, r);
+        if (process.env.VMG_TEST_VERBOSE) console.log(name, r.accepted ? `decoded ${r.voxels} voxels` : r.message, `${r.ms?.toFixed(0)} ms`);
+      }
+    }
+  } finally {
+    await sandbox.close();
+  }
+  const diag = Math.hypot(64, 64, 64);
+  const rejected = (name: string, error: string, fields: Record<string, unknown> = {}) => {
+    const r = results.get(name)!;
+    assert.ok(!r.accepted && r.error === error, `${name}: expected ${error}, got ${r.accepted ? "accepted" : r.message}`);
+    for (const [k, v] of Object.entries(fields)) assert.equal(r.fields?.[k], v, `${name}: ${k}`);
+  };
+  const accepted = (name: string) => assert.ok(results.get(name)!.accepted, `${name}: ${results.get(name)!.accepted ? "" : (results.get(name) as { message?: string }).message}`);
+  for (const enc of ["f16", "packed"]) {
+    rejected(`${enc} sigma 60000`, "ParameterBoundError", { gaussian: 0, field: "scale x", limit: diag });
+    accepted(`${enc} sigma at the diagonal`);
+    accepted(`${enc} maximal count for 2 KB`);
+    accepted(`${enc} quaternion at the minimum norm`);
+    accepted(`${enc} centres far outside`);
+  }
+  accepted("f16 largest volume shape"); // the packed encoding cannot quantise positions over 2³¹ voxels: a typed error
+  // float16 cannot hold 2^100 or 2^40: infinite; the packed encoding can, and the bounds catch it
+  rejected("f16 sigma 2^100", "InvalidParameterError");
+  rejected("packed sigma 2^100", "ParameterBoundError", { gaussian: 0, field: "scale x", limit: diag });
+  rejected("f16 amplitude past the bound", "InvalidParameterError");
+  rejected("packed amplitude past the bound", "ParameterBoundError", { gaussian: 0, field: "amplitude", limit: 65504 });
+  rejected("f16 quaternion below the minimum norm", "ParameterBoundError", { gaussian: 0, field: "quaternion norm", limit: 0.001 });
+  accepted("packed quaternion below the minimum norm"); // the packed encoding stores unit quaternions
+  accepted("f16 amplitude at the bound");
+  rejected("f16 largest volume shape, sigma at its diagonal", "InvalidParameterError");
+  accepted("packed largest volume shape, sigma at its diagonal");
 });
 
 test("version 1.1 stores the origin at offset 120; 1.0 files (120-byte header) read with origin 0", () => {

@@ -26,6 +26,13 @@ export const MAX_TRUNCATION_SIGMA = 8;
 /** Smallest standard deviation (voxels) accepted: below it a Gaussian is degenerate. */
 export const MIN_SCALE = 1e-3;
 
+/**
+ * Largest |amplitude| accepted (field units): the binary16 maximum, so both payload encodings hold
+ * the same amplitudes. The fitter's value mapping keeps every field value within a quarter of it
+ * (MAX_FIELD_VALUE, src/fit/prepare.ts) and its parameterisation clamps amplitudes to half of it.
+ */
+export const MAX_AMPLITUDE = 65504;
+
 /** Smallest quaternion norm accepted before normalisation. */
 export const MIN_QUAT_NORM = 1e-3;
 

@@ -76,6 +76,15 @@ export function kernelProfile(q: number, r: number): number {
   return (Math.exp(-0.5 * q) - floor) / (1 - floor);
 }
 
+/**
+ * The largest standard deviation a file may hold, in voxels: the full-resolution volume's diagonal.
+ * A wider Gaussian is flat to within exp(−1/2·(1/r)²) over the whole volume, which is the
+ * background's job; the bound also keeps every support's extent proportional to the grid.
+ */
+export function volumeDiagonal(shape: Shape3): number {
+  return Math.hypot(shape[0], shape[1], shape[2]);
+}
+
 /** Full-resolution voxel coordinate of a normalised position along an axis of n voxels. */
 export function toVoxel(p: number, n: number): number {
   return ((p + 1) / 2) * n - 0.5;

@@ -2,12 +2,15 @@
  * A uniform grid over a scale's voxel grid: each cell lists the kernels whose support box
  * overlaps it (CSR layout). A chunk decode visits only the cells it overlaps. Kernels whose
  * support spans very many cells (huge Gaussians, or hostile files) go to a global list that every
- * query includes, so the index stays O(count) in memory.
+ * query includes, and a grid too large for the kernel count (a file may declare a 2³¹-voxel axis)
+ * gets larger cells, so the index stays O(count) in memory.
  */
 import type { Box } from "../core/background.js";
 import type { PreparedKernels } from "./kernels.js";
 
 const MAX_CELLS_PER_KERNEL = 64;
+/** Cells allowed beyond 8 per kernel: the grid coarsens (cells double) until it fits. */
+const MIN_CELL_BUDGET = 1 << 15;
 
 export class SpatialIndex {
   readonly cell: number;
@@ -20,6 +23,8 @@ export class SpatialIndex {
 
   constructor(kernels: PreparedKernels, gridShape: readonly [number, number, number], cell = 32) {
     const [nz, ny, nx] = gridShape;
+    const cellBudget = Math.max(MIN_CELL_BUDGET, 8 * kernels.count);
+    while (Math.ceil(nx / cell) * Math.ceil(ny / cell) * Math.ceil(nz / cell) > cellBudget) cell *= 2;
     this.cell = cell;
     const dims: [number, number, number] = [Math.ceil(nx / cell), Math.ceil(ny / cell), Math.ceil(nz / cell)];
     this.dims = dims;

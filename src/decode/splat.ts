@@ -1,7 +1,7 @@
 /** The CPU sampler: adds one prepared kernel into a box-sized float32 buffer (see rows.ts). */
 import type { Box } from "../core/background.js";
 import { K_AMP, K_FLOOR } from "../core/constants.js";
-import { R_E, R_LEN, R_OUT, R_RATIO, ROW_STRIDE, RowPlan } from "./rows.js";
+import { R_E, R_LEN, R_OUT, R_RATIO, R_SKIP, ROW_STRIDE, RowPlan } from "./rows.js";
 
 const plan = new RowPlan();
 
@@ -14,6 +14,7 @@ export function splatKernel(k: Float64Array, off: number, box: Box, out: Float32
     const end = o + rows[r + R_LEN]!;
     let g = amp * rows[r + R_E]!;
     let ratio = rows[r + R_RATIO]!;
+    for (let s = rows[r + R_SKIP]!; s > 0; s--) { g *= ratio; ratio *= step; } // from the anchor
     for (; o < end; o++) {
       out[o]! += g - floor;
       g *= ratio;

@@ -10,7 +10,7 @@
  * term: the gradient is exact for the function the decoder computes.
  */
 import type { Box } from "../core/background.js";
-import { R_DX, R_DY, R_DZ, R_E, R_LEN, R_OUT, R_RATIO, ROW_STRIDE, type RowPlan } from "../decode/rows.js";
+import { R_DX, R_DY, R_DZ, R_E, R_LEN, R_OUT, R_RATIO, R_SKIP, ROW_STRIDE, type RowPlan } from "../decode/rows.js";
 
 /** Doubles per kernel in a moment accumulator. */
 export const MOMENT_STRIDE = 11;
@@ -26,6 +26,7 @@ export function accumulateMoments(
     let o = rows[p + R_OUT]!;
     const end = o + rows[p + R_LEN]!;
     let e = rows[p + R_E]!, ratio = rows[p + R_RATIO]!, dx = rows[p + R_DX]!;
+    for (let s = rows[p + R_SKIP]!; s > 0; s--) { e *= ratio; ratio *= step; } // from the anchor
     let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
     for (; o < end; o++) {
       const r = residual[o]!;

@@ -2,6 +2,7 @@
  * Turning a source volume into a fitting target: robust value mapping, the occupancy gate
  * (TOPS-Gate) and the edge mask.
  */
+import { MAX_AMPLITUDE } from "../core/constants.js";
 import { DTYPES, type VoxelArray } from "../core/dtype.js";
 import type { Volume } from "../core/volume.js";
 import { FitInputError } from "./errors.js";
@@ -39,6 +40,9 @@ export function percentiles(data: VoxelArray, ps: number[]): number[] {
   return ps.map((p) => sample[Math.min(sample.length - 1, Math.floor(p * (sample.length - 1)))]!);
 }
 
+/** Largest |field value| the value mapping produces. */
+export const MAX_FIELD_VALUE = MAX_AMPLITUDE / 4;
+
 /**
  * Field units: 0 at the 0.1th percentile, 1 at the 99.9th. Plain min–max would let a few hot pixels
  * squash the structure (on the 16-bit volumes here almost nothing lies above 0.5 of min–max).
@@ -59,6 +63,9 @@ export function robustMapping(volume: Volume, source: string): ValueMapping {
   let scale = hi - lo;
   if (!(scale > 0)) scale = max - min; // sparse data: the 99.9th percentile may still be background
   if (!DTYPES[volume.dtype].integer && !(scale > 0)) scale = 1;
+  // hot pixels far above the percentiles would need amplitudes past the format's bound: no field
+  // value beyond ±MAX_FIELD_VALUE (a quarter of MAX_AMPLITUDE leaves room for overlapping Gaussians)
+  scale = Math.max(scale, (max - offset) / MAX_FIELD_VALUE, (offset - min) / MAX_FIELD_VALUE);
   return { offset, scale, min, max };
 }
 

@@ -6,7 +6,7 @@
 import { F16_RECORD_BYTES, PARAMS_PER_GAUSSIAN } from "../core/constants.js";
 import { fromHalfBits, toHalfBits } from "../core/float16.js";
 import { CountMismatchError, UnsupportedEncodingError } from "./errors.js";
-import { choosePackedSteps, decodePacked, encodePacked, MAX_GAUSSIANS_PER_BYTE, type PackedSteps } from "./packed.js";
+import { choosePackedSteps, decodePacked, encodePacked, maxPackedCount, type PackedSteps } from "./packed.js";
 
 export type EncodingName = "f16" | "packed";
 
@@ -61,7 +61,7 @@ const packedRecords: PayloadEncoding = {
   name: "packed",
   code: 1,
   fixedBytes: () => undefined,
-  maxCount: (bytes) => MAX_GAUSSIANS_PER_BYTE * bytes,
+  maxCount: maxPackedCount,
   encode({ gaussians, count, shape, packing }) {
     return encodePacked(gaussians, count, packing ?? choosePackedSteps(gaussians, count, shape));
   },

@@ -30,3 +30,28 @@ export class InvalidHeaderError extends VmgFormatError {}
 /** A Gaussian or background parameter that is NaN, infinite or degenerate. */
 export class InvalidParameterError extends VmgFormatError {}
 export class UnsupportedEncodingError extends VmgFormatError {}
+
+/**
+ * A Gaussian parameter outside the bounds a reader enforces (docs/vmg-format.md, Validation):
+ * `gaussian` is its index in the payload, `field` the parameter ("scale x", "amplitude", …),
+ * `value` what the file holds and `limit` the bound it breaks.
+ */
+export class ParameterBoundError extends InvalidParameterError {
+  constructor(readonly gaussian: number, readonly field: string, readonly value: number, readonly limit: number, problem: string) {
+    super(`Gaussian ${gaussian}: ${field} = ${value} ${problem}`);
+  }
+}
+
+/** A Gaussian count beyond what the voxel grid or the payload length justifies (`count` > `limit`). */
+export class CountBoundError extends CountMismatchError {
+  constructor(readonly count: number, readonly limit: number, problem: string) {
+    super(`${count} Gaussians ${problem} (at most ${limit})`);
+  }
+}
+
+/** The packed payload's range decoder needed bytes past the end of its `streamBytes`-byte stream. */
+export class StreamOverrunError extends TruncatedFileError {
+  constructor(message: string, readonly streamBytes: number) {
+    super(message);
+  }
+}

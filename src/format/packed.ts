@@ -16,7 +16,7 @@
  */
 import { P_AMP, P_POS, P_ROT, P_SCALE, PARAMS_PER_GAUSSIAN } from "../core/constants.js";
 import type { Shape3 } from "../core/gaussian.js";
-import { CountMismatchError, InvalidHeaderError, InvalidParameterError } from "./errors.js";
+import { CountBoundError, CountMismatchError, InvalidHeaderError, InvalidParameterError } from "./errors.js";
 import { GammaModel, IntModel, RangeDecoder, RangeEncoder } from "./range-coder.js";
 
 export interface PackedSteps {
@@ -37,9 +37,21 @@ const HEAD_BYTES = 1 + 12 + 12 + 1 + 4 + 4 + 1 + 1 + 4 + 4 + 1;
 /** Bytes of the payload's own header (the quantisation table). */
 export const PACKED_HEADER_BYTES = HEAD_BYTES;
 const MAX_CELL_BITS = 10; // per axis: Morton codes of 30 bits
+const MAX_CELL_SHIFT = 20; // cells of up to 2^20 steps: positions span at most 2^30 steps per axis
 const SQRT1_2 = Math.SQRT1_2;
-/** No valid stream holds more Gaussians per byte than this (each needs ≥ 20 coded decisions). */
-export const MAX_GAUSSIANS_PER_BYTE = 16;
+/**
+ * A packed payload holds at most one Gaussian per this many bytes of coded stream (after the
+ * quantisation table). Real fits take 8–10 bytes per Gaussian (7.98 on bench:decode's synthetic
+ * neuron, 8.7–10.1 on the rate–distortion fits up to 0.33 bpp): 2 leaves a 4× margin, while the
+ * coder itself could squeeze ~20 identical Gaussians into a byte, and every one of them costs
+ * decode work.
+ */
+export const MIN_BYTES_PER_GAUSSIAN = 2;
+
+/** Most Gaussians a packed payload of `bytes` bytes may declare. */
+export function maxPackedCount(bytes: number): number {
+  return Math.floor(Math.max(0, bytes - HEAD_BYTES) / MIN_BYTES_PER_GAUSSIAN);
+}
 
 /**
  * Resolutions from the data: positions in steps of about 1/12 of the typical smallest standard
@@ -74,7 +86,7 @@ export function choosePackedSteps(params: ArrayLike<number>, count: number, shap
   const span = Math.max(...posMax.map((m, a) => m - posMin[a]! + 1));
   // about one Gaussian per occupied cell: the gaps stay small, the offsets carry the precision
   const volume = posMax.reduce((v, m, a) => v * (m - posMin[a]! + 1), 1);
-  let cellShift = Math.max(0, Math.round(Math.log2(Math.cbrt(volume / Math.max(1, count)))));
+  let cellShift = Math.min(MAX_CELL_SHIFT, Math.max(0, Math.round(Math.log2(Math.cbrt(volume / Math.max(1, count))))));
   while (Math.ceil(span / 2 ** cellShift) > 2 ** MAX_CELL_BITS) cellShift++;
   const scaleStep = f(o.scaleStep ?? 1 / 16), ampStep = f(o.ampStep ?? 1 / 32);
   return {
@@ -203,7 +215,7 @@ export function encodePacked(params: Float32Array, count: number, steps: PackedS
 
 export function decodePacked(bytes: Uint8Array, count: number): { params: Float32Array; steps: PackedSteps } {
   if (bytes.length < HEAD_BYTES) throw new CountMismatchError(`packed payload of ${bytes.length} bytes is shorter than its ${HEAD_BYTES}-byte header`);
-  if (count > MAX_GAUSSIANS_PER_BYTE * bytes.length) throw new CountMismatchError(`${count} Gaussians cannot fit in a packed payload of ${bytes.length} bytes`);
+  if (count > maxPackedCount(bytes.length)) throw new CountBoundError(count, maxPackedCount(bytes.length), `cannot fit in a packed payload of ${bytes.length} bytes`);
   const steps = readSteps(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   const rd = new RangeDecoder(bytes.subarray(HEAD_BYTES));
   const m = new Models(steps);
@@ -255,6 +267,6 @@ function readSteps(v: DataView): PackedSteps {
   // Hostile tables: every step finite and positive, every width small enough to model.
   if (![...posStep, scaleStep, ampStep].every((x) => Number.isFinite(x) && x > 0)) throw new InvalidHeaderError("packed payload has a non-positive or non-finite quantisation step");
   if (![scaleMin, ampMin].every(Number.isFinite) || posMin.some((x) => Math.abs(x) > 2 ** 30)) throw new InvalidHeaderError("packed payload has an invalid quantisation origin");
-  if (cellShift > 20 || scaleBits < 1 || scaleBits > 16 || rotBits < 2 || rotBits > 16 || ampBits < 1 || ampBits > 16) throw new InvalidHeaderError("packed payload declares field widths out of range");
+  if (cellShift > MAX_CELL_SHIFT || scaleBits < 1 || scaleBits > 16 || rotBits < 2 || rotBits > 16 || ampBits < 1 || ampBits > 16) throw new InvalidHeaderError("packed payload declares field widths out of range");
   return s;
 }

@@ -5,7 +5,7 @@
  * adaptively codes them close to their entropy, in ~200 lines that run unchanged in Node and the
  * browser.
  */
-import { TruncatedFileError } from "./errors.js";
+import { StreamOverrunError } from "./errors.js";
 
 const TOP = 1 << 24;
 const PROB_BITS = 11;
@@ -66,9 +66,12 @@ export class RangeDecoder {
   }
 
   private next(): number {
-    // A valid stream is read at most 4 bytes past its end by normalisation; more means it was cut.
-    if (this.pos >= this.bytes.length + 4) throw new TruncatedFileError("packed Gaussian stream ends early (truncated or corrupt)");
-    return this.pos < this.bytes.length ? this.bytes[this.pos++]! : (this.pos++, 0);
+    // The decoder reads one byte per normalisation after its first four, the encoder writes one
+    // per normalisation plus four flushed: a valid stream is never read past its end.
+    if (this.pos >= this.bytes.length) {
+      throw new StreamOverrunError(`packed Gaussian stream ends early: read past its ${this.bytes.length} bytes (truncated or corrupt)`, this.bytes.length);
+    }
+    return this.bytes[this.pos++]!;
   }
 
   bit(probs: Uint16Array, i: number): number {

@@ -6,17 +6,17 @@ import {
   backgroundParamCount, MAX_GRID_NODES_PER_AXIS, MAX_POLYNOMIAL_DEGREE, type BackgroundModel,
 } from "../core/background.js";
 import {
-  DEFAULT_TRUNCATION_SIGMA, MAX_TRUNCATION_SIGMA, MIN_QUAT_NORM, MIN_SCALE, MIN_TRUNCATION_SIGMA,
-  P_ROT, P_SCALE, PARAMS_PER_GAUSSIAN,
+  DEFAULT_TRUNCATION_SIGMA, MAX_AMPLITUDE, MAX_TRUNCATION_SIGMA, MIN_QUAT_NORM, MIN_SCALE, MIN_TRUNCATION_SIGMA,
+  P_AMP, P_ROT, P_SCALE, PARAMS_PER_GAUSSIAN,
 } from "../core/constants.js";
 import { DTYPES, dtypeFromCode, type DType } from "../core/dtype.js";
-import type { Shape3 } from "../core/gaussian.js";
+import { volumeDiagonal, type Shape3 } from "../core/gaussian.js";
 import { crc32 } from "./crc32.js";
-import { encodingByCode, encodingByName, type EncodingName } from "./encodings.js";
+import { encodingByCode, encodingByName, type EncodingName, type PayloadEncoding } from "./encodings.js";
 import type { PackedSteps } from "./packed.js";
 import {
-  BadMagicError, ChecksumMismatchError, CountMismatchError, InvalidHeaderError,
-  InvalidParameterError, TruncatedFileError, UnsupportedVersionError, VmgFormatError,
+  BadMagicError, ChecksumMismatchError, CountBoundError, CountMismatchError, InvalidHeaderError,
+  InvalidParameterError, ParameterBoundError, TruncatedFileError, UnsupportedVersionError, VmgFormatError,
 } from "./errors.js";
 
 /** 0x89 'V' 'M' 'G' CR LF SUB LF: a high byte and line endings catch text-mode transfers. */
@@ -125,19 +125,34 @@ function validateBackground(b: BackgroundModel): void {
 
 const FIELD_NAMES = ["x", "y", "z", "scale x", "scale y", "scale z", "quaternion w", "quaternion x", "quaternion y", "quaternion z", "amplitude"];
 
-/** Throws InvalidParameterError naming the first non-finite or degenerate Gaussian. */
-export function validateGaussians(params: Float32Array, count: number): void {
+/**
+ * Throws InvalidParameterError naming the first non-finite Gaussian, or ParameterBoundError naming
+ * the first out of bounds: every standard deviation in [MIN_SCALE, the volume diagonal] voxels,
+ * |amplitude| ≤ MAX_AMPLITUDE, quaternion norm ≥ MIN_QUAT_NORM.
+ */
+export function validateGaussians(params: Float32Array, count: number, shape: Shape3): void {
+  const maxScale = volumeDiagonal(shape);
   for (let i = 0; i < count; i++) {
     const b = i * PARAMS_PER_GAUSSIAN;
     for (let k = 0; k < PARAMS_PER_GAUSSIAN; k++) {
       if (!Number.isFinite(params[b + k]!)) throw new InvalidParameterError(`Gaussian ${i}: ${FIELD_NAMES[k]} is ${params[b + k]}`);
     }
     for (let k = 0; k < 3; k++) {
-      if (!(params[b + P_SCALE + k]! >= MIN_SCALE)) throw new InvalidParameterError(`Gaussian ${i}: scale ${"xyz"[k]} = ${params[b + P_SCALE + k]} is degenerate (minimum ${MIN_SCALE} voxels)`);
+      const s = params[b + P_SCALE + k]!, field = FIELD_NAMES[P_SCALE + k]!;
+      if (!(s >= MIN_SCALE)) throw new ParameterBoundError(i, field, s, MIN_SCALE, `is degenerate (minimum ${MIN_SCALE} voxels)`);
+      if (s > maxScale) throw new ParameterBoundError(i, field, s, maxScale, `voxels exceeds the volume diagonal ${maxScale} (maximum)`);
     }
+    const amp = params[b + P_AMP]!;
+    if (Math.abs(amp) > MAX_AMPLITUDE) throw new ParameterBoundError(i, "amplitude", amp, MAX_AMPLITUDE, `exceeds ±${MAX_AMPLITUDE} in magnitude`);
     const qn = Math.hypot(params[b + P_ROT]!, params[b + P_ROT + 1]!, params[b + P_ROT + 2]!, params[b + P_ROT + 3]!);
-    if (!(qn >= MIN_QUAT_NORM)) throw new InvalidParameterError(`Gaussian ${i}: rotation quaternion has norm ${qn} (degenerate)`);
+    if (!(qn >= MIN_QUAT_NORM)) throw new ParameterBoundError(i, "quaternion norm", qn, MIN_QUAT_NORM, `is degenerate (minimum ${MIN_QUAT_NORM})`);
   }
+}
+
+/** Throws CountBoundError unless `count` Gaussians are at most one per voxel of the grid. */
+function validateCount(count: number, shape: Shape3): void {
+  const voxels = shape[0] * shape[1] * shape[2];
+  if (count > voxels) throw new CountBoundError(count, voxels, `exceed the ${shape.join("x")} grid's voxels`);
 }
 
 function validateSections(sections: VmgSection[]): void {
@@ -157,9 +172,23 @@ export function writeVmg(file: VmgFile): Uint8Array {
   if (file.gaussians.length !== file.count * PARAMS_PER_GAUSSIAN) {
     throw new CountMismatchError(`${file.count} Gaussians need ${file.count * PARAMS_PER_GAUSSIAN} parameters, found ${file.gaussians.length}`);
   }
-  validateGaussians(file.gaussians, file.count);
+  validateCount(file.count, h.shape);
+  validateGaussians(file.gaussians, file.count, h.shape);
   const enc = encodingByName(h.encoding);
   const payload = enc.encode({ gaussians: file.gaussians, count: file.count, shape: h.shape, ...(file.packing ? { packing: file.packing } : {}) });
+  checkPayloadCount(enc, file.count, payload.length);
+  // the payload rounds the parameters (float16, or the packed quantisation): what a reader will see must pass too
+  validateGaussians(enc.decode(payload, file.count).gaussians, file.count, h.shape);
+  return serializeVmg(file, payload);
+}
+
+/**
+ * The container bytes of `file` around an already encoded Gaussian payload, checked against
+ * nothing: `writeVmg` validates first; tests use this alone to build hostile files.
+ */
+export function serializeVmg(file: VmgFile, payload: Uint8Array): Uint8Array {
+  const { header: h, background: bg } = file;
+  const enc = encodingByName(h.encoding);
   const bgBytes = bg.params.length * 4;
   const secBytes = file.sections.reduce((n, s) => n + SECTION_HEAD_BYTES + s.data.length, 0);
   const total = HEADER_BYTES + bgBytes + payload.length + secBytes + TRAILER_BYTES;
@@ -277,7 +306,8 @@ function parse(bytes: Uint8Array): { file: VmgFile; layout: VmgLayout } {
   if (expectedPayload !== undefined && expectedPayload !== payloadBytes) {
     throw new CountMismatchError(`${count} Gaussians need ${expectedPayload} payload bytes but the header declares ${payloadBytes}`);
   }
-  if (count > enc.maxCount(payloadBytes)) throw new CountMismatchError(`${count} Gaussians cannot fit in a ${enc.name} payload of ${payloadBytes} bytes`);
+  checkPayloadCount(enc, count, payloadBytes);
+  validateCount(count, header.shape);
   let o = headerBytes;
   const params = new Float64Array(bgCount);
   for (let i = 0; i < bgCount; i++, o += 4) params[i] = v.getFloat32(o, true);
@@ -290,7 +320,7 @@ function parse(bytes: Uint8Array): { file: VmgFile; layout: VmgLayout } {
 
   const { gaussians, packing } = enc.decode(bytes.subarray(o, o + payloadBytes), count);
   o += payloadBytes;
-  validateGaussians(gaussians, count);
+  validateGaussians(gaussians, count, header.shape);
 
   const sections: VmgSection[] = [];
   for (let s = 0; s < sectionCount; s++) {
@@ -312,6 +342,11 @@ function parse(bytes: Uint8Array): { file: VmgFile; layout: VmgLayout } {
       sectionBytes: len - TRAILER_BYTES - headerBytes - 4 * bgCount - payloadBytes,
     },
   };
+}
+
+function checkPayloadCount(enc: PayloadEncoding, count: number, payloadBytes: number): void {
+  const limit = enc.maxCount(payloadBytes);
+  if (count > limit) throw new CountBoundError(count, limit, `cannot fit in a ${enc.name} payload of ${payloadBytes} bytes`);
 }
 
 function hex(n: number): string {
