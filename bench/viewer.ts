@@ -1,6 +1,7 @@
 /**
- * `npm run bench:viewer [-- --json] [--runs N]`: the viewer in Debian's Chromium (puppeteer), on the
- * demo (demo/volumes.ts default: a light-sheet axon block as zarr beside its `.vmg`).
+ * `npm run bench:viewer [-- --json] [--runs N] [--no-fit] [--force-webgpu]`: the viewer in Debian's
+ * Chromium (puppeteer), on the demo (demo/volumes.ts default: a light-sheet axon block as zarr
+ * beside its `.vmg`).
  *
  *  - first_frame_ms: navigation start → the first animation frame in which Neuroglancer reports
  *    every visible chunk of both layers drawn (`viewer.isReady()`), demo layout, cold page.
@@ -11,8 +12,13 @@
  *    cache disabled) fetched for each layer while the demo shows the whole volume (maximum-intensity
  *    projections) and a cross-section.
  *
- * On a machine without a GPU, WebGPU runs on SwiftShader (a CPU rasteriser): its figures measure
- * correctness plumbing, not GPU speed. Progress goes to stderr; with --json stdout is one line.
+ * When the browser's only WebGPU adapter is a software fallback (SwiftShader on a machine without a
+ * GPU: `adapter.info.isFallbackAdapter`, or "swiftshader" in its vendor/architecture/description)
+ * or there is none, the WebGPU figures (chunk_webgpu_*, fit_webgpu_*) are not measured: they
+ * would time a CPU rasteriser (about 8 s per chunk and over 25 minutes for the fit here), not a
+ * GPU. Their keys stay, with null values, and `webgpu_not_measured` gives the reason.
+ * `--force-webgpu` measures them on any adapter. Progress goes to stderr; with --json stdout is
+ * one line.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -33,6 +39,7 @@ const { values } = parseArgs({
     json: { type: "boolean", default: false },
     runs: { type: "string", default: "4" },
     "no-fit": { type: "boolean", default: false },
+    "force-webgpu": { type: "boolean", default: false },
   },
 });
 const log = (s: string) => process.stderr.write(`bench:viewer: ${s}\n`);
@@ -110,6 +117,27 @@ async function openPage(state: unknown, query = ""): Promise<{ page: Page; netwo
   return { page, network, readyMs };
 }
 
+/** Why the page's WebGPU adapter is not worth timing (none, or a software fallback); undefined for a GPU. */
+async function webgpuNotMeasured(): Promise<string | undefined> {
+  const page = await browser.newPage();
+  try {
+    await page.goto(demoUrl(server.url, { layers: [] }), { waitUntil: "load" });
+    const adapter = await page.evaluate(async () => {
+      const a = await navigator.gpu?.requestAdapter();
+      if (!a) return null;
+      const i = a.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
+      return { name: [i.vendor, i.architecture, i.description].filter((x) => x).join(" "), fallback: i.isFallbackAdapter ?? false };
+    });
+    if (!adapter) return "the browser offers no WebGPU adapter";
+    if (adapter.fallback || /swiftshader/i.test(adapter.name)) {
+      return `the only WebGPU adapter (${adapter.name || "unnamed"}) is a software fallback, a CPU rasteriser: its timings would not be a GPU's`;
+    }
+    return undefined;
+  } finally {
+    await page.close();
+  }
+}
+
 function quantile(xs: number[], q: number): number {
   if (xs.length === 0) return NaN;
   const s = [...xs].sort((a, b) => a - b);
@@ -117,8 +145,11 @@ function quantile(xs: number[], q: number): number {
 }
 const round = (x: number) => Math.round(x * 100) / 100;
 
-let result: Record<string, number | null>;
+let result: Record<string, number | string | null>;
 try {
+  const notMeasured = values["force-webgpu"] ? undefined : await webgpuNotMeasured();
+  if (notMeasured) log(`WebGPU figures not measured: ${notMeasured} (--force-webgpu measures them anyway)`);
+
   // 1. cold start of the demo: first ready frame and bytes per layer
   log("demo page, cold (cache disabled)…");
   const first = await openPage(demoState(layers));
@@ -134,7 +165,7 @@ try {
   vmgOnly.layers = vmgOnly.layers.filter((l) => l.name === "vmg");
   vmgOnly["layout"] = "xy-3d";
   const chunkMs: Record<"cpu" | "webgpu", number[]> = { cpu: [], webgpu: [] };
-  for (const path of ["cpu", "webgpu"] as const) {
+  for (const path of notMeasured ? ["cpu"] as const : ["cpu", "webgpu"] as const) {
     for (let r = 0; r < runs; r++) {
       const { page } = await openPage(vmgOnly, `?vmgDecode=${path}`);
       const reports = await page.evaluate(() => {
@@ -154,17 +185,18 @@ try {
     first_frame_ms: round(first.readyMs),
     chunk_cpu_median_ms: round(quantile(chunkMs.cpu, 0.5)),
     chunk_cpu_p95_ms: round(quantile(chunkMs.cpu, 0.95)),
-    chunk_webgpu_median_ms: round(quantile(chunkMs.webgpu, 0.5)),
-    chunk_webgpu_p95_ms: round(quantile(chunkMs.webgpu, 0.95)),
+    chunk_webgpu_median_ms: notMeasured ? null : round(quantile(chunkMs.webgpu, 0.5)),
+    chunk_webgpu_p95_ms: notMeasured ? null : round(quantile(chunkMs.webgpu, 0.95)),
     vmg_bytes: vmgBytes,
     zarr_bytes: zarrBytes,
   };
 
   // 3. "Compress this layer" in the page (CPU and WebGPU engines) and `vmg compress` on the same job
   if (!values["no-fit"]) {
-    const fit: FitBench = await benchFit({ browser, server, data, bpp: demo.bpp, log });
+    const fit: FitBench = await benchFit({ browser, server, data, bpp: demo.bpp, webgpu: !notMeasured, log });
     Object.assign(result, fit);
   }
+  if (notMeasured) result["webgpu_not_measured"] = notMeasured;
 } finally {
   await browser.close();
   await server.close();
@@ -173,5 +205,5 @@ try {
 if (values.json) console.log(JSON.stringify(result));
 else {
   for (const [k, v] of Object.entries(result)) console.log(`${k.padEnd(24)} ${v}`);
-  console.log(`(.vmg is ${(result.zarr_bytes! / result.vmg_bytes!).toFixed(0)}× fewer bytes than the zarr layer for the same view)`);
+  console.log(`(.vmg is ${(Number(result["zarr_bytes"]) / Number(result["vmg_bytes"])).toFixed(0)}× fewer bytes than the zarr layer for the same view)`);
 }

@@ -58,12 +58,20 @@ export async function waitForReady(page: Page, timeout = 90_000): Promise<void> 
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
 }
 
-/** Grayscale (red channel) pixels of the single cross-section panel, and its size. */
-export async function panelPixels(page: Page): Promise<{ width: number; height: number; gray: Uint8Array }> {
-  const rect = await page.evaluate(() => {
-    const r = document.querySelector(".neuroglancer-rendered-data-panel")!.getBoundingClientRect();
+export interface Rect { x: number; y: number; width: number; height: number }
+
+export interface GrayImage { width: number; height: number; gray: Uint8Array }
+
+/** Screen rectangles of the rendered-data panels (cross-sections and 3D views), in DOM order. */
+export async function panelRects(page: Page): Promise<Rect[]> {
+  return page.$$eval(".neuroglancer-rendered-data-panel", (els) => els.map((e) => {
+    const r = e.getBoundingClientRect();
     return { x: Math.round(r.x), y: Math.round(r.y), width: Math.round(r.width), height: Math.round(r.height) };
-  });
+  }));
+}
+
+/** Grayscale (red channel) pixels of a screen rectangle. */
+export async function regionPixels(page: Page, rect: Rect): Promise<GrayImage> {
   const png = await page.screenshot({ clip: rect, encoding: "base64", type: "png" });
   const red = await page.evaluate(async (b64: string) => {
     const img = new Image();
@@ -78,6 +86,11 @@ export async function panelPixels(page: Page): Promise<{ width: number; height: 
     return { w: img.width, h: img.height, out };
   }, png);
   return { width: red.w, height: red.h, gray: Uint8Array.from(red.out) };
+}
+
+/** Grayscale (red channel) pixels of the single cross-section panel, and its size. */
+export async function panelPixels(page: Page): Promise<GrayImage> {
+  return regionPixels(page, (await panelRects(page))[0]!);
 }
 
 /** Text of the error messages the layer side panel shows. */
