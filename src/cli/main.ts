@@ -1,17 +1,13 @@
 /** The `vmg` command: dispatch, and one-line errors `vmg: <file>: <problem>` with a non-zero exit. */
 import { UsageError } from "./args.js";
-import { compressCommand } from "./compress.js";
-import { convertCommand } from "./convert.js";
-import { decodeCommand } from "./decode.js";
-import { evalCommand } from "./eval.js";
-import { infoCommand } from "./info.js";
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = {
-  info: infoCommand,
-  compress: compressCommand,
-  convert: convertCommand,
-  decode: decodeCommand,
-  eval: evalCommand,
+// Each command is imported when it runs, so `vmg info` does not load the fitter, zarr or TIFF code.
+const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<void>>> = {
+  info: async () => (await import("./info.js")).infoCommand,
+  compress: async () => (await import("./compress.js")).compressCommand,
+  convert: async () => (await import("./convert.js")).convertCommand,
+  decode: async () => (await import("./decode.js")).decodeCommand,
+  eval: async () => (await import("./eval.js")).evalCommand,
 };
 
 const HELP = `vmg — VolMicro Gaussian volumes
@@ -31,13 +27,13 @@ export async function main(argv: string[]): Promise<number> {
     console.log(HELP);
     return command ? 0 : 2;
   }
-  const run = COMMANDS[command];
-  if (!run) {
+  const load = COMMANDS[command];
+  if (!load) {
     console.error(`vmg: unknown command "${command}"\n\n${HELP}`);
     return 2;
   }
   try {
-    await run(rest);
+    await (await load())(rest);
     return 0;
   } catch (e) {
     const err = e as Error;
