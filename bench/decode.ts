@@ -1,7 +1,16 @@
 /**
- * `npm run bench:decode [-- --json]`: full decode of a 100×647×813 uint16 volume from 20,693
- * neuron-like Gaussians (the paper's volume size and Gaussian count) on all cores, and the median
- * latency of 64³ chunk decodes at scales 0 and 2 on one thread.
+ * `npm run bench:decode [-- --json] [-- --volumes a,b]`: decode speed, synthetic and real.
+ *  - Synthetic (kept for continuity, its own JSON line): a 100×647×813 uint16 volume from 20,693
+ *    neuron-like Gaussians (the paper's volume size and Gaussian count), full decode on all cores and
+ *    the median latency of 64³ chunk decodes at scales 0 and 2 on one thread.
+ *  - Real fits: every volume of ../shared/data and the demo's light-sheet block, fitted at 0.073 bpp
+ *    (packed) once and cached under .cache/ (bench/stream-cache.ts). Per volume, one JSON line
+ *    `{"volume","voxels","gaussians","full_ms","mvox_s","chunk64_median_ms","chunk64_p95_ms","hevc_mvox_s"}`:
+ *    full decode by DecodePool (worker threads; the calling thread below 1 M voxels), median of 3
+ *    after a warm-up; 64³ chunks over every 64³-aligned chunk (a fixed sample of 200 beyond that),
+ *    one thread, in process, after the per-file setup (each chunk's median of 3 passes); and x265's decode of the same volume at the
+ *    same bytes as bench:rd runs it (ffmpeg process start, file I/O and conversion included, ffmpeg's
+ *    default threads: all cores), median of 3 after a warm-up. hevc_mvox_s is null without ffmpeg.
  */
 import { availableParallelism } from "node:os";
 import { levelFactors, scaledShape, VmgDecoder } from "../src/decode/decoder.js";
@@ -9,9 +18,15 @@ import { readVmg, writeVmg } from "../src/format/vmg.js";
 import { DecodePool } from "../src/node/decode-pool.js";
 import { syntheticNeuron } from "../src/synthetic/neuron.js";
 import { Random } from "../src/core/random.js";
+import { loadavg } from "node:os";
+import { alignedChunks, demoBlock, manifestVolumes } from "./bench-volumes.js";
+import { videoCodec } from "./codecs/video.js";
+import { cachedFit, cachedHevc } from "./stream-cache.js";
 
 const json = process.argv.includes("--json");
 const log = (s: string) => { if (!json) console.log(s); };
+const only = process.argv.includes("--volumes") ? process.argv[process.argv.indexOf("--volumes") + 1]!.split(",") : undefined;
+log(`load average at start: ${loadavg().map((x) => x.toFixed(2)).join(", ")} (${availableParallelism()} cores)`);
 const shape = [100, 647, 813] as const;
 const bytes = writeVmg(syntheticNeuron({ shape, gaussians: 20693, seed: 1 }));
 const file = readVmg(bytes);
@@ -73,6 +88,55 @@ const result = {
 };
 if (json) console.log(JSON.stringify(result));
 else log(`throughput ${result.mvox_s} MVox/s, peak RSS ${result.peak_rss_mb} MB`);
+
+// ---- real fits ------------------------------------------------------------------------------
+
+/** Median of 3 timed runs after one warm-up. */
+async function medianOf3(run: () => Promise<number>): Promise<number> {
+  await run();
+  const runs: number[] = [];
+  for (let i = 0; i < 3; i++) runs.push(await run());
+  return median(runs);
+}
+
+const quantile = (xs: number[], q: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]!; };
+
+const hevc = videoCodec("hevc");
+for (const v of [...manifestVolumes(), demoBlock()].filter((b) => !only || only.includes(b.name))) {
+  const volume = await v.load();
+  const voxels = volume.data.length;
+  const fit = await cachedFit(volume, v.name, v.settings, log);
+  const vmg = readVmg(fit.bytes);
+
+  const pool = await DecodePool.create(fit.bytes, threads);
+  const full = await medianOf3(async () => { const t = performance.now(); await pool.decode(); return performance.now() - t; });
+  await pool.close();
+
+  const decoder = new VmgDecoder(vmg);
+  decoder.scale([1, 1, 1]); // per-file setup, done once when a layer opens
+  const chunks = alignedChunks(volume.shape, 200);
+  const scratch = new Float32Array(64 ** 3);
+  for (const box of chunks.slice(0, 8)) decoder.decode(box, undefined, undefined, scratch); // JIT warm-up
+  // each chunk's time is its median of 3 passes, so that a scheduling stall on a busy machine is not a chunk's latency
+  const passes = [0, 1, 2].map(() => chunks.map((box) => { const t = performance.now(); decoder.decode(box, undefined, undefined, scratch); return performance.now() - t; }));
+  const chunkMs = chunks.map((_, i) => median(passes.map((p) => p[i]!)));
+
+  const stream = await cachedHevc(volume, v.name, fit.bytes.length, log);
+  const hevcMs = stream ? await medianOf3(async () => (await hevc.decode(stream.bytes)).seconds * 1000) : undefined;
+
+  const row = {
+    volume: v.name, voxels, gaussians: vmg.count, full_ms: round(full), mvox_s: round(voxels / 1e3 / full),
+    chunk64_median_ms: round(median(chunkMs)), chunk64_p95_ms: round(quantile(chunkMs, 0.95)),
+    hevc_mvox_s: hevcMs === undefined ? null : round(voxels / 1e3 / hevcMs),
+  };
+  if (json) console.log(JSON.stringify(row));
+  else {
+    log(`${v.name}: ${volume.shape.join("×")} ${volume.dtype}, ${vmg.count} Gaussians, ${fit.bytes.length} bytes (fit ${fit.seconds.toFixed(0)} s${fit.fresh ? ", this run" : ", cached"})`);
+    log(`  full decode ${row.full_ms} ms = ${row.mvox_s} MVox/s | 64³ chunk (${chunks.length}) median ${row.chunk64_median_ms} ms, p95 ${row.chunk64_p95_ms} ms | ` +
+      (stream && hevcMs !== undefined ? `HEVC ${stream.bytes.length} bytes: ${hevcMs.toFixed(0)} ms = ${row.hevc_mvox_s} MVox/s` : "HEVC: ffmpeg with libx265 not found"));
+  }
+}
+log(`load average at end: ${loadavg().map((x) => x.toFixed(2)).join(", ")}`);
 
 function round(x: number): number {
   return Math.round(x * 100) / 100;
