@@ -21,15 +21,15 @@ export interface BenchVolume {
   load: () => Promise<Volume>;
 }
 
-/** The manifest's volumes, smallest first; empty when ../shared/data is absent. */
-export function manifestVolumes(): BenchVolume[] {
+/** The manifest's volumes, smallest first, fitted with `iterations` steps (default: the fitter's); empty when ../shared/data is absent. */
+export function manifestVolumes(iterations?: number): BenchVolume[] {
   const manifest = `${DATA_DIR}manifest.json`;
   if (!existsSync(manifest)) return [];
   const entries = JSON.parse(readFileSync(manifest, "utf8")) as { name: string; file: string; shape_zyx: number[] }[];
   const voxels = (e: { shape_zyx: number[] }) => e.shape_zyx.reduce((a, b) => a * b, 1);
   return [...entries].sort((a, b) => voxels(a) - voxels(b)).map((e) => ({
     name: e.name,
-    settings: { bpp: BENCH_BPP, encoding: "packed" },
+    settings: { bpp: BENCH_BPP, encoding: "packed", ...(iterations !== undefined ? { iterations } : {}) },
     load: () => openVolume(`${DATA_DIR}${e.file}`),
   }));
 }

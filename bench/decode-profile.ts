@@ -1,5 +1,5 @@
 /**
- * `node --import tsx bench/decode-profile.ts [--json] [--volumes a,b]`: where the time of a decode
+ * `node --import tsx bench/decode-profile.ts [--json] [--volumes a,b] [--iterations K]`: where the time of a decode
  * goes, on the real fits of bench:decode (cached under .cache/; the demo block and trailmap by
  * default). The decoder's own stages are called one at a time on the boxes a decode really uses —
  * the z-slab tiles of a DecodePool full decode (on this thread) and every 64³-aligned chunk — and
@@ -27,7 +27,9 @@ import { cachedFit } from "./stream-cache.js";
 const args = process.argv.slice(2);
 const json = args.includes("--json");
 const only = (args.includes("--volumes") ? args[args.indexOf("--volumes") + 1]! : `${demoBlock().name},trailmap_lightsheet_axons_303x303x303_u16`).split(",");
-const log = (s: string) => { if (!json) console.log(s); };
+// with --json, stdout holds only the JSON lines and the readable report goes to stderr
+const log = (s: string) => { if (json) process.stderr.write(s + "\n"); else console.log(s); };
+const iterations = args.includes("--iterations") ? Number(args[args.indexOf("--iterations") + 1]) : undefined; // as bench:decode's
 const now = () => performance.now();
 
 interface Stages { background: number; query: number; plan: number; splat: number; convert: number; total: number }
@@ -109,7 +111,7 @@ function describe(label: string, boxes: number, r: { st: Stages; c: Counts }): R
 }
 
 log(`load average at start: ${loadavg().map((x) => x.toFixed(2)).join(", ")} (${availableParallelism()} cores)`);
-for (const v of [...manifestVolumes(), demoBlock()].filter((b) => only.includes(b.name))) {
+for (const v of [...manifestVolumes(iterations), demoBlock()].filter((b) => only.includes(b.name))) {
   const volume = await v.load();
   const fit = await cachedFit(volume, v.name, v.settings, log);
   const file = readVmg(fit.bytes);
