@@ -1,17 +1,16 @@
 /** The `vmg` command: dispatch, and one-line errors `vmg: <file>: <problem>` with a non-zero exit. */
 import { UsageError } from "./args.js";
-import { COMPRESS_USAGE, compressCommand } from "./compress.js";
-import { CONVERT_USAGE, convertCommand } from "./convert.js";
-import { DECODE_USAGE, decodeCommand } from "./decode.js";
-import { EVAL_USAGE, evalCommand } from "./eval.js";
-import { INFO_USAGE, infoCommand } from "./info.js";
 
-const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; usage: string }> = {
-  info: { run: infoCommand, usage: INFO_USAGE },
-  compress: { run: compressCommand, usage: COMPRESS_USAGE },
-  convert: { run: convertCommand, usage: CONVERT_USAGE },
-  decode: { run: decodeCommand, usage: DECODE_USAGE },
-  eval: { run: evalCommand, usage: EVAL_USAGE },
+interface Command { run: (argv: string[]) => Promise<void>; usage: string }
+
+// Each command is imported when it runs (or prints its usage), so `vmg info` does not load the
+// fitter, zarr or TIFF code.
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  info: async () => { const m = await import("./info.js"); return { run: m.infoCommand, usage: m.INFO_USAGE }; },
+  compress: async () => { const m = await import("./compress.js"); return { run: m.compressCommand, usage: m.COMPRESS_USAGE }; },
+  convert: async () => { const m = await import("./convert.js"); return { run: m.convertCommand, usage: m.CONVERT_USAGE }; },
+  decode: async () => { const m = await import("./decode.js"); return { run: m.decodeCommand, usage: m.DECODE_USAGE }; },
+  eval: async () => { const m = await import("./eval.js"); return { run: m.evalCommand, usage: m.EVAL_USAGE }; },
 };
 
 const HELP = `vmg — VolMicro Gaussian volumes
@@ -32,19 +31,19 @@ export async function main(argv: string[]): Promise<number> {
     console.log(HELP);
     return command ? 0 : 2;
   }
-  const cmd = COMMANDS[command];
-  if (!cmd) {
+  const load = COMMANDS[command];
+  if (!load) {
     console.error(`vmg: unknown command "${command}"\n\n${HELP}`);
     return 2;
   }
   // Help wins over everything else on the line (before `--`), as users expect of `cmd … --help`.
   const end = rest.indexOf("--");
   if ((end < 0 ? rest : rest.slice(0, end)).some((a) => a === "--help" || a === "-h")) {
-    console.log(cmd.usage);
+    console.log((await load()).usage);
     return 0;
   }
   try {
-    await cmd.run(rest);
+    await (await load()).run(rest);
     return 0;
   } catch (e) {
     const err = e as Error;

@@ -13,6 +13,7 @@ import type { Factors } from "../core/gaussian.js";
 import type { Box } from "../core/background.js";
 import { boxVoxels, fullBox, scaledShape, VmgDecoder } from "../decode/decoder.js";
 import { readVmg, type VmgFile } from "../format/vmg.js";
+import { workerScript } from "./worker-script.js";
 
 /** Boxes up to this many voxels are decoded on the calling thread (a few ms of work). */
 export const IN_PROCESS_VOXELS = 1 << 20;
@@ -47,9 +48,8 @@ export class DecodePool {
   /** Validates the file on this thread first, so a bad file fails before any worker starts. */
   static async create(bytes: Uint8Array, threads = availableParallelism(), file?: string): Promise<DecodePool> {
     const parsed = readVmg(bytes, file ? { file } : {});
-    const boot = new URL("./worker-boot.mjs", import.meta.url);
-    const entry = new URL("./decode-worker.ts", import.meta.url).href;
-    const workers = Array.from({ length: Math.max(1, threads) }, () => new Worker(boot, { workerData: { entry, bytes } }));
+    const { url, options } = workerScript("decode-worker", { bytes });
+    const workers = Array.from({ length: Math.max(1, threads) }, () => new Worker(url, options));
     await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
       const onMessage = (m: WorkerMessage) => { if (m.type === "ready") { w.off("message", onMessage); resolve(); } };
       w.on("message", onMessage);

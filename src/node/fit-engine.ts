@@ -7,6 +7,7 @@ import { Worker } from "node:worker_threads";
 import type { Box } from "../core/background.js";
 import { combineLanes, LANES, SLAB_VOXELS, slabs, type EvalRequest, type EvalResult, type FitEngine, type LaneResult } from "../fit/engine.js";
 import type { FitTarget } from "../fit/objective.js";
+import { workerScript } from "./worker-script.js";
 
 export interface WorkerInit {
   data: SharedArrayBuffer;
@@ -45,10 +46,9 @@ export class WorkerEngine implements FitEngine {
       slabs: slabs(target.shape, SLAB_VOXELS),
       ...(target.edges ? { edges: share(target.edges) } : {}),
     };
-    const boot = new URL("./worker-boot.mjs", import.meta.url);
-    const entry = new URL("./fit-worker.ts", import.meta.url).href;
+    const { url, options } = workerScript("fit-worker", { ...init });
     // more workers than lanes would idle
-    const workers = Array.from({ length: Math.max(1, Math.min(LANES, threads)) }, () => new Worker(boot, { workerData: { entry, ...init } }));
+    const workers = Array.from({ length: Math.max(1, Math.min(LANES, threads)) }, () => new Worker(url, options));
     await Promise.all(workers.map((w) => reply(w)));
     return new WorkerEngine(workers, target.data.length, init.slabs);
   }

@@ -1,0 +1,150 @@
+/**
+ * `node --import tsx bench/decode-profile.ts [--json] [--volumes a,b] [--iterations K]`: where the time of a decode
+ * goes, on the real fits of bench:decode (cached under .cache/; the demo block and trailmap by
+ * default). The decoder's own stages are called one at a time on the boxes a decode really uses —
+ * the z-slab tiles of a DecodePool full decode (on this thread) and every 64³-aligned chunk — and
+ * timed: background fill, spatial index query, row planning (solving each Gaussian's support as
+ * x-rows), the row walk (exp by forward differencing, adding into the field) and the conversion
+ * to the source dtype. Also: Gaussians per voxel, rows and row lengths, the per-file setup, and
+ * the worker pool against one thread. Every figure is the least of repeated passes (a shared
+ * machine only ever adds time).
+ */
+import { availableParallelism, loadavg } from "node:os";
+import { fillBackground, type Box } from "../src/core/background.js";
+import { KERNEL_STRIDE } from "../src/core/constants.js";
+import { allocVoxels } from "../src/core/dtype.js";
+import { VmgDecoder } from "../src/decode/decoder.js";
+import { prepareKernels } from "../src/decode/kernels.js";
+import { RowPlan, R_LEN, ROW_STRIDE } from "../src/decode/rows.js";
+import { SpatialIndex } from "../src/decode/spatial-index.js";
+import { splatKernel } from "../src/decode/splat.js";
+import { fieldToValues } from "../src/decode/values.js";
+import { readVmg, type VmgFile } from "../src/format/vmg.js";
+import { DecodePool } from "../src/node/decode-pool.js";
+import { alignedChunks, demoBlock, manifestVolumes } from "./bench-volumes.js";
+import { cachedFit } from "./stream-cache.js";
+
+const args = process.argv.slice(2);
+const json = args.includes("--json");
+const only = (args.includes("--volumes") ? args[args.indexOf("--volumes") + 1]! : `${demoBlock().name},trailmap_lightsheet_axons_303x303x303_u16`).split(",");
+// with --json, stdout holds only the JSON lines and the readable report goes to stderr
+const log = (s: string) => { if (json) process.stderr.write(s + "\n"); else console.log(s); };
+const iterations = args.includes("--iterations") ? Number(args[args.indexOf("--iterations") + 1]) : undefined; // as bench:decode's
+const now = () => performance.now();
+
+interface Stages { background: number; query: number; plan: number; splat: number; convert: number; total: number }
+interface Counts { voxels: number; kernels: number; rows: number; visits: number }
+
+const STAGES = ["background", "query", "plan", "walk", "convert"] as const;
+type Stage = (typeof STAGES)[number];
+/** The splat plans each kernel's rows again and walks them: its walk is the splat less the planning. */
+const stageMs = (st: Stages, k: Stage) => (k === "walk" ? Math.max(0, st.splat - st.plan) : st[k]);
+
+/** One box through the decoder's stages; `total` is the plain `decode` of the same box. */
+function profileBox(decoder: VmgDecoder, file: VmgFile, box: Box, field: Float32Array, st: Stages, c: Counts): void {
+  const h = file.header, n = (box.z1 - box.z0) * (box.y1 - box.y0) * (box.x1 - box.x0);
+  const f = field.subarray(0, n), out = allocVoxels(h.dtype, n);
+  const s = decoder.scale([1, 1, 1]);
+  const k = s.kernels.k, plan = new RowPlan();
+  let t = now();
+  fillBackground(file.background, h.shape, box, [1, 1, 1], f);
+  st.background += now() - t; t = now();
+  const ids = s.index.query(box);
+  st.query += now() - t; t = now();
+  for (let j = 0; j < ids.length; j++) plan.plan(k, ids[j]! * KERNEL_STRIDE, box);
+  st.plan += now() - t; t = now();
+  for (let j = 0; j < ids.length; j++) splatKernel(k, ids[j]! * KERNEL_STRIDE, box, f);
+  st.splat += now() - t; t = now();
+  fieldToValues(f, h.dtype, h.valueOffset, h.valueScale, out);
+  st.convert += now() - t;
+  let rows = 0, visits = 0; // counted outside the timed stages
+  for (let j = 0; j < ids.length; j++) {
+    const r = plan.plan(k, ids[j]! * KERNEL_STRIDE, box);
+    rows += r;
+    for (let i = 0; i < r; i++) visits += plan.rows[i * ROW_STRIDE + R_LEN]!;
+  }
+  t = now();
+  decoder.decode(box, [1, 1, 1], out, field);
+  st.total += now() - t;
+  c.voxels += n; c.kernels += ids.length; c.rows += rows; c.visits += visits;
+}
+
+function emptyStages(): Stages { return { background: 0, query: 0, plan: 0, splat: 0, convert: 0, total: 0 }; }
+function emptyCounts(): Counts { return { voxels: 0, kernels: 0, rows: 0, visits: 0 }; }
+
+function tilesOf(shape: readonly number[]): Box[] {
+  const [nz, ny, nx] = shape as [number, number, number];
+  const slab = Math.max(1, Math.min(nz, Math.floor(4_000_000 / (ny * nx)))); // DecodePool's tiling
+  const out: Box[] = [];
+  for (let z0 = 0; z0 < nz; z0 += slab) out.push({ z0, z1: Math.min(nz, z0 + slab), y0: 0, y1: ny, x0: 0, x1: nx });
+  return out;
+}
+
+/** Each stage's minimum over repeated passes: the least disturbed figure on a shared machine. */
+function run(decoder: VmgDecoder, file: VmgFile, boxes: Box[]): { st: Stages; c: Counts } {
+  const field = new Float32Array(Math.max(...boxes.map((b) => (b.z1 - b.z0) * (b.y1 - b.y0) * (b.x1 - b.x0))));
+  for (const b of boxes.slice(0, 4)) profileBox(decoder, file, b, field, emptyStages(), emptyCounts()); // JIT warm-up
+  const best: Stages = { background: Infinity, query: Infinity, plan: Infinity, splat: Infinity, convert: Infinity, total: Infinity };
+  let c = emptyCounts();
+  const started = now();
+  for (let pass = 0; pass < 15 && (pass < 3 || now() - started < 2000); pass++) {
+    const st = emptyStages();
+    c = emptyCounts();
+    for (const b of boxes) profileBox(decoder, file, b, field, st, c);
+    for (const k of Object.keys(best) as (keyof Stages)[]) best[k] = Math.min(best[k], st[k]);
+  }
+  return { st: best, c };
+}
+
+function describe(label: string, boxes: number, r: { st: Stages; c: Counts }): Record<string, number> {
+  const { st, c } = r;
+  const staged = STAGES.reduce((a, k) => a + stageMs(st, k), 0);
+  const per = (x: number) => x / boxes;
+  log(`  ${label} (${boxes} boxes, one thread): decode ${per(st.total).toFixed(2)} ms per box; stages sum ${per(staged).toFixed(2)} ms`);
+  log(`    ${STAGES.map((k) => `${k} ${per(stageMs(st, k)).toFixed(2)} ms (${((100 * stageMs(st, k)) / staged).toFixed(1)}%)`).join(", ")}`);
+  log(`    ${(c.visits / c.voxels).toFixed(2)} Gaussians per voxel, ${(c.kernels / boxes).toFixed(0)} Gaussians and ${(c.rows / boxes).toFixed(0)} rows per box, ` +
+    `mean row ${(c.visits / c.rows).toFixed(2)} voxels, ${((stageMs(st, "walk") * 1e6) / c.visits).toFixed(2)} ns per voxel visit in the walk, ` +
+    `${((st.plan * 1e6) / c.rows).toFixed(1)} ns per planned row`);
+  const out: Record<string, number> = { boxes, ms_per_box: per(st.total), gaussians_per_voxel: c.visits / c.voxels, mean_row: c.visits / c.rows, gaussians_per_box: c.kernels / boxes, rows_per_box: c.rows / boxes };
+  for (const k of STAGES) { out[`${k}_ms`] = per(stageMs(st, k)); out[`${k}_pct`] = (100 * stageMs(st, k)) / staged; }
+  return out;
+}
+
+log(`load average at start: ${loadavg().map((x) => x.toFixed(2)).join(", ")} (${availableParallelism()} cores)`);
+for (const v of [...manifestVolumes(iterations), demoBlock()].filter((b) => only.includes(b.name))) {
+  const volume = await v.load();
+  const fit = await cachedFit(volume, v.name, v.settings, log);
+  const file = readVmg(fit.bytes);
+  const shape = file.header.shape;
+  const voxels = shape[0] * shape[1] * shape[2];
+  log(`${v.name}: ${shape.join("×")} ${file.header.dtype}, ${file.count} Gaussians, background ${file.background.kind}`);
+
+  let prepareMs = Infinity, indexMs = Infinity, t = 0;
+  for (let i = 0; i < 3; i++) { // the first is JIT-cold
+    t = now();
+    const kernels = prepareKernels(file.gaussians, shape, [1, 1, 1], file.header.truncation);
+    prepareMs = Math.min(prepareMs, now() - t); t = now();
+    new SpatialIndex(kernels, shape);
+    indexMs = Math.min(indexMs, now() - t);
+  }
+  log(`  per-file setup: kernels ${prepareMs.toFixed(1)} ms, spatial index ${indexMs.toFixed(1)} ms`);
+
+  const decoder = new VmgDecoder(file);
+  const tiles = tilesOf(shape);
+  const full = describe(`full decode as DecodePool tiles it (${tiles.length} z-slab tile${tiles.length > 1 ? "s" : ""})`, tiles.length, run(decoder, file, tiles));
+  const chunks = alignedChunks(shape);
+  const chunk = describe("64³-aligned chunks", chunks.length, run(decoder, file, chunks));
+
+  // the worker pool against this thread on the same volume: what threads, messages and tiling cost
+  const oneThreadMs = full.ms_per_box! * tiles.length; // the least disturbed one-thread decode
+  const pool = await DecodePool.create(fit.bytes);
+  await pool.decode();
+  let poolMs = Infinity;
+  for (let i = 0; i < 5; i++) { t = now(); await pool.decode(); poolMs = Math.min(poolMs, now() - t); }
+  await pool.close();
+  const threads = availableParallelism();
+  log(`  DecodePool (${threads} workers): ${poolMs.toFixed(0)} ms vs ${oneThreadMs.toFixed(0)} ms on one thread: ` +
+    `speed-up ${(oneThreadMs / poolMs).toFixed(2)}× of ${threads} (${tiles.length} tile${tiles.length > 1 ? "s" : ""}), ${(voxels / 1e3 / poolMs).toFixed(1)} MVox/s`);
+  if (json) console.log(JSON.stringify({ volume: v.name, voxels, gaussians: file.count, background: file.background.kind, prepare_ms: prepareMs, index_ms: indexMs, full, chunk64: chunk, pool_ms: poolMs, one_thread_ms: oneThreadMs, threads }));
+}
+log(`load average at end: ${loadavg().map((x) => x.toFixed(2)).join(", ")}`);

@@ -1,0 +1,36 @@
+/** The compiled `vmg` (dist/cli/): its worker threads, and stack traces that name the TypeScript sources. */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { boxVoxels, fullBox, VmgDecoder } from "../src/decode/decoder.js";
+import { readVmg, writeVmg } from "../src/format/vmg.js";
+import { IN_PROCESS_VOXELS } from "../src/node/decode-pool.js";
+import { openVolume } from "../src/node/open-volume.js";
+import { vmg } from "./helpers/cli.js";
+import { randomFile } from "./helpers/files.js";
+
+const dir = mkdtempSync(join(tmpdir(), "vmg-compiled-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test("the compiled vmg decodes a large volume on its worker threads, equal to the decoder", async () => {
+  const bytes = writeVmg(randomFile([20, 240, 240], 400, 3, { maxScale: 5 }));
+  const file = readVmg(bytes);
+  assert.ok(boxVoxels(fullBox(file.header.shape)) > IN_PROCESS_VOXELS, "the full box goes through the workers");
+  writeFileSync(join(dir, "big.vmg"), bytes);
+  const r = await vmg(["decode", join(dir, "big.vmg"), "-o", join(dir, "big.tif"), "--quiet"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual((await openVolume(join(dir, "big.tif"))).data, new VmgDecoder(file).decode(fullBox(file.header.shape)));
+});
+
+test("with VMG_DEBUG, an error's stack trace names lines of the .ts sources", async () => {
+  const bytes = writeVmg(randomFile([8, 16, 16], 5));
+  bytes[bytes.length - 1]! ^= 0xff; // breaks the CRC
+  writeFileSync(join(dir, "bad.vmg"), bytes);
+  const r = await vmg(["info", join(dir, "bad.vmg")], { VMG_DEBUG: "1" });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^vmg: .*bad\.vmg: /);
+  assert.match(r.stderr, /src[\\/]format[\\/]\w+\.ts:\d+:\d+/, r.stderr);
+  assert.doesNotMatch(r.stderr, /dist[\\/]cli/, r.stderr);
+});
