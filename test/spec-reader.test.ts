@@ -249,6 +249,7 @@ const DAMAGE: [string, string, (b: Uint8Array, v: DataView) => Uint8Array | void
   ["packed stream cut by one byte", "packed-poly2-uint8.vmg", (b, v) => cutPayload(b, v, 1)],
   ["empty packed stream cut to no bytes (L = 45)", "packed-empty.vmg", (b, v) => cutPayload(b, v, 4)],
   ["packed standard deviation just above the diagonal", "packed-poly2-uint8.vmg", (b, v) => { raisePackedLargest(b, v, "scale", diagonalOf(v) * (1 + 1e-4)); }, 3e-3],
+  ["a packed scale origin of 2000 octaves (2^x overflows binary64)", "packed-poly2-uint8.vmg", (_, v) => { v.setFloat32(payloadAt(v) + 26, 2000, true); }],
   ["a packed |amplitude| of about 65505, just above 65504", "packed-poly2-uint8.vmg", (b, v) => { raisePackedLargest(b, v, "amplitude", MAX_AMPLITUDE + 1); }, 1.1],
   ["grid nodes 0", "packed-grid-float32.vmg", (_, v) => { v.setUint16(78, 0, true); }],
   ["float16 count one more", "f16-constant.vmg", (_, v) => { v.setUint32(104, v.getUint32(104, true) + 1, true); }],
