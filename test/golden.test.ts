@@ -111,6 +111,11 @@ test("vmg info --json describes each golden file; vmg decode --box writes its co
     const v = await openVolume(out);
     assert.deepEqual([...v.shape], [c.box.z1 - c.box.z0, c.box.y1 - c.box.y0, c.box.x1 - c.box.x0], `${fx.name}: --box output shape (scale-${c.scale} voxels)`);
     assert.equal(v.dtype, fx.dtype);
+    // § 2.5: voxel size · f, and the origin of the box's first (coarse) voxel centre
+    const f = 2 ** c.scale, corner = [c.box.z0, c.box.y0, c.box.x0];
+    const voxel = fx.info["voxel_size"] as number[], origin = fx.info["origin"] as number[];
+    assert.deepEqual(v.voxelSize, voxel.map((s) => s * f), `${fx.name}: --box output voxel size`);
+    assert.deepEqual(v.origin, origin.map((o, k) => o + voxel[k]! * (f * corner[k]! + (f - 1) / 2)), `${fx.name}: --box output origin (OME-Zarr translation)`);
     assertValues(v.data, fx, c, "vmg decode --box");
   }));
 });

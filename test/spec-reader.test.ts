@@ -11,7 +11,8 @@
  *    by one step per rounding boundary k + ½ lying within |b|·(1e−4·A + 2⁻²²·|F|) of a + b·F; a
  *    float32 value within that tolerance plus one binary32 ulp (one rounding on each side);
  *  - rejection: damaged copies of the golden files are refused by both readers with the same error
- *    class (§ 8's names; a TypeScript subclass of that class, a refinement, counts as the same).
+ *    class (§ 8's names, the refined bound and stream classes included), and a file damaged just
+ *    past a bound of § 6 is refused by the TypeScript reader for that bound, not another.
  */
 import assert from "node:assert/strict";
 import { execFile, spawnSync } from "node:child_process";
@@ -21,8 +22,12 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
 import type { Box } from "../src/core/background.js";
+import { MAX_AMPLITUDE, P_AMP, P_SCALE, PARAMS_PER_GAUSSIAN } from "../src/core/constants.js";
 import { allocVoxels, DTYPES, type DType } from "../src/core/dtype.js";
+import { fromHalfBits, toHalfBits } from "../src/core/float16.js";
+import { volumeDiagonal } from "../src/core/gaussian.js";
 import { levelFactors, VmgDecoder } from "../src/decode/decoder.js";
+import { CountBoundError, ParameterBoundError } from "../src/format/errors.js";
 import { getMetadata, readVmg, writeVmg } from "../src/format/vmg.js";
 import { openVolume } from "../src/node/open-volume.js";
 import { sharedData, vmg } from "./helpers/cli.js";
@@ -40,7 +45,7 @@ const dir = mkdtempSync(join(tmpdir(), "vmg-spec-reader-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 interface PyHeader {
-  version: string; shape: number[]; voxel_size: number[]; unit: string; dtype: DType; encoding: string;
+  version: string; shape: number[]; voxel_size: number[]; origin: number[]; unit: string; dtype: DType; encoding: string;
   background: number[]; truncation_sigma: number; value_offset: number; value_scale: number;
   gaussians: number; metadata: Record<string, unknown>;
 }
@@ -78,6 +83,7 @@ function assertSameFile(py: PyDecode, bytes: Uint8Array, label: string): number 
   const h = py.header;
   assert.deepEqual(h.shape, [...f.header.shape], `${label}: shape`);
   assert.deepEqual(h.voxel_size, [...f.header.voxelSize], `${label}: voxel size`);
+  assert.deepEqual(h.origin, [...f.header.origin], `${label}: origin`);
   assert.equal(h.unit, f.header.unit, `${label}: unit`);
   assert.equal(h.dtype, f.header.dtype, `${label}: dtype`);
   assert.equal(h.encoding, f.header.encoding, `${label}: encoding`);
@@ -174,8 +180,49 @@ test("the spec reader decodes files written by vmg compress and vmg convert as v
   }));
 });
 
-/** Damaged copies of golden files: [what, file, edit of the bytes (resealed unless it says not)]. */
-const DAMAGE: [string, string, (b: Uint8Array, v: DataView) => Uint8Array | void][] = [
+/** Offset of the Gaussian payload. */
+const payloadAt = (v: DataView) => v.getUint32(12, true) + 4 * v.getUint32(108, true);
+
+/** The file without the last `k` bytes of its Gaussian payload (L reduced to match), resealed. */
+function cutPayload(b: Uint8Array, v: DataView, k: number): Uint8Array {
+  const end = payloadAt(v) + v.getUint32(112, true);
+  const c = new Uint8Array(b.length - k);
+  c.set(b.subarray(0, end - k));
+  c.set(b.subarray(end), end - k);
+  new DataView(c.buffer).setUint32(112, v.getUint32(112, true) - k, true);
+  return reseal(c);
+}
+
+/**
+ * Moves a packed table's log₂ origin (s₀ at table offset 26, α₀ at 36) so that the file's largest
+ * decoded standard deviation or |amplitude| becomes `target` (to within the binary32 rounding of
+ * the origin, relative 10⁻⁶): every value of the field is multiplied by one factor.
+ */
+function raisePackedLargest(b: Uint8Array, v: DataView, field: "scale" | "amplitude", target: number): void {
+  const { gaussians, count } = readVmg(b);
+  let largest = 0;
+  for (let i = 0; i < count; i++) {
+    const at = i * PARAMS_PER_GAUSSIAN;
+    for (const k of field === "scale" ? [P_SCALE, P_SCALE + 1, P_SCALE + 2] : [P_AMP]) largest = Math.max(largest, Math.abs(gaussians[at + k]!));
+  }
+  const o = payloadAt(v) + (field === "scale" ? 26 : 36);
+  v.setFloat32(o, v.getFloat32(o, true) + Math.log2(target / largest), true);
+}
+
+/** The smallest binary16 value above `x` (positive x). */
+function halfAbove(x: number): number {
+  const h = toHalfBits(x);
+  return fromHalfBits(h) > x ? h : h + 1;
+}
+
+const diagonalOf = (v: DataView) => volumeDiagonal([v.getUint32(20, true), v.getUint32(24, true), v.getUint32(28, true)]);
+
+/**
+ * Damaged copies of golden files: [what, file, edit of the bytes (resealed unless it returns new
+ * bytes), and for a file damaged just past a bound of § 6, how far past it at most: the TypeScript
+ * reader's CountBoundError or ParameterBoundError must name a value in (limit, limit + that]].
+ */
+const DAMAGE: [string, string, (b: Uint8Array, v: DataView) => Uint8Array | void, number?][] = [
   ["wrong magic", "packed-poly2-uint8.vmg", (b) => { b[1] = 0x57; }],
   ["cut to 15 bytes", "packed-poly2-uint8.vmg", (b) => b.slice(0, 15)],
   ["cut by one byte", "packed-poly2-uint8.vmg", (b) => reseal(b.slice(0, b.length - 1))],
@@ -194,24 +241,29 @@ const DAMAGE: [string, string, (b: Uint8Array, v: DataView) => Uint8Array | void
   ["polynomial degree 5", "packed-poly2-uint8.vmg", (b) => { b[75] = 5; }],
   ["polynomial degree 1 for 10 parameters", "packed-poly2-uint8.vmg", (b) => { b[75] = 1; }],
   ["a NaN background parameter", "packed-poly2-uint8.vmg", (_, v) => { v.setFloat32(v.getUint32(12, true), NaN, true); }],
-  ["packed table layout 2", "packed-poly2-uint8.vmg", (_, v) => { v.setUint8(v.getUint32(12, true) + 4 * v.getUint32(108, true), 2); }],
-  ["packed rotation bits 1", "packed-poly2-uint8.vmg", (_, v) => { v.setUint8(v.getUint32(12, true) + 4 * v.getUint32(108, true) + 35, 1); }],
-  ["17 Gaussians per packed byte", "packed-poly2-uint8.vmg", (_, v) => { v.setUint32(104, 17 * v.getUint32(112, true), true); }],
+  ["packed table layout 2", "packed-poly2-uint8.vmg", (_, v) => { v.setUint8(payloadAt(v), 2); }],
+  ["packed rotation bits 1", "packed-poly2-uint8.vmg", (_, v) => { v.setUint8(payloadAt(v) + 35, 1); }],
+  ["packed count one above ⌊(L − 45)/2⌋", "packed-poly2-uint8.vmg", (_, v) => { v.setUint32(104, Math.floor((v.getUint32(112, true) - 45) / 2) + 1, true); }, 1],
+  ["packed count one above the voxels", "packed-poly2-uint8.vmg", (_, v) => { v.setUint32(20, 1, true); v.setUint32(24, 1, true); v.setUint32(28, v.getUint32(104, true) - 1, true); }, 1],
+  ["packed cell shift 21", "packed-poly2-uint8.vmg", (_, v) => { v.setUint8(payloadAt(v) + 25, 21); }],
+  ["packed stream cut by one byte", "packed-poly2-uint8.vmg", (b, v) => cutPayload(b, v, 1)],
+  ["empty packed stream cut to no bytes (L = 45)", "packed-empty.vmg", (b, v) => cutPayload(b, v, 4)],
+  ["packed standard deviation just above the diagonal", "packed-poly2-uint8.vmg", (b, v) => { raisePackedLargest(b, v, "scale", diagonalOf(v) * (1 + 1e-4)); }, 3e-3],
+  ["a packed scale origin of 2000 octaves (2^x overflows binary64)", "packed-poly2-uint8.vmg", (_, v) => { v.setFloat32(payloadAt(v) + 26, 2000, true); }],
+  ["a packed |amplitude| of about 65505, just above 65504", "packed-poly2-uint8.vmg", (b, v) => { raisePackedLargest(b, v, "amplitude", MAX_AMPLITUDE + 1); }, 1.1],
   ["grid nodes 0", "packed-grid-float32.vmg", (_, v) => { v.setUint16(78, 0, true); }],
   ["float16 count one more", "f16-constant.vmg", (_, v) => { v.setUint32(104, v.getUint32(104, true) + 1, true); }],
-  ["a float16 amplitude +∞", "f16-constant.vmg", (_, v) => { v.setUint16(v.getUint32(12, true) + 4 * v.getUint32(108, true) + 20, 0x7c00, true); }],
-  ["a float16 scale 0", "f16-constant.vmg", (_, v) => { v.setUint16(v.getUint32(12, true) + 4 * v.getUint32(108, true) + 6, 0, true); }],
-  ["a float16 quaternion 0", "f16-constant.vmg", (_, v) => { const o = v.getUint32(12, true) + 4 * v.getUint32(108, true) + 12; for (let k = 0; k < 4; k++) v.setUint16(o + 2 * k, 0, true); }],
+  ["float16 count one above the voxels", "f16-constant.vmg", (_, v) => { v.setUint32(20, 1, true); v.setUint32(24, 1, true); v.setUint32(28, v.getUint32(104, true) - 1, true); }, 1],
+  ["a float16 standard deviation just above the diagonal", "f16-constant.vmg", (_, v) => { v.setUint16(payloadAt(v) + 6, halfAbove(diagonalOf(v)), true); }, 2 ** -6],
+  ["version 1.1 with header length 120", "f16-constant.vmg", (_, v) => { v.setUint16(10, 1, true); }],
+  ["a NaN origin", "v1.1-origin-packed-int16.vmg", (_, v) => { v.setFloat64(128, NaN, true); }],
+  ["a float16 amplitude +∞", "f16-constant.vmg", (_, v) => { v.setUint16(payloadAt(v) + 20, 0x7c00, true); }],
+  ["a float16 scale 0", "f16-constant.vmg", (_, v) => { v.setUint16(payloadAt(v) + 6, 0, true); }],
+  ["a float16 quaternion 0", "f16-constant.vmg", (_, v) => { const o = payloadAt(v) + 12; for (let k = 0; k < 4; k++) v.setUint16(o + 2 * k, 0, true); }],
   ["an unknown section made critical", "v1.7-future-f16.vmg", (b) => { b[findTag(b, "XTRA") + 4] = 3; }],
   ["a section tag with a space", "v1.7-future-f16.vmg", (b) => { b[findTag(b, "XTRA") + 3] = 0x20; }],
   ["a byte between the last section and the checksum", "f16-constant.vmg", (b) => { const c = new Uint8Array(b.length + 1); c.set(b.subarray(0, b.length - 4)); return reseal(c); }],
 ];
-
-function classNames(e: Error): string[] {
-  const names: string[] = [];
-  for (let p = Object.getPrototypeOf(e) as { constructor: { name: string } } | null; p && p.constructor.name !== "Error"; p = Object.getPrototypeOf(p) as typeof p) names.push(p.constructor.name);
-  return names;
-}
 
 function findTag(b: Uint8Array, tag: string): number {
   const i = Buffer.from(b).lastIndexOf(tag, undefined, "latin1");
@@ -220,19 +272,23 @@ function findTag(b: Uint8Array, tag: string): number {
 }
 
 test("damaged files are refused by the spec reader and the TypeScript reader with the same error class", { skip: NO_PYTHON }, async () => {
-  await Promise.all(DAMAGE.map(async ([what, name, edit], i) => {
+  await Promise.all(DAMAGE.map(async ([what, name, edit, over], i) => {
     const b = readBytes(name);
     const edited = edit(b, new DataView(b.buffer, b.byteOffset, b.byteLength));
     const bytes = edited ?? reseal(b);
-    // the TypeScript error's class and its ancestors (a refinement such as a bound error subclasses § 8's class)
-    let tsClasses = ["accepted"];
-    try { readVmg(bytes); } catch (e) { tsClasses = classNames(e as Error); }
+    let tsError: Error | undefined;
+    try { readVmg(bytes); } catch (e) { tsError = e as Error; }
     const path = join(dir, `damaged-${i}.vmg`);
     writeFileSync(path, bytes);
     const r = await python([path]);
     const pyClass = r.code === 0 ? "accepted" : (/^vmg_reader: (\w+):/.exec(r.stderr)?.[1] ?? r.stderr);
-    assert.notEqual(tsClasses[0], "accepted", `${what}: the TypeScript reader accepts it`);
-    assert.ok(tsClasses.includes(pyClass), `${what} (${name}): TypeScript ${tsClasses[0]}, spec reader ${r.stderr.trim()}`);
+    assert.ok(tsError, `${what}: the TypeScript reader accepts it`);
+    assert.equal(pyClass, tsError.name, `${what} (${name}): TypeScript ${tsError.message}, spec reader ${r.stderr.trim()}`);
+    if (over !== undefined) {
+      assert.ok(tsError instanceof CountBoundError || tsError instanceof ParameterBoundError, `${what}: ${tsError.message}`);
+      const excess = (tsError instanceof CountBoundError ? tsError.count : Math.abs(tsError.value)) - tsError.limit;
+      assert.ok(excess > 0 && excess <= over, `${what}: ${tsError.message} is not just past the bound`);
+    }
   }));
 });
 

@@ -67,6 +67,20 @@ class InvalidParameterError(VmgError):
     pass
 
 
+# refinements § 8 names for the bounds of § 6 and the stream rule of § 5.2
+
+class CountBoundError(CountMismatchError):
+    pass
+
+
+class ParameterBoundError(InvalidParameterError):
+    pass
+
+
+class StreamOverrunError(TruncatedFileError):
+    pass
+
+
 # ---------------------------------------------------------------- binary helpers
 
 def round32(x):
@@ -79,6 +93,14 @@ def round32(x):
 
 def is_finite(x):
     return not (math.isinf(x) or math.isnan(x))
+
+
+def pow2(x):
+    """The binary64 2**x, +inf where it overflows (Python raises instead)."""
+    try:
+        return 2.0 ** x
+    except OverflowError:
+        return math.inf
 
 
 class Bytes:
@@ -126,7 +148,7 @@ DTYPES = {  # code: (name, struct char, min, max); float32 has no range
 
 class RangeDecoder:
     def __init__(self, data, start, end, fail):
-        self.data, self.pos, self.end, self.fail = data, start, end, fail
+        self.data, self.start, self.pos, self.end, self.fail = data, start, start, end, fail
         self.range = 0xFFFFFFFF
         self.code = 0
         for _ in range(4):
@@ -134,7 +156,7 @@ class RangeDecoder:
 
     def next_byte(self):
         if self.pos >= self.end:
-            raise self.fail(TruncatedFileError, "range-coded stream needs a byte past the payload's end (§ 5.2)")
+            raise self.fail(StreamOverrunError, "range-coded stream needs a byte past its %d bytes (§ 5.2)" % (self.end - self.start))
         b = self.data[self.pos]
         self.pos += 1
         return b
@@ -228,15 +250,16 @@ class VmgFile:
         if n < 16:
             raise fail(TruncatedFileError, "shorter than 16 bytes (§ 8.1)")
 
-        # 2. version, header length, fixed header present
+        # 2. version, header length (120, or 144 from minor version 1: the origin), fixed header present
         self.major, self.minor = b.u16(8), b.u16(10)
         if self.major != 1:
             raise fail(UnsupportedVersionError, "major version %d, only 1 is read (§ 9)" % self.major)
         H = b.u32(12)
-        if H < 120:
-            raise fail(InvalidHeaderError, "header length %d < 120 (§ 1)" % H)
-        if n < 120:
-            raise fail(TruncatedFileError, "%d bytes, shorter than the 120-byte header (§ 8.2)" % n)
+        min_h = 120 if self.minor == 0 else 144
+        if H < min_h:
+            raise fail(InvalidHeaderError, "header length %d < %d, the minimum of version 1.%d (§ 1)" % (H, min_h, self.minor))
+        if n < min_h:
+            raise fail(TruncatedFileError, "%d bytes, shorter than the %d-byte header (§ 8.2)" % (n, min_h))
         self.header_length = H
 
         # 3. everything declared fits
@@ -270,8 +293,6 @@ class VmgFile:
         if kind not in (0, 1, 2):
             raise fail(InvalidHeaderError, "background kind %d not in 0 … 2 (§ 1)" % kind)
         self.background_kind = kind
-        if self.minor >= 1 and H < 144:
-            raise fail(InvalidHeaderError, "minor version %d needs header length ≥ 144, got %d (§ 1)" % (self.minor, H))
         self.shape = (b.u32(20), b.u32(24), b.u32(28))  # z, y, x
         for axis, s in zip("zyx", self.shape):
             if not 1 <= s <= 2 ** 31 - 1:
@@ -305,14 +326,14 @@ class VmgFile:
         else:
             self.origin = (0.0, 0.0, 0.0)
 
-        # 6. counts against lengths (and § 6's count bound)
+        # 6. counts against lengths, then § 6's count bounds
         if enc == 0 and L != 22 * N:
             raise fail(CountMismatchError, "float16 payload of %d bytes for %d Gaussians, needs 22·N = %d (§ 4)" % (L, N, 22 * N))
-        if enc == 1 and N > 16 * L:
-            raise fail(CountMismatchError, "%d Gaussians in a %d-byte packed payload, more than 16 per byte (§ 6)" % (N, L))
+        if enc == 1 and N > max(0, L - 45) // 2:
+            raise fail(CountBoundError, "%d Gaussians in a %d-byte packed payload, more than ⌊max(0, L − 45)/2⌋ = %d (§ 6)" % (N, L, max(0, L - 45) // 2))
         nz, ny, nx = self.shape
         if N > nz * ny * nx:
-            raise fail(CountMismatchError, "%d Gaussians, more than the %d voxels (§ 6)" % (N, nz * ny * nx))
+            raise fail(CountBoundError, "%d Gaussians, more than the %d voxels (§ 6)" % (N, nz * ny * nx))
 
         # 7. background
         if kind == 0:
@@ -382,11 +403,8 @@ class VmgFile:
     def _decode_f16(self, start, N):
         out = []
         vals = struct.unpack_from("<%de" % (11 * N), self.data, start)
-        for i in range(N):
+        for i in range(N):  # infinite and NaN values are refused with the other checks of § 6, per Gaussian
             v = vals[11 * i: 11 * i + 11]
-            for x in v:
-                if not is_finite(x):
-                    raise self.fail(InvalidParameterError, "Gaussian %d has a non-finite float16 parameter (§ 4)" % i)
             out.append(Gaussian(tuple(v[0:3]), tuple(v[3:6]), tuple(v[6:10]), v[10]))
         return out
 
@@ -456,8 +474,8 @@ class VmgFile:
                 for a in range(3):
                     coords[a] |= ((cell >> (3 * bit + a)) & 1) << bit
             pos = tuple(round32(float((coords[a] << c) + o[a] + m[a]) * dp[a]) for a in range(3))
-            scale = tuple(round32(2.0 ** (s0 + qs[a] * ds)) for a in range(3))
-            mag = 2.0 ** (a0 + qa * da)
+            scale = tuple(round32(pow2(s0 + qs[a] * ds)) for a in range(3))
+            mag = pow2(a0 + qa * da)
             amp = round32(-mag if sign == 1 else mag)
             k = [((qr[t] / lam) * 2.0) * S - S for t in range(3)]
             big = math.sqrt(max(0.0, ((1.0 - k[0] * k[0]) - k[1] * k[1]) - k[2] * k[2]))
@@ -470,18 +488,18 @@ class VmgFile:
         return out
 
     def _check_gaussian(self, i, g, D):
+        """§ 6 in its order: finite, standard deviations, amplitude, quaternion norm."""
         fail = self.fail
         for x in g.values():
             if not is_finite(x):
                 raise fail(InvalidParameterError, "Gaussian %d has a non-finite parameter (§ 6)" % i)
         for axis, s in zip("xyz", g.scale):
             if not (0.001 <= s <= D):
-                raise fail(InvalidParameterError, "Gaussian %d's standard deviation %s = %r not in [0.001, %r] (§ 6)" % (i, axis, s, D))
-        w, x, y, z = g.quaternion
-        if math.sqrt(w * w + x * x + y * y + z * z) < 0.001:
-            raise fail(InvalidParameterError, "Gaussian %d's quaternion norm is below 0.001 (§ 6)" % i)
+                raise fail(ParameterBoundError, "Gaussian %d's standard deviation %s = %r not in [0.001, %r] voxels (§ 6)" % (i, axis, s, D))
         if abs(g.amplitude) > 65504:
-            raise fail(InvalidParameterError, "Gaussian %d's |amplitude| %r > 65504 (§ 6)" % (i, g.amplitude))
+            raise fail(ParameterBoundError, "Gaussian %d's |amplitude| %r > 65504 (§ 6)" % (i, g.amplitude))
+        if math.hypot(*g.quaternion) < 0.001:
+            raise fail(ParameterBoundError, "Gaussian %d's quaternion norm is below 0.001 (§ 6)" % i)
 
     # ------------------------------------------------------------ header summary
 
