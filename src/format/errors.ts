@@ -1,13 +1,18 @@
 /**
  * Typed errors for `.vmg` files. Each names the file (when known) and the problem, so callers can
- * print `vmg: <file>: <problem>` or branch on the class.
+ * print `vmg: <file>: <problem>` or branch on the tag (core/errors.ts).
  */
-export class VmgFormatError extends Error {
+import { registerErrorClasses, VmgError } from "../core/errors.js";
+
+export class VmgFormatError extends VmgError {
+  static override readonly tag: string = "format";
   file: string | undefined;
+  /** The message without the file name. */
+  problem: string;
   constructor(message: string, file?: string) {
     super(file ? `${file}: ${message}` : message);
-    this.name = new.target.name;
     this.file = file;
+    this.problem = message;
   }
   /** The same error, now naming the file it came from. */
   withFile(file: string): VmgFormatError {
@@ -20,13 +25,34 @@ export class VmgFormatError extends Error {
     return e;
   }
 }
-export class TruncatedFileError extends VmgFormatError {}
-export class BadMagicError extends VmgFormatError {}
-export class UnsupportedVersionError extends VmgFormatError {}
-export class ChecksumMismatchError extends VmgFormatError {}
-export class CountMismatchError extends VmgFormatError {}
+export class TruncatedFileError extends VmgFormatError {
+  static override readonly tag: string = "format/truncated";
+}
+export class BadMagicError extends VmgFormatError {
+  static override readonly tag: string = "format/bad-magic";
+}
+export class UnsupportedVersionError extends VmgFormatError {
+  static override readonly tag: string = "format/unsupported-version";
+}
+export class ChecksumMismatchError extends VmgFormatError {
+  static override readonly tag: string = "format/checksum-mismatch";
+}
+export class CountMismatchError extends VmgFormatError {
+  static override readonly tag: string = "format/count-mismatch";
+}
 /** A header field outside its valid range (shape, voxel size, dtype, radius, …). */
-export class InvalidHeaderError extends VmgFormatError {}
+export class InvalidHeaderError extends VmgFormatError {
+  static override readonly tag: string = "format/invalid-header";
+}
 /** A Gaussian or background parameter that is NaN, infinite or degenerate. */
-export class InvalidParameterError extends VmgFormatError {}
-export class UnsupportedEncodingError extends VmgFormatError {}
+export class InvalidParameterError extends VmgFormatError {
+  static override readonly tag: string = "format/invalid-parameter";
+}
+export class UnsupportedEncodingError extends VmgFormatError {
+  static override readonly tag: string = "format/unsupported-encoding";
+}
+
+registerErrorClasses(
+  VmgFormatError, TruncatedFileError, BadMagicError, UnsupportedVersionError, ChecksumMismatchError,
+  CountMismatchError, InvalidHeaderError, InvalidParameterError, UnsupportedEncodingError,
+);

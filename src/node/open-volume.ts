@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { FetchStore } from "zarrita";
 import type { Volume } from "../core/volume.js";
 import { UnsupportedFormatError, VolumeReadError } from "../io/errors.js";
+import { fetchOk, storeFetch } from "../io/fetch.js";
 import { decodeTiffStack } from "../io/tiff.js";
 import { openZarrVolume, type ZarrOpenOptions, type ZarrVolumeSource } from "../io/zarr.js";
 import { FileSystemStore } from "./fs-store.js";
@@ -35,7 +36,7 @@ function tiffStack(bytes: Uint8Array, name: string, opts: OpenVolumeOptions): Vo
 
 /** A zarr directory or http(s) URL opened for sub-box reads (`read(box)`), without loading it. */
 export async function openZarrSource(pathOrUrl: string, opts: OpenVolumeOptions = {}): Promise<ZarrVolumeSource> {
-  if (isHttp(pathOrUrl)) return openZarrVolume(new FetchStore(pathOrUrl), pathOrUrl, opts);
+  if (isHttp(pathOrUrl)) return openZarrVolume(new FetchStore(pathOrUrl, { fetch: storeFetch(pathOrUrl) }), pathOrUrl, opts);
   const path = localPath(pathOrUrl);
   const info = await statOrThrow(path);
   if (!info.isDirectory()) throw new UnsupportedFormatError(path, "not a zarr directory");
@@ -79,13 +80,5 @@ function fsProblem(e: unknown): string {
 }
 
 async function fetchBytes(url: string): Promise<Uint8Array> {
-  let res: Response;
-  try {
-    res = await fetch(url);
-  } catch (e) {
-    const cause = (e as { cause?: { message?: string } }).cause?.message;
-    throw new VolumeReadError(url, `cannot fetch${cause ? ` (${cause})` : ""}`, { cause: e });
-  }
-  if (!res.ok) throw new VolumeReadError(url, `HTTP ${res.status} ${res.statusText}`.trim());
-  return new Uint8Array(await res.arrayBuffer());
+  return new Uint8Array(await (await fetchOk(url, url)).arrayBuffer());
 }

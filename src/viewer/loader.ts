@@ -5,16 +5,25 @@
  */
 import type { Box } from "../core/background.js";
 import type { VoxelArray } from "../core/dtype.js";
+import { registerErrorClasses, VmgError } from "../core/errors.js";
 import { VmgDecoder, levelFactors } from "../decode/decoder.js";
-import { VmgFormatError } from "../format/errors.js";
 import { readVmg } from "../format/vmg.js";
 import type { DecodeMode, DecodePath, VmgInfo } from "./base.js";
 import { getGpu } from "./gpu/device.js";
 import { GpuVmgDecoder } from "./gpu/gpu-decoder.js";
 
-export class VmgFetchError extends Error {
-  override name = "VmgFetchError";
+/** The file could not be fetched: `status` is the HTTP status of a refused request, `cause` the browser's error otherwise. */
+export class VmgFetchError extends VmgError {
+  static override readonly tag: string = "viewer/fetch";
+  readonly url: string;
+  readonly status: number | undefined;
+  constructor(url: string, problem: string, options?: { status?: number; cause?: unknown }) {
+    super(`${displayName(url)}: ${problem}`, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.url = url;
+    this.status = options?.status;
+  }
 }
+registerErrorClasses(VmgFetchError);
 
 export interface LoadedVmg {
   info: VmgInfo;
@@ -48,18 +57,11 @@ async function fetchAndParse(url: string): Promise<LoadedVmg> {
   try {
     res = await fetch(url);
   } catch (e) {
-    throw new VmgFetchError(`${name}: cannot fetch (${(e as Error).message})`);
+    throw new VmgFetchError(url, `cannot fetch (${(e as Error).message})`, { cause: e });
   }
-  if (!res.ok) throw new VmgFetchError(`${name}: HTTP ${res.status} ${res.statusText}`.trim());
+  if (!res.ok) throw new VmgFetchError(url, `HTTP ${res.status} ${res.statusText}`.trim(), { status: res.status });
   const bytes = new Uint8Array(await res.arrayBuffer());
-  let cpu: VmgDecoder;
-  try {
-    cpu = new VmgDecoder(readVmg(bytes, { file: name }));
-  } catch (e) {
-    // Errors cross worker boundaries as plain Errors: keep the class in the message.
-    if (e instanceof VmgFormatError) throw new Error(`${e.name}: ${e.message}`);
-    throw e;
-  }
+  const cpu = new VmgDecoder(readVmg(bytes, { file: name }));
   const h = cpu.file.header;
   const info: VmgInfo = {
     url, bytes: bytes.length, count: cpu.file.count,
@@ -88,14 +90,15 @@ export interface TimedDecode {
   ms: number;
 }
 
-export type CpuDecode = (file: LoadedVmg, box: Box, level: number) => Promise<TimedDecode>;
+/** A CPU decode; `signal` (the chunk request's) drops it while queued and stops it between kernels. */
+export type CpuDecode = (file: LoadedVmg, box: Box, level: number, signal?: AbortSignal) => Promise<TimedDecode>;
 
 /** Decode on this thread with the file's own CPU decoder. */
-export const decodeHere: CpuDecode = async (file, box, level) => {
+export const decodeHere: CpuDecode = async (file, box, level, signal) => {
   const factors = levelFactors(level);
   file.cpu.scale(factors);
   const t0 = performance.now();
-  const data = file.cpu.decode(box, factors);
+  const data = file.cpu.decode(box, factors, undefined, undefined, signal);
   return { data, ms: performance.now() - t0 };
 };
 
@@ -104,20 +107,23 @@ export const decodeHere: CpuDecode = async (file, box, level) => {
  * CPU when there is no adapter (the reason says so). "auto" also takes the CPU when the only
  * adapter is a software fallback (SwiftShader on a machine without a GPU): it computes the same
  * function but about 3-100× slower than the CPU decoder, which would delay the first frame by
- * minutes. "webgpu" uses any adapter.
+ * minutes. "webgpu" uses any adapter. An aborted `signal` (Neuroglancer cancelled the chunk)
+ * drops the decode before it runs and rejects with its AbortError.
  */
 export async function decodeChunk(
-  file: LoadedVmg, box: Box, level: number, mode: DecodeMode, cpu: CpuDecode = decodeHere,
+  file: LoadedVmg, box: Box, level: number, mode: DecodeMode, cpu: CpuDecode = decodeHere, signal?: AbortSignal,
 ): Promise<ChunkDecode> {
+  signal?.throwIfAborted();
   if (mode !== "cpu") {
     const gpu = await file.gpu();
+    signal?.throwIfAborted();
     if (typeof gpu !== "string" && mode === "auto" && gpu.gpu.fallback) {
-      return { ...await cpu(file, box, level), path: "cpu", reason: `auto: ${gpu.gpu.adapter} is a software fallback adapter, slower than the CPU decoder` };
+      return { ...await cpu(file, box, level, signal), path: "cpu", reason: `auto: ${gpu.gpu.adapter} is a software fallback adapter, slower than the CPU decoder` };
     }
     if (typeof gpu !== "string") {
-      return { ...await gpu.decodeTimed(box, levelFactors(level)), path: "webgpu", reason: `${mode}: ${gpu.gpu.adapter}` };
+      return { ...await gpu.decodeTimed(box, levelFactors(level), signal), path: "webgpu", reason: `${mode}: ${gpu.gpu.adapter}` };
     }
-    return { ...await cpu(file, box, level), path: "cpu", reason: `${mode}: ${gpu}` };
+    return { ...await cpu(file, box, level, signal), path: "cpu", reason: `${mode}: ${gpu}` };
   }
-  return { ...await cpu(file, box, level), path: "cpu", reason: "cpu requested" };
+  return { ...await cpu(file, box, level, signal), path: "cpu", reason: "cpu requested" };
 }

@@ -5,7 +5,9 @@
  */
 import type { UserLayer } from "neuroglancer/unstable/layer/index.js";
 import { NullarySignal } from "neuroglancer/unstable/util/signal.js";
+import { fromWire } from "../../core/errors.js";
 import type { StepLog } from "../../fit/fitter.js";
+import { plainError } from "./errors.js";
 import type { FitJob, FitOutcome, FromWorker, SourceFacts, ToWorker } from "./protocol.js";
 
 export type JobState = "running" | "done" | "error" | "cancelled";
@@ -38,7 +40,7 @@ export class CompressJob {
       case "source": this.facts = m.facts; break;
       case "step": this.log.push(m.step); this.stage = "optimising"; break;
       case "done": this.outcome = m.outcome; this.state = "done"; this.stop(); publish(m.outcome); break;
-      case "error": this.fail(m.message); return;
+      case "error": this.fail(plainError(fromWire(m.error), this.job.storeUrl)); return;
     }
     this.changed.dispatch();
   }

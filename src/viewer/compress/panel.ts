@@ -10,6 +10,7 @@ import { RefCounted } from "neuroglancer/unstable/util/disposable.js";
 import { FetchStore } from "zarrita";
 import { DTYPES } from "../../core/dtype.js";
 import type { Box } from "../../core/background.js";
+import { storeFetch } from "../../io/fetch.js";
 import { openZarrVolume, type ZarrVolumeSource } from "../../io/zarr.js";
 import { tabViewer } from "../tab/context.js";
 import { button, copyText, el, FactTable, formatBytes } from "../tab/dom.js";
@@ -91,7 +92,7 @@ export class CompressPanel extends RefCounted {
   private async probe(): Promise<void> {
     this.status.textContent = "Reading the store's metadata…";
     try {
-      this.source = await openZarrVolume(new FetchStore(this.storeUrl), this.storeUrl);
+      this.source = await openZarrVolume(new FetchStore(this.storeUrl, { fetch: storeFetch(this.storeUrl) }), this.storeUrl);
     } catch (e) {
       this.status.textContent = "";
       this.error.textContent = plainError(e, this.storeUrl);
