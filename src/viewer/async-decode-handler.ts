@@ -1,5 +1,7 @@
 /** Pool-worker side of async-decode.ts: a small LRU of parsed files, each with its CPU decoder. */
 import { registerAsyncComputation } from "neuroglancer/unstable/async_computation/handler.js";
+import type { Box } from "../core/background.js";
+import { toWire } from "../core/errors.js";
 import { VmgDecoder, levelFactors } from "../decode/decoder.js";
 import { readVmg } from "../format/vmg.js";
 import { decodeCpuChunk, type AsyncDecodeResult } from "./async-decode.js";
@@ -7,7 +9,16 @@ import { decodeCpuChunk, type AsyncDecodeResult } from "./async-decode.js";
 const MAX_FILES = 4;
 const decoders = new Map<string, VmgDecoder>();
 
+// Errors go back as WireErrors: the pool posts what is thrown by structured clone.
 registerAsyncComputation(decodeCpuChunk, async (url, bytes, box, level): Promise<{ value: AsyncDecodeResult; transfer?: Transferable[] }> => {
+  try {
+    return decodeOnThisWorker(url, bytes, box, level);
+  } catch (e) {
+    throw toWire(e);
+  }
+});
+
+function decodeOnThisWorker(url: string, bytes: Uint8Array | null, box: Box, level: number): { value: AsyncDecodeResult; transfer?: Transferable[] } {
   let d = decoders.get(url);
   if (!d) {
     if (!bytes) return { value: { missing: true } };
@@ -23,4 +34,4 @@ registerAsyncComputation(decodeCpuChunk, async (url, bytes, box, level): Promise
   const data = d.decode(box, factors);
   const ms = performance.now() - t0;
   return { value: { missing: false, data, ms }, transfer: [data.buffer as ArrayBuffer] };
-});
+}

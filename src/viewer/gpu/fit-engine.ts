@@ -18,6 +18,7 @@ import { MOMENT_STRIDE } from "../../fit/gradient.js";
 import type { FitTarget } from "../../fit/objective.js";
 import { buildBrickIndex } from "./brick-index.js";
 import type { GpuContext } from "./device.js";
+import { SerialQueue } from "../../core/serial-queue.js";
 import { GrowableBuffer } from "./growable-buffer.js";
 import { MomentsPass } from "./moments-pass.js";
 import { SplatPass, type GpuScaleBuffers } from "./splat-pass.js";
@@ -31,6 +32,8 @@ export class WebGpuEngine implements FitEngine {
   private readonly start: GrowableBuffer;
   private readonly items: GrowableBuffer;
   private bg = new Float32Array(0);
+  /** Calls share the upload buffers and the moments accumulator: overlapping calls run one at a time. */
+  private readonly calls = new SerialQueue();
 
   constructor(readonly gpu: GpuContext, private readonly target: FitTarget, slabVoxels = SLAB_VOXELS) {
     const device = gpu.device, storage = GPUBufferUsage.STORAGE;
@@ -66,7 +69,15 @@ export class WebGpuEngine implements FitEngine {
     return field;
   }
 
-  async evaluate(req: EvalRequest): Promise<EvalResult> {
+  evaluate(req: EvalRequest): Promise<EvalResult> {
+    return this.calls.run(() => this.evaluateNow(req));
+  }
+
+  predict(req: Omit<EvalRequest, "gradients">): Promise<Float32Array> {
+    return this.calls.run(() => this.predictNow(req));
+  }
+
+  private async evaluateNow(req: EvalRequest): Promise<EvalResult> {
     const { scale, boxes, count, source } = this.upload(req);
     const [, ny, nx] = this.target.shape;
     const t = this.target.data, edges = this.target.edges, boost = this.target.edgeBoost;
@@ -103,7 +114,7 @@ export class WebGpuEngine implements FitEngine {
     return { wsse, sse, voxels, moments, bgGrad };
   }
 
-  async predict(req: Omit<EvalRequest, "gradients">): Promise<Float32Array> {
+  private async predictNow(req: Omit<EvalRequest, "gradients">): Promise<Float32Array> {
     const { scale } = this.upload(req);
     const [, ny, nx] = this.target.shape;
     const out = new Float32Array(this.target.data.length);

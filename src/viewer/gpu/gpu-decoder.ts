@@ -50,10 +50,10 @@ export class GpuVmgDecoder {
    * The field over `box` and the milliseconds this box itself took: its dispatch and readback
    * plus the background, not the per-scale upload (done once) nor waiting behind other boxes.
    */
-  private async decodeFieldTimed(box: Box, factors: Factors): Promise<{ field: Float32Array; ms: number }> {
+  private async decodeFieldTimed(box: Box, factors: Factors, signal?: AbortSignal): Promise<{ field: Float32Array; ms: number }> {
     this.cpu.checkBox(box, factors);
     const scale = this.scale(factors);
-    const { field: sum, ms } = await this.pass.run(scale, box);
+    const { field: sum, ms } = await this.pass.run(scale, box, signal);
     const t0 = performance.now();
     const bg = new Float32Array(sum.length);
     fillBackground(this.cpu.file.background, this.cpu.shape, box, factors, bg);
@@ -65,14 +65,26 @@ export class GpuVmgDecoder {
     return (await this.decodeTimed(box, factors)).data;
   }
 
-  /** `decode` and its own time in milliseconds (see decodeFieldTimed). */
-  async decodeTimed(box: Box, factors: Factors): Promise<{ data: VoxelArray; ms: number }> {
-    const { field, ms } = await this.decodeFieldTimed(box, factors);
+  /** `decode` and its own time in milliseconds (see decodeFieldTimed); `signal` drops the box while queued. */
+  async decodeTimed(box: Box, factors: Factors, signal?: AbortSignal): Promise<{ data: VoxelArray; ms: number }> {
+    const { field, ms } = await this.decodeFieldTimed(box, factors, signal);
     const t0 = performance.now();
     const h = this.cpu.file.header;
     const values = allocVoxels(h.dtype, field.length);
     fieldToValues(field, h.dtype, h.valueOffset, h.valueScale, values);
     return { data: values, ms: ms + performance.now() - t0 };
+  }
+
+  /** Dispatches of this device's decode pass so far. */
+  get dispatches(): number {
+    return this.pass.dispatches;
+  }
+
+  /** Bytes of this file's GPU buffers (kernels and brick index, every scale uploaded). */
+  gpuBytes(): number {
+    let n = 0;
+    for (const s of this.scales.values()) n += s.kernels.size + s.start.size + s.items.size;
+    return n;
   }
 
   /** Free the GPU buffers (the file left every cache). */
