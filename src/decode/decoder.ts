@@ -50,6 +50,13 @@ export class VmgDecoder {
     return this.file.header.shape;
   }
 
+  /** Bytes this decoder holds: the parsed Gaussians, and each prepared scale's kernels and spatial index. */
+  bytes(): number {
+    let n = this.file.gaussians.byteLength + this.file.background.params.byteLength;
+    for (const { kernels: k, index } of this.scales.values()) n += k.k.byteLength + k.box.byteLength + k.source.byteLength + index.bytes;
+    return n;
+  }
+
   /** Kernels and spatial index of a scale, built on first use. */
   scale(factors: Factors): ScaleState {
     const key = factors.join(",");
