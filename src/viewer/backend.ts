@@ -8,11 +8,13 @@ import { VolumeChunkSource, type VolumeChunk } from "neuroglancer/unstable/slice
 import { requestAsyncComputation } from "neuroglancer/unstable/async_computation/request.js";
 import { registerPromiseRPC, registerSharedObject } from "neuroglancer/unstable/worker_rpc.js";
 import {
-  VMG_DECODE_REPORT_RPC_ID, VMG_INFO_RPC_ID, VmgSourceParameters, type ChunkDecodeReport, type DecodePath, type VmgInfo,
+  VMG_DECODE_REPORT_RPC_ID, VMG_FILE_CACHE_RPC_ID, VMG_INFO_RPC_ID, VmgSourceParameters, type ChunkDecodeReport, type DecodePath, type VmgInfo,
 } from "./base.js";
 import { fromWire, isWireError, toWire } from "../core/errors.js";
 import { decodeCpuChunk } from "./async-decode.js";
-import { decodeChunk, decodeHere, loadVmg, type CpuDecode } from "./loader.js";
+import {
+  decodeChunk, decodeHere, fileCacheState, holdOnlyVmg, loadVmg, noteVmgUse, type CpuDecode, type FileCacheState,
+} from "./loader.js";
 
 // Errors cross to the page as WireErrors (structured clone would keep neither class nor fields).
 registerPromiseRPC<VmgInfo>(VMG_INFO_RPC_ID, async (x: { url: string }) => {
@@ -21,6 +23,12 @@ registerPromiseRPC<VmgInfo>(VMG_INFO_RPC_ID, async (x: { url: string }) => {
   } catch (e) {
     throw toWire(e);
   }
+});
+
+// Holds come from the page, which knows its layers (a chunk source outlives its layer while its chunks stay cached).
+registerPromiseRPC<FileCacheState>(VMG_FILE_CACHE_RPC_ID, async (x: { maxBytes?: number; shown?: string[] }) => {
+  if (x.shown) holdOnlyVmg(x.shown);
+  return { value: fileCacheState(x.maxBytes) };
 });
 
 /**
@@ -61,6 +69,7 @@ export class VmgVolumeChunkSource extends WithParameters(VolumeChunkSource, VmgS
     };
     const t0 = performance.now();
     const { data, path, reason, ms } = await decodeChunk(file, box, level, decode, decodeOnPool, signal);
+    noteVmgUse(file);
     const totalMs = performance.now() - t0;
     chunk.data = data;
     this.report(path, reason, data.length, ms, totalMs);

@@ -27,6 +27,11 @@ export class VmgSourceParameters {
 
 /** Worker RPC: fetch (once) and parse a file, return its `VmgInfo`. */
 export const VMG_INFO_RPC_ID = "volmicro/vmg/info";
+/**
+ * Worker RPC: the chunk worker's file cache (`FileCacheState`), after setting (when given) its
+ * bound in bytes and the files the page's layers show (held: never evicted).
+ */
+export const VMG_FILE_CACHE_RPC_ID = "volmicro/vmg/fileCache";
 /** Worker → main thread: one message per decoded chunk (`ChunkDecodeReport`). */
 export const VMG_DECODE_REPORT_RPC_ID = "volmicro/vmg/decodeReport";
 

@@ -1,11 +1,14 @@
 /**
  * A `.vmg` file in the browser: fetched once per URL (in this realm), parsed, with its CPU decoder
- * and, on demand, its WebGPU decoder. Also picks the decode path for a requested mode. Has no
+ * and, on demand, its WebGPU decoder. Parsed files live in a cache bounded in bytes (file bytes,
+ * kernels, spatial indexes, GPU buffers): those no layer holds are evicted least recently used
+ * first, their GPU buffers destroyed. Also picks the decode path for a requested mode. Has no
  * Neuroglancer imports: the worker backend and the page's test hooks share it.
  */
 import type { Box } from "../core/background.js";
 import type { VoxelArray } from "../core/dtype.js";
 import { registerErrorClasses, VmgError } from "../core/errors.js";
+import { ByteCache } from "./byte-cache.js";
 import { VmgDecoder, levelFactors } from "../decode/decoder.js";
 import { readVmg } from "../format/vmg.js";
 import type { DecodeMode, DecodePath, VmgInfo } from "./base.js";
@@ -31,22 +34,62 @@ export interface LoadedVmg {
   cpu: VmgDecoder;
   /** The WebGPU decoder, or why there is none. */
   gpu(): Promise<GpuVmgDecoder | string>;
+  /** Bytes this file keeps alive: its bytes, the CPU decoder's kernels and indexes, its GPU buffers. */
+  heldBytes(): number;
+  /** Free the GPU buffers (the file left the cache); returns their bytes. */
+  release(): number;
 }
 
-const files = new Map<string, Promise<LoadedVmg>>();
+/** What the cache holds and what it let go, for the layer tab's tests. */
+export interface FileCacheState {
+  maxBytes: number;
+  bytes: number;
+  entries: Array<{ url: string; bytes: number; held: boolean }>;
+  released: Array<{ url: string; bytes: number; gpuBytes: number }>;
+}
+
+/** Default bound on what parsed files keep alive in one realm. */
+export const FILE_CACHE_BYTES = 1 << 30;
+
+const loading = new Map<string, Promise<LoadedVmg>>();
+let cacheMax = FILE_CACHE_BYTES;
+const released: FileCacheState["released"] = [];
+const cache = new ByteCache<LoadedVmg>(cacheMax, (url, f) => {
+  const bytes = f.heldBytes();
+  released.push({ url, bytes, gpuBytes: f.release() });
+  if (released.length > 64) released.shift();
+});
+
+/** The files the page's layers show now: they stay cached, the others become evictable. */
+export function holdOnlyVmg(urls: string[]): void {
+  cache.holdOnly(urls);
+}
+
+/** Re-estimate a file's bytes after use (scales prepared, buffers uploaded grow it). */
+export function noteVmgUse(file: LoadedVmg): void {
+  cache.resize(file.info.url, file.heldBytes());
+}
+
+export function fileCacheState(maxBytes?: number): FileCacheState {
+  if (maxBytes !== undefined && maxBytes !== null) cache.setMaxBytes((cacheMax = maxBytes));
+  const entries = cache.list().map(({ key, bytes, held }) => ({ url: key, bytes, held }));
+  return { maxBytes: cacheMax, bytes: cache.bytes, entries, released: [...released] };
+}
 
 /** Short name for messages: data: URLs are long. */
 export function displayName(url: string): string {
   return url.startsWith("data:") ? `${url.slice(0, 40)}… (${url.length} characters)` : url;
 }
 
-/** Fetch and parse `url`, once; a failure is not cached, so a retry fetches again. */
+/** Fetch and parse `url`, once while cached; a failure is not cached, so a retry fetches again. */
 export function loadVmg(url: string): Promise<LoadedVmg> {
-  let p = files.get(url);
+  const hit = cache.get(url);
+  if (hit) return Promise.resolve(hit);
+  let p = loading.get(url);
   if (!p) {
     p = fetchAndParse(url);
-    files.set(url, p);
-    p.catch(() => files.delete(url));
+    loading.set(url, p);
+    p.then((f) => cache.set(url, f, f.heldBytes()), () => undefined).finally(() => loading.delete(url));
   }
   return p;
 }
@@ -69,11 +112,18 @@ async function fetchAndParse(url: string): Promise<LoadedVmg> {
     valueOffset: h.valueOffset, valueScale: h.valueScale, truncation: h.truncation, encoding: h.encoding,
   };
   let gpu: Promise<GpuVmgDecoder | string> | undefined;
+  let gpuDecoder: GpuVmgDecoder | undefined;
   return {
     info,
     bytes,
     cpu,
-    gpu: () => (gpu ??= getGpu().then((ctx) => (ctx ? new GpuVmgDecoder(ctx, cpu) : "no WebGPU adapter"))),
+    gpu: () => (gpu ??= getGpu().then((ctx) => (ctx ? (gpuDecoder = new GpuVmgDecoder(ctx, cpu)) : "no WebGPU adapter"))),
+    heldBytes: () => bytes.byteLength + cpu.bytes() + (gpuDecoder?.gpuBytes() ?? 0),
+    release: () => {
+      const freed = gpuDecoder?.gpuBytes() ?? 0;
+      gpuDecoder?.destroy();
+      return freed;
+    },
   };
 }
 
