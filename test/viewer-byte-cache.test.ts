@@ -14,6 +14,7 @@ test("over the bound, the least recently used entries go first and are released"
   c.set("a", "va", 40);
   c.set("b", "vb", 40);
   assert.equal(c.get("a"), "va"); // a is now more recent than b
+  assert.equal(c.peek("b"), "vb"); // looking does not make b recent
   c.set("c", "vc", 40);
   assert.deepEqual(released, ["b"]);
   assert.deepEqual(c.keys(), ["a", "c"]);

@@ -28,6 +28,11 @@ export class ByteCache<V> {
     return this.entries.has(key);
   }
 
+  /** The entry's value without making it more recent. */
+  peek(key: string): V | undefined {
+    return this.entries.get(key)?.value;
+  }
+
   /** Add or replace an entry (a replaced value is released), then evict down to the bound. */
   set(key: string, value: V, bytes: number): void {
     const old = this.entries.get(key);

@@ -65,9 +65,9 @@ export function holdOnlyVmg(urls: string[]): void {
   cache.holdOnly(urls);
 }
 
-/** Re-estimate a file's bytes after use (scales prepared, buffers uploaded grow it). */
+/** Re-estimate a file's bytes after use (scales prepared, buffers uploaded grow it); not if it was evicted meanwhile. */
 export function noteVmgUse(file: LoadedVmg): void {
-  cache.resize(file.info.url, file.heldBytes());
+  if (cache.peek(file.info.url) === file) cache.resize(file.info.url, file.heldBytes());
 }
 
 export function fileCacheState(maxBytes?: number): FileCacheState {
