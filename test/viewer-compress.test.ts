@@ -1,10 +1,13 @@
 /** Pure parts of "Compress this layer": budget estimates, the added layer's JSON, the live plot, plain-words errors. */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { fromWire, isVmgError, toWire } from "../src/core/errors.js";
 import { FitInputError } from "../src/fit/errors.js";
-import { MissingChunkError, UnsupportedDTypeError } from "../src/io/errors.js";
+import { MissingChunkError, NotAVolumeError, UnsupportedDTypeError, VolumeFetchError } from "../src/io/errors.js";
 import { vmgLayerSpec } from "../src/viewer/compress/layer-spec.js";
-import { MAX_FIT_VOXELS, plainError, tooLargeMessage } from "../src/viewer/compress/errors.js";
+import {
+  MAX_FIT_VOXELS, OutOfMemoryError, plainError, RegionTooLargeError, tooLargeMessage, withMemoryGuard,
+} from "../src/viewer/compress/errors.js";
 import { budgetOf, estimateBudget, TYPICAL_GAUSSIAN_BYTES } from "../src/viewer/compress/estimate.js";
 import { progressSvg } from "../src/viewer/compress/plot.js";
 
@@ -41,13 +44,24 @@ test("the live plot is an SVG with both curves once there are steps", () => {
   assert.doesNotMatch(progressSvg([], 100), /<polyline/);
 });
 
-test("errors read as plain words", () => {
+test("errors read as plain words, built from each error's tag and fields after crossing the worker boundary", () => {
   const url = "http://h/a.zarr/";
-  assert.match(plainError(new UnsupportedDTypeError(url, "float64"), url), /voxel type \(float64\) cannot be compressed/);
-  assert.match(plainError(new MissingChunkError(url, "0/c/1/2/3"), url), /lacks chunk 0\/c\/1\/2\/3/);
-  assert.match(plainError(new TypeError("Failed to fetch"), url), /CORS/);
-  assert.match(plainError(new RangeError("Array buffer allocation failed"), url), /out of memory/);
-  assert.match(plainError(new FitInputError("x", "has no structure above its background to fit (is it empty?)"), url), /cannot be fitted: has no structure/);
-  assert.match(plainError(new Error("Unexpected response status 403 Forbidden"), url), /HTTP 403/);
+  const words = (e: unknown) => plainError(fromWire(structuredClone(toWire(e))), url);
+  assert.match(words(new UnsupportedDTypeError(url, "float64")), /voxel type \(float64\) cannot be compressed/);
+  assert.match(words(new MissingChunkError(url, "0/c/1/2/3")), /lacks chunk 0\/c\/1\/2\/3/);
+  assert.match(words(new VolumeFetchError(url, "cannot fetch (Failed to fetch)", { cause: new TypeError("Failed to fetch") })), /CORS/);
+  assert.match(words(new VolumeFetchError(url, "HTTP 403 Forbidden", { status: 403 })), /answered HTTP 403 when reading http:\/\/h\/a.zarr\//);
+  assert.match(words(new OutOfMemoryError("reading the region", new RangeError("Array buffer allocation failed"))), /ran out of memory while reading the region/);
+  assert.match(words(new FitInputError("x", "has no structure above its background to fit (is it empty?)")), /cannot be fitted: has no structure above its background to fit \(is it empty\?\)\.$/);
+  assert.match(words(new NotAVolumeError(url, "axis c has length 3")), /not a single-channel 3D image VolMicro can fit: axis c has length 3/);
+  assert.equal(words(new RegionTooLargeError(MAX_FIT_VOXELS * 2)), tooLargeMessage(MAX_FIT_VOXELS * 2));
   assert.match(tooLargeMessage(MAX_FIT_VOXELS * 2), /current view/);
+  // a message that merely mentions a status is not taken for one
+  assert.match(words(new Error("Unexpected response status 403 Forbidden")), /^Compression failed: Unexpected response status 403/);
+});
+
+test("an allocation failure is reported as out of memory, other errors pass through", async () => {
+  await assert.rejects(withMemoryGuard("fitting the region", async () => new Float32Array(2 ** 40)), (e) => isVmgError(e, "viewer/out-of-memory"));
+  const own = new UnsupportedDTypeError("s", "bool");
+  await assert.rejects(withMemoryGuard("reading the region", async () => { throw own; }), (e) => e === own);
 });

@@ -1,9 +1,11 @@
 /** A small, strict argument parser: unknown flags and missing values are usage errors. */
 import type { OpenVolumeOptions } from "../node/open-volume.js";
+import { registerErrorClasses, VmgError } from "../core/errors.js";
 
-export class UsageError extends Error {
-  override name = "UsageError";
+export class UsageError extends VmgError {
+  static override readonly tag: string = "cli/usage";
 }
+registerErrorClasses(UsageError);
 
 export interface FlagSpec {
   /** Flag takes a value (otherwise boolean). */

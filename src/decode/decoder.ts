@@ -50,6 +50,13 @@ export class VmgDecoder {
     return this.file.header.shape;
   }
 
+  /** Bytes this decoder holds: the parsed Gaussians, and each prepared scale's kernels and spatial index. */
+  bytes(): number {
+    let n = this.file.gaussians.byteLength + this.file.background.params.byteLength;
+    for (const { kernels: k, index } of this.scales.values()) n += k.k.byteLength + k.box.byteLength + k.source.byteLength + index.bytes;
+    return n;
+  }
+
   /** Kernels and spatial index of a scale, built on first use. */
   scale(factors: Factors): ScaleState {
     const key = factors.join(",");
@@ -74,8 +81,12 @@ export class VmgDecoder {
     }
   }
 
-  /** Field values (background + Gaussians) over `box`, x fastest. */
-  decodeField(box: Box, factors: Factors = [1, 1, 1], out?: Float32Array): Float32Array {
+  /**
+   * Field values (background + Gaussians) over `box`, x fastest. An aborted `signal` stops the
+   * decode between kernels (every 256) with its AbortError.
+   */
+  decodeField(box: Box, factors: Factors = [1, 1, 1], out?: Float32Array, signal?: AbortSignal): Float32Array {
+    signal?.throwIfAborted();
     this.checkBox(box, factors);
     const n = boxVoxels(box);
     if (out && out.length < n) throw new ChunkRangeError(`output buffer holds ${out.length} values, box needs ${n}`);
@@ -84,13 +95,16 @@ export class VmgDecoder {
     const s = this.scale(factors);
     const ids = s.index.query(box);
     const k = s.kernels.k;
-    for (let j = 0; j < ids.length; j++) splatKernel(k, ids[j]! * KERNEL_STRIDE, box, field);
+    for (let j = 0; j < ids.length; j++) {
+      if ((j & 255) === 255) signal?.throwIfAborted();
+      splatKernel(k, ids[j]! * KERNEL_STRIDE, box, field);
+    }
     return field;
   }
 
   /** Stored values (source dtype: rounded, clamped) over `box`, x fastest. */
-  decode(box: Box, factors: Factors = [1, 1, 1], out?: VoxelArray, scratch?: Float32Array): VoxelArray {
-    const field = this.decodeField(box, factors, scratch);
+  decode(box: Box, factors: Factors = [1, 1, 1], out?: VoxelArray, scratch?: Float32Array, signal?: AbortSignal): VoxelArray {
+    const field = this.decodeField(box, factors, scratch, signal);
     const h = this.file.header;
     const values = out ?? allocVoxels(h.dtype, field.length);
     fieldToValues(field, h.dtype, h.valueOffset, h.valueScale, values);

@@ -76,6 +76,11 @@ export class SpatialIndex {
     return result.sort(); // ascending: summation order, hence rounding, is independent of the query box
   }
 
+  /** Bytes of the index's arrays. */
+  get bytes(): number {
+    return this.start.byteLength + this.items.byteLength + this.global.byteLength + this.stamp.byteLength;
+  }
+
   private cellRange(box: Int32Array, i: number, dims: [number, number, number]): [number, number, number, number, number, number] | undefined {
     const c = this.cell;
     const b = i * 6;

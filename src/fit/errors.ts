@@ -1,15 +1,22 @@
+import { registerErrorClasses, VmgError } from "../core/errors.js";
+
 /** A volume the fitter cannot work with (empty, constant, 2D, unsupported dtype, …), named by its source. */
-export class FitInputError extends Error {
-  constructor(readonly source: string, problem: string) {
+export class FitInputError extends VmgError {
+  static override readonly tag: string = "fit/input";
+  readonly source: string;
+  readonly problem: string;
+  constructor(source: string, problem: string) {
     super(`${source}: ${problem}`);
-    this.name = "FitInputError";
+    this.source = source;
+    this.problem = problem;
   }
 }
 
 /** The fit was cancelled through its AbortSignal. */
-export class FitCancelledError extends Error {
+export class FitCancelledError extends VmgError {
+  static override readonly tag: string = "fit/cancelled";
   constructor() {
     super("fit cancelled");
-    this.name = "FitCancelledError";
   }
 }
+registerErrorClasses(FitInputError, FitCancelledError);

@@ -1,13 +1,18 @@
 /**
  * Typed errors for `.vmg` files. Each names the file (when known) and the problem, so callers can
- * print `vmg: <file>: <problem>` or branch on the class.
+ * print `vmg: <file>: <problem>` or branch on the tag (core/errors.ts).
  */
-export class VmgFormatError extends Error {
+import { registerErrorClasses, VmgError } from "../core/errors.js";
+
+export class VmgFormatError extends VmgError {
+  static override readonly tag: string = "format";
   file: string | undefined;
+  /** The message without the file name. */
+  problem: string;
   constructor(message: string, file?: string) {
     super(file ? `${file}: ${message}` : message);
-    this.name = new.target.name;
     this.file = file;
+    this.problem = message;
   }
   /** The same error, now naming the file it came from. */
   withFile(file: string): VmgFormatError {
@@ -20,23 +25,44 @@ export class VmgFormatError extends Error {
     return e;
   }
 }
-export class TruncatedFileError extends VmgFormatError {}
-export class BadMagicError extends VmgFormatError {}
-export class UnsupportedVersionError extends VmgFormatError {}
-export class ChecksumMismatchError extends VmgFormatError {}
-export class CountMismatchError extends VmgFormatError {}
+export class TruncatedFileError extends VmgFormatError {
+  static override readonly tag: string = "format/truncated";
+}
+export class BadMagicError extends VmgFormatError {
+  static override readonly tag: string = "format/bad-magic";
+}
+export class UnsupportedVersionError extends VmgFormatError {
+  static override readonly tag: string = "format/unsupported-version";
+}
+export class ChecksumMismatchError extends VmgFormatError {
+  static override readonly tag: string = "format/checksum-mismatch";
+}
+export class CountMismatchError extends VmgFormatError {
+  static override readonly tag: string = "format/count-mismatch";
+}
 /** A header field outside its valid range (shape, voxel size, dtype, radius, …). */
-export class InvalidHeaderError extends VmgFormatError {}
+export class InvalidHeaderError extends VmgFormatError {
+  static override readonly tag: string = "format/invalid-header";
+}
 /** A Gaussian or background parameter that is NaN, infinite or degenerate. */
-export class InvalidParameterError extends VmgFormatError {}
-export class UnsupportedEncodingError extends VmgFormatError {}
+export class InvalidParameterError extends VmgFormatError {
+  static override readonly tag: string = "format/invalid-parameter";
+}
+export class UnsupportedEncodingError extends VmgFormatError {
+  static override readonly tag: string = "format/unsupported-encoding";
+}
 
+registerErrorClasses(
+  VmgFormatError, TruncatedFileError, BadMagicError, UnsupportedVersionError, ChecksumMismatchError,
+  CountMismatchError, InvalidHeaderError, InvalidParameterError, UnsupportedEncodingError,
+);
 /**
  * A Gaussian parameter outside the bounds a reader enforces (docs/vmg-format.md, Validation):
  * `gaussian` is its index in the payload, `field` the parameter ("scale x", "amplitude", …),
  * `value` what the file holds and `limit` the bound it breaks.
  */
 export class ParameterBoundError extends InvalidParameterError {
+  static override readonly tag: string = "format/parameter-bound";
   constructor(readonly gaussian: number, readonly field: string, readonly value: number, readonly limit: number, problem: string) {
     super(`Gaussian ${gaussian}: ${field} = ${value} ${problem}`);
   }
@@ -44,6 +70,7 @@ export class ParameterBoundError extends InvalidParameterError {
 
 /** A Gaussian count beyond what the voxel grid or the payload length justifies (`count` > `limit`). */
 export class CountBoundError extends CountMismatchError {
+  static override readonly tag: string = "format/count-bound";
   constructor(readonly count: number, readonly limit: number, problem: string) {
     super(`${count} Gaussians ${problem} (at most ${limit})`);
   }
@@ -51,7 +78,10 @@ export class CountBoundError extends CountMismatchError {
 
 /** The packed payload's range decoder needed bytes past the end of its `streamBytes`-byte stream. */
 export class StreamOverrunError extends TruncatedFileError {
+  static override readonly tag: string = "format/stream-overrun";
   constructor(message: string, readonly streamBytes: number) {
     super(message);
   }
 }
+
+registerErrorClasses(ParameterBoundError, CountBoundError, StreamOverrunError);

@@ -20,6 +20,7 @@ import type { FitTarget } from "../fit/objective.js";
 import { buildBrickIndex } from "./brick-index.js";
 import type { GpuContext } from "./device.js";
 import { packKernels } from "./gpu-kernels.js";
+import { SerialQueue } from "../core/serial-queue.js";
 import { GrowableBuffer } from "./growable-buffer.js";
 import { MomentsPass } from "./moments-pass.js";
 import { SplatPass, type GpuScaleBuffers } from "./splat-pass.js";
@@ -32,6 +33,8 @@ export class WebGpuEngine implements FitEngine {
   private readonly start: GrowableBuffer;
   private readonly items: GrowableBuffer;
   private bg = new Float32Array(0);
+  /** Calls share the upload buffers and the moments accumulator: overlapping calls run one at a time. */
+  private readonly calls = new SerialQueue();
 
   /** `pieceVoxels`: the most voxels one workgroup of the moments pass walks (moment-pieces.ts). */
   constructor(readonly gpu: GpuContext, private readonly target: FitTarget, slabVoxels = SLAB_VOXELS, pieceVoxels?: number) {
@@ -72,7 +75,15 @@ export class WebGpuEngine implements FitEngine {
     return field;
   }
 
-  async evaluate(req: EvalRequest): Promise<EvalResult> {
+  evaluate(req: EvalRequest): Promise<EvalResult> {
+    return this.calls.run(() => this.evaluateNow(req));
+  }
+
+  predict(req: Omit<EvalRequest, "gradients">): Promise<Float32Array> {
+    return this.calls.run(() => this.predictNow(req));
+  }
+
+  private async evaluateNow(req: EvalRequest): Promise<EvalResult> {
     const { scale, boxes, count, source } = this.upload(req);
     const [, ny, nx] = this.target.shape;
     const t = this.target.data, edges = this.target.edges, boost = this.target.edgeBoost;
@@ -109,7 +120,7 @@ export class WebGpuEngine implements FitEngine {
     return { wsse, sse, voxels, moments, bgGrad };
   }
 
-  async predict(req: Omit<EvalRequest, "gradients">): Promise<Float32Array> {
+  private async predictNow(req: Omit<EvalRequest, "gradients">): Promise<Float32Array> {
     const { scale } = this.upload(req);
     const [, ny, nx] = this.target.shape;
     const out = new Float32Array(this.target.data.length);

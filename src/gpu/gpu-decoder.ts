@@ -6,6 +6,7 @@
  * on the CPU with the decoder's own functions, so both paths differ only in the Gaussian sum.
  */
 import { fillBackground, type Box } from "../core/background.js";
+import { registerErrorClasses, VmgError } from "../core/errors.js";
 import { allocVoxels, type VoxelArray } from "../core/dtype.js";
 import type { Factors } from "../core/gaussian.js";
 import type { VmgDecoder } from "../decode/decoder.js";
@@ -18,9 +19,10 @@ import { SplatPass, type GpuScaleBuffers } from "./splat-pass.js";
 const passes = new WeakMap<GPUDevice, SplatPass>();
 
 /** The GPU could not decode a box (its device is lost, or a dispatch failed): the caller may decode it on the CPU. */
-export class GpuDecodeError extends Error {
-  override name = "GpuDecodeError";
+export class GpuDecodeError extends VmgError {
+  static override readonly tag: string = "gpu/decode";
 }
+registerErrorClasses(GpuDecodeError);
 
 export class GpuVmgDecoder {
   private readonly pass: SplatPass;
@@ -57,9 +59,9 @@ export class GpuVmgDecoder {
    * The field over `box` and the milliseconds this box itself took: its dispatch and readback
    * plus the background, not the per-scale upload (done once) nor waiting behind other boxes.
    */
-  private async decodeFieldTimed(box: Box, factors: Factors): Promise<{ field: Float32Array; ms: number }> {
+  private async decodeFieldTimed(box: Box, factors: Factors, signal?: AbortSignal): Promise<{ field: Float32Array; ms: number }> {
     this.cpu.checkBox(box, factors);
-    const { field: sum, ms } = await this.sum(box, factors);
+    const { field: sum, ms } = await this.sum(box, factors, signal);
     const t0 = performance.now();
     const bg = new Float32Array(sum.length);
     fillBackground(this.cpu.file.background, this.cpu.shape, box, factors, bg);
@@ -68,11 +70,13 @@ export class GpuVmgDecoder {
   }
 
   /** Σ kernels over `box` on the GPU; any failure there is a GpuDecodeError. */
-  private async sum(box: Box, factors: Factors): Promise<{ field: Float32Array; ms: number }> {
+  private async sum(box: Box, factors: Factors, signal?: AbortSignal): Promise<{ field: Float32Array; ms: number }> {
     if (this.gpu.lost) throw new GpuDecodeError(this.gpu.lost);
     try {
-      return await this.pass.run(this.scale(factors), box);
+      return await this.pass.run(this.scale(factors), box, signal);
     } catch (e) {
+      // A box dropped from the queue was cancelled, not failed: the device is fine.
+      if ((e as Error)?.name === "AbortError") throw e;
       // A dispatch on a destroyed device fails before device.lost settles: say what we know.
       throw new GpuDecodeError(this.gpu.lost ?? `WebGPU decode failed: ${(e as Error).message ?? e}`);
     }
@@ -82,14 +86,26 @@ export class GpuVmgDecoder {
     return (await this.decodeTimed(box, factors)).data;
   }
 
-  /** `decode` and its own time in milliseconds (see decodeFieldTimed). */
-  async decodeTimed(box: Box, factors: Factors): Promise<{ data: VoxelArray; ms: number }> {
-    const { field, ms } = await this.decodeFieldTimed(box, factors);
+  /** `decode` and its own time in milliseconds (see decodeFieldTimed); `signal` drops the box while queued. */
+  async decodeTimed(box: Box, factors: Factors, signal?: AbortSignal): Promise<{ data: VoxelArray; ms: number }> {
+    const { field, ms } = await this.decodeFieldTimed(box, factors, signal);
     const t0 = performance.now();
     const h = this.cpu.file.header;
     const values = allocVoxels(h.dtype, field.length);
     fieldToValues(field, h.dtype, h.valueOffset, h.valueScale, values);
     return { data: values, ms: ms + performance.now() - t0 };
+  }
+
+  /** Dispatches of this device's decode pass so far. */
+  get dispatches(): number {
+    return this.pass.dispatches;
+  }
+
+  /** Bytes of this file's GPU buffers (kernels and brick index, every scale uploaded). */
+  gpuBytes(): number {
+    let n = 0;
+    for (const s of this.scales.values()) n += s.kernels.size + s.start.size + s.items.size;
+    return n;
   }
 
   /** Free the GPU buffers (the file left every cache). */

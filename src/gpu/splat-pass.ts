@@ -4,6 +4,7 @@
  * (doubling, from 64 KiB) to the largest box seen. Dispatches are serialised: the readback buffer is shared.
  */
 import type { Box } from "../core/background.js";
+import { SerialQueue } from "../core/serial-queue.js";
 import { GrowableBuffer } from "./growable-buffer.js";
 import { decodeShader } from "./shaders.js";
 import { WgslStruct } from "./wgsl-struct.js";
@@ -34,7 +35,9 @@ export class SplatPass {
   private readonly params: GPUBuffer;
   private readonly output: GrowableBuffer;
   private readonly readback: GrowableBuffer;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
+  /** Dispatches run so far (tests check that a dropped box cost none). */
+  dispatches = 0;
 
   constructor(private readonly device: GPUDevice) {
     const module = device.createShaderModule({ label: "vmg decode", code: decodeShader(PARAMS) });
@@ -57,12 +60,11 @@ export class SplatPass {
 
   /**
    * Σ kernels over `box` (x fastest), as float32, and the milliseconds of this box's own dispatch
-   * and readback (time spent waiting behind earlier boxes excluded).
+   * and readback (time spent waiting behind earlier boxes excluded). A box whose `signal` aborts
+   * while it waits is dropped undispatched.
    */
-  run(scale: GpuScaleBuffers, box: Box): Promise<{ field: Float32Array; ms: number }> {
-    const result = this.queue.then(() => this.dispatch(scale, box));
-    this.queue = result.catch(() => undefined);
-    return result;
+  run(scale: GpuScaleBuffers, box: Box, signal?: AbortSignal): Promise<{ field: Float32Array; ms: number }> {
+    return this.queue.run(() => this.dispatch(scale, box), signal);
   }
 
   /** Free the pass's own buffers (an engine's pass; the decoder's lives as long as its device). */
@@ -73,6 +75,7 @@ export class SplatPass {
   }
 
   private async dispatch(scale: GpuScaleBuffers, box: Box): Promise<{ field: Float32Array; ms: number }> {
+    this.dispatches++;
     const t0 = performance.now();
     const sx = box.x1 - box.x0, sy = box.y1 - box.y0, sz = box.z1 - box.z0;
     const bytes = sx * sy * sz * 4;

@@ -4,7 +4,8 @@
  * SharedArrayBuffer. Workers are created once and reused across decodes. Boxes below
  * IN_PROCESS_VOXELS are decoded on the calling thread: there, posting the job and waking the
  * workers costs more than the decode itself (measured 9–76 ms through the pool against 3.4 ms in
- * process for a 131 k-voxel volume).
+ * process for a 131 k-voxel volume). Decodes may overlap: each has its own id, output and control
+ * words, so cancelling one leaves the others running.
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
@@ -14,15 +15,21 @@ import type { Box } from "../core/background.js";
 import { boxVoxels, fullBox, scaledShape, VmgDecoder } from "../decode/decoder.js";
 import { readVmg, type VmgFile } from "../format/vmg.js";
 import { workerScript } from "./worker-script.js";
+import { allSettledOrThrow, WorkerCalls, type Reply } from "./worker-calls.js";
 
 /** Boxes up to this many voxels are decoded on the calling thread (a few ms of work). */
 export const IN_PROCESS_VOXELS = 1 << 20;
 
+/** Int32 slots of a job's control buffer. */
+export const NEXT_TILE = 0;
+export const CANCELLED = 1;
+
 export interface DecodeJob {
+  id: number;
   factors: Factors;
   box: Box;
   buffer: SharedArrayBuffer;
-  /** Int32 [next tile, cancelled]. */
+  /** Int32 [NEXT_TILE, CANCELLED]. */
   control: SharedArrayBuffer;
   slab: number;
 }
@@ -35,13 +42,13 @@ export interface FullDecodeOptions {
   signal?: AbortSignal;
 }
 
-type WorkerMessage = { type: "ready" | "tile" | "done" };
+export type DecodeReply = Reply | { type: "tile"; id: number };
 
 export class DecodePool {
   private local: VmgDecoder | undefined;
 
   private constructor(
-    private readonly workers: Worker[],
+    private readonly calls: WorkerCalls,
     private readonly file: VmgFile,
   ) {}
 
@@ -50,12 +57,7 @@ export class DecodePool {
     const parsed = readVmg(bytes, file ? { file } : {});
     const { url, options } = workerScript("decode-worker", { bytes });
     const workers = Array.from({ length: Math.max(1, threads) }, () => new Worker(url, options));
-    await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
-      const onMessage = (m: WorkerMessage) => { if (m.type === "ready") { w.off("message", onMessage); resolve(); } };
-      w.on("message", onMessage);
-      w.once("error", reject);
-    })));
-    return new DecodePool(workers, parsed);
+    return new DecodePool(await WorkerCalls.ready(workers), parsed);
   }
 
   /** Decode a box (default: the whole grid) of a scale into the source dtype, on a SharedArrayBuffer. */
@@ -70,7 +72,7 @@ export class DecodePool {
     const buffer = new SharedArrayBuffer(n * DTYPES[dtype].bytes);
     if (n <= IN_PROCESS_VOXELS) {
       const out = allocVoxels(dtype, n, buffer);
-      this.local.decode(box, factors, out);
+      this.local.decode(box, factors, out, undefined, options.signal);
       options.onProgress?.(1, 1);
       return out;
     }
@@ -81,27 +83,24 @@ export class DecodePool {
     const slab = Math.max(1, Math.min(depth, Math.floor(4_000_000 / plane)));
     const total = Math.ceil(depth / slab);
     let done = 0;
-    const job: DecodeJob = { factors, box, buffer, control, slab };
-    const abort = () => Atomics.store(new Int32Array(control), 1, 1);
-    options.signal?.addEventListener("abort", abort, { once: true });
+    const job: DecodeJob = { id: this.calls.id(), factors, box, buffer, control, slab };
+    const cancel = () => Atomics.store(new Int32Array(control), CANCELLED, 1);
+    options.signal?.addEventListener("abort", cancel, { once: true });
+    const onTile = (m: Reply) => { if (m.type === "tile") options.onProgress?.(++done, total); };
     try {
-      await Promise.all(this.workers.map((w) => new Promise<void>((resolve, reject) => {
-        const onMessage = (m: WorkerMessage) => {
-          if (m.type === "tile") options.onProgress?.(++done, total);
-          else if (m.type === "done") { w.off("message", onMessage); w.off("error", reject); resolve(); }
-        };
-        w.on("message", onMessage);
-        w.once("error", reject);
-        w.postMessage(job);
+      // A worker's failure stops the others' tiles too; the call rejects once all have stopped.
+      await allSettledOrThrow(this.calls.workers.map((w) => this.calls.call(w, job, onTile).catch((e: unknown) => {
+        cancel();
+        throw e;
       })));
     } finally {
-      options.signal?.removeEventListener("abort", abort);
+      options.signal?.removeEventListener("abort", cancel);
     }
     options.signal?.throwIfAborted();
     return allocVoxels(dtype, n, buffer);
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    await this.calls.close();
   }
 }

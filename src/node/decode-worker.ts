@@ -1,14 +1,19 @@
-/** Worker half of DecodePool: decodes z-slab tiles of a box into a shared output buffer. */
+/**
+ * Worker half of DecodePool: decodes z-slab tiles of a box into a shared output buffer. Jobs are
+ * handled one at a time in arrival order; every reply carries its job's id, errors as WireErrors.
+ */
 import { parentPort, workerData } from "node:worker_threads";
+import { toWire } from "../core/errors.js";
 import { allocVoxels } from "../core/dtype.js";
 import { VmgDecoder } from "../decode/decoder.js";
 import { readVmg } from "../format/vmg.js";
-import type { DecodeJob } from "./decode-pool.js";
+import { CANCELLED, NEXT_TILE, type DecodeJob, type DecodeReply } from "./decode-pool.js";
 
 const decoder = new VmgDecoder(readVmg(workerData.bytes as Uint8Array));
 let scratch = new Float32Array(0);
+const reply = (m: DecodeReply) => parentPort!.postMessage(m);
 
-parentPort!.on("message", (job: DecodeJob) => {
+function run(job: DecodeJob): void {
   const { box } = job;
   const plane = (box.y1 - box.y0) * (box.x1 - box.x0);
   const depth = box.z1 - box.z0;
@@ -16,15 +21,23 @@ parentPort!.on("message", (job: DecodeJob) => {
   const control = new Int32Array(job.control);
   if (scratch.length < job.slab * plane) scratch = new Float32Array(job.slab * plane);
   for (;;) {
-    if (Atomics.load(control, 1) !== 0) break; // cancelled
-    const tile = Atomics.add(control, 0, 1);
+    if (Atomics.load(control, CANCELLED) !== 0) break;
+    const tile = Atomics.add(control, NEXT_TILE, 1);
     const z0 = tile * job.slab;
     if (z0 >= depth) break;
     const z1 = Math.min(depth, z0 + job.slab);
     const target = out.subarray(z0 * plane, z1 * plane);
     decoder.decode({ ...box, z0: box.z0 + z0, z1: box.z0 + z1 }, job.factors, target, scratch);
-    parentPort!.postMessage({ type: "tile" });
+    reply({ type: "tile", id: job.id });
   }
-  parentPort!.postMessage({ type: "done" });
+}
+
+parentPort!.on("message", (job: DecodeJob) => {
+  try {
+    run(job);
+    reply({ type: "done", id: job.id });
+  } catch (e) {
+    reply({ type: "error", id: job.id, error: toWire(e) });
+  }
 });
-parentPort!.postMessage({ type: "ready" });
+reply({ type: "ready", id: -1 });

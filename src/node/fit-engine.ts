@@ -1,6 +1,7 @@
 /**
  * The fitter's objective on every core: worker threads share the target (SharedArrayBuffer) and
- * claim slabs from a shared counter each step; the main thread sums their moments.
+ * claim slabs from a shared counter each step; the main thread sums their moments. Calls may
+ * overlap: each has its own id (replies are routed by it) and its own slab counter.
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
@@ -8,6 +9,7 @@ import type { Box } from "../core/background.js";
 import { combineLanes, LANES, SLAB_VOXELS, slabs, type EvalRequest, type EvalResult, type FitEngine, type LaneResult } from "../fit/engine.js";
 import type { FitTarget } from "../fit/objective.js";
 import { workerScript } from "./worker-script.js";
+import { allSettledOrThrow, WorkerCalls, type Reply } from "./worker-calls.js";
 
 export interface WorkerInit {
   data: SharedArrayBuffer;
@@ -18,6 +20,7 @@ export interface WorkerInit {
 }
 
 export interface WorkerCall {
+  id: number;
   type: "evaluate" | "predict";
   req: Omit<EvalRequest, "gradients">;
   /** evaluate: the lanes this worker sums; predict: a shared slab counter. */
@@ -27,7 +30,7 @@ export interface WorkerCall {
   output?: SharedArrayBuffer;
 }
 
-type Reply = { type: "ready" } | { type: "done"; results?: LaneResult[] };
+export type FitReply = Reply | { type: "done"; id: number; results?: LaneResult[] };
 
 function share<T extends Float32Array | Uint8Array>(a: T): SharedArrayBuffer {
   const sab = new SharedArrayBuffer(a.byteLength);
@@ -36,7 +39,7 @@ function share<T extends Float32Array | Uint8Array>(a: T): SharedArrayBuffer {
 }
 
 export class WorkerEngine implements FitEngine {
-  private constructor(private readonly workers: Worker[], private readonly voxels: number, readonly slabs: Box[]) {}
+  private constructor(private readonly calls: WorkerCalls, private readonly voxels: number, readonly slabs: Box[]) {}
 
   static async create(target: FitTarget, threads = availableParallelism()): Promise<WorkerEngine> {
     const init: WorkerInit = {
@@ -49,43 +52,29 @@ export class WorkerEngine implements FitEngine {
     const { url, options } = workerScript("fit-worker", { ...init });
     // more workers than lanes would idle
     const workers = Array.from({ length: Math.max(1, Math.min(LANES, threads)) }, () => new Worker(url, options));
-    await Promise.all(workers.map((w) => reply(w)));
-    return new WorkerEngine(workers, target.data.length, init.slabs);
+    return new WorkerEngine(await WorkerCalls.ready(workers), target.data.length, init.slabs);
   }
 
   async evaluate(req: EvalRequest): Promise<EvalResult> {
     const { gradients: _, subset, ...rest } = req;
-    const W = this.workers.length;
-    const replies = await Promise.all(this.workers.map((w, k) => {
-      const done = reply(w);
-      const lanes = Array.from({ length: LANES }, (_, l) => l).filter((l) => l % W === k);
-      w.postMessage({ type: "evaluate", req: rest, lanes, ...(subset ? { subset } : {}) } satisfies WorkerCall);
-      return done;
+    const { workers } = this.calls;
+    const id = this.calls.id();
+    const replies = await allSettledOrThrow(workers.map((w, k) => {
+      const lanes = Array.from({ length: LANES }, (_, l) => l).filter((l) => l % workers.length === k);
+      return this.calls.call<{ results: LaneResult[] }, WorkerCall>(w, { id, type: "evaluate", req: rest, lanes, ...(subset ? { subset } : {}) } satisfies WorkerCall);
     }));
-    return combineLanes(replies.flatMap((r) => (r as { results: LaneResult[] }).results));
+    return combineLanes(replies.flatMap((r) => r.results));
   }
 
   async predict(req: Omit<EvalRequest, "gradients">): Promise<Float32Array> {
     const control = new SharedArrayBuffer(4);
     const output = new SharedArrayBuffer(this.voxels * 4);
-    await Promise.all(this.workers.map((w) => {
-      const done = reply(w);
-      w.postMessage({ type: "predict", req, control, output } satisfies WorkerCall);
-      return done;
-    }));
+    const id = this.calls.id();
+    await allSettledOrThrow(this.calls.workers.map((w) => this.calls.call(w, { id, type: "predict", req, control, output } satisfies WorkerCall)));
     return new Float32Array(output);
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    await this.calls.close();
   }
-}
-
-function reply(w: Worker): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (m: Reply) => { w.off("error", onError); resolve(m); };
-    const onError = (e: Error) => { w.off("message", onMessage); reject(e); };
-    w.once("message", onMessage);
-    w.once("error", onError);
-  });
 }

@@ -1,9 +1,13 @@
-/** Worker half of WorkerEngine: evaluates its lanes of the objective (or claims slabs to predict) on shared target data. */
+/**
+ * Worker half of WorkerEngine: evaluates its lanes of the objective (or claims slabs to predict) on
+ * shared target data. Every reply carries its call's id; errors go back as WireErrors.
+ */
 import { parentPort, workerData } from "node:worker_threads";
+import { toWire } from "../core/errors.js";
 import type { Box } from "../core/background.js";
 import { evaluateLanes, predictSlabs } from "../fit/engine.js";
 import { SlabEvaluator, type FitTarget } from "../fit/objective.js";
-import type { WorkerCall, WorkerInit } from "./fit-engine.js";
+import type { FitReply, WorkerCall, WorkerInit } from "./fit-engine.js";
 
 const init = workerData as WorkerInit;
 const target: FitTarget = {
@@ -14,7 +18,17 @@ const target: FitTarget = {
 };
 const evaluator = new SlabEvaluator();
 
+const reply = (m: FitReply, transfer: ArrayBuffer[] = []) => parentPort!.postMessage(m, transfer);
+
 parentPort!.on("message", (call: WorkerCall) => {
+  try {
+    run(call);
+  } catch (e) {
+    reply({ type: "error", id: call.id, error: toWire(e) });
+  }
+});
+
+function run(call: WorkerCall): void {
   if (call.type === "predict") {
     const control = new Int32Array(call.control!);
     const next = (): Box | undefined => {
@@ -22,12 +36,12 @@ parentPort!.on("message", (call: WorkerCall) => {
       return i < init.slabs.length ? init.slabs[i] : undefined;
     };
     predictSlabs(target.shape, call.req, next, new Float32Array(call.output!));
-    parentPort!.postMessage({ type: "done" });
+    reply({ type: "done", id: call.id });
     return;
   }
   const req = { ...call.req, gradients: true, ...(call.subset ? { subset: call.subset } : {}) };
   const results = evaluateLanes(target, req, init.slabs, call.lanes!, evaluator);
   const transfer = results.flatMap((r) => [r.moments!.buffer, r.bgGrad!.buffer]) as ArrayBuffer[];
-  parentPort!.postMessage({ type: "done", results }, transfer);
-});
-parentPort!.postMessage({ type: "ready" });
+  reply({ type: "done", id: call.id, results }, transfer);
+}
+reply({ type: "ready", id: -1 });

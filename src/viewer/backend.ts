@@ -8,21 +8,47 @@ import { VolumeChunkSource, type VolumeChunk } from "neuroglancer/unstable/slice
 import { requestAsyncComputation } from "neuroglancer/unstable/async_computation/request.js";
 import { registerPromiseRPC, registerSharedObject } from "neuroglancer/unstable/worker_rpc.js";
 import {
-  VMG_DECODE_REPORT_RPC_ID, VMG_INFO_RPC_ID, VmgSourceParameters, type ChunkDecodeReport, type DecodePath, type VmgInfo,
+  VMG_DECODE_REPORT_RPC_ID, VMG_FILE_CACHE_RPC_ID, VMG_INFO_RPC_ID, VmgSourceParameters, type ChunkDecodeReport, type DecodePath, type VmgInfo,
 } from "./base.js";
+import { fromWire, isWireError, toWire } from "../core/errors.js";
 import { decodeCpuChunk } from "./async-decode.js";
-import { decodeChunk, decodeHere, loadVmg, type CpuDecode } from "./loader.js";
+import {
+  decodeChunk, decodeHere, fileCacheState, holdOnlyVmg, loadVmg, noteVmgUse, type CpuDecode, type FileCacheState,
+} from "./loader.js";
 
-registerPromiseRPC<VmgInfo>(VMG_INFO_RPC_ID, async (x: { url: string }) => ({ value: (await loadVmg(x.url)).info }));
+// Errors cross to the page as WireErrors (structured clone would keep neither class nor fields).
+registerPromiseRPC<VmgInfo>(VMG_INFO_RPC_ID, async (x: { url: string }) => {
+  try {
+    return { value: (await loadVmg(x.url)).info };
+  } catch (e) {
+    throw toWire(e);
+  }
+});
 
-/** CPU decode on the async-computation pool: the file's bytes travel only to workers lacking them. */
-const decodeOnPool: CpuDecode = async (file, box, level) => {
+// Holds come from the page, which knows its layers (a chunk source outlives its layer while its chunks stay cached).
+registerPromiseRPC<FileCacheState>(VMG_FILE_CACHE_RPC_ID, async (x: { maxBytes?: number; shown?: string[] }) => {
+  if (x.shown) holdOnlyVmg(x.shown);
+  return { value: fileCacheState(x.maxBytes) };
+});
+
+/**
+ * CPU decode on the async-computation pool: the file's bytes travel only to workers lacking them.
+ * The pool drops a request whose signal aborts while it waits for a free worker.
+ */
+const decodeOnPool: CpuDecode = async (file, box, level, signal) => {
   const url = file.info.url;
-  const first = await requestAsyncComputation(decodeCpuChunk, undefined, undefined, url, null, box, level);
+  const onPool = async (bytes: Uint8Array | null) => {
+    try {
+      return await requestAsyncComputation(decodeCpuChunk, signal, undefined, url, bytes, box, level);
+    } catch (e) {
+      throw isWireError(e) ? fromWire(e) : e;
+    }
+  };
+  const first = await onPool(null);
   if (!first.missing) return first;
-  const second = await requestAsyncComputation(decodeCpuChunk, undefined, undefined, url, file.bytes, box, level);
+  const second = await onPool(file.bytes);
   // Another worker answered the retry and may still lack the file; a third try is not worth it.
-  return second.missing ? decodeHere(file, box, level) : second;
+  return second.missing ? decodeHere(file, box, level, signal) : second;
 };
 
 /** Log each (file, path) once, so the console says which path is used without flooding. */
@@ -42,7 +68,8 @@ export class VmgVolumeChunkSource extends WithParameters(VolumeChunkSource, VmgS
       z0: origin[2]!, z1: origin[2]! + size[2]!,
     };
     const t0 = performance.now();
-    const { data, path, reason, ms } = await decodeChunk(file, box, level, decode, decodeOnPool);
+    const { data, path, reason, ms } = await decodeChunk(file, box, level, decode, decodeOnPool, signal);
+    noteVmgUse(file);
     const totalMs = performance.now() - t0;
     chunk.data = data;
     this.report(path, reason, data.length, ms, totalMs);

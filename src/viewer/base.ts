@@ -29,6 +29,11 @@ export class VmgSourceParameters {
 export const VMG_INFO_RPC_ID = "volmicro/vmg/info";
 /** Test builds only (chunk-worker.ts): destroy the worker's WebGPU device. */
 export const VMG_TEST_LOSE_GPU_RPC_ID = "volmicro/vmg/testLoseGpu";
+/**
+ * Worker RPC: the chunk worker's file cache (`FileCacheState`), after setting (when given) its
+ * bound in bytes and the files the page's layers show (held: never evicted).
+ */
+export const VMG_FILE_CACHE_RPC_ID = "volmicro/vmg/fileCache";
 /** Worker → main thread: one message per decoded chunk (`ChunkDecodeReport`). */
 export const VMG_DECODE_REPORT_RPC_ID = "volmicro/vmg/decodeReport";
 

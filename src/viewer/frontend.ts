@@ -14,6 +14,7 @@ import { MultiscaleVolumeChunkSource, VolumeChunkSource } from "neuroglancer/uns
 import { DataType } from "neuroglancer/unstable/util/data_type.js";
 import * as matrix from "neuroglancer/unstable/util/matrix.js";
 import type { DType } from "../core/dtype.js";
+import { fromWire, isVmgError, isWireError } from "../core/errors.js";
 import { VMG_INFO_RPC_ID, VmgSourceParameters, type DecodeMode, type VmgInfo } from "./base.js";
 import { pyramidLevels, CHUNK_EDGE } from "./pyramid.js";
 import { contrastWindow } from "./shader.js";
@@ -72,8 +73,18 @@ export class VmgMultiscaleVolumeChunkSource extends MultiscaleVolumeChunkSource 
   }
 }
 
-export function getVmgInfo(chunkManager: ChunkManager, url: string, options: Partial<Pick<GetDataSourceOptions, "signal" | "progressListener">>): Promise<VmgInfo> {
-  return chunkManager.rpc!.promiseInvoke<VmgInfo>(VMG_INFO_RPC_ID, { url }, options);
+export async function getVmgInfo(chunkManager: ChunkManager, url: string, options: Partial<Pick<GetDataSourceOptions, "signal" | "progressListener">>): Promise<VmgInfo> {
+  try {
+    return await chunkManager.rpc!.promiseInvoke<VmgInfo>(VMG_INFO_RPC_ID, { url }, options);
+  } catch (e) {
+    throw layerError(isWireError(e) ? fromWire(e) : e);
+  }
+}
+
+/** The layer shows only an error's message: a file format error's message also names its kind. */
+function layerError(e: unknown): unknown {
+  if (isVmgError(e, "format")) e.message = `${e.name}: ${e.message}`;
+  return e;
 }
 
 /**

@@ -1,20 +1,32 @@
 /**
  * A `.vmg` file in the browser: fetched once per URL (in this realm), parsed, with its CPU decoder
- * and, on demand, its WebGPU decoder. Also picks the decode path for a requested mode. Has no
+ * and, on demand, its WebGPU decoder. Parsed files live in a cache bounded in bytes (file bytes,
+ * kernels, spatial indexes, GPU buffers): those no layer holds are evicted least recently used
+ * first, their GPU buffers destroyed. Also picks the decode path for a requested mode. Has no
  * Neuroglancer imports: the worker backend and the page's test hooks share it.
  */
 import type { Box } from "../core/background.js";
 import type { VoxelArray } from "../core/dtype.js";
+import { registerErrorClasses, VmgError } from "../core/errors.js";
+import { ByteCache } from "./byte-cache.js";
 import { VmgDecoder, levelFactors } from "../decode/decoder.js";
-import { VmgFormatError } from "../format/errors.js";
 import { readVmg } from "../format/vmg.js";
 import type { DecodeMode, DecodePath, VmgInfo } from "./base.js";
 import { getGpu } from "../gpu/device.js";
 import { GpuDecodeError, GpuVmgDecoder } from "../gpu/gpu-decoder.js";
 
-export class VmgFetchError extends Error {
-  override name = "VmgFetchError";
+/** The file could not be fetched: `status` is the HTTP status of a refused request, `cause` the browser's error otherwise. */
+export class VmgFetchError extends VmgError {
+  static override readonly tag: string = "viewer/fetch";
+  readonly url: string;
+  readonly status: number | undefined;
+  constructor(url: string, problem: string, options?: { status?: number; cause?: unknown }) {
+    super(`${displayName(url)}: ${problem}`, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.url = url;
+    this.status = options?.status;
+  }
 }
+registerErrorClasses(VmgFetchError);
 
 export interface LoadedVmg {
   info: VmgInfo;
@@ -24,22 +36,62 @@ export interface LoadedVmg {
   gpu(): Promise<GpuVmgDecoder | string>;
   /** The GPU failed (its device was lost): decode this file on the CPU from now on, `reason` saying why. */
   dropGpu(reason: string): void;
+  /** Bytes this file keeps alive: its bytes, the CPU decoder's kernels and indexes, its GPU buffers. */
+  heldBytes(): number;
+  /** Free the GPU buffers (the file left the cache); returns their bytes. */
+  release(): number;
 }
 
-const files = new Map<string, Promise<LoadedVmg>>();
+/** What the cache holds and what it let go, for the layer tab's tests. */
+export interface FileCacheState {
+  maxBytes: number;
+  bytes: number;
+  entries: Array<{ url: string; bytes: number; held: boolean }>;
+  released: Array<{ url: string; bytes: number; gpuBytes: number }>;
+}
+
+/** Default bound on what parsed files keep alive in one realm. */
+export const FILE_CACHE_BYTES = 1 << 30;
+
+const loading = new Map<string, Promise<LoadedVmg>>();
+let cacheMax = FILE_CACHE_BYTES;
+const released: FileCacheState["released"] = [];
+const cache = new ByteCache<LoadedVmg>(cacheMax, (url, f) => {
+  const bytes = f.heldBytes();
+  released.push({ url, bytes, gpuBytes: f.release() });
+  if (released.length > 64) released.shift();
+});
+
+/** The files the page's layers show now: they stay cached, the others become evictable. */
+export function holdOnlyVmg(urls: string[]): void {
+  cache.holdOnly(urls);
+}
+
+/** Re-estimate a file's bytes after use (scales prepared, buffers uploaded grow it); not if it was evicted meanwhile. */
+export function noteVmgUse(file: LoadedVmg): void {
+  if (cache.peek(file.info.url) === file) cache.resize(file.info.url, file.heldBytes());
+}
+
+export function fileCacheState(maxBytes?: number): FileCacheState {
+  if (maxBytes !== undefined && maxBytes !== null) cache.setMaxBytes((cacheMax = maxBytes));
+  const entries = cache.list().map(({ key, bytes, held }) => ({ url: key, bytes, held }));
+  return { maxBytes: cacheMax, bytes: cache.bytes, entries, released: [...released] };
+}
 
 /** Short name for messages: data: URLs are long. */
 export function displayName(url: string): string {
   return url.startsWith("data:") ? `${url.slice(0, 40)}… (${url.length} characters)` : url;
 }
 
-/** Fetch and parse `url`, once; a failure is not cached, so a retry fetches again. */
+/** Fetch and parse `url`, once while cached; a failure is not cached, so a retry fetches again. */
 export function loadVmg(url: string): Promise<LoadedVmg> {
-  let p = files.get(url);
+  const hit = cache.get(url);
+  if (hit) return Promise.resolve(hit);
+  let p = loading.get(url);
   if (!p) {
     p = fetchAndParse(url);
-    files.set(url, p);
-    p.catch(() => files.delete(url));
+    loading.set(url, p);
+    p.then((f) => cache.set(url, f, f.heldBytes()), () => undefined).finally(() => loading.delete(url));
   }
   return p;
 }
@@ -50,18 +102,11 @@ async function fetchAndParse(url: string): Promise<LoadedVmg> {
   try {
     res = await fetch(url);
   } catch (e) {
-    throw new VmgFetchError(`${name}: cannot fetch (${(e as Error).message})`);
+    throw new VmgFetchError(url, `cannot fetch (${(e as Error).message})`, { cause: e });
   }
-  if (!res.ok) throw new VmgFetchError(`${name}: HTTP ${res.status} ${res.statusText}`.trim());
+  if (!res.ok) throw new VmgFetchError(url, `HTTP ${res.status} ${res.statusText}`.trim(), { status: res.status });
   const bytes = new Uint8Array(await res.arrayBuffer());
-  let cpu: VmgDecoder;
-  try {
-    cpu = new VmgDecoder(readVmg(bytes, { file: name }));
-  } catch (e) {
-    // Errors cross worker boundaries as plain Errors: keep the class in the message.
-    if (e instanceof VmgFormatError) throw new Error(`${e.name}: ${e.message}`);
-    throw e;
-  }
+  const cpu = new VmgDecoder(readVmg(bytes, { file: name }));
   const h = cpu.file.header;
   const info: VmgInfo = {
     url, bytes: bytes.length, count: cpu.file.count,
@@ -69,19 +114,27 @@ async function fetchAndParse(url: string): Promise<LoadedVmg> {
     valueOffset: h.valueOffset, valueScale: h.valueScale, truncation: h.truncation, encoding: h.encoding,
   };
   let gpu: Promise<GpuVmgDecoder | string> | undefined;
+  let gpuDecoder: GpuVmgDecoder | undefined;
   return {
     info,
     bytes,
     cpu,
-    gpu: () => (gpu ??= getGpu().then((ctx) => (ctx ? new GpuVmgDecoder(ctx, cpu) : "no WebGPU adapter"))),
+    gpu: () => (gpu ??= getGpu().then((ctx) => (ctx ? (gpuDecoder = new GpuVmgDecoder(ctx, cpu)) : "no WebGPU adapter"))),
     dropGpu: (reason) => {
       const dropped = gpu;
       gpu = Promise.resolve(reason);
+      gpuDecoder = undefined;
       void dropped?.then((d) => {
         if (typeof d === "string") return; // dropped already (chunks in flight fail one by one)
         console.warn(`volmicro: ${name}: ${reason}`);
         d.destroy();
       });
+    },
+    heldBytes: () => bytes.byteLength + cpu.bytes() + (gpuDecoder?.gpuBytes() ?? 0),
+    release: () => {
+      const freed = gpuDecoder?.gpuBytes() ?? 0;
+      gpuDecoder?.destroy();
+      return freed;
     },
   };
 }
@@ -99,14 +152,15 @@ export interface TimedDecode {
   ms: number;
 }
 
-export type CpuDecode = (file: LoadedVmg, box: Box, level: number) => Promise<TimedDecode>;
+/** A CPU decode; `signal` (the chunk request's) drops it while queued and stops it between kernels. */
+export type CpuDecode = (file: LoadedVmg, box: Box, level: number, signal?: AbortSignal) => Promise<TimedDecode>;
 
 /** Decode on this thread with the file's own CPU decoder. */
-export const decodeHere: CpuDecode = async (file, box, level) => {
+export const decodeHere: CpuDecode = async (file, box, level, signal) => {
   const factors = levelFactors(level);
   file.cpu.scale(factors);
   const t0 = performance.now();
-  const data = file.cpu.decode(box, factors);
+  const data = file.cpu.decode(box, factors, undefined, undefined, signal);
   return { data, ms: performance.now() - t0 };
 };
 
@@ -116,27 +170,30 @@ export const decodeHere: CpuDecode = async (file, box, level) => {
  * adapter is a software fallback (SwiftShader on a machine without a GPU): it computes the same
  * function but about 3-100× slower than the CPU decoder, which would delay the first frame by
  * minutes. "webgpu" uses any adapter. When the GPU fails (a lost device), this chunk and every
- * later one of the file decode on the CPU, the reason saying so.
+ * later one of the file decode on the CPU, the reason saying so. An aborted `signal` (Neuroglancer
+ * cancelled the chunk) drops the decode before it runs and rejects with its AbortError.
  */
 export async function decodeChunk(
-  file: LoadedVmg, box: Box, level: number, mode: DecodeMode, cpu: CpuDecode = decodeHere,
+  file: LoadedVmg, box: Box, level: number, mode: DecodeMode, cpu: CpuDecode = decodeHere, signal?: AbortSignal,
 ): Promise<ChunkDecode> {
+  signal?.throwIfAborted();
   if (mode !== "cpu") {
     const gpu = await file.gpu();
+    signal?.throwIfAborted();
     if (typeof gpu !== "string" && mode === "auto" && gpu.gpu.fallback) {
-      return { ...await cpu(file, box, level), path: "cpu", reason: `auto: ${gpu.gpu.adapter} is a software fallback adapter, slower than the CPU decoder` };
+      return { ...await cpu(file, box, level, signal), path: "cpu", reason: `auto: ${gpu.gpu.adapter} is a software fallback adapter, slower than the CPU decoder` };
     }
     if (typeof gpu !== "string") {
       try {
-        return { ...await gpu.decodeTimed(box, levelFactors(level)), path: "webgpu", reason: `${mode}: ${gpu.gpu.adapter}` };
+        return { ...await gpu.decodeTimed(box, levelFactors(level), signal), path: "webgpu", reason: `${mode}: ${gpu.gpu.adapter}` };
       } catch (e) {
         if (!(e instanceof GpuDecodeError)) throw e;
         const reason = `${e.message}; decoding on the CPU`;
         file.dropGpu(reason);
-        return { ...await cpu(file, box, level), path: "cpu", reason: `${mode}: ${reason}` };
+        return { ...await cpu(file, box, level, signal), path: "cpu", reason: `${mode}: ${reason}` };
       }
     }
-    return { ...await cpu(file, box, level), path: "cpu", reason: `${mode}: ${gpu}` };
+    return { ...await cpu(file, box, level, signal), path: "cpu", reason: `${mode}: ${gpu}` };
   }
-  return { ...await cpu(file, box, level), path: "cpu", reason: "cpu requested" };
+  return { ...await cpu(file, box, level, signal), path: "cpu", reason: "cpu requested" };
 }

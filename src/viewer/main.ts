@@ -7,6 +7,7 @@ import "./register.js";
 import "./tab/tab.js";
 import { setupDefaultViewer } from "neuroglancer/unstable/ui/default_viewer_setup.js";
 import { installVmgLayerDefaults } from "./layer-defaults.js";
+import { installFileHolds } from "./file-holds.js";
 import { installPageHooks } from "./page-hooks.js";
 import { installVolMicroAction } from "./compress/action.js";
 import { setTabViewer } from "./tab/context.js";
@@ -15,6 +16,7 @@ const viewer = setupDefaultViewer();
 setTabViewer(viewer);
 installVolMicroAction(viewer);
 installVmgLayerDefaults(viewer);
+installFileHolds(viewer);
 // `if` on a build-time constant: production builds drop the branch and never bundle the test hooks.
 if (VOLMICRO_TEST_HOOKS) void import("./test-hooks.js").then((t) => installPageHooks(viewer, t.testHooks(viewer)));
 else installPageHooks(viewer);

@@ -7,8 +7,9 @@ import type { Viewer } from "neuroglancer/unstable/viewer.js";
 import type { Box } from "../core/background.js";
 import { levelFactors } from "../decode/decoder.js";
 import { compareFitEngines } from "../gpu/fit-parity.js";
-import { VMG_TEST_LOSE_GPU_RPC_ID } from "./base.js";
-import { decodeChunk, loadVmg } from "./loader.js";
+import { VMG_FILE_CACHE_RPC_ID, VMG_TEST_LOSE_GPU_RPC_ID, type DecodeMode } from "./base.js";
+import { layerBlobUrl } from "./blob-urls.js";
+import { decodeChunk, loadVmg, type FileCacheState } from "./loader.js";
 
 export interface DecodeComparison {
   /** Max |webgpu − cpu| over the box, in field units. */
@@ -70,6 +71,29 @@ async function decodeAcrossGpuLoss(url: string, level: number, boxes: Box[]): Pr
   return [first, ...await Promise.all(rest)];
 }
 
+export interface QueuedDecodes {
+  /** Per box: "ok" or the error's name. */
+  outcomes: string[];
+  /** GPU dispatches these decodes cost. */
+  dispatches: number;
+}
+
+/**
+ * Decode `boxes` of `url` at once, as the chunk worker would, aborting those listed in `abort`
+ * once all are queued (as Neuroglancer does for a chunk that left the view).
+ */
+async function queuedDecodes(url: string, mode: DecodeMode, level: number, boxes: Box[], abort: number[]): Promise<QueuedDecodes> {
+  const file = await loadVmg(new URL(url, location.href).href);
+  const gpu = await file.gpu();
+  const before = typeof gpu === "string" ? 0 : gpu.dispatches;
+  const controllers = boxes.map(() => new AbortController());
+  const runs = boxes.map((box, i) => decodeChunk(file, box, level, mode, undefined, controllers[i]!.signal));
+  await new Promise((r) => setTimeout(r, 0)); // every decode is queued now, the first one running
+  for (const i of abort) controllers[i]!.abort();
+  const outcomes = await Promise.all(runs.map((r) => r.then(() => "ok", (e: Error) => e.name)));
+  return { outcomes, dispatches: (typeof gpu === "string" ? 0 : gpu.dispatches) - before };
+}
+
 export function testHooks(viewer: Viewer): Record<string, unknown> {
   return {
     compareDecodes,
@@ -77,5 +101,10 @@ export function testHooks(viewer: Viewer): Record<string, unknown> {
     decodeAcrossGpuLoss,
     /** Destroy the chunk worker's WebGPU device (its adapter's name, or null when it has none). */
     loseWorkerGpu: () => viewer.chunkManager.rpc!.promiseInvoke<string | null>(VMG_TEST_LOSE_GPU_RPC_ID, {}),
+    queuedDecodes,
+    /** The chunk worker's file cache, after setting its bound in bytes when given. */
+    fileCache: (maxBytes?: number) => viewer.chunkManager.rpc!.promiseInvoke<FileCacheState>(VMG_FILE_CACHE_RPC_ID, { maxBytes }),
+    /** A blob: URL of a `.vmg` file's bytes for a layer, as "Add as layer" makes one (revoked once unused). */
+    layerBlobUrl: async (url: string) => layerBlobUrl(viewer, new Uint8Array(await (await fetch(url)).arrayBuffer())),
   };
 }

@@ -3,15 +3,17 @@
  * `data:` URL (the file inline, base64) or a `blob:` URL, optionally followed by a layer option
  * fragment `#decode=cpu|webgpu|auto`.
  */
+import { registerErrorClasses, VmgError } from "../core/errors.js";
 import { isDecodeMode, type DecodeMode } from "./base.js";
 
 export const VMG_SCHEME = "vmg";
 const FETCHABLE = new Set(["http:", "https:", "data:", "blob:"]);
 const DECODE_OPTION = /#decode=([a-z]*)$/;
 
-export class VmgUrlError extends Error {
-  override name = "VmgUrlError";
+export class VmgUrlError extends VmgError {
+  static override readonly tag: string = "viewer/url";
 }
+registerErrorClasses(VmgUrlError);
 
 export interface VmgSourceUrl {
   /** Absolute URL the worker fetches. */

@@ -2,9 +2,11 @@
  * The "Compress this layer" Web Worker: reads the region from the zarr store with zarrita (not
  * through Neuroglancer's chunks), fits it with the project's fitter (`fitVolume`; CPU: the local
  * engine on this thread), then decodes the file exactly as the viewer will and measures PSNR and
- * SSIM against what was read. The page cancels by terminating the worker.
+ * SSIM against what was read. The page cancels by terminating the worker. Errors go to the page
+ * as WireErrors (core/errors.ts), which the page puts in plain words.
  */
 import { HttpStore } from "../../io/http-store.js";
+import { toWire } from "../../core/errors.js";
 import { DTYPES } from "../../core/dtype.js";
 import { fullBox, VmgDecoder } from "../../decode/decoder.js";
 import { LocalEngine } from "../../fit/engine.js";
@@ -12,7 +14,7 @@ import { fitVolume } from "../../fit/fitter.js";
 import { readVmg } from "../../format/vmg.js";
 import { openZarrVolume } from "../../io/zarr.js";
 import { evaluate } from "../../metrics/evaluate.js";
-import { MAX_FIT_VOXELS, plainError, tooLargeMessage } from "./errors.js";
+import { MAX_FIT_VOXELS, RegionTooLargeError, withMemoryGuard } from "./errors.js";
 import type { FitJob, FromWorker, ToWorker } from "./protocol.js";
 import { webgpuEngineFactory } from "./webgpu-engine-factory.js";
 
@@ -24,21 +26,21 @@ async function run(job: FitJob): Promise<void> {
   const source = await openZarrVolume(new HttpStore(job.storeUrl), job.name, { level: job.level });
   const box = job.box ?? fullBox(source.shape);
   const voxels = (box.z1 - box.z0) * (box.y1 - box.y0) * (box.x1 - box.x0);
-  if (voxels > MAX_FIT_VOXELS) throw new Error(tooLargeMessage(voxels));
+  if (voxels > MAX_FIT_VOXELS) throw new RegionTooLargeError(voxels);
   post({ type: "stage", stage: `reading ${(voxels / 1e6).toFixed(1)} M voxels` });
   const t0 = performance.now();
-  const volume = await source.read(job.box);
+  const volume = await withMemoryGuard("reading the region", () => source.read(job.box));
   const readSeconds = (performance.now() - t0) / 1000;
   post({ type: "source", facts: { shape: [...volume.shape], dtype: volume.dtype, ...(volume.voxelSize ? { voxelSize: volume.voxelSize } : {}), ...(volume.unit ? { unit: volume.unit } : {}), readSeconds } });
 
   const engine = job.engine === "webgpu" ? await webgpuEngineFactory() : undefined;
   const tFit = performance.now();
-  const fit = await fitVolume(volume, {
+  const fit = await withMemoryGuard("fitting the region", () => fitVolume(volume, {
     budget: job.budget, iterations: job.iterations, seed: job.seed, source: job.name,
     engine: engine ?? (async (t) => new LocalEngine(t)),
     onStage: (stage) => post({ type: "stage", stage }),
     onStep: (step) => post({ type: "step", step }),
-  });
+  }));
   const fitSeconds = (performance.now() - tFit) / 1000;
 
   post({ type: "stage", stage: "measuring PSNR and SSIM" });
@@ -59,5 +61,5 @@ async function run(job: FitJob): Promise<void> {
 self.addEventListener("message", (e: MessageEvent<ToWorker>) => {
   if (e.data.type !== "start") return;
   const job = e.data.job;
-  run(job).catch((err: unknown) => post({ type: "error", message: plainError(err, job.storeUrl) }));
+  run(job).catch((err: unknown) => post({ type: "error", error: toWire(err) }));
 });

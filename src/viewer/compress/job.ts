@@ -4,8 +4,12 @@
  * outside the tab, so closing the side panel does not stop a fit and reopening shows it.
  */
 import type { UserLayer } from "neuroglancer/unstable/layer/index.js";
+import type { Viewer } from "neuroglancer/unstable/viewer.js";
 import { NullarySignal } from "neuroglancer/unstable/util/signal.js";
+import { fromWire } from "../../core/errors.js";
 import type { StepLog } from "../../fit/fitter.js";
+import { layerBlobUrl } from "../blob-urls.js";
+import { plainError } from "./errors.js";
 import type { FitJob, FitOutcome, FromWorker, SourceFacts, ToWorker } from "./protocol.js";
 
 export type JobState = "running" | "done" | "error" | "cancelled";
@@ -19,7 +23,7 @@ export class CompressJob {
   outcome: FitOutcome | undefined;
   error: string | undefined;
   readonly started = performance.now();
-  /** Blob URL of the result, made on first use and revoked only when the page goes. */
+  /** Blob URL of the result, made on first use and revoked once no layer shows it (see blob-urls.ts). */
   private blobUrl: string | undefined;
   private worker: Worker | undefined;
 
@@ -38,7 +42,7 @@ export class CompressJob {
       case "source": this.facts = m.facts; break;
       case "step": this.log.push(m.step); this.stage = "optimising"; break;
       case "done": this.outcome = m.outcome; this.state = "done"; this.stop(); publish(m.outcome); break;
-      case "error": this.fail(m.message); return;
+      case "error": this.fail(plainError(fromWire(m.error), this.job.storeUrl)); return;
     }
     this.changed.dispatch();
   }
@@ -73,9 +77,9 @@ export class CompressJob {
     return Math.max(0, (this.job.iterations - 1 - last.step) * perStep);
   }
 
-  resultUrl(): string {
+  resultUrl(viewer: Viewer): string {
     if (!this.outcome) throw new Error("no result yet");
-    this.blobUrl ??= URL.createObjectURL(new Blob([this.outcome.bytes as BlobPart], { type: "application/octet-stream" }));
+    this.blobUrl ??= layerBlobUrl(viewer, this.outcome.bytes, () => { this.blobUrl = undefined; });
     return this.blobUrl;
   }
 }

@@ -226,7 +226,7 @@ export class CompressPanel extends RefCounted {
     const box = facts.box ?? { z0: 0, y0: 0, x0: 0, z1: 0, y1: 0, x1: 0 };
     const bpp = ((o.bytes.length * 8) / o.voxels).toPrecision(2);
     const managed = addVmgLayer(tabViewer(), this.layer, `${this.layer.managedLayer.name} (vmg ${bpp} bpp)`, {
-      sourceUrl: `vmg://${job.resultUrl()}`, box,
+      sourceUrl: `vmg://${job.resultUrl(tabViewer())}`, box,
       ...(job.facts?.voxelSize ? { voxelSize: job.facts.voxelSize } : {}),
       ...(job.facts?.unit ? { unit: job.facts.unit } : {}),
     });
@@ -237,7 +237,7 @@ export class CompressPanel extends RefCounted {
 
   private download(job: CompressJob): void {
     const a = el("a");
-    a.href = job.resultUrl();
+    a.href = job.resultUrl(tabViewer());
     a.download = `${this.layer.managedLayer.name.replace(/[^\w.-]+/g, "_")}.vmg`;
     document.body.append(a);
     a.click();
@@ -248,7 +248,7 @@ export class CompressPanel extends RefCounted {
   private async copyLink(job: CompressJob): Promise<void> {
     const name = this.addLayer(job);
     const viewer = tabViewer();
-    const link = makeShareLink(location.href, viewer.state.toJSON(), name, `vmg://${job.resultUrl()}`, job.outcome!.bytes);
+    const link = makeShareLink(location.href, viewer.state.toJSON(), name, `vmg://${job.resultUrl(tabViewer())}`, job.outcome!.bytes);
     const copied = await copyText(link.url);
     this.note.textContent = `${copied ? "Link copied." : "Could not reach the clipboard."} ${link.note}`;
     (globalThis as { volmicroLastShareLink?: unknown }).volmicroLastShareLink = link;

@@ -3,6 +3,7 @@
  * clone); no Neuroglancer imports, so Node tests can use the types too.
  */
 import type { Box } from "../../core/background.js";
+import type { WireError } from "../../core/errors.js";
 import type { DType } from "../../core/dtype.js";
 import type { Budget } from "../../fit/budget.js";
 import type { StepLog } from "../../fit/fitter.js";
@@ -55,4 +56,4 @@ export type FromWorker =
   | { type: "source"; facts: SourceFacts }
   | { type: "step"; step: StepLog }
   | { type: "done"; outcome: FitOutcome }
-  | { type: "error"; message: string };
+  | { type: "error"; error: WireError };

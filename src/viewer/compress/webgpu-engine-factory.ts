@@ -6,9 +6,10 @@ import type { FitEngine } from "../../fit/engine.js";
 import type { FitTarget } from "../../fit/objective.js";
 import { getGpu } from "../../gpu/device.js";
 import { WebGpuEngine } from "../../gpu/fit-engine.js";
+import { NoWebGpuError } from "./errors.js";
 
 export async function webgpuEngineFactory(): Promise<(target: FitTarget) => Promise<FitEngine>> {
   const gpu = await getGpu();
-  if (!gpu) throw new Error("This browser offers no WebGPU device to fit with; choose the CPU engine.");
+  if (!gpu) throw new NoWebGpuError();
   return async (target) => new WebGpuEngine(gpu, target);
 }
