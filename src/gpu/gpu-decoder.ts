@@ -75,8 +75,9 @@ export class GpuVmgDecoder {
     try {
       return await this.pass.run(this.scale(factors), box, signal);
     } catch (e) {
-      // A box dropped from the queue was cancelled, not failed: the device is fine.
-      if ((e as Error)?.name === "AbortError") throw e;
+      // A box the caller cancelled did not fail: the device is fine. (A lost device's mapAsync
+      // also rejects with an AbortError, so the signal, not the error's name, tells them apart.)
+      if (signal?.aborted) throw e;
       // A dispatch on a destroyed device fails before device.lost settles: say what we know.
       throw new GpuDecodeError(this.gpu.lost ?? `WebGPU decode failed: ${(e as Error).message ?? e}`);
     }
