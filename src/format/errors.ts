@@ -55,3 +55,9 @@ export class StreamOverrunError extends TruncatedFileError {
     super(message);
   }
 }
+
+/**
+ * A zarr codec configuration of the Gaussian chunk codec (docs/vmg-zarr-codec.md § 2) that this
+ * reader cannot use: a missing or out-of-range field, an unknown key, an unsupported data type.
+ */
+export class CodecConfigurationError extends InvalidHeaderError {}

@@ -1,0 +1,38 @@
+/**
+ * Chunk fits on every core: worker threads that each fit one block at a time (fitChunk). A chunk's
+ * bytes depend only on its job (fixed seed), so the store is the same whatever the thread count.
+ */
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import type { ChunkJob } from "../store/block-fit.js";
+
+type Reply = { ready: true } | { id: number; bytes?: Uint8Array; error?: string };
+
+export async function fitChunksOnWorkers(jobs: ChunkJob[], threads = availableParallelism(), onDone?: (done: number) => void): Promise<Array<Uint8Array | undefined>> {
+  const results = new Array<Uint8Array | undefined>(jobs.length);
+  if (jobs.length === 0) return results;
+  const boot = new URL("./worker-boot.mjs", import.meta.url);
+  const entry = new URL("./store-fit-worker.ts", import.meta.url).href;
+  const workers = Array.from({ length: Math.max(1, Math.min(threads, jobs.length)) }, () => new Worker(boot, { workerData: { entry } }));
+  let next = 0, done = 0;
+  try {
+    await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
+      const send = () => {
+        if (next >= jobs.length) { resolve(); return; }
+        const id = next++;
+        w.postMessage({ id, job: jobs[id] });
+      };
+      w.on("message", (m: Reply) => {
+        if ("ready" in m) { send(); return; }
+        if (m.error !== undefined) { reject(new Error(`chunk ${m.id}: ${m.error}`)); return; }
+        results[m.id] = m.bytes;
+        onDone?.(++done);
+        send();
+      });
+      w.once("error", reject);
+    })));
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+  return results;
+}
