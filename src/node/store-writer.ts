@@ -35,6 +35,8 @@ export interface StoreWriteOptions {
   threads?: number;
   /** "energy" (default): chunk bytes ∝ L1 energy above the chunk's mean; "uniform": equal shares. */
   allocation?: "energy" | "uniform";
+  /** Which Gaussians of a block its chunk keeps (ChunkJob.keep). */
+  keep?: "centre" | "overlap";
   name: string;
   onProgress?: (done: number, total: number) => void;
 }
@@ -131,7 +133,7 @@ function blockJob(v: Volume, l: LevelPlan, c: Shape3, o: StoreWriteOptions, conf
   return {
     block: { shape, dtype: v.dtype, data }, offset: lo.map((x, a) => x - blo[a]!) as unknown as Shape3,
     valid: hi.map((x, a) => x - lo[a]!) as unknown as Shape3, chunk: [o.chunk, o.chunk, o.chunk], bytes: 0,
-    gate: o.gate, config, fill: FILL, iterations: o.iterations, seed: o.seed, background: o.background,
+    gate: o.gate, config, fill: FILL, iterations: o.iterations, seed: o.seed, background: o.background, keep: o.keep ?? "overlap",
   };
 }
 
