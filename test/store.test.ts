@@ -27,6 +27,11 @@ import { rebaseBackground } from "../src/store/rebase.js";
 import { openVolume } from "../src/node/open-volume.js";
 import { vmg } from "./helpers/cli.js";
 import { randomFile } from "./helpers/files.js";
+import { Random } from "../src/core/random.js";
+import { registry } from "zarrita";
+import { openZarrSource } from "../src/node/open-volume.js";
+import { registerGaussianCodec } from "../src/store/codec/zarrita-codec.js";
+import { existsSync } from "node:fs";
 
 const CONFIG: GaussianCodecConfig = { version: 1, encoding: "packed", truncation: 3, valueOffset: 10, valueScale: 1000 };
 const CHUNK: Shape3 = [12, 16, 20];
@@ -111,6 +116,20 @@ describe("volmicro.gaussians chunk codec", () => {
     view.setUint16(payloadAt + 2 * P_SCALE, 0x7800, true); // float16 32768
     assert.throws(() => readChunk(ok, CHUNK, f16), ParameterBoundError);
     assert.throws(() => readChunk(ok.subarray(0, ok.length - 1), CHUNK, f16), CountMismatchError);
+  });
+
+  test("randomly damaged chunks decode to a full chunk or fail with a VmgFormatError, nothing else", () => {
+    const good = encodeChunk(content(25, 5), CHUNK, CONFIG);
+    const rng = new Random(99);
+    for (let t = 0; t < 300; t++) {
+      const b = good.slice();
+      for (let k = 1 + rng.int(3); k > 0; k--) b[rng.int(b.length)] = rng.int(256);
+      try {
+        assert.equal(decodeChunk(b, CHUNK, "uint16", CONFIG).length, CHUNK[0] * CHUNK[1] * CHUNK[2]);
+      } catch (e) {
+        assert.ok(e instanceof VmgFormatError, `trial ${t}: ${String(e)}`);
+      }
+    }
   });
 
   test("the writer refuses what a reader would refuse", () => {
@@ -249,5 +268,34 @@ describe("a store written by the writer", { timeout: 240_000 }, () => {
     const e = JSON.parse(ev.stdout);
     assert.ok(e.psnr > 25 && e.ssim > 0.8, ev.stdout);
     assert.equal(e.bytes, j.bytes);
+  });
+
+  test("a zarr reader without the codec fails naming it", async () => {
+    registry.delete(GAUSSIAN_CODEC_NAME);
+    try {
+      const source = await openZarrSource(store);
+      await assert.rejects(source.read({ z0: 0, z1: 4, y0: 0, y1: 4, x0: 0, x1: 4 }), /volmicro\.gaussians/);
+    } finally {
+      registerGaussianCodec();
+    }
+  });
+
+  test("vmg compress -o *.ome.zarr writes a store within its budget, and refuses a budget below its metadata", async () => {
+    const ref = join(dir, "ref.zarr");
+    const out = join(dir, "cli.ome.zarr");
+    const r = await vmg(["compress", ref, "-o", out, "--chunk", "16", "--shard", "32", "--bpp", "1", "--iterations", "8", "--threads", "2", "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const line = JSON.parse(r.stdout);
+    assert.ok(line.bytes <= 40 ** 3 / 8 && line.bpp <= 1, r.stdout);
+    assert.equal(line.levels.length, 3);
+    assert.equal((await gaussianStoreInfo(out)).bytes, line.bytes);
+    const small = join(dir, "small.ome.zarr");
+    const bad = await vmg(["compress", ref, "-o", small, "--chunk", "16", "--size", "500"]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /^vmg: .*small\.ome\.zarr: a budget of 500 bytes does not cover/m);
+    assert.equal(bad.stderr.trim().split("\n").length, 1);
+    assert.ok(!existsSync(small));
+    const usage = await vmg(["compress", ref, "-o", join(dir, "x.vmg"), "--chunk", "16"]);
+    assert.equal(usage.code, 2);
   });
 });

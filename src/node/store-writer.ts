@@ -112,6 +112,7 @@ export async function writeGaussianStore(path: string, volume: Volume, o: StoreW
     lr.bytes += meta.get(`/${l.path}/zarr.json`)!.length;
   }
   for (const b of files.values()) result.bytes += b.length;
+  if (result.bytes > o.bytes) throw new FitInputError(path, `a budget of ${o.bytes} bytes is too small for ${jobs.length} chunks and their metadata (they take ${result.bytes}); raise it or use larger chunks`);
   await writeStoreAtomic(path, async (store) => {
     for (const [k, b] of files) await store.set(k as AbsolutePath, b);
   });

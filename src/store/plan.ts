@@ -101,7 +101,10 @@ export function levelIndexBytes(l: LevelPlan): number {
  */
 export function allocate(weights: number[], total: number, min: number, emptyBytes: number): number[] {
   const structured = weights.filter((w) => w > 0).length;
-  const free = total - emptyBytes * (weights.length - structured) - min * structured;
+  const left = total - emptyBytes * (weights.length - structured);
+  // too little for every minimum: equal shares of what there is
+  const floor = Math.max(emptyBytes, Math.min(min, Math.floor(left / Math.max(1, structured))));
+  const free = Math.max(0, left - floor * structured);
   const sum = weights.reduce((s, w) => s + w, 0);
-  return weights.map((w) => (w > 0 ? min + Math.max(0, Math.floor((free * w) / sum)) : emptyBytes));
+  return weights.map((w) => (w > 0 ? floor + Math.floor((free * w) / sum) : emptyBytes));
 }
