@@ -33,9 +33,11 @@ export async function decodeCommand(argv: string[]): Promise<void> {
   const source = p.positionals[0]!;
   const level = numberFlag(p, "scale", { integer: true, min: 0, max: 30 }) ?? 0;
   if (await isGaussianStore(source)) {
+    if (p.flags.has("scale")) throw new UsageError(`${source} is a store: pick one of its levels with --level L (--scale is for .vmg files)`);
     const boxText = stringFlag(p, "box");
     return storeDecode(source, out, numberFlag(p, "level", { integer: true, min: 0 }) ?? 0, boxText ? parseBox(boxText) : undefined, zarrFormat === "2" ? 2 : 3);
   }
+  if (p.flags.has("level")) throw new UsageError("--level applies to a store (a .vmg file has scales: --scale K)");
   const { bytes, file } = await loadVmg(source);
   const factors = levelFactors(level);
   const shape = scaledShape(file.header.shape, factors);

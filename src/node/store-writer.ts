@@ -58,7 +58,7 @@ export async function writeGaussianStore(path: string, volume: Volume, o: StoreW
   for (let i = 1; i < levelCount(volume.shape, o.chunk); i++) volumes.push(downsample2(volumes[i - 1]!));
   const plans = volumes.map((v, i) => planLevel(i, v, o.chunk, o.shard));
   const meta = new Map<string, Uint8Array>([["/zarr.json", groupMetadata(plans, volume.unit, o.name)]]);
-  plans.forEach((l) => meta.set(`/${l.path}/zarr.json`, arrayMetadata(l, volume.dtype, o.chunk, o.shard, config, FILL)));
+  plans.forEach((l) => meta.set(`/${l.path}/zarr.json`, arrayMetadata(l, volume.dtype, o.chunk, config, FILL)));
   const fixed = [...meta.values()].reduce((n, b) => n + b.length, 0) + plans.reduce((n, l) => n + levelIndexBytes(l), 0);
   const chunkBytes = o.bytes - fixed;
   const emptyBytes = chunkOverheadBytes(constantBackground(0), 0);

@@ -51,7 +51,8 @@ export function levelCount(shape: Shape3, chunk: number, max = 8): number {
 
 export function planLevel(i: number, v: Volume, chunk: number, shard: number): LevelPlan {
   const chunkGrid = v.shape.map((n) => Math.ceil(n / chunk)) as unknown as Shape3;
-  const perShard = v.shape.map(() => shard / chunk) as unknown as Shape3;
+  // no larger than the level needs: a small level's shard index stays small
+  const perShard = chunkGrid.map((c) => Math.min(shard / chunk, c)) as unknown as Shape3;
   const shardGrid = chunkGrid.map((c, a) => Math.ceil(c / perShard[a]!)) as unknown as Shape3;
   return { path: String(i), shape: v.shape, chunkGrid, perShard, shardGrid, voxelSize: [...(v.voxelSize ?? [1, 1, 1])], origin: [...(v.origin ?? [0, 0, 0])] };
 }
@@ -61,8 +62,9 @@ export function chunkBox(l: LevelPlan, c: Shape3, chunk: number): Box {
   return { z0: lo[0]!, z1: hi[0]!, y0: lo[1]!, y1: hi[1]!, x0: lo[2]!, x1: hi[2]! };
 }
 
+/** Compact JSON: metadata bytes count against the store's budget. */
 function json(o: unknown): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify(o, null, 2));
+  return new TextEncoder().encode(JSON.stringify(o));
 }
 
 /** zarr.json of the root group: OME-Zarr 0.5 multiscales with one dataset per level. */
@@ -78,11 +80,11 @@ export function groupMetadata(levels: LevelPlan[], unit: string | undefined, nam
   });
 }
 
-/** zarr.json of a level's array: shards of `shard`³ voxels holding `chunk`³ chunks of the Gaussian codec. */
-export function arrayMetadata(l: LevelPlan, dtype: string, chunk: number, shard: number, config: GaussianCodecConfig, fill: number): Uint8Array {
+/** zarr.json of a level's array: shards of `perShard` chunks per axis, each `chunk`³ voxels coded by the Gaussian codec. */
+export function arrayMetadata(l: LevelPlan, dtype: string, chunk: number, config: GaussianCodecConfig, fill: number): Uint8Array {
   return json({
     zarr_format: 3, node_type: "array", shape: [...l.shape], data_type: dtype,
-    chunk_grid: { name: "regular", configuration: { chunk_shape: [shard, shard, shard] } },
+    chunk_grid: { name: "regular", configuration: { chunk_shape: l.perShard.map((p) => p * chunk) } },
     chunk_key_encoding: { name: "default", configuration: { separator: "/" } },
     fill_value: fill,
     codecs: [shardingCodec([chunk, chunk, chunk], { name: GAUSSIAN_CODEC_NAME, configuration: configToJson(config) })],
