@@ -40,16 +40,17 @@ function facePsnr(ref: VoxelArray, got: VoxelArray, shape: Shape3): { face: numb
 
 const dir = await mkdtemp(join(tmpdir(), "vmg-bench-store-"));
 const base: StoreWriteOptions = {
-  chunk, shard: chunk * 4, bytes: Math.floor((bpp * volume.data.length) / 8), halo: 4, iterations, seed: 1,
+  chunk, shard: chunk * 4, bytes: Math.floor((bpp * volume.data.length) / 8), halo: 2, iterations, seed: 1,
   encoding: "packed", background: "poly1", gate: 0.5, name,
 };
 const only = flag("runs", "");
 const all: Array<[string, Partial<StoreWriteOptions>]> = [
   ["halo 0, keep centre", { halo: 0, keep: "centre" }],
-  ["halo 4, keep centre", { keep: "centre" }],
+  ["halo 4, keep centre", { halo: 4, keep: "centre" }],
   ["halo 0, keep overlap", { halo: 0 }],
-  ["halo 4, keep overlap (default)", {}],
-  ["halo 4, keep overlap, uniform allocation", { allocation: "uniform" }],
+  ["halo 2, keep overlap (default)", { halo: 2 }],
+  ["halo 4, keep overlap", { halo: 4 }],
+  ["halo 2, keep overlap, uniform allocation", { halo: 2, allocation: "uniform" }],
 ];
 const runs = only ? only.split(",").map((k) => all[Number(k)]!) : all;
 console.log(`${name} ${volume.shape.join("x")}, ${bpp} bpp (${base.bytes} bytes), chunks ${chunk}³, ${iterations} iterations`);

@@ -39,7 +39,7 @@ export async function compressToStore(p: Parsed, input: string, out: string, bpp
   const bar = new ProgressBar("compress", quiet);
   const threads = numberFlag(p, "threads", { integer: true, min: 1 });
   const r = await writeGaussianStore(out, volume, {
-    chunk, shard, bytes, halo: numberFlag(p, "halo", { integer: true, min: 0 }) ?? 4,
+    chunk, shard, bytes, halo: numberFlag(p, "halo", { integer: true, min: 0 }) ?? 2,
     iterations: numberFlag(p, "iterations", { integer: true, min: 1 }) ?? 200, seed: numberFlag(p, "seed", { integer: true, min: 0 }) ?? 1,
     encoding, background, gate: numberFlag(p, "gate", { min: 0, max: 1 }) ?? 0.5, allocation,
     name: basename(input).replace(/\.(tiff?|zarr)$/i, ""), onProgress: (d, t) => bar.update(d / t, `${d}/${t} chunks`),

@@ -41,8 +41,8 @@ export interface ChunkJob {
    * Which of the block's Gaussians the chunk keeps: "overlap" (default), every one whose support
    * reaches it, so the chunk decodes the block fit's field on its voxels; "centre", only those
    * whose centre lies in it, which drops the tails that neighbours' Gaussians cast across a face
-   * (measured by bench/store.ts on DIADEM at 0.5 bpp, 32³ chunks: face voxels 30.5 dB against 38.5
-   * dB with "overlap", interior 41.3 and 41.4 dB; docs/vmg-zarr-codec.md § 6.2).
+   * (bench/store.ts on DIADEM at 0.5 bpp, 32³ chunks, halo 4: face voxels 30.7 dB against 38.9 dB
+   * with "overlap"; docs/vmg-zarr-codec.md § 6.2).
    */
   keep?: "centre" | "overlap";
 }
