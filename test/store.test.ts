@@ -4,7 +4,7 @@
  * chunk and whole, and by the `vmg` command.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -19,6 +19,7 @@ import {
   UnsupportedVersionError, VmgFormatError,
 } from "../src/format/errors.js";
 import { gaussianStoreInfo, readGaussianStore } from "../src/node/store-reader.js";
+import { VolumeReadError } from "../src/io/errors.js";
 import { writeGaussianStore } from "../src/node/store-writer.js";
 import { chunkAsFile, decodeChunk, encodeChunk, readChunk } from "../src/store/codec/chunk.js";
 import { GAUSSIAN_CODEC_NAME, parseConfig, type GaussianCodecConfig } from "../src/store/codec/config.js";
@@ -165,15 +166,26 @@ function halfVolume(): Volume {
   return { shape, dtype: "uint16", data, voxelSize: [2, 0.5, 0.5], unit: "micrometer", origin: [10, 20, 30] };
 }
 
+const SETTINGS = {
+  chunk: 16, shard: 32, bytes: 40 ** 3 / 4, halo: 3, iterations: 12, seed: 1, encoding: "packed", background: "poly1", gate: 0.5, name: "half",
+} as const;
+
+/** Every file under `root`, by relative path. */
+async function filesOf(root: string): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>();
+  for (const e of await readdir(root, { recursive: true, withFileTypes: true })) {
+    if (e.isFile()) { const p = join(e.parentPath, e.name); out.set(p.slice(root.length), await readFile(p)); }
+  }
+  return out;
+}
+
 describe("a store written by the writer", { timeout: 240_000 }, () => {
   let dir = "", store = "", volume: Volume;
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), "vmg-store-"));
     store = join(dir, "half.ome.zarr");
     volume = halfVolume();
-    await writeGaussianStore(store, volume, {
-      chunk: 16, shard: 32, bytes: 40 ** 3 / 4, halo: 3, iterations: 12, seed: 1, encoding: "packed", background: "poly1", gate: 0.5, threads: 2, name: "half",
-    });
+    await writeGaussianStore(store, volume, { ...SETTINGS, threads: 2 });
   });
   after(async () => { await rm(dir, { recursive: true, force: true }); });
 
@@ -269,6 +281,27 @@ describe("a store written by the writer", { timeout: 240_000 }, () => {
     const e = JSON.parse(ev.stdout);
     assert.ok(e.psnr > 25 && e.ssim > 0.8, ev.stdout);
     assert.equal(e.bytes, j.bytes);
+  });
+
+  test("its bytes do not depend on the thread count", async () => {
+    const one = join(dir, "one-thread.ome.zarr");
+    await writeGaussianStore(one, volume, { ...SETTINGS, threads: 1 });
+    const [a, b] = [await filesOf(store), await filesOf(one)];
+    assert.deepEqual([...a.keys()].sort(), [...b.keys()].sort());
+    for (const [k, v] of a) assert.ok(v.equals(b.get(k)!), k);
+  });
+
+  test("a damaged chunk in a store fails its read with one error naming the store and the chunk's problem", async () => {
+    const copy = join(dir, "damaged.ome.zarr");
+    await cp(store, copy, { recursive: true });
+    const shard = join(copy, "0", "c", "0", "0", "0");
+    const bytes = new Uint8Array(await readFile(shard));
+    bytes[0] = 7; // the first chunk's version byte
+    await writeFile(shard, bytes);
+    await assert.rejects(readGaussianStore(copy, 0), (e: unknown) => e instanceof VolumeReadError && e.message.includes(copy) && /chunk version 7 is not supported/.test(e.message));
+    const r = await vmg(["decode", copy, "-o", join(dir, "damaged.tif")]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^vmg: .*damaged\.ome\.zarr: level 0: volmicro\.gaussians chunk 16x16x16: chunk version 7/);
   });
 
   test("a zarr reader without the codec fails naming it", async () => {

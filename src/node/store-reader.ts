@@ -7,6 +7,7 @@ import { join } from "node:path";
 import type { Box } from "../core/background.js";
 import type { Shape3 } from "../core/gaussian.js";
 import type { Volume } from "../core/volume.js";
+import { VmgFormatError } from "../format/errors.js";
 import { UnsupportedFormatError, VolumeReadError } from "../io/errors.js";
 import { GAUSSIAN_CODEC_NAME, parseConfig, type GaussianCodecConfig } from "../store/codec/config.js";
 import { registerGaussianCodec } from "../store/codec/zarrita-codec.js";
@@ -116,7 +117,16 @@ export async function readGaussianStore(path: string, level = 0, box?: Box): Pro
   try {
     return await source.read(box);
   } catch (e) {
+    // zarrita wraps a codec's error ("Failed to decode chunk via codec …"): report the chunk's own problem
+    const chunkError = causes(e).find((c) => c instanceof VmgFormatError);
+    if (chunkError) throw new VolumeReadError(path, `level ${level}: ${chunkError.message}`, { cause: e });
     if (e instanceof VolumeReadError || e instanceof RangeError) throw e;
     throw new VolumeReadError(path, e instanceof Error ? e.message : String(e), { cause: e });
   }
+}
+
+function causes(e: unknown): unknown[] {
+  const out: unknown[] = [];
+  for (let c = e; c !== undefined && out.length < 8; c = (c as { cause?: unknown }).cause) out.push(c);
+  return out;
 }
