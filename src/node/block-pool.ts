@@ -8,19 +8,21 @@ import type { ChunkJob } from "../store/block-fit.js";
 
 type Reply = { ready: true } | { id: number; bytes?: Uint8Array; error?: string };
 
-export async function fitChunksOnWorkers(jobs: ChunkJob[], threads = availableParallelism(), onDone?: (done: number) => void): Promise<Array<Uint8Array | undefined>> {
-  const results = new Array<Uint8Array | undefined>(jobs.length);
-  if (jobs.length === 0) return results;
+/** Fits jobs 0 … count − 1, each made by `make` when a worker is free for it (so only jobs in flight hold their block). */
+export async function fitChunksOnWorkers(count: number, make: (i: number) => ChunkJob, threads = availableParallelism(), onDone?: (done: number) => void): Promise<Array<Uint8Array | undefined>> {
+  const results = new Array<Uint8Array | undefined>(count);
+  if (count === 0) return results;
   const boot = new URL("./worker-boot.mjs", import.meta.url);
   const entry = new URL("./store-fit-worker.ts", import.meta.url).href;
-  const workers = Array.from({ length: Math.max(1, Math.min(threads, jobs.length)) }, () => new Worker(boot, { workerData: { entry } }));
+  const workers = Array.from({ length: Math.max(1, Math.min(threads, count)) }, () => new Worker(boot, { workerData: { entry } }));
   let next = 0, done = 0;
   try {
     await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
       const send = () => {
-        if (next >= jobs.length) { resolve(); return; }
+        if (next >= count) { resolve(); return; }
         const id = next++;
-        w.postMessage({ id, job: jobs[id] });
+        const job = make(id);
+        w.postMessage({ id, job }, [job.block.data.buffer as ArrayBuffer]);
       };
       w.on("message", (m: Reply) => {
         if ("ready" in m) { send(); return; }

@@ -64,27 +64,29 @@ export async function writeGaussianStore(path: string, volume: Volume, o: StoreW
   const emptyBytes = chunkOverheadBytes(constantBackground(0), 0);
   const totalVoxels = volumes.reduce((n, v) => n + v.data.length, 0);
 
-  const jobs: ChunkJob[] = [];
+  // blocks are cut from the level when a worker takes them, so only those in flight are copied
+  const caps: number[] = [];
   const where: Array<{ level: number; chunk: Shape3 }> = [];
   for (let li = 0; li < volumes.length; li++) {
     const v = volumes[li]!, l = plans[li]!;
-    const levelJobs: ChunkJob[] = [], weights: number[] = [];
+    const weights: number[] = [];
     for (let cz = 0; cz < l.chunkGrid[0]; cz++) for (let cy = 0; cy < l.chunkGrid[1]; cy++) for (let cx = 0; cx < l.chunkGrid[2]; cx++) {
       const job = blockJob(v, l, [cz, cy, cx], o, config);
-      levelJobs.push(job);
       weights.push(o.allocation === "uniform" ? (hasStructure(job) ? 1 : 0) : energyAboveMean(job));
       where.push({ level: li, chunk: [cz, cy, cx] });
     }
     // every level the same bits per voxel
-    const share = Math.floor((chunkBytes * v.data.length) / totalVoxels);
-    const caps = allocate(weights, share, MIN_CHUNK_BYTES, emptyBytes);
-    levelJobs.forEach((j, k) => { j.bytes = caps[k]!; });
-    jobs.push(...levelJobs);
+    caps.push(...allocate(weights, Math.floor((chunkBytes * v.data.length) / totalVoxels), MIN_CHUNK_BYTES, emptyBytes));
   }
-  if (chunkBytes < jobs.length * emptyBytes) {
-    throw new FitInputError(path, `a budget of ${o.bytes} bytes does not cover the store's metadata and shard indexes (${fixed} bytes) and ${jobs.length} chunks`);
+  const count = where.length;
+  if (chunkBytes < count * emptyBytes) {
+    throw new FitInputError(path, `a budget of ${o.bytes} bytes does not cover the store's metadata and shard indexes (${fixed} bytes) and ${count} chunks`);
   }
-  const chunks = await fitChunksOnWorkers(jobs, o.threads, (d) => o.onProgress?.(d, jobs.length));
+  const makeJob = (k: number): ChunkJob => {
+    const w = where[k]!;
+    return { ...blockJob(volumes[w.level]!, plans[w.level]!, w.chunk, o, config), bytes: caps[k]! };
+  };
+  const chunks = await fitChunksOnWorkers(count, makeJob, o.threads, (d) => o.onProgress?.(d, count));
 
   const result: StoreWriteResult = { bytes: 0, levels: plans.map((l) => ({ shape: l.shape, chunks: 0, fitted: 0, background: 0, absent: 0, bytes: 0 })) };
   const files = new Map(meta);
@@ -112,7 +114,7 @@ export async function writeGaussianStore(path: string, volume: Volume, o: StoreW
     lr.bytes += meta.get(`/${l.path}/zarr.json`)!.length;
   }
   for (const b of files.values()) result.bytes += b.length;
-  if (result.bytes > o.bytes) throw new FitInputError(path, `a budget of ${o.bytes} bytes is too small for ${jobs.length} chunks and their metadata (they take ${result.bytes}); raise it or use larger chunks`);
+  if (result.bytes > o.bytes) throw new FitInputError(path, `a budget of ${o.bytes} bytes is too small for ${count} chunks and their metadata (they take ${result.bytes}); raise it or use larger chunks`);
   await writeStoreAtomic(path, async (store) => {
     for (const [k, b] of files) await store.set(k as AbsolutePath, b);
   });
