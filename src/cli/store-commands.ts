@@ -10,7 +10,7 @@ import { writeVolume } from "../node/atomic-write.js";
 import { openVolume } from "../node/open-volume.js";
 import { gaussianStoreInfo, readGaussianStore } from "../node/store-reader.js";
 import { writeGaussianStore } from "../node/store-writer.js";
-import { numberFlag, stringFlag, UsageError, type Parsed } from "./args.js";
+import { numberFlag, readOptions, stringFlag, UsageError, type Parsed } from "./args.js";
 import { ProgressBar } from "./progress.js";
 import { basename } from "node:path";
 
@@ -20,11 +20,12 @@ export function isStoreOutput(out: string): boolean {
 }
 
 export async function compressToStore(p: Parsed, input: string, out: string, bppDefault: number): Promise<void> {
-  if (p.flags.has("gaussians")) throw new UsageError("--gaussians is a single-file budget; give a store --bpp or --size");
+  const fileOnly = ["gaussians", "log", "plot", "init", "edge-boost", "sparsity", "lr", "no-densify", "record-source"].filter((k) => p.flags.has(k));
+  if (fileOnly.length) throw new UsageError(`--${fileOnly[0]} applies to a .vmg output, not a store (a store takes --bpp or --size, --chunk, --shard, --halo, --allocation)`);
   const started = performance.now();
   const json = p.flags.has("json");
   const quiet = json || p.flags.has("quiet");
-  const volume = await openVolume(input, p.flags.has("strict") ? { strict: true } : {});
+  const volume = await openVolume(input, readOptions(p, numberFlag(p, "level", { integer: true, min: 0 })));
   const voxels = volume.data.length;
   const bytes = p.flags.has("size") ? numberFlag(p, "size", { integer: true, min: 1 })! : Math.floor(((numberFlag(p, "bpp", { min: 1e-9 }) ?? bppDefault) * voxels) / 8);
   const chunk = numberFlag(p, "chunk", { integer: true, min: 4, max: 1024 }) ?? 64;
@@ -87,7 +88,7 @@ export async function storeDecode(path: string, out: string, level: number, box:
 
 export async function storeEval(path: string, ref: string, p: Parsed, level: number | undefined): Promise<void> {
   const s = await gaussianStoreInfo(path);
-  const reference = await openVolume(ref, { ...(level !== undefined ? { level } : {}), ...(p.flags.has("strict") ? { strict: true } : {}) });
+  const reference = await openVolume(ref, readOptions(p, level));
   const l = level ?? 0;
   const decoded = await readGaussianStore(path, l);
   if (reference.shape.join() !== decoded.shape.join()) throw new UsageError(`${ref}: shape [${reference.shape.join(", ")}] differs from ${path} level ${l}'s [${decoded.shape.join(", ")}]`);
