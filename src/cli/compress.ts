@@ -15,17 +15,24 @@ import { WorkerEngine } from "../node/fit-engine.js";
 import { openVolume } from "../node/open-volume.js";
 import { numberFlag, parseArgs, readOptions, stringFlag, UsageError } from "./args.js";
 import { ProgressBar } from "./progress.js";
+import { compressToStore, isStoreOutput } from "./store-commands.js";
 
 export const COMPRESS_USAGE = `usage: vmg compress <input> -o <out.vmg> [--bpp B | --gaussians N | --size BYTES] [--seed S]
        [--iterations K] [--log curves.jsonl] [--plot curves.svg] [--json] [--level L] [--threads T]
        [--init pursuit|knn] [--background auto|constant|poly1..4|grid2..16] [--edge-boost W]
        [--sparsity L] [--gate TAU] [--lr R] [--no-densify] [--encoding packed|f16] [--quiet]
        [--strict] [--record-source]
+       vmg compress <input> -o <out.ome.zarr> [--bpp B | --size BYTES] [--chunk N] [--shard M] [--halo H]
+       [--allocation energy|uniform] [--iterations K] [--seed S] [--threads T] [--encoding packed|f16]
+       [--background constant|poly0..4] [--gate TAU] [--json]
 
   <input>          TIFF stack, zarr v2/v3 or OME-Zarr store (directory or http(s) URL)
   --strict         refuse a zarr store with absent chunks (default: they read as the fill value)
   --record-source  store the input path in the file's metadata (default: not stored, so the
-                   same data gives the same file wherever it lies)`;
+                   same data gives the same file wherever it lies)
+  -o *.zarr        a chunked store (OME-Zarr 0.5, codec volmicro.gaussians, docs/vmg-zarr-codec.md):
+                   chunks of N³ (default 64) in shards of M³ (default 4N), each fitted on its block
+                   plus a halo of H voxels (default 2); the budget covers every file of the store`;
 
 export const DEFAULT_BPP = 0.073;
 
@@ -36,10 +43,14 @@ export async function compressCommand(argv: string[]): Promise<void> {
     level: { value: true }, threads: { value: true }, init: { value: true }, background: { value: true },
     "edge-boost": { value: true }, sparsity: { value: true }, gate: { value: true }, lr: { value: true },
     "no-densify": {}, quiet: {}, encoding: { value: true }, strict: {}, "record-source": {},
+    chunk: { value: true }, shard: { value: true }, halo: { value: true }, allocation: { value: true },
   });
   const out = stringFlag(p, "output");
   if (p.positionals.length !== 1 || !out) throw new UsageError(COMPRESS_USAGE);
   const input = p.positionals[0]!;
+  if (isStoreOutput(out)) return compressToStore(p, input, out, DEFAULT_BPP);
+  const storeOnly = ["chunk", "shard", "halo", "allocation"].filter((k) => p.flags.has(k));
+  if (storeOnly.length) throw new UsageError(`--${storeOnly[0]} applies to a store output (-o out.ome.zarr)`);
   const given = ["bpp", "gaussians", "size"].filter((k) => p.flags.has(k));
   if (given.length > 1) throw new UsageError(`give one budget: --bpp, --gaussians or --size (got ${given.map((g) => "--" + g).join(" and ")})`);
   const budget: Budget = p.flags.has("gaussians") ? { gaussians: numberFlag(p, "gaussians", { integer: true, min: 1 })! }

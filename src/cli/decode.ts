@@ -7,12 +7,15 @@ import { writeVolume } from "../node/atomic-write.js";
 import { numberFlag, parseArgs, stringFlag, UsageError } from "./args.js";
 import { ProgressBar } from "./progress.js";
 import { basename } from "node:path";
+import { isGaussianStore } from "../node/store-reader.js";
+import { storeDecode } from "./store-commands.js";
 
 export const DECODE_USAGE = `usage: vmg decode <file.vmg> -o <out.tif|out.zarr> [--scale K] [--box z0:z1,y0:y1,x0:x1] [--zarr-format 2|3] [--quiet]
 
   --scale K        decode at scale 2^K (box coordinates are in that scale's voxels)
   --box            a half-open sub-box; the output's origin is that box's corner
-  --zarr-format 2  zarr v2 with OME-Zarr 0.4 metadata, for older readers (default 3: OME-Zarr 0.5)`;
+  --zarr-format 2  zarr v2 with OME-Zarr 0.4 metadata, for older readers (default 3: OME-Zarr 0.5)
+  <store.ome.zarr> a chunked Gaussian store: --level L picks its level (box in that level's voxels)`;
 
 export function parseBox(text: string): Box {
   const m = /^(\d+):(\d+),(\d+):(\d+),(\d+):(\d+)$/.exec(text.replace(/\s+/g, ""));
@@ -22,13 +25,19 @@ export function parseBox(text: string): Box {
 }
 
 export async function decodeCommand(argv: string[]): Promise<void> {
-  const p = parseArgs(argv, { output: { value: true, alias: "o" }, scale: { value: true }, box: { value: true }, quiet: {}, "zarr-format": { value: true } });
+  const p = parseArgs(argv, { output: { value: true, alias: "o" }, scale: { value: true }, box: { value: true }, quiet: {}, "zarr-format": { value: true }, level: { value: true } });
   const out = stringFlag(p, "output");
   if (p.positionals.length !== 1 || !out) throw new UsageError(DECODE_USAGE);
   const zarrFormat = stringFlag(p, "zarr-format") ?? "3";
   if (zarrFormat !== "2" && zarrFormat !== "3") throw new UsageError(`--zarr-format must be 2 or 3, got "${zarrFormat}"`);
   const source = p.positionals[0]!;
   const level = numberFlag(p, "scale", { integer: true, min: 0, max: 30 }) ?? 0;
+  if (await isGaussianStore(source)) {
+    if (p.flags.has("scale")) throw new UsageError(`${source} is a store: pick one of its levels with --level L (--scale is for .vmg files)`);
+    const boxText = stringFlag(p, "box");
+    return storeDecode(source, out, numberFlag(p, "level", { integer: true, min: 0 }) ?? 0, boxText ? parseBox(boxText) : undefined, zarrFormat === "2" ? 2 : 3);
+  }
+  if (p.flags.has("level")) throw new UsageError("--level applies to a store (a .vmg file has scales: --scale K)");
   const { bytes, file } = await loadVmg(source);
   const factors = levelFactors(level);
   const shape = scaledShape(file.header.shape, factors);

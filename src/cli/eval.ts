@@ -7,6 +7,8 @@ import { loadVmg } from "../node/vmg-file.js";
 import { evaluate } from "../metrics/evaluate.js";
 import { numberFlag, parseArgs, readOptions, stringFlag, UsageError } from "./args.js";
 import { ProgressBar } from "./progress.js";
+import { isGaussianStore } from "../node/store-reader.js";
+import { storeEval } from "./store-commands.js";
 
 export const EVAL_USAGE = `usage: vmg eval <file.vmg> --ref <volume.tif|store.zarr|URL> [--level L] [--json] [--quiet] [--strict]
 
@@ -19,6 +21,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const source = p.positionals[0]!;
   const level = numberFlag(p, "level", { integer: true, min: 0 });
   const quiet = p.flags.has("quiet") || p.flags.has("json");
+  if (await isGaussianStore(source)) return storeEval(source, ref, p, level);
   const { bytes, file } = await loadVmg(source);
   const reference = await openVolume(ref, readOptions(p, level));
   if (reference.sourceDType && !quiet) process.stderr.write(`eval: ${ref}: ${reference.sourceDType} voxels converted to ${reference.dtype}\n`);

@@ -3,13 +3,16 @@ import { DTYPES } from "../core/dtype.js";
 import { bitsPerVoxel, getMetadata, vmgLayout } from "../format/vmg.js";
 import { loadVmg } from "../node/vmg-file.js";
 import { parseArgs, UsageError } from "./args.js";
+import { isGaussianStore } from "../node/store-reader.js";
+import { storeInfo } from "./store-commands.js";
 
-export const INFO_USAGE = "usage: vmg info <file.vmg> [--json]";
+export const INFO_USAGE = "usage: vmg info <file.vmg|store.ome.zarr> [--json]";
 
 export async function infoCommand(argv: string[]): Promise<void> {
   const p = parseArgs(argv, { json: {} });
   if (p.positionals.length !== 1) throw new UsageError(INFO_USAGE);
   const source = p.positionals[0]!;
+  if (await isGaussianStore(source)) return storeInfo(source, p.flags.has("json"));
   const { bytes, file } = await loadVmg(source);
   const h = file.header;
   const layout = vmgLayout(bytes);

@@ -18,6 +18,8 @@ const HELP = `vmg — VolMicro Gaussian volumes
   vmg info <file.vmg> [--json]
   vmg compress <input> -o <out.vmg> [--bpp B | --gaussians N | --size BYTES] [--seed S] [--iterations K]
                [--log curves.jsonl] [--plot curves.svg] [--json]   (vmg compress --help: all switches)
+  vmg compress <input> -o <out.ome.zarr> [--bpp B | --size BYTES] [--chunk N] [--shard M] [--halo H]
+               (a chunked store: OME-Zarr 0.5, codec volmicro.gaussians; info, decode, eval read it)
   vmg decode <file.vmg> -o <out.tif|out.zarr> [--scale K] [--box z0:z1,y0:y1,x0:x1] [--zarr-format 2]
   vmg eval <file.vmg> --ref <volume> [--level L] [--json]
   vmg convert <in.vmg> -o <out.vmg> --encoding packed|f16 [--json]

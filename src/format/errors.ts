@@ -84,4 +84,12 @@ export class StreamOverrunError extends TruncatedFileError {
   }
 }
 
-registerErrorClasses(ParameterBoundError, CountBoundError, StreamOverrunError);
+/**
+ * A zarr codec configuration of the Gaussian chunk codec (docs/vmg-zarr-codec.md § 2) that this
+ * reader cannot use: a missing or out-of-range field, an unknown key, an unsupported data type.
+ */
+export class CodecConfigurationError extends InvalidHeaderError {
+  static override readonly tag: string = "format/codec-configuration";
+}
+
+registerErrorClasses(ParameterBoundError, CountBoundError, StreamOverrunError, CodecConfigurationError);

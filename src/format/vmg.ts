@@ -109,7 +109,8 @@ function validateHeader(h: VmgHeader): void {
   if (!Number.isFinite(h.valueScale) || h.valueScale === 0) throw new InvalidHeaderError(`value scale ${h.valueScale} is not a non-zero finite number`);
 }
 
-function validateBackground(b: BackgroundModel): void {
+/** Throws unless the model's degree or node counts, parameter count and parameters are valid (§ 3). */
+export function validateBackground(b: BackgroundModel): void {
   if (b.kind === "polynomial" && !(Number.isInteger(b.degree) && b.degree >= 0 && b.degree <= MAX_POLYNOMIAL_DEGREE)) {
     throw new InvalidHeaderError(`polynomial background degree ${b.degree} is outside 0..${MAX_POLYNOMIAL_DEGREE}`);
   }
@@ -150,7 +151,7 @@ export function validateGaussians(params: Float32Array, count: number, shape: Sh
 }
 
 /** Throws CountBoundError unless `count` Gaussians are at most one per voxel of the grid. */
-function validateCount(count: number, shape: Shape3): void {
+export function validateCount(count: number, shape: Shape3): void {
   const voxels = shape[0] * shape[1] * shape[2];
   if (count > voxels) throw new CountBoundError(count, voxels, `exceed the ${shape.join("x")} grid's voxels`);
 }

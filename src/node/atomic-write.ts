@@ -60,11 +60,19 @@ export async function writeVolume(path: string, volume: Volume, opts: ZarrWriteO
 }
 
 async function writeZarrDirectory(path: string, volume: Volume, opts: ZarrWriteOptions): Promise<void> {
+  await writeStoreAtomic(path, (store) => writeZarrV3(store, volume, opts));
+}
+
+/**
+ * A zarr store written by `write` into a temporary directory beside `path`, then moved into
+ * place (replacing an existing zarr store or empty directory, as described above).
+ */
+export async function writeStoreAtomic(path: string, write: (store: FileSystemStore) => Promise<void>): Promise<void> {
   const existing = await inspectTarget(path);
   const tmp = tempName(path, "tmp");
   try {
     await mkdir(tmp);
-    await writeZarrV3(new FileSystemStore(tmp), volume, opts);
+    await write(new FileSystemStore(tmp));
   } catch (e) {
     await rm(tmp, { recursive: true, force: true }).catch(() => {});
     if (e instanceof VolumeWriteError) throw new VolumeWriteError(path, e.problem, { cause: e });

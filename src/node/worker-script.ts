@@ -8,7 +8,7 @@ import type { WorkerOptions } from "node:worker_threads";
 
 const COMPILED = import.meta.url.endsWith(".js");
 
-export function workerScript(name: "decode-worker" | "fit-worker", workerData: Record<string, unknown>): { url: URL; options: WorkerOptions } {
+export function workerScript(name: "decode-worker" | "fit-worker" | "store-fit-worker", workerData: Record<string, unknown>): { url: URL; options: WorkerOptions } {
   if (COMPILED) return { url: new URL(`./${name}.js`, import.meta.url), options: { workerData } };
   return {
     url: new URL("./worker-boot.mjs", import.meta.url),

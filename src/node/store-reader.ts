@@ -1,0 +1,132 @@
+/**
+ * Reading a Gaussian store (docs/vmg-zarr-codec.md) from a directory through zarrita, with the
+ * codec registered: its levels, their chunk and shard shapes and bytes, and any box of any level.
+ */
+import { readdir, readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import type { Box } from "../core/background.js";
+import type { Shape3 } from "../core/gaussian.js";
+import type { Volume } from "../core/volume.js";
+import { VmgFormatError } from "../format/errors.js";
+import { UnsupportedFormatError, VolumeReadError } from "../io/errors.js";
+import { GAUSSIAN_CODEC_NAME, parseConfig, type GaussianCodecConfig } from "../store/codec/config.js";
+import { registerGaussianCodec } from "../store/codec/zarrita-codec.js";
+import { openZarrSource } from "./open-volume.js";
+
+export interface StoreLevelInfo {
+  path: string;
+  shape: Shape3;
+  chunks: Shape3;
+  shards: Shape3;
+  voxelSize?: [number, number, number];
+  /** Bytes of the level's files (zarr.json and shards). */
+  bytes: number;
+  shardFiles: number;
+}
+
+export interface GaussianStoreInfo {
+  dtype: string;
+  unit?: string;
+  origin?: [number, number, number];
+  config: GaussianCodecConfig;
+  levels: StoreLevelInfo[];
+  /** Every file of the store. */
+  bytes: number;
+}
+
+interface ArrayJson { shape?: number[]; data_type?: string; chunk_grid?: { configuration?: { chunk_shape?: number[] } }; codecs?: Array<{ name: string; configuration?: Record<string, unknown> }> }
+
+async function readJson(path: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(path, "utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The Gaussian codec's configuration and the inner chunk shape of an array's zarr.json, if it uses the codec. */
+function gaussianCodec(a: ArrayJson): { config: unknown; chunks: number[] } | undefined {
+  for (const c of a.codecs ?? []) {
+    if (c.name === GAUSSIAN_CODEC_NAME) return { config: c.configuration, chunks: a.chunk_grid?.configuration?.chunk_shape ?? [] };
+    if (c.name === "sharding_indexed") {
+      const inner = (c.configuration?.["codecs"] as ArrayJson["codecs"] | undefined)?.find((x) => x.name === GAUSSIAN_CODEC_NAME);
+      if (inner) return { config: inner.configuration, chunks: (c.configuration?.["chunk_shape"] as number[] | undefined) ?? [] };
+    }
+  }
+  return undefined;
+}
+
+function levelPaths(group: unknown): string[] | undefined {
+  const ms = (group as { attributes?: { ome?: { multiscales?: Array<{ datasets?: Array<{ path: string }> }> } } } | undefined)?.attributes?.ome?.multiscales?.[0];
+  return ms?.datasets?.map((d) => d.path);
+}
+
+/** True when `path` is a directory holding an OME-Zarr image whose first level uses the Gaussian codec. */
+export async function isGaussianStore(path: string): Promise<boolean> {
+  try {
+    if (!(await stat(path)).isDirectory()) return false;
+  } catch {
+    return false;
+  }
+  const first = levelPaths(await readJson(join(path, "zarr.json")))?.[0];
+  return first !== undefined && gaussianCodec(((await readJson(join(path, first, "zarr.json"))) ?? {}) as ArrayJson) !== undefined;
+}
+
+async function treeBytes(dir: string): Promise<{ bytes: number; files: number }> {
+  let bytes = 0, files = 0;
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) { const t = await treeBytes(p); bytes += t.bytes; files += t.files; }
+    else { bytes += (await stat(p)).size; files++; }
+  }
+  return { bytes, files };
+}
+
+export async function gaussianStoreInfo(path: string): Promise<GaussianStoreInfo> {
+  registerGaussianCodec();
+  const paths = levelPaths(await readJson(join(path, "zarr.json")));
+  if (!paths?.length) throw new UnsupportedFormatError(path, "has no OME-Zarr multiscales in its zarr.json");
+  const source = await openZarrSource(path);
+  let config: GaussianCodecConfig | undefined, dtype = "";
+  const levels: StoreLevelInfo[] = [];
+  for (let i = 0; i < paths.length; i++) {
+    const a = ((await readJson(join(path, paths[i]!, "zarr.json"))) ?? {}) as ArrayJson;
+    const codec = gaussianCodec(a);
+    if (!codec) throw new UnsupportedFormatError(path, `level ${paths[i]} does not use the ${GAUSSIAN_CODEC_NAME} codec`);
+    config ??= parseConfig(codec.config);
+    dtype = a.data_type ?? "";
+    const t = await treeBytes(join(path, paths[i]!));
+    const lv = source.levels[i]!;
+    const info: StoreLevelInfo = {
+      path: paths[i]!, shape: lv.shape, chunks: codec.chunks as unknown as Shape3,
+      shards: (a.chunk_grid?.configuration?.chunk_shape ?? []) as unknown as Shape3, bytes: t.bytes, shardFiles: t.files - 1,
+    };
+    if (lv.voxelSize) info.voxelSize = lv.voxelSize;
+    levels.push(info);
+  }
+  const info: GaussianStoreInfo = { dtype, config: config!, levels, bytes: (await treeBytes(path)).bytes };
+  if (source.unit) info.unit = source.unit;
+  if (source.origin) info.origin = source.origin;
+  return info;
+}
+
+/** A box (default: all) of a level, decoded chunk by chunk through zarrita and the codec. */
+export async function readGaussianStore(path: string, level = 0, box?: Box): Promise<Volume> {
+  registerGaussianCodec();
+  const source = await openZarrSource(path, { level });
+  try {
+    return await source.read(box);
+  } catch (e) {
+    // zarrita wraps a codec's error ("Failed to decode chunk via codec …"): report the chunk's own problem
+    const chunkError = causes(e).find((c) => c instanceof VmgFormatError);
+    if (chunkError) throw new VolumeReadError(path, `level ${level}: ${chunkError.message}`, { cause: e });
+    if (e instanceof VolumeReadError || e instanceof RangeError) throw e;
+    throw new VolumeReadError(path, e instanceof Error ? e.message : String(e), { cause: e });
+  }
+}
+
+function causes(e: unknown): unknown[] {
+  const out: unknown[] = [];
+  for (let c = e; c !== undefined && out.length < 8; c = (c as { cause?: unknown }).cause) out.push(c);
+  return out;
+}

@@ -1,0 +1,146 @@
+/**
+ * One chunk's bytes under the `volmicro.gaussians` codec (docs/vmg-zarr-codec.md § 3): a version
+ * byte, the background kind, its shape and parameters, a varint Gaussian count and the Gaussian
+ * payload of the file format, all in chunk-local coordinates, so a chunk decodes knowing only its
+ * shape and the codec configuration. Decoding goes through the file format's validation and the
+ * CPU decoder, so the bounds and the math are those of a `.vmg` file whose volume is the chunk.
+ */
+import { backgroundParamCount, MAX_GRID_NODES_PER_AXIS, type BackgroundModel } from "../../core/background.js";
+import { PARAMS_PER_GAUSSIAN } from "../../core/constants.js";
+import type { DType, VoxelArray } from "../../core/dtype.js";
+import type { Shape3 } from "../../core/gaussian.js";
+import { fullBox, VmgDecoder } from "../../decode/decoder.js";
+import { encodingByName } from "../../format/encodings.js";
+import { CountBoundError, CountMismatchError, InvalidHeaderError, TruncatedFileError, UnsupportedVersionError, VmgFormatError } from "../../format/errors.js";
+import type { PackedSteps } from "../../format/packed.js";
+import { validateBackground, validateCount, validateGaussians, type VmgFile } from "../../format/vmg.js";
+import { GAUSSIAN_CODEC_NAME, GAUSSIAN_CODEC_VERSION, type GaussianCodecConfig } from "./config.js";
+import { readVarint, varintBytes, writeVarint } from "./varint.js";
+
+const KINDS = ["constant", "polynomial", "grid"] as const;
+
+export interface ChunkContent {
+  background: BackgroundModel;
+  /** count × 11 parameters (core/constants), positions normalised to the chunk's shape. */
+  gaussians: Float32Array;
+  count: number;
+  /** Packed encoding: the quantisation to use (chosen from the Gaussians when absent). */
+  packing?: PackedSteps;
+}
+
+/** Bytes before the background parameters: version, kind and the kind's shape fields. */
+function headBytes(bg: BackgroundModel): number {
+  if (bg.kind === "polynomial") return 3;
+  if (bg.kind === "grid") return 2 + bg.dims.reduce((n, g) => n + varintBytes(g), 0);
+  return 2;
+}
+
+/** Bytes of a chunk around its payload: the fixed fields, the background and the count. */
+export function chunkOverheadBytes(bg: BackgroundModel, count: number): number {
+  return headBytes(bg) + 4 * bg.params.length + varintBytes(count);
+}
+
+/**
+ * The chunk's bytes. Validates like the file writer (background, counts, the Gaussians as a
+ * reader will decode them, σ within the chunk's diagonal) and throws its typed errors.
+ */
+export function encodeChunk(c: ChunkContent, chunkShape: Shape3, config: GaussianCodecConfig): Uint8Array {
+  validateBackground(c.background);
+  if (c.gaussians.length < c.count * PARAMS_PER_GAUSSIAN) throw new CountMismatchError(`${c.count} Gaussians need ${c.count * PARAMS_PER_GAUSSIAN} parameters, found ${c.gaussians.length}`);
+  validateCount(c.count, chunkShape);
+  const params = c.gaussians.subarray(0, c.count * PARAMS_PER_GAUSSIAN);
+  validateGaussians(params, c.count, chunkShape);
+  const enc = encodingByName(config.encoding);
+  let payload: Uint8Array = new Uint8Array(0);
+  if (c.count > 0) {
+    payload = enc.encode({ gaussians: params, count: c.count, shape: chunkShape, ...(c.packing ? { packing: c.packing } : {}) });
+    validateGaussians(enc.decode(payload, c.count).gaussians, c.count, chunkShape);
+  }
+  const bg = c.background;
+  const out = new Uint8Array(chunkOverheadBytes(bg, c.count) + payload.length);
+  const view = new DataView(out.buffer);
+  out[0] = GAUSSIAN_CODEC_VERSION;
+  out[1] = KINDS.indexOf(bg.kind);
+  let o = 2;
+  if (bg.kind === "polynomial") out[o++] = bg.degree;
+  if (bg.kind === "grid") for (const g of bg.dims) o = writeVarint(out, o, g);
+  for (let i = 0; i < bg.params.length; i++, o += 4) view.setFloat32(o, bg.params[i]!, true);
+  o = writeVarint(out, o, c.count);
+  out.set(payload, o);
+  return out;
+}
+
+/** The chunk's content, every field checked (typed errors naming the problem), before any voxel is decoded. */
+export function readChunk(bytes: Uint8Array, chunkShape: Shape3, config: GaussianCodecConfig): ChunkContent {
+  try {
+    return parseChunk(bytes, chunkShape, config);
+  } catch (e) {
+    if (e instanceof VmgFormatError) e.message = `${GAUSSIAN_CODEC_NAME} chunk ${chunkShape.join("x")}: ${e.message}`;
+    throw e;
+  }
+}
+
+function parseChunk(bytes: Uint8Array, chunkShape: Shape3, config: GaussianCodecConfig): ChunkContent {
+  if (bytes.length < 2) throw new TruncatedFileError(`${bytes.length} bytes is shorter than the version and kind bytes`);
+  if (bytes[0] !== GAUSSIAN_CODEC_VERSION) throw new UnsupportedVersionError(`chunk version ${bytes[0]} is not supported (this reader reads ${GAUSSIAN_CODEC_VERSION})`);
+  const kind = KINDS[bytes[1]!];
+  if (!kind) throw new InvalidHeaderError(`background kind ${bytes[1]} is not 0 (constant), 1 (polynomial) or 2 (grid)`);
+  let o = 2;
+  let shapeOnly: BackgroundModel;
+  if (kind === "polynomial") {
+    if (o >= bytes.length) throw new TruncatedFileError("chunk ends before its polynomial degree");
+    shapeOnly = { kind, degree: bytes[o++]!, params: new Float64Array(0) };
+  } else if (kind === "grid") {
+    const dims: number[] = [];
+    for (const axis of ["z", "y", "x"]) {
+      const r = readVarint(bytes, o, `grid ${axis} node count`);
+      if (r.value < 1 || r.value > MAX_GRID_NODES_PER_AXIS) throw new InvalidHeaderError(`grid ${axis} node count ${r.value} is outside 1..${MAX_GRID_NODES_PER_AXIS}`);
+      dims.push(r.value);
+      o = r.next;
+    }
+    shapeOnly = { kind, dims: dims as [number, number, number], params: new Float64Array(0) };
+  } else {
+    shapeOnly = { kind, params: new Float64Array(0) };
+  }
+  if (kind === "polynomial") validateBackground({ ...shapeOnly, params: new Float64Array(backgroundParamCount(shapeOnly)) }); // the degree, before sizing anything by it
+  const P = backgroundParamCount(shapeOnly);
+  if (o + 4 * P > bytes.length) throw new TruncatedFileError(`${kind} background needs ${4 * P} bytes of parameters, the chunk has ${bytes.length - o} left`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const params = new Float64Array(P);
+  for (let i = 0; i < P; i++, o += 4) params[i] = view.getFloat32(o, true);
+  const background = { ...shapeOnly, params } as BackgroundModel;
+  validateBackground(background);
+  const n = readVarint(bytes, o, "Gaussian count");
+  const count = n.value;
+  const payload = bytes.subarray(n.next);
+  validateCount(count, chunkShape);
+  if (count === 0) {
+    if (payload.length) throw new CountMismatchError(`${payload.length} payload bytes follow a count of 0 Gaussians`);
+    return { background, gaussians: new Float32Array(0), count: 0 };
+  }
+  const enc = encodingByName(config.encoding);
+  const fixed = enc.fixedBytes(count);
+  if (fixed !== undefined && fixed !== payload.length) throw new CountMismatchError(`payload holds ${payload.length} bytes but ${count} ${config.encoding} Gaussians need ${fixed}`);
+  const most = enc.maxCount(payload.length);
+  if (count > most) throw new CountBoundError(count, most, `cannot fit in a ${config.encoding} payload of ${payload.length} bytes`);
+  const decoded = enc.decode(payload, count);
+  validateGaussians(decoded.gaussians, count, chunkShape);
+  return { background, gaussians: decoded.gaussians, count, ...(decoded.packing ? { packing: decoded.packing } : {}) };
+}
+
+/** The chunk as a `.vmg` file whose volume is the chunk: what the CPU (and GPU) decoders take. */
+export function chunkAsFile(c: ChunkContent, chunkShape: Shape3, dtype: DType, config: GaussianCodecConfig): VmgFile {
+  return {
+    header: {
+      shape: chunkShape, voxelSize: [1, 1, 1], unit: "", origin: [0, 0, 0], dtype,
+      valueOffset: config.valueOffset, valueScale: config.valueScale, truncation: config.truncation, encoding: config.encoding,
+    },
+    background: c.background, gaussians: c.gaussians, count: c.count, sections: [],
+  };
+}
+
+/** The chunk's stored values, C order (x fastest), exactly prod(chunkShape) of them. */
+export function decodeChunk(bytes: Uint8Array, chunkShape: Shape3, dtype: DType, config: GaussianCodecConfig): VoxelArray {
+  const content = readChunk(bytes, chunkShape, config);
+  return new VmgDecoder(chunkAsFile(content, chunkShape, dtype, config)).decode(fullBox(chunkShape));
+}

@@ -1,0 +1,59 @@
+/**
+ * The configuration of the `volmicro.gaussians` zarr v3 array→bytes codec (docs/vmg-zarr-codec.md
+ * § 2): everything a store's chunks share. Parsed strictly, so that a reader never guesses.
+ */
+import { MAX_TRUNCATION_SIGMA, MIN_TRUNCATION_SIGMA } from "../../core/constants.js";
+import { isDType, type DType } from "../../core/dtype.js";
+import type { EncodingName } from "../../format/encodings.js";
+import { CodecConfigurationError, UnsupportedVersionError } from "../../format/errors.js";
+
+/** The codec's registered name: namespaced like `numcodecs.*`, so it cannot collide with a zarr core codec. */
+export const GAUSSIAN_CODEC_NAME = "volmicro.gaussians";
+/** Codec version this implementation writes and reads (configuration `version`, chunk byte 0). */
+export const GAUSSIAN_CODEC_VERSION = 1;
+
+export interface GaussianCodecConfig {
+  version: number;
+  /** Gaussian payload encoding of every chunk (the file spec's § 4 or § 5). */
+  encoding: EncodingName;
+  /** Kernel truncation radius r, in standard deviations. */
+  truncation: number;
+  /** stored value = value_offset + value_scale · field, rounded as the file spec's § 2.4. */
+  valueOffset: number;
+  valueScale: number;
+}
+
+const KEYS = ["version", "encoding", "truncation", "value_offset", "value_scale"];
+
+/** The JSON configuration object of `c` as zarr.json holds it. */
+export function configToJson(c: GaussianCodecConfig): Record<string, unknown> {
+  return { version: c.version, encoding: c.encoding, truncation: c.truncation, value_offset: c.valueOffset, value_scale: c.valueScale };
+}
+
+/** Checks a zarr.json codec configuration; throws CodecConfigurationError naming the field. */
+export function parseConfig(json: unknown): GaussianCodecConfig {
+  const bad = (m: string) => new CodecConfigurationError(`${GAUSSIAN_CODEC_NAME} configuration: ${m}`);
+  if (typeof json !== "object" || json === null || Array.isArray(json)) throw bad("is not a JSON object");
+  const o = json as Record<string, unknown>;
+  const unknown = Object.keys(o).filter((k) => !KEYS.includes(k));
+  if (unknown.length) throw bad(`unknown key${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => `"${k}"`).join(", ")}`);
+  if (o["version"] !== GAUSSIAN_CODEC_VERSION) {
+    throw new UnsupportedVersionError(`${GAUSSIAN_CODEC_NAME} configuration: version ${JSON.stringify(o["version"])} is not supported (this reader reads ${GAUSSIAN_CODEC_VERSION})`);
+  }
+  const encoding = o["encoding"];
+  if (encoding !== "packed" && encoding !== "f16") throw bad(`encoding ${JSON.stringify(encoding)} is not "packed" or "f16"`);
+  const truncation = o["truncation"];
+  if (typeof truncation !== "number" || !(truncation >= MIN_TRUNCATION_SIGMA && truncation <= MAX_TRUNCATION_SIGMA)) {
+    throw bad(`truncation ${JSON.stringify(truncation)} is not a number in [${MIN_TRUNCATION_SIGMA}, ${MAX_TRUNCATION_SIGMA}]`);
+  }
+  const a = o["value_offset"], b = o["value_scale"];
+  if (typeof a !== "number" || !Number.isFinite(a)) throw bad(`value_offset ${JSON.stringify(a)} is not a finite number`);
+  if (typeof b !== "number" || !Number.isFinite(b) || b === 0) throw bad(`value_scale ${JSON.stringify(b)} is not a non-zero finite number`);
+  return { version: GAUSSIAN_CODEC_VERSION, encoding, truncation: Math.fround(truncation), valueOffset: a, valueScale: b };
+}
+
+/** The array's zarr data type as a decodable dtype, or CodecConfigurationError. */
+export function chunkDType(dataType: string): DType {
+  if (!isDType(dataType)) throw new CodecConfigurationError(`${GAUSSIAN_CODEC_NAME}: array data type "${dataType}" is not one it decodes to (uint8/16/32, int8/16/32, float32)`);
+  return dataType;
+}
