@@ -20,7 +20,7 @@ import { SpatialIndex } from "../src/decode/spatial-index.js";
 import { splatKernel } from "../src/decode/splat.js";
 import { fieldToValues } from "../src/decode/values.js";
 import { readVmg, type VmgFile } from "../src/format/vmg.js";
-import { DecodePool } from "../src/node/decode-pool.js";
+import { DecodePool, tileSlices } from "../src/node/decode-pool.js";
 import { alignedChunks, demoBlock, manifestVolumes } from "./bench-volumes.js";
 import { cachedFit } from "./stream-cache.js";
 
@@ -78,7 +78,7 @@ function emptyCounts(): Counts { return { voxels: 0, kernels: 0, rows: 0, visits
 
 function tilesOf(shape: readonly number[]): Box[] {
   const [nz, ny, nx] = shape as [number, number, number];
-  const slab = Math.max(1, Math.min(nz, Math.floor(4_000_000 / (ny * nx)))); // DecodePool's tiling
+  const slab = tileSlices({ z0: 0, z1: nz, y0: 0, y1: ny, x0: 0, x1: nx }, availableParallelism()); // DecodePool's tiling
   const out: Box[] = [];
   for (let z0 = 0; z0 < nz; z0 += slab) out.push({ z0, z1: Math.min(nz, z0 + slab), y0: 0, y1: ny, x0: 0, x1: nx });
   return out;

@@ -28,6 +28,12 @@ const TILE_VOXELS = 2_000_000;
 const TILES_PER_WORKER = 3;
 const MIN_TILE_SLICES = 4;
 
+/** The z-slab depth of the tiles a pool of `workers` cuts `box` into. */
+export function tileSlices(box: Box, workers: number): number {
+  const plane = (box.y1 - box.y0) * (box.x1 - box.x0), depth = box.z1 - box.z0;
+  return Math.max(Math.min(MIN_TILE_SLICES, depth), Math.min(Math.floor(TILE_VOXELS / plane), Math.ceil(depth / (TILES_PER_WORKER * workers))));
+}
+
 export interface DecodeJob {
   factors: Factors;
   box: Box;
@@ -85,9 +91,8 @@ export class DecodePool {
       return out;
     }
     const control = new SharedArrayBuffer(8);
-    const plane = (box.y1 - box.y0) * (box.x1 - box.x0);
     const depth = box.z1 - box.z0;
-    const slab = Math.max(Math.min(MIN_TILE_SLICES, depth), Math.min(Math.floor(TILE_VOXELS / plane), Math.ceil(depth / (TILES_PER_WORKER * this.workers.length))));
+    const slab = tileSlices(box, this.workers.length);
     const total = Math.ceil(depth / slab);
     let done = 0;
     const job: DecodeJob = { factors, box, buffer, control, slab };
