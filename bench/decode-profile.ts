@@ -1,5 +1,5 @@
 /**
- * `node --import tsx bench/decode-profile.ts [--json] [--volumes a,b] [--iterations K]`: where the time of a decode
+ * `node --import tsx bench/decode-profile.ts [--json] [--volumes a,b] [--iterations K] [--any-fit-version]`: where the time of a decode
  * goes, on the real fits of bench:decode (cached under .cache/; the demo block and trailmap by
  * default). The decoder's own stages are called one at a time on the boxes a decode really uses —
  * the z-slab tiles of a DecodePool full decode (on this thread) and every 64³-aligned chunk — and
@@ -15,17 +15,19 @@ import { KERNEL_STRIDE } from "../src/core/constants.js";
 import { allocVoxels } from "../src/core/dtype.js";
 import { VmgDecoder } from "../src/decode/decoder.js";
 import { prepareKernels } from "../src/decode/kernels.js";
-import { RowPlan, R_LEN, ROW_STRIDE } from "../src/decode/rows.js";
+import { visitRows, type RowVisitor } from "../src/decode/rows.js";
 import { SpatialIndex } from "../src/decode/spatial-index.js";
 import { splatKernel } from "../src/decode/splat.js";
 import { fieldToValues } from "../src/decode/values.js";
 import { readVmg, type VmgFile } from "../src/format/vmg.js";
-import { DecodePool } from "../src/node/decode-pool.js";
+import { DecodePool, tileSlices } from "../src/node/decode-pool.js";
 import { alignedChunks, demoBlock, manifestVolumes } from "./bench-volumes.js";
 import { cachedFit } from "./stream-cache.js";
 
 const args = process.argv.slice(2);
 const json = args.includes("--json");
+// --any-fit-version: the newest cached fit of each volume whatever fitter version made it (no refit)
+const anyFitterVersion = process.argv.includes("--any-fit-version");
 const only = (args.includes("--volumes") ? args[args.indexOf("--volumes") + 1]! : `${demoBlock().name},trailmap_lightsheet_axons_303x303x303_u16`).split(",");
 // with --json, stdout holds only the JSON lines and the readable report goes to stderr
 const log = (s: string) => { if (json) process.stderr.write(s + "\n"); else console.log(s); };
@@ -37,32 +39,34 @@ interface Counts { voxels: number; kernels: number; rows: number; visits: number
 
 const STAGES = ["background", "query", "plan", "walk", "convert"] as const;
 type Stage = (typeof STAGES)[number];
-/** The splat plans each kernel's rows again and walks them: its walk is the splat less the planning. */
+/** The splat solves each kernel's rows again (plan: the rows handed to a visitor that only counts them) and walks them: its walk is the splat less the planning. */
 const stageMs = (st: Stages, k: Stage) => (k === "walk" ? Math.max(0, st.splat - st.plan) : st[k]);
+
+/** Counts the row segments and voxel visits of the rows it is handed: the row solving alone. */
+class CountRows implements RowVisitor {
+  rows = 0;
+  visits = 0;
+  row(_o: number, len: number): void { this.rows++; this.visits += len; }
+}
 
 /** One box through the decoder's stages; `total` is the plain `decode` of the same box. */
 function profileBox(decoder: VmgDecoder, file: VmgFile, box: Box, field: Float32Array, st: Stages, c: Counts): void {
   const h = file.header, n = (box.z1 - box.z0) * (box.y1 - box.y0) * (box.x1 - box.x0);
   const f = field.subarray(0, n), out = allocVoxels(h.dtype, n);
   const s = decoder.scale([1, 1, 1]);
-  const k = s.kernels.k, plan = new RowPlan();
+  const k = s.kernels.k, count = new CountRows();
   let t = now();
   fillBackground(file.background, h.shape, box, [1, 1, 1], f);
   st.background += now() - t; t = now();
   const ids = s.index.query(box);
   st.query += now() - t; t = now();
-  for (let j = 0; j < ids.length; j++) plan.plan(k, ids[j]! * KERNEL_STRIDE, box);
+  for (let j = 0; j < ids.length; j++) visitRows(k, ids[j]! * KERNEL_STRIDE, box, count);
   st.plan += now() - t; t = now();
   for (let j = 0; j < ids.length; j++) splatKernel(k, ids[j]! * KERNEL_STRIDE, box, f);
   st.splat += now() - t; t = now();
   fieldToValues(f, h.dtype, h.valueOffset, h.valueScale, out);
   st.convert += now() - t;
-  let rows = 0, visits = 0; // counted outside the timed stages
-  for (let j = 0; j < ids.length; j++) {
-    const r = plan.plan(k, ids[j]! * KERNEL_STRIDE, box);
-    rows += r;
-    for (let i = 0; i < r; i++) visits += plan.rows[i * ROW_STRIDE + R_LEN]!;
-  }
+  const { rows, visits } = count;
   t = now();
   decoder.decode(box, [1, 1, 1], out, field);
   st.total += now() - t;
@@ -74,7 +78,7 @@ function emptyCounts(): Counts { return { voxels: 0, kernels: 0, rows: 0, visits
 
 function tilesOf(shape: readonly number[]): Box[] {
   const [nz, ny, nx] = shape as [number, number, number];
-  const slab = Math.max(1, Math.min(nz, Math.floor(4_000_000 / (ny * nx)))); // DecodePool's tiling
+  const slab = tileSlices({ z0: 0, z1: nz, y0: 0, y1: ny, x0: 0, x1: nx }, availableParallelism()); // DecodePool's tiling
   const out: Box[] = [];
   for (let z0 = 0; z0 < nz; z0 += slab) out.push({ z0, z1: Math.min(nz, z0 + slab), y0: 0, y1: ny, x0: 0, x1: nx });
   return out;
@@ -113,7 +117,7 @@ function describe(label: string, boxes: number, r: { st: Stages; c: Counts }): R
 log(`load average at start: ${loadavg().map((x) => x.toFixed(2)).join(", ")} (${availableParallelism()} cores)`);
 for (const v of [...manifestVolumes(iterations), demoBlock()].filter((b) => only.includes(b.name))) {
   const volume = await v.load();
-  const fit = await cachedFit(volume, v.name, v.settings, log);
+  const fit = await cachedFit(volume, v.name, v.settings, log, anyFitterVersion);
   const file = readVmg(fit.bytes);
   const shape = file.header.shape;
   const voxels = shape[0] * shape[1] * shape[2];

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:decode [-- --json] [-- --volumes a,b] [-- --iterations K]`: decode speed, synthetic and real.
+ * `npm run bench:decode [-- --json] [-- --volumes a,b] [-- --iterations K] [-- --any-fit-version]`: decode speed, synthetic and real.
  *  - Synthetic (`synthetic` in --volumes; kept for continuity, its own JSON line, printed first): a 100×647×813 uint16 volume from 20,693
  *    neuron-like Gaussians (the paper's volume size and Gaussian count), full decode on all cores and
  *    the median latency of 64³ chunk decodes at scales 0 and 2 on one thread.
@@ -29,6 +29,8 @@ const json = process.argv.includes("--json");
 const log = (s: string) => { if (json) process.stderr.write(s + "\n"); else console.log(s); };
 const flag = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
 const only = flag("--volumes")?.split(",");
+// --any-fit-version: the newest cached fit of each volume whatever fitter version made it (no refit)
+const anyFitterVersion = process.argv.includes("--any-fit-version");
 // fitter steps for the ../shared/data volumes (the fitter's default when absent; the demo block keeps the demo's)
 const iterations = flag("--iterations") !== undefined ? Number(flag("--iterations")) : undefined;
 log(`load average at start: ${loadavg().map((x) => x.toFixed(2)).join(", ")} (${availableParallelism()} cores)`);
@@ -114,7 +116,7 @@ const hevc = videoCodec("hevc");
 for (const v of [...manifestVolumes(iterations), demoBlock()].filter((b) => !only || only.includes(b.name))) {
   const volume = await v.load();
   const voxels = volume.data.length;
-  const fit = await cachedFit(volume, v.name, v.settings, log);
+  const fit = await cachedFit(volume, v.name, v.settings, log, anyFitterVersion);
   const vmg = readVmg(fit.bytes);
 
   const pool = await DecodePool.create(fit.bytes, threads);

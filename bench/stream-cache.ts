@@ -5,7 +5,7 @@
  * the same volumes at a fit's byte size, keyed by the volume and that size.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Volume } from "../src/core/volume.js";
@@ -77,15 +77,31 @@ async function cachedBytes(dir: string, file: string, make: () => Promise<Uint8A
   return { bytes, path, seconds, fresh: true };
 }
 
-/** The `.vmg` of `volume` fitted with `settings`. */
-export function cachedFit(volume: Volume, name: string, settings: FitSettings, log: (s: string) => void = () => {}): Promise<Cached> {
+/**
+ * The `.vmg` of `volume` fitted with `settings`. With `anyFitterVersion`, the newest cached fit of
+ * the same name, budget and encoding whatever fitter made it (decode speed does not depend on the
+ * fitter's version, and refitting costs minutes), fitting only when there is none.
+ */
+export function cachedFit(
+  volume: Volume, name: string, settings: FitSettings, log: (s: string) => void = () => {}, anyFitterVersion = false,
+): Promise<Cached> {
+  const prefix = `${name}-${settings.bpp}-${settings.encoding}-`;
   const key = sha(JSON.stringify({ volume: volumeHash(volume), fitter: fitterVersion(), settings }));
-  return cachedBytes("fits", `${name}-${settings.bpp}-${settings.encoding}-${key}.vmg`, async () => (await fitVolume(volume, {
+  const file = (anyFitterVersion && newestCached("fits", prefix, ".vmg")) || `${prefix}${key}.vmg`;
+  return cachedBytes("fits", file, async () => (await fitVolume(volume, {
     budget: { bpp: settings.bpp }, encoding: settings.encoding, source: name,
     ...(settings.iterations !== undefined ? { iterations: settings.iterations } : {}),
     ...(settings.seed !== undefined ? { seed: settings.seed } : {}),
     engine: (t) => WorkerEngine.create(t),
   })).bytes, log);
+}
+
+/** The newest `.cache/<dir>/<prefix>*<suffix>` with its note, or undefined. */
+function newestCached(dir: string, prefix: string, suffix: string): string | undefined {
+  const d = join(ROOT, ".cache", dir);
+  if (!existsSync(d)) return undefined;
+  const found = readdirSync(d).filter((f) => f.startsWith(prefix) && f.endsWith(suffix) && existsSync(join(d, `${f}.json`)));
+  return found.sort((a, b) => statSync(join(d, b)).mtimeMs - statSync(join(d, a)).mtimeMs)[0];
 }
 
 /** The largest HEVC stream (bench:rd's x265 settings) of `volume` within `targetBytes`, or null when none fits. */

@@ -64,3 +64,24 @@ test("every kernel the CPU index finds for a brick is in the GPU brick's list", 
     }
   }
 });
+
+test("the GPU brick index of a huge declared grid coarsens its bricks and still lists every kernel", () => {
+  const f = readVmg(writeVmg(syntheticNeuron({ shape: [40, 70, 90], gaussians: 200, seed: 3 })));
+  // 2^31 − 1 voxels per axis (the format's limit): bounded bricks; 2^28 (kernel boxes exact in
+  // int32, see kernels.ts): also every kernel listed where its support starts
+  for (const n of [2 ** 31 - 1, 2 ** 28]) {
+    const shape = [n, n, n] as const;
+    const kernels = prepareKernels(f.gaussians, shape, [1, 1, 1], f.header.truncation);
+    const gpu = buildBrickIndex(kernels, shape);
+    const [bx, by, bz] = gpu.dims;
+    assert.ok(gpu.brick > 8 && bx * by * bz <= Math.max(1 << 18, 64 * kernels.count), `${n}: brick ${gpu.brick}, ${bx}×${by}×${bz} bricks`);
+    if (n > 2 ** 30) continue;
+    for (let i = 0; i < kernels.count; i++) {
+      if ([0, 2, 4].some((a) => kernels.box[i * 6 + a]! >= n || kernels.box[i * 6 + a + 1]! < 0)) continue; // outside the grid
+      const [x, y, z] = [0, 2, 4].map((a) => Math.min(gpu.dims[a / 2]! - 1, Math.max(0, Math.floor(kernels.box[i * 6 + a]! / gpu.brick))));
+      const b = (z! * by + y!) * bx + x!;
+      const listed = [...gpu.items.subarray(0, gpu.globalCount), ...gpu.items.subarray(gpu.start[b], gpu.start[b + 1])];
+      assert.ok(listed.includes(i), `kernel ${i} missing from brick ${x},${y},${z}`);
+    }
+  }
+});

@@ -1,6 +1,8 @@
 /**
  * The support of a prepared kernel, clipped to a box, as x-rows: the one piece of geometry that the
  * decoder's splat and the fitter's gradient pass share, so both visit exactly the same voxels.
+ * Each row segment is handed to a RowVisitor as it is solved (no row buffer written and read
+ * back: with rows of ~10 voxels that round trip cost as much as a sixth of a splat).
  *
  * Rows are solved exactly from the quadratic form (z range, then the y range of the z-slice
  * ellipse, then the x range of each row). Along a row q is quadratic in x, so exp(-q/2) follows by
@@ -13,6 +15,13 @@
  * gets bit-identical values whichever box it is decoded in, no work is spent on the part of a
  * support outside the box however wide the support is, and rows shorter than ANCHOR_SPACING (those
  * of typical Gaussians) are never split.
+ *
+ * The ratio at a row's anchor needs no exp either: ρ is linear in y and x in the exponent, so
+ * ρ(xs', y+1) = ρ(xs, y)·exp(-Axy)·exp(-Axx)^(xs'−xs), the power from a per-kernel table. It is
+ * carried down each z-slice from box-independent restart rows (the slice's first support row and
+ * every ANCHOR_SPACING rows after it; a box entering mid-slice starts at the restart row before
+ * its edge), so it too is the same in every box; anchors that move further than MAX_ANCHOR_MOVE,
+ * and kernels too narrow for the table to stay in floating-point range, restart in closed form.
  */
 import type { Box } from "../core/background.js";
 import {
@@ -27,83 +36,83 @@ import {
  */
 export const ANCHOR_BITS = 6;
 export const ANCHOR_SPACING = 2 ** ANCHOR_BITS;
+const ANCHOR_MASK = ANCHOR_SPACING - 1;
 
-/** Doubles per planned row segment. */
-export const ROW_STRIDE = 8;
-/** Offsets in a planned row segment. */
-export const R_OUT = 0; // index of the segment's first voxel in the box buffer (x fastest)
-export const R_LEN = 1; // voxels in the segment
-export const R_SKIP = 2; // voxels from the segment's anchor to its first voxel (< ANCHOR_SPACING)
-export const R_E = 3; // exp(-q/2) at the anchor
-export const R_RATIO = 4; // e(x+1)/e(x) at the anchor
-export const R_DX = 5; // x − cx at the first voxel
-export const R_DY = 6;
-export const R_DZ = 7;
+/** Anchor moves from row to row the power table covers, and its entries exp(-Axx)^m, |m| ≤ this. */
+const MAX_ANCHOR_MOVE = 8;
+/** The carried ratio is used when Axx, |Axy| ≤ this: every factor within exp(±128). */
+const MAX_CARRY_CURVATURE = 16;
+const movePower = new Float64Array(2 * MAX_ANCHOR_MOVE + 1);
 
-export class RowPlan {
-  rows = new Float64Array(ROW_STRIDE * 256);
-  count = 0;
-  /** exp(-Axx): the ratio's own ratio, constant for a kernel. */
-  step = 0;
+/**
+ * What walks a row segment: voxels o, o+1, …, o+len−1 of the box buffer (x fastest), where the
+ * segment's anchor lies `skip` voxels before o; e = exp(-q/2) and ratio = e(x+1)/e(x) at the
+ * anchor, step = exp(-Axx) the ratio's ratio; dx = x − cx at voxel o, dy and dz of the row.
+ */
+export interface RowVisitor {
+  row(o: number, len: number, skip: number, e: number, ratio: number, step: number, dx: number, dy: number, dz: number): void;
+}
 
-  /** Plan the rows of kernel `off` inside `box`; returns the number of rows. */
-  plan(k: Float64Array, off: number, box: Box): number {
-    const cx = k[off + K_CX]!, cy = k[off + K_CY]!, cz = k[off + K_CZ]!, r2 = k[off + K_R2]!;
-    const axx = k[off + K_AXX]!, axy = k[off + K_AXY]!, axz = k[off + K_AXZ]!;
-    const ayy = k[off + K_AYY]!, ayz = k[off + K_AYZ]!, azz = k[off + K_AZZ]!;
-    const cyy = k[off + K_CYY]!, czz = k[off + K_CZZ]!, cyz = k[off + K_CYZ]!;
-    const w = box.x1 - box.x0, h = box.y1 - box.y0;
-    const zr = Math.sqrt(r2 * czz);
-    const zlo = Math.max(box.z0, Math.ceil(cz - zr)), zhi = Math.min(box.z1 - 1, Math.floor(cz + zr));
-    const detYZ = cyy * czz - cyz * cyz;
-    const step = Math.exp(-axx);
-    this.step = step;
-    const iaxx = 1 / axx, iczz = 1 / czz;
-    let n = 0;
-    let rows = this.rows;
-    for (let z = zlo; z <= zhi; z++) {
-      const dz = z - cz;
-      const t = czz * r2 - dz * dz;
-      if (t < 0) continue;
-      const ym = cy + cyz * dz * iczz;
-      const yh = Math.sqrt(Math.max(0, detYZ * t)) * iczz;
-      const ylo = Math.max(box.y0, Math.ceil(ym - yh)), yhi = Math.min(box.y1 - 1, Math.floor(ym + yh));
-      for (let y = ylo; y <= yhi; y++) {
-        const dy = y - cy;
-        const b = axy * dy + axz * dz;
-        const c = ayy * dy * dy + 2 * ayz * dy * dz + azz * dz * dz;
-        const qmin = c - b * b * iaxx;
-        if (qmin > r2) continue;
-        const xm = cx - b * iaxx;
-        const xh = Math.sqrt((r2 - qmin) * iaxx);
-        const xs = Math.ceil(xm - xh);
-        const xlo = Math.max(box.x0, xs), xhi = Math.min(box.x1 - 1, Math.floor(xm + xh));
-        if (!(xlo <= xhi)) continue; // also skips rows of a non-finite (degenerate) kernel
-        const o0 = ((z - box.z0) * h + (y - box.y0)) * w - box.x0;
-        // anchors xs + m·ANCHOR_SPACING; xlo − xs is an integer below 2^53, whose int32 image
-        // (taken mod 2^32) has the same residue mod ANCHOR_SPACING
-        for (let a = xlo - ((xlo - xs) & (ANCHOR_SPACING - 1)); a <= xhi; a += ANCHOR_SPACING) {
-          const first = Math.max(a, xlo), last = Math.min(xhi, a + ANCHOR_SPACING - 1);
-          const dx = a - cx;
-          if ((n + 1) * ROW_STRIDE > rows.length) {
-            const grown = new Float64Array(rows.length * 2);
-            grown.set(rows);
-            rows = this.rows = grown;
-          }
-          const o = n * ROW_STRIDE;
-          rows[o + R_OUT] = o0 + first;
-          rows[o + R_LEN] = last - first + 1;
-          rows[o + R_SKIP] = first - a;
-          rows[o + R_E] = Math.exp(-0.5 * (axx * dx * dx + 2 * b * dx + c));
-          rows[o + R_RATIO] = Math.exp(-0.5 * (axx * (2 * dx + 1) + 2 * b));
-          rows[o + R_DX] = first - cx;
-          rows[o + R_DY] = dy;
-          rows[o + R_DZ] = dz;
-          n++;
-        }
+/** Solve the rows of kernel `off` inside `box` and hand each segment to `visitor`. */
+export function visitRows(k: Float64Array, off: number, box: Box, visitor: RowVisitor): void {
+  const cx = k[off + K_CX]!, cy = k[off + K_CY]!, cz = k[off + K_CZ]!, r2 = k[off + K_R2]!;
+  const axx = k[off + K_AXX]!, axy = k[off + K_AXY]!, axz = k[off + K_AXZ]!;
+  const ayy = k[off + K_AYY]!, ayz = k[off + K_AYZ]!, azz = k[off + K_AZZ]!;
+  const cyy = k[off + K_CYY]!, czz = k[off + K_CZZ]!, cyz = k[off + K_CYZ]!;
+  const w = box.x1 - box.x0, h = box.y1 - box.y0;
+  const zr = Math.sqrt(r2 * czz);
+  const zlo = Math.max(box.z0, Math.ceil(cz - zr)), zhi = Math.min(box.z1 - 1, Math.floor(cz + zr));
+  const detYZ = cyy * czz - cyz * cyz;
+  const step = Math.exp(-axx);
+  const iaxx = 1 / axx, iczz = 1 / czz;
+  const carry = axx <= MAX_CARRY_CURVATURE && Math.abs(axy) <= MAX_CARRY_CURVATURE;
+  const cross = Math.exp(-axy);
+  if (carry) {
+    movePower[MAX_ANCHOR_MOVE] = 1;
+    for (let m = 1; m <= MAX_ANCHOR_MOVE; m++) {
+      movePower[MAX_ANCHOR_MOVE + m] = movePower[MAX_ANCHOR_MOVE + m - 1]! * step;
+      movePower[MAX_ANCHOR_MOVE - m] = movePower[MAX_ANCHOR_MOVE - m + 1]! / step;
+    }
+  }
+  for (let z = zlo; z <= zhi; z++) {
+    const dz = z - cz;
+    const t = czz * r2 - dz * dz;
+    if (t < 0) continue;
+    const ym = cy + cyz * dz * iczz;
+    const yh = Math.sqrt(Math.max(0, detYZ * t)) * iczz;
+    const ys = Math.ceil(ym - yh);
+    const ylo = Math.max(box.y0, ys), yhi = Math.min(box.y1 - 1, Math.floor(ym + yh));
+    if (!(ylo <= yhi)) continue;
+    // the ratio at anchor ax of row y, carried from the restart row at or before ylo
+    let ratio = NaN, ax = 0;
+    for (let y = carry ? ylo - ((ylo - ys) & ANCHOR_MASK) : ylo; y <= yhi; y++, ratio *= cross) {
+      const dy = y - cy;
+      const b = axy * dy + axz * dz;
+      const c = ayy * dy * dy + 2 * ayz * dy * dz + azz * dz * dz;
+      const qmin = c - b * b * iaxx;
+      if (qmin > r2) continue;
+      const xm = cx - b * iaxx;
+      const xh = Math.sqrt((r2 - qmin) * iaxx);
+      const xs = Math.ceil(xm - xh);
+      const move = xs - ax;
+      if (carry && ((y - ys) & ANCHOR_MASK) !== 0 && ratio === ratio && move >= -MAX_ANCHOR_MOVE && move <= MAX_ANCHOR_MOVE) {
+        ratio *= movePower[move + MAX_ANCHOR_MOVE]!;
+      } else {
+        ratio = Math.exp(-0.5 * (axx * (2 * (xs - cx) + 1) + 2 * b));
+      }
+      ax = xs;
+      if (y < ylo) continue; // a row above the box: only the ratio is carried
+      const xlo = Math.max(box.x0, xs), xhi = Math.min(box.x1 - 1, Math.floor(xm + xh));
+      if (!(xlo <= xhi)) continue; // also skips rows of a non-finite (degenerate) kernel
+      const o0 = ((z - box.z0) * h + (y - box.y0)) * w - box.x0;
+      // anchors xs + m·ANCHOR_SPACING; xlo − xs is an integer below 2^53, whose int32 image
+      // (taken mod 2^32) has the same residue mod ANCHOR_SPACING
+      for (let a = xlo - ((xlo - xs) & ANCHOR_MASK); a <= xhi; a += ANCHOR_SPACING) {
+        const first = Math.max(a, xlo), last = Math.min(xhi, a + ANCHOR_MASK);
+        const dx = a - cx;
+        visitor.row(o0 + first, last - first + 1, first - a, Math.exp(-0.5 * (axx * dx * dx + 2 * b * dx + c)),
+          a === xs ? ratio : Math.exp(-0.5 * (axx * (2 * dx + 1) + 2 * b)), step, first - cx, dy, dz);
       }
     }
-    this.count = n;
-    return n;
   }
 }

@@ -7,7 +7,6 @@
 import { K_AMP, KERNEL_STRIDE, PARAMS_PER_GAUSSIAN } from "../core/constants.js";
 import { prepareKernel, quatToRotation, supportHalfExtents, type Shape3 } from "../core/gaussian.js";
 import { prepareKernels } from "../decode/kernels.js";
-import { RowPlan } from "../decode/rows.js";
 import { splatKernel } from "../decode/splat.js";
 import { accumulateMoments, M_E, M_R, MOMENT_STRIDE } from "./gradient.js";
 import { rotationToQuaternion, symmetricEigen3 } from "./linalg.js";
@@ -140,10 +139,9 @@ export function lossChanges(opt: Float64Array, count: number, residual: Float32A
   toFileParams(opt, count, shape, params);
   const kernels = prepareKernels(params, shape, [1, 1, 1], radius);
   const moments = new Float64Array(count * MOMENT_STRIDE);
-  const plan = new RowPlan();
   const box = { z0: 0, z1: shape[0], y0: 0, y1: shape[1], x0: 0, x1: shape[2] };
   for (let kid = 0; kid < kernels.count; kid++) {
-    accumulateMoments(kernels.k, kid * KERNEL_STRIDE, box, residual, plan, moments, kernels.source[kid]! * MOMENT_STRIDE);
+    accumulateMoments(kernels.k, kid * KERNEL_STRIDE, box, residual, moments, kernels.source[kid]! * MOMENT_STRIDE);
   }
   const f0 = Math.exp(-0.5 * radius * radius);
   const e2 = kernelIntegral(radius, 2);

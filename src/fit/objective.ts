@@ -9,7 +9,6 @@ import { accumulateBackgroundGradient, fillBackground, type BackgroundModel, typ
 import { KERNEL_STRIDE } from "../core/constants.js";
 import type { Shape3 } from "../core/gaussian.js";
 import type { PreparedKernels } from "../decode/kernels.js";
-import { RowPlan } from "../decode/rows.js";
 import type { SpatialIndex } from "../decode/spatial-index.js";
 import { splatKernel } from "../decode/splat.js";
 import { accumulateMoments, MOMENT_STRIDE } from "./gradient.js";
@@ -31,7 +30,6 @@ export interface SlabResult {
 
 export class SlabEvaluator {
   private pred = new Float32Array(0);
-  private readonly plan = new RowPlan();
 
   /**
    * Forward (and, when `moments` is given, backward) over `box`. `moments` is indexed by Gaussian
@@ -66,7 +64,7 @@ export class SlabEvaluator {
     if (moments) {
       for (let j = 0; j < ids.length; j++) {
         const kid = ids[j]!;
-        accumulateMoments(k, kid * KERNEL_STRIDE, box, pred, this.plan, moments, kernels.source[kid]! * MOMENT_STRIDE);
+        accumulateMoments(k, kid * KERNEL_STRIDE, box, pred, moments, kernels.source[kid]! * MOMENT_STRIDE);
       }
     }
     if (bgGrad) accumulateBackgroundGradient(background, target.shape, box, pred, bgGrad);

@@ -1,8 +1,9 @@
 /**
  * The GPU's spatial index: the scale grid cut into cubic bricks, each listing (CSR) the kernels
  * whose support box overlaps it. A voxel's thread reads only its own brick's list. Kernels whose
- * support spans more than `maxBricksPerKernel` bricks go to a global list every voxel reads, so the
- * index stays O(count) in memory whatever the file holds.
+ * support spans more than `maxBricksPerKernel` bricks go to a global list every voxel reads, and a
+ * grid too large for the kernel count (a file may declare a 2³¹-voxel axis) gets larger bricks, as
+ * the CPU's SpatialIndex does, so the index stays O(count) in memory whatever the file holds.
  */
 import type { Shape3 } from "../core/gaussian.js";
 import type { PreparedKernels } from "../decode/kernels.js";
@@ -20,8 +21,13 @@ export interface BrickIndex {
   items: Uint32Array;
 }
 
+/** Bricks allowed beyond 64 per kernel: the bricks double until the grid fits. */
+const MIN_BRICK_BUDGET = 1 << 18;
+
 export function buildBrickIndex(kernels: PreparedKernels, grid: Shape3, brick = 8, maxBricksPerKernel = 512): BrickIndex {
   const [nz, ny, nx] = grid;
+  const budget = Math.max(MIN_BRICK_BUDGET, 64 * kernels.count);
+  while (Math.ceil(nx / brick) * Math.ceil(ny / brick) * Math.ceil(nz / brick) > budget) brick *= 2;
   const dims: [number, number, number] = [Math.ceil(nx / brick), Math.ceil(ny / brick), Math.ceil(nz / brick)];
   const nBricks = dims[0] * dims[1] * dims[2];
   const ranges = new Int32Array(kernels.count * 6);
