@@ -118,7 +118,8 @@ async function inspectTarget(path: string): Promise<"absent" | "empty" | "zarr">
   throw new VolumeWriteError(path, "exists, is not empty and is not a zarr store; refusing to overwrite it");
 }
 
-function tempName(path: string, kind: string): string {
+/** A hidden name beside `path`, unique to this process and call (concurrent writers never share one). */
+export function tempName(path: string, kind: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.${kind}`);
 }
 

@@ -3,6 +3,7 @@
  * codec registered: its levels, their chunk and shard shapes and bytes, and any box of any level.
  */
 import { readdir, readFile, stat } from "node:fs/promises";
+import { MANIFEST_NAME, STAGING_NAME } from "../store/manifest.js";
 import { join } from "node:path";
 import type { Box } from "../core/background.js";
 import type { Shape3 } from "../core/gaussian.js";
@@ -72,9 +73,11 @@ export async function isGaussianStore(path: string): Promise<boolean> {
   return first !== undefined && gaussianCodec(((await readJson(join(path, first, "zarr.json"))) ?? {}) as ArrayJson) !== undefined;
 }
 
+/** Bytes and files under `dir`, the run's manifest and staging area aside (a record of how it was written, not the store's data). */
 async function treeBytes(dir: string): Promise<{ bytes: number; files: number }> {
   let bytes = 0, files = 0;
   for (const e of await readdir(dir, { withFileTypes: true })) {
+    if (e.name === MANIFEST_NAME || e.name === STAGING_NAME) continue;
     const p = join(dir, e.name);
     if (e.isDirectory()) { const t = await treeBytes(p); bytes += t.bytes; files += t.files; }
     else { bytes += (await stat(p)).size; files++; }
