@@ -61,14 +61,20 @@ describe("a store written as block jobs", { timeout: 240_000 }, () => {
   test("--blocks i/N for every i, as separate processes in a shuffled order, gives the local run's store", async () => {
     const out = join(dir, "blocks.ome.zarr");
     const order = [3, 0, 4, 2, 1];
+    let assembled = 0;
     for (const [n, i] of order.entries()) {
       const line = await compress(input, out, ["--blocks", `${i}/5`]);
       assert.equal(line.block, i);
       assert.equal(line.complete, n === order.length - 1, `after run ${i}`);
-      // a reader sees no store until the last shard is in
+      assembled += line.assembled;
+      // a reader sees no store until the last shard is in, and says why
       assert.equal(existsSync(join(out, "zarr.json")), n === order.length - 1);
+      if (n === 0) assert.match((await vmg(["info", out])).stderr, /^vmg: .*blocks\.ome\.zarr: is a store still being written/);
     }
     await assertSameStore(out, local);
+    // each shard assembled once, by the run that staged its last chunk
+    const shards = [...(await storeFiles(out)).keys()].filter((k) => /\/c\//.test(k));
+    assert.equal(assembled, shards.length);
     // the manifest is the run's record, not the store's data: info counts the same bytes for both
     const bytes = async (s: string) => JSON.parse((await vmg(["info", s, "--json"])).stdout).bytes;
     assert.equal(await bytes(out), await bytes(local));

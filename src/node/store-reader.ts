@@ -2,6 +2,7 @@
  * Reading a Gaussian store (docs/vmg-zarr-codec.md) from a directory through zarrita, with the
  * codec registered: its levels, their chunk and shard shapes and bytes, and any box of any level.
  */
+import { existsSync } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { MANIFEST_NAME, STAGING_NAME } from "../store/manifest.js";
 import { join } from "node:path";
@@ -62,12 +63,18 @@ function levelPaths(group: unknown): string[] | undefined {
   return ms?.datasets?.map((d) => d.path);
 }
 
-/** True when `path` is a directory holding an OME-Zarr image whose first level uses the Gaussian codec. */
+/**
+ * True when `path` is a directory holding an OME-Zarr image whose first level uses the Gaussian
+ * codec; a store whose run is unfinished (a manifest, no root zarr.json yet) is refused by name.
+ */
 export async function isGaussianStore(path: string): Promise<boolean> {
   try {
     if (!(await stat(path)).isDirectory()) return false;
   } catch {
     return false;
+  }
+  if (!existsSync(join(path, "zarr.json")) && existsSync(join(path, MANIFEST_NAME))) {
+    throw new VolumeReadError(path, `is a store still being written (${MANIFEST_NAME}, no zarr.json yet): finish it with vmg compress … --resume or the remaining --blocks tasks`);
   }
   const first = levelPaths(await readJson(join(path, "zarr.json")))?.[0];
   return first !== undefined && gaussianCodec(((await readJson(join(path, first, "zarr.json"))) ?? {}) as ArrayJson) !== undefined;
