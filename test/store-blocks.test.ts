@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -102,6 +102,8 @@ describe("a store written as block jobs", { timeout: 240_000 }, () => {
     await exited;
     assert.equal(child.signalCode, "SIGKILL", "the run was killed, not finished");
     assert.ok(!existsSync(join(out, "zarr.json")), "killed before the store was complete");
+    // as a write cut short by the kill leaves it: temporaries live in the staging area only
+    await writeFile(join(out, STAGING_NAME, "tmp", ".0.123.deadbeef.tmp"), "half");
     const line = await compress(input, out, ["--resume"]);
     assert.ok(line.levels.length === 3);
     await assertSameStore(out, local);

@@ -19,8 +19,9 @@ import { encodeTiffStack } from "../io/tiff.js";
 import { writeZarrV3, type ZarrWriteOptions } from "../io/zarr.js";
 import { FileSystemStore } from "./fs-store.js";
 
-export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const tmp = tempName(path, "tmp");
+/** `bytes` at `path`, written under a temporary name (beside it, or in `tmpDir` on the same filesystem) and renamed. */
+export async function writeFileAtomic(path: string, bytes: Uint8Array, tmpDir?: string): Promise<void> {
+  const tmp = tempName(tmpDir === undefined ? path : join(tmpDir, basename(path)), "tmp");
   let fh;
   try {
     fh = await open(tmp, "wx", 0o666);

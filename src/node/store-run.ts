@@ -19,6 +19,17 @@ export type RunMode = "fresh" | "resume" | "share";
 export class StoreRun {
   private constructor(readonly root: string, readonly manifest: RunManifest) {}
 
+  /**
+   * Every file goes through the staging area's temporary folder, so what a killed run leaves
+   * half-written lies there and goes when the staging area does.
+   */
+  private async write(rel: string, bytes: Uint8Array): Promise<void> {
+    const path = join(this.root, rel), tmp = tempDir(this.root);
+    await mkdir(dirname(path), { recursive: true });
+    await mkdir(tmp, { recursive: true });
+    await writeFileAtomic(path, bytes, tmp);
+  }
+
   /** Opens (or starts) the run of `manifest` at `root`, refusing a run of another plan unless `fresh`. */
   static async open(root: string, manifest: RunManifest, mode: RunMode): Promise<StoreRun> {
     const there = await inspect(root);
@@ -51,9 +62,7 @@ export class StoreRun {
 
   /** A finished chunk (an empty file: absent, the fill value). */
   async stage(j: PlannedJob, bytes: Uint8Array | undefined): Promise<void> {
-    const path = join(this.root, stagedPath(j));
-    await mkdir(dirname(path), { recursive: true });
-    await writeFileAtomic(path, bytes ?? new Uint8Array(0));
+    await this.write(stagedPath(j), bytes ?? new Uint8Array(0));
   }
 
   /**
@@ -69,8 +78,7 @@ export class StoreRun {
       if (inner === undefined) { ready = false; continue; }
       const shard = buildShard(inner);
       if (!shard) continue;
-      await mkdir(dirname(file), { recursive: true });
-      await writeFileAtomic(file, shard);
+      await this.write(s.path, shard);
       assembled++;
     }
     return { assembled, ready };
@@ -79,12 +87,8 @@ export class StoreRun {
   /** The metadata (levels', then the root's: readers see a store only once it is whole), the manifest marked complete, staging removed. */
   async finish(meta: Map<string, Uint8Array>): Promise<void> {
     const order = [...meta.keys()].sort((a, b) => (a === "/zarr.json" ? 1 : 0) - (b === "/zarr.json" ? 1 : 0));
-    for (const k of order) {
-      const path = join(this.root, k);
-      await mkdir(dirname(path), { recursive: true });
-      await writeFileAtomic(path, meta.get(k)!);
-    }
-    await writeFileAtomic(join(this.root, MANIFEST_NAME), manifestBytes({ ...this.manifest, complete: true }));
+    for (const k of order) await this.write(k, meta.get(k)!);
+    await this.write(MANIFEST_NAME, manifestBytes({ ...this.manifest, complete: true }));
     await this.clearStaging();
   }
 
@@ -110,6 +114,10 @@ export class StoreRun {
     }
     return inner;
   }
+}
+
+function tempDir(root: string): string {
+  return join(root, STAGING_NAME, "tmp");
 }
 
 /** What is at a path: nothing, an empty directory, a directory holding a zarr store, or something else. */
@@ -148,7 +156,8 @@ async function readManifest(root: string): Promise<RunManifest | undefined> {
 /** Writes the manifest unless a run already has (link refuses an existing name); then that one must be the same plan. */
 async function publishManifest(root: string, m: RunManifest): Promise<void> {
   const path = join(root, MANIFEST_NAME);
-  const tmp = tempName(path, "tmp");
+  await mkdir(tempDir(root), { recursive: true });
+  const tmp = tempName(join(tempDir(root), MANIFEST_NAME), "tmp");
   await writeFile(tmp, manifestBytes(m));
   try {
     await link(tmp, path);

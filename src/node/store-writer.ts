@@ -87,26 +87,31 @@ export async function writeGaussianStore(path: string, volume: Volume, o: StoreW
   const plan = planStore(path, volume, o);
   const run = await StoreRun.open(path, plan.manifest, o.resume ? "resume" : o.blocks ? "share" : "fresh");
   let fitted = 0, skipped = 0, assembled = 0;
-  if (!(await run.complete())) {
-    const todo: number[] = [];
-    for (let k = 0; k < plan.jobs.length; k++) {
-      if (!inShare(k, o.blocks)) continue;
-      if (await run.staged(plan.jobs[k]!)) skipped++;
-      else todo.push(k);
+  try {
+    if (!(await run.complete())) {
+      const todo: number[] = [];
+      for (let k = 0; k < plan.jobs.length; k++) {
+        if (!inShare(k, o.blocks)) continue;
+        if (await run.staged(plan.jobs[k]!)) skipped++;
+        else todo.push(k);
+      }
+      const makeJob = (i: number): ChunkJob => {
+        const j = plan.jobs[todo[i]!]!;
+        return { ...blockJob(plan.volumes[j.level]!, plan.levels[j.level]!, j.chunk, o, plan.config), bytes: j.bytes };
+      };
+      const stage = async (i: number, bytes: Uint8Array | undefined) => { await run.stage(plan.jobs[todo[i]!]!, bytes); fitted++; };
+      await fitChunksOnWorkers(todo.length, makeJob, stage, o.threads, (d) => o.onProgress?.(d, todo.length));
+      const a = await run.assemble(plan.shards, plan.jobs);
+      assembled = a.assembled;
+      if (a.ready && !(await run.complete())) {
+        const stats = await storeStats(path, plan, o.chunk);
+        if (stats.bytes > o.bytes) throw new FitInputError(path, `a budget of ${o.bytes} bytes is too small for ${plan.jobs.length} chunks and their metadata (they take ${stats.bytes}); raise it or use larger chunks`);
+        await run.finish(plan.meta);
+      }
     }
-    const makeJob = (i: number): ChunkJob => {
-      const j = plan.jobs[todo[i]!]!;
-      return { ...blockJob(plan.volumes[j.level]!, plan.levels[j.level]!, j.chunk, o, plan.config), bytes: j.bytes };
-    };
-    const stage = async (i: number, bytes: Uint8Array | undefined) => { await run.stage(plan.jobs[todo[i]!]!, bytes); fitted++; };
-    await fitChunksOnWorkers(todo.length, makeJob, stage, o.threads, (d) => o.onProgress?.(d, todo.length));
-    const a = await run.assemble(plan.shards, plan.jobs);
-    assembled = a.assembled;
-    if (a.ready && !(await run.complete())) {
-      const stats = await storeStats(path, plan, o.chunk);
-      if (stats.bytes > o.bytes) throw new FitInputError(path, `a budget of ${o.bytes} bytes is too small for ${plan.jobs.length} chunks and their metadata (they take ${stats.bytes}); raise it or use larger chunks`);
-      await run.finish(plan.meta);
-    }
+  } catch (e) {
+    // a late duplicate can find the staging area removed under it by the run that completed the store: nothing is left to do
+    if (!(await run.complete())) throw e;
   }
   const complete = await run.complete();
   if (complete) await run.clearStaging();
