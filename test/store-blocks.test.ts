@@ -92,6 +92,13 @@ describe("a store written as block jobs", { timeout: 240_000 }, () => {
     await assertSameStore(out, local);
   });
 
+  test("--blocks tasks racing on one store (all at once, one of them twice) give the local run's store", async () => {
+    const out = join(dir, "racing.ome.zarr");
+    const lines = await Promise.all(["2/3", "0/3", "1/3", "2/3"].map((b) => compress(input, out, ["--blocks", b])));
+    assert.ok(lines.some((l) => l.complete), JSON.stringify(lines));
+    await assertSameStore(out, local);
+  });
+
   test("a run killed with SIGKILL mid-way, then --resume, gives the local run's store", async () => {
     const out = join(dir, "killed.ome.zarr");
     const child = spawn(process.execPath, [BIN, "compress", input, "-o", out, ...ARGS, "--quiet"], { stdio: "ignore" });
