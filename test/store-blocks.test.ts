@@ -126,6 +126,11 @@ describe("a store written as block jobs", { timeout: 240_000 }, () => {
     const none = await vmg(["compress", input, "-o", join(dir, "none.ome.zarr"), ...ARGS, "--resume"]);
     assert.equal(none.code, 1);
     assert.match(none.stderr, /nothing to resume/);
+    // a local run replaces a store of another plan
+    const replaced = join(dir, "twice.ome.zarr");
+    await compress(input, replaced, ["--seed", "2"]);
+    assert.equal(JSON.parse(await readFile(join(replaced, MANIFEST_NAME), "utf8")).settings.seed, 2);
+    assert.ok(!(await readFile(join(replaced, "0", "c", "0", "0", "0"))).equals(await readFile(join(local, "0", "c", "0", "0", "0"))));
     const bad = await vmg(["compress", input, "-o", join(dir, "bad.ome.zarr"), ...ARGS, "--blocks", "3/3"]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--blocks must be i\/N/);
