@@ -130,8 +130,8 @@ async function inspect(path: string): Promise<"absent" | "empty" | "store" | "ot
     throw new VolumeWriteError(path, `cannot inspect the output path (${(e as Error).message})`, { cause: e });
   }
   if (!info.isDirectory()) return "other";
-  // hidden names are other runs' temporary files
-  const entries = (await readdir(path)).filter((n) => !n.startsWith("."));
+  // hidden names are temporary files, and a staging area without a manifest is a run publishing its manifest now
+  const entries = (await readdir(path)).filter((n) => !n.startsWith(".") && n !== STAGING_NAME);
   if (entries.length === 0) return "empty";
   return entries.some((n) => n === "zarr.json" || n === ".zarray" || n === MANIFEST_NAME) ? "store" : "other";
 }
