@@ -5,7 +5,7 @@
 import { existsSync } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { MANIFEST_NAME, STAGING_NAME } from "../store/manifest.js";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import type { Box } from "../core/background.js";
 import type { Shape3 } from "../core/gaussian.js";
 import type { Volume } from "../core/volume.js";
@@ -74,10 +74,19 @@ export async function isGaussianStore(path: string): Promise<boolean> {
     return false;
   }
   if (!existsSync(join(path, "zarr.json")) && existsSync(join(path, MANIFEST_NAME))) {
-    throw new VolumeReadError(path, `is a store still being written (${MANIFEST_NAME}, no zarr.json yet): finish it with vmg compress … --resume or the remaining --blocks tasks`);
+    throw new VolumeReadError(path, `is a store still being written (${MANIFEST_NAME}, no zarr.json yet; ${await runProgress(path)}): finish it with vmg compress … --resume or the remaining --blocks tasks`);
   }
   const first = levelPaths(await readJson(join(path, "zarr.json")))?.[0];
   return first !== undefined && gaussianCodec(((await readJson(join(path, first, "zarr.json"))) ?? {}) as ArrayJson) !== undefined;
+}
+
+/** "k of n chunks staged" for an unfinished run (store-run.ts), from its staging area and manifest. */
+async function runProgress(path: string): Promise<string> {
+  const jobs = ((await readJson(join(path, MANIFEST_NAME))) as { jobs?: unknown[] } | undefined)?.jobs?.length ?? "?";
+  const staged = await readdir(join(path, STAGING_NAME), { recursive: true, withFileTypes: true }).catch(() => []);
+  // chunks lie in one folder per level; temporaries in "tmp"
+  const done = staged.filter((e) => e.isFile() && /^\d+$/.test(basename(e.parentPath))).length;
+  return `${done} of ${jobs} chunks staged`;
 }
 
 /** Bytes and files under `dir`, the run's manifest and staging area aside (a record of how it was written, not the store's data). */
