@@ -24,7 +24,7 @@ export const COMPRESS_USAGE = `usage: vmg compress <input> -o <out.vmg> [--bpp B
        [--strict] [--record-source]
        vmg compress <input> -o <out.ome.zarr> [--bpp B | --size BYTES] [--chunk N] [--shard M] [--halo H]
        [--allocation energy|uniform] [--iterations K] [--seed S] [--threads T] [--encoding packed|f16]
-       [--background constant|poly0..4] [--gate TAU] [--json]
+       [--background constant|poly0..4] [--gate TAU] [--blocks i/N | --resume] [--json]
 
   <input>          TIFF stack, zarr v2/v3 or OME-Zarr store (directory or http(s) URL)
   --strict         refuse a zarr store with absent chunks (default: they read as the fill value)
@@ -32,7 +32,12 @@ export const COMPRESS_USAGE = `usage: vmg compress <input> -o <out.vmg> [--bpp B
                    same data gives the same file wherever it lies)
   -o *.zarr        a chunked store (OME-Zarr 0.5, codec volmicro.gaussians, docs/vmg-zarr-codec.md):
                    chunks of N³ (default 64) in shards of M³ (default 4N), each fitted on its block
-                   plus a halo of H voxels (default 2); the budget covers every file of the store`;
+                   plus a halo of H voxels (default 2); the budget covers every file of the store
+                   but its run manifest (volmicro-manifest.json)
+  --blocks i/N     fit only run i's share of the chunks (one task of a Slurm array or Kubernetes
+                   Indexed Job of N; every task gets the same arguments); the task that stages a
+                   shard's last chunk assembles it, and the last shard completes the store
+  --resume         continue an interrupted run at -o (skip staged chunks, assemble the rest)`;
 
 export const DEFAULT_BPP = 0.073;
 
@@ -44,12 +49,13 @@ export async function compressCommand(argv: string[]): Promise<void> {
     "edge-boost": { value: true }, sparsity: { value: true }, gate: { value: true }, lr: { value: true },
     "no-densify": {}, quiet: {}, encoding: { value: true }, strict: {}, "record-source": {},
     chunk: { value: true }, shard: { value: true }, halo: { value: true }, allocation: { value: true },
+    blocks: { value: true }, resume: {},
   });
   const out = stringFlag(p, "output");
   if (p.positionals.length !== 1 || !out) throw new UsageError(COMPRESS_USAGE);
   const input = p.positionals[0]!;
   if (isStoreOutput(out)) return compressToStore(p, input, out, DEFAULT_BPP);
-  const storeOnly = ["chunk", "shard", "halo", "allocation"].filter((k) => p.flags.has(k));
+  const storeOnly = ["chunk", "shard", "halo", "allocation", "blocks", "resume"].filter((k) => p.flags.has(k));
   if (storeOnly.length) throw new UsageError(`--${storeOnly[0]} applies to a store output (-o out.ome.zarr)`);
   const given = ["bpp", "gaussians", "size"].filter((k) => p.flags.has(k));
   if (given.length > 1) throw new UsageError(`give one budget: --bpp, --gaussians or --size (got ${given.map((g) => "--" + g).join(" and ")})`);

@@ -21,7 +21,7 @@ export function isStoreOutput(out: string): boolean {
 
 export async function compressToStore(p: Parsed, input: string, out: string, bppDefault: number): Promise<void> {
   const fileOnly = ["gaussians", "log", "plot", "init", "edge-boost", "sparsity", "lr", "no-densify", "record-source"].filter((k) => p.flags.has(k));
-  if (fileOnly.length) throw new UsageError(`--${fileOnly[0]} applies to a .vmg output, not a store (a store takes --bpp or --size, --chunk, --shard, --halo, --allocation)`);
+  if (fileOnly.length) throw new UsageError(`--${fileOnly[0]} applies to a .vmg output, not a store (a store takes --bpp or --size, --chunk, --shard, --halo, --allocation, --blocks, --resume)`);
   const started = performance.now();
   const json = p.flags.has("json");
   const quiet = json || p.flags.has("quiet");
@@ -39,13 +39,23 @@ export async function compressToStore(p: Parsed, input: string, out: string, bpp
   if (!/^(constant|poly[0-4])$/.test(background)) throw new UsageError(`a store's chunks take --background constant or poly0..4 (a grid cannot move into a chunk's frame), got "${background}"`);
   const bar = new ProgressBar("compress", quiet);
   const threads = numberFlag(p, "threads", { integer: true, min: 1 });
+  const blocks = blocksFlag(p);
+  const resume = p.flags.has("resume");
+  if (resume && blocks) throw new UsageError("give --blocks i/N or --resume, not both (a --blocks run already skips what is done)");
   const r = await writeGaussianStore(out, volume, {
     chunk, shard, bytes, halo: numberFlag(p, "halo", { integer: true, min: 0 }) ?? 2,
     iterations: numberFlag(p, "iterations", { integer: true, min: 1 }) ?? 200, seed: numberFlag(p, "seed", { integer: true, min: 0 }) ?? 1,
     encoding, background, gate: numberFlag(p, "gate", { min: 0, max: 1 }) ?? 0.5, allocation,
     name: basename(input).replace(/\.(tiff?|zarr)$/i, ""), onProgress: (d, t) => bar.update(d / t, `${d}/${t} chunks`),
-    ...(threads ? { threads } : {}),
+    ...(threads ? { threads } : {}), ...(blocks ? { blocks } : {}), resume,
   });
+  if (blocks) {
+    bar.done(`${r.fitted} chunks fitted → ${out}`);
+    const line = { block: blocks.index, of: blocks.count, fitted: r.fitted, skipped: r.skipped, assembled: r.assembled, complete: r.complete, seconds: (performance.now() - started) / 1000 };
+    if (json) console.log(JSON.stringify(line));
+    else console.log(`block ${blocks.index}/${blocks.count} of ${out}: ${r.fitted} chunks fitted (${r.skipped} already done), ${r.assembled} shards assembled; the store is ${r.complete ? "complete" : "not complete yet"}`);
+    return;
+  }
   bar.done(`${r.bytes} bytes → ${out}`);
   const decoded = await readGaussianStore(out, 0);
   const m = evaluate(volume.data, decoded.data, volume.shape);
@@ -59,6 +69,16 @@ export async function compressToStore(p: Parsed, input: string, out: string, bpp
     r.levels.forEach((l, i) => console.log(`  level ${i} [${l.shape.join(", ")}]: ${l.chunks} chunks (${l.fitted} fitted, ${l.background} background, ${l.absent} absent), ${l.bytes} bytes`));
     console.log(`psnr ${line.psnr.toFixed(2)} dB (peak = data range ${m.peak}), ssim ${line.ssim.toFixed(4)}, ${line.seconds.toFixed(1)} s`);
   }
+}
+
+/** `--blocks i/N`: this run's share of a store's chunk fits (0 ≤ i < N). */
+function blocksFlag(p: Parsed): { index: number; count: number } | undefined {
+  const v = stringFlag(p, "blocks");
+  if (v === undefined) return undefined;
+  const m = /^(\d+)\/(\d+)$/.exec(v.trim());
+  const index = m ? Number(m[1]) : NaN, count = m ? Number(m[2]) : NaN;
+  if (!m || !(count >= 1) || !(index < count)) throw new UsageError(`--blocks must be i/N with 0 ≤ i < N (a job array's index and size), got "${v}"`);
+  return { index, count };
 }
 
 export async function storeInfo(path: string, json: boolean): Promise<void> {

@@ -19,8 +19,9 @@ import { encodeTiffStack } from "../io/tiff.js";
 import { writeZarrV3, type ZarrWriteOptions } from "../io/zarr.js";
 import { FileSystemStore } from "./fs-store.js";
 
-export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const tmp = tempName(path, "tmp");
+/** `bytes` at `path`, written under a temporary name (beside it, or in `tmpDir` on the same filesystem) and renamed. */
+export async function writeFileAtomic(path: string, bytes: Uint8Array, tmpDir?: string): Promise<void> {
+  const tmp = tempName(tmpDir === undefined ? path : join(tmpDir, basename(path)), "tmp");
   let fh;
   try {
     fh = await open(tmp, "wx", 0o666);
@@ -118,7 +119,8 @@ async function inspectTarget(path: string): Promise<"absent" | "empty" | "zarr">
   throw new VolumeWriteError(path, "exists, is not empty and is not a zarr store; refusing to overwrite it");
 }
 
-function tempName(path: string, kind: string): string {
+/** A hidden name beside `path`, unique to this process and call (concurrent writers never share one). */
+export function tempName(path: string, kind: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.${kind}`);
 }
 

@@ -10,10 +10,13 @@ import { workerScript } from "./worker-script.js";
 
 type Reply = { ready: true } | { id: number; bytes?: Uint8Array; error?: WireError };
 
-/** Fits jobs 0 … count − 1, each made by `make` when a worker is free for it (so only jobs in flight hold their block). */
-export async function fitChunksOnWorkers(count: number, make: (i: number) => ChunkJob, threads = availableParallelism(), onDone?: (done: number) => void): Promise<Array<Uint8Array | undefined>> {
-  const results = new Array<Uint8Array | undefined>(count);
-  if (count === 0) return results;
+/**
+ * Fits jobs 0 … count − 1, each made by `make` when a worker is free for it (so only jobs in flight
+ * hold their block); each result goes to `onResult` as it arrives (awaited before that worker
+ * takes the next job, so a finished chunk is stored before more work starts).
+ */
+export async function fitChunksOnWorkers(count: number, make: (i: number) => ChunkJob, onResult: (i: number, bytes: Uint8Array | undefined) => Promise<void>, threads = availableParallelism(), onDone?: (done: number) => void): Promise<void> {
+  if (count === 0) return;
   const { url, options } = workerScript("store-fit-worker", {});
   const workers = Array.from({ length: Math.max(1, Math.min(threads, count)) }, () => new Worker(url, options));
   let next = 0, done = 0;
@@ -33,14 +36,11 @@ export async function fitChunksOnWorkers(count: number, make: (i: number) => Chu
           reject(e);
           return;
         }
-        results[m.id] = m.bytes;
-        onDone?.(++done);
-        send();
+        onResult(m.id, m.bytes).then(() => { onDone?.(++done); send(); }, reject);
       });
       w.once("error", reject);
     })));
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
-  return results;
 }

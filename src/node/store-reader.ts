@@ -2,8 +2,10 @@
  * Reading a Gaussian store (docs/vmg-zarr-codec.md) from a directory through zarrita, with the
  * codec registered: its levels, their chunk and shard shapes and bytes, and any box of any level.
  */
+import { existsSync } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { MANIFEST_NAME, STAGING_NAME } from "../store/manifest.js";
+import { basename, join } from "node:path";
 import type { Box } from "../core/background.js";
 import type { Shape3 } from "../core/gaussian.js";
 import type { Volume } from "../core/volume.js";
@@ -61,20 +63,37 @@ function levelPaths(group: unknown): string[] | undefined {
   return ms?.datasets?.map((d) => d.path);
 }
 
-/** True when `path` is a directory holding an OME-Zarr image whose first level uses the Gaussian codec. */
+/**
+ * True when `path` is a directory holding an OME-Zarr image whose first level uses the Gaussian
+ * codec; a store whose run is unfinished (a manifest, no root zarr.json yet) is refused by name.
+ */
 export async function isGaussianStore(path: string): Promise<boolean> {
   try {
     if (!(await stat(path)).isDirectory()) return false;
   } catch {
     return false;
   }
+  if (!existsSync(join(path, "zarr.json")) && existsSync(join(path, MANIFEST_NAME))) {
+    throw new VolumeReadError(path, `is a store still being written (${MANIFEST_NAME}, no zarr.json yet; ${await runProgress(path)}): finish it with vmg compress … --resume or the remaining --blocks tasks`);
+  }
   const first = levelPaths(await readJson(join(path, "zarr.json")))?.[0];
   return first !== undefined && gaussianCodec(((await readJson(join(path, first, "zarr.json"))) ?? {}) as ArrayJson) !== undefined;
 }
 
+/** "k of n chunks staged" for an unfinished run (store-run.ts), from its staging area and manifest. */
+async function runProgress(path: string): Promise<string> {
+  const jobs = ((await readJson(join(path, MANIFEST_NAME))) as { jobs?: unknown[] } | undefined)?.jobs?.length ?? "?";
+  const staged = await readdir(join(path, STAGING_NAME), { recursive: true, withFileTypes: true }).catch(() => []);
+  // chunks lie in one folder per level; temporaries in "tmp"
+  const done = staged.filter((e) => e.isFile() && /^\d+$/.test(basename(e.parentPath))).length;
+  return `${done} of ${jobs} chunks staged`;
+}
+
+/** Bytes and files under `dir`, the run's manifest and staging area aside (a record of how it was written, not the store's data). */
 async function treeBytes(dir: string): Promise<{ bytes: number; files: number }> {
   let bytes = 0, files = 0;
   for (const e of await readdir(dir, { withFileTypes: true })) {
+    if (e.name === MANIFEST_NAME || e.name === STAGING_NAME) continue;
     const p = join(dir, e.name);
     if (e.isDirectory()) { const t = await treeBytes(p); bytes += t.bytes; files += t.files; }
     else { bytes += (await stat(p)).size; files++; }

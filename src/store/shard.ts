@@ -47,3 +47,13 @@ export function shardingCodec(chunkShape: readonly number[], inner: Record<strin
     },
   };
 }
+
+/** The inner chunks of a shard written by buildShard (undefined where absent), in C order. */
+export function shardChunks(shard: Uint8Array, chunks: number): Array<Uint8Array | undefined> {
+  const data = shard.length - shardIndexBytes(chunks);
+  const index = new DataView(shard.buffer, shard.byteOffset + data, 16 * chunks);
+  return Array.from({ length: chunks }, (_, i) => {
+    const offset = index.getBigUint64(16 * i, true), length = index.getBigUint64(16 * i + 8, true);
+    return offset === ABSENT ? undefined : shard.subarray(Number(offset), Number(offset + length));
+  });
+}

@@ -1,0 +1,171 @@
+/**
+ * A store's run on the filesystem (docs/vmg-zarr-codec.md § 6.3): the manifest published once
+ * (hard link, so the first of concurrent runs wins and the others check they planned the same),
+ * each finished chunk staged under its own name (temporary file, then rename), shards assembled
+ * from staged chunks once all of a shard's exist (again write then rename), and the metadata, the
+ * root `zarr.json` last, written when every shard is. Every step is idempotent and every write is a
+ * rename of complete bytes, so runs racing on the same store can only write identical files.
+ */
+import { link, lstat, mkdir, readdir, readFile, rm, unlink, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { VolumeWriteError } from "../io/errors.js";
+import { MANIFEST_NAME, manifestBytes, planKey, STAGING_NAME, stagedPath, type PlannedJob, type PlannedShard, type RunManifest } from "../store/manifest.js";
+import { buildShard } from "../store/shard.js";
+import { tempName, writeFileAtomic } from "./atomic-write.js";
+
+/** "fresh": a local run (replaces another store or run there); "resume": continue the run there; "share": one run of `--blocks i/N`. */
+export type RunMode = "fresh" | "resume" | "share";
+
+export class StoreRun {
+  private constructor(readonly root: string, readonly manifest: RunManifest) {}
+
+  /**
+   * Every file goes through the staging area's temporary folder, so what a killed run leaves
+   * half-written lies there and goes when the staging area does.
+   */
+  private async write(rel: string, bytes: Uint8Array): Promise<void> {
+    const path = join(this.root, rel), tmp = tempDir(this.root);
+    await mkdir(dirname(path), { recursive: true });
+    await mkdir(tmp, { recursive: true });
+    await writeFileAtomic(path, bytes, tmp);
+  }
+
+  /** Opens (or starts) the run of `manifest` at `root`, refusing a run of another plan unless `fresh`. */
+  static async open(root: string, manifest: RunManifest, mode: RunMode): Promise<StoreRun> {
+    const there = await inspect(root);
+    if (there === "absent") {
+      if (mode === "resume") throw new VolumeWriteError(root, `nothing to resume: there is no store there`);
+      await mkdir(root, { recursive: true });
+    } else {
+      const existing = await readManifest(root);
+      if (existing === undefined || planKey(existing) !== planKey(manifest)) {
+        const what = existing ? `holds a run (${MANIFEST_NAME}) planned for another input or other settings` : `holds no run manifest (${MANIFEST_NAME})`;
+        if (mode === "resume") throw new VolumeWriteError(root, `nothing to resume: it ${what}; run with the same input and settings, or without --resume to replace it`);
+        const replaceable = existing !== undefined || there === "empty" || there === "store";
+        if (!replaceable) throw new VolumeWriteError(root, "exists, is not empty and is not a zarr store; refusing to overwrite it");
+        if (mode === "share" && there !== "empty") throw new VolumeWriteError(root, `${what}; a --blocks run writes a new store or joins a run of the same plan`);
+        if (mode === "fresh" && there !== "empty") { await rm(root, { recursive: true, force: true }); await mkdir(root, { recursive: true }); }
+      }
+    }
+    await publishManifest(root, manifest);
+    return new StoreRun(root, manifest);
+  }
+
+  /** Whether some run has written the whole store (the manifest says so). */
+  async complete(): Promise<boolean> {
+    return (await readManifest(this.root))?.complete === true;
+  }
+
+  async staged(j: PlannedJob): Promise<boolean> {
+    return (await inspect(join(this.root, stagedPath(j)))) !== "absent";
+  }
+
+  /** A finished chunk (an empty file: absent, the fill value). */
+  async stage(j: PlannedJob, bytes: Uint8Array | undefined): Promise<void> {
+    await this.write(stagedPath(j), bytes ?? new Uint8Array(0));
+  }
+
+  /**
+   * Assembles every shard whose chunks are all staged and whose file is not there yet; `ready` when
+   * every shard is assembled (or holds only absent chunks, so it has no file).
+   */
+  async assemble(shards: PlannedShard[], jobs: PlannedJob[]): Promise<{ assembled: number; ready: boolean }> {
+    let assembled = 0, ready = true;
+    for (const s of shards) {
+      const file = join(this.root, s.path);
+      if ((await inspect(file)) !== "absent") continue;
+      const inner = await this.stagedChunks(s, jobs);
+      if (inner === undefined) { ready = false; continue; }
+      const shard = buildShard(inner);
+      if (!shard) continue;
+      await this.write(s.path, shard);
+      assembled++;
+    }
+    return { assembled, ready };
+  }
+
+  /** The metadata (levels', then the root's: readers see a store only once it is whole), the manifest marked complete, staging removed. */
+  async finish(meta: Map<string, Uint8Array>): Promise<void> {
+    const order = [...meta.keys()].sort((a, b) => (a === "/zarr.json" ? 1 : 0) - (b === "/zarr.json" ? 1 : 0));
+    for (const k of order) await this.write(k, meta.get(k)!);
+    await this.write(MANIFEST_NAME, manifestBytes({ ...this.manifest, complete: true }));
+    await this.clearStaging();
+  }
+
+  /** Removes the staging area of a complete run (a late duplicate may have staged a chunk after it was cleared). */
+  async clearStaging(): Promise<void> {
+    // a concurrent late writer can make the removal fail; the next run that sees the store complete clears it
+    await rm(join(this.root, STAGING_NAME), { recursive: true, force: true, maxRetries: 2 }).catch(() => {});
+  }
+
+  /** A shard's inner chunks from staging, or undefined while one is missing. */
+  private async stagedChunks(s: PlannedShard, jobs: PlannedJob[]): Promise<Array<Uint8Array | undefined> | undefined> {
+    const inner: Array<Uint8Array | undefined> = [];
+    for (const k of s.jobs) {
+      if (k < 0) { inner.push(undefined); continue; }
+      let b: Uint8Array;
+      try {
+        b = new Uint8Array(await readFile(join(this.root, stagedPath(jobs[k]!))));
+      } catch (e) {
+        if ((e as { code?: string }).code === "ENOENT") return undefined; // not fitted yet, or cleared by the run that completed the store
+        throw new VolumeWriteError(this.root, `cannot read the staged chunk ${stagedPath(jobs[k]!)} (${(e as Error).message})`, { cause: e });
+      }
+      inner.push(b.length === 0 ? undefined : b);
+    }
+    return inner;
+  }
+}
+
+function tempDir(root: string): string {
+  return join(root, STAGING_NAME, "tmp");
+}
+
+/** What is at a path: nothing, an empty directory, a directory holding a zarr store, or something else. */
+async function inspect(path: string): Promise<"absent" | "empty" | "store" | "other"> {
+  let info;
+  try {
+    info = await lstat(path);
+  } catch (e) {
+    if ((e as { code?: string }).code === "ENOENT") return "absent";
+    throw new VolumeWriteError(path, `cannot inspect the output path (${(e as Error).message})`, { cause: e });
+  }
+  if (!info.isDirectory()) return "other";
+  // hidden names are temporary files, and a staging area without a manifest is a run publishing its manifest now
+  const entries = (await readdir(path)).filter((n) => !n.startsWith(".") && n !== STAGING_NAME);
+  if (entries.length === 0) return "empty";
+  return entries.some((n) => n === "zarr.json" || n === ".zarray" || n === MANIFEST_NAME) ? "store" : "other";
+}
+
+async function readManifest(root: string): Promise<RunManifest | undefined> {
+  let text: string;
+  try {
+    text = await readFile(join(root, MANIFEST_NAME), "utf8");
+  } catch (e) {
+    if ((e as { code?: string }).code === "ENOENT" || (e as { code?: string }).code === "ENOTDIR") return undefined;
+    throw new VolumeWriteError(root, `cannot read ${MANIFEST_NAME} (${(e as Error).message})`, { cause: e });
+  }
+  try {
+    const m = JSON.parse(text) as RunManifest;
+    if (m.volmicro_run !== 1) throw new Error(`volmicro_run is ${JSON.stringify(m.volmicro_run)}, not 1`);
+    return m;
+  } catch (e) {
+    throw new VolumeWriteError(root, `${MANIFEST_NAME} is not a run manifest (${(e as Error).message})`, { cause: e });
+  }
+}
+
+/** Writes the manifest unless a run already has (link refuses an existing name); then that one must be the same plan. */
+async function publishManifest(root: string, m: RunManifest): Promise<void> {
+  const path = join(root, MANIFEST_NAME);
+  await mkdir(tempDir(root), { recursive: true });
+  const tmp = tempName(join(tempDir(root), MANIFEST_NAME), "tmp");
+  await writeFile(tmp, manifestBytes(m));
+  try {
+    await link(tmp, path);
+  } catch (e) {
+    if ((e as { code?: string }).code !== "EEXIST") throw new VolumeWriteError(root, `cannot write ${MANIFEST_NAME} (${(e as Error).message})`, { cause: e });
+    const other = await readManifest(root);
+    if (!other || planKey(other) !== planKey(m)) throw new VolumeWriteError(root, `${MANIFEST_NAME} was written by a run planned for another input or other settings; every run of a store must be given the same input and settings`);
+  } finally {
+    await unlink(tmp).catch(() => {});
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * The run manifest of a store being written (docs/vmg-zarr-codec.md § 6.3): everything that fixes
+ * the store's bytes — the input's fingerprint, the settings, the levels and every chunk's byte cap —
+ * computed by a planning pass before any fit. Each chunk's bytes are then a pure function of its
+ * block and this plan, so any number of runs, in any order, retried or repeated, write the same store.
+ */
+import type { Shape3 } from "../core/gaussian.js";
+import type { GaussianCodecConfig } from "./codec/config.js";
+import type { LevelPlan } from "./plan.js";
+
+/** The manifest's file name at the top of the store. */
+export const MANIFEST_NAME = "volmicro-manifest.json";
+/** The per-run staging area: one file per finished chunk until every shard is assembled. */
+export const STAGING_NAME = "volmicro-staging";
+
+/** One chunk's fit: its level, chunk position [z, y, x] and byte cap. */
+export interface PlannedJob {
+  level: number;
+  chunk: Shape3;
+  bytes: number;
+}
+
+export interface RunManifest {
+  volmicro_run: 1;
+  input: { shape: Shape3; dtype: string; crc32: number };
+  settings: Record<string, string | number>;
+  codec: GaussianCodecConfig;
+  levels: Array<Pick<LevelPlan, "path" | "shape" | "chunkGrid" | "perShard" | "shardGrid">>;
+  /** [level, cz, cy, cx, bytes] per job, levels in order, chunks in C order. */
+  jobs: Array<[number, number, number, number, number]>;
+  /** Set by whichever run assembles the last shard and writes the metadata. */
+  complete: boolean;
+}
+
+export function makeManifest(input: RunManifest["input"], settings: RunManifest["settings"], codec: GaussianCodecConfig, levels: LevelPlan[], jobs: PlannedJob[]): RunManifest {
+  return {
+    volmicro_run: 1, input, settings, codec,
+    levels: levels.map((l) => ({ path: l.path, shape: l.shape, chunkGrid: l.chunkGrid, perShard: l.perShard, shardGrid: l.shardGrid })),
+    jobs: jobs.map((j) => [j.level, ...j.chunk, j.bytes]), complete: false,
+  };
+}
+
+/** The plan's identity: the manifest without its progress flag (runs must agree on it exactly). */
+export function planKey(m: RunManifest): string {
+  return JSON.stringify({ ...m, complete: false });
+}
+
+export function manifestBytes(m: RunManifest): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(m) + "\n");
+}
+
+/** Job k belongs to run i of n (strided, so each run gets a share of every level and region). */
+export function inShare(k: number, share: { index: number; count: number } | undefined): boolean {
+  return share === undefined || k % share.count === share.index;
+}
+
+/** The staged file of a chunk, relative to the store. */
+export function stagedPath(j: PlannedJob): string {
+  return `${STAGING_NAME}/${j.level}/${j.chunk.join(".")}`;
+}
+
+/** One shard of a level: its file (relative to the store) and its inner chunks' job indices in C order (-1 outside the grid). */
+export interface PlannedShard {
+  level: number;
+  path: string;
+  jobs: number[];
+}
+
+export function plannedShards(levels: LevelPlan[], jobs: PlannedJob[]): PlannedShard[] {
+  const at = new Map(jobs.map((j, k) => [`${j.level}/${j.chunk.join()}`, k]));
+  const out: PlannedShard[] = [];
+  levels.forEach((l, li) => {
+    const [pz, py, px] = l.perShard;
+    for (let sz = 0; sz < l.shardGrid[0]; sz++) for (let sy = 0; sy < l.shardGrid[1]; sy++) for (let sx = 0; sx < l.shardGrid[2]; sx++) {
+      const inner: number[] = [];
+      for (let iz = 0; iz < pz; iz++) for (let iy = 0; iy < py; iy++) for (let ix = 0; ix < px; ix++) {
+        inner.push(at.get(`${li}/${[sz * pz + iz, sy * py + iy, sx * px + ix].join()}`) ?? -1);
+      }
+      out.push({ level: li, path: `${l.path}/c/${sz}/${sy}/${sx}`, jobs: inner });
+    }
+  });
+  return out;
+}

@@ -1,0 +1,140 @@
+/**
+ * A store written as block jobs (docs/vmg-zarr-codec.md § 6.3): `vmg compress --blocks i/N` run as
+ * separate processes in a shuffled order, a local run killed with SIGKILL then `--resume`d, and jobs
+ * processed twice (at once and after the store is complete) all give the bytes of one local run.
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { after, before, describe, test } from "node:test";
+import { writeVolume } from "../src/node/atomic-write.js";
+import { MANIFEST_NAME, STAGING_NAME } from "../src/store/manifest.js";
+import { vmg } from "./helpers/cli.js";
+import { knownGaussians } from "./helpers/volumes.js";
+
+const BIN = fileURLToPath(new URL("../bin/vmg.mjs", import.meta.url));
+/** 24×28×32 voxels in 8³ chunks and 16³ shards: 57 chunks over 3 levels, 10 shards. */
+const ARGS = ["--chunk", "8", "--shard", "16", "--bpp", "4", "--iterations", "40", "--threads", "1"];
+
+/** Every file of a store but its manifest, by relative path. */
+async function storeFiles(root: string): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>();
+  for (const e of await readdir(root, { recursive: true, withFileTypes: true })) {
+    if (!e.isFile() || e.name === MANIFEST_NAME) continue;
+    const p = join(e.parentPath, e.name);
+    out.set(p.slice(root.length), await readFile(p));
+  }
+  return out;
+}
+
+async function assertSameStore(actual: string, expected: string): Promise<void> {
+  const [a, b] = [await storeFiles(actual), await storeFiles(expected)];
+  assert.deepEqual([...a.keys()].sort(), [...b.keys()].sort());
+  for (const [k, v] of a) assert.ok(v.equals(b.get(k)!), `${actual}${k} differs`);
+  const m = JSON.parse(await readFile(join(actual, MANIFEST_NAME), "utf8"));
+  assert.equal(m.complete, true);
+  assert.ok(!existsSync(join(actual, STAGING_NAME)), "staging removed");
+}
+
+async function compress(input: string, out: string, extra: string[] = []) {
+  const r = await vmg(["compress", input, "-o", out, ...ARGS, "--json", ...extra]);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout);
+}
+
+describe("a store written as block jobs", { timeout: 240_000 }, () => {
+  let dir = "", input = "", local = "";
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "vmg-blocks-"));
+    input = join(dir, "in.zarr");
+    await writeVolume(input, knownGaussians([24, 28, 32], 25, 7).volume);
+    local = join(dir, "local.ome.zarr");
+    const line = await compress(input, local);
+    assert.ok(line.levels[0].fitted > 0 && line.levels[0].background > 0, JSON.stringify(line.levels));
+  });
+  after(async () => { await rm(dir, { recursive: true, force: true }); });
+
+  test("--blocks i/N for every i, as separate processes in a shuffled order, gives the local run's store", async () => {
+    const out = join(dir, "blocks.ome.zarr");
+    const order = [3, 0, 4, 2, 1];
+    let assembled = 0;
+    for (const [n, i] of order.entries()) {
+      const line = await compress(input, out, ["--blocks", `${i}/5`]);
+      assert.equal(line.block, i);
+      assert.equal(line.complete, n === order.length - 1, `after run ${i}`);
+      assembled += line.assembled;
+      // a reader sees no store until the last shard is in, and says why
+      assert.equal(existsSync(join(out, "zarr.json")), n === order.length - 1);
+      // run 3 of 5 fitted jobs 3, 8, …, 53
+      if (n === 0) assert.match((await vmg(["info", out])).stderr, /^vmg: .*blocks\.ome\.zarr: is a store still being written .*; 11 of 57 chunks staged\)/);
+    }
+    await assertSameStore(out, local);
+    // each shard assembled once, by the run that staged its last chunk
+    const shards = [...(await storeFiles(out)).keys()].filter((k) => /\/c\//.test(k));
+    assert.equal(assembled, shards.length);
+    // the manifest is the run's record, not the store's data: info counts the same bytes for both
+    const bytes = async (s: string) => JSON.parse((await vmg(["info", s, "--json"])).stdout).bytes;
+    assert.equal(await bytes(out), await bytes(local));
+  });
+
+  test("a job processed twice (two runs at once, and again once the store is complete) leaves the same store", async () => {
+    const out = join(dir, "twice.ome.zarr");
+    const [a, b] = await Promise.all([compress(input, out, ["--blocks", "0/2"]), compress(input, out, ["--blocks", "0/2"])]);
+    assert.ok(a.fitted > 0 && b.fitted > 0, "both runs fitted the share");
+    await compress(input, out, ["--blocks", "1/2"]);
+    await assertSameStore(out, local);
+    const again = await compress(input, out, ["--blocks", "1/2"]);
+    assert.equal(again.fitted, 0);
+    assert.equal(again.complete, true);
+    await assertSameStore(out, local);
+  });
+
+  test("--blocks tasks racing on one store (all at once, one of them twice) give the local run's store", async () => {
+    const out = join(dir, "racing.ome.zarr");
+    const lines = await Promise.all(["2/3", "0/3", "1/3", "2/3"].map((b) => compress(input, out, ["--blocks", b])));
+    assert.ok(lines.some((l) => l.complete), JSON.stringify(lines));
+    await assertSameStore(out, local);
+  });
+
+  test("a run killed with SIGKILL mid-way, then --resume, gives the local run's store", async () => {
+    const out = join(dir, "killed.ome.zarr");
+    const child = spawn(process.execPath, [BIN, "compress", input, "-o", out, ...ARGS, "--quiet"], { stdio: "ignore" });
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    const staged = async () => (await readdir(join(out, STAGING_NAME), { recursive: true, withFileTypes: true }).catch(() => [])).filter((e) => e.isFile()).length;
+    while ((await staged()) < 4 && child.exitCode === null) await new Promise((r) => setTimeout(r, 5));
+    child.kill("SIGKILL");
+    await exited;
+    assert.equal(child.signalCode, "SIGKILL", "the run was killed, not finished");
+    assert.ok(!existsSync(join(out, "zarr.json")), "killed before the store was complete");
+    // as a write cut short by the kill leaves it: temporaries live in the staging area only
+    await writeFile(join(out, STAGING_NAME, "tmp", ".0.123.deadbeef.tmp"), "half");
+    const line = await compress(input, out, ["--resume"]);
+    assert.ok(line.levels.length === 3);
+    await assertSameStore(out, local);
+  });
+
+  test("--resume and --blocks refuse a run of other settings, and --resume refuses where there is none", async () => {
+    const other = await vmg(["compress", input, "-o", local, ...ARGS, "--seed", "2", "--resume"]);
+    assert.equal(other.code, 1);
+    assert.match(other.stderr, /^vmg: .*local\.ome\.zarr: nothing to resume: it holds a run \(volmicro-manifest\.json\) planned for another input or other settings/);
+    const share = await vmg(["compress", input, "-o", local, ...ARGS, "--seed", "2", "--blocks", "0/2"]);
+    assert.equal(share.code, 1);
+    assert.equal(share.stderr.trim().split("\n").length, 1);
+    const none = await vmg(["compress", input, "-o", join(dir, "none.ome.zarr"), ...ARGS, "--resume"]);
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /nothing to resume/);
+    // a local run replaces a store of another plan
+    const replaced = join(dir, "twice.ome.zarr");
+    await compress(input, replaced, ["--halo", "1"]);
+    assert.equal(JSON.parse(await readFile(join(replaced, MANIFEST_NAME), "utf8")).settings.halo, 1);
+    const [mine, theirs] = [await storeFiles(replaced), await storeFiles(local)];
+    assert.ok([...mine].some(([k, v]) => !theirs.get(k)?.equals(v)), "another halo gives other chunks");
+    const bad = await vmg(["compress", input, "-o", join(dir, "bad.ome.zarr"), ...ARGS, "--blocks", "3/3"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--blocks must be i\/N/);
+  });
+});
