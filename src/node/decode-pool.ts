@@ -94,7 +94,7 @@ export class DecodePool {
     }
     const control = new SharedArrayBuffer(8);
     const depth = box.z1 - box.z0;
-    const slab = tileSlices(box, this.workers.length);
+    const slab = tileSlices(box, this.calls.workers.length);
     const total = Math.ceil(depth / slab);
     let done = 0;
     const job: DecodeJob = { id: this.calls.id(), factors, box, buffer, control, slab };
