@@ -17,6 +17,7 @@ const TYPES: Record<string, string> = {
 };
 
 export interface ServedRequest {
+  method: string;
   path: string;
   /** The Range header as sent, when there was one. */
   range?: string;
@@ -72,7 +73,7 @@ export async function startStaticServer(mounts: Record<string, string>, port = 0
         st = await stat(file).catch(() => undefined);
       }
       const rangeHeader = req.headers.range;
-      const note = (status: number) => requests.push({ path, ...(rangeHeader !== undefined ? { range: rangeHeader } : {}), status });
+      const note = (status: number) => requests.push({ method: req.method!, path, ...(rangeHeader !== undefined ? { range: rangeHeader } : {}), status });
       if (!st?.isFile()) { note(404); res.writeHead(404, { "content-type": "text/plain" }).end(`not found: ${path}`); return; }
       const range = parseRange(rangeHeader, st.size);
       if (range === "unsatisfiable") {

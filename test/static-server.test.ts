@@ -57,8 +57,8 @@ test("requests are logged with their range and status", async () => {
   await (await get("shard.bin", "bytes=0-3")).arrayBuffer();
   await (await get("missing.bin")).arrayBuffer();
   assert.deepEqual(server.requests.slice(before), [
-    { path: "/data/shard.bin", range: "bytes=0-3", status: 206 },
-    { path: "/data/missing.bin", status: 404 },
+    { method: "GET", path: "/data/shard.bin", range: "bytes=0-3", status: 206 },
+    { method: "GET", path: "/data/missing.bin", status: 404 },
   ]);
 });
 
