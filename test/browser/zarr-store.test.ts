@@ -65,7 +65,7 @@ function structuredVoxels(at: (x: number, y: number) => number, y0: number, y1: 
  * coordinates (NX/2, NY/2). Neuroglancer puts an OME-Zarr voxel's centre at its index (the
  * translation is a voxel centre), so voxel i spans i − ½ … i + ½.
  */
-function state(store: string, z: number, scheme = "zarr") {
+function state(store: string, z: number, scheme = "zarr", base = env.server.url) {
   return {
     dimensions: { x: [1e-6, "m"], y: [1e-6, "m"], z: [1e-6, "m"] },
     position: [NX / 2 - 0.5, NY / 2 - 0.5, z],
@@ -75,7 +75,7 @@ function state(store: string, z: number, scheme = "zarr") {
     showScaleBar: false,
     showDefaultAnnotations: false,
     layers: [{
-      type: "image", name: "store", source: `${scheme}://${env.server.url}data/${store}`, opacity: 1,
+      type: "image", name: "store", source: `${scheme}://${base}data/${store}`, opacity: 1,
       shader: "void main() { emitGrayscale(toNormalized(getDataValue())); }",
     }],
   };
@@ -87,11 +87,11 @@ async function expected(store: string, z: number): Promise<(x: number, y: number
   return (x, y) => v.data[y * NX + x]!;
 }
 
-// zarr:// detects the zarr version; zarr3:// states it.
-for (const scheme of ["zarr", "zarr3"]) test(`${scheme}:// streams a Gaussian store: the slice is the CPU decoder's, fetched by range requests into shards`, async () => {
+// zarr:// detects the zarr version; zarr3:// states it; vmg:// of a *.zarr URL (here relative to the page) redirects to zarr://.
+for (const scheme of ["zarr", "zarr3", "vmg"]) test(`${scheme}:// streams a Gaussian store: the slice is the CPU decoder's, fetched by range requests into shards`, async () => {
   const z = 20;
   const served = env.server.requests.length;
-  const { page, errors } = await openViewer(env, state("store.ome.zarr", z, scheme));
+  const { page, errors } = await openViewer(env, state("store.ome.zarr", z, scheme, scheme === "vmg" ? "" : env.server.url));
   try {
     const exp = await expected("store.ome.zarr", z);
     assert.ok(structuredVoxels(exp, 0, NY, 0, NX) > 0.05 * NX * NY, `slice ${z} is nearly flat: a weak test`);
