@@ -8,9 +8,18 @@ import { syntheticNeuron } from "../src/synthetic/neuron.js";
 import { buildBrickIndex } from "../src/gpu/brick-index.js";
 import { pyramidLevels } from "../src/viewer/pyramid.js";
 import { contrastWindow } from "../src/viewer/shader.js";
-import { effectiveDecodeMode, parseVmgUrl } from "../src/viewer/url.js";
+import { effectiveDecodeMode, parseVmgUrl, storeRedirect } from "../src/viewer/url.js";
 
 const PAGE = "http://127.0.0.1:8080/app/index.html";
+
+test("vmg:// of a *.zarr store redirects to zarr://, a .vmg file does not, and a #decode= option on a store is refused", () => {
+  assert.equal(storeRedirect(parseVmgUrl("data/out.ome.zarr", PAGE)), "zarr://http://127.0.0.1:8080/app/data/out.ome.zarr");
+  assert.equal(storeRedirect(parseVmgUrl("https://h.org/big.zarr/", PAGE)), "zarr://https://h.org/big.zarr/");
+  assert.equal(storeRedirect(parseVmgUrl("https://h.org/a.vmg", PAGE)), undefined);
+  assert.equal(storeRedirect(parseVmgUrl("https://h.org/a.zarr.vmg", PAGE)), undefined);
+  assert.equal(storeRedirect(parseVmgUrl("data:application/octet-stream;base64,iVZNRw==", PAGE)), undefined);
+  assert.throws(() => storeRedirect(parseVmgUrl("data/out.ome.zarr#decode=webgpu", PAGE)), /#decode=webgpu applies to \.vmg files/);
+});
 
 test("vmg:// accepts http(s), relative, data: and blob: URLs and a #decode= layer option", () => {
   assert.deepEqual(parseVmgUrl("https://h.org/a.vmg", PAGE), { url: "https://h.org/a.vmg", decode: undefined });

@@ -6,7 +6,7 @@
 import { makeDataBoundsBoundingBoxAnnotationSet } from "neuroglancer/unstable/annotation/index.js";
 import { WithParameters, type ChunkManager } from "neuroglancer/unstable/chunk_manager/frontend.js";
 import { makeCoordinateSpace, makeIdentityTransformedBoundingBox } from "neuroglancer/unstable/coordinate_transform.js";
-import type { DataSource, GetDataSourceOptions } from "neuroglancer/unstable/datasource/index.js";
+import type { DataSource, DataSourceLookupResult, GetDataSourceOptions } from "neuroglancer/unstable/datasource/index.js";
 import {
   makeVolumeChunkSpecificationWithDefaultCompression, VolumeType, type VolumeSourceOptions,
 } from "neuroglancer/unstable/sliceview/volume/base.js";
@@ -18,7 +18,7 @@ import { fromWire, isVmgError, isWireError } from "../core/errors.js";
 import { VMG_INFO_RPC_ID, VmgSourceParameters, type DecodeMode, type VmgInfo } from "./base.js";
 import { pyramidLevels, CHUNK_EDGE } from "./pyramid.js";
 import { contrastWindow } from "./shader.js";
-import { effectiveDecodeMode, parseVmgUrl, VMG_SCHEME } from "./url.js";
+import { effectiveDecodeMode, parseVmgUrl, storeRedirect, VMG_SCHEME } from "./url.js";
 
 const DATA_TYPES: Record<DType, DataType> = {
   uint8: DataType.UINT8, uint16: DataType.UINT16, uint32: DataType.UINT32,
@@ -102,9 +102,16 @@ export function placement(info: Pick<VmgInfo, "origin" | "voxelSize">): Float64A
   return t;
 }
 
-/** Resolve `vmg://…` to a Neuroglancer DataSource; errors reject and show on the layer. */
-export function getVmgDataSource(options: GetDataSourceOptions): Promise<DataSource> {
-  const { url, decode: layerDecode } = parseVmgUrl(options.providerUrl, globalThis.location.href);
+/**
+ * Resolve `vmg://…` to a Neuroglancer DataSource, or a chunked store's URL to Neuroglancer's zarr
+ * datasource (which decodes it through the codec gaussian-codec-*.ts register); errors reject and
+ * show on the layer.
+ */
+export async function getVmgDataSource(options: GetDataSourceOptions): Promise<DataSourceLookupResult> {
+  const source = parseVmgUrl(options.providerUrl, globalThis.location.href);
+  const targetUrl = storeRedirect(source);
+  if (targetUrl !== undefined) return { targetUrl };
+  const { url, decode: layerDecode } = source;
   const decode = effectiveDecodeMode(globalThis.location.search, layerDecode);
   const chunkManager = options.registry.chunkManager;
   return chunkManager.memoize.getAsync({ type: "volmicro/vmg/dataSource", url, decode }, options, async (progressOptions) => {

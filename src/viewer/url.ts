@@ -46,6 +46,19 @@ export function parseVmgUrl(providerUrl: string, base: string): VmgSourceUrl {
   return { url: url.href, decode };
 }
 
+/**
+ * The `zarr://` source a `vmg://` URL of a chunked store redirects to, or undefined for a file. A
+ * store is a directory named `*.zarr` (`vmg compress … -o out.ome.zarr`); told by its name so that
+ * opening a `.vmg` costs no probe request.
+ */
+export function storeRedirect(src: VmgSourceUrl): string | undefined {
+  const u = new URL(src.url);
+  if (u.protocol !== "http:" && u.protocol !== "https:") return undefined;
+  if (!/\.zarr\/?$/i.test(u.pathname)) return undefined;
+  if (src.decode !== undefined) throw new VmgUrlError(`#decode=${src.decode} applies to .vmg files; a store (${src.url}) decodes on the CPU`);
+  return `zarr://${src.url}`;
+}
+
 /** The decode mode in force: the page's `?vmgDecode=` wins (a global switch), then the layer's option. */
 export function effectiveDecodeMode(pageQuery: string, layer: DecodeMode | undefined): DecodeMode {
   const page = new URLSearchParams(pageQuery).get("vmgDecode");

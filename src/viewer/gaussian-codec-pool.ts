@@ -1,0 +1,18 @@
+/**
+ * Pool-worker side of gaussian-codec-decode.ts: one chunk, decoded by src/store/codec (the same
+ * validation and CPU decoder as the CLI's store reader). Stateless: a chunk carries all it needs.
+ */
+import { registerAsyncComputation } from "neuroglancer/unstable/async_computation/handler.js";
+import { toWire } from "../core/errors.js";
+import { decodeChunk } from "../store/codec/chunk.js";
+import { decodeGaussianChunkOnPool } from "./gaussian-codec.js";
+
+// Errors go back as WireErrors: the pool posts what is thrown by structured clone.
+registerAsyncComputation(decodeGaussianChunkOnPool, async (bytes, shape, dtype, config) => {
+  try {
+    const data = decodeChunk(bytes, shape, dtype, config);
+    return { value: data, transfer: [data.buffer as ArrayBuffer] };
+  } catch (e) {
+    throw toWire(e);
+  }
+});

@@ -1,0 +1,148 @@
+/**
+ * A Gaussian chunk store (written by `vmg compress … -o *.ome.zarr`) opened through Neuroglancer's
+ * own zarr datasource: the slice on screen is the CPU decoder's decode of the same region, the
+ * chunks arrive by range requests into shard files, and a damaged chunk fails alone.
+ */
+import assert from "node:assert/strict";
+import { cp, readFile, writeFile } from "node:fs/promises";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { fullBox, VmgDecoder } from "../../src/decode/decoder.js";
+import { writeVolume } from "../../src/node/atomic-write.js";
+import { readGaussianStore } from "../../src/node/store-reader.js";
+import { shardIndexBytes } from "../../src/store/shard.js";
+import type { ServedRequest } from "../../demo/server.js";
+import { syntheticNeuron } from "../../src/synthetic/neuron.js";
+import { vmg } from "../helpers/cli.js";
+import { compareSlice } from "./compare.js";
+import { openViewer, panelPixels, startEnv, type Env } from "./harness.js";
+
+const [NZ, NY, NX] = [32, 64, 64];
+const CHUNK = 16;
+const PIXELS_PER_VOXEL = 4;
+const DAMAGED_Z = 8;
+let env: Env;
+let dir: string;
+/** The damaged chunk's (y, x) chunk position at level 0 (its z is 0). */
+let damaged: [number, number];
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), "vmg-zarr-store-"));
+  const f = syntheticNeuron({ shape: [NZ, NY, NX], gaussians: 400, dtype: "uint8", seed: 7, perCurve: 100 });
+  const input = join(dir, "input.tif");
+  await writeVolume(input, { shape: [NZ, NY, NX], dtype: "uint8", data: new VmgDecoder(f).decode(fullBox([NZ, NY, NX])), voxelSize: [1, 1, 1], unit: "micrometer" });
+  const r = await vmg(["compress", input, "-o", join(dir, "store.ome.zarr"), "--chunk", String(CHUNK), "--shard", "32", "--bpp", "1", "--iterations", "8", "--threads", "2"]);
+  assert.equal(r.code, 0, r.stderr);
+  // The same store with one chunk damaged (its version byte): of level 0's chunks crossed by slice
+  // DAMAGED_Z in shard 0/c/0/0/0, the one with the most structure there, so that its loss shows.
+  const slice = await expected("store.ome.zarr", DAMAGED_Z);
+  const structure = (cy: number, cx: number) => structuredVoxels(slice, cy * CHUNK, (cy + 1) * CHUNK, cx * CHUNK, (cx + 1) * CHUNK);
+  damaged = [[0, 0], [0, 1], [1, 0], [1, 1]].reduce((a, b) => (structure(b[0]!, b[1]!) > structure(a[0]!, a[1]!) ? b : a)) as [number, number];
+  assert.ok(structure(...damaged) > 0.1 * CHUNK * CHUNK, "no chunk of slice DAMAGED_Z has structure: a weak test");
+  await cp(join(dir, "store.ome.zarr"), join(dir, "damaged.ome.zarr"), { recursive: true });
+  const shard = join(dir, "damaged.ome.zarr", "0", "c", "0", "0", "0");
+  const bytes = new Uint8Array(await readFile(shard));
+  const index = new DataView(bytes.buffer, bytes.length - shardIndexBytes(8));
+  bytes[Number(index.getBigUint64(16 * (damaged[0] * 2 + damaged[1]), true))] = 7; // inner chunk (0, cy, cx), C order
+  await writeFile(shard, bytes);
+  env = await startEnv(dir);
+});
+after(async () => { await env?.close(); rmSync(dir, { recursive: true, force: true }); });
+
+/** Voxels of a slice's region more than 20 grey levels from the region's mean: how much there is to see. */
+function structuredVoxels(at: (x: number, y: number) => number, y0: number, y1: number, x0: number, x1: number): number {
+  let sum = 0, n = 0;
+  for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) { sum += at(x, y); n++; }
+  let count = 0;
+  for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) if (Math.abs(at(x, y) - sum / n) > 20) count++;
+  return count;
+}
+
+/**
+ * An xy view of the store at slice z through `zarr://`, grey = the uint8 value, centred on voxel
+ * coordinates (NX/2, NY/2). Neuroglancer puts an OME-Zarr voxel's centre at its index (the
+ * translation is a voxel centre), so voxel i spans i − ½ … i + ½.
+ */
+function state(store: string, z: number, scheme = "zarr", base = env.server.url) {
+  return {
+    dimensions: { x: [1e-6, "m"], y: [1e-6, "m"], z: [1e-6, "m"] },
+    position: [NX / 2 - 0.5, NY / 2 - 0.5, z],
+    crossSectionScale: 1 / PIXELS_PER_VOXEL,
+    layout: "xy",
+    showAxisLines: false,
+    showScaleBar: false,
+    showDefaultAnnotations: false,
+    layers: [{
+      type: "image", name: "store", source: `${scheme}://${base}data/${store}`, opacity: 1,
+      shader: "void main() { emitGrayscale(toNormalized(getDataValue())); }",
+    }],
+  };
+}
+
+/** Slice z of level 0 as the CLI's store reader (zarrita + the same codec and CPU decoder) decodes it. */
+async function expected(store: string, z: number): Promise<(x: number, y: number) => number> {
+  const v = await readGaussianStore(join(dir, store), 0, { z0: z, z1: z + 1, y0: 0, y1: NY, x0: 0, x1: NX });
+  return (x, y) => v.data[y * NX + x]!;
+}
+
+// zarr:// detects the zarr version; zarr3:// states it; vmg:// of a *.zarr URL (here relative to the page) redirects to zarr://.
+for (const scheme of ["zarr", "zarr3", "vmg"]) test(`${scheme}:// streams a Gaussian store: the slice is the CPU decoder's, fetched by range requests into shards`, async () => {
+  const z = 20;
+  const served = env.server.requests.length;
+  const { page, errors } = await openViewer(env, state("store.ome.zarr", z, scheme, scheme === "vmg" ? "" : env.server.url));
+  try {
+    const exp = await expected("store.ome.zarr", z);
+    assert.ok(structuredVoxels(exp, 0, NY, 0, NX) > 0.05 * NX * NY, `slice ${z} is nearly flat: a weak test`);
+    const shot = await panelPixels(page);
+    const cmp = compareSlice(shot, exp, NX, NY, NX / 2, NY / 2, PIXELS_PER_VOXEL, 2);
+    assert.ok(cmp.compared >= 3 * NX * NY, `compared only ${cmp.compared} pixels`);
+    assert.ok(cmp.agree >= 0.99, `only ${(cmp.agree * 100).toFixed(2)}% of pixels within 2 grey levels (mean |diff| ${cmp.meanAbs.toFixed(2)}, shift ${cmp.shift})`);
+    const other = compareSlice(shot, await expected("store.ome.zarr", z - 12), NX, NY, NX / 2, NY / 2, PIXELS_PER_VOXEL, 2);
+    assert.ok(other.agree < 0.95, `slice ${z - 12} matches the screen as well (${other.agree})`);
+    // Shards (level/c/z/y/x) are read only by range: the index (found by a HEAD for the size, then its
+    // range at the end) once per shard, then each chunk in view by its own range.
+    const shardReads = env.server.requests.slice(served).filter((r) => r.method === "GET" && /\/store\.ome\.zarr\/\d+\/c\//.test(r.path));
+    assert.ok(shardReads.length > 0, "no shard was read");
+    for (const r of shardReads) assert.ok(r.range && r.status === 206, `a shard read without a satisfied range: ${JSON.stringify(r)}`);
+    const level0 = shardReads.filter((r) => r.path.includes("/store.ome.zarr/0/c/"));
+    const isIndexRead = (r: ServedRequest) => {
+      const size = statSync(join(dir, r.path.slice("/data/".length))).size;
+      return r.range === `bytes=${size - shardIndexBytes(8)}-${size - 1}`; // a level-0 shard holds 2 × 2 × 2 chunks
+    };
+    const level0Chunks = level0.filter((r) => !isIndexRead(r));
+    assert.equal(new Set(level0.filter(isIndexRead).map((r) => r.path)).size, level0.length - level0Chunks.length, "a shard index was read twice");
+    // Level 0 has 2 × 4 × 4 chunks; the slice crosses the 16 of its z = 16…31 layer.
+    assert.ok(level0Chunks.length > 0 && level0Chunks.length <= 16, `${level0Chunks.length} level-0 chunk reads: ${JSON.stringify(level0Chunks)}`);
+    assert.deepEqual(errors, []);
+  } finally {
+    await page.close();
+  }
+});
+
+test("a damaged chunk fails alone with the codec's typed error; the rest of the slice renders", async () => {
+  const z = DAMAGED_Z;
+  // Never "ready": one chunk stays failed. Wait for its error, then for the others to arrive.
+  const { page, errors, console: lines } = await openViewer(env, state("damaged.ome.zarr", z), "", false);
+  try {
+    const chunkError = /volmicro\.gaussians chunk 16x16x16: chunk version 7 is not supported/;
+    for (let t = 0; !lines.some((l) => chunkError.test(l)); t += 100) {
+      assert.ok(t < 90_000, `no chunk error in the console: ${lines.slice(-10).join(" | ")}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await page.waitForNetworkIdle({ idleTime: 500, timeout: 60_000 });
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    const shot = await panelPixels(page);
+    const inDamaged = (x: number, y: number) => Math.floor(y / CHUNK) === damaged[0] && Math.floor(x / CHUNK) === damaged[1];
+    const exp = await expected("store.ome.zarr", z);
+    const cmp = compareSlice(shot, exp, NX, NY, NX / 2, NY / 2, PIXELS_PER_VOXEL, 2, inDamaged);
+    assert.ok(cmp.compared >= 3 * (NX * NY - CHUNK * CHUNK) && cmp.agree >= 0.99, `outside the damaged chunk ${(cmp.agree * 100).toFixed(2)}% of ${cmp.compared} pixels agree`);
+    // Inside it, level 0's values are not on screen (at most a coarser level's stand-in).
+    const inside = compareSlice(shot, exp, NX, NY, NX / 2, NY / 2, PIXELS_PER_VOXEL, 2, (x, y) => !inDamaged(x, y));
+    assert.ok(inside.compared > 0 && inside.agree < 0.9, `the damaged chunk's region matches level 0 (${inside.agree} of ${inside.compared})`);
+    assert.deepEqual(errors, []);
+  } finally {
+    await page.close();
+  }
+});
