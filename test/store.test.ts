@@ -15,7 +15,7 @@ import type { Volume } from "../src/core/volume.js";
 import { fullBox, VmgDecoder } from "../src/decode/decoder.js";
 import { encodingByName } from "../src/format/encodings.js";
 import {
-  CodecConfigurationError, CountBoundError, CountMismatchError, InvalidHeaderError, ParameterBoundError, TruncatedFileError,
+  CodecConfigurationError, CountBoundError, CountMismatchError, InvalidHeaderError, ParameterBoundError,
   UnsupportedVersionError, VmgFormatError,
 } from "../src/format/errors.js";
 import { gaussianStoreInfo, readGaussianStore } from "../src/node/store-reader.js";

@@ -14,7 +14,7 @@
  * Browser-safe: no `node:` imports.
  */
 import { fromArrayBuffer, getDecoder, type GeoTIFF, type ImageFileDirectory } from "geotiff";
-import type { DType, VoxelArray } from "../core/dtype.js";
+import type { DType } from "../core/dtype.js";
 import { allocVoxels } from "../core/dtype.js";
 import type { Volume } from "../core/volume.js";
 import {
