@@ -22,15 +22,14 @@ import { gaussianStoreInfo, readGaussianStore } from "../src/node/store-reader.j
 import { VolumeReadError } from "../src/io/errors.js";
 import { writeGaussianStore } from "../src/node/store-writer.js";
 import { chunkAsFile, decodeChunk, encodeChunk, readChunk } from "../src/store/codec/chunk.js";
-import { GAUSSIAN_CODEC_NAME, parseConfig, type GaussianCodecConfig } from "../src/store/codec/config.js";
+import { chunkDType, chunkShape3, GAUSSIAN_CODEC_NAME, parseConfig, type GaussianCodecConfig } from "../src/store/codec/config.js";
 import { writeVarint } from "../src/store/codec/varint.js";
 import { rebaseBackground } from "../src/store/rebase.js";
-import { openVolume } from "../src/node/open-volume.js";
+import { openVolume, openZarrSource } from "../src/node/open-volume.js";
 import { vmg } from "./helpers/cli.js";
 import { randomFile } from "./helpers/files.js";
 import { Random } from "../src/core/random.js";
 import { registry } from "zarrita";
-import { openZarrSource } from "../src/node/open-volume.js";
 import { registerGaussianCodec } from "../src/store/codec/zarrita-codec.js";
 import { existsSync } from "node:fs";
 
@@ -148,6 +147,9 @@ describe("volmicro.gaussians chunk codec", () => {
     assert.throws(() => parseConfig({ ...json, value_scale: 0 }), CodecConfigurationError);
     assert.throws(() => parseConfig({ ...json, extra: 1 }), /unknown key "extra"/);
     assert.throws(() => parseConfig(null), CodecConfigurationError);
+    assert.deepEqual(chunkShape3([8, 16, 32]), [8, 16, 32]);
+    for (const bad of [[64, 64], [1, 64, 64, 64], [0, 64, 64], [64, 64.5, 64]]) assert.throws(() => chunkShape3(bad), /is not three positive integers/);
+    assert.throws(() => chunkDType("uint64"), CodecConfigurationError);
   });
 });
 
