@@ -316,7 +316,7 @@ describe("a store written by the writer", { timeout: 240_000 }, () => {
     }
   });
 
-  test("vmg compress -o *.ome.zarr writes a store within its budget, and refuses a budget below its metadata", async () => {
+  test("vmg compress -o *.ome.zarr writes a store within its budget, and refuses a budget below its metadata or two budgets", async () => {
     const ref = join(dir, "ref.zarr");
     const out = join(dir, "cli.ome.zarr");
     const r = await vmg(["compress", ref, "-o", out, "--chunk", "16", "--shard", "32", "--bpp", "1", "--iterations", "8", "--threads", "2", "--json"]);
@@ -333,5 +333,9 @@ describe("a store written by the writer", { timeout: 240_000 }, () => {
     assert.ok(!existsSync(small));
     const usage = await vmg(["compress", ref, "-o", join(dir, "x.vmg"), "--chunk", "16"]);
     assert.equal(usage.code, 2);
+    const twoBudgets = await vmg(["compress", ref, "-o", join(dir, "two.ome.zarr"), "--bpp", "1", "--size", "5000"]);
+    assert.equal(twoBudgets.code, 2);
+    assert.match(twoBudgets.stderr, /give one budget: --bpp or --size/);
+    assert.ok(!existsSync(join(dir, "two.ome.zarr")));
   });
 });
