@@ -56,8 +56,11 @@ function localPath(s: string): string {
   return s.startsWith("file:") ? fileURLToPath(s) : s;
 }
 
+/** A classic (42) or BigTIFF (43) header, either byte order. */
 function looksLikeTiff(b: Uint8Array): boolean {
-  return b.length >= 4 && ((b[0] === 0x49 && b[1] === 0x49 && b[2] === 42 && b[3] === 0) || (b[0] === 0x4d && b[1] === 0x4d && b[2] === 0 && b[3] === 42));
+  if (b.length < 4) return false;
+  const magic = (b[0] === 0x49 && b[1] === 0x49 && b[3] === 0) ? b[2] : (b[0] === 0x4d && b[1] === 0x4d && b[2] === 0) ? b[3] : undefined;
+  return magic === 42 || magic === 43;
 }
 
 async function statOrThrow(path: string) {
