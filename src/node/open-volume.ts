@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import type { Volume } from "../core/volume.js";
 import { UnsupportedFormatError, VolumeReadError } from "../io/errors.js";
 import { fetchBytes, HttpStore } from "../io/http-store.js";
-import { decodeTiffStack } from "../io/tiff.js";
+import { decodeTiffStack, looksLikeTiff } from "../io/tiff.js";
 import { openZarrVolume, type ZarrOpenOptions, type ZarrVolumeSource } from "../io/zarr.js";
 import { FileSystemStore } from "./fs-store.js";
 
@@ -54,13 +54,6 @@ function isHttp(s: string): boolean {
 
 function localPath(s: string): string {
   return s.startsWith("file:") ? fileURLToPath(s) : s;
-}
-
-/** A classic (42) or BigTIFF (43) header, either byte order. */
-function looksLikeTiff(b: Uint8Array): boolean {
-  if (b.length < 4) return false;
-  const magic = (b[0] === 0x49 && b[1] === 0x49 && b[3] === 0) ? b[2] : (b[0] === 0x4d && b[1] === 0x4d && b[2] === 0) ? b[3] : undefined;
-  return magic === 42 || magic === 43;
 }
 
 async function statOrThrow(path: string) {
