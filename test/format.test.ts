@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { PARAMS_PER_GAUSSIAN, P_AMP, P_SCALE, P_ROT } from "../src/core/constants.js";
 import { fromHalfBits, roundToHalf, toHalfBits } from "../src/core/float16.js";
-import { crc32 } from "../src/format/crc32.js";
+import { crc32, crc32c } from "../src/format/crc32.js";
 import {
   BadMagicError, ChecksumMismatchError, CountBoundError, CountMismatchError, InvalidHeaderError, InvalidParameterError,
   ParameterBoundError, StreamOverrunError, TruncatedFileError, UnsupportedEncodingError, UnsupportedVersionError, VmgFormatError,
@@ -20,6 +20,13 @@ function reseal(bytes: Uint8Array): Uint8Array {
   new DataView(bytes.buffer, bytes.byteOffset).setUint32(bytes.length - 4, crc32(bytes, 0, bytes.length - 4), true);
   return bytes;
 }
+
+test("CRC-32 and CRC-32C give their standard check values (file trailer, zarr shard index)", () => {
+  const digits = new TextEncoder().encode("123456789");
+  assert.equal(crc32(digits), 0xcbf43926);
+  assert.equal(crc32c(digits), 0xe3069283);
+  assert.equal(crc32c(new Uint8Array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]), 1, 10), crc32c(digits.map((d) => d - 48)));
+});
 
 test("float16 conversion rounds to nearest even and round-trips every half", () => {
   for (let h = 0; h < 65536; h++) {

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -113,6 +113,15 @@ test("fixtures written by tifffile and zarr-python read bit-identically, with vo
     assert.equal(v.unit, e.unit, `${c.name}: unit`);
     assert.deepEqual(v.origin, e.origin, `${c.name}: origin`);
     assert.equal(v.sourceDType, e.sourceDType, `${c.name}: conversion`);
+  }
+});
+
+test("a TIFF or BigTIFF stack without a .tif name is told by its header", { skip: SKIP }, async () => {
+  for (const name of ["bigtiff", "float32-be"]) {
+    const c = cases((x) => x.name === name)[0]!;
+    const bare = join(dir, `${name}-no-extension`);
+    copyFileSync(join(dir, c.path), bare);
+    assert.deepEqual((await openVolume(bare)).data, expected(c.expect!), name);
   }
 });
 

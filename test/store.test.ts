@@ -15,22 +15,21 @@ import type { Volume } from "../src/core/volume.js";
 import { fullBox, VmgDecoder } from "../src/decode/decoder.js";
 import { encodingByName } from "../src/format/encodings.js";
 import {
-  CodecConfigurationError, CountBoundError, CountMismatchError, InvalidHeaderError, ParameterBoundError, TruncatedFileError,
+  CodecConfigurationError, CountBoundError, CountMismatchError, InvalidHeaderError, ParameterBoundError,
   UnsupportedVersionError, VmgFormatError,
 } from "../src/format/errors.js";
 import { gaussianStoreInfo, readGaussianStore } from "../src/node/store-reader.js";
 import { VolumeReadError } from "../src/io/errors.js";
 import { writeGaussianStore } from "../src/node/store-writer.js";
 import { chunkAsFile, decodeChunk, encodeChunk, readChunk } from "../src/store/codec/chunk.js";
-import { GAUSSIAN_CODEC_NAME, parseConfig, type GaussianCodecConfig } from "../src/store/codec/config.js";
+import { chunkDType, chunkShape3, GAUSSIAN_CODEC_NAME, parseConfig, type GaussianCodecConfig } from "../src/store/codec/config.js";
 import { writeVarint } from "../src/store/codec/varint.js";
 import { rebaseBackground } from "../src/store/rebase.js";
-import { openVolume } from "../src/node/open-volume.js";
+import { openVolume, openZarrSource } from "../src/node/open-volume.js";
 import { vmg } from "./helpers/cli.js";
 import { randomFile } from "./helpers/files.js";
 import { Random } from "../src/core/random.js";
 import { registry } from "zarrita";
-import { openZarrSource } from "../src/node/open-volume.js";
 import { registerGaussianCodec } from "../src/store/codec/zarrita-codec.js";
 import { existsSync } from "node:fs";
 
@@ -148,6 +147,9 @@ describe("volmicro.gaussians chunk codec", () => {
     assert.throws(() => parseConfig({ ...json, value_scale: 0 }), CodecConfigurationError);
     assert.throws(() => parseConfig({ ...json, extra: 1 }), /unknown key "extra"/);
     assert.throws(() => parseConfig(null), CodecConfigurationError);
+    assert.deepEqual(chunkShape3([8, 16, 32]), [8, 16, 32]);
+    for (const bad of [[64, 64], [1, 64, 64, 64], [0, 64, 64], [64, 64.5, 64]]) assert.throws(() => chunkShape3(bad), /is not three positive integers/);
+    assert.throws(() => chunkDType("uint64"), CodecConfigurationError);
   });
 });
 
@@ -314,7 +316,7 @@ describe("a store written by the writer", { timeout: 240_000 }, () => {
     }
   });
 
-  test("vmg compress -o *.ome.zarr writes a store within its budget, and refuses a budget below its metadata", async () => {
+  test("vmg compress -o *.ome.zarr writes a store within its budget, and refuses a budget below its metadata or two budgets", async () => {
     const ref = join(dir, "ref.zarr");
     const out = join(dir, "cli.ome.zarr");
     const r = await vmg(["compress", ref, "-o", out, "--chunk", "16", "--shard", "32", "--bpp", "1", "--iterations", "8", "--threads", "2", "--json"]);
@@ -331,5 +333,9 @@ describe("a store written by the writer", { timeout: 240_000 }, () => {
     assert.ok(!existsSync(small));
     const usage = await vmg(["compress", ref, "-o", join(dir, "x.vmg"), "--chunk", "16"]);
     assert.equal(usage.code, 2);
+    const twoBudgets = await vmg(["compress", ref, "-o", join(dir, "two.ome.zarr"), "--bpp", "1", "--size", "5000"]);
+    assert.equal(twoBudgets.code, 2);
+    assert.match(twoBudgets.stderr, /give one budget: --bpp or --size/);
+    assert.ok(!existsSync(join(dir, "two.ome.zarr")));
   });
 });

@@ -22,6 +22,7 @@ export function isStoreOutput(out: string): boolean {
 export async function compressToStore(p: Parsed, input: string, out: string, bppDefault: number): Promise<void> {
   const fileOnly = ["gaussians", "log", "plot", "init", "edge-boost", "sparsity", "lr", "no-densify", "record-source"].filter((k) => p.flags.has(k));
   if (fileOnly.length) throw new UsageError(`--${fileOnly[0]} applies to a .vmg output, not a store (a store takes --bpp or --size, --chunk, --shard, --halo, --allocation, --blocks, --resume)`);
+  if (p.flags.has("bpp") && p.flags.has("size")) throw new UsageError("give one budget: --bpp or --size (got --bpp and --size)");
   const started = performance.now();
   const json = p.flags.has("json");
   const quiet = json || p.flags.has("quiet");

@@ -14,7 +14,7 @@
  * Browser-safe: no `node:` imports.
  */
 import { fromArrayBuffer, getDecoder, type GeoTIFF, type ImageFileDirectory } from "geotiff";
-import type { DType, VoxelArray } from "../core/dtype.js";
+import type { DType } from "../core/dtype.js";
 import { allocVoxels } from "../core/dtype.js";
 import type { Volume } from "../core/volume.js";
 import {
@@ -225,15 +225,27 @@ function placeBlock(p: Page, block: Uint8Array, out: Uint8Array, bx: number, by:
   }
 }
 
+/** Why `bytes` do not start with a classic or BigTIFF header, or undefined when they do. */
+function headerProblem(bytes: Uint8Array): string | undefined {
+  if (bytes.byteLength < 8) return "too short";
+  const le = bytes[0] === 0x49 && bytes[1] === 0x49, be = bytes[0] === 0x4d && bytes[1] === 0x4d;
+  if (!le && !be) return "bad byte-order mark";
+  const magic = le ? bytes[2]! | (bytes[3]! << 8) : (bytes[2]! << 8) | bytes[3]!;
+  if (magic !== 42 && magic !== 43) return "bad magic number";
+  if (magic === 43 && bytes.byteLength < 16) return "BigTIFF header too short";
+  return undefined;
+}
+
+/** Whether `bytes` start with a TIFF (classic or BigTIFF, either byte order), whatever the file is called. */
+export function looksLikeTiff(bytes: Uint8Array): boolean {
+  return headerProblem(bytes) === undefined;
+}
+
 /** Byte order of the file (true: little-endian); throws on anything that is not a TIFF. */
 function checkHeader(bytes: Uint8Array, name: string): boolean {
-  if (bytes.byteLength < 8) throw new UnsupportedFormatError(name, "not a TIFF file (too short)");
-  const le = bytes[0] === 0x49 && bytes[1] === 0x49, be = bytes[0] === 0x4d && bytes[1] === 0x4d;
-  if (!le && !be) throw new UnsupportedFormatError(name, "not a TIFF file (bad byte-order mark)");
-  const magic = le ? bytes[2]! | (bytes[3]! << 8) : (bytes[2]! << 8) | bytes[3]!;
-  if (magic !== 42 && magic !== 43) throw new UnsupportedFormatError(name, "not a TIFF file (bad magic number)");
-  if (magic === 43 && bytes.byteLength < 16) throw new UnsupportedFormatError(name, "not a TIFF file (BigTIFF header too short)");
-  return le;
+  const problem = headerProblem(bytes);
+  if (problem) throw new UnsupportedFormatError(name, `not a TIFF file (${problem})`);
+  return bytes[0] === 0x49;
 }
 
 function pageDType(p: Page, name: string): SampleType {

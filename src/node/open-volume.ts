@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import type { Volume } from "../core/volume.js";
 import { UnsupportedFormatError, VolumeReadError } from "../io/errors.js";
 import { fetchBytes, HttpStore } from "../io/http-store.js";
-import { decodeTiffStack } from "../io/tiff.js";
+import { decodeTiffStack, looksLikeTiff } from "../io/tiff.js";
 import { openZarrVolume, type ZarrOpenOptions, type ZarrVolumeSource } from "../io/zarr.js";
 import { FileSystemStore } from "./fs-store.js";
 
@@ -54,10 +54,6 @@ function isHttp(s: string): boolean {
 
 function localPath(s: string): string {
   return s.startsWith("file:") ? fileURLToPath(s) : s;
-}
-
-function looksLikeTiff(b: Uint8Array): boolean {
-  return b.length >= 4 && ((b[0] === 0x49 && b[1] === 0x49 && b[2] === 42 && b[3] === 0) || (b[0] === 0x4d && b[1] === 0x4d && b[2] === 0 && b[3] === 42));
 }
 
 async function statOrThrow(path: string) {

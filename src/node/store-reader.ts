@@ -5,7 +5,7 @@
 import { existsSync } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { MANIFEST_NAME, STAGING_NAME } from "../store/manifest.js";
-import { basename, join } from "node:path";
+import { join } from "node:path";
 import type { Box } from "../core/background.js";
 import type { Shape3 } from "../core/gaussian.js";
 import type { Volume } from "../core/volume.js";
@@ -83,9 +83,12 @@ export async function isGaussianStore(path: string): Promise<boolean> {
 /** "k of n chunks staged" for an unfinished run (store-run.ts), from its staging area and manifest. */
 async function runProgress(path: string): Promise<string> {
   const jobs = ((await readJson(join(path, MANIFEST_NAME))) as { jobs?: unknown[] } | undefined)?.jobs?.length ?? "?";
-  const staged = await readdir(join(path, STAGING_NAME), { recursive: true, withFileTypes: true }).catch(() => []);
-  // chunks lie in one folder per level; temporaries in "tmp"
-  const done = staged.filter((e) => e.isFile() && /^\d+$/.test(basename(e.parentPath))).length;
+  // chunks lie in one folder per level; temporaries in "tmp" (Dirent.parentPath needs Node 20.12, so no recursive listing)
+  const staging = join(path, STAGING_NAME);
+  let done = 0;
+  for (const level of await readdir(staging, { withFileTypes: true }).catch(() => [])) {
+    if (level.isDirectory() && /^\d+$/.test(level.name)) done += (await readdir(join(staging, level.name))).length;
+  }
   return `${done} of ${jobs} chunks staged`;
 }
 

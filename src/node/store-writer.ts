@@ -14,7 +14,7 @@ import { robustMapping } from "../fit/prepare.js";
 import { GAUSSIAN_CODEC_VERSION, type GaussianCodecConfig } from "../store/codec/config.js";
 import { chunkOverheadBytes, readChunk } from "../store/codec/chunk.js";
 import { allocVoxels } from "../core/dtype.js";
-import type { ChunkJob } from "../store/block-fit.js";
+import { validField, type ChunkJob } from "../store/block-fit.js";
 import { allocate, arrayMetadata, chunkBox, downsample2, groupMetadata, levelCount, levelIndexBytes, planLevel, type LevelPlan } from "../store/plan.js";
 import { shardChunks } from "../store/shard.js";
 import { inShare, makeManifest, plannedShards, type PlannedJob, type PlannedShard, type RunManifest } from "../store/manifest.js";
@@ -209,22 +209,12 @@ function blockJob(v: Volume, l: LevelPlan, c: Shape3, o: StoreWriteOptions, conf
 
 /** Σ |f − mean| over the chunk's voxels in field units, 0 when no voxel is above the gate. */
 function energyAboveMean(job: ChunkJob): number {
-  const f = fieldOfValid(job);
+  const f = validField(job);
   if (!f.some((x) => x > job.gate)) return 0;
   const mean = f.reduce((s, x) => s + x, 0) / f.length;
   return f.reduce((s, x) => s + Math.abs(x - mean), 0);
 }
 
 function hasStructure(job: ChunkJob): boolean {
-  return fieldOfValid(job).some((x) => x > job.gate);
-}
-
-function fieldOfValid(job: ChunkJob): Float64Array {
-  const [, ny, nx] = job.block.shape, [oz, oy, ox] = job.offset, [vz, vy, vx] = job.valid;
-  const out = new Float64Array(vz * vy * vx);
-  let k = 0;
-  for (let z = oz; z < oz + vz; z++) for (let y = oy; y < oy + vy; y++) for (let x = ox; x < ox + vx; x++) {
-    out[k++] = (job.block.data[(z * ny + y) * nx + x]! - job.config.valueOffset) / job.config.valueScale;
-  }
-  return out;
+  return validField(job).some((x) => x > job.gate);
 }

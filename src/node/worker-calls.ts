@@ -44,18 +44,29 @@ export class WorkerCalls {
     }
   }
 
-  /** Wait for each worker's "ready" (or its start-up error), then route their replies. */
+  /**
+   * Wait for each worker's "ready", then route their replies. A worker that fails to start (or
+   * exits first) terminates them all, so a failed pool leaves no thread keeping the process alive.
+   */
   static async ready(workers: Worker[]): Promise<WorkerCalls> {
-    await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
-      const onMessage = (m: Reply) => {
-        if (m.type !== "ready") return;
-        w.off("message", onMessage);
-        w.off("error", reject);
-        resolve();
-      };
-      w.on("message", onMessage);
-      w.once("error", reject);
-    })));
+    try {
+      await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
+        const onExit = (code: number) => reject(new Error(`worker thread exited (code ${code}) before it was ready`));
+        const onMessage = (m: Reply) => {
+          if (m.type !== "ready") return;
+          w.off("message", onMessage);
+          w.off("error", reject);
+          w.off("exit", onExit);
+          resolve();
+        };
+        w.on("message", onMessage);
+        w.once("error", reject);
+        w.once("exit", onExit);
+      })));
+    } catch (e) {
+      await Promise.all(workers.map((w) => w.terminate()));
+      throw e;
+    }
     return new WorkerCalls(workers);
   }
 

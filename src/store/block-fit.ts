@@ -55,17 +55,23 @@ export function blockValid(job: ChunkJob): Box {
   return { z0: oz, z1: oz + vz, y0: oy, y1: oy + vy, x0: ox, x1: ox + vx };
 }
 
-/** Field units of the chunk's valid voxels: mean and whether any exceeds the gate. */
-function chunkStats(job: ChunkJob): { mean: number; structured: boolean } {
-  const { a, b } = { a: job.config.valueOffset, b: job.config.valueScale };
+/** The chunk's valid voxels in field units ((value − a)/b), z, y, x order. */
+export function validField(job: ChunkJob): Float64Array {
   const [, ny, nx] = job.block.shape, box = blockValid(job);
-  let sum = 0, n = 0, structured = false;
+  const out = new Float64Array((box.z1 - box.z0) * (box.y1 - box.y0) * (box.x1 - box.x0));
+  let k = 0;
   for (let z = box.z0; z < box.z1; z++) for (let y = box.y0; y < box.y1; y++) for (let x = box.x0; x < box.x1; x++) {
-    const f = (job.block.data[(z * ny + y) * nx + x]! - a) / b;
-    sum += f; n++;
-    if (f > job.gate) structured = true;
+    out[k++] = (job.block.data[(z * ny + y) * nx + x]! - job.config.valueOffset) / job.config.valueScale;
   }
-  return { mean: sum / n, structured };
+  return out;
+}
+
+/** Mean of the chunk's field and whether any voxel exceeds the gate. */
+function chunkStats(job: ChunkJob): { mean: number; structured: boolean } {
+  const f = validField(job);
+  let sum = 0;
+  for (const x of f) sum += x;
+  return { mean: sum / f.length, structured: f.some((x) => x > job.gate) };
 }
 
 /** A background-only chunk, or undefined when it would store the fill value everywhere. */

@@ -4,7 +4,7 @@
  * absent chunk (read as the fill value), encoded by the index codecs `bytes` (little endian) and
  * `crc32c` (the index followed by its CRC-32C as a little-endian u32).
  */
-import { crc32c } from "./crc32c.js";
+import { crc32c } from "../format/crc32.js";
 
 const ABSENT = 0xffffffffffffffffn;
 

@@ -9,8 +9,8 @@ import { requestAsyncComputation } from "neuroglancer/unstable/async_computation
 import { CodecKind } from "neuroglancer/unstable/datasource/zarr/codec/index.js";
 import { registerCodec } from "neuroglancer/unstable/datasource/zarr/codec/decode.js";
 import { fromWire, isWireError } from "../core/errors.js";
-import { GAUSSIAN_CODEC_NAME, type GaussianCodecConfig } from "../store/codec/config.js";
-import { chunkShape3, decodeGaussianChunkOnPool, ngDType } from "./gaussian-codec.js";
+import { chunkShape3, GAUSSIAN_CODEC_NAME, type GaussianCodecConfig } from "../store/codec/config.js";
+import { decodeGaussianChunkOnPool, ngDType } from "./gaussian-codec.js";
 
 registerCodec<GaussianCodecConfig>({
   name: GAUSSIAN_CODEC_NAME,

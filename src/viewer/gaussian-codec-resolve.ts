@@ -6,8 +6,8 @@
  */
 import { CodecKind } from "neuroglancer/unstable/datasource/zarr/codec/index.js";
 import { registerCodec } from "neuroglancer/unstable/datasource/zarr/codec/resolve.js";
-import { GAUSSIAN_CODEC_NAME, parseConfig, type GaussianCodecConfig } from "../store/codec/config.js";
-import { chunkShape3, ngDType } from "./gaussian-codec.js";
+import { chunkShape3, GAUSSIAN_CODEC_NAME, parseConfig, type GaussianCodecConfig } from "../store/codec/config.js";
+import { ngDType } from "./gaussian-codec.js";
 
 registerCodec<GaussianCodecConfig>({
   name: GAUSSIAN_CODEC_NAME,

@@ -1,26 +1,17 @@
 /**
  * What both halves of the `volmicro.gaussians` codec in Neuroglancer's zarr datasource share
- * (docs/vmg-zarr-codec.md): the chunk checks, Neuroglancer's data type as our dtype, and the
+ * (docs/vmg-zarr-codec.md): Neuroglancer's data type as our dtype, and the
  * async-computation request a chunk's CPU decode runs as (off the chunk worker, as blosc does).
  */
 import { asyncComputation } from "neuroglancer/unstable/async_computation/index.js";
 import { DataType } from "neuroglancer/unstable/util/data_type.js";
 import type { DType, VoxelArray } from "../core/dtype.js";
 import type { Shape3 } from "../core/gaussian.js";
-import { CodecConfigurationError } from "../format/errors.js";
-import { chunkDType, GAUSSIAN_CODEC_NAME, type GaussianCodecConfig } from "../store/codec/config.js";
+import { chunkDType, type GaussianCodecConfig } from "../store/codec/config.js";
 
 /** Neuroglancer's data type (an enum) as the codec's dtype, or CodecConfigurationError (e.g. uint64). */
 export function ngDType(dataType: DataType): DType {
   return chunkDType((DataType[dataType] ?? String(dataType)).toLowerCase());
-}
-
-/** The chunk shape as (z, y, x), or CodecConfigurationError: the codec decodes three-dimensional chunks only. */
-export function chunkShape3(shape: readonly number[]): Shape3 {
-  if (shape.length !== 3 || !shape.every((n) => Number.isInteger(n) && n >= 1)) {
-    throw new CodecConfigurationError(`${GAUSSIAN_CODEC_NAME}: chunk shape [${shape.join(", ")}] is not three positive integers (z, y, x)`);
-  }
-  return [shape[0]!, shape[1]!, shape[2]!];
 }
 
 /** One chunk's voxels, C order, decoded on a pool worker; errors come back as WireErrors. */

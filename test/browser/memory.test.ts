@@ -27,7 +27,6 @@ interface Hooks {
   decodeStats(): Record<string, { chunks: { cpu: number; webgpu: number } }>;
   queuedDecodes(url: string, mode: string, level: number, boxes: Box[], abort: number[]): Promise<QueuedDecodes>;
 }
-const hooks = () => (globalThis as unknown as { volmicro: Hooks }).volmicro;
 
 test("removing a layer releases its file's cache entry and GPU buffers, and revokes its blob: URL", async () => {
   const { page, errors } = await openViewer(env, { layers: [], layout: "xy" }, "?vmgDecode=webgpu", false);

@@ -4,6 +4,7 @@
  */
 import { MAX_TRUNCATION_SIGMA, MIN_TRUNCATION_SIGMA } from "../../core/constants.js";
 import { isDType, type DType } from "../../core/dtype.js";
+import type { Shape3 } from "../../core/gaussian.js";
 import type { EncodingName } from "../../format/encodings.js";
 import { CodecConfigurationError, UnsupportedVersionError } from "../../format/errors.js";
 
@@ -56,4 +57,12 @@ export function parseConfig(json: unknown): GaussianCodecConfig {
 export function chunkDType(dataType: string): DType {
   if (!isDType(dataType)) throw new CodecConfigurationError(`${GAUSSIAN_CODEC_NAME}: array data type "${dataType}" is not one it decodes to (uint8/16/32, int8/16/32, float32)`);
   return dataType;
+}
+
+/** The chunk shape as (z, y, x), or CodecConfigurationError: the codec decodes three-dimensional chunks only. */
+export function chunkShape3(shape: readonly number[]): Shape3 {
+  if (shape.length !== 3 || !shape.every((n) => Number.isInteger(n) && n >= 1)) {
+    throw new CodecConfigurationError(`${GAUSSIAN_CODEC_NAME}: chunk shape [${shape.join(", ")}] is not three positive integers (z, y, x)`);
+  }
+  return [shape[0]!, shape[1]!, shape[2]!];
 }

@@ -6,7 +6,7 @@
 import { registry } from "zarrita";
 import type { Shape3 } from "../../core/gaussian.js";
 import { CodecConfigurationError } from "../../format/errors.js";
-import { chunkDType, GAUSSIAN_CODEC_NAME, parseConfig, type GaussianCodecConfig } from "./config.js";
+import { chunkDType, chunkShape3, GAUSSIAN_CODEC_NAME, parseConfig, type GaussianCodecConfig } from "./config.js";
 import { decodeChunk } from "./chunk.js";
 import type { DType } from "../../core/dtype.js";
 
@@ -27,10 +27,7 @@ export class GaussianChunkCodec {
   }
 
   static fromConfig(configuration: unknown, meta: ChunkMeta): GaussianChunkCodec {
-    if (meta.shape.length !== 3 || !meta.shape.every((n) => Number.isInteger(n) && n >= 1)) {
-      throw new CodecConfigurationError(`${GAUSSIAN_CODEC_NAME}: chunk shape [${meta.shape.join(", ")}] is not three positive integers (z, y, x)`);
-    }
-    return new GaussianChunkCodec(parseConfig(configuration), chunkDType(meta.dataType), meta.shape as unknown as Shape3);
+    return new GaussianChunkCodec(parseConfig(configuration), chunkDType(meta.dataType), chunkShape3(meta.shape));
   }
 
   encode(): never {
