@@ -39,6 +39,8 @@ export async function fitChunksOnWorkers(count: number, make: (i: number) => Chu
         onResult(m.id, m.bytes).then(() => { onDone?.(++done); send(); }, reject);
       });
       w.once("error", reject);
+      // A worker that dies without an error event (killed, process.exit) would leave its job unanswered.
+      w.once("exit", (code) => reject(new Error(`a store fit worker exited (code ${code}) before finishing its chunks`)));
     })));
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
