@@ -6,9 +6,9 @@ import { fitChunk, type ChunkJob } from "../store/block-fit.js";
 parentPort!.on("message", async ({ id, job }: { id: number; job: ChunkJob }) => {
   try {
     const bytes = await fitChunk(job);
-    parentPort!.postMessage({ id, bytes }, bytes ? [bytes.buffer as ArrayBuffer] : []);
+    parentPort!.postMessage({ type: "done", id, bytes }, bytes ? [bytes.buffer as ArrayBuffer] : []);
   } catch (e) {
-    parentPort!.postMessage({ id, error: toWire(e) });
+    parentPort!.postMessage({ type: "error", id, error: toWire(e) });
   }
 });
-parentPort!.postMessage({ ready: true });
+parentPort!.postMessage({ type: "ready", id: -1 });
