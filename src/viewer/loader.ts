@@ -7,7 +7,7 @@
  */
 import type { Box } from "../core/background.js";
 import type { VoxelArray } from "../core/dtype.js";
-import { registerErrorClasses, VmgError } from "../core/errors.js";
+import { fetchBytes } from "../io/http-store.js";
 import { ByteCache } from "./byte-cache.js";
 import { VmgDecoder, levelFactors } from "../decode/decoder.js";
 import { readVmg } from "../format/vmg.js";
@@ -15,18 +15,6 @@ import type { DecodeMode, DecodePath, VmgInfo } from "./base.js";
 import { getGpu } from "../gpu/device.js";
 import { GpuDecodeError, GpuVmgDecoder } from "../gpu/gpu-decoder.js";
 
-/** The file could not be fetched: `status` is the HTTP status of a refused request, `cause` the browser's error otherwise. */
-export class VmgFetchError extends VmgError {
-  static override readonly tag: string = "viewer/fetch";
-  readonly url: string;
-  readonly status: number | undefined;
-  constructor(url: string, problem: string, options?: { status?: number; cause?: unknown }) {
-    super(`${displayName(url)}: ${problem}`, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.url = url;
-    this.status = options?.status;
-  }
-}
-registerErrorClasses(VmgFetchError);
 
 export interface LoadedVmg {
   info: VmgInfo;
@@ -98,14 +86,7 @@ export function loadVmg(url: string): Promise<LoadedVmg> {
 
 async function fetchAndParse(url: string): Promise<LoadedVmg> {
   const name = displayName(url);
-  let res: Response;
-  try {
-    res = await fetch(url);
-  } catch (e) {
-    throw new VmgFetchError(url, `cannot fetch (${(e as Error).message})`, { cause: e });
-  }
-  if (!res.ok) throw new VmgFetchError(url, `HTTP ${res.status} ${res.statusText}`.trim(), { status: res.status });
-  const bytes = new Uint8Array(await res.arrayBuffer());
+  const bytes = await fetchBytes(url, name);
   const cpu = new VmgDecoder(readVmg(bytes, { file: name }));
   const h = cpu.file.header;
   const info: VmgInfo = {
