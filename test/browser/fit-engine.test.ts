@@ -17,7 +17,7 @@ import { DEFAULT_DEMO_VOLUME, DEMO_VOLUMES } from "../../demo/volumes.js";
 import { writeZarrV3 } from "../../src/io/zarr.js";
 import { FileSystemStore } from "../../src/node/fs-store.js";
 import type { EngineParity, EngineParityOptions, EvalParity } from "../../src/gpu/fit-parity.js";
-import { openViewer, startEnv, type Env } from "./harness.js";
+import { openHooksPage, openViewer, startEnv, type Env } from "./harness.js";
 
 const demo = DEMO_VOLUMES[DEFAULT_DEMO_VOLUME]!;
 const demoFile = join(ROOT, "../shared/data", demo.file);
@@ -52,9 +52,8 @@ function checkEval(name: string, p: EvalParity): void {
 
 test("the WebGPU fit engine matches the CPU engine (squared errors, background gradient, moments, predict), with supports whole or split across workgroups", async () => {
   // no layers, so Neuroglancer never reports ready: wait for the page hooks instead
-  const { page, errors } = await openViewer(env, { layers: [] }, "", false);
+  const { page, errors } = await openHooksPage(env);
   try {
-    await page.waitForFunction(() => "volmicro" in globalThis, { timeout: 90_000, polling: 100 });
     // the default pieces hold these supports whole; 37 voxels (not a row or plane multiple) splits most
     for (const pieceVoxels of [undefined, 37]) {
       const r = await page.evaluate((o) => (globalThis as unknown as { volmicro: { compareFitEngines(o: EngineParityOptions): Promise<EngineParity> } }).volmicro.compareFitEngines(o), { ...OPTIONS, pieceVoxels });

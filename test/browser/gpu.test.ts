@@ -17,7 +17,7 @@ import { defaultHeader, writeVmg, type VmgFile } from "../../src/format/vmg.js";
 import type { Box } from "../../src/core/background.js";
 import { syntheticNeuron } from "../../src/synthetic/neuron.js";
 import { compareSlice, cpuSlice, sliceView } from "./compare.js";
-import { openViewer, panelPixels, startEnv, waitForReady, type Env } from "./harness.js";
+import { openHooksPage, openViewer, panelPixels, startEnv, waitForReady, type Env } from "./harness.js";
 
 let env: Env;
 let dir: string;
@@ -59,9 +59,8 @@ after(async () => {
 interface Comparison { maxAbsDiff: number; range: number; voxels: number }
 
 test("far from the origin (x ≈ 100,000) WebGPU decodes the CPU decoder's values within 1e-3 of the peak", async () => {
-  const { page } = await openViewer(env, { layers: [] }, "", false);
+  const { page } = await openHooksPage(env);
   try {
-    await page.waitForFunction(() => "volmicro" in globalThis, { timeout: 90_000 });
     for (const box of [
       { z0: 0, z1: 4, y0: 0, y1: 8, x0: 99_940, x1: 100_060 },
       { z0: 0, z1: 4, y0: 0, y1: 8, x0: 0, x1: 120 },
@@ -78,9 +77,8 @@ test("far from the origin (x ≈ 100,000) WebGPU decodes the CPU decoder's value
 });
 
 test("a device destroyed while chunks are in flight: they and later ones decode on the CPU, equal to the CPU decoder's", async () => {
-  const { page } = await openViewer(env, { layers: [] }, "", false);
+  const { page } = await openHooksPage(env);
   try {
-    await page.waitForFunction(() => "volmicro" in globalThis, { timeout: 90_000 });
     const boxes: Box[] = [0, 1, 2, 3, 4, 5].map((i) => ({ z0: 0, z1: 8, y0: 0, y1: 64, x0: 64 * i, x1: 64 * i + 64 }));
     const r = await page.evaluate((b) => (globalThis as unknown as { volmicro: { decodeAcrossGpuLoss(u: string, l: number, b: unknown): Promise<Array<{ path: string; reason: string; maxAbsDiff: number }>> } })
       .volmicro.decodeAcrossGpuLoss("data/long.vmg", 0, b), boxes);

@@ -52,6 +52,13 @@ export async function openViewer(env: Env, state: unknown, query = "", waitReady
   return { page, errors, console: consoleLines };
 }
 
+/** An empty viewer whose page hooks (`window.volmicro`) are installed: for tests that drive the hooks, not layers. */
+export async function openHooksPage(env: Env, timeout = 90_000): Promise<OpenedPage> {
+  const opened = await openViewer(env, { layers: [] }, "", false);
+  await opened.page.waitForFunction(() => "volmicro" in globalThis, { timeout });
+  return opened;
+}
+
 export async function waitForReady(page: Page, timeout = 90_000): Promise<void> {
   await page.waitForFunction(() => (globalThis as unknown as { viewer?: { isReady(): boolean } }).viewer?.isReady() === true, { timeout, polling: 100 });
   // one more frame so the canvas shows what isReady saw

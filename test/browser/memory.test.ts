@@ -9,7 +9,7 @@ import type { Box } from "../../src/core/background.js";
 import type { FileCacheState } from "../../src/viewer/loader.js";
 import type { QueuedDecodes } from "../../src/viewer/test-hooks.js";
 import { makeTestData, type TestData } from "./data.js";
-import { openViewer, startEnv, type Env } from "./harness.js";
+import { openHooksPage, openViewer, startEnv, type Env } from "./harness.js";
 
 let env: Env;
 let data: TestData;
@@ -63,9 +63,8 @@ test("removing a layer releases its file's cache entry and GPU buffers, and revo
 });
 
 test("a chunk decode aborted while queued costs no GPU dispatch and rejects with an AbortError; later ones decode", async () => {
-  const { page } = await openViewer(env, { layers: [] }, "", false);
+  const { page } = await openHooksPage(env);
   try {
-    await page.waitForFunction(() => "volmicro" in globalThis, { timeout: 60_000 });
     const box = (x0: number): Box => ({ z0: 0, z1: 32, y0: 0, y1: 64, x0, x1: x0 + 64 });
     const boxes = [box(0), box(16), box(32), box(48), box(64)];
     const r = await page.evaluate((b: Box[]) => (globalThis as unknown as { volmicro: Hooks }).volmicro.queuedDecodes("data/neuron.vmg", "webgpu", 0, b, [1, 3]), boxes);

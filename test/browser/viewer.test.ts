@@ -8,7 +8,7 @@ import { after, before, test } from "node:test";
 import { readVmg } from "../../src/format/vmg.js";
 import { compareSlice, cpuSlice, sliceView } from "./compare.js";
 import { makeTestData, type TestData } from "./data.js";
-import { layerErrors, openViewer, panelPixels, startEnv, waitForReady, type Env } from "./harness.js";
+import { layerErrors, openHooksPage, openViewer, panelPixels, startEnv, waitForReady, type Env } from "./harness.js";
 
 let env: Env;
 let data: TestData;
@@ -54,9 +54,8 @@ async function renderedMatchesCpu(query: string, path: "cpu" | "webgpu"): Promis
 }
 
 test("Chromium exposes a WebGPU adapter (a flag or browser change must not silently disable that path)", async () => {
-  const { page } = await openViewer(env, { layers: [] }, "", false);
+  const { page } = await openHooksPage(env);
   try {
-    await page.waitForFunction(() => "volmicro" in globalThis, { timeout: 60_000 });
     const adapter = await page.evaluate(() => (globalThis as unknown as { volmicro: { webgpuAdapter(): Promise<string | null> } }).volmicro.webgpuAdapter());
     assert.ok(adapter, "navigator.gpu.requestAdapter() gave no adapter");
   } finally {
@@ -88,9 +87,8 @@ test("by default a software (fallback) WebGPU adapter is passed over for the CPU
 test("with ?vmgDecode=cpu the CPU path renders the same slice", () => renderedMatchesCpu("?vmgDecode=cpu", "cpu"));
 
 test("WebGPU and CPU decodes of the same chunks agree within 1e-3 of the value range", async () => {
-  const { page } = await openViewer(env, { layers: [] }, "", false);
+  const { page } = await openHooksPage(env);
   try {
-    await page.waitForFunction(() => "volmicro" in globalThis, { timeout: 60_000 });
     for (const [level, box] of [
       [0, { z0: 0, z1: 60, y0: 0, y1: 64, x0: 64, x1: 128 }],
       [0, { z0: 17, z1: 50, y0: 100, y1: 150, x0: 130, x1: 170 }],
