@@ -148,16 +148,12 @@ export function storeFactRows(f: StoreFacts): Array<[string, string, string]> {
   f.levels.forEach((l, i) => {
     const n = l.chunkGrid[0] * l.chunkGrid[1] * l.chunkGrid[2];
     const chunks = l.presentChunks === undefined ? `${n.toLocaleString("en")} chunks` : `${l.presentChunks.toLocaleString("en")} of ${n.toLocaleString("en")} chunks present`;
-    const bytes = l.bytes === undefined ? "" : `, ${formatCount(l.bytes)} bytes`;
+    const bytes = l.bytes === undefined ? "" : `, ${l.bytes.toLocaleString("en")} bytes`;
     rows.push([`Level ${i}`, `${xyz(l.shape)}; chunks ${xyz(l.chunks)} in shards ${xyz(l.shards)}; ${chunks}${bytes}`,
       `array "${l.path}": ${xyz(l.chunkGrid)} chunks in ${xyz(l.shardGrid)} shards (x × y × z)`]);
   });
-  rows.push(["Store bytes", f.bytes === undefined ? "unknown" : `${formatCount(f.bytes)} bytes`, `from ${f.source}`]);
+  rows.push(["Store bytes", f.bytes === undefined ? "unknown" : `${f.bytes.toLocaleString("en")} bytes`, "metadata, shard indexes and chunks"]);
   rows.push(["Bits per voxel", f.bytes === undefined ? "unknown" : ((f.bytes * 8) / voxels).toPrecision(3), "store bytes × 8 / level-0 voxels"]);
   rows.push(["Read from", f.source, ""]);
   return rows;
-}
-
-function formatCount(n: number): string {
-  return n.toLocaleString("en");
 }
