@@ -216,3 +216,32 @@ test("the VolMicro tab of a store layer gives its levels, chunks, codec, bytes a
     await page.close();
   }
 });
+
+test("after the chunk worker's WebGPU device is lost, store chunks still decode (CPU, or a new device) to the CPU decoder's slice", async () => {
+  const { page, errors, console: lines } = await openViewer(env, state("store.ome.zarr", 20), "?vmgDecode=webgpu");
+  try {
+    const before = await storeStats(page, "store.ome.zarr");
+    assert.ok(before.chunks.webgpu > 0, JSON.stringify(before));
+    const adapter = await page.evaluate(() => (globalThis as unknown as { volmicro: { loseWorkerGpu(): Promise<string | null> } }).volmicro.loseWorkerGpu());
+    assert.ok(adapter, "the chunk worker had no WebGPU device to lose");
+    // slice 6 lies in level 0's other layer of chunks (z 0…15): none of them decoded yet
+    const z = 6;
+    await page.evaluate((p) => { (globalThis as unknown as { viewer: { position: { value: Float32Array } } }).viewer.position.value = Float32Array.from(p); }, [NX / 2 - 0.5, NY / 2 - 0.5, z]);
+    await page.waitForFunction((n) => {
+      const all = (globalThis as unknown as { volmicro: { decodeStats(): Record<string, { chunks: { cpu: number; webgpu: number } }> } }).volmicro.decodeStats();
+      return Object.values(all).reduce((k, s) => k + s.chunks.cpu + s.chunks.webgpu, 0) > n;
+    }, { timeout: 60_000 }, before.chunks.cpu + before.chunks.webgpu);
+    await page.waitForFunction(() => (globalThis as unknown as { viewer: { isReady(): boolean } }).viewer.isReady(), { timeout: 90_000, polling: 100 });
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    const after = await storeStats(page, "store.ome.zarr");
+    console.log(`store chunks before the loss: ${JSON.stringify(before.chunks)}; after: ${JSON.stringify(after.chunks)}, ${after.lastReason}`);
+    const exp = await expected("store.ome.zarr", z);
+    assert.ok(structuredVoxels(exp, 0, NY, 0, NX) > 0.05 * NX * NY, `slice ${z} is nearly flat: a weak test`);
+    const cmp = compareSlice(await panelPixels(page), exp, NX, NY, NX / 2, NY / 2, PIXELS_PER_VOXEL, 2);
+    assert.ok(cmp.compared >= 3 * NX * NY && cmp.agree >= 0.99, `${(cmp.agree * 100).toFixed(2)}% of ${cmp.compared} pixels within 2 grey levels after the loss`);
+    assert.ok(!lines.some((l) => /Error retrieving chunk/.test(l)), "a chunk failed after the device loss");
+    assert.deepEqual(errors, []);
+  } finally {
+    await page.close();
+  }
+});
