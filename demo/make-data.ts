@@ -1,9 +1,11 @@
 /**
  * The demo's data, made by the project's own tools and cached under demo/data/ (gitignored):
  * the original volume as OME-Zarr (our zarr writer, shown through Neuroglancer's own zarr://
- * datasource) and the same volume compressed to `.vmg` by our fitter. Rebuilt only when the
- * source, the bit budget or the tools' version stamp change.
+ * datasource), the same volume compressed to `.vmg` by our fitter, and (makeDemoStore) as a
+ * chunked Gaussian store by `vmg compress … -o <name>.ome.zarr`. Rebuilt only when the source,
+ * the bit budget or the tools' version stamp change.
  */
+import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { Box } from "../src/core/background.js";
@@ -15,6 +17,8 @@ import { FileSystemStore } from "../src/node/fs-store.js";
 import { openVolume } from "../src/node/open-volume.js";
 import { readVmg } from "../src/format/vmg.js";
 import type { Volume } from "../src/core/volume.js";
+import { ensureCliBuild } from "../scripts/build-cli.js";
+import { ROOT } from "./build.js";
 
 export interface DemoData {
   name: string;
@@ -91,6 +95,52 @@ export async function makeDemoData(source: string, outDir: string, o: MakeDataOp
     shape: [...h.shape], voxelSize: [...h.voxelSize], unit: h.unit,
     vmgBytes: bytes.length, fitSeconds, bestZ,
   };
+}
+
+export interface DemoStore {
+  /** `<name>.ome.zarr` beside the other demo data. */
+  path: string;
+  bytes: number;
+  psnr: number;
+  /** Seconds of the `vmg compress` run that wrote it (the first start only). */
+  seconds: number;
+}
+
+export interface MakeStoreOptions {
+  bpp: number;
+  /** Inner chunk edge (`--chunk`). */
+  chunk: number;
+  iterations?: number;
+  log?: (line: string) => void;
+}
+
+const STORE_STAMP_VERSION = 1;
+
+/**
+ * Make (or reuse) demo/data/<name>.ome.zarr from the demo's zarr with the real command,
+ * `vmg compress <name>.zarr -o <name>.ome.zarr --chunk N --bpp B` (the CLI bundle, built if
+ * stale), cached like the `.vmg`: redone only when the zarr's stamp or these options change.
+ */
+export async function makeDemoStore(data: DemoData, o: MakeStoreOptions): Promise<DemoStore> {
+  const log = o.log ?? (() => {});
+  const path = join(data.dir, `${data.name}.ome.zarr`), stampFile = join(data.dir, `${data.name}.ome.json`);
+  const zarrStamp = readFileSync(join(data.dir, `${data.name}.json`), "utf8");
+  const stamp = { version: STORE_STAMP_VERSION, zarr: JSON.parse(zarrStamp) as unknown, bpp: o.bpp, chunk: o.chunk, iterations: o.iterations ?? null };
+  const cached = existsSync(stampFile) ? (JSON.parse(readFileSync(stampFile, "utf8")) as typeof stamp & { result?: DemoStore }) : undefined;
+  if (cached?.result && existsSync(join(path, "zarr.json")) && JSON.stringify({ ...cached, result: undefined }) === JSON.stringify(stamp)) return cached.result;
+  await ensureCliBuild();
+  const args = ["compress", data.zarr, "-o", path, "--chunk", String(o.chunk), "--bpp", String(o.bpp), "--json",
+    ...(o.iterations !== undefined ? ["--iterations", String(o.iterations)] : [])];
+  log(`vmg ${args.join(" ").replaceAll(`${data.dir}/`, "")} (first run only; cached afterwards)`);
+  rmSync(path, { recursive: true, force: true });
+  const stdout = await new Promise<string>((resolve, reject) => {
+    execFile(process.execPath, [join(ROOT, "bin/vmg.mjs"), ...args], { maxBuffer: 1 << 24 }, (err, out, stderr) => (err ? reject(new Error(`vmg compress failed: ${stderr.trim() || err.message}`)) : resolve(out)));
+  });
+  const line = JSON.parse(stdout.trim().split("\n").pop()!) as { bytes: number; psnr: number; seconds: number };
+  const result: DemoStore = { path, bytes: line.bytes, psnr: line.psnr, seconds: line.seconds };
+  writeFileSync(stampFile, JSON.stringify({ ...stamp, result }));
+  log(`wrote ${data.name}.ome.zarr: ${line.bytes} bytes, PSNR ${line.psnr.toFixed(2)} dB, ${line.seconds.toFixed(1)} s`);
+  return result;
 }
 
 /** The demo volume as the demo shows it (cropped), read from its file. */

@@ -1,6 +1,6 @@
 /**
- * `npm run demo`: build the viewer if needed, make (first run) or reuse the demo data, and serve
- * both on 127.0.0.1. Options: --port N (default 8411), --volume trailmap|rivuletpy|diadem (default
+ * `npm run demo`: build the viewer if needed, make (first run) or reuse the demo data (the
+ * original as zarr, its `.vmg` and its Gaussian store), and serve them on 127.0.0.1. Options: --port N (default 8411), --volume trailmap|rivuletpy|diadem (default
  * trailmap, see demo/volumes.ts), --bpp B (default: the volume's), --iterations K, --dev
  * (development build, faster).
  */
@@ -10,7 +10,7 @@ import { parseArgs } from "node:util";
 import { readFileSync } from "node:fs";
 import { readVmg } from "../src/format/vmg.js";
 import { ensureViewerBuild, ROOT } from "./build.js";
-import { makeDemoData } from "./make-data.js";
+import { makeDemoData, makeDemoStore } from "./make-data.js";
 import { startStaticServer } from "./server.js";
 import { demoState, demoUrl } from "./state.js";
 import { DEFAULT_DEMO_VOLUME, DEMO_VOLUMES } from "./volumes.js";
@@ -47,13 +47,15 @@ const data = await makeDemoData(source, join(ROOT, "demo/data"), {
   iterations: values.iterations === undefined ? demo.iterations : Number(values.iterations),
   ...(demo.crop ? { crop: demo.crop } : {}), log,
 });
+const store = await makeDemoStore(data, { bpp: values.bpp === undefined ? demo.bpp : Number(values.bpp), chunk: demo.storeChunk, log });
 const server = await startStaticServer({ "/": join(ROOT, "dist"), "/data": data.dir }, Number(values.port));
 const h = readVmg(new Uint8Array(readFileSync(data.vmg))).header;
 const state = demoState({
-  zarrUrl: `${server.url}data/${data.name}.zarr/`, vmgUrl: `data/${data.name}.vmg`,
+  zarrUrl: `${server.url}data/${data.name}.zarr/`, zarrIsOme: true, vmgUrl: `data/${data.name}.vmg`,
+  storeUrl: `${server.url}data/${data.name}.ome.zarr/`,
   shape: data.shape, voxelSize: data.voxelSize, unit: data.unit,
   dtype: h.dtype, valueOffset: h.valueOffset, valueScale: h.valueScale, z: data.bestZ,
 });
-log(`${data.name}: .vmg ${data.vmgBytes} bytes beside the original as zarr (ready in ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+log(`${data.name}: .vmg ${data.vmgBytes} bytes and a store of ${store.bytes} bytes beside the original as zarr (ready in ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 console.log(`\n  ${demoUrl(server.url, state)}\n`);
 log("serving on 127.0.0.1; Ctrl-C stops");

@@ -18,6 +18,8 @@ export interface DemoVolume {
   bpp: number;
   /** Fitter steps for the demo's `.vmg`. */
   iterations: number;
+  /** Inner chunk edge of the demo's Gaussian store (`vmg compress --chunk`). */
+  storeChunk: number;
 }
 
 export const DEMO_VOLUMES: Record<string, DemoVolume> = {
@@ -28,18 +30,22 @@ export const DEMO_VOLUMES: Record<string, DemoVolume> = {
     bpp: 0.073,
     // 200 steps: within 0.05 dB of 300 here, and a first start that stays under 3 minutes on 2 busy cores
     iterations: 200,
+    // 2 × 3 × 3 chunks at level 0: the store streams chunk by chunk like a large one
+    storeChunk: 64,
   },
   rivuletpy: {
     file: "rivuletpy_neuron_small_51x76x176_u8.tif",
     name: "rivuletpy_neuron_small_51x76x176_u8",
     bpp: 0.25,
     iterations: 300,
+    storeChunk: 32,
   },
   diadem: {
     file: "diadem_OP9_crop_92x77x86_u8.tif",
     name: "diadem_OP9_crop_92x77x86_u8",
     bpp: 0.25,
     iterations: 300,
+    storeChunk: 32,
   },
 };
 

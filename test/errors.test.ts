@@ -44,7 +44,7 @@ const samples: VmgError[] = [
   new UsageError("unknown option --frob"),
   new InputError("http://h/x.vmg", "HTTP 404 Not Found", { status: 404 }),
   new VmgUrlError("empty vmg:// URL"),
-  new RegionTooLargeError(1e9),
+  new RegionTooLargeError(1e9, 2),
   new OutOfMemoryError("reading the region", new RangeError("Array buffer allocation failed")),
   new NoWebGpuError(),
 ];

@@ -6,7 +6,7 @@ import { FitInputError } from "../src/fit/errors.js";
 import { MissingChunkError, NotAVolumeError, UnsupportedDTypeError, VolumeFetchError } from "../src/io/errors.js";
 import { vmgLayerSpec } from "../src/viewer/compress/layer-spec.js";
 import {
-  MAX_FIT_VOXELS, OutOfMemoryError, plainError, RegionTooLargeError, tooLargeMessage, withMemoryGuard,
+  cliCompressCommand, fitMemoryBytes, OutOfMemoryError, PAGE_FIT_BYTES, plainError, RegionTooLargeError, tooLargeMessage, withMemoryGuard,
 } from "../src/viewer/compress/errors.js";
 import { budgetOf, estimateBudget, TYPICAL_GAUSSIAN_BYTES } from "../src/viewer/compress/estimate.js";
 import { progressSvg } from "../src/viewer/compress/plot.js";
@@ -54,10 +54,20 @@ test("errors read as plain words, built from each error's tag and fields after c
   assert.match(words(new OutOfMemoryError("reading the region", new RangeError("Array buffer allocation failed"))), /ran out of memory while reading the region/);
   assert.match(words(new FitInputError("x", "has no structure above its background to fit (is it empty?)")), /cannot be fitted: has no structure above its background to fit \(is it empty\?\)\.$/);
   assert.match(words(new NotAVolumeError(url, "axis c has length 3")), /not a single-channel 3D image VolMicro can fit: axis c has length 3/);
-  assert.equal(words(new RegionTooLargeError(MAX_FIT_VOXELS * 2)), tooLargeMessage(MAX_FIT_VOXELS * 2));
-  assert.match(tooLargeMessage(MAX_FIT_VOXELS * 2), /current view/);
+  const big = 512 ** 3;
+  assert.equal(words(new RegionTooLargeError(big, 2)), tooLargeMessage(big, fitMemoryBytes(big, 2)));
+  assert.match(tooLargeMessage(big, fitMemoryBytes(big, 2)), /134\.2 M voxels; .*about 5\.5 GiB .*current view/);
   // a message that merely mentions a status is not taken for one
   assert.match(words(new Error("Unexpected response status 403 Forbidden")), /^Compression failed: Unexpected response status 403/);
+});
+
+test("the page's fit bound: the 303³ uint16 volume fits, 512³ does not; the refusal's command is copyable as it is", () => {
+  assert.ok(fitMemoryBytes(303 ** 3, 2) <= PAGE_FIT_BYTES);
+  assert.ok(fitMemoryBytes(512 ** 3, 2) > PAGE_FIT_BYTES);
+  assert.ok(fitMemoryBytes(320 ** 3, 4) > fitMemoryBytes(320 ** 3, 1));
+  assert.equal(cliCompressCommand("http://h:8/data/brain.zarr/", "brain", 0.073), "vmg compress http://h:8/data/brain.zarr/ -o brain.ome.zarr --bpp 0.073");
+  assert.equal(cliCompressCommand("https://h/a b.zarr", "my layer (raw)", 0.0731234), "vmg compress 'https://h/a b.zarr' -o my_layer_raw_.ome.zarr --bpp 0.0731");
+  assert.equal(cliCompressCommand("https://h/it's.zarr", "..", 1), "vmg compress 'https://h/it'\\''s.zarr' -o layer.ome.zarr --bpp 1");
 });
 
 test("an allocation failure is reported as out of memory, other errors pass through", async () => {

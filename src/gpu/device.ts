@@ -8,6 +8,7 @@ export interface GpuContext {
   device: GPUDevice;
   /** "vendor architecture description" of the adapter, for logs and the layer tab. */
   adapter: string;
+  /** A software adapter (isFallbackAdapter, or SwiftShader / llvmpipe by name). */
   fallback: boolean;
   /** Set once the device is lost: "WebGPU device lost (reason): message". */
   lost?: string;
@@ -38,7 +39,8 @@ async function requestGpu(): Promise<GpuContext | undefined> {
   });
   const i = adapter.info;
   const name = [i.vendor, i.architecture, i.description].filter((s) => s).join(" ") || "unknown adapter";
-  const fallback = (i as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter ?? false;
+  // A software rasteriser counts as no GPU for "auto", whether or not it says it is a fallback.
+  const fallback = ((i as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter ?? false) || /swiftshader|llvmpipe|lavapipe/i.test(name);
   const ctx: GpuContext = { device, adapter: name, fallback };
   void device.lost.then((info) => {
     ctx.lost = `WebGPU device lost (${info.reason || "unknown reason"})${info.message ? `: ${info.message}` : ""}`;

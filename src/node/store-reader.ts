@@ -12,6 +12,7 @@ import type { Volume } from "../core/volume.js";
 import { VmgFormatError } from "../format/errors.js";
 import { UnsupportedFormatError, VolumeReadError } from "../io/errors.js";
 import { GAUSSIAN_CODEC_NAME, parseConfig, type GaussianCodecConfig } from "../store/codec/config.js";
+import { gaussianCodec, levelPaths, type ArrayJson } from "../store/metadata.js";
 import { registerGaussianCodec } from "../store/codec/zarrita-codec.js";
 import { openZarrSource } from "./open-volume.js";
 
@@ -36,31 +37,12 @@ export interface GaussianStoreInfo {
   bytes: number;
 }
 
-interface ArrayJson { shape?: number[]; data_type?: string; chunk_grid?: { configuration?: { chunk_shape?: number[] } }; codecs?: Array<{ name: string; configuration?: Record<string, unknown> }> }
-
 async function readJson(path: string): Promise<unknown> {
   try {
     return JSON.parse(await readFile(path, "utf8"));
   } catch {
     return undefined;
   }
-}
-
-/** The Gaussian codec's configuration and the inner chunk shape of an array's zarr.json, if it uses the codec. */
-function gaussianCodec(a: ArrayJson): { config: unknown; chunks: number[] } | undefined {
-  for (const c of a.codecs ?? []) {
-    if (c.name === GAUSSIAN_CODEC_NAME) return { config: c.configuration, chunks: a.chunk_grid?.configuration?.chunk_shape ?? [] };
-    if (c.name === "sharding_indexed") {
-      const inner = (c.configuration?.["codecs"] as ArrayJson["codecs"] | undefined)?.find((x) => x.name === GAUSSIAN_CODEC_NAME);
-      if (inner) return { config: inner.configuration, chunks: (c.configuration?.["chunk_shape"] as number[] | undefined) ?? [] };
-    }
-  }
-  return undefined;
-}
-
-function levelPaths(group: unknown): string[] | undefined {
-  const ms = (group as { attributes?: { ome?: { multiscales?: Array<{ datasets?: Array<{ path: string }> }> } } } | undefined)?.attributes?.ome?.multiscales?.[0];
-  return ms?.datasets?.map((d) => d.path);
 }
 
 /**

@@ -48,12 +48,30 @@ export function shardingCodec(chunkShape: readonly number[], inner: Record<strin
   };
 }
 
+/** One inner chunk's place in its shard, or undefined where the chunk is absent. */
+export type ShardEntry = { offset: number; length: number } | undefined;
+
+/**
+ * The entries of a shard index (`shardIndexBytes(chunks)` bytes: the u64 pairs, then their
+ * CRC-32C), in C order; undefined when the checksum does not match (a damaged or foreign index).
+ */
+export function readShardIndex(index: Uint8Array, chunks: number): ShardEntry[] | undefined {
+  if (index.length !== shardIndexBytes(chunks)) return undefined;
+  const view = new DataView(index.buffer, index.byteOffset, index.length);
+  if (view.getUint32(16 * chunks, true) !== crc32c(index.subarray(0, 16 * chunks))) return undefined;
+  return indexEntries(view, chunks);
+}
+
+function indexEntries(view: DataView, chunks: number): ShardEntry[] {
+  return Array.from({ length: chunks }, (_, i) => {
+    const offset = view.getBigUint64(16 * i, true), length = view.getBigUint64(16 * i + 8, true);
+    return offset === ABSENT ? undefined : { offset: Number(offset), length: Number(length) };
+  });
+}
+
 /** The inner chunks of a shard written by buildShard (undefined where absent), in C order. */
 export function shardChunks(shard: Uint8Array, chunks: number): Array<Uint8Array | undefined> {
   const data = shard.length - shardIndexBytes(chunks);
-  const index = new DataView(shard.buffer, shard.byteOffset + data, 16 * chunks);
-  return Array.from({ length: chunks }, (_, i) => {
-    const offset = index.getBigUint64(16 * i, true), length = index.getBigUint64(16 * i + 8, true);
-    return offset === ABSENT ? undefined : shard.subarray(Number(offset), Number(offset + length));
-  });
+  return indexEntries(new DataView(shard.buffer, shard.byteOffset + data, 16 * chunks), chunks)
+    .map((e) => (e ? shard.subarray(e.offset, e.offset + e.length) : undefined));
 }

@@ -37,6 +37,18 @@ export const VMG_FILE_CACHE_RPC_ID = "volmicro/vmg/fileCache";
 /** Worker → main thread: one message per decoded chunk (`ChunkDecodeReport`). */
 export const VMG_DECODE_REPORT_RPC_ID = "volmicro/vmg/decodeReport";
 
+/** Worker → main thread: a chunk of a Gaussian store failed (`StoreChunkFailure`); Neuroglancer itself only logs it. */
+export const VMG_STORE_CHUNK_FAILURE_RPC_ID = "volmicro/store/chunkFailure";
+
+/** A store chunk's failure as the page learns it: the zarr array's URL and the error's tag and message. */
+export interface StoreChunkFailure {
+  /** The level array's URL as Neuroglancer's zarr datasource holds it (ends with "/"). */
+  url: string;
+  /** The error's tag (core/errors.ts), or its name when it is not one of ours. */
+  tag: string;
+  message: string;
+}
+
 /** The header facts the main thread needs to describe the volume (the file's header, plus where it came from). */
 export interface VmgInfo extends Omit<VmgHeader, "shape"> {
   url: string;

@@ -1,9 +1,10 @@
-// Neuroglancer's chunk worker, plus the `vmg://` backend and the
-// `volmicro.gaussians` zarr codec's decode half. webpack.config.js points Neuroglancer's
+// Neuroglancer's chunk worker, plus the `vmg://` backend, the
+// `volmicro.gaussians` zarr codec's decode half and the store chunk reports. webpack.config.js points Neuroglancer's
 // `new Worker(".../chunk_worker.bundle.js")` here; the stock bundle must load first.
 import "neuroglancer/unstable/chunk_worker.bundle.js";
 import { registerPromiseRPC } from "neuroglancer/unstable/worker_rpc.js";
 import "./backend.js";
+import "./store-chunk-source.js";
 import "./gaussian-codec-decode.js";
 import { VMG_TEST_LOSE_GPU_RPC_ID } from "./base.js";
 import { getGpu } from "../gpu/device.js";

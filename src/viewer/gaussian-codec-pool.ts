@@ -10,8 +10,9 @@ import { decodeGaussianChunkOnPool } from "./gaussian-codec.js";
 // Errors go back as WireErrors: the pool posts what is thrown by structured clone.
 registerAsyncComputation(decodeGaussianChunkOnPool, async (bytes, shape, dtype, config) => {
   try {
+    const t0 = performance.now();
     const data = decodeChunk(bytes, shape, dtype, config);
-    return { value: data, transfer: [data.buffer as ArrayBuffer] };
+    return { value: { data, ms: performance.now() - t0 }, transfer: [data.buffer as ArrayBuffer] };
   } catch (e) {
     throw toWire(e);
   }

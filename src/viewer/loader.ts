@@ -12,7 +12,7 @@ import { ByteCache } from "./byte-cache.js";
 import { VmgDecoder, levelFactors } from "../decode/decoder.js";
 import { readVmg } from "../format/vmg.js";
 import type { DecodeMode, DecodePath, VmgInfo } from "./base.js";
-import { getGpu } from "../gpu/device.js";
+import { getGpu, type GpuContext } from "../gpu/device.js";
 import { GpuDecodeError, GpuVmgDecoder } from "../gpu/gpu-decoder.js";
 
 
@@ -146,35 +146,40 @@ export const decodeHere: CpuDecode = async (file, box, level, signal) => {
 };
 
 /**
- * Decode `box` of scale `level` by the path `mode` asks for; "auto" and "webgpu" fall back to the
- * CPU when there is no adapter (the reason says so). "auto" also takes the CPU when the only
- * adapter is a software fallback (SwiftShader on a machine without a GPU): it computes the same
- * function but about 3-100× slower than the CPU decoder, which would delay the first frame by
- * minutes. "webgpu" uses any adapter. When the GPU fails (a lost device), this chunk and every
- * later one of the file decode on the CPU, the reason saying so. An aborted `signal` (Neuroglancer
- * cancelled the chunk) drops the decode before it runs and rejects with its AbortError.
+ * Why `mode` decodes on the CPU, given this realm's GPU (a context, or why there is none);
+ * undefined when the GPU decodes. "auto" also takes the CPU when the only adapter is a software
+ * fallback (SwiftShader on a machine without a GPU): it computes the same function but about
+ * 3-100× slower than the CPU decoder, which would delay the first frame by minutes. "webgpu" uses
+ * any adapter. Shared by `.vmg` files and store chunks (gaussian-codec-decode.ts).
+ */
+export function cpuReason(mode: DecodeMode, gpu: GpuContext | string): string | undefined {
+  if (mode === "cpu") return "cpu requested";
+  if (typeof gpu === "string") return `${mode}: ${gpu}`;
+  if (mode === "auto" && gpu.fallback) return `auto: ${gpu.adapter} is a software fallback adapter, slower than the CPU decoder`;
+  return undefined;
+}
+
+/**
+ * Decode `box` of scale `level` by the path `mode` asks for (`cpuReason`); "auto" and "webgpu"
+ * fall back to the CPU when there is no adapter (the reason says so). When the GPU fails (a lost
+ * device), this chunk and every later one of the file decode on the CPU, the reason saying so. An
+ * aborted `signal` (Neuroglancer cancelled the chunk) drops the decode before it runs and rejects
+ * with its AbortError.
  */
 export async function decodeChunk(
   file: LoadedVmg, box: Box, level: number, mode: DecodeMode, cpu: CpuDecode = decodeHere, signal?: AbortSignal,
 ): Promise<ChunkDecode> {
   signal?.throwIfAborted();
-  if (mode !== "cpu") {
-    const gpu = await file.gpu();
-    signal?.throwIfAborted();
-    if (typeof gpu !== "string" && mode === "auto" && gpu.gpu.fallback) {
-      return { ...await cpu(file, box, level, signal), path: "cpu", reason: `auto: ${gpu.gpu.adapter} is a software fallback adapter, slower than the CPU decoder` };
-    }
-    if (typeof gpu !== "string") {
-      try {
-        return { ...await gpu.decodeTimed(box, levelFactors(level), signal), path: "webgpu", reason: `${mode}: ${gpu.gpu.adapter}` };
-      } catch (e) {
-        if (!(e instanceof GpuDecodeError)) throw e;
-        const reason = `${e.message}; decoding on the CPU`;
-        file.dropGpu(reason);
-        return { ...await cpu(file, box, level, signal), path: "cpu", reason: `${mode}: ${reason}` };
-      }
-    }
-    return { ...await cpu(file, box, level, signal), path: "cpu", reason: `${mode}: ${gpu}` };
+  const gpu = mode === "cpu" ? "cpu requested" : await file.gpu();
+  signal?.throwIfAborted();
+  const why = cpuReason(mode, typeof gpu === "string" ? gpu : gpu.gpu);
+  if (why !== undefined || typeof gpu === "string") return { ...await cpu(file, box, level, signal), path: "cpu", reason: why ?? `${mode}: ${gpu}` };
+  try {
+    return { ...await gpu.decodeTimed(box, levelFactors(level), signal), path: "webgpu", reason: `${mode}: ${gpu.gpu.adapter}` };
+  } catch (e) {
+    if (!(e instanceof GpuDecodeError)) throw e;
+    const reason = `${e.message}; decoding on the CPU`;
+    file.dropGpu(reason);
+    return { ...await cpu(file, box, level, signal), path: "cpu", reason: `${mode}: ${reason}` };
   }
-  return { ...await cpu(file, box, level, signal), path: "cpu", reason: "cpu requested" };
 }

@@ -8,6 +8,7 @@ import type { DataSourceProvider } from "neuroglancer/unstable/datasource/index.
 import { getVmgDataSource } from "./frontend.js";
 import "./gaussian-codec-resolve.js";
 import "./stats.js";
+import "./store-failures.js";
 import { VMG_SCHEME } from "./url.js";
 
 export const vmgProvider: DataSourceProvider = {

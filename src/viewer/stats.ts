@@ -15,6 +15,8 @@ export interface FileDecodeStats {
   ms: Record<DecodePath, number[]>;
   lastPath: DecodePath;
   lastReason: string;
+  /** performance.now() of the last report. */
+  updated: number;
   /** Recent reports (newest last), for per-level and per-size figures. */
   reports: ChunkDecodeReport[];
 }
@@ -25,7 +27,7 @@ export const decodeStatsChanged = new NullarySignal();
 export function recordDecode(r: ChunkDecodeReport): void {
   let s = decodeStats.get(r.url);
   if (!s) {
-    s = { chunks: { cpu: 0, webgpu: 0 }, ms: { cpu: [], webgpu: [] }, lastPath: r.path, lastReason: r.reason, reports: [] };
+    s = { chunks: { cpu: 0, webgpu: 0 }, ms: { cpu: [], webgpu: [] }, lastPath: r.path, lastReason: r.reason, updated: 0, reports: [] };
     decodeStats.set(r.url, s);
   }
   s.chunks[r.path]++;
@@ -36,7 +38,26 @@ export function recordDecode(r: ChunkDecodeReport): void {
   if (s.reports.length > KEEP) s.reports.splice(0, s.reports.length - KEEP);
   s.lastPath = r.path;
   s.lastReason = r.reason;
+  s.updated = performance.now();
   decodeStatsChanged.dispatch();
+}
+
+/**
+ * The stats of every source whose URL starts with `prefix` (a store's level arrays) as one: counts
+ * and timings summed, the path and reason of the latest report.
+ */
+export function decodeStatsUnder(prefix: string): FileDecodeStats | undefined {
+  let merged: FileDecodeStats | undefined;
+  for (const [url, s] of decodeStats) {
+    if (!url.startsWith(prefix)) continue;
+    if (!merged) { merged = { ...s, chunks: { ...s.chunks }, ms: { cpu: [...s.ms.cpu], webgpu: [...s.ms.webgpu] }, reports: [] }; continue; }
+    merged.chunks.cpu += s.chunks.cpu;
+    merged.chunks.webgpu += s.chunks.webgpu;
+    merged.ms.cpu.push(...s.ms.cpu);
+    merged.ms.webgpu.push(...s.ms.webgpu);
+    if (s.updated > merged.updated) Object.assign(merged, { lastPath: s.lastPath, lastReason: s.lastReason, updated: s.updated });
+  }
+  return merged;
 }
 
 registerRPC(VMG_DECODE_REPORT_RPC_ID, (x: ChunkDecodeReport) => recordDecode(x));

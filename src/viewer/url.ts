@@ -55,7 +55,7 @@ export function storeRedirect(src: VmgSourceUrl): string | undefined {
   const u = new URL(src.url);
   if (u.protocol !== "http:" && u.protocol !== "https:") return undefined;
   if (!/\.zarr\/?$/i.test(u.pathname)) return undefined;
-  if (src.decode !== undefined) throw new VmgUrlError(`#decode=${src.decode} applies to .vmg files; a store (${src.url}) decodes on the CPU`);
+  if (src.decode !== undefined) throw new VmgUrlError(`#decode=${src.decode} applies to .vmg files; a store (${src.url}) follows the page's ?vmgDecode=`);
   return `zarr://${src.url}`;
 }
 

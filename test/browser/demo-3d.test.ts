@@ -5,7 +5,9 @@
  * `.vmg` panel comes from how Neuroglancer renders it, such as drawing it from a coarser scale.
  * The zarr is a plain zarr v3 array, not OME-Zarr: Neuroglancer puts OME-Zarr voxel centres on
  * integer coordinates, half a voxel from where a `.vmg` (or a plain array) puts them, and the
- * comparison wants the two panels on the same pixel grid.
+ * comparison wants the two panels on the same pixel grid. The demo's third column, the volume
+ * as a Gaussian store (`vmg compress … -o *.ome.zarr`, an OME-Zarr the demo moves by half a voxel
+ * to line up), must render its cross-section and projection as detailed as its fit allows.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -14,17 +16,21 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { Page } from "puppeteer";
 import { DEFAULT_CHUNKS } from "../../demo/make-data.js";
-import { demoState, projectionDepthAndSamples } from "../../demo/state.js";
+import { demoState, projectionDepthAndSamples, STORE_LAYER } from "../../demo/state.js";
 import { fullBox, VmgDecoder } from "../../src/decode/decoder.js";
 import { writeVmg, type VmgFile } from "../../src/format/vmg.js";
 import { writeZarrArrayV3 } from "../../src/io/zarr.js";
 import { FileSystemStore } from "../../src/node/fs-store.js";
 import { syntheticNeuron } from "../../src/synthetic/neuron.js";
+import { vmg } from "../helpers/cli.js";
 import { reproducedDetail } from "./detail.js";
-import { panelRects, regionPixels, startEnv, waitForReady, type Env } from "./harness.js";
+import { panelRects, regionPixels, startEnv, waitForReady, type Env, type GrayImage, type Rect } from "./harness.js";
 
 /** The `.vmg` panel must reproduce at least this share of the zarr panel's fine detail. */
 const MIN_DETAIL = 0.7;
+/** The store's budget, and the share of the zarr panels' detail its panels must reproduce. */
+const STORE_BPP = "0.5";
+const MIN_STORE_DETAIL = 0.8; // 0.94 measured (cross-section and MIP, 40 steps at 0.5 bpp)
 
 let env: Env;
 let file: VmgFile;
@@ -39,6 +45,9 @@ before(async () => {
   const h = file.header;
   const data = new VmgDecoder(file).decode(fullBox(h.shape));
   await writeZarrArrayV3(new FileSystemStore(join(dir, "neuron.zarr")), "/", { shape: h.shape, dtype: h.dtype, data }, { chunks: DEFAULT_CHUNKS });
+  // The demo's store, made as the demo makes it (smaller chunks and fewer steps: a test's budget).
+  const r = await vmg(["compress", join(dir, "neuron.zarr"), "-o", join(dir, "neuron.ome.zarr"), "--chunk", "32", "--bpp", STORE_BPP, "--iterations", "40", "--threads", "2", "--quiet"]);
+  assert.equal(r.code, 0, r.stderr);
   env = await startEnv(dir);
 });
 after(async () => { await env?.close(); });
@@ -87,6 +96,49 @@ test(`the demo's 3D MIP of the .vmg layer is as sharp as the zarr original's (�
     const coarse = await mipDetail(page);
     t.diagnostic(`control, .vmg at ${samples} depth samples (its 2× coarser scale): ${coarse.toFixed(3)}`);
     assert.ok(coarse < MIN_DETAIL, `a .vmg panel drawn from the 2× coarser scale reproduces ${coarse.toFixed(3)} of the detail: the measure cannot tell scales apart`);
+  } finally {
+    await page.close();
+  }
+});
+
+/** The two images cut to their common size (panels side by side may differ by a pixel). */
+function common(a: GrayImage, b: GrayImage): [GrayImage, GrayImage] {
+  const width = Math.min(a.width, b.width), height = Math.min(a.height, b.height);
+  const cut = (g: GrayImage): GrayImage => {
+    const gray = new Uint8Array(width * height);
+    for (let y = 0; y < height; y++) gray.set(g.gray.subarray(y * g.width, y * g.width + width), y * width);
+    return { width, height, gray };
+  };
+  return [cut(a), cut(b)];
+}
+
+test(`the demo's store layer renders beside the zarr and .vmg layers: cross-section and 3D MIP (≥ ${MIN_STORE_DETAIL} of the zarr panels' detail)`, { timeout: 300_000 }, async (t) => {
+  const h = file.header;
+  const state: Record<string, unknown> = {
+    ...demoState({
+      zarrUrl: `${env.server.url}data/neuron.zarr/`, vmgUrl: "data/neuron.vmg", storeUrl: `${env.server.url}data/neuron.ome.zarr/`,
+      shape: [...h.shape], voxelSize: [...h.voxelSize], unit: h.unit, dtype: h.dtype, valueOffset: h.valueOffset, valueScale: h.valueScale, z: h.shape[0] / 2,
+    }),
+    showAxisLines: false,
+  };
+  assert.ok((state["layers"] as Array<{ name: string }>).some((l) => l.name === STORE_LAYER));
+  const page = await env.browser.newPage();
+  try {
+    await page.setViewport({ width: 1280, height: 720, deviceScaleFactor: 1 });
+    await page.goto(`${env.server.url}#!${encodeURIComponent(JSON.stringify(state))}`);
+    await waitForReady(page, 240_000);
+    const rects = await panelRects(page);
+    const rows = [Math.min(...rects.map((r) => r.y)), Math.max(...rects.map((r) => r.y))];
+    for (const [row, y] of ["cross-section", "3D MIP"].map((name, i) => [name, rows[i]!] as const)) {
+      const [zarrRect, , storeRect] = rects.filter((r) => r.y === y).sort((a, b) => a.x - b.x) as Array<Rect | undefined>;
+      assert.ok(zarrRect && storeRect, `expected three panels in the ${row} row, found ${JSON.stringify(rects)}`);
+      const [store, zarr] = common(await regionPixels(page, storeRect), await regionPixels(page, zarrRect));
+      const bright = store.gray.reduce((n, g) => n + (g > 128 ? 1 : 0), 0);
+      assert.ok(bright > 0.005 * store.gray.length, `the store's ${row} panel is nearly empty (${bright} bright pixels)`);
+      const detail = reproducedDetail(store, zarr);
+      t.diagnostic(`the store's ${row} panel reproduces ${detail.toFixed(3)} of the zarr panel's detail`);
+      assert.ok(detail >= MIN_STORE_DETAIL, `the store's ${row} panel reproduces only ${detail.toFixed(3)} of the zarr panel's detail`);
+    }
   } finally {
     await page.close();
   }

@@ -1,7 +1,9 @@
 /**
  * A Gaussian chunk store (written by `vmg compress … -o *.ome.zarr`) opened through Neuroglancer's
  * own zarr datasource: the slice on screen is the CPU decoder's decode of the same region, the
- * chunks arrive by range requests into shard files, and a damaged chunk fails alone.
+ * chunks arrive by range requests into shard files, a damaged chunk fails alone and its error
+ * shows in the VolMicro tab, which also gives the store's facts; on SwiftShader "auto" decodes
+ * on the CPU and `?vmgDecode=webgpu` with the splat pass, to the same slice.
  */
 import assert from "node:assert/strict";
 import { cp, readFile, writeFile } from "node:fs/promises";
@@ -11,11 +13,12 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fullBox, VmgDecoder } from "../../src/decode/decoder.js";
 import { writeVolume } from "../../src/node/atomic-write.js";
-import { readGaussianStore } from "../../src/node/store-reader.js";
-import { shardIndexBytes } from "../../src/store/shard.js";
+import { gaussianStoreInfo, readGaussianStore } from "../../src/node/store-reader.js";
+import { shardChunks, shardIndexBytes } from "../../src/store/shard.js";
 import type { ServedRequest } from "../../demo/server.js";
 import { syntheticNeuron } from "../../src/synthetic/neuron.js";
 import { vmg } from "../helpers/cli.js";
+import type { Page } from "puppeteer";
 import { compareSlice } from "./compare.js";
 import { openViewer, panelPixels, startEnv, type Env } from "./harness.js";
 
@@ -65,7 +68,7 @@ function structuredVoxels(at: (x: number, y: number) => number, y0: number, y1: 
  * coordinates (NX/2, NY/2). Neuroglancer puts an OME-Zarr voxel's centre at its index (the
  * translation is a voxel centre), so voxel i spans i − ½ … i + ½.
  */
-function state(store: string, z: number, scheme = "zarr", base = env.server.url) {
+function state(store: string, z: number, scheme = "zarr", base = env.server.url): Record<string, unknown> {
   return {
     dimensions: { x: [1e-6, "m"], y: [1e-6, "m"], z: [1e-6, "m"] },
     position: [NX / 2 - 0.5, NY / 2 - 0.5, z],
@@ -79,6 +82,23 @@ function state(store: string, z: number, scheme = "zarr", base = env.server.url)
       shader: "void main() { emitGrayscale(toNormalized(getDataValue())); }",
     }],
   };
+}
+
+type Stats = { chunks: { cpu: number; webgpu: number }; lastReason: string };
+
+/** The page's decode statistics of the store's level arrays, summed (their URLs lie under the store's). */
+async function storeStats(page: Page, store: string): Promise<Stats> {
+  const all = await page.evaluate(() => (globalThis as unknown as { volmicro: { decodeStats(): Record<string, Stats & { updated: number }> } }).volmicro.decodeStats());
+  const mine = Object.entries(all).filter(([url]) => url.includes(`/data/${store}/`)).map(([, s]) => s).sort((a, b) => a.updated - b.updated);
+  return { chunks: { cpu: mine.reduce((n, s) => n + s.chunks.cpu, 0), webgpu: mine.reduce((n, s) => n + s.chunks.webgpu, 0) }, lastReason: mine.at(-1)?.lastReason ?? "" };
+}
+
+/** Open the selected layer's VolMicro tab with Alt+V (the key binding listens on the viewer's element). */
+async function openTab(page: Page): Promise<void> {
+  await page.evaluate(() => (globalThis as unknown as { viewer: { element: HTMLElement } }).viewer.element.focus());
+  await page.keyboard.down("Alt");
+  await page.keyboard.press("KeyV");
+  await page.keyboard.up("Alt");
 }
 
 /** Slice z of level 0 as the CLI's store reader (zarrita + the same codec and CPU decoder) decodes it. */
@@ -115,6 +135,10 @@ for (const scheme of ["zarr", "zarr3", "vmg"]) test(`${scheme}:// streams a Gaus
     assert.equal(new Set(level0.filter(isIndexRead).map((r) => r.path)).size, level0.length - level0Chunks.length, "a shard index was read twice");
     // Level 0 has 2 × 4 × 4 chunks; the slice crosses the 16 of its z = 16…31 layer.
     assert.ok(level0Chunks.length > 0 && level0Chunks.length <= 16, `${level0Chunks.length} level-0 chunk reads: ${JSON.stringify(level0Chunks)}`);
+    // "auto" on a machine whose only WebGPU adapter is SwiftShader: the CPU, saying why.
+    const stats = await storeStats(page, "store.ome.zarr");
+    assert.ok(stats.chunks.cpu > 0 && stats.chunks.webgpu === 0, JSON.stringify(stats));
+    assert.match(stats.lastReason, /^auto: .*software fallback adapter/);
     assert.deepEqual(errors, []);
   } finally {
     await page.close();
@@ -141,6 +165,81 @@ test("a damaged chunk fails alone with the codec's typed error; the rest of the 
     // Inside it, level 0's values are not on screen (at most a coarser level's stand-in).
     const inside = compareSlice(shot, exp, NX, NY, NX / 2, NY / 2, PIXELS_PER_VOXEL, 2, (x, y) => !inDamaged(x, y));
     assert.ok(inside.compared > 0 && inside.agree < 0.9, `the damaged chunk's region matches level 0 (${inside.agree} of ${inside.compared})`);
+    // The failure reaches the page: the layer's VolMicro tab names it with its tag.
+    await openTab(page);
+    await page.waitForFunction(() => /failed/.test(document.querySelector(".volmicro-chunk-failures")?.textContent ?? ""), { timeout: 60_000 });
+    const failed = await page.$eval(".volmicro-chunk-failures", (e) => e.textContent ?? "");
+    assert.match(failed, /^1 chunk failed: volmicro\.gaussians chunk 16x16x16: chunk version 7 is not supported .*\(format\/unsupported-version; first in http:.*\/damaged\.ome\.zarr\/0\/\)$/);
+    assert.deepEqual(errors, []);
+  } finally {
+    await page.close();
+  }
+});
+
+test("?vmgDecode=webgpu decodes store chunks with the splat pass (SwiftShader here): the slice is the CPU decoder's", async () => {
+  const z = 20;
+  const { page, errors } = await openViewer(env, state("store.ome.zarr", z), "?vmgDecode=webgpu");
+  try {
+    const cmp = compareSlice(await panelPixels(page), await expected("store.ome.zarr", z), NX, NY, NX / 2, NY / 2, PIXELS_PER_VOXEL, 2);
+    assert.ok(cmp.compared >= 3 * NX * NY && cmp.agree >= 0.99, `${(cmp.agree * 100).toFixed(2)}% of ${cmp.compared} pixels within 2 grey levels`);
+    const stats = await storeStats(page, "store.ome.zarr");
+    assert.ok(stats.chunks.webgpu > 0 && stats.chunks.cpu === 0, JSON.stringify(stats));
+    assert.match(stats.lastReason, /^webgpu: /);
+    assert.deepEqual(errors, []);
+  } finally {
+    await page.close();
+  }
+});
+
+test("the VolMicro tab of a store layer gives its levels, chunks, codec, bytes and bpp from its metadata and shard indexes", async () => {
+  const s: Record<string, unknown> = { ...state("store.ome.zarr", 20), selectedLayer: { layer: "store", visible: true, size: 500 } };
+  (s["layers"] as Array<Record<string, unknown>>)[0]!["tab"] = "volmicro";
+  const { page, errors } = await openViewer(env, s, "", false);
+  try {
+    await page.waitForSelector('.volmicro-store tr[data-key="Store bytes"]', { timeout: 90_000 });
+    const rows = Object.fromEntries(await page.$$eval(".volmicro-store .volmicro-facts tr", (trs) => trs.map((tr) => [tr.getAttribute("data-key"), tr.querySelector("td")?.textContent ?? ""])));
+    const cli = await gaussianStoreInfo(join(dir, "store.ome.zarr")); // what `vmg info` says of the store
+    assert.equal(rows["Levels"], String(cli.levels.length));
+    assert.equal(rows["Store bytes"], `${cli.bytes.toLocaleString("en")} bytes`, rows["Read from"]);
+    assert.equal(rows["Bits per voxel"], ((cli.bytes * 8) / (NX * NY * NZ)).toPrecision(3));
+    assert.match(rows["Codec"]!, new RegExp(`^volmicro\\.gaussians v1, ${cli.config.encoding} encoding, truncation ${cli.config.truncation}σ$`));
+    // Level 0: 2 × 4 × 4 chunks of 16³ in 1 × 2 × 2 shards of 32³; those present, counted from the shard files themselves.
+    let present = 0;
+    for (const y of [0, 1]) for (const x of [0, 1]) {
+      present += shardChunks(new Uint8Array(await readFile(join(dir, "store.ome.zarr", "0", "c", "0", String(y), String(x)))), 8).filter((c) => c).length;
+    }
+    assert.equal(rows["Level 0"], `64 × 64 × 32; chunks 16 × 16 × 16 in shards 32 × 32 × 32; ${present} of 32 chunks present, ${cli.levels[0]!.bytes - statSync(join(dir, "store.ome.zarr", "0", "zarr.json")).size} bytes`
+      .replace(/, (\d+) bytes$/, (_, n: string) => `, ${Number(n).toLocaleString("en")} bytes`));
+    cli.levels.forEach((l, i) => assert.ok(rows[`Level ${i}`]?.startsWith(`${[...l.shape].reverse().join(" × ")}; chunks ${[...l.chunks].reverse().join(" × ")} in shards`), rows[`Level ${i}`]));
+    assert.deepEqual(errors, []);
+  } finally {
+    await page.close();
+  }
+});
+
+test("after the chunk worker's WebGPU device is lost, store chunks still decode (CPU, or a new device) to the CPU decoder's slice", async () => {
+  const { page, errors, console: lines } = await openViewer(env, state("store.ome.zarr", 20), "?vmgDecode=webgpu");
+  try {
+    const before = await storeStats(page, "store.ome.zarr");
+    assert.ok(before.chunks.webgpu > 0, JSON.stringify(before));
+    const adapter = await page.evaluate(() => (globalThis as unknown as { volmicro: { loseWorkerGpu(): Promise<string | null> } }).volmicro.loseWorkerGpu());
+    assert.ok(adapter, "the chunk worker had no WebGPU device to lose");
+    // slice 6 lies in level 0's other layer of chunks (z 0…15): none of them decoded yet
+    const z = 6;
+    await page.evaluate((p) => { (globalThis as unknown as { viewer: { position: { value: Float32Array } } }).viewer.position.value = Float32Array.from(p); }, [NX / 2 - 0.5, NY / 2 - 0.5, z]);
+    await page.waitForFunction((n) => {
+      const all = (globalThis as unknown as { volmicro: { decodeStats(): Record<string, { chunks: { cpu: number; webgpu: number } }> } }).volmicro.decodeStats();
+      return Object.values(all).reduce((k, s) => k + s.chunks.cpu + s.chunks.webgpu, 0) > n;
+    }, { timeout: 60_000 }, before.chunks.cpu + before.chunks.webgpu);
+    await page.waitForFunction(() => (globalThis as unknown as { viewer: { isReady(): boolean } }).viewer.isReady(), { timeout: 90_000, polling: 100 });
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    const after = await storeStats(page, "store.ome.zarr");
+    console.log(`store chunks before the loss: ${JSON.stringify(before.chunks)}; after: ${JSON.stringify(after.chunks)}, ${after.lastReason}`);
+    const exp = await expected("store.ome.zarr", z);
+    assert.ok(structuredVoxels(exp, 0, NY, 0, NX) > 0.05 * NX * NY, `slice ${z} is nearly flat: a weak test`);
+    const cmp = compareSlice(await panelPixels(page), exp, NX, NY, NX / 2, NY / 2, PIXELS_PER_VOXEL, 2);
+    assert.ok(cmp.compared >= 3 * NX * NY && cmp.agree >= 0.99, `${(cmp.agree * 100).toFixed(2)}% of ${cmp.compared} pixels within 2 grey levels after the loss`);
+    assert.ok(!lines.some((l) => /Error retrieving chunk/.test(l)), "a chunk failed after the device loss");
     assert.deepEqual(errors, []);
   } finally {
     await page.close();

@@ -14,7 +14,7 @@ import { fitVolume } from "../../fit/fitter.js";
 import { readVmg } from "../../format/vmg.js";
 import { openZarrVolume } from "../../io/zarr.js";
 import { evaluate } from "../../metrics/evaluate.js";
-import { MAX_FIT_VOXELS, RegionTooLargeError, withMemoryGuard } from "./errors.js";
+import { fitMemoryBytes, PAGE_FIT_BYTES, RegionTooLargeError, withMemoryGuard } from "./errors.js";
 import type { FitJob, FromWorker, ToWorker } from "./protocol.js";
 import { webgpuEngineFactory } from "./webgpu-engine-factory.js";
 
@@ -26,7 +26,8 @@ async function run(job: FitJob): Promise<void> {
   const source = await openZarrVolume(new HttpStore(job.storeUrl), job.name, { level: job.level });
   const box = job.box ?? fullBox(source.shape);
   const voxels = (box.z1 - box.z0) * (box.y1 - box.y0) * (box.x1 - box.x0);
-  if (voxels > MAX_FIT_VOXELS) throw new RegionTooLargeError(voxels);
+  // The panel refuses such a region before starting; this guards a job posted without it.
+  if (fitMemoryBytes(voxels, DTYPES[source.dtype].bytes) > PAGE_FIT_BYTES) throw new RegionTooLargeError(voxels, DTYPES[source.dtype].bytes);
   post({ type: "stage", stage: `reading ${(voxels / 1e6).toFixed(1)} M voxels` });
   const t0 = performance.now();
   const volume = await withMemoryGuard("reading the region", () => source.read(job.box));

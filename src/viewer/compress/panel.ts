@@ -15,7 +15,7 @@ import { tabViewer } from "../tab/context.js";
 import { button, copyText, el, FactTable, formatBytes } from "../tab/dom.js";
 import { makeShareLink } from "../tab/share-link.js";
 import { addVmgLayer } from "./add-layer.js";
-import { plainError } from "./errors.js";
+import { cliCompressCommand, fitMemoryBytes, PAGE_FIT_BYTES, plainError, tooLargeMessage } from "./errors.js";
 import { BUDGET_MODES, budgetOf, estimateBudget, PRESETS, type BudgetMode } from "./estimate.js";
 import { CompressJob, layerJob, setLayerJob } from "./job.js";
 import { progressSvg } from "./plot.js";
@@ -32,6 +32,10 @@ export class CompressPanel extends RefCounted {
   private readonly region = el("select");
   private readonly engine = el("select");
   private readonly estimate = el("div", "volmicro-note volmicro-estimate");
+  /** Shown instead of running out of memory: why the page will not fit the region, and the CLI command that will. */
+  private readonly refusal = el("div", "volmicro-error volmicro-refusal");
+  private readonly command = el("input", "volmicro-link volmicro-cli-command");
+  private refused = false;
   private readonly start = button("Start", () => this.startJob(), "volmicro-button volmicro-primary volmicro-start");
   private readonly cancel = button("Cancel", () => layerJob(this.layer)?.cancel(), "volmicro-button volmicro-cancel");
   private readonly status = el("div", "volmicro-note volmicro-status");
@@ -58,6 +62,7 @@ export class CompressPanel extends RefCounted {
     this.preset.className = "volmicro-preset";
     this.region.className = "volmicro-region";
     this.engine.className = "volmicro-engine";
+    this.command.readOnly = true;
     this.value.type = "number";
     this.value.step = "any";
     this.value.min = "0";
@@ -76,6 +81,7 @@ export class CompressPanel extends RefCounted {
         ...row("Region", this.region),
         ...row("Engine", this.engine)),
       this.estimate,
+      this.refusal,
       el("div", "volmicro-actions", this.start, this.cancel),
       this.status, this.bar, this.progress.element, this.plot,
       this.error, this.result.element, this.actions, this.note,
@@ -132,6 +138,7 @@ export class CompressPanel extends RefCounted {
 
   private updateEstimate(): void {
     const r = this.chosenRegion();
+    this.updateRefusal(typeof r === "string" ? undefined : r.voxels);
     if (typeof r === "string") { this.estimate.textContent = `Region: ${r}.`; return; }
     const e = estimateBudget(budgetOf(this.mode.value as BudgetMode, Number(this.value.value)), r.voxels, DTYPES[this.source!.dtype].bytes);
     const where = r.box ? ` (box x ${r.box.x0}–${r.box.x1}, y ${r.box.y0}–${r.box.y1}, z ${r.box.z0}–${r.box.z1})` : "";
@@ -141,9 +148,33 @@ export class CompressPanel extends RefCounted {
         `file ≤ about ${formatBytes(e.bytes)}, ${e.bpp.toPrecision(2)} bpp, ratio ≈ ${e.ratio.toFixed(0)}× the raw voxels.`;
   }
 
+  /**
+   * Refuse a region whose fit would need more memory than the page may take (errors.ts), with the
+   * `vmg compress` command that makes a chunked store of the layer instead, at the budget's bpp.
+   */
+  private updateRefusal(voxels: number | undefined): void {
+    const bytesPerVoxel = this.source ? DTYPES[this.source.dtype].bytes : 0;
+    const need = voxels === undefined ? 0 : fitMemoryBytes(voxels, bytesPerVoxel);
+    this.refused = need > PAGE_FIT_BYTES;
+    this.start.disabled = this.startBlocked();
+    if (!this.refused) { this.refusal.replaceChildren(); return; }
+    const value = Number(this.value.value);
+    const e = estimateBudget(budgetOf(this.mode.value as BudgetMode, value), voxels!, bytesPerVoxel);
+    const bpp = this.mode.value === "bpp" && value > 0 ? value : typeof e === "string" ? BUDGET_MODES.bpp.initial : e.bpp;
+    const command = cliCompressCommand(this.storeUrl, this.layer.managedLayer.name, bpp);
+    this.command.value = command;
+    const copy = button("Copy command", () => void copyText(command), "volmicro-button volmicro-copy-command");
+    this.refusal.replaceChildren(el("div", "", tooLargeMessage(voxels!, need, command)), el("div", "volmicro-inline", this.command, copy));
+  }
+
+  private startBlocked(): boolean {
+    return this.watched?.state === "running" || !this.source || this.refused;
+  }
+
   private startJob(): void {
     const r = this.chosenRegion();
     if (typeof r === "string") { this.error.textContent = `Cannot start: ${r}.`; return; }
+    if (this.refused) return;
     const budget = budgetOf(this.mode.value as BudgetMode, Number(this.value.value));
     const check = estimateBudget(budget, r.voxels, DTYPES[this.source!.dtype].bytes);
     if (typeof check === "string") { this.error.textContent = `Cannot start: ${check}.`; return; }
@@ -172,7 +203,7 @@ export class CompressPanel extends RefCounted {
     const job = this.watched;
     const running = job?.state === "running";
     for (const e of [this.mode, this.value, this.preset, this.region, this.engine]) e.disabled = running || !this.source;
-    this.start.disabled = running || !this.source;
+    this.start.disabled = this.startBlocked();
     this.cancel.disabled = !running;
     this.element.dataset["state"] = job?.state ?? "idle";
     if (!job) return;

@@ -1,4 +1,5 @@
-/** Small DOM helpers for the VolMicro tab: elements with a class and children, and key/value tables. */
+/** Small DOM helpers for the VolMicro tab: elements with a class and children, key/value tables, message panels. */
+import { RefCounted } from "neuroglancer/unstable/util/disposable.js";
 
 export function el<K extends keyof HTMLElementTagNameMap>(
   tag: K, className?: string, ...children: Array<Node | string>
@@ -7,6 +8,13 @@ export function el<K extends keyof HTMLElementTagNameMap>(
   if (className) e.className = className;
   e.append(...children);
   return e;
+}
+
+/** A tab content that is only a message (`className` adds e.g. "volmicro-error"). */
+export function messagePanel(text: string, className: string): RefCounted & { element: HTMLElement } {
+  const m = new RefCounted() as RefCounted & { element: HTMLElement };
+  m.element = el("div", `volmicro-panel volmicro-message ${className}`, text);
+  return m;
 }
 
 export function button(label: string, onClick: () => void, className = "volmicro-button"): HTMLButtonElement {

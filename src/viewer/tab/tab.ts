@@ -1,17 +1,17 @@
 /**
  * The "VolMicro" layer side-panel tab (Neuroglancer's USER_LAYER_TABS: every layer gets it, so it
  * is registered at import, before the viewer exists). Its content follows the layer's sources:
- * facts and a share link for a `.vmg` layer, the "Compress this layer" form for a zarr image
- * layer, a plain message for anything else. The content is rebuilt only when that kind changes,
+ * facts and a share link for a `.vmg` layer, a Gaussian store's facts or the "Compress this
+ * layer" form for a zarr image layer, a plain message for anything else. The content is rebuilt only when that kind changes,
  * so a running compression keeps its panel while sources reload.
  */
 import { USER_LAYER_TABS, type UserLayer } from "neuroglancer/unstable/layer/index.js";
 import { RefCounted } from "neuroglancer/unstable/util/disposable.js";
 import { Tab } from "neuroglancer/unstable/widget/tab_view.js";
-import { CompressPanel } from "../compress/panel.js";
-import { el } from "./dom.js";
+import { messagePanel as message } from "./dom.js";
 import { VOLMICRO_TAB_ID } from "./tab-id.js";
 import { layerKind, type LayerKind } from "./layer-kind.js";
+import { ZarrPanel } from "./store-panel.js";
 import { VmgPanel } from "./vmg-panel.js";
 import "./volmicro-tab.css";
 
@@ -54,17 +54,12 @@ class VolMicroTab extends Tab {
   private make(k: LayerKind): RefCounted & { element: HTMLElement } {
     switch (k.kind) {
       case "vmg": return new VmgPanel(this.layer, k.info, k.spec);
-      case "zarr": return new CompressPanel(this.layer, k.storeUrl, k.spec);
+      case "zarr": return new ZarrPanel(this.layer, k.storeUrl, k.spec);
       case "loading": return message("Loading the layer's source…", "volmicro-loading");
       case "other": return message(k.message, "volmicro-unsupported");
     }
   }
 }
 
-function message(text: string, className: string): RefCounted & { element: HTMLElement } {
-  const m = new RefCounted() as RefCounted & { element: HTMLElement };
-  m.element = el("div", `volmicro-panel volmicro-message ${className}`, text);
-  return m;
-}
 
 USER_LAYER_TABS.push({ id: VOLMICRO_TAB_ID, label: "VolMicro", order: 50, getter: (layer: UserLayer) => new VolMicroTab(layer) });

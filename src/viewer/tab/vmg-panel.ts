@@ -8,7 +8,7 @@ import { RefCounted } from "neuroglancer/unstable/util/disposable.js";
 import { DTYPES } from "../../core/dtype.js";
 import type { VmgInfo } from "../base.js";
 import { displayName } from "../loader.js";
-import { decodeStats, decodeStatsChanged } from "../stats.js";
+import { decodeStats, decodeStatsChanged, type FileDecodeStats } from "../stats.js";
 import { tabViewer } from "./context.js";
 import { button, copyText, el, FactTable, formatBytes } from "./dom.js";
 import { makeShareLink, type ShareLink } from "./share-link.js";
@@ -33,9 +33,8 @@ export function vmgFacts(info: VmgInfo): Array<[string, string] | [string, strin
 }
 
 /** "WebGPU: <adapter>" / "CPU: <why>" with chunk counts and median latency, from the worker's reports. */
-export function decodePathText(url: string): [string, string] {
-  const s = decodeStats.get(url);
-  if (!s) return ["not decoded yet", "no chunk of this file has been decoded so far"];
+export function decodePathText(s: FileDecodeStats | undefined): [string, string] {
+  if (!s) return ["not decoded yet", "no chunk has been decoded so far"];
   const path = s.lastPath === "webgpu" ? "WebGPU" : "CPU";
   const why = s.lastReason.replace(/^(auto|cpu|webgpu): /, "");
   const mode = /^(auto|cpu|webgpu)/.exec(s.lastReason)?.[1] ?? "";
@@ -87,7 +86,7 @@ export class VmgPanel extends RefCounted {
   }
 
   private updateDecode(): void {
-    const [text, title] = decodePathText(this.info.url);
+    const [text, title] = decodePathText(decodeStats.get(this.info.url));
     this.decode.set([["Decode path", text, title]]);
   }
 
