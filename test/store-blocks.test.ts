@@ -14,31 +14,12 @@ import { after, before, describe, test } from "node:test";
 import { writeVolume } from "../src/node/atomic-write.js";
 import { MANIFEST_NAME, STAGING_NAME } from "../src/store/manifest.js";
 import { vmg } from "./helpers/cli.js";
+import { assertSameStore, storeFiles } from "./helpers/stores.js";
 import { knownGaussians } from "./helpers/volumes.js";
 
 const BIN = fileURLToPath(new URL("../bin/vmg.mjs", import.meta.url));
 /** 24×28×32 voxels in 8³ chunks and 16³ shards: 57 chunks over 3 levels, 10 shards. */
 const ARGS = ["--chunk", "8", "--shard", "16", "--bpp", "4", "--iterations", "40", "--threads", "1"];
-
-/** Every file of a store but its manifest, by relative path. */
-async function storeFiles(root: string): Promise<Map<string, Buffer>> {
-  const out = new Map<string, Buffer>();
-  for (const e of await readdir(root, { recursive: true, withFileTypes: true })) {
-    if (!e.isFile() || e.name === MANIFEST_NAME) continue;
-    const p = join(e.parentPath, e.name);
-    out.set(p.slice(root.length), await readFile(p));
-  }
-  return out;
-}
-
-async function assertSameStore(actual: string, expected: string): Promise<void> {
-  const [a, b] = [await storeFiles(actual), await storeFiles(expected)];
-  assert.deepEqual([...a.keys()].sort(), [...b.keys()].sort());
-  for (const [k, v] of a) assert.ok(v.equals(b.get(k)!), `${actual}${k} differs`);
-  const m = JSON.parse(await readFile(join(actual, MANIFEST_NAME), "utf8"));
-  assert.equal(m.complete, true);
-  assert.ok(!existsSync(join(actual, STAGING_NAME)), "staging removed");
-}
 
 async function compress(input: string, out: string, extra: string[] = []) {
   const r = await vmg(["compress", input, "-o", out, ...ARGS, "--json", ...extra]);

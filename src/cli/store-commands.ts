@@ -28,6 +28,11 @@ export async function compressToStore(p: Parsed, input: string, out: string, bpp
   const fileOnly = ["gaussians", "log", "plot", "init", "edge-boost", "sparsity", "lr", "no-densify", "record-source"].filter((k) => p.flags.has(k));
   if (fileOnly.length) throw new UsageError(`--${fileOnly[0]} applies to a .vmg output, not a store (a store takes --bpp or --size, --chunk, --shard, --halo, --allocation, --blocks, --resume, --queue)`);
   if (p.flags.has("bpp") && p.flags.has("size")) throw new UsageError("give one budget: --bpp or --size (got --bpp and --size)");
+  const queue = stringFlag(p, "queue");
+  if (queue !== undefined) {
+    queueUrl(queue);
+    if (p.flags.has("blocks")) throw new UsageError("give --queue or --blocks i/N, not both (a queue hands out the blocks itself)");
+  } else if (p.flags.has("detach") || p.flags.has("attempts")) throw new UsageError(`--${p.flags.has("detach") ? "detach" : "attempts"} applies to a --queue run`);
   const started = performance.now();
   const json = p.flags.has("json");
   const quiet = json || p.flags.has("quiet");
@@ -55,9 +60,7 @@ export async function compressToStore(p: Parsed, input: string, out: string, bpp
     name: basename(input).replace(/\.(tiff?|zarr)$/i, ""), onProgress: (d, t, v) => bar.updateBlocks(d, t, v),
     ...(threads ? { threads } : {}), ...(blocks ? { blocks } : {}), resume,
   };
-  const queue = stringFlag(p, "queue");
   if (queue !== undefined) {
-    if (blocks) throw new UsageError("give --queue or --blocks i/N, not both (a queue hands out the blocks itself)");
     const read = readOptions(p, numberFlag(p, "level", { integer: true, min: 0 }));
     const attempts = numberFlag(p, "attempts", { integer: true, min: 1 }) ?? 3;
     // workers run elsewhere: a local input is named by its absolute path
@@ -66,7 +69,6 @@ export async function compressToStore(p: Parsed, input: string, out: string, bpp
     if (r) await report(r, out, volume, started, bar, json);
     return;
   }
-  if (p.flags.has("detach") || p.flags.has("attempts")) throw new UsageError(`--${p.flags.has("detach") ? "detach" : "attempts"} applies to a --queue run`);
   const r = await writeGaussianStore(out, volume, options);
   if (r.failed.length) {
     bar.done();

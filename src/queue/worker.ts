@@ -43,6 +43,7 @@ export async function runWorker(url: string, o: WorkerOptions): Promise<void> {
     fit.on("failed", (job: Job<FitJobData> | undefined, e: Error) => {
       if (job) o.log(`${s.store}: ${describeBlock(job.data)} attempt ${job.attemptsMade} of ${job.opts.attempts ?? 1} failed: ${e.message}`);
     });
+    fit.on("stalled", (id: string) => o.log(`${s.store}: job ${id} stalled (its worker stopped renewing the lock): back in the queue`));
     finish.on("completed", (_job: Job, r: FinishResult) => o.log(`${s.store}: ${r.complete ? "complete" : "not complete (blocks failed)"}`));
     finish.on("failed", (_job: Job | undefined, e: Error) => o.log(`${s.store}: finishing failed: ${e.message}`));
     for (const w of [fit, shard, finish]) w.on("error", (e: Error) => o.log(`${s.store}: ${e.message}`));
