@@ -25,7 +25,7 @@ import { knownGaussians } from "./helpers/volumes.js";
 
 const BIN = fileURLToPath(new URL("../bin/vmg.mjs", import.meta.url));
 /** 24×28×32 voxels in 8³ chunks and 16³ shards: 57 block jobs over 3 levels. */
-const ARGS = ["--chunk", "8", "--shard", "16", "--bpp", "4", "--iterations", "40"];
+const ARGS = ["--chunk", "8", "--shard", "16", "--bpp", "4", "--iterations", "25"];
 const JOBS = 57;
 
 interface Proc { child: ChildProcess; exited: Promise<number | null>; stderr: () => string }
@@ -38,8 +38,8 @@ function start(args: string[]): Proc {
   return { child, exited: new Promise((resolve) => child.once("exit", (code) => resolve(code))), stderr: () => err };
 }
 
-/** A `vmg worker` process: one fit at a time, a 1 s lock (so a dead worker's job returns within seconds). */
-const worker = (url: string) => start(["worker", url, "--threads", "1", "--lock-seconds", "1"]);
+/** A `vmg worker` process: `threads` fits at once, a 1 s lock (so a dead worker's job returns within seconds). */
+const worker = (url: string, threads = 1) => start(["worker", url, "--threads", String(threads), "--lock-seconds", "1"]);
 
 async function stop(p: Proc, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
   if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill(signal);
@@ -70,7 +70,7 @@ async function until(what: string, check: () => Promise<boolean>, seconds = 60):
 const stagedCount = async (store: string) => (await readdir(join(store, STAGING_NAME), { recursive: true, withFileTypes: true }).catch(() => []))
   .filter((e) => e.isFile() && !e.parentPath.endsWith("tmp")).length;
 
-describe("the queue engine (BullMQ on a real Redis)", { timeout: 150_000 }, () => {
+describe("the queue engine (BullMQ on a real Redis)", { timeout: 300_000 }, () => {
   let redis: TestRedis | undefined, dir = "", input = "", local = "", volume: Volume;
   before(async () => {
     redis = await startRedis();
@@ -79,7 +79,7 @@ describe("the queue engine (BullMQ on a real Redis)", { timeout: 150_000 }, () =
     volume = knownGaussians([24, 28, 32], 25, 7).volume;
     await writeVolume(input, volume);
     local = join(dir, "local.ome.zarr");
-    const r = await vmg(["compress", input, "-o", local, ...ARGS, "--threads", "1", "--json"]);
+    const r = await vmg(["compress", input, "-o", local, ...ARGS, "--threads", "2", "--json"]);
     assert.equal(r.code, 0, r.stderr);
   });
   after(async () => {
@@ -120,7 +120,7 @@ describe("the queue engine (BullMQ on a real Redis)", { timeout: 150_000 }, () =
     await Promise.all([first.exited, coordinator.exited]);
     assert.equal(first.child.signalCode, "SIGKILL");
     assert.ok(!existsSync(join(out, "zarr.json")), "killed before the store was complete");
-    const second = worker(url);
+    const second = worker(url, 2);
     const again = await vmg(["compress", input, "-o", out, ...ARGS, "--queue", url, "--resume"]);
     await stop(second);
     assert.equal(again.code, 0, again.stderr);
@@ -144,7 +144,7 @@ describe("the queue engine (BullMQ on a real Redis)", { timeout: 150_000 }, () =
     await writeVolume(join(dir, "changed.zarr"), { ...volume, data });
     await rm(moving, { recursive: true });
     await rename(join(dir, "changed.zarr"), moving);
-    const w = worker(url);
+    const w = worker(url, 2);
     const code = await coordinator.exited;
     await stop(w);
     assert.equal(code, 1, coordinator.stderr());
@@ -162,6 +162,21 @@ describe("the queue engine (BullMQ on a real Redis)", { timeout: 150_000 }, () =
     const text = await vmg(["status", url, "--store", out]);
     assert.match(text.stdout, /changed\.ome\.zarr: incomplete, 54\/57 blocks done, 0 being fitted, 3 failed/);
     assert.match(text.stdout, /level 2 chunk \[0, 0, 0\] \(voxels z 0:6, y 0:7, x 0:8\) failed after 2 attempts/);
+  });
+
+  test("--detach exits once the jobs are queued; vmg status lists them with the other stores of that Redis", async (t) => {
+    if (skip()) return t.skip("no redis-server");
+    const url = redis!.url, out = join(dir, "detached.ome.zarr");
+    const r = await vmg(["compress", input, "-o", out, ...ARGS, "--queue", url, "--detach", "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const line = JSON.parse(r.stdout);
+    assert.equal(line.jobs, JOBS);
+    assert.match(line.queue, /^vmg-[0-9a-f]{12}$/);
+    const s = await status(url, out);
+    assert.deepEqual([s.state, s.done, s.total, s.active], ["running", 0, JOBS, 0]);
+    const all = JSON.parse((await vmg(["status", url, "--json"])).stdout).stores as StoreStatus[];
+    assert.deepEqual(all.map((x) => x.store.slice(dir.length)).sort(), ["/changed.ome.zarr", "/detached.ome.zarr", "/killed.ome.zarr", "/two.ome.zarr"]);
+    assert.equal(new Set(all.map((x) => x.queue)).size, 4, "one queue namespace per store");
   });
 
   test("usage: a bad Redis URL, --queue with --blocks, and a Redis that is not there", async () => {

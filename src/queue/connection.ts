@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import { resolve } from "node:path";
 import type { ConnectionOptions } from "bullmq";
+import { planKey, type RunManifest } from "../store/manifest.js";
 import { QueueUrlError } from "./errors.js";
 
 export function parseRedisUrl(url: string): ConnectionOptions & { host: string; port: number; db: number } {
@@ -32,6 +33,11 @@ export function storeNamespace(store: string): string {
 /** The store's three queues: block fits, shard assemblies (parents of their fits), the finish (parent of every shard). */
 export function queueNames(ns: string): { fit: string; shard: string; finish: string } {
   return { fit: `${ns}-fit`, shard: `${ns}-shard`, finish: `${ns}-finish` };
+}
+
+/** A plan's identity, short: the hash of its manifest (progress aside). */
+export function planId(m: RunManifest): string {
+  return createHash("sha256").update(planKey(m)).digest("hex").slice(0, 16);
 }
 
 /** Redis hash: namespace → RegisteredStore (JSON). */

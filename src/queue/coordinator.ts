@@ -4,14 +4,12 @@
  * for it — block fits, children of their shard's assembly, children of the store's finish — then
  * (unless detached) follows the queues until the finish job has run.
  */
-import { createHash } from "node:crypto";
 import { resolve } from "node:path";
 import { FlowProducer, type FlowJob } from "bullmq";
 import type { OpenVolumeOptions } from "../node/open-volume.js";
 import { jobVoxels, type StorePlan } from "../node/store-writer.js";
 import { chunkBox } from "../store/plan.js";
-import { planKey } from "../store/manifest.js";
-import { parseRedisUrl, queueNames, REGISTRY_KEY, storeNamespace, type RegisteredStore } from "./connection.js";
+import { parseRedisUrl, planId, queueNames, REGISTRY_KEY, storeNamespace, type RegisteredStore } from "./connection.js";
 import type { FinishJobData, FitJobData, ShardJobData } from "./jobs.js";
 import { storeStatus, type StoreStatus } from "./status.js";
 import { connectRedis, FINISH_ID, fitId, shardId, StoreQueues } from "./store-queues.js";
@@ -35,7 +33,7 @@ export async function enqueueStore(url: string, store: string, plan: StorePlan, 
   const ns = storeNamespace(store), names = queueNames(ns);
   const levelJobs = plan.levels.map((_, l) => plan.jobs.filter((j) => j.level === l).length);
   const entry: RegisteredStore = {
-    ns, store: resolve(store), input: o.input, plan: createHash("sha256").update(planKey(plan.manifest)).digest("hex").slice(0, 16),
+    ns, store: resolve(store), input: o.input, plan: planId(plan.manifest),
     levelJobs, voxels: plan.jobs.reduce((n, _, k) => n + jobVoxels(plan, k), 0), queued: new Date().toISOString(),
   };
   const redis = await connectRedis(url);
@@ -59,7 +57,7 @@ async function addFlow(url: string, names: ReturnType<typeof queueNames>, store:
   const fitOpts = { attempts: o.attempts, backoff: { type: "exponential", delay: o.backoffMs ?? 1000 }, ignoreDependencyOnFailure: true };
   const fit = (k: number): FlowJob => {
     const j = plan.jobs[k]!;
-    const data: FitJobData = { store: path, input: o.input, read: o.read, k, level: j.level, chunk: j.chunk, box: chunkBox(plan.levels[j.level]!, j.chunk, plan.chunk), crc: plan.blockCrcs[k]! };
+    const data: FitJobData = { store: path, plan: planId(plan.manifest), input: o.input, read: o.read, k, level: j.level, chunk: j.chunk, box: chunkBox(plan.levels[j.level]!, j.chunk, plan.chunk), crc: plan.blockCrcs[k]! };
     return { name: "fit", queueName: names.fit, data, opts: { jobId: fitId(k), ...fitOpts } };
   };
   const shards: FlowJob[] = plan.shards.map((s, i) => ({

@@ -6,15 +6,18 @@
  */
 import type { Box } from "../core/background.js";
 import type { Shape3 } from "../core/gaussian.js";
-import { VolumeReadError } from "../io/errors.js";
+import { VolumeReadError, VolumeWriteError } from "../io/errors.js";
 import { openVolume, type OpenVolumeOptions } from "../node/open-volume.js";
 import { StoreRun } from "../node/store-run.js";
 import { assembleAndFinish, blockCrc, blockPlanFromManifest, jobBlock, runLayout, type BlockPlan } from "../node/store-writer.js";
 import { fitChunk } from "../store/block-fit.js";
-import { describeBlock, planKey } from "../store/manifest.js";
+import { describeBlock, type RunManifest } from "../store/manifest.js";
+import { planId } from "./connection.js";
 
 export interface FitJobData {
   store: string;
+  /** The plan the job was queued for (planId): a store replaced by another plan refuses it. */
+  plan: string;
   input: string;
   read: OpenVolumeOptions;
   k: number;
@@ -38,29 +41,35 @@ export interface FinishJobData {
 export type FitResult = { fitted: boolean };
 export type FinishResult = { complete: boolean; assembled: number };
 
-/** The voxels a worker read (one read of the input per process and plan: the jobs of a store share it). */
-const plans = new Map<string, Promise<BlockPlan>>();
+/** The voxels this thread read, for the store it worked on last (its jobs share one read of the input). */
+let cached: { key: string; plan: Promise<BlockPlan> } | undefined;
 
 /** Fits and stages job k unless it is staged or the store is complete. */
 export async function runFitJob(d: FitJobData): Promise<FitResult> {
   const run = await StoreRun.attach(d.store);
-  const j = runLayout(run.manifest).jobs[d.k];
-  if (!j) throw new VolumeReadError(d.store, `job ${d.k} is not in the run's plan (the queue holds jobs of another plan)`);
+  samePlan(d, run.manifest);
+  const j = runLayout(run.manifest).jobs[d.k]!;
   if ((await run.complete()) || (await run.staged(j))) return { fitted: false };
-  const key = JSON.stringify([d.input, d.read, planKey(run.manifest)]);
-  let plan = plans.get(key);
-  if (!plan) {
-    plan = openVolume(d.input, d.read).then((v) => blockPlanFromManifest(v, run.manifest));
-    plans.set(key, plan);
-    plan.catch(() => plans.delete(key)); // a failed read is tried again by the job's next attempt
+  const key = JSON.stringify([d.input, d.read, d.plan]);
+  if (cached?.key !== key) {
+    const entry = { key, plan: openVolume(d.input, d.read).then((v) => blockPlanFromManifest(v, run.manifest)) };
+    entry.plan.catch(() => { if (cached === entry) cached = undefined; }); // a failed read is tried again by the job's next attempt
+    cached = entry;
   }
-  const job = jobBlock(await plan, d.k);
+  const job = jobBlock(await cached.plan, d.k);
   const crc = blockCrc(job);
   if (crc !== d.crc) {
     throw new VolumeReadError(d.input, `${describeBlock(d)}: its voxels are not those planned (CRC-32 ${crc.toString(16)}, planned ${d.crc.toString(16)}): the input is corrupt or changed since vmg compress --queue planned the store`);
   }
-  await run.stage(j, await fitChunk(job));
+  const bytes = await fitChunk(job);
+  samePlan(d, (await StoreRun.attach(d.store)).manifest); // the store may have been replaced by a run of another plan during the fit
+  await run.stage(j, bytes);
   return { fitted: true };
+}
+
+function samePlan(d: FitJobData, m: RunManifest): void {
+  const now = planId(m);
+  if (now !== d.plan) throw new VolumeWriteError(d.store, `holds a run of another plan (${now}) than this job's (${d.plan}): the store was replaced, and its own jobs are queued anew`);
 }
 
 /** Assembles the shard when all its chunks are staged (a failed fit leaves it for a later run). */

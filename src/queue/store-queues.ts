@@ -10,12 +10,13 @@ import { QueueError } from "./errors.js";
  */
 export async function connectRedis(url: string, patient = false): Promise<Redis> {
   const redis = new Redis({ ...parseRedisUrl(url), lazyConnect: true, ...(patient ? {} : { maxRetriesPerRequest: 1, retryStrategy: () => null }) });
-  redis.on("error", () => {}); // reported by connect() below, or by the command that meets it
+  let cause: Error | undefined;
+  redis.on("error", (e: Error) => { cause = e; }); // reported by connect() below, or by the command that meets it
   try {
     await redis.connect();
   } catch (e) {
     redis.disconnect();
-    throw new QueueError(url, `cannot reach Redis (${(e as Error).message})`, { cause: e });
+    throw new QueueError(url, `cannot reach Redis (${(cause ?? (e as Error)).message})`, { cause: cause ?? e });
   }
   return redis;
 }
