@@ -179,7 +179,7 @@ describe("the queue engine (BullMQ on a real Redis)", { timeout: 300_000 }, () =
     assert.equal(new Set(all.map((x) => x.queue)).size, 4, "one queue namespace per store");
   });
 
-  test("usage: a bad Redis URL, --queue with --blocks, and a Redis that is not there", async () => {
+  test("usage: a bad Redis URL, --queue with --blocks, a Redis that is not there, worker and status help", async () => {
     const bad = await vmg(["compress", input, "-o", join(dir, "x.ome.zarr"), ...ARGS, "--queue", "http://127.0.0.1:1/0"]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /^vmg: http:\/\/127\.0\.0\.1:1\/0: is a http: URL; give redis:\/\/host:port\/db/);
@@ -189,5 +189,11 @@ describe("the queue engine (BullMQ on a real Redis)", { timeout: 300_000 }, () =
     assert.equal(none.code, 1);
     assert.match(none.stderr, /^vmg: redis:\/\/127\.0\.0\.1:1\/0: cannot reach Redis/);
     assert.equal(none.stderr.trim().split("\n").length, 1);
+    for (const [cmd, re] of [["worker", /--lock-seconds S/], ["status", /--json prints one line/]] as const) {
+      const help = await vmg([cmd, "--help"]);
+      assert.equal(help.code, 0);
+      assert.match(help.stdout, re);
+      assert.equal((await vmg([cmd])).code, 2, `${cmd} without a Redis URL is a usage error`);
+    }
   });
 });
