@@ -207,6 +207,11 @@ function levelVolumes(volume: Volume, count: number): Volume[] {
   return volumes;
 }
 
+/**
+ * The planning pass (the coordinator's first step, on every engine): levels, metadata, every chunk's
+ * cap and block CRC, the manifest. It touches no file, so a budget too small is refused before the
+ * output exists.
+ */
 export function planStore(path: string, volume: Volume, o: StoreWriteOptions): StorePlan {
   if (!(o.shard % o.chunk === 0)) throw new FitInputError(path, `--shard ${o.shard} is not a multiple of --chunk ${o.chunk}`);
   const mapping = robustMapping(volume, path);
