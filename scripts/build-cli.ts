@@ -29,7 +29,7 @@ export async function buildCli(): Promise<void> {
   const result = await build({
     absWorkingDir: ROOT,
     // the worker bundles sit beside the chunks, where src/node/worker-script.ts looks for them
-    entryPoints: { main: "src/cli/main.ts", "decode-worker": "src/node/decode-worker.ts", "fit-worker": "src/node/fit-worker.ts", "store-fit-worker": "src/node/store-fit-worker.ts" },
+    entryPoints: { main: "src/cli/main.ts", "decode-worker": "src/node/decode-worker.ts", "fit-worker": "src/node/fit-worker.ts", "store-fit-worker": "src/node/store-fit-worker.ts", "queue-fit-processor": "src/queue/fit-processor.ts" },
     outdir: tmp,
     entryNames: "[name]",
     chunkNames: "chunk-[hash]",

@@ -1,7 +1,8 @@
 /**
  * A store written as block jobs (docs/vmg-zarr-codec.md § 6.3): `vmg compress --blocks i/N` run as
  * separate processes in a shuffled order, a local run killed with SIGKILL then `--resume`d, and jobs
- * processed twice (at once and after the store is complete) all give the bytes of one local run.
+ * processed twice (at once and after the store is complete) all give the bytes of one local run;
+ * and the local worker threads go on past a block whose fit fails.
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -12,33 +13,16 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
 import { writeVolume } from "../src/node/atomic-write.js";
+import { fitChunksOnWorkers } from "../src/node/block-pool.js";
+import { jobBlock, planStore } from "../src/node/store-writer.js";
 import { MANIFEST_NAME, STAGING_NAME } from "../src/store/manifest.js";
 import { vmg } from "./helpers/cli.js";
+import { assertSameStore, storeFiles } from "./helpers/stores.js";
 import { knownGaussians } from "./helpers/volumes.js";
 
 const BIN = fileURLToPath(new URL("../bin/vmg.mjs", import.meta.url));
 /** 24×28×32 voxels in 8³ chunks and 16³ shards: 57 chunks over 3 levels, 10 shards. */
 const ARGS = ["--chunk", "8", "--shard", "16", "--bpp", "4", "--iterations", "40", "--threads", "1"];
-
-/** Every file of a store but its manifest, by relative path. */
-async function storeFiles(root: string): Promise<Map<string, Buffer>> {
-  const out = new Map<string, Buffer>();
-  for (const e of await readdir(root, { recursive: true, withFileTypes: true })) {
-    if (!e.isFile() || e.name === MANIFEST_NAME) continue;
-    const p = join(e.parentPath, e.name);
-    out.set(p.slice(root.length), await readFile(p));
-  }
-  return out;
-}
-
-async function assertSameStore(actual: string, expected: string): Promise<void> {
-  const [a, b] = [await storeFiles(actual), await storeFiles(expected)];
-  assert.deepEqual([...a.keys()].sort(), [...b.keys()].sort());
-  for (const [k, v] of a) assert.ok(v.equals(b.get(k)!), `${actual}${k} differs`);
-  const m = JSON.parse(await readFile(join(actual, MANIFEST_NAME), "utf8"));
-  assert.equal(m.complete, true);
-  assert.ok(!existsSync(join(actual, STAGING_NAME)), "staging removed");
-}
 
 async function compress(input: string, out: string, extra: string[] = []) {
   const r = await vmg(["compress", input, "-o", out, ...ARGS, "--json", ...extra]);
@@ -136,5 +120,23 @@ describe("a store written as block jobs", { timeout: 240_000 }, () => {
     const bad = await vmg(["compress", input, "-o", join(dir, "bad.ome.zarr"), ...ARGS, "--blocks", "3/3"]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--blocks must be i\/N/);
+  });
+});
+
+describe("local worker threads", { timeout: 120_000 }, () => {
+  test("a block whose fit fails is reported and every other block is still fitted", async () => {
+    const v = knownGaussians([16, 16, 16], 10, 7).volume;
+    const plan = planStore("pool.ome.zarr", v, { chunk: 8, shard: 16, bytes: 4000, halo: 2, iterations: 5, seed: 1, encoding: "packed", background: "poly1", gate: 0.5, name: "pool" });
+    const bad = 3;
+    const make = (k: number) => {
+      const job = jobBlock(plan, k);
+      // a job the fitter refuses (what the encoder does with a configuration it does not know)
+      return k === bad ? { ...job, config: { ...job.config, encoding: "bogus" as "packed" } } : job;
+    };
+    const stored: number[] = [];
+    const failures = await fitChunksOnWorkers(plan.jobs.length, make, async (k) => { stored.push(k); }, 2);
+    assert.deepEqual(failures.map((f) => f.index), [bad]);
+    assert.match(failures[0]!.error.message, /unknown Gaussian encoding "bogus"/);
+    assert.deepEqual(stored.sort((a, b) => a - b), plan.jobs.map((_, k) => k).filter((k) => k !== bad));
   });
 });

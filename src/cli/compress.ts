@@ -25,6 +25,7 @@ export const COMPRESS_USAGE = `usage: vmg compress <input> -o <out.vmg> [--bpp B
        vmg compress <input> -o <out.ome.zarr> [--bpp B | --size BYTES] [--chunk N] [--shard M] [--halo H]
        [--allocation energy|uniform] [--iterations K] [--seed S] [--threads T] [--encoding packed|f16]
        [--background constant|poly0..4] [--gate TAU] [--blocks i/N | --resume] [--json]
+       [--queue redis://host:port/db [--detach] [--attempts N]]
 
   <input>          TIFF stack, zarr v2/v3 or OME-Zarr store (directory or http(s) URL)
   --strict         refuse a zarr store with absent chunks (default: they read as the fill value)
@@ -37,7 +38,14 @@ export const COMPRESS_USAGE = `usage: vmg compress <input> -o <out.vmg> [--bpp B
   --blocks i/N     fit only run i's share of the chunks (one task of a Slurm array or Kubernetes
                    Indexed Job of N; every task gets the same arguments); the task that stages a
                    shard's last chunk assembles it, and the last shard completes the store
-  --resume         continue an interrupted run at -o (skip staged chunks, assemble the rest)`;
+  --resume         continue an interrupted run at -o (skip staged chunks, assemble the rest)
+  --queue URL      plan the store, open its run and queue its block jobs on Redis (BullMQ) for
+                   vmg worker URL processes; then show progress until the store is complete (exit
+                   status 1, naming the failed blocks, when some failed after their retries).
+                   Input and -o must be reachable by every worker at the same path or URL (-o a
+                   shared filesystem path). Running it again joins or retries the same run
+  --detach         with --queue: exit once the jobs are queued (follow with vmg status URL)
+  --attempts N     with --queue: tries per block job before it fails (default 3; backoff 1 s, 2 s, …)`;
 
 export const DEFAULT_BPP = 0.073;
 
@@ -49,13 +57,13 @@ export async function compressCommand(argv: string[]): Promise<void> {
     "edge-boost": { value: true }, sparsity: { value: true }, gate: { value: true }, lr: { value: true },
     "no-densify": {}, quiet: {}, encoding: { value: true }, strict: {}, "record-source": {},
     chunk: { value: true }, shard: { value: true }, halo: { value: true }, allocation: { value: true },
-    blocks: { value: true }, resume: {},
+    blocks: { value: true }, resume: {}, queue: { value: true }, detach: {}, attempts: { value: true },
   });
   const out = stringFlag(p, "output");
   if (p.positionals.length !== 1 || !out) throw new UsageError(COMPRESS_USAGE);
   const input = p.positionals[0]!;
   if (isStoreOutput(out)) return compressToStore(p, input, out, DEFAULT_BPP);
-  const storeOnly = ["chunk", "shard", "halo", "allocation", "blocks", "resume"].filter((k) => p.flags.has(k));
+  const storeOnly = ["chunk", "shard", "halo", "allocation", "blocks", "resume", "queue", "detach", "attempts"].filter((k) => p.flags.has(k));
   if (storeOnly.length) throw new UsageError(`--${storeOnly[0]} applies to a store output (-o out.ome.zarr)`);
   const given = ["bpp", "gaussians", "size"].filter((k) => p.flags.has(k));
   if (given.length > 1) throw new UsageError(`give one budget: --bpp, --gaussians or --size (got ${given.map((g) => "--" + g).join(" and ")})`);

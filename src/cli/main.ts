@@ -11,6 +11,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   convert: async () => { const m = await import("./convert.js"); return { run: m.convertCommand, usage: m.CONVERT_USAGE }; },
   decode: async () => { const m = await import("./decode.js"); return { run: m.decodeCommand, usage: m.DECODE_USAGE }; },
   eval: async () => { const m = await import("./eval.js"); return { run: m.evalCommand, usage: m.EVAL_USAGE }; },
+  worker: async () => { const m = await import("./worker.js"); return { run: m.workerCommand, usage: m.WORKER_USAGE }; },
+  status: async () => { const m = await import("./status.js"); return { run: m.statusCommand, usage: m.STATUS_USAGE }; },
 };
 
 const HELP = `vmg — VolMicro Gaussian volumes
@@ -20,6 +22,9 @@ const HELP = `vmg — VolMicro Gaussian volumes
                [--log curves.jsonl] [--plot curves.svg] [--json]   (vmg compress --help: all switches)
   vmg compress <input> -o <out.ome.zarr> [--bpp B | --size BYTES] [--chunk N] [--shard M] [--halo H]
                (a chunked store: OME-Zarr 0.5, codec volmicro.gaussians; info, decode, eval read it)
+               [--blocks i/N | --resume | --queue redis://host:port/db [--detach]]
+  vmg worker redis://host:port/db [--threads T] [--lock-seconds S]   (process queued block jobs)
+  vmg status redis://host:port/db [--store PATH] [--json]            (progress of queued stores)
   vmg decode <file.vmg> -o <out.tif|out.zarr> [--scale K] [--box z0:z1,y0:y1,x0:x1] [--zarr-format 2]
   vmg eval <file.vmg> --ref <volume> [--level L] [--json]
   vmg convert <in.vmg> -o <out.vmg> --encoding packed|f16 [--json]

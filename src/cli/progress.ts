@@ -33,6 +33,12 @@ export class ProgressBar {
     }
   }
 
+  /** Progress over block jobs: done/total, throughput in MVox/s (the done chunks' voxels) and the ETA. */
+  updateBlocks(done: number, total: number, voxels: number): void {
+    const seconds = Math.max(1e-3, (performance.now() - this.start) / 1000);
+    this.update(total > 0 ? done / total : 1, `${done}/${total} blocks, ${(voxels / 1e6 / seconds).toFixed(3)} MVox/s`);
+  }
+
   done(message = ""): void {
     if (this.quiet) return;
     const elapsed = (performance.now() - this.start) / 1000;

@@ -9,10 +9,15 @@ import { evaluate } from "../metrics/evaluate.js";
 import { writeVolume } from "../node/atomic-write.js";
 import { openVolume } from "../node/open-volume.js";
 import { gaussianStoreInfo, readGaussianStore } from "../node/store-reader.js";
-import { writeGaussianStore } from "../node/store-writer.js";
+import { openStoreRun, planStore, storeStats, writeGaussianStore, type StoreWriteOptions, type StoreWriteResult } from "../node/store-writer.js";
+import type { Volume } from "../core/volume.js";
+import { VolumeWriteError } from "../io/errors.js";
+import { parseRedisUrl } from "../queue/connection.js";
+import type { EnqueueOptions } from "../queue/coordinator.js";
 import { numberFlag, readOptions, stringFlag, UsageError, type Parsed } from "./args.js";
+import { failedBlocksError } from "./block-report.js";
 import { ProgressBar } from "./progress.js";
-import { basename } from "node:path";
+import { basename, resolve } from "node:path";
 
 /** An output path that names a store rather than a `.vmg` file. */
 export function isStoreOutput(out: string): boolean {
@@ -21,8 +26,13 @@ export function isStoreOutput(out: string): boolean {
 
 export async function compressToStore(p: Parsed, input: string, out: string, bppDefault: number): Promise<void> {
   const fileOnly = ["gaussians", "log", "plot", "init", "edge-boost", "sparsity", "lr", "no-densify", "record-source"].filter((k) => p.flags.has(k));
-  if (fileOnly.length) throw new UsageError(`--${fileOnly[0]} applies to a .vmg output, not a store (a store takes --bpp or --size, --chunk, --shard, --halo, --allocation, --blocks, --resume)`);
+  if (fileOnly.length) throw new UsageError(`--${fileOnly[0]} applies to a .vmg output, not a store (a store takes --bpp or --size, --chunk, --shard, --halo, --allocation, --blocks, --resume, --queue)`);
   if (p.flags.has("bpp") && p.flags.has("size")) throw new UsageError("give one budget: --bpp or --size (got --bpp and --size)");
+  const queue = stringFlag(p, "queue");
+  if (queue !== undefined) {
+    queueUrl(queue);
+    if (p.flags.has("blocks")) throw new UsageError("give --queue or --blocks i/N, not both (a queue hands out the blocks itself)");
+  } else if (p.flags.has("detach") || p.flags.has("attempts")) throw new UsageError(`--${p.flags.has("detach") ? "detach" : "attempts"} applies to a --queue run`);
   const started = performance.now();
   const json = p.flags.has("json");
   const quiet = json || p.flags.has("quiet");
@@ -43,13 +53,27 @@ export async function compressToStore(p: Parsed, input: string, out: string, bpp
   const blocks = blocksFlag(p);
   const resume = p.flags.has("resume");
   if (resume && blocks) throw new UsageError("give --blocks i/N or --resume, not both (a --blocks run already skips what is done)");
-  const r = await writeGaussianStore(out, volume, {
+  const options: StoreWriteOptions = {
     chunk, shard, bytes, halo: numberFlag(p, "halo", { integer: true, min: 0 }) ?? 2,
     iterations: numberFlag(p, "iterations", { integer: true, min: 1 }) ?? 200, seed: numberFlag(p, "seed", { integer: true, min: 0 }) ?? 1,
     encoding, background, gate: numberFlag(p, "gate", { min: 0, max: 1 }) ?? 0.5, allocation,
-    name: basename(input).replace(/\.(tiff?|zarr)$/i, ""), onProgress: (d, t) => bar.update(d / t, `${d}/${t} chunks`),
+    name: basename(input).replace(/\.(tiff?|zarr)$/i, ""), onProgress: (d, t, v) => bar.updateBlocks(d, t, v),
     ...(threads ? { threads } : {}), ...(blocks ? { blocks } : {}), resume,
-  });
+  };
+  if (queue !== undefined) {
+    const read = readOptions(p, numberFlag(p, "level", { integer: true, min: 0 }));
+    const attempts = numberFlag(p, "attempts", { integer: true, min: 1 }) ?? 3;
+    // workers run elsewhere: a local input is named by its absolute path
+    const at = /^[a-z][a-z0-9+.-]*:\/\//i.test(input) ? input : resolve(input);
+    const r = await compressOnQueue(queueUrl(queue), out, volume, options, { input: at, read, attempts }, p.flags.has("detach"), bar, json);
+    if (r) await report(r, out, volume, started, bar, json);
+    return;
+  }
+  const r = await writeGaussianStore(out, volume, options);
+  if (r.failed.length) {
+    bar.done();
+    throw failedBlocksError(out, r.failed, r.fitted + r.failed.length, `so fix the cause and run the same command again${blocks ? "" : " with --resume"} to fit only these`);
+  }
   if (blocks) {
     bar.done(`${r.fitted} chunks fitted → ${out}`);
     const line = { block: blocks.index, of: blocks.count, fitted: r.fitted, skipped: r.skipped, assembled: r.assembled, complete: r.complete, seconds: (performance.now() - started) / 1000 };
@@ -57,6 +81,12 @@ export async function compressToStore(p: Parsed, input: string, out: string, bpp
     else console.log(`block ${blocks.index}/${blocks.count} of ${out}: ${r.fitted} chunks fitted (${r.skipped} already done), ${r.assembled} shards assembled; the store is ${r.complete ? "complete" : "not complete yet"}`);
     return;
   }
+  await report(r, out, volume, started, bar, json);
+}
+
+/** The whole store's figures, the decoded level 0 against the input. */
+async function report(r: Pick<StoreWriteResult, "bytes" | "levels">, out: string, volume: Volume, started: number, bar: ProgressBar, json: boolean): Promise<void> {
+  const voxels = volume.data.length;
   bar.done(`${r.bytes} bytes → ${out}`);
   const decoded = await readGaussianStore(out, 0);
   const m = evaluate(volume.data, decoded.data, volume.shape);
@@ -70,6 +100,43 @@ export async function compressToStore(p: Parsed, input: string, out: string, bpp
     r.levels.forEach((l, i) => console.log(`  level ${i} [${l.shape.join(", ")}]: ${l.chunks} chunks (${l.fitted} fitted, ${l.background} background, ${l.absent} absent), ${l.bytes} bytes`));
     console.log(`psnr ${line.psnr.toFixed(2)} dB (peak = data range ${m.peak}), ssim ${line.ssim.toFixed(4)}, ${line.seconds.toFixed(1)} s`);
   }
+}
+
+/**
+ * `--queue redis://…`: plans, opens the run and enqueues its flow; then (unless `detach`) follows
+ * it with the progress bar until the store's finish job has run. Resolves with the store's figures
+ * once it is complete, undefined when detached.
+ */
+async function compressOnQueue(url: string, out: string, volume: Volume, o: StoreWriteOptions, q: EnqueueOptions, detach: boolean, bar: ProgressBar, json: boolean): Promise<Pick<StoreWriteResult, "bytes" | "levels"> | undefined> {
+  const { enqueueStore, watchStore } = await import("../queue/coordinator.js"); // BullMQ loads only for a queue run
+  const plan = planStore(out, volume, o);
+  const run = await openStoreRun(out, plan, o.resume ? "resume" : "fresh");
+  if (await run.complete()) return storeStats(out, plan);
+  const entry = await enqueueStore(url, out, plan, q);
+  const total = plan.jobs.length;
+  if (detach) {
+    if (json) console.log(JSON.stringify({ store: entry.store, queue: entry.ns, jobs: total }));
+    else console.log(`queued ${total} block jobs of ${out} on ${url} (queues ${entry.ns}-*): start workers with vmg worker ${url}; follow with vmg status ${url}`);
+    return undefined;
+  }
+  if (!json) process.stderr.write(`compress: ${total} block jobs of ${out} queued on ${url} (queues ${entry.ns}-*); waiting for workers (vmg worker ${url})\n`);
+  const status = await watchStore(url, entry, (d, t, v) => bar.updateBlocks(d, t, v));
+  if (status.state === "failed") { bar.done(); throw new VolumeWriteError(out, `finishing the store failed: ${status.error}`); }
+  if (status.state !== "complete") {
+    bar.done();
+    throw failedBlocksError(out, status.failed, status.total, "so fix the cause and run the same command again to retry them");
+  }
+  return storeStats(out, plan);
+}
+
+/** A `redis://host:port/db` argument, or a usage error. */
+export function queueUrl(url: string): string {
+  try {
+    parseRedisUrl(url);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  return url;
 }
 
 /** `--blocks i/N`: this run's share of a store's chunk fits (0 ≤ i < N). */

@@ -5,38 +5,48 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { ChunkJob } from "../store/block-fit.js";
-import { allSettledOrThrow, WorkerCalls } from "./worker-calls.js";
+import { WorkerCalls } from "./worker-calls.js";
 import { workerScript } from "./worker-script.js";
+
+/** A job whose fit (or the storing of its result) failed. */
+export interface JobFailure { index: number; error: Error }
 
 /**
  * Fits jobs 0 … count − 1, each made by `make` when a worker is free for it (so only jobs in flight
  * hold their block); each result goes to `onResult` as it arrives (awaited before that worker
- * takes the next job, so a finished chunk is stored before more work starts). After a failure no
- * worker takes another job; the call rejects with the first failure once the others have stopped.
+ * takes the next job, so a finished chunk is stored before more work starts). A failing job is
+ * recorded and the others go on, so one bad block does not cost the rest; a thread that died takes
+ * no more jobs, and jobs no thread is left to take fail with its error. Resolves with the failures.
  */
-export async function fitChunksOnWorkers(count: number, make: (i: number) => ChunkJob, onResult: (i: number, bytes: Uint8Array | undefined) => Promise<void>, threads = availableParallelism(), onDone?: (done: number) => void): Promise<void> {
-  if (count === 0) return;
+export async function fitChunksOnWorkers(count: number, make: (i: number) => ChunkJob, onResult: (i: number, bytes: Uint8Array | undefined) => Promise<void>, threads = availableParallelism(), onDone?: (done: number, index: number) => void): Promise<JobFailure[]> {
+  if (count === 0) return [];
   const { url, options } = workerScript("store-fit-worker", {});
   const calls = await WorkerCalls.ready(Array.from({ length: Math.max(1, Math.min(threads, count)) }, () => new Worker(url, options)));
-  let next = 0, done = 0, failed = false;
+  let next = 0, done = 0, lastDeath: Error | undefined;
+  const failures: JobFailure[] = [];
   const run = async (w: Worker): Promise<void> => {
-    while (!failed && next < count) {
+    let alive = true;
+    w.once("exit", () => { alive = false; });
+    while (alive && next < count) {
       const index = next++;
-      const job = make(index);
       try {
+        const job = make(index);
         const reply = await calls.call<{ bytes?: Uint8Array }, { id: number; job: ChunkJob }>(w, { id: calls.id(), job }, undefined, [job.block.data.buffer as ArrayBuffer]);
         await onResult(index, reply.bytes);
+        onDone?.(++done, index);
       } catch (e) {
-        failed = true;
-        if (e instanceof Error) e.message = `chunk ${index}: ${e.message}`;
-        throw e;
+        const error = e instanceof Error ? e : new Error(String(e));
+        failures.push({ index, error });
+        if (!alive) lastDeath = error;
       }
-      onDone?.(++done);
     }
   };
   try {
-    await allSettledOrThrow(calls.workers.map(run));
+    await Promise.all(calls.workers.map(run));
   } finally {
     await calls.close();
   }
+  // every thread died before the queue was empty: the jobs left were never tried
+  for (; next < count; next++) failures.push({ index: next, error: new Error(`not fitted: every worker thread exited (last: ${lastDeath?.message})`) });
+  return failures.sort((a, b) => a.index - b.index);
 }

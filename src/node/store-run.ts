@@ -51,6 +51,16 @@ export class StoreRun {
     return new StoreRun(root, manifest);
   }
 
+  /**
+   * Joins the run a coordinator opened at `root` (a queue worker): its plan is the manifest there,
+   * so the worker needs no planning pass of its own.
+   */
+  static async attach(root: string): Promise<StoreRun> {
+    const m = await readManifest(root);
+    if (!m) throw new VolumeWriteError(root, `holds no run manifest (${MANIFEST_NAME}): the run is opened by vmg compress … --queue before its jobs are queued, and every worker must see the store at this path`);
+    return new StoreRun(root, m);
+  }
+
   /** Whether some run has written the whole store (the manifest says so). */
   async complete(): Promise<boolean> {
     return (await readManifest(this.root))?.complete === true;

@@ -5,6 +5,10 @@
  * and chunks, all levels). The store is written in place as a run (store-run.ts, § 6.3): a planning
  * pass fixes every chunk's byte cap, so chunks can be fitted by any number of runs (`blocks`), and an
  * interrupted run resumes; readers see the store once its root zarr.json, written last, is there.
+ *
+ * One job model for every engine (local threads here, `--blocks i/N`, the queue in src/queue):
+ * planStore + openStoreRun (the coordinator), jobBlock → fitChunk → StoreRun.stage for job k
+ * (any worker, idempotent), assembleAndFinish (whoever sees shards ready).
  */
 import type { Shape3 } from "../core/gaussian.js";
 import type { Volume } from "../core/volume.js";
@@ -17,11 +21,11 @@ import { allocVoxels } from "../core/dtype.js";
 import { validField, type ChunkJob } from "../store/block-fit.js";
 import { allocate, arrayMetadata, chunkBox, downsample2, groupMetadata, levelCount, levelIndexBytes, planLevel, type LevelPlan } from "../store/plan.js";
 import { shardChunks } from "../store/shard.js";
-import { inShare, makeManifest, plannedShards, type PlannedJob, type PlannedShard, type RunManifest } from "../store/manifest.js";
+import { failedBlock, inShare, makeManifest, plannedJobs, plannedShards, type FailedBlock, type LevelLayout, type PlannedJob, type PlannedShard, type RunManifest } from "../store/manifest.js";
 import { constantBackground } from "../core/background.js";
 import { crc32 } from "../format/crc32.js";
 import { fitChunksOnWorkers } from "./block-pool.js";
-import { StoreRun } from "./store-run.js";
+import { StoreRun, type RunMode } from "./store-run.js";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 
@@ -47,7 +51,8 @@ export interface StoreWriteOptions {
   blocks?: { index: number; count: number };
   /** Continue the run at the path (`--resume`): refuse when there is none of the same plan. */
   resume?: boolean;
-  onProgress?: (done: number, total: number) => void;
+  /** Jobs done of this run's jobs, and the voxels of their chunks. */
+  onProgress?: (done: number, total: number, voxels: number) => void;
 }
 
 export interface StoreWriteResult {
@@ -57,6 +62,8 @@ export interface StoreWriteResult {
   fitted: number;
   skipped: number;
   assembled: number;
+  /** Blocks whose fit failed (the others are staged; a later run retries these). */
+  failed: FailedBlock[];
   bytes: number;
   levels: LevelStats[];
 }
@@ -67,26 +74,46 @@ interface LevelStats { shape: Shape3; chunks: number; fitted: number; background
 const MIN_CHUNK_BYTES = 96;
 const FILL = 0;
 
-/** What the planning pass fixes before any fit: levels, metadata, every chunk's byte cap, the manifest. */
-interface StorePlan {
+/** The settings a block job takes from the plan (the manifest's `settings`). */
+export type JobSettings = Pick<StoreWriteOptions, "chunk" | "halo" | "gate" | "iterations" | "seed" | "background"> & { keep: "centre" | "overlap" };
+
+/** What makes a block job: the levels' voxels and layout, every chunk's cap, the codec and settings. */
+export interface BlockPlan {
   config: GaussianCodecConfig;
   volumes: Volume[];
   levels: LevelPlan[];
-  meta: Map<string, Uint8Array>;
+  jobs: PlannedJob[];
+  settings: JobSettings;
+}
+
+/** What assembling shards and finishing a store need: the manifest's layout, no voxels. */
+export interface RunLayout {
+  config: GaussianCodecConfig;
+  levels: LevelLayout[];
   jobs: PlannedJob[];
   shards: PlannedShard[];
+  chunk: number;
+}
+
+/** What the planning pass fixes before any fit: levels, metadata, every chunk's byte cap and block CRC, the manifest. */
+export interface StorePlan extends BlockPlan, RunLayout {
+  levels: LevelPlan[];
+  meta: Map<string, Uint8Array>;
   manifest: RunManifest;
+  /** CRC-32 of each job's block voxels, so a worker that reads the input again can tell it is the planned one. */
+  blockCrcs: number[];
 }
 
 /**
- * Writes the store at `path`, or this run's share of it. Planning comes first and touches no file
- * (a budget too small is refused before the output exists); then the run is opened, its jobs not yet
- * staged are fitted and staged one by one, and every shard whose chunks are all staged is assembled.
+ * Writes the store at `path`, or this run's share of it, on local worker threads: the planning pass,
+ * the run opened, the jobs of the share not yet staged fitted and staged (a failing block is
+ * recorded and the others go on), and the shards whose chunks are all staged assembled.
  */
 export async function writeGaussianStore(path: string, volume: Volume, o: StoreWriteOptions): Promise<StoreWriteResult> {
   const plan = planStore(path, volume, o);
-  const run = await StoreRun.open(path, plan.manifest, o.resume ? "resume" : o.blocks ? "share" : "fresh");
+  const run = await openStoreRun(path, plan, o.resume ? "resume" : o.blocks ? "share" : "fresh");
   let fitted = 0, skipped = 0, assembled = 0;
+  const failed: FailedBlock[] = [];
   try {
     if (!(await run.complete())) {
       const todo: number[] = [];
@@ -95,19 +122,15 @@ export async function writeGaussianStore(path: string, volume: Volume, o: StoreW
         if (await run.staged(plan.jobs[k]!)) skipped++;
         else todo.push(k);
       }
-      const makeJob = (i: number): ChunkJob => {
-        const j = plan.jobs[todo[i]!]!;
-        return { ...blockJob(plan.volumes[j.level]!, plan.levels[j.level]!, j.chunk, o, plan.config), bytes: j.bytes };
-      };
+      const voxels = todo.map((k) => jobVoxels(plan, k));
       const stage = async (i: number, bytes: Uint8Array | undefined) => { await run.stage(plan.jobs[todo[i]!]!, bytes); fitted++; };
-      await fitChunksOnWorkers(todo.length, makeJob, stage, o.threads, (d) => o.onProgress?.(d, todo.length));
-      const a = await run.assemble(plan.shards, plan.jobs);
-      assembled = a.assembled;
-      if (a.ready && !(await run.complete())) {
-        const stats = await storeStats(path, plan, o.chunk);
-        if (stats.bytes > o.bytes) throw new FitInputError(path, `a budget of ${o.bytes} bytes is too small for ${plan.jobs.length} chunks and their metadata (they take ${stats.bytes}); raise it or use larger chunks`);
-        await run.finish(plan.meta);
-      }
+      let doneVoxels = 0;
+      const failures = await fitChunksOnWorkers(todo.length, (i) => jobBlock(plan, todo[i]!), stage, o.threads, (d, i) => {
+        doneVoxels += voxels[i]!;
+        o.onProgress?.(d, todo.length, doneVoxels);
+      });
+      for (const f of failures) failed.push(failedBlock(plan.levels, plan.jobs[todo[f.index]!]!, o.chunk, f.error.message, 1));
+      assembled = (await assembleAndFinish(run, plan, plan.meta, o.bytes)).assembled;
     }
   } catch (e) {
     // a late duplicate can find the staging area removed under it by the run that completed the store: nothing is left to do
@@ -115,16 +138,86 @@ export async function writeGaussianStore(path: string, volume: Volume, o: StoreW
   }
   const complete = await run.complete();
   if (complete) await run.clearStaging();
-  const stats = complete ? await storeStats(path, plan, o.chunk) : { bytes: 0, levels: [] };
-  return { complete, fitted, skipped, assembled, ...stats };
+  const stats = complete ? await storeStats(path, plan) : { bytes: 0, levels: [] };
+  return { complete, fitted, skipped, assembled, failed, ...stats };
 }
 
-function planStore(path: string, volume: Volume, o: StoreWriteOptions): StorePlan {
+/** Opens (or joins, or resumes) the run of the plan at `path` (StoreRun.open): the coordinator's step before any fit. */
+export function openStoreRun(path: string, plan: StorePlan, mode: RunMode): Promise<StoreRun> {
+  return StoreRun.open(path, plan.manifest, mode);
+}
+
+/**
+ * Assembles every shard whose chunks are all staged and, once every shard is, checks the budget and
+ * finishes the store (metadata, the root's last): whoever sees the shards ready does it, as often as
+ * it likes.
+ */
+export async function assembleAndFinish(run: StoreRun, layout: RunLayout, meta: Map<string, Uint8Array>, budget: number): Promise<{ assembled: number; complete: boolean }> {
+  const a = await run.assemble(layout.shards, layout.jobs);
+  if (a.ready && !(await run.complete())) {
+    const stats = await storeStats(run.root, { ...layout, meta });
+    if (stats.bytes > budget) throw new FitInputError(run.root, `a budget of ${budget} bytes is too small for ${layout.jobs.length} chunks and their metadata (they take ${stats.bytes}); raise it or use larger chunks`);
+    await run.finish(meta);
+  }
+  return { assembled: a.assembled, complete: await run.complete() };
+}
+
+/** The layout a manifest records (what a queue worker assembling or finishing needs). */
+export function runLayout(m: RunManifest): RunLayout {
+  const jobs = plannedJobs(m);
+  return { config: m.codec, levels: m.levels, jobs, shards: plannedShards(m.levels, jobs), chunk: Number(m.settings.chunk) };
+}
+
+/**
+ * A worker's plan for the jobs of a run opened elsewhere: the levels made from its own read of the
+ * input, the caps, codec and settings from the manifest (no planning pass; the block CRCs the
+ * coordinator computed tell whether its read is the planned input).
+ */
+export function blockPlanFromManifest(volume: Volume, m: RunManifest): BlockPlan {
+  const chunk = Number(m.settings.chunk), shard = Number(m.settings.shard);
+  const volumes = levelVolumes(volume, m.levels.length);
+  const settings: JobSettings = {
+    chunk, halo: Number(m.settings.halo), gate: Number(m.settings.gate), iterations: Number(m.settings.iterations), seed: Number(m.settings.seed),
+    background: m.settings.background as BackgroundChoice, keep: m.settings.keep as JobSettings["keep"],
+  };
+  return { config: m.codec, volumes, levels: volumes.map((v, i) => planLevel(i, v, chunk, shard)), jobs: plannedJobs(m), settings };
+}
+
+/** Job k's block and settings, ready for a fit: the one step from a planned job to the voxels it fits. */
+export function jobBlock(plan: BlockPlan, k: number): ChunkJob {
+  const j = plan.jobs[k]!;
+  return { ...blockJob(plan.volumes[j.level]!, plan.levels[j.level]!, j.chunk, plan.settings, plan.config), bytes: j.bytes };
+}
+
+/** CRC-32 of a block's voxel bytes. */
+export function blockCrc(job: ChunkJob): number {
+  const d = job.block.data;
+  return crc32(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+}
+
+/** Voxels of job k's chunk inside its level (what progress counts). */
+export function jobVoxels(plan: Pick<RunLayout, "levels" | "jobs" | "chunk">, k: number): number {
+  const j = plan.jobs[k]!, b = chunkBox(plan.levels[j.level]!, j.chunk, plan.chunk);
+  return (b.z1 - b.z0) * (b.y1 - b.y0) * (b.x1 - b.x0);
+}
+
+function levelVolumes(volume: Volume, count: number): Volume[] {
+  const volumes: Volume[] = [volume];
+  for (let i = 1; i < count; i++) volumes.push(downsample2(volumes[i - 1]!));
+  return volumes;
+}
+
+/**
+ * The planning pass (the coordinator's first step, on every engine): levels, metadata, every chunk's
+ * cap and block CRC, the manifest. It touches no file, so a budget too small is refused before the
+ * output exists.
+ */
+export function planStore(path: string, volume: Volume, o: StoreWriteOptions): StorePlan {
   if (!(o.shard % o.chunk === 0)) throw new FitInputError(path, `--shard ${o.shard} is not a multiple of --chunk ${o.chunk}`);
   const mapping = robustMapping(volume, path);
   const config: GaussianCodecConfig = { version: GAUSSIAN_CODEC_VERSION, encoding: o.encoding, truncation: 3, valueOffset: mapping.offset, valueScale: mapping.scale };
-  const volumes: Volume[] = [volume];
-  for (let i = 1; i < levelCount(volume.shape, o.chunk); i++) volumes.push(downsample2(volumes[i - 1]!));
+  const volumes = levelVolumes(volume, levelCount(volume.shape, o.chunk));
+  const settings: JobSettings = { chunk: o.chunk, halo: o.halo, gate: o.gate, iterations: o.iterations, seed: o.seed, background: o.background, keep: o.keep ?? "overlap" };
   const levels = volumes.map((v, i) => planLevel(i, v, o.chunk, o.shard));
   const meta = new Map<string, Uint8Array>([["/zarr.json", groupMetadata(levels, volume.unit, o.name)]]);
   levels.forEach((l) => meta.set(`/${l.path}/zarr.json`, arrayMetadata(l, volume.dtype, o.chunk, config, FILL)));
@@ -134,12 +227,13 @@ function planStore(path: string, volume: Volume, o: StoreWriteOptions): StorePla
   const totalVoxels = volumes.reduce((n, v) => n + v.data.length, 0);
 
   // the allocation, from each block's statistics: fixed here, so no run needs another's results
-  const jobs: PlannedJob[] = [];
+  const jobs: PlannedJob[] = [], blockCrcs: number[] = [];
   for (let li = 0; li < volumes.length; li++) {
     const v = volumes[li]!, l = levels[li]!;
     const weights: number[] = [], at: Shape3[] = [];
     for (let cz = 0; cz < l.chunkGrid[0]; cz++) for (let cy = 0; cy < l.chunkGrid[1]; cy++) for (let cx = 0; cx < l.chunkGrid[2]; cx++) {
-      const job = blockJob(v, l, [cz, cy, cx], o, config);
+      const job = blockJob(v, l, [cz, cy, cx], settings, config);
+      blockCrcs.push(blockCrc(job));
       weights.push(o.allocation === "uniform" ? (hasStructure(job) ? 1 : 0) : energyAboveMean(job));
       at.push([cz, cy, cx]);
     }
@@ -150,17 +244,18 @@ function planStore(path: string, volume: Volume, o: StoreWriteOptions): StorePla
   if (chunkBytes < jobs.length * emptyBytes) {
     throw new FitInputError(path, `a budget of ${o.bytes} bytes does not cover the store's metadata and shard indexes (${fixed} bytes) and ${jobs.length} chunks`);
   }
-  const settings = {
+  const recorded = {
     chunk: o.chunk, shard: o.shard, bytes: o.bytes, halo: o.halo, iterations: o.iterations, seed: o.seed, encoding: o.encoding,
-    background: o.background, gate: o.gate, allocation: o.allocation ?? "energy", keep: o.keep ?? "overlap", name: o.name,
+    background: o.background, gate: o.gate, allocation: o.allocation ?? "energy", keep: settings.keep, name: o.name,
   };
   const data = new Uint8Array(volume.data.buffer, volume.data.byteOffset, volume.data.byteLength);
-  const manifest = makeManifest({ shape: volume.shape, dtype: volume.dtype, crc32: crc32(data) }, settings, config, levels, jobs);
-  return { config, volumes, levels, meta, jobs, shards: plannedShards(levels, jobs), manifest };
+  const manifest = makeManifest({ shape: volume.shape, dtype: volume.dtype, crc32: crc32(data) }, recorded, config, levels, jobs);
+  return { config, volumes, levels, meta, jobs, shards: plannedShards(levels, jobs), manifest, settings, chunk: o.chunk, blockCrcs };
 }
 
 /** Bytes and chunk counts of the store as written (its shards and metadata). */
-async function storeStats(path: string, plan: StorePlan, chunk: number): Promise<{ bytes: number; levels: LevelStats[] }> {
+export async function storeStats(path: string, plan: RunLayout & { meta: Map<string, Uint8Array> }): Promise<{ bytes: number; levels: LevelStats[] }> {
+  const chunk = plan.chunk;
   const levels: LevelStats[] = plan.levels.map((l) => ({ shape: l.shape, chunks: 0, fitted: 0, background: 0, absent: 0, bytes: plan.meta.get(`/${l.path}/zarr.json`)!.length }));
   let bytes = plan.meta.get("/zarr.json")!.length + levels.reduce((n, l) => n + l.bytes, 0);
   for (const s of plan.shards) {
@@ -189,7 +284,7 @@ async function storeStats(path: string, plan: StorePlan, chunk: number): Promise
 }
 
 /** The chunk's block: its voxels plus `halo` on every side, clipped to the level. */
-function blockJob(v: Volume, l: LevelPlan, c: Shape3, o: StoreWriteOptions, config: GaussianCodecConfig): ChunkJob {
+function blockJob(v: Volume, l: LevelPlan, c: Shape3, o: JobSettings, config: GaussianCodecConfig): ChunkJob {
   const box = chunkBox(l, c, o.chunk);
   const lo = [box.z0, box.y0, box.x0], hi = [box.z1, box.y1, box.x1];
   const blo = lo.map((x) => Math.max(0, x - o.halo)), bhi = hi.map((x, a) => Math.min(l.shape[a]!, x + o.halo));
@@ -203,7 +298,7 @@ function blockJob(v: Volume, l: LevelPlan, c: Shape3, o: StoreWriteOptions, conf
   return {
     block: { shape, dtype: v.dtype, data }, offset: lo.map((x, a) => x - blo[a]!) as unknown as Shape3,
     valid: hi.map((x, a) => x - lo[a]!) as unknown as Shape3, chunk: [o.chunk, o.chunk, o.chunk], bytes: 0,
-    gate: o.gate, config, fill: FILL, iterations: o.iterations, seed: o.seed, background: o.background, keep: o.keep ?? "overlap",
+    gate: o.gate, config, fill: FILL, iterations: o.iterations, seed: o.seed, background: o.background, keep: o.keep,
   };
 }
 

@@ -5,8 +5,9 @@
  * block and this plan, so any number of runs, in any order, retried or repeated, write the same store.
  */
 import type { Shape3 } from "../core/gaussian.js";
+import type { Box } from "../core/background.js";
 import type { GaussianCodecConfig } from "./codec/config.js";
-import type { LevelPlan } from "./plan.js";
+import { chunkBox, type LevelPlan } from "./plan.js";
 
 /** The manifest's file name at the top of the store. */
 export const MANIFEST_NAME = "volmicro-manifest.json";
@@ -20,12 +21,15 @@ export interface PlannedJob {
   bytes: number;
 }
 
+/** A level's layout as the manifest records it (what shard assembly and the store's figures need). */
+export type LevelLayout = Pick<LevelPlan, "path" | "shape" | "chunkGrid" | "perShard" | "shardGrid">;
+
 export interface RunManifest {
   volmicro_run: 1;
   input: { shape: Shape3; dtype: string; crc32: number };
   settings: Record<string, string | number>;
   codec: GaussianCodecConfig;
-  levels: Array<Pick<LevelPlan, "path" | "shape" | "chunkGrid" | "perShard" | "shardGrid">>;
+  levels: LevelLayout[];
   /** [level, cz, cy, cx, bytes] per job, levels in order, chunks in C order. */
   jobs: Array<[number, number, number, number, number]>;
   /** Set by whichever run assembles the last shard and writes the metadata. */
@@ -49,6 +53,11 @@ export function manifestBytes(m: RunManifest): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(m) + "\n");
 }
 
+/** The manifest's jobs, as the planning pass made them. */
+export function plannedJobs(m: RunManifest): PlannedJob[] {
+  return m.jobs.map(([level, cz, cy, cx, bytes]) => ({ level, chunk: [cz, cy, cx], bytes }));
+}
+
 /** Job k belongs to run i of n (strided, so each run gets a share of every level and region). */
 export function inShare(k: number, share: { index: number; count: number } | undefined): boolean {
   return share === undefined || k % share.count === share.index;
@@ -66,7 +75,7 @@ export interface PlannedShard {
   jobs: number[];
 }
 
-export function plannedShards(levels: LevelPlan[], jobs: PlannedJob[]): PlannedShard[] {
+export function plannedShards(levels: LevelLayout[], jobs: PlannedJob[]): PlannedShard[] {
   const at = new Map(jobs.map((j, k) => [`${j.level}/${j.chunk.join()}`, k]));
   const out: PlannedShard[] = [];
   levels.forEach((l, li) => {
@@ -80,4 +89,24 @@ export function plannedShards(levels: LevelPlan[], jobs: PlannedJob[]): PlannedS
     }
   });
   return out;
+}
+
+/** A block job that failed after its retries, in the words a user checks: level, chunk, voxel box, error. */
+export interface FailedBlock {
+  level: number;
+  chunk: Shape3;
+  /** The chunk's voxels at its level (the block adds the halo). */
+  box: Box;
+  error: string;
+  attempts: number;
+}
+
+export function failedBlock(levels: LevelLayout[], j: PlannedJob, chunk: number, error: string, attempts: number): FailedBlock {
+  return { level: j.level, chunk: j.chunk, box: chunkBox(levels[j.level]!, j.chunk, chunk), error, attempts };
+}
+
+/** "level 0 chunk [1, 0, 2] (voxels z 8:16, y 0:8, x 16:24)". */
+export function describeBlock(b: Pick<FailedBlock, "level" | "chunk" | "box">): string {
+  const { z0, z1, y0, y1, x0, x1 } = b.box;
+  return `level ${b.level} chunk [${b.chunk.join(", ")}] (voxels z ${z0}:${z1}, y ${y0}:${y1}, x ${x0}:${x1})`;
 }

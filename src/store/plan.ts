@@ -57,7 +57,7 @@ export function planLevel(i: number, v: Volume, chunk: number, shard: number): L
   return { path: String(i), shape: v.shape, chunkGrid, perShard, shardGrid, voxelSize: [...(v.voxelSize ?? [1, 1, 1])], origin: [...(v.origin ?? [0, 0, 0])] };
 }
 
-export function chunkBox(l: LevelPlan, c: Shape3, chunk: number): Box {
+export function chunkBox(l: Pick<LevelPlan, "shape">, c: Shape3, chunk: number): Box {
   const lo = c.map((k) => k * chunk), hi = lo.map((x, a) => Math.min(x + chunk, l.shape[a]!));
   return { z0: lo[0]!, z1: hi[0]!, y0: lo[1]!, y1: hi[1]!, x0: lo[2]!, x1: hi[2]! };
 }

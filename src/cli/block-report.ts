@@ -1,0 +1,14 @@
+/** Blocks that failed after their retries, in plain words, and the error that ends the run. */
+import { VolumeWriteError } from "../io/errors.js";
+import { describeBlock, type FailedBlock } from "../store/manifest.js";
+
+/** One line per block: where it is and why it failed. */
+export function failedBlockLines(failed: FailedBlock[]): string[] {
+  return failed.map((f) => `${describeBlock(f)} failed after ${f.attempts} attempt${f.attempts === 1 ? "" : "s"}: ${f.error}`);
+}
+
+/** Lists the failed blocks on stderr and returns the run's error (exit status 1), naming how many failed. */
+export function failedBlocksError(store: string, failed: FailedBlock[], total: number, retry: string): VolumeWriteError {
+  for (const line of failedBlockLines(failed)) process.stderr.write(`vmg: ${store}: ${line}\n`);
+  return new VolumeWriteError(store, `${failed.length} of ${total} blocks failed (listed above); the store is not complete: the other blocks are staged, ${retry}`);
+}

@@ -1,0 +1,199 @@
+/**
+ * The queue engine on a real Redis (started here on a free port, stopped at the end): `vmg compress
+ * --queue` plans and enqueues, `vmg worker` processes run the jobs, `vmg status` reports. Asserted
+ * against the store of one local run, byte for byte (the run manifest aside): two workers; a worker
+ * and the coordinator killed with SIGKILL mid-run, then the command run again with --resume; and a
+ * store whose input changed under three of its blocks, which fail after their retries and are
+ * reported while the rest completes.
+ */
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, readdir, rename, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { after, before, describe, test } from "node:test";
+import { writeVolume } from "../src/node/atomic-write.js";
+import { STAGING_NAME } from "../src/store/manifest.js";
+import type { Volume } from "../src/core/volume.js";
+import type { StoreStatus } from "../src/queue/status.js";
+import { vmg } from "./helpers/cli.js";
+import { startRedis, type TestRedis } from "./helpers/redis.js";
+import { assertSameStore } from "./helpers/stores.js";
+import { knownGaussians } from "./helpers/volumes.js";
+
+const BIN = fileURLToPath(new URL("../bin/vmg.mjs", import.meta.url));
+/** 24×28×32 voxels in 8³ chunks and 16³ shards: 57 block jobs over 3 levels. */
+const ARGS = ["--chunk", "8", "--shard", "16", "--bpp", "4", "--iterations", "25"];
+const JOBS = 57;
+
+interface Proc { child: ChildProcess; exited: Promise<number | null>; stderr: () => string }
+
+function start(args: string[]): Proc {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let err = "";
+  child.stderr!.on("data", (d: Buffer) => { err += d.toString(); });
+  child.stdout!.resume();
+  return { child, exited: new Promise((resolve) => child.once("exit", (code) => resolve(code))), stderr: () => err };
+}
+
+/** A `vmg worker` process: `threads` fits at once, a 1 s lock (so a dead worker's job returns within seconds). */
+const worker = (url: string, threads = 1) => start(["worker", url, "--threads", String(threads), "--lock-seconds", "1"]);
+
+async function stop(p: Proc, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+  if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill(signal);
+  await p.exited;
+}
+
+/** `vmg status --json`'s entry for the store, undefined until it is queued. */
+async function queued(url: string, store: string): Promise<StoreStatus | undefined> {
+  const r = await vmg(["status", url, "--store", store, "--json"]);
+  assert.equal(r.code, 0, r.stderr);
+  return (JSON.parse(r.stdout).stores as StoreStatus[])[0];
+}
+
+async function status(url: string, store: string): Promise<StoreStatus> {
+  const s = await queued(url, store);
+  assert.ok(s, `${store} is queued`);
+  return s;
+}
+
+async function until(what: string, check: () => Promise<boolean>, seconds = 60): Promise<void> {
+  const end = Date.now() + seconds * 1000;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const stagedCount = async (store: string) => (await readdir(join(store, STAGING_NAME), { recursive: true, withFileTypes: true }).catch(() => []))
+  .filter((e) => e.isFile() && !e.parentPath.endsWith("tmp")).length;
+
+describe("the queue engine (BullMQ on a real Redis)", { timeout: 300_000 }, () => {
+  let redis: TestRedis | undefined, dir = "", input = "", local = "", volume: Volume;
+  before(async () => {
+    redis = await startRedis();
+    dir = await mkdtemp(join(tmpdir(), "vmg-queue-"));
+    input = join(dir, "in.zarr");
+    volume = knownGaussians([24, 28, 32], 25, 7).volume;
+    await writeVolume(input, volume);
+    local = join(dir, "local.ome.zarr");
+    const r = await vmg(["compress", input, "-o", local, ...ARGS, "--threads", "2", "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+  });
+  after(async () => {
+    await redis?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const skip = () => {
+    if (redis) return false;
+    console.log("# skipped: redis-server is not installed (apt-get install redis-server; .ci/run installs it)");
+    return true;
+  };
+
+  test("two vmg worker processes write the store of a single local run", async (t) => {
+    if (skip()) return t.skip("no redis-server");
+    const url = redis!.url, out = join(dir, "two.ome.zarr");
+    const workers = [worker(url), worker(url)];
+    const r = await vmg(["compress", input, "-o", out, ...ARGS, "--queue", url]);
+    await Promise.all(workers.map((w) => stop(w)));
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /57\/57 blocks, [\d.]+ MVox\/s/);
+    assert.match(r.stdout, /wrote .*two\.ome\.zarr: 3 levels/);
+    await assertSameStore(out, local);
+    // both workers fitted blocks
+    for (const w of workers) assert.match(w.stderr(), /level \d chunk \[[\d, ]+\] \(voxels [^)]*\) done/);
+    const s = await status(url, out);
+    assert.deepEqual([s.state, s.done, s.total, s.failed.length], ["complete", JOBS, JOBS, 0]);
+  });
+
+  test("a worker and the coordinator killed with SIGKILL mid-run lose no block: the stalled job returns, and --resume finishes the same store", async (t) => {
+    if (skip()) return t.skip("no redis-server");
+    const url = redis!.url, out = join(dir, "killed.ome.zarr");
+    const coordinator = start(["compress", input, "-o", out, ...ARGS, "--queue", url]);
+    const first = worker(url);
+    // mid-run and mid-block: some chunks staged, one job held by the only worker
+    await until("a few staged blocks", async () => (await stagedCount(out)) >= 5 && (await queued(url, out))?.active === 1);
+    first.child.kill("SIGKILL");
+    coordinator.child.kill("SIGKILL");
+    await Promise.all([first.exited, coordinator.exited]);
+    assert.equal(first.child.signalCode, "SIGKILL");
+    assert.ok(!existsSync(join(out, "zarr.json")), "killed before the store was complete");
+    const second = worker(url, 2);
+    const again = await vmg(["compress", input, "-o", out, ...ARGS, "--queue", url, "--resume"]);
+    await stop(second);
+    assert.equal(again.code, 0, again.stderr);
+    // the job the killed worker held went back to the queue once its lock lapsed, and was fitted again
+    assert.match(second.stderr(), /job fit-\d+ stalled .*: back in the queue/);
+    await assertSameStore(out, local);
+    const s = await status(url, out);
+    assert.deepEqual([s.state, s.done, s.failed.length], ["complete", JOBS, 0]);
+  });
+
+  test("blocks whose input changed after planning fail after their retries and are reported; the others complete", async (t) => {
+    if (skip()) return t.skip("no redis-server");
+    const url = redis!.url, out = join(dir, "changed.ome.zarr"), moving = join(dir, "moving.zarr");
+    await writeVolume(moving, volume);
+    const coordinator = start(["compress", moving, "-o", out, ...ARGS, "--queue", url, "--attempts", "2"]);
+    await until("the jobs queued", async () => (await queued(url, out))?.total === JOBS);
+    // one voxel of level 0's chunk [0, 0, 0] changes: that block and the coarser blocks averaging it differ from the plan
+    const data = volume.data.slice();
+    const at = (2 * 28 + 2) * 32 + 2;
+    data[at] = data[at]! + 20000;
+    await writeVolume(join(dir, "changed.zarr"), { ...volume, data });
+    await rm(moving, { recursive: true });
+    await rename(join(dir, "changed.zarr"), moving);
+    const w = worker(url, 2);
+    const code = await coordinator.exited;
+    await stop(w);
+    assert.equal(code, 1, coordinator.stderr());
+    assert.match(coordinator.stderr(), /vmg: .*changed\.ome\.zarr: 3 of 57 blocks failed \(listed above\); the store is not complete/);
+    assert.match(coordinator.stderr(), /level 0 chunk \[0, 0, 0\] \(voxels z 0:8, y 0:8, x 0:8\) failed after 2 attempts: .*moving\.zarr: .*its voxels are not those planned/);
+    const s = await status(url, out);
+    assert.equal(s.state, "incomplete");
+    assert.deepEqual(s.failed.map((f) => [f.level, f.chunk, f.attempts]), [[0, [0, 0, 0], 2], [1, [0, 0, 0], 2], [2, [0, 0, 0], 2]]);
+    assert.deepEqual(s.failed[0]!.box, { z0: 0, z1: 8, y0: 0, y1: 8, x0: 0, x1: 8 });
+    assert.match(s.failed[2]!.error, /input is corrupt or changed since vmg compress --queue planned the store/);
+    // the rest completed: every other block is staged, and no store is published
+    assert.equal(s.done, JOBS - 3);
+    assert.equal(await stagedCount(out), JOBS - 3);
+    assert.ok(!existsSync(join(out, "zarr.json")));
+    const text = await vmg(["status", url, "--store", out]);
+    assert.match(text.stdout, /changed\.ome\.zarr: incomplete, 54\/57 blocks done, 0 being fitted, 3 failed/);
+    assert.match(text.stdout, /level 2 chunk \[0, 0, 0\] \(voxels z 0:6, y 0:7, x 0:8\) failed after 2 attempts/);
+  });
+
+  test("--detach exits once the jobs are queued; vmg status lists them with the other stores of that Redis", async (t) => {
+    if (skip()) return t.skip("no redis-server");
+    const url = redis!.url, out = join(dir, "detached.ome.zarr");
+    const r = await vmg(["compress", input, "-o", out, ...ARGS, "--queue", url, "--detach", "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const line = JSON.parse(r.stdout);
+    assert.equal(line.jobs, JOBS);
+    assert.match(line.queue, /^vmg-[0-9a-f]{12}$/);
+    const s = await status(url, out);
+    assert.deepEqual([s.state, s.done, s.total, s.active], ["running", 0, JOBS, 0]);
+    const all = JSON.parse((await vmg(["status", url, "--json"])).stdout).stores as StoreStatus[];
+    assert.deepEqual(all.map((x) => x.store.slice(dir.length)).sort(), ["/changed.ome.zarr", "/detached.ome.zarr", "/killed.ome.zarr", "/two.ome.zarr"]);
+    assert.equal(new Set(all.map((x) => x.queue)).size, 4, "one queue namespace per store");
+  });
+
+  test("usage: a bad Redis URL, --queue with --blocks, a Redis that is not there, worker and status help", async () => {
+    const bad = await vmg(["compress", input, "-o", join(dir, "x.ome.zarr"), ...ARGS, "--queue", "http://127.0.0.1:1/0"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /^vmg: http:\/\/127\.0\.0\.1:1\/0: is a http: URL; give redis:\/\/host:port\/db/);
+    const both = await vmg(["compress", input, "-o", join(dir, "x.ome.zarr"), ...ARGS, "--queue", "redis://127.0.0.1:1/0", "--blocks", "0/2"]);
+    assert.equal(both.code, 2);
+    const none = await vmg(["status", "redis://127.0.0.1:1/0"]);
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /^vmg: redis:\/\/127\.0\.0\.1:1\/0: cannot reach Redis/);
+    assert.equal(none.stderr.trim().split("\n").length, 1);
+    for (const [cmd, re] of [["worker", /--lock-seconds S/], ["status", /--json prints one line/]] as const) {
+      const help = await vmg([cmd, "--help"]);
+      assert.equal(help.code, 0);
+      assert.match(help.stdout, re);
+      assert.equal((await vmg([cmd])).code, 2, `${cmd} without a Redis URL is a usage error`);
+    }
+  });
+});
