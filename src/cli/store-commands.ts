@@ -5,9 +5,10 @@
 import { DTYPES } from "../core/dtype.js";
 import type { Box } from "../core/background.js";
 import type { BackgroundChoice } from "../fit/background-init.js";
-import { evaluate } from "../metrics/evaluate.js";
+import { evaluate, evaluateInSlabs, type QualityMetrics } from "../metrics/evaluate.js";
 import { writeVolume } from "../node/atomic-write.js";
-import { openVolume } from "../node/open-volume.js";
+import { openVolume, openVolumeSource } from "../node/open-volume.js";
+import type { VolumeSource } from "../io/region.js";
 import { gaussianStoreInfo, readGaussianStore } from "../node/store-reader.js";
 import { writeGaussianStore } from "../node/store-writer.js";
 import { numberFlag, readOptions, stringFlag, UsageError, type Parsed } from "./args.js";
@@ -26,8 +27,9 @@ export async function compressToStore(p: Parsed, input: string, out: string, bpp
   const started = performance.now();
   const json = p.flags.has("json");
   const quiet = json || p.flags.has("quiet");
-  const volume = await openVolume(input, readOptions(p, numberFlag(p, "level", { integer: true, min: 0 })));
-  const voxels = volume.data.length;
+  const volume = await openVolumeSource(input, readOptions(p, numberFlag(p, "level", { integer: true, min: 0 })));
+  if (volume.convertedFrom && !quiet) process.stderr.write(`compress: ${input}: ${volume.convertedFrom} voxels converted to ${volume.dtype}\n`);
+  const voxels = volume.shape[0] * volume.shape[1] * volume.shape[2];
   const bytes = p.flags.has("size") ? numberFlag(p, "size", { integer: true, min: 1 })! : Math.floor(((numberFlag(p, "bpp", { min: 1e-9 }) ?? bppDefault) * voxels) / 8);
   const chunk = numberFlag(p, "chunk", { integer: true, min: 4, max: 1024 }) ?? 64;
   const shard = numberFlag(p, "shard", { integer: true, min: chunk }) ?? chunk * 4;
@@ -58,18 +60,37 @@ export async function compressToStore(p: Parsed, input: string, out: string, bpp
     return;
   }
   bar.done(`${r.bytes} bytes → ${out}`);
-  const decoded = await readGaussianStore(out, 0);
-  const m = evaluate(volume.data, decoded.data, volume.shape);
+  const m = await storeQuality(volume, out, r.peak);
   const line = {
     bytes: r.bytes, bpp: (8 * r.bytes) / voxels, ratio: (voxels * DTYPES[volume.dtype].bytes) / r.bytes,
-    psnr: m.psnr, ssim: m.ssim, seconds: (performance.now() - started) / 1000, levels: r.levels,
+    psnr: m ? m.psnr : null, ssim: m ? m.ssim : null, seconds: (performance.now() - started) / 1000, levels: r.levels,
   };
   if (json) console.log(JSON.stringify(line));
   else {
     console.log(`wrote ${out}: ${r.levels.length} levels, ${line.bytes} bytes, ${line.bpp.toFixed(4)} bpp, ratio ${line.ratio.toFixed(1)}×`);
     r.levels.forEach((l, i) => console.log(`  level ${i} [${l.shape.join(", ")}]: ${l.chunks} chunks (${l.fitted} fitted, ${l.background} background, ${l.absent} absent), ${l.bytes} bytes`));
-    console.log(`psnr ${line.psnr.toFixed(2)} dB (peak = data range ${m.peak}), ssim ${line.ssim.toFixed(4)}, ${line.seconds.toFixed(1)} s`);
+    if (m) console.log(`psnr ${m.psnr.toFixed(2)} dB (peak = data range ${m.peak}), ssim ${m.ssim.toFixed(4)}, ${line.seconds.toFixed(1)} s`);
+    else console.log(`${line.seconds.toFixed(1)} s`);
   }
+}
+
+/** Voxels of a slab the report reads at once (input and decoded store): about 64 MB of float64 moments. */
+const REPORT_SLAB_VOXELS = 1 << 23;
+/** Planes larger than this are not evaluated: one slab (the SSIM window's 11 planes) would not be small. */
+const REPORT_MAX_PLANE = 1 << 24;
+
+/**
+ * PSNR and SSIM of the store's level 0 against the input, a slab of whole planes at a time; null
+ * (said on stderr) when planes are too large for a slab to stay small.
+ */
+async function storeQuality(volume: VolumeSource, out: string, peak: number): Promise<QualityMetrics | null> {
+  const [, ny, nx] = volume.shape;
+  if (ny * nx > REPORT_MAX_PLANE) {
+    process.stderr.write(`compress: ${out}: quality not measured (planes of ${ny}×${nx} voxels are more than ${REPORT_MAX_PLANE} to hold at once); run vmg eval on a crop\n`);
+    return null;
+  }
+  const planes = (z0: number, z1: number) => ({ z0, z1, y0: 0, y1: ny, x0: 0, x1: nx });
+  return evaluateInSlabs(volume.shape, async (z0, z1) => (await volume.read(planes(z0, z1))).data, async (z0, z1) => (await readGaussianStore(out, 0, planes(z0, z1))).data, peak, Math.max(1, Math.floor(REPORT_SLAB_VOXELS / (ny * nx))));
 }
 
 /** `--blocks i/N`: this run's share of a store's chunk fits (0 ≤ i < N). */

@@ -9,12 +9,12 @@ import { allSettledOrThrow, WorkerCalls } from "./worker-calls.js";
 import { workerScript } from "./worker-script.js";
 
 /**
- * Fits jobs 0 … count − 1, each made by `make` when a worker is free for it (so only jobs in flight
- * hold their block); each result goes to `onResult` as it arrives (awaited before that worker
+ * Fits jobs 0 … count − 1, each made by `make` (which may read its block) when a worker is free for
+ * it (so only jobs in flight hold their block); each result goes to `onResult` as it arrives (awaited before that worker
  * takes the next job, so a finished chunk is stored before more work starts). After a failure no
  * worker takes another job; the call rejects with the first failure once the others have stopped.
  */
-export async function fitChunksOnWorkers(count: number, make: (i: number) => ChunkJob, onResult: (i: number, bytes: Uint8Array | undefined) => Promise<void>, threads = availableParallelism(), onDone?: (done: number) => void): Promise<void> {
+export async function fitChunksOnWorkers(count: number, make: (i: number) => ChunkJob | Promise<ChunkJob>, onResult: (i: number, bytes: Uint8Array | undefined) => Promise<void>, threads = availableParallelism(), onDone?: (done: number) => void): Promise<void> {
   if (count === 0) return;
   const { url, options } = workerScript("store-fit-worker", {});
   const calls = await WorkerCalls.ready(Array.from({ length: Math.max(1, Math.min(threads, count)) }, () => new Worker(url, options)));
@@ -22,8 +22,8 @@ export async function fitChunksOnWorkers(count: number, make: (i: number) => Chu
   const run = async (w: Worker): Promise<void> => {
     while (!failed && next < count) {
       const index = next++;
-      const job = make(index);
       try {
+        const job = await make(index);
         const reply = await calls.call<{ bytes?: Uint8Array }, { id: number; job: ChunkJob }>(w, { id: calls.id(), job }, undefined, [job.block.data.buffer as ArrayBuffer]);
         await onResult(index, reply.bytes);
       } catch (e) {

@@ -10,17 +10,18 @@ import type { Shape3 } from "../core/gaussian.js";
 import type { Volume } from "../core/volume.js";
 import type { BackgroundChoice } from "../fit/background-init.js";
 import { FitInputError } from "../fit/errors.js";
-import { robustMapping } from "../fit/prepare.js";
 import { GAUSSIAN_CODEC_VERSION, type GaussianCodecConfig } from "../store/codec/config.js";
 import { chunkOverheadBytes, readChunk } from "../store/codec/chunk.js";
-import { allocVoxels } from "../core/dtype.js";
 import { validField, type ChunkJob } from "../store/block-fit.js";
-import { allocate, arrayMetadata, chunkBox, downsample2, groupMetadata, levelCount, levelIndexBytes, planLevel, type LevelPlan } from "../store/plan.js";
+import { allocate, arrayMetadata, chunkBox, groupMetadata, halfGeometry, levelCount, levelIndexBytes, planLevel, type LevelGeometry, type LevelPlan } from "../store/plan.js";
 import { shardChunks } from "../store/shard.js";
 import { inShare, makeManifest, plannedShards, type PlannedJob, type PlannedShard, type RunManifest } from "../store/manifest.js";
 import { constantBackground } from "../core/background.js";
-import { crc32 } from "../format/crc32.js";
+import { memorySource, type VolumeSource } from "../io/region.js";
+import { InputStats } from "../store/plan-stats.js";
+import { walkPyramid } from "../store/pyramid.js";
 import { fitChunksOnWorkers } from "./block-pool.js";
+import { LevelScratch } from "./level-scratch.js";
 import { StoreRun } from "./store-run.js";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -59,6 +60,8 @@ export interface StoreWriteResult {
   assembled: number;
   bytes: number;
   levels: LevelStats[];
+  /** The input's data range (max − min), the PSNR peak of a report. */
+  peak: number;
 }
 
 interface LevelStats { shape: Shape3; chunks: number; fitted: number; background: number; absent: number; bytes: number }
@@ -70,8 +73,10 @@ const FILL = 0;
 /** What the planning pass fixes before any fit: levels, metadata, every chunk's byte cap, the manifest. */
 interface StorePlan {
   config: GaussianCodecConfig;
-  volumes: Volume[];
   levels: LevelPlan[];
+  /** Where fit jobs read their blocks: level 0 from the input, levels ≥ 1 from the run's scratch. */
+  scratch: LevelScratch;
+  peak: number;
   meta: Map<string, Uint8Array>;
   jobs: PlannedJob[];
   shards: PlannedShard[];
@@ -79,12 +84,15 @@ interface StorePlan {
 }
 
 /**
- * Writes the store at `path`, or this run's share of it. Planning comes first and touches no file
- * (a budget too small is refused before the output exists); then the run is opened, its jobs not yet
- * staged are fitted and staged one by one, and every shard whose chunks are all staged is assembled.
+ * Writes the store at `path`, or this run's share of it, reading `input` block by block (a volume
+ * in memory is read the same way). Planning comes first and touches no file (a budget too small is
+ * refused before the output exists); then the run is opened, the levels below the input are
+ * written to its scratch (unless there already), its jobs not yet staged are fitted and staged one
+ * by one, and every shard whose chunks are all staged is assembled.
  */
-export async function writeGaussianStore(path: string, volume: Volume, o: StoreWriteOptions): Promise<StoreWriteResult> {
-  const plan = planStore(path, volume, o);
+export async function writeGaussianStore(path: string, input: Volume | VolumeSource, o: StoreWriteOptions): Promise<StoreWriteResult> {
+  const source = "data" in input ? memorySource(input, path) : input;
+  const plan = await planStore(path, source, o);
   const run = await StoreRun.open(path, plan.manifest, o.resume ? "resume" : o.blocks ? "share" : "fresh");
   let fitted = 0, skipped = 0, assembled = 0;
   try {
@@ -95,9 +103,12 @@ export async function writeGaussianStore(path: string, volume: Volume, o: StoreW
         if (await run.staged(plan.jobs[k]!)) skipped++;
         else todo.push(k);
       }
-      const makeJob = (i: number): ChunkJob => {
+      if (todo.some((k) => plan.jobs[k]!.level > 0)) await plan.scratch.build((box) => source.read(box));
+      const sources = new Map<number, Promise<VolumeSource>>([[0, Promise.resolve(source)]]);
+      const sourceOf = (level: number) => sources.get(level) ?? sources.set(level, plan.scratch.source(level)).get(level)!;
+      const makeJob = async (i: number): Promise<ChunkJob> => {
         const j = plan.jobs[todo[i]!]!;
-        return { ...blockJob(plan.volumes[j.level]!, plan.levels[j.level]!, j.chunk, o, plan.config), bytes: j.bytes };
+        return { ...(await blockJob(await sourceOf(j.level), plan.levels[j.level]!, j.chunk, o, plan.config)), bytes: j.bytes };
       };
       const stage = async (i: number, bytes: Uint8Array | undefined) => { await run.stage(plan.jobs[todo[i]!]!, bytes); fitted++; };
       await fitChunksOnWorkers(todo.length, makeJob, stage, o.threads, (d) => o.onProgress?.(d, todo.length));
@@ -116,47 +127,63 @@ export async function writeGaussianStore(path: string, volume: Volume, o: StoreW
   const complete = await run.complete();
   if (complete) await run.clearStaging();
   const stats = complete ? await storeStats(path, plan, o.chunk) : { bytes: 0, levels: [] };
-  return { complete, fitted, skipped, assembled, ...stats };
+  return { complete, fitted, skipped, assembled, ...stats, peak: plan.peak };
 }
 
-function planStore(path: string, volume: Volume, o: StoreWriteOptions): StorePlan {
+/**
+ * The planning pass, block by block: the input's statistics (value mapping, fingerprint) from its
+ * level-0 chunks in C order, then every chunk's allocation weight from the levels made chunk by
+ * chunk (walkPyramid); nothing but a chunk's region of each level is held.
+ */
+async function planStore(path: string, source: VolumeSource, o: StoreWriteOptions): Promise<StorePlan> {
   if (!(o.shard % o.chunk === 0)) throw new FitInputError(path, `--shard ${o.shard} is not a multiple of --chunk ${o.chunk}`);
-  const mapping = robustMapping(volume, path);
+  const geometry: LevelGeometry[] = [source];
+  for (let i = 1; i < levelCount(source.shape, o.chunk); i++) geometry.push(halfGeometry(geometry[i - 1]!));
+  const levels = geometry.map((g, i) => planLevel(i, g, o.chunk, o.shard));
+  const stats = new InputStats(source.shape, source.dtype, path);
+  const g0 = levels[0]!.chunkGrid;
+  for (let cz = 0; cz < g0[0]; cz++) for (let cy = 0; cy < g0[1]; cy++) for (let cx = 0; cx < g0[2]; cx++) {
+    const box = chunkBox(levels[0]!, [cz, cy, cx], o.chunk);
+    stats.add(box, (await source.read(box)).data);
+  }
+  const mapping = stats.mapping();
   const config: GaussianCodecConfig = { version: GAUSSIAN_CODEC_VERSION, encoding: o.encoding, truncation: 3, valueOffset: mapping.offset, valueScale: mapping.scale };
-  const volumes: Volume[] = [volume];
-  for (let i = 1; i < levelCount(volume.shape, o.chunk); i++) volumes.push(downsample2(volumes[i - 1]!));
-  const levels = volumes.map((v, i) => planLevel(i, v, o.chunk, o.shard));
-  const meta = new Map<string, Uint8Array>([["/zarr.json", groupMetadata(levels, volume.unit, o.name)]]);
-  levels.forEach((l) => meta.set(`/${l.path}/zarr.json`, arrayMetadata(l, volume.dtype, o.chunk, config, FILL)));
+  const meta = new Map<string, Uint8Array>([["/zarr.json", groupMetadata(levels, source.unit, o.name)]]);
+  levels.forEach((l) => meta.set(`/${l.path}/zarr.json`, arrayMetadata(l, source.dtype, o.chunk, config, FILL)));
   const fixed = [...meta.values()].reduce((n, b) => n + b.length, 0) + levels.reduce((n, l) => n + levelIndexBytes(l), 0);
   const chunkBytes = o.bytes - fixed;
   const emptyBytes = chunkOverheadBytes(constantBackground(0), 0);
-  const totalVoxels = volumes.reduce((n, v) => n + v.data.length, 0);
+  const voxels = levels.map((l) => l.shape[0] * l.shape[1] * l.shape[2]);
+  const totalVoxels = voxels.reduce((n, v) => n + v, 0);
+  const chunkCount = levels.reduce((n, l) => n + l.chunkGrid[0] * l.chunkGrid[1] * l.chunkGrid[2], 0);
+  if (chunkBytes < chunkCount * emptyBytes) {
+    throw new FitInputError(path, `a budget of ${o.bytes} bytes does not cover the store's metadata and shard indexes (${fixed} bytes) and ${chunkCount} chunks`);
+  }
 
   // the allocation, from each block's statistics: fixed here, so no run needs another's results
+  const weights = levels.map((l) => new Array<number>(l.chunkGrid[0] * l.chunkGrid[1] * l.chunkGrid[2]).fill(0));
+  await walkPyramid((box) => source.read(box), levels, o.chunk, async (li, c, v) => {
+    const g = levels[li]!.chunkGrid;
+    weights[li]![(c[0] * g[1] + c[1]) * g[2] + c[2]] = chunkWeight(chunkJob(v, [0, 0, 0], v.shape, o, config), o);
+  });
   const jobs: PlannedJob[] = [];
-  for (let li = 0; li < volumes.length; li++) {
-    const v = volumes[li]!, l = levels[li]!;
-    const weights: number[] = [], at: Shape3[] = [];
-    for (let cz = 0; cz < l.chunkGrid[0]; cz++) for (let cy = 0; cy < l.chunkGrid[1]; cy++) for (let cx = 0; cx < l.chunkGrid[2]; cx++) {
-      const job = blockJob(v, l, [cz, cy, cx], o, config);
-      weights.push(o.allocation === "uniform" ? (hasStructure(job) ? 1 : 0) : energyAboveMean(job));
-      at.push([cz, cy, cx]);
-    }
+  levels.forEach((l, li) => {
     // every level the same bits per voxel
-    const caps = allocate(weights, Math.floor((chunkBytes * v.data.length) / totalVoxels), MIN_CHUNK_BYTES, emptyBytes);
-    at.forEach((chunk, k) => jobs.push({ level: li, chunk, bytes: caps[k]! }));
-  }
-  if (chunkBytes < jobs.length * emptyBytes) {
-    throw new FitInputError(path, `a budget of ${o.bytes} bytes does not cover the store's metadata and shard indexes (${fixed} bytes) and ${jobs.length} chunks`);
-  }
+    const caps = allocate(weights[li]!, Math.floor((chunkBytes * voxels[li]!) / totalVoxels), MIN_CHUNK_BYTES, emptyBytes);
+    let k = 0;
+    for (let cz = 0; cz < l.chunkGrid[0]; cz++) for (let cy = 0; cy < l.chunkGrid[1]; cy++) for (let cx = 0; cx < l.chunkGrid[2]; cx++) {
+      jobs.push({ level: li, chunk: [cz, cy, cx], bytes: caps[k++]! });
+    }
+  });
   const settings = {
     chunk: o.chunk, shard: o.shard, bytes: o.bytes, halo: o.halo, iterations: o.iterations, seed: o.seed, encoding: o.encoding,
     background: o.background, gate: o.gate, allocation: o.allocation ?? "energy", keep: o.keep ?? "overlap", name: o.name,
   };
-  const data = new Uint8Array(volume.data.buffer, volume.data.byteOffset, volume.data.byteLength);
-  const manifest = makeManifest({ shape: volume.shape, dtype: volume.dtype, crc32: crc32(data) }, settings, config, levels, jobs);
-  return { config, volumes, levels, meta, jobs, shards: plannedShards(levels, jobs), manifest };
+  const manifest = makeManifest({ shape: source.shape, dtype: source.dtype, crc32: stats.crc32 }, settings, config, levels, jobs);
+  return {
+    config, levels, meta, jobs, shards: plannedShards(levels, jobs), manifest,
+    scratch: new LevelScratch(path, levels, source.dtype, o.chunk), peak: mapping.max - mapping.min,
+  };
 }
 
 /** Bytes and chunk counts of the store as written (its shards and metadata). */
@@ -188,23 +215,26 @@ async function storeStats(path: string, plan: StorePlan, chunk: number): Promise
   return { bytes, levels };
 }
 
-/** The chunk's block: its voxels plus `halo` on every side, clipped to the level. */
-function blockJob(v: Volume, l: LevelPlan, c: Shape3, o: StoreWriteOptions, config: GaussianCodecConfig): ChunkJob {
+/** The chunk's block, read from its level: its voxels plus `halo` on every side, clipped to the level. */
+async function blockJob(src: VolumeSource, l: LevelPlan, c: Shape3, o: StoreWriteOptions, config: GaussianCodecConfig): Promise<ChunkJob> {
   const box = chunkBox(l, c, o.chunk);
   const lo = [box.z0, box.y0, box.x0], hi = [box.z1, box.y1, box.x1];
   const blo = lo.map((x) => Math.max(0, x - o.halo)), bhi = hi.map((x, a) => Math.min(l.shape[a]!, x + o.halo));
-  const shape = bhi.map((x, a) => x - blo[a]!) as unknown as Shape3;
-  const data = allocVoxels(v.dtype, shape[0] * shape[1] * shape[2]);
-  const [, ny, nx] = l.shape;
-  for (let z = 0; z < shape[0]; z++) for (let y = 0; y < shape[1]; y++) {
-    const s = ((blo[0]! + z) * ny + blo[1]! + y) * nx + blo[2]!;
-    data.set(v.data.subarray(s, s + shape[2]) as never, (z * shape[1] + y) * shape[2]);
-  }
+  const block = await src.read({ z0: blo[0]!, z1: bhi[0]!, y0: blo[1]!, y1: bhi[1]!, x0: blo[2]!, x1: bhi[2]! });
+  return chunkJob(block, lo.map((x, a) => x - blo[a]!) as unknown as Shape3, hi.map((x, a) => x - lo[a]!) as unknown as Shape3, o, config);
+}
+
+/** The job of a block whose chunk starts at `offset` and has `valid` voxels inside the level. */
+function chunkJob(block: Volume, offset: Shape3, valid: Shape3, o: StoreWriteOptions, config: GaussianCodecConfig): ChunkJob {
   return {
-    block: { shape, dtype: v.dtype, data }, offset: lo.map((x, a) => x - blo[a]!) as unknown as Shape3,
-    valid: hi.map((x, a) => x - lo[a]!) as unknown as Shape3, chunk: [o.chunk, o.chunk, o.chunk], bytes: 0,
+    block: { shape: block.shape, dtype: block.dtype, data: block.data }, offset, valid, chunk: [o.chunk, o.chunk, o.chunk], bytes: 0,
     gate: o.gate, config, fill: FILL, iterations: o.iterations, seed: o.seed, background: o.background, keep: o.keep ?? "overlap",
   };
+}
+
+/** A chunk's share of its level's bytes (allocate's weight; 0: an empty chunk). */
+function chunkWeight(job: ChunkJob, o: StoreWriteOptions): number {
+  return o.allocation === "uniform" ? (hasStructure(job) ? 1 : 0) : energyAboveMean(job);
 }
 
 /** Σ |f − mean| over the chunk's voxels in field units, 0 when no voxel is above the gate. */
