@@ -1,29 +1,24 @@
 /**
  * The store run's downsampled levels on disk (docs/vmg-zarr-codec.md § 6.3): level k ≥ 1 as a plain
- * zarr v3 array (gzip level 1: it is read back a few times, not kept) at
- * `volmicro-staging/levels/<k>` in the store's chunk grid, each chunk written whole under a
- * temporary name and renamed, each level's `zarr.json` once its chunks are all there. A block job
+ * zarr v3 array (zarr-chunks.ts) at `volmicro-staging/levels/<k>` in the store's chunk grid, each
+ * chunk written whole under a temporary name and renamed, each level's `zarr.json` once every
+ * level's chunks are there. A block job
  * of any level then reads its block (chunk plus halo) through zarrita, without the volume. Every
  * file has one possible content, so runs writing the same scratch at once write identical bytes.
  */
 import { access, mkdir } from "node:fs/promises";
-import { promisify } from "node:util";
-import { gzip } from "node:zlib";
 import { dirname, join } from "node:path";
 import type { Box } from "../core/background.js";
-import { allocVoxels, type DType } from "../core/dtype.js";
-import type { Shape3 } from "../core/gaussian.js";
+import type { DType } from "../core/dtype.js";
 import type { Volume } from "../core/volume.js";
 import type { VolumeSource } from "../io/region.js";
-import { littleEndianBytes, openZarrVolume, zarrV3ArrayMetadata } from "../io/zarr.js";
+import { openZarrVolume } from "../io/zarr.js";
 import { STAGING_NAME } from "../store/manifest.js";
 import type { LevelPlan } from "../store/plan.js";
 import { walkPyramid } from "../store/pyramid.js";
 import { writeFileAtomic } from "./atomic-write.js";
 import { FileSystemStore } from "./fs-store.js";
-
-const gzipAsync = promisify(gzip);
-const GZIP_LEVEL = 1;
+import { ZarrChunkWriter } from "./zarr-chunks.js";
 
 export class LevelScratch {
   private readonly dir: string;
@@ -46,26 +41,16 @@ export class LevelScratch {
   async build(read: (box: Box) => Promise<Volume>): Promise<void> {
     if (this.levels.length < 2 || (await this.complete())) return;
     await mkdir(this.tmp, { recursive: true });
-    await walkPyramid(read, this.levels, this.chunk, (l, c, v) => (l === 0 ? Promise.resolve() : this.writeChunk(l, c, v)));
-    const C: Shape3 = [this.chunk, this.chunk, this.chunk];
-    for (let l = 1; l < this.levels.length; l++) {
-      await this.put(join(String(l), "zarr.json"), zarrV3ArrayMetadata(this.levels[l]!.shape, this.dtype, C, GZIP_LEVEL));
-    }
+    const n = this.chunk;
+    const writers = this.levels.map((l, i) => new ZarrChunkWriter((rel, bytes) => this.put(`${i}/${rel}`, bytes), l.shape, this.dtype, [n, n, n]));
+    await walkPyramid(read, this.levels, n, (l, c, v) => (l === 0 ? Promise.resolve() : writers[l]!.write(c, v)));
+    for (const w of writers.slice(1)) await w.finish();
   }
 
   /** Level `l` (≥ 1) as a source of region reads; an absent chunk is an error (the scratch was removed or damaged). */
   source(l: number): Promise<VolumeSource> {
     const dir = join(this.dir, String(l));
     return openZarrVolume(new FileSystemStore(dir), dir, { strict: true });
-  }
-
-  /** One chunk, padded to the full chunk with the fill value (zarr's edge chunks are whole). */
-  private async writeChunk(l: number, c: Shape3, v: Volume): Promise<void> {
-    const n = this.chunk, [vz, vy, vx] = v.shape;
-    const full = allocVoxels(v.dtype, n * n * n);
-    for (let z = 0; z < vz; z++) for (let y = 0; y < vy; y++) full.set(v.data.subarray((z * vy + y) * vx, (z * vy + y + 1) * vx) as never, (z * n + y) * n);
-    const bytes = new Uint8Array(await gzipAsync(littleEndianBytes(full), { level: GZIP_LEVEL }));
-    await this.put(join(String(l), "c", ...c.map(String)), bytes);
   }
 
   private async put(rel: string, bytes: Uint8Array): Promise<void> {
