@@ -14,7 +14,8 @@ import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
 import { writeVolume } from "../src/node/atomic-write.js";
 import { fitChunksOnWorkers } from "../src/node/block-pool.js";
-import { jobBlock, planStore } from "../src/node/store-writer.js";
+import { buildScratch, jobBlock, planStore } from "../src/node/store-writer.js";
+import { memorySource } from "../src/io/region.js";
 import { MANIFEST_NAME, STAGING_NAME } from "../src/store/manifest.js";
 import { vmg } from "./helpers/cli.js";
 import { assertSameStore, storeFiles } from "./helpers/stores.js";
@@ -124,12 +125,15 @@ describe("a store written as block jobs", { timeout: 240_000 }, () => {
 });
 
 describe("local worker threads", { timeout: 120_000 }, () => {
-  test("a block whose fit fails is reported and every other block is still fitted", async () => {
+  test("a block whose fit fails is reported and every other block is still fitted", async (t) => {
     const v = knownGaussians([16, 16, 16], 10, 7).volume;
-    const plan = planStore("pool.ome.zarr", v, { chunk: 8, shard: 16, bytes: 4000, halo: 2, iterations: 5, seed: 1, encoding: "packed", background: "poly1", gate: 0.5, name: "pool" });
+    const root = await mkdtemp(join(tmpdir(), "vmg-pool-"));
+    t.after(() => rm(root, { recursive: true, force: true }));
+    const plan = await planStore(join(root, "pool.ome.zarr"), memorySource(v, "pool"), { chunk: 8, shard: 16, bytes: 4000, halo: 2, iterations: 5, seed: 1, encoding: "packed", background: "poly1", gate: 0.5, name: "pool" });
+    await buildScratch(plan); // the levels below the input, which their jobs read
     const bad = 3;
-    const make = (k: number) => {
-      const job = jobBlock(plan, k);
+    const make = async (k: number) => {
+      const job = await jobBlock(plan, k);
       // a job the fitter refuses (what the encoder does with a configuration it does not know)
       return k === bad ? { ...job, config: { ...job.config, encoding: "bogus" as "packed" } } : job;
     };

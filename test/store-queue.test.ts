@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readdir, rename, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
 import { writeVolume } from "../src/node/atomic-write.js";
@@ -67,8 +67,9 @@ async function until(what: string, check: () => Promise<boolean>, seconds = 60):
   }
 }
 
+/** Staged chunks: the files at <level>/<chunk> of the staging area (not its temporary files or level scratch). */
 const stagedCount = async (store: string) => (await readdir(join(store, STAGING_NAME), { recursive: true, withFileTypes: true }).catch(() => []))
-  .filter((e) => e.isFile() && !e.parentPath.endsWith("tmp")).length;
+  .filter((e) => e.isFile() && /^\d+$/.test(relative(join(store, STAGING_NAME), e.parentPath))).length;
 
 describe("the queue engine (BullMQ on a real Redis)", { timeout: 300_000 }, () => {
   let redis: TestRedis | undefined, dir = "", input = "", local = "", volume: Volume;
@@ -137,7 +138,8 @@ describe("the queue engine (BullMQ on a real Redis)", { timeout: 300_000 }, () =
     await writeVolume(moving, volume);
     const coordinator = start(["compress", moving, "-o", out, ...ARGS, "--queue", url, "--attempts", "2"]);
     await until("the jobs queued", async () => (await queued(url, out))?.total === JOBS);
-    // one voxel of level 0's chunk [0, 0, 0] changes: that block and the coarser blocks averaging it differ from the plan
+    // one voxel of level 0's chunk [0, 0, 0] changes after planning: that block differs from the plan (the coarser
+    // levels were made into the run's scratch from the input as planned, so their blocks still match)
     const data = volume.data.slice();
     const at = (2 * 28 + 2) * 32 + 2;
     data[at] = data[at]! + 20000;
@@ -148,20 +150,20 @@ describe("the queue engine (BullMQ on a real Redis)", { timeout: 300_000 }, () =
     const code = await coordinator.exited;
     await stop(w);
     assert.equal(code, 1, coordinator.stderr());
-    assert.match(coordinator.stderr(), /vmg: .*changed\.ome\.zarr: 3 of 57 blocks failed \(listed above\); the store is not complete/);
+    assert.match(coordinator.stderr(), /vmg: .*changed\.ome\.zarr: 1 of 57 blocks failed \(listed above\); the store is not complete/);
     assert.match(coordinator.stderr(), /level 0 chunk \[0, 0, 0\] \(voxels z 0:8, y 0:8, x 0:8\) failed after 2 attempts: .*moving\.zarr: .*its voxels are not those planned/);
     const s = await status(url, out);
     assert.equal(s.state, "incomplete");
-    assert.deepEqual(s.failed.map((f) => [f.level, f.chunk, f.attempts]), [[0, [0, 0, 0], 2], [1, [0, 0, 0], 2], [2, [0, 0, 0], 2]]);
+    assert.deepEqual(s.failed.map((f) => [f.level, f.chunk, f.attempts]), [[0, [0, 0, 0], 2]]);
     assert.deepEqual(s.failed[0]!.box, { z0: 0, z1: 8, y0: 0, y1: 8, x0: 0, x1: 8 });
-    assert.match(s.failed[2]!.error, /input is corrupt or changed since vmg compress --queue planned the store/);
+    assert.match(s.failed[0]!.error, /input is corrupt or changed since vmg compress --queue planned the store/);
     // the rest completed: every other block is staged, and no store is published
-    assert.equal(s.done, JOBS - 3);
-    assert.equal(await stagedCount(out), JOBS - 3);
+    assert.equal(s.done, JOBS - 1);
+    assert.equal(await stagedCount(out), JOBS - 1);
     assert.ok(!existsSync(join(out, "zarr.json")));
     const text = await vmg(["status", url, "--store", out]);
-    assert.match(text.stdout, /changed\.ome\.zarr: incomplete, 54\/57 blocks done, 0 being fitted, 3 failed/);
-    assert.match(text.stdout, /level 2 chunk \[0, 0, 0\] \(voxels z 0:6, y 0:7, x 0:8\) failed after 2 attempts/);
+    assert.match(text.stdout, /changed\.ome\.zarr: incomplete, 56\/57 blocks done, 0 being fitted, 1 failed/);
+    assert.match(text.stdout, /level 0 chunk \[0, 0, 0\] \(voxels z 0:8, y 0:8, x 0:8\) failed after 2 attempts/);
   });
 
   test("--detach exits once the jobs are queued; vmg status lists them with the other stores of that Redis", async (t) => {

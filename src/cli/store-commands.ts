@@ -5,11 +5,12 @@
 import { DTYPES } from "../core/dtype.js";
 import type { Box } from "../core/background.js";
 import type { BackgroundChoice } from "../fit/background-init.js";
-import { evaluate } from "../metrics/evaluate.js";
+import { evaluate, evaluateInSlabs, type QualityMetrics } from "../metrics/evaluate.js";
 import { writeVolume } from "../node/atomic-write.js";
-import { openVolume } from "../node/open-volume.js";
+import { openVolume, openVolumeSource } from "../node/open-volume.js";
+import type { VolumeSource } from "../io/region.js";
 import { gaussianStoreInfo, readGaussianStore } from "../node/store-reader.js";
-import { openStoreRun, planStore, storeStats, writeGaussianStore, type StoreWriteOptions, type StoreWriteResult } from "../node/store-writer.js";
+import { buildScratch, openStoreRun, planStore, storeStats, writeGaussianStore, type StoreWriteOptions, type StoreWriteResult } from "../node/store-writer.js";
 import type { Volume } from "../core/volume.js";
 import { VolumeWriteError } from "../io/errors.js";
 import { parseRedisUrl } from "../queue/connection.js";
@@ -36,8 +37,9 @@ export async function compressToStore(p: Parsed, input: string, out: string, bpp
   const started = performance.now();
   const json = p.flags.has("json");
   const quiet = json || p.flags.has("quiet");
-  const volume = await openVolume(input, readOptions(p, numberFlag(p, "level", { integer: true, min: 0 })));
-  const voxels = volume.data.length;
+  const volume = await openVolumeSource(input, readOptions(p, numberFlag(p, "level", { integer: true, min: 0 })));
+  if (volume.convertedFrom && !quiet) process.stderr.write(`compress: ${input}: ${volume.convertedFrom} voxels converted to ${volume.dtype}\n`);
+  const voxels = volume.shape[0] * volume.shape[1] * volume.shape[2];
   const bytes = p.flags.has("size") ? numberFlag(p, "size", { integer: true, min: 1 })! : Math.floor(((numberFlag(p, "bpp", { min: 1e-9 }) ?? bppDefault) * voxels) / 8);
   const chunk = numberFlag(p, "chunk", { integer: true, min: 4, max: 1024 }) ?? 64;
   const shard = numberFlag(p, "shard", { integer: true, min: chunk }) ?? chunk * 4;
@@ -85,20 +87,20 @@ export async function compressToStore(p: Parsed, input: string, out: string, bpp
 }
 
 /** The whole store's figures, the decoded level 0 against the input. */
-async function report(r: Pick<StoreWriteResult, "bytes" | "levels">, out: string, volume: Volume, started: number, bar: ProgressBar, json: boolean): Promise<void> {
-  const voxels = volume.data.length;
+async function report(r: Pick<StoreWriteResult, "bytes" | "levels" | "peak">, out: string, volume: VolumeSource, started: number, bar: ProgressBar, json: boolean): Promise<void> {
+  const voxels = volume.shape[0] * volume.shape[1] * volume.shape[2];
   bar.done(`${r.bytes} bytes → ${out}`);
-  const decoded = await readGaussianStore(out, 0);
-  const m = evaluate(volume.data, decoded.data, volume.shape);
+  const m = await storeQuality(volume, out, r.peak);
   const line = {
     bytes: r.bytes, bpp: (8 * r.bytes) / voxels, ratio: (voxels * DTYPES[volume.dtype].bytes) / r.bytes,
-    psnr: m.psnr, ssim: m.ssim, seconds: (performance.now() - started) / 1000, levels: r.levels,
+    psnr: m ? m.psnr : null, ssim: m ? m.ssim : null, seconds: (performance.now() - started) / 1000, levels: r.levels,
   };
   if (json) console.log(JSON.stringify(line));
   else {
     console.log(`wrote ${out}: ${r.levels.length} levels, ${line.bytes} bytes, ${line.bpp.toFixed(4)} bpp, ratio ${line.ratio.toFixed(1)}×`);
     r.levels.forEach((l, i) => console.log(`  level ${i} [${l.shape.join(", ")}]: ${l.chunks} chunks (${l.fitted} fitted, ${l.background} background, ${l.absent} absent), ${l.bytes} bytes`));
-    console.log(`psnr ${line.psnr.toFixed(2)} dB (peak = data range ${m.peak}), ssim ${line.ssim.toFixed(4)}, ${line.seconds.toFixed(1)} s`);
+    if (m) console.log(`psnr ${m.psnr.toFixed(2)} dB (peak = data range ${m.peak}), ssim ${m.ssim.toFixed(4)}, ${line.seconds.toFixed(1)} s`);
+    else console.log(`${line.seconds.toFixed(1)} s`);
   }
 }
 
@@ -107,11 +109,12 @@ async function report(r: Pick<StoreWriteResult, "bytes" | "levels">, out: string
  * it with the progress bar until the store's finish job has run. Resolves with the store's figures
  * once it is complete, undefined when detached.
  */
-async function compressOnQueue(url: string, out: string, volume: Volume, o: StoreWriteOptions, q: EnqueueOptions, detach: boolean, bar: ProgressBar, json: boolean): Promise<Pick<StoreWriteResult, "bytes" | "levels"> | undefined> {
+async function compressOnQueue(url: string, out: string, volume: VolumeSource, o: StoreWriteOptions, q: EnqueueOptions, detach: boolean, bar: ProgressBar, json: boolean): Promise<Pick<StoreWriteResult, "bytes" | "levels" | "peak"> | undefined> {
   const { enqueueStore, watchStore } = await import("../queue/coordinator.js"); // BullMQ loads only for a queue run
-  const plan = planStore(out, volume, o);
+  const plan = await planStore(out, volume, o);
   const run = await openStoreRun(out, plan, o.resume ? "resume" : "fresh");
-  if (await run.complete()) return storeStats(out, plan);
+  if (await run.complete()) return { ...(await storeStats(out, plan)), peak: plan.peak };
+  await buildScratch(plan); // workers read the levels below the input from it
   const entry = await enqueueStore(url, out, plan, q);
   const total = plan.jobs.length;
   if (detach) {
@@ -126,7 +129,7 @@ async function compressOnQueue(url: string, out: string, volume: Volume, o: Stor
     bar.done();
     throw failedBlocksError(out, status.failed, status.total, "so fix the cause and run the same command again to retry them");
   }
-  return storeStats(out, plan);
+  return { ...(await storeStats(out, plan)), peak: plan.peak };
 }
 
 /** A `redis://host:port/db` argument, or a usage error. */
@@ -137,6 +140,25 @@ export function queueUrl(url: string): string {
     throw new UsageError((e as Error).message);
   }
   return url;
+}
+
+/** Voxels of a slab the report reads at once (input and decoded store): about 64 MB of float64 moments. */
+const REPORT_SLAB_VOXELS = 1 << 23;
+/** Planes larger than this are not evaluated: one slab (the SSIM window's 11 planes) would not be small. */
+const REPORT_MAX_PLANE = 1 << 24;
+
+/**
+ * PSNR and SSIM of the store's level 0 against the input, a slab of whole planes at a time; null
+ * (said on stderr) when planes are too large for a slab to stay small.
+ */
+async function storeQuality(volume: VolumeSource, out: string, peak: number): Promise<QualityMetrics | null> {
+  const [, ny, nx] = volume.shape;
+  if (ny * nx > REPORT_MAX_PLANE) {
+    process.stderr.write(`compress: ${out}: quality not measured (planes of ${ny}×${nx} voxels are more than ${REPORT_MAX_PLANE} to hold at once); run vmg eval on a crop\n`);
+    return null;
+  }
+  const planes = (z0: number, z1: number) => ({ z0, z1, y0: 0, y1: ny, x0: 0, x1: nx });
+  return evaluateInSlabs(volume.shape, async (z0, z1) => (await volume.read(planes(z0, z1))).data, async (z0, z1) => (await readGaussianStore(out, 0, planes(z0, z1))).data, peak, Math.max(1, Math.floor(REPORT_SLAB_VOXELS / (ny * nx))));
 }
 
 /** `--blocks i/N`: this run's share of a store's chunk fits (0 ≤ i < N). */

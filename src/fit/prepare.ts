@@ -19,23 +19,45 @@ export interface ValueMapping {
 /** Percentile (0..1) of a volume: exact via a histogram for ≤16-bit integers, else a strided sample. */
 export function percentiles(data: VoxelArray, ps: number[]): number[] {
   const n = data.length;
-  if (data instanceof Uint8Array || data instanceof Uint16Array || data instanceof Int8Array || data instanceof Int16Array) {
-    const shift = data instanceof Int8Array ? 128 : data instanceof Int16Array ? 32768 : 0;
-    const hist = new Float64Array(data instanceof Uint8Array || data instanceof Int8Array ? 256 : 65536);
-    for (let i = 0; i < n; i++) hist[data[i]! + shift]!++;
-    return ps.map((p) => {
-      const target = p * (n - 1);
-      let acc = 0;
-      for (let v = 0; v < hist.length; v++) {
-        acc += hist[v]!;
-        if (acc > target) return v - shift;
-      }
-      return hist.length - 1 - shift;
-    });
+  const h = histogramShift(data);
+  if (h) {
+    const hist = new Float64Array(h.bins);
+    for (let i = 0; i < n; i++) hist[data[i]! + h.shift]!++;
+    return histogramPercentiles(hist, h.shift, n, ps);
   }
-  const stride = Math.max(1, Math.floor(n / 2_000_000));
+  const stride = percentileStride(n);
   const sample = new Float64Array(Math.ceil(n / stride));
   for (let i = 0, j = 0; i < n; i += stride) sample[j++] = data[i]!;
+  return samplePercentiles(sample, ps);
+}
+
+/** The exact histogram's size and the shift that makes its values indices, for ≤16-bit integer data. */
+export function histogramShift(data: VoxelArray): { bins: number; shift: number } | undefined {
+  if (data instanceof Uint8Array || data instanceof Int8Array) return { bins: 256, shift: data instanceof Int8Array ? 128 : 0 };
+  if (data instanceof Uint16Array || data instanceof Int16Array) return { bins: 65536, shift: data instanceof Int16Array ? 32768 : 0 };
+  return undefined;
+}
+
+/** Percentiles of `n` values counted in `hist` (value v at index v + shift). */
+export function histogramPercentiles(hist: Float64Array, shift: number, n: number, ps: number[]): number[] {
+  return ps.map((p) => {
+    const target = p * (n - 1);
+    let acc = 0;
+    for (let v = 0; v < hist.length; v++) {
+      acc += hist[v]!;
+      if (acc > target) return v - shift;
+    }
+    return hist.length - 1 - shift;
+  });
+}
+
+/** Every how many voxels (flat index, x fastest) the sample of other types takes one: at most ~2 M samples. */
+export function percentileStride(n: number): number {
+  return Math.max(1, Math.floor(n / 2_000_000));
+}
+
+/** Percentiles of a sample (sorted in place). */
+export function samplePercentiles(sample: Float64Array, ps: number[]): number[] {
   sample.sort();
   return ps.map((p) => sample[Math.min(sample.length - 1, Math.floor(p * (sample.length - 1)))]!);
 }
@@ -56,13 +78,21 @@ export function robustMapping(volume: Volume, source: string): ValueMapping {
     if (v > max) max = v;
     if (Number.isNaN(v)) throw new FitInputError(source, "contains NaN values");
   }
+  return mappingFromStats(min, max, () => percentiles(data, [0.001, 0.999]) as [number, number], volume.dtype, source);
+}
+
+/**
+ * The mapping from a volume's min, max and its 0.1th and 99.9th percentiles (asked for only once
+ * the range is known to be finite and not constant), however they were gathered.
+ */
+export function mappingFromStats(min: number, max: number, range: () => [number, number], dtype: Volume["dtype"], source: string): ValueMapping {
   if (!Number.isFinite(min) || !Number.isFinite(max)) throw new FitInputError(source, "contains infinite values");
   if (max === min) throw new FitInputError(source, `is constant (every voxel is ${min}): nothing to fit`);
-  const [lo, hi] = percentiles(data, [0.001, 0.999]) as [number, number];
+  const [lo, hi] = range();
   const offset = lo;
   let scale = hi - lo;
   if (!(scale > 0)) scale = max - min; // sparse data: the 99.9th percentile may still be background
-  if (!DTYPES[volume.dtype].integer && !(scale > 0)) scale = 1;
+  if (!DTYPES[dtype].integer && !(scale > 0)) scale = 1;
   // hot pixels far above the percentiles would need amplitudes past the format's bound: no field
   // value beyond ±MAX_FIELD_VALUE (a quarter of MAX_AMPLITUDE leaves room for overlapping Gaussians)
   scale = Math.max(scale, (max - offset) / MAX_FIELD_VALUE, (offset - min) / MAX_FIELD_VALUE);

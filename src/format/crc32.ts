@@ -1,5 +1,6 @@
 /** Table-driven reflected CRC-32s: IEEE 802.3 (as zlib and PNG) and Castagnoli (zarr v3's `crc32c`). */
-type Crc = (bytes: Uint8Array, start?: number, end?: number) => number;
+/** `previous`: the CRC of the bytes before these, to continue it (crc(a ‖ b) = crc(b, 0, b.length, crc(a))). */
+type Crc = (bytes: Uint8Array, start?: number, end?: number, previous?: number) => number;
 
 function reflectedCrc32(polynomial: number): Crc {
   const table = new Uint32Array(256);
@@ -8,8 +9,8 @@ function reflectedCrc32(polynomial: number): Crc {
     for (let k = 0; k < 8; k++) c = c & 1 ? polynomial ^ (c >>> 1) : c >>> 1;
     table[n] = c >>> 0;
   }
-  return (bytes, start = 0, end = bytes.length) => {
-    let c = 0xffffffff;
+  return (bytes, start = 0, end = bytes.length, previous = 0) => {
+    let c = (previous ^ 0xffffffff) >>> 0;
     for (let i = start; i < end; i++) c = table[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
     return (c ^ 0xffffffff) >>> 0;
   };

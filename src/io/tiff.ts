@@ -13,10 +13,13 @@
  *
  * Browser-safe: no `node:` imports.
  */
-import { fromArrayBuffer, getDecoder, type GeoTIFF, type ImageFileDirectory } from "geotiff";
+import { GeoTIFF, getDecoder, type ImageFileDirectory } from "geotiff";
+import type { Box } from "../core/background.js";
 import type { DType } from "../core/dtype.js";
 import { allocVoxels } from "../core/dtype.js";
+import type { Shape3 } from "../core/gaussian.js";
 import type { Volume } from "../core/volume.js";
+import { boxCalibration, boxShape, checkBox, wholeBox, type VolumeSource } from "./region.js";
 import {
   NotAVolumeError, UnsupportedDTypeError, UnsupportedFeatureError, UnsupportedFormatError, VolumeReadError, VolumeWriteError,
 } from "./errors.js";
@@ -59,26 +62,49 @@ const READABLE_COMPRESSIONS = new Set([1, 5, 8, 32946, 32773, 50000, TIFF_LZMA])
 /** Upper bound on pages a cyclic or hostile IFD chain could make us visit. */
 const MIN_IFD_BYTES = 2 + 12 + 4;
 
-export async function decodeTiffStack(bytes: Uint8Array, name: string): Promise<Volume> {
-  if (bytes.byteLength === 0) throw new NotAVolumeError(name, "empty file");
-  const littleEndian = checkHeader(bytes, name);
+/** Random access to a file's bytes: a whole file in memory, or a Node file handle (node/tiff-file.ts). */
+export interface ByteRanges {
+  size: number;
+  /** Up to `length` bytes from `offset` (fewer at the end of the file). */
+  read(offset: number, length: number): Promise<Uint8Array>;
+}
 
-  const buffer = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer
-    ? bytes.buffer
-    : bytes.slice().buffer;
-  const all = await readPages(buffer, bytes.byteLength, name);
+/** Bytes already in memory as `ByteRanges`. */
+export function bytesRanges(bytes: Uint8Array): ByteRanges {
+  return { size: bytes.byteLength, read: async (offset, length) => bytes.subarray(offset, Math.min(bytes.byteLength, offset + length)) };
+}
+
+/** A whole TIFF stack in memory. */
+export async function decodeTiffStack(bytes: Uint8Array, name: string): Promise<Volume> {
+  const source = await openTiffSource(bytesRanges(bytes), name);
+  const v = await source.read(wholeBox(source.shape));
+  if (source.convertedFrom) v.sourceDType = source.convertedFrom;
+  return v;
+}
+
+/**
+ * A TIFF stack opened for region reads: every page's directory is read and checked up front, and a
+ * box reads only the pages of its z range and, of each, only the strips or tiles its rows and
+ * columns touch (uncompressed: just the rows it needs; compressed: each touched strip or tile
+ * decoded whole, so a huge compressed single-strip page is decoded once per box that touches it).
+ */
+export async function openTiffSource(file: ByteRanges, name: string): Promise<VolumeSource> {
+  if (file.size === 0) throw new NotAVolumeError(name, "empty file");
+  const littleEndian = checkHeader(await file.read(0, 16), name);
+
+  const all = await readPages(file, name);
   // Reduced-resolution pages (NewSubfileType bit 0: thumbnails, pyramid levels) are not Z planes.
   const planes = all.filter((p) => (p.subfile & 1) === 0);
   const first = planes[0];
   if (!first) throw new NotAVolumeError(name, "TIFF has no full-resolution image pages");
-  const dtype = pageDType(first, name);
+  const sample = pageDType(first, name);
   const { width, height } = first;
   if (!(width > 0 && height > 0)) throw new NotAVolumeError(name, `page 0 has an empty size ${width}x${height}`);
   for (const p of planes) {
     checkPageLayout(p, name, littleEndian);
-    checkDataInside(p, bytes.byteLength, name);
+    checkDataInside(p, file.size, name);
     const d = pageDType(p, name);
-    if (d !== dtype) throw new UnsupportedFormatError(name, `page ${p.index} is ${d} but page 0 is ${dtype}; mixed-type stacks are not supported`);
+    if (d !== sample) throw new UnsupportedFormatError(name, `page ${p.index} is ${d} but page 0 is ${sample}; mixed-type stacks are not supported`);
     if (p.width !== width || p.height !== height) {
       throw new NotAVolumeError(name, `page ${p.index} is ${p.width}x${p.height} but page 0 is ${width}x${height}; all Z planes must have the same size`);
     }
@@ -89,22 +115,31 @@ export async function decodeTiffStack(bytes: Uint8Array, name: string): Promise<
   const text = typeof desc === "string" ? desc.replace(/\0+$/, "") : "";
   const meta = readMetadata(text, await resolution(first), planes.length, name);
 
-  const planeSize = width * height;
-  const bps = SAMPLE_BYTES[dtype];
-  const sink = new Uint8Array(planeSize * planes.length * bps);
-  for (let z = 0; z < planes.length; z++) {
-    await decodePlane(planes[z]!, bytes, sink.subarray(z * planeSize * bps, (z + 1) * planeSize * bps), bps, name);
-  }
-  if (littleEndian !== HOST_LITTLE_ENDIAN && bps > 1) swapBytes(sink, bps);
-
+  const shape: Shape3 = [planes.length, height, width];
+  const bps = SAMPLE_BYTES[sample];
   // float64 samples are kept as float32 (VolMicro's widest float), and the caller is told.
-  const volume: Volume = dtype === "float64"
-    ? { shape: [planes.length, height, width], dtype: "float32", data: Float32Array.from(new Float64Array(sink.buffer)), sourceDType: "float64" }
-    : { shape: [planes.length, height, width], dtype, data: allocVoxels(dtype, sink.length / bps, sink.buffer) };
-  if (meta.voxelSize) volume.voxelSize = meta.voxelSize;
-  if (meta.unit) volume.unit = meta.unit;
-  if (meta.origin) volume.origin = meta.origin;
-  return volume;
+  const dtype: DType = sample === "float64" ? "float32" : sample;
+  const source: VolumeSource = {
+    name, shape, dtype,
+    read: async (box, signal) => {
+      checkBox(box, shape, name);
+      const [bz, by, bx] = boxShape(box);
+      const planeBytes = by * bx * bps;
+      const sink = new Uint8Array(planeBytes * bz);
+      for (let z = 0; z < bz; z++) {
+        signal?.throwIfAborted();
+        await readWindow(planes[box.z0 + z]!, file, box, sink.subarray(z * planeBytes, (z + 1) * planeBytes), bps, name);
+      }
+      if (littleEndian !== HOST_LITTLE_ENDIAN && bps > 1) swapBytes(sink, bps);
+      const data = sample === "float64" ? Float32Array.from(new Float64Array(sink.buffer)) : allocVoxels(dtype, sink.length / bps, sink.buffer);
+      return { shape: [bz, by, bx], dtype, data, ...boxCalibration(source, box) };
+    },
+  };
+  if (sample === "float64") source.convertedFrom = "float64";
+  if (meta.voxelSize) source.voxelSize = meta.voxelSize;
+  if (meta.unit) source.unit = meta.unit;
+  if (meta.origin) source.origin = meta.origin;
+  return source;
 }
 
 /** A TIFF page's sample type: a `DType`, or float64 (read, then converted). */
@@ -114,10 +149,19 @@ const SAMPLE_BYTES: Record<SampleType, number> = { uint8: 1, int8: 1, uint16: 2,
 
 
 /** Every page's tags, following the IFD chain; a loop or an absurd chain is a read error, not a hang. */
-async function readPages(buffer: ArrayBuffer, size: number, name: string): Promise<Page[]> {
+async function readPages(file: ByteRanges, name: string): Promise<Page[]> {
   const pages: Page[] = [];
+  const size = file.size;
   try {
-    const tif: GeoTIFF = await fromArrayBuffer(buffer);
+    // geotiff reads the directories it is asked for through this, a slice at a time
+    const tif = await GeoTIFF.fromSource({
+      fileSize: size,
+      fetch: (slices: Array<{ offset: number; length: number }>) => Promise.all(slices.map(async (sl) => {
+        const b = await file.read(sl.offset, sl.length);
+        return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
+      })),
+      close: async () => {},
+    } as never);
     const seen = new Set<number>();
     for (let i = 0; ; i++) {
       const fd = (await tif.getImage(i)).fileDirectory;
@@ -177,52 +221,56 @@ async function resolution(p: Page): Promise<{ x?: number; y?: number }> {
   return out;
 }
 
-/** Decode one page's strips or tiles into `out` (the plane's bytes, still in the file's byte order). */
-async function decodePlane(p: Page, bytes: Uint8Array, out: Uint8Array, bps: number, name: string): Promise<void> {
+/**
+ * The box's rows and columns of one page into `out` (still in the file's byte order): only the
+ * strips or tiles they touch are read.
+ */
+async function readWindow(p: Page, file: ByteRanges, box: Box, out: Uint8Array, bps: number, name: string): Promise<void> {
   const across = Math.ceil(p.width / p.blockWidth), down = Math.ceil(p.height / p.blockHeight);
   if (p.offsets.length < across * down || p.counts.length < across * down) {
     throw new VolumeReadError(name, `page ${p.index} lists ${p.offsets.length} image blocks but its size needs ${across * down}`);
   }
-  const blockBytes = p.blockWidth * p.blockHeight * bps;
+  const rowBytes = p.blockWidth * bps;
   const decoder = p.compression === 1 ? undefined : await getDecoder(p.compression, {
     tileWidth: p.blockWidth, tileHeight: p.blockHeight, planarConfiguration: 1, bitsPerSample: p.bits, predictor: p.predictor,
   });
-  for (let by = 0; by < down; by++) {
-    for (let bx = 0; bx < across; bx++) {
+  const outWidth = box.x1 - box.x0;
+  for (let by = Math.floor(box.y0 / p.blockHeight); by * p.blockHeight < box.y1; by++) {
+    for (let bx = Math.floor(box.x0 / p.blockWidth); bx * p.blockWidth < box.x1; bx++) {
       const k = by * across + bx;
       const at = Number(p.offsets[k]!), n = Number(p.counts[k]!);
-      let block: Uint8Array;
+      const x0 = bx * p.blockWidth, y0 = by * p.blockHeight;
+      const w = Math.min(p.blockWidth, p.width - x0), h = Math.min(p.blockHeight, p.height - y0);
+      // edge tiles are padded, the last strip short
+      const need = p.tiled ? (h - 1) * rowBytes + w * bps : h * rowBytes;
+      // the block's rows the box needs
+      const r0 = Math.max(0, box.y0 - y0), r1 = Math.min(h, box.y1 - y0);
+      let block: Uint8Array, first: number;
       if (decoder) {
         try {
-          block = new Uint8Array(await decoder.decode(bytes.slice(at, at + n).buffer));
+          block = new Uint8Array(await decoder.decode(sliceBuffer(await file.read(at, n))));
         } catch (e) {
           throw new VolumeReadError(name, `cannot decode page ${p.index} block ${k} (${COMPRESSION_NAMES[p.compression]}: ${errText(e)})`, { cause: e });
         }
+        first = 0;
       } else {
-        block = bytes.subarray(at, at + n);
+        block = n < need ? new Uint8Array(0) : await file.read(at + r0 * rowBytes, (r1 - r0) * rowBytes);
+        first = r0;
       }
-      placeBlock(p, block, out, bx, by, bps, blockBytes, name);
+      if ((decoder ? block.length : n) < need) {
+        throw new VolumeReadError(name, `page ${p.index}: image block at row ${y0}, column ${x0} holds ${decoder ? block.length : n} bytes, expected ${p.tiled ? p.blockWidth * p.blockHeight * bps : need}`);
+      }
+      const c0 = Math.max(0, box.x0 - x0), c1 = Math.min(w, box.x1 - x0);
+      for (let r = r0; r < r1; r++) {
+        const src = (r - first) * rowBytes + c0 * bps;
+        out.set(block.subarray(src, src + (c1 - c0) * bps), ((y0 + r - box.y0) * outWidth + x0 + c0 - box.x0) * bps);
+      }
     }
   }
 }
 
-/** Copy a decoded block's rows that fall inside the page (edge tiles are padded, the last strip short). */
-function placeBlock(p: Page, block: Uint8Array, out: Uint8Array, bx: number, by: number, bps: number, blockBytes: number, name: string): void {
-  const x0 = bx * p.blockWidth, y0 = by * p.blockHeight;
-  const w = Math.min(p.blockWidth, p.width - x0), h = Math.min(p.blockHeight, p.height - y0);
-  const rowBytes = p.blockWidth * bps;
-  const need = p.tiled ? blockBytes : h * rowBytes;
-  if (block.length < (p.tiled ? (h - 1) * rowBytes + w * bps : need)) {
-    throw new VolumeReadError(name, `page ${p.index}: image block at row ${y0}, column ${x0} holds ${block.length} bytes, expected ${need}`);
-  }
-  if (!p.tiled) {
-    out.set(block.subarray(0, h * rowBytes), y0 * rowBytes);
-    return;
-  }
-  for (let y = 0; y < h; y++) {
-    const src = y * rowBytes;
-    out.set(block.subarray(src, src + w * bps), ((y0 + y) * p.width + x0) * bps);
-  }
+function sliceBuffer(b: Uint8Array): ArrayBuffer {
+  return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
 }
 
 /** Why `bytes` do not start with a classic or BigTIFF header, or undefined when they do. */

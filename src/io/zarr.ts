@@ -26,6 +26,7 @@ import type { Volume } from "../core/volume.js";
 import {
   MissingChunkError, NotAVolumeError, UnsupportedDTypeError, UnsupportedFormatError, VolumeReadError, VolumeWriteError,
 } from "./errors.js";
+import { boxCalibration, boxShape, checkBox, wholeBox, type VolumeSource } from "./region.js";
 import { normaliseUnit, unitFactor } from "./units.js";
 
 export interface ZarrOpenOptions {
@@ -44,16 +45,8 @@ export interface ZarrLevelInfo {
   voxelSize?: [number, number, number];
 }
 
-export interface ZarrVolumeSource {
-  name: string;
-  shape: Shape3;
-  dtype: DType;
-  /** The array's own type when it was converted on read (float64 arrays read as float32). */
-  convertedFrom?: "float64";
-  voxelSize?: [number, number, number];
-  unit?: string;
-  /** OME-Zarr translation of the chosen level: position of voxel (0, 0, 0)'s centre, in `unit`. */
-  origin?: [number, number, number];
+/** A zarr array as a `VolumeSource` (origin: the OME-Zarr translation of the chosen level). */
+export interface ZarrVolumeSource extends VolumeSource {
   /** Chunk shape of the chosen array along z, y, x. */
   chunks: Shape3;
   zarrFormat: 2 | 3;
@@ -61,8 +54,8 @@ export interface ZarrVolumeSource {
   level: number;
   /** All levels of an OME-Zarr image (finest first); one entry for a plain array. */
   levels: ZarrLevelInfo[];
-  /** The whole array, or a half-open z/y/x sub-box of it. */
-  read(box?: Box): Promise<Volume>;
+  /** The whole array, or a half-open z/y/x sub-box of it (only the chunks it touches are read). */
+  read(box?: Box, signal?: AbortSignal): Promise<Volume>;
 }
 
 const METADATA_KEYS = new Set(["zarr.json", ".zarray", ".zattrs", ".zgroup", ".zmetadata"]);
@@ -185,25 +178,17 @@ export async function openZarrVolume(
 
   const source: ZarrVolumeSource = {
     name, shape, dtype, chunks, zarrFormat: format, level, levels,
-    read: (box) => readBox(arr, map, shape, dtype, box, name).then((v) => {
-      if (voxelSize) v.voxelSize = [...voxelSize];
-      if (unit) v.unit = unit;
-      if (origin) v.origin = shiftedOrigin(origin, voxelSize, box);
-      return v;
-    }),
+    read: async (box, signal) => {
+      const b = box ?? wholeBox(shape);
+      const v = await readBox(arr, map, shape, dtype, b, name, signal);
+      return Object.assign(v, boxCalibration(source, b));
+    },
   };
   if (stored === "float64") source.convertedFrom = "float64";
   if (voxelSize) source.voxelSize = voxelSize;
   if (unit) source.unit = unit;
   if (origin) source.origin = origin;
   return source;
-}
-
-/** The origin of a sub-box: the image's origin plus the box corner in physical units. */
-function shiftedOrigin(origin: [number, number, number], vs: [number, number, number] | undefined, box: Box | undefined): [number, number, number] {
-  if (!box) return [...origin];
-  const s = vs ?? [1, 1, 1];
-  return [origin[0] + box.z0 * s[0], origin[1] + box.y0 * s[1], origin[2] + box.x0 * s[2]];
 }
 
 /** bioformats2raw's layout marks its root group; the images are groups "0", "1", … inside it. */
@@ -353,12 +338,8 @@ function physicalUnit(axes: OmeAxis[], m: AxisMap): { unit?: string; factors?: [
   return factors.every(Number.isFinite) ? { unit: ux, factors } : {};
 }
 
-async function readBox(arr: AnyArray, m: AxisMap, shape: Shape3, dtype: DType, box: Box | undefined, name: string): Promise<Volume> {
-  const b = box ?? { z0: 0, z1: shape[0], y0: 0, y1: shape[1], x0: 0, x1: shape[2] };
-  const ok = (lo: number, hi: number, n: number) => Number.isInteger(lo) && Number.isInteger(hi) && lo >= 0 && lo < hi && hi <= n;
-  if (!ok(b.z0, b.z1, shape[0]) || !ok(b.y0, b.y1, shape[1]) || !ok(b.x0, b.x1, shape[2])) {
-    throw new RangeError(`${name}: box z ${b.z0}:${b.z1}, y ${b.y0}:${b.y1}, x ${b.x0}:${b.x1} is empty or outside the shape ${shape.join("x")}`);
-  }
+async function readBox(arr: AnyArray, m: AxisMap, shape: Shape3, dtype: DType, b: Box, name: string, signal: AbortSignal | undefined): Promise<Volume> {
+  checkBox(b, shape, name);
   const selection: (zarr.Slice | number)[] = Array.from({ length: m.rank }, () => 0);
   if (m.z >= 0) selection[m.z] = zarr.slice(b.z0, b.z1);
   selection[m.y] = zarr.slice(b.y0, b.y1);
@@ -366,11 +347,11 @@ async function readBox(arr: AnyArray, m: AxisMap, shape: Shape3, dtype: DType, b
 
   let chunk: { data: unknown; shape: number[]; stride: number[] };
   try {
-    chunk = await zarr.get(arr, selection) as typeof chunk;
+    chunk = await zarr.get(arr, selection, signal ? { opts: { signal } } : {}) as typeof chunk;
   } catch (e) {
     throw wrapZarrError(e, name, "cannot read zarr chunk data");
   }
-  const out: Shape3 = [b.z1 - b.z0, b.y1 - b.y0, b.x1 - b.x0];
+  const out = boxShape(b);
   if (chunk.data instanceof Float64Array) chunk = { ...chunk, data: Float32Array.from(chunk.data) };
   return { shape: out, dtype, data: toCOrder(chunk, out, dtype) };
 }
@@ -484,15 +465,20 @@ function arrayLayout(path: string, volume: Volume, opts: ZarrWriteOptions): { ch
 /** A plain zarr v3 array (dimension names z, y, x) at `path` ("/" for the store root). */
 export async function writeZarrArrayV3(store: WritableStore, path: string, volume: Volume, opts: ZarrWriteOptions = {}): Promise<void> {
   const { chunks, gzip, dir } = arrayLayout(path, volume, opts);
+  await store.set(`${dir}/zarr.json` as AbsolutePath, zarrV3ArrayMetadata(volume.shape, volume.dtype, chunks, gzip ? 6 : undefined));
+  await writeChunks(store, volume, chunks, gzip, (iz, iy, ix) => `${dir}/c/${iz}/${iy}/${ix}`);
+}
+
+/** zarr.json of a plain v3 array (fill value 0, "/" chunk keys under `c/`), gzip at `gzipLevel` or uncompressed. */
+export function zarrV3ArrayMetadata(shape: Shape3, dtype: DType, chunks: Shape3, gzipLevel: number | undefined): Uint8Array {
   const codecs: unknown[] = [{ name: "bytes", configuration: { endian: "little" } }];
-  if (gzip) codecs.push({ name: "gzip", configuration: { level: 6 } });
-  await store.set(`${dir}/zarr.json` as AbsolutePath, json({
-    zarr_format: 3, node_type: "array", shape: [...volume.shape], data_type: volume.dtype,
+  if (gzipLevel !== undefined) codecs.push({ name: "gzip", configuration: { level: gzipLevel } });
+  return json({
+    zarr_format: 3, node_type: "array", shape: [...shape], data_type: dtype,
     chunk_grid: { name: "regular", configuration: { chunk_shape: chunks } },
     chunk_key_encoding: { name: "default", configuration: { separator: "/" } },
     fill_value: 0, codecs, dimension_names: ["z", "y", "x"], attributes: {},
-  }));
-  await writeChunks(store, volume, chunks, gzip, (iz, iy, ix) => `${dir}/c/${iz}/${iy}/${ix}`);
+  });
 }
 
 /** numpy's little-endian type strings, as zarr v2 metadata names them. */
@@ -538,7 +524,7 @@ async function writeChunks(store: WritableStore, volume: Volume, chunks: Shape3,
 const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** A fresh little-endian byte copy (stores may keep the buffer). */
-function littleEndianBytes(a: VoxelArray): Uint8Array {
+export function littleEndianBytes(a: VoxelArray): Uint8Array {
   const bytes = new Uint8Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength));
   const w = a.BYTES_PER_ELEMENT;
   if (!HOST_LITTLE_ENDIAN && w > 1) for (let i = 0; i < bytes.length; i += w) bytes.subarray(i, i + w).reverse();

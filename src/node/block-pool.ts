@@ -12,13 +12,13 @@ import { workerScript } from "./worker-script.js";
 export interface JobFailure { index: number; error: Error }
 
 /**
- * Fits jobs 0 … count − 1, each made by `make` when a worker is free for it (so only jobs in flight
+ * Fits jobs 0 … count − 1, each made by `make` (which may read its block) when a worker is free for it (so only jobs in flight
  * hold their block); each result goes to `onResult` as it arrives (awaited before that worker
  * takes the next job, so a finished chunk is stored before more work starts). A failing job is
  * recorded and the others go on, so one bad block does not cost the rest; a thread that died takes
  * no more jobs, and jobs no thread is left to take fail with its error. Resolves with the failures.
  */
-export async function fitChunksOnWorkers(count: number, make: (i: number) => ChunkJob, onResult: (i: number, bytes: Uint8Array | undefined) => Promise<void>, threads = availableParallelism(), onDone?: (done: number, index: number) => void): Promise<JobFailure[]> {
+export async function fitChunksOnWorkers(count: number, make: (i: number) => ChunkJob | Promise<ChunkJob>, onResult: (i: number, bytes: Uint8Array | undefined) => Promise<void>, threads = availableParallelism(), onDone?: (done: number, index: number) => void): Promise<JobFailure[]> {
   if (count === 0) return [];
   const { url, options } = workerScript("store-fit-worker", {});
   const calls = await WorkerCalls.ready(Array.from({ length: Math.max(1, Math.min(threads, count)) }, () => new Worker(url, options)));
@@ -30,7 +30,7 @@ export async function fitChunksOnWorkers(count: number, make: (i: number) => Chu
     while (alive && next < count) {
       const index = next++;
       try {
-        const job = make(index);
+        const job = await make(index);
         const reply = await calls.call<{ bytes?: Uint8Array }, { id: number; job: ChunkJob }>(w, { id: calls.id(), job }, undefined, [job.block.data.buffer as ArrayBuffer]);
         await onResult(index, reply.bytes);
         onDone?.(++done, index);

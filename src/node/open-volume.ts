@@ -1,13 +1,16 @@
 /**
- * Node entry point for reading a reference volume: a TIFF stack file, a zarr v2/v3 or OME-Zarr
- * directory, or an http(s) URL to either. Errors name the path or URL they came from.
+ * Node entry point for reading a volume: a TIFF stack file, a zarr v2/v3 or OME-Zarr directory, or
+ * an http(s) URL to either, whole (`openVolume`) or as a source of region reads (`openVolumeSource`:
+ * a local TIFF is read through a file handle, a page range at a time; a TIFF over http is fetched
+ * whole, as one response). Errors name the path or URL they came from.
  */
-import { readFile, stat } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import type { Volume } from "../core/volume.js";
 import { UnsupportedFormatError, VolumeReadError } from "../io/errors.js";
 import { fetchBytes, HttpStore } from "../io/http-store.js";
-import { decodeTiffStack, looksLikeTiff } from "../io/tiff.js";
+import { wholeBox, type VolumeSource } from "../io/region.js";
+import { bytesRanges, looksLikeTiff, openTiffSource, type ByteRanges } from "../io/tiff.js";
 import { openZarrVolume, type ZarrOpenOptions, type ZarrVolumeSource } from "../io/zarr.js";
 import { FileSystemStore } from "./fs-store.js";
 
@@ -16,27 +19,54 @@ export type OpenVolumeOptions = ZarrOpenOptions;
 const TIFF_EXT = /\.tiff?$/i;
 
 export async function openVolume(pathOrUrl: string, opts: OpenVolumeOptions = {}): Promise<Volume> {
+  const source = await openVolumeSource(pathOrUrl, opts);
+  const v = await source.read(wholeBox(source.shape));
+  if (source.convertedFrom) v.sourceDType = source.convertedFrom;
+  return v;
+}
+
+/** The volume at a path or URL opened for region reads, without loading it. */
+export async function openVolumeSource(pathOrUrl: string, opts: OpenVolumeOptions = {}): Promise<VolumeSource> {
   if (isHttp(pathOrUrl)) {
-    if (TIFF_EXT.test(new URL(pathOrUrl).pathname)) return tiffStack(await fetchBytes(pathOrUrl), pathOrUrl, opts);
-    return readZarr(await openZarrSource(pathOrUrl, opts));
+    if (TIFF_EXT.test(new URL(pathOrUrl).pathname)) return tiffSource(bytesRanges(await fetchBytes(pathOrUrl)), pathOrUrl, opts);
+    return openZarrSource(pathOrUrl, opts);
   }
   const path = localPath(pathOrUrl);
   const info = await statOrThrow(path);
-  if (info.isDirectory()) return readZarr(await openZarrSource(path, opts));
-  const bytes = await readOrThrow(path);
-  if (TIFF_EXT.test(path) || looksLikeTiff(bytes)) return tiffStack(bytes, path, opts);
+  if (info.isDirectory()) return openZarrSource(path, opts);
+  const file = fileRanges(path, info.size);
+  if (TIFF_EXT.test(path) || looksLikeTiff(await file.read(0, 16))) return tiffSource(file, path, opts);
   throw new UnsupportedFormatError(path, "not a TIFF stack or a zarr directory");
 }
 
-async function tiffStack(bytes: Uint8Array, name: string, opts: OpenVolumeOptions): Promise<Volume> {
+function tiffSource(file: ByteRanges, name: string, opts: OpenVolumeOptions): Promise<VolumeSource> {
   if (opts.level) throw new VolumeReadError(name, `level ${opts.level} does not exist (a TIFF stack has only level 0)`);
-  return decodeTiffStack(bytes, name);
+  return openTiffSource(file, name);
 }
 
-async function readZarr(source: ZarrVolumeSource): Promise<Volume> {
-  const v = await source.read();
-  if (source.convertedFrom) v.sourceDType = source.convertedFrom;
-  return v;
+/** A local file's bytes by range, each read through its own handle (no descriptor outlives a read). */
+function fileRanges(path: string, size: number): ByteRanges {
+  return {
+    size,
+    read: async (offset, length) => {
+      const n = Math.max(0, Math.min(length, size - offset));
+      const out = new Uint8Array(n);
+      let fh;
+      try {
+        fh = await open(path, "r");
+        for (let done = 0; done < n;) {
+          const { bytesRead } = await fh.read(out, done, n - done, offset + done);
+          if (bytesRead === 0) throw new Error(`the file ended at byte ${offset + done}, ${size} expected (changed while read?)`);
+          done += bytesRead;
+        }
+      } catch (e) {
+        throw new VolumeReadError(path, fsProblem(e), { cause: e });
+      } finally {
+        await fh?.close();
+      }
+      return out;
+    },
+  };
 }
 
 /** A zarr directory or http(s) URL opened for sub-box reads (`read(box)`), without loading it. */
@@ -59,15 +89,6 @@ function localPath(s: string): string {
 async function statOrThrow(path: string) {
   try {
     return await stat(path);
-  } catch (e) {
-    throw new VolumeReadError(path, fsProblem(e), { cause: e });
-  }
-}
-
-async function readOrThrow(path: string): Promise<Uint8Array> {
-  try {
-    const b = await readFile(path);
-    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
   } catch (e) {
     throw new VolumeReadError(path, fsProblem(e), { cause: e });
   }

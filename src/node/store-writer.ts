@@ -2,29 +2,33 @@
  * `vmg compress <input> -o out.ome.zarr`: the chunked Gaussian store (docs/vmg-zarr-codec.md § 6).
  * Levels are made by 2× mean downsampling, every chunk of every level is fitted on its own block
  * (plus a halo) on worker threads, and the budget covers the whole store (metadata, shard indexes
- * and chunks, all levels). The store is written in place as a run (store-run.ts, § 6.3): a planning
- * pass fixes every chunk's byte cap, so chunks can be fitted by any number of runs (`blocks`), and an
- * interrupted run resumes; readers see the store once its root zarr.json, written last, is there.
+ * and chunks, all levels). The input is read block by block and the levels below it are made chunk
+ * by chunk into the run's scratch, so memory follows the block, not the volume. The store is written
+ * in place as a run (store-run.ts, § 6.3): a planning pass fixes every chunk's byte cap, so chunks
+ * can be fitted by any number of runs (`blocks`), and an interrupted run resumes; readers see the
+ * store once its root zarr.json, written last, is there.
  *
  * One job model for every engine (local threads here, `--blocks i/N`, the queue in src/queue):
- * planStore + openStoreRun (the coordinator), jobBlock → fitChunk → StoreRun.stage for job k
- * (any worker, idempotent), assembleAndFinish (whoever sees shards ready).
+ * planStore + openStoreRun + buildScratch (the coordinator), jobBlock → fitChunk → StoreRun.stage
+ * for job k (any worker, idempotent), assembleAndFinish (whoever sees shards ready).
  */
 import type { Shape3 } from "../core/gaussian.js";
 import type { Volume } from "../core/volume.js";
 import type { BackgroundChoice } from "../fit/background-init.js";
 import { FitInputError } from "../fit/errors.js";
-import { robustMapping } from "../fit/prepare.js";
 import { GAUSSIAN_CODEC_VERSION, type GaussianCodecConfig } from "../store/codec/config.js";
 import { chunkOverheadBytes, readChunk } from "../store/codec/chunk.js";
-import { allocVoxels } from "../core/dtype.js";
-import { validField, type ChunkJob } from "../store/block-fit.js";
-import { allocate, arrayMetadata, chunkBox, downsample2, groupMetadata, levelCount, levelIndexBytes, planLevel, type LevelPlan } from "../store/plan.js";
+import { blockValid, validField, type ChunkJob } from "../store/block-fit.js";
+import { allocate, arrayMetadata, chunkBox, groupMetadata, halfGeometry, levelCount, levelIndexBytes, planLevel, type LevelGeometry, type LevelPlan } from "../store/plan.js";
 import { shardChunks } from "../store/shard.js";
 import { failedBlock, inShare, makeManifest, plannedJobs, plannedShards, type FailedBlock, type LevelLayout, type PlannedJob, type PlannedShard, type RunManifest } from "../store/manifest.js";
 import { constantBackground } from "../core/background.js";
 import { crc32 } from "../format/crc32.js";
+import { cutBox, memorySource, type VolumeSource } from "../io/region.js";
+import { InputStats } from "../store/plan-stats.js";
+import { walkPyramid } from "../store/pyramid.js";
 import { fitChunksOnWorkers } from "./block-pool.js";
+import { LevelScratch } from "./level-scratch.js";
 import { StoreRun, type RunMode } from "./store-run.js";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -66,6 +70,8 @@ export interface StoreWriteResult {
   failed: FailedBlock[];
   bytes: number;
   levels: LevelStats[];
+  /** The input's data range (max − min), the PSNR peak of a report. */
+  peak: number;
 }
 
 interface LevelStats { shape: Shape3; chunks: number; fitted: number; background: number; absent: number; bytes: number }
@@ -77,13 +83,14 @@ const FILL = 0;
 /** The settings a block job takes from the plan (the manifest's `settings`). */
 export type JobSettings = Pick<StoreWriteOptions, "chunk" | "halo" | "gate" | "iterations" | "seed" | "background"> & { keep: "centre" | "overlap" };
 
-/** What makes a block job: the levels' voxels and layout, every chunk's cap, the codec and settings. */
+/** What makes a block job: where each level's voxels are read, the levels' layout, every chunk's cap, the codec and settings. */
 export interface BlockPlan {
   config: GaussianCodecConfig;
-  volumes: Volume[];
   levels: LevelPlan[];
   jobs: PlannedJob[];
   settings: JobSettings;
+  /** Level 0 from the input, levels ≥ 1 from the run's scratch (written by buildScratch before their jobs run). */
+  source: (level: number) => Promise<VolumeSource>;
 }
 
 /** What assembling shards and finishing a store need: the manifest's layout, no voxels. */
@@ -95,22 +102,30 @@ export interface RunLayout {
   chunk: number;
 }
 
-/** What the planning pass fixes before any fit: levels, metadata, every chunk's byte cap and block CRC, the manifest. */
+/** What the planning pass fixes before any fit: levels, metadata, every chunk's byte cap and CRC, the manifest. */
 export interface StorePlan extends BlockPlan, RunLayout {
   levels: LevelPlan[];
   meta: Map<string, Uint8Array>;
   manifest: RunManifest;
-  /** CRC-32 of each job's block voxels, so a worker that reads the input again can tell it is the planned one. */
+  /** CRC-32 of each job's chunk voxels (its block without the halo), so a worker that reads the input again can tell it is the planned one. */
   blockCrcs: number[];
+  /** The levels below the input, made chunk by chunk into the run's staging area. */
+  scratch: LevelScratch;
+  /** The input, read block by block. */
+  input: VolumeSource;
+  /** The input's data range (max − min). */
+  peak: number;
 }
 
 /**
- * Writes the store at `path`, or this run's share of it, on local worker threads: the planning pass,
- * the run opened, the jobs of the share not yet staged fitted and staged (a failing block is
- * recorded and the others go on), and the shards whose chunks are all staged assembled.
+ * Writes the store at `path`, or this run's share of it, on local worker threads, reading `input`
+ * block by block (a volume in memory is read the same way): the planning pass, the run opened, the
+ * levels below the input written to its scratch (unless there already), the jobs of the share not
+ * yet staged fitted and staged (a failing block is recorded and the others go on), and the shards
+ * whose chunks are all staged assembled.
  */
-export async function writeGaussianStore(path: string, volume: Volume, o: StoreWriteOptions): Promise<StoreWriteResult> {
-  const plan = planStore(path, volume, o);
+export async function writeGaussianStore(path: string, input: Volume | VolumeSource, o: StoreWriteOptions): Promise<StoreWriteResult> {
+  const plan = await planStore(path, "data" in input ? memorySource(input, path) : input, o);
   const run = await openStoreRun(path, plan, o.resume ? "resume" : o.blocks ? "share" : "fresh");
   let fitted = 0, skipped = 0, assembled = 0;
   const failed: FailedBlock[] = [];
@@ -122,6 +137,7 @@ export async function writeGaussianStore(path: string, volume: Volume, o: StoreW
         if (await run.staged(plan.jobs[k]!)) skipped++;
         else todo.push(k);
       }
+      if (todo.some((k) => plan.jobs[k]!.level > 0)) await buildScratch(plan);
       const voxels = todo.map((k) => jobVoxels(plan, k));
       const stage = async (i: number, bytes: Uint8Array | undefined) => { await run.stage(plan.jobs[todo[i]!]!, bytes); fitted++; };
       let doneVoxels = 0;
@@ -129,7 +145,8 @@ export async function writeGaussianStore(path: string, volume: Volume, o: StoreW
         doneVoxels += voxels[i]!;
         o.onProgress?.(d, todo.length, doneVoxels);
       });
-      for (const f of failures) failed.push(failedBlock(plan.levels, plan.jobs[todo[f.index]!]!, o.chunk, f.error.message, 1));
+      // a late duplicate's jobs can fail once the run that completed the store has cleared its staging (the level scratch with it)
+      if (!(await run.complete())) for (const f of failures) failed.push(failedBlock(plan.levels, plan.jobs[todo[f.index]!]!, o.chunk, f.error.message, 1));
       assembled = (await assembleAndFinish(run, plan, plan.meta, o.bytes)).assembled;
     }
   } catch (e) {
@@ -139,12 +156,17 @@ export async function writeGaussianStore(path: string, volume: Volume, o: StoreW
   const complete = await run.complete();
   if (complete) await run.clearStaging();
   const stats = complete ? await storeStats(path, plan) : { bytes: 0, levels: [] };
-  return { complete, fitted, skipped, assembled, failed, ...stats };
+  return { complete, fitted, skipped, assembled, failed, ...stats, peak: plan.peak };
 }
 
 /** Opens (or joins, or resumes) the run of the plan at `path` (StoreRun.open): the coordinator's step before any fit. */
 export function openStoreRun(path: string, plan: StorePlan, mode: RunMode): Promise<StoreRun> {
   return StoreRun.open(path, plan.manifest, mode);
+}
+
+/** Writes the levels below the input into the run's scratch (after the run is open; idempotent, a no-op once there). */
+export function buildScratch(plan: StorePlan): Promise<void> {
+  return plan.scratch.build((box) => plan.input.read(box));
 }
 
 /**
@@ -169,29 +191,30 @@ export function runLayout(m: RunManifest): RunLayout {
 }
 
 /**
- * A worker's plan for the jobs of a run opened elsewhere: the levels made from its own read of the
- * input, the caps, codec and settings from the manifest (no planning pass; the block CRCs the
- * coordinator computed tell whether its read is the planned input).
+ * A worker's plan for the jobs of a run opened elsewhere: level 0 read from its own source of the
+ * input, the levels below from the run's scratch (the coordinator writes it before queueing), the
+ * caps, codec and settings from the manifest (no planning pass; the chunk CRCs the coordinator
+ * computed tell whether its read is the planned input).
  */
-export function blockPlanFromManifest(volume: Volume, m: RunManifest): BlockPlan {
+export function blockPlanFromManifest(input: VolumeSource, store: string, m: RunManifest): BlockPlan {
   const chunk = Number(m.settings.chunk), shard = Number(m.settings.shard);
-  const volumes = levelVolumes(volume, m.levels.length);
+  const levels = levelGeometry(input, m.levels.length).map((g, i) => planLevel(i, g, chunk, shard));
   const settings: JobSettings = {
     chunk, halo: Number(m.settings.halo), gate: Number(m.settings.gate), iterations: Number(m.settings.iterations), seed: Number(m.settings.seed),
     background: m.settings.background as BackgroundChoice, keep: m.settings.keep as JobSettings["keep"],
   };
-  return { config: m.codec, volumes, levels: volumes.map((v, i) => planLevel(i, v, chunk, shard)), jobs: plannedJobs(m), settings };
+  return { config: m.codec, levels, jobs: plannedJobs(m), settings, source: levelSources(input, new LevelScratch(store, levels, input.dtype, chunk)) };
 }
 
 /** Job k's block and settings, ready for a fit: the one step from a planned job to the voxels it fits. */
-export function jobBlock(plan: BlockPlan, k: number): ChunkJob {
+export async function jobBlock(plan: BlockPlan, k: number): Promise<ChunkJob> {
   const j = plan.jobs[k]!;
-  return { ...blockJob(plan.volumes[j.level]!, plan.levels[j.level]!, j.chunk, plan.settings, plan.config), bytes: j.bytes };
+  return { ...(await blockJob(await plan.source(j.level), plan.levels[j.level]!, j.chunk, plan.settings, plan.config)), bytes: j.bytes };
 }
 
-/** CRC-32 of a block's voxel bytes. */
+/** CRC-32 of a job's chunk voxels (its block without the halo), C order. */
 export function blockCrc(job: ChunkJob): number {
-  const d = job.block.data;
+  const d = cutBox(job.block, blockValid(job)).data;
   return crc32(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
 }
 
@@ -201,56 +224,78 @@ export function jobVoxels(plan: Pick<RunLayout, "levels" | "jobs" | "chunk">, k:
   return (b.z1 - b.z0) * (b.y1 - b.y0) * (b.x1 - b.x0);
 }
 
-function levelVolumes(volume: Volume, count: number): Volume[] {
-  const volumes: Volume[] = [volume];
-  for (let i = 1; i < count; i++) volumes.push(downsample2(volumes[i - 1]!));
-  return volumes;
+/** Each level's shape and calibration: the input's, then halved until `count` levels. */
+function levelGeometry(input: VolumeSource, count: number): LevelGeometry[] {
+  const geometry: LevelGeometry[] = [input];
+  for (let i = 1; i < count; i++) geometry.push(halfGeometry(geometry[i - 1]!));
+  return geometry;
+}
+
+/** Where each level's blocks are read: the input for level 0, the scratch below (each opened once). */
+function levelSources(input: VolumeSource, scratch: LevelScratch): (level: number) => Promise<VolumeSource> {
+  const sources = new Map<number, Promise<VolumeSource>>([[0, Promise.resolve(input)]]);
+  return (level) => sources.get(level) ?? sources.set(level, scratch.source(level)).get(level)!;
 }
 
 /**
- * The planning pass (the coordinator's first step, on every engine): levels, metadata, every chunk's
- * cap and block CRC, the manifest. It touches no file, so a budget too small is refused before the
+ * The planning pass (the coordinator's first step, on every engine), block by block: the input's
+ * statistics (value mapping, fingerprint) from its level-0 chunks in C order, then every chunk's
+ * allocation weight and CRC from the levels made chunk by chunk (walkPyramid); nothing but a chunk's
+ * region of each level is held. It touches no file, so a budget too small is refused before the
  * output exists.
  */
-export function planStore(path: string, volume: Volume, o: StoreWriteOptions): StorePlan {
+export async function planStore(path: string, source: VolumeSource, o: StoreWriteOptions): Promise<StorePlan> {
   if (!(o.shard % o.chunk === 0)) throw new FitInputError(path, `--shard ${o.shard} is not a multiple of --chunk ${o.chunk}`);
-  const mapping = robustMapping(volume, path);
+  const levels = levelGeometry(source, levelCount(source.shape, o.chunk)).map((g, i) => planLevel(i, g, o.chunk, o.shard));
+  const stats = new InputStats(source.shape, source.dtype, path);
+  const g0 = levels[0]!.chunkGrid;
+  for (let cz = 0; cz < g0[0]; cz++) for (let cy = 0; cy < g0[1]; cy++) for (let cx = 0; cx < g0[2]; cx++) {
+    const box = chunkBox(levels[0]!, [cz, cy, cx], o.chunk);
+    stats.add(box, (await source.read(box)).data);
+  }
+  const mapping = stats.mapping();
   const config: GaussianCodecConfig = { version: GAUSSIAN_CODEC_VERSION, encoding: o.encoding, truncation: 3, valueOffset: mapping.offset, valueScale: mapping.scale };
-  const volumes = levelVolumes(volume, levelCount(volume.shape, o.chunk));
   const settings: JobSettings = { chunk: o.chunk, halo: o.halo, gate: o.gate, iterations: o.iterations, seed: o.seed, background: o.background, keep: o.keep ?? "overlap" };
-  const levels = volumes.map((v, i) => planLevel(i, v, o.chunk, o.shard));
-  const meta = new Map<string, Uint8Array>([["/zarr.json", groupMetadata(levels, volume.unit, o.name)]]);
-  levels.forEach((l) => meta.set(`/${l.path}/zarr.json`, arrayMetadata(l, volume.dtype, o.chunk, config, FILL)));
+  const meta = new Map<string, Uint8Array>([["/zarr.json", groupMetadata(levels, source.unit, o.name)]]);
+  levels.forEach((l) => meta.set(`/${l.path}/zarr.json`, arrayMetadata(l, source.dtype, o.chunk, config, FILL)));
   const fixed = [...meta.values()].reduce((n, b) => n + b.length, 0) + levels.reduce((n, l) => n + levelIndexBytes(l), 0);
   const chunkBytes = o.bytes - fixed;
   const emptyBytes = chunkOverheadBytes(constantBackground(0), 0);
-  const totalVoxels = volumes.reduce((n, v) => n + v.data.length, 0);
+  const voxels = levels.map((l) => l.shape[0] * l.shape[1] * l.shape[2]);
+  const totalVoxels = voxels.reduce((n, v) => n + v, 0);
+  const chunkCount = levels.reduce((n, l) => n + l.chunkGrid[0] * l.chunkGrid[1] * l.chunkGrid[2], 0);
+  if (chunkBytes < chunkCount * emptyBytes) {
+    throw new FitInputError(path, `a budget of ${o.bytes} bytes does not cover the store's metadata and shard indexes (${fixed} bytes) and ${chunkCount} chunks`);
+  }
 
   // the allocation, from each block's statistics: fixed here, so no run needs another's results
-  const jobs: PlannedJob[] = [], blockCrcs: number[] = [];
-  for (let li = 0; li < volumes.length; li++) {
-    const v = volumes[li]!, l = levels[li]!;
-    const weights: number[] = [], at: Shape3[] = [];
-    for (let cz = 0; cz < l.chunkGrid[0]; cz++) for (let cy = 0; cy < l.chunkGrid[1]; cy++) for (let cx = 0; cx < l.chunkGrid[2]; cx++) {
-      const job = blockJob(v, l, [cz, cy, cx], settings, config);
-      blockCrcs.push(blockCrc(job));
-      weights.push(o.allocation === "uniform" ? (hasStructure(job) ? 1 : 0) : energyAboveMean(job));
-      at.push([cz, cy, cx]);
-    }
+  const weights = levels.map((l) => new Array<number>(l.chunkGrid[0] * l.chunkGrid[1] * l.chunkGrid[2]).fill(0));
+  const crcs = levels.map((l) => new Array<number>(l.chunkGrid[0] * l.chunkGrid[1] * l.chunkGrid[2]).fill(0));
+  await walkPyramid((box) => source.read(box), levels, o.chunk, async (li, c, v) => {
+    const g = levels[li]!.chunkGrid, k = (c[0] * g[1] + c[1]) * g[2] + c[2];
+    const job = chunkJob(v, [0, 0, 0], v.shape, settings, config);
+    weights[li]![k] = chunkWeight(job, o);
+    crcs[li]![k] = blockCrc(job);
+  });
+  const jobs: PlannedJob[] = [];
+  levels.forEach((l, li) => {
     // every level the same bits per voxel
-    const caps = allocate(weights, Math.floor((chunkBytes * v.data.length) / totalVoxels), MIN_CHUNK_BYTES, emptyBytes);
-    at.forEach((chunk, k) => jobs.push({ level: li, chunk, bytes: caps[k]! }));
-  }
-  if (chunkBytes < jobs.length * emptyBytes) {
-    throw new FitInputError(path, `a budget of ${o.bytes} bytes does not cover the store's metadata and shard indexes (${fixed} bytes) and ${jobs.length} chunks`);
-  }
+    const caps = allocate(weights[li]!, Math.floor((chunkBytes * voxels[li]!) / totalVoxels), MIN_CHUNK_BYTES, emptyBytes);
+    let k = 0;
+    for (let cz = 0; cz < l.chunkGrid[0]; cz++) for (let cy = 0; cy < l.chunkGrid[1]; cy++) for (let cx = 0; cx < l.chunkGrid[2]; cx++) {
+      jobs.push({ level: li, chunk: [cz, cy, cx], bytes: caps[k++]! });
+    }
+  });
   const recorded = {
     chunk: o.chunk, shard: o.shard, bytes: o.bytes, halo: o.halo, iterations: o.iterations, seed: o.seed, encoding: o.encoding,
     background: o.background, gate: o.gate, allocation: o.allocation ?? "energy", keep: settings.keep, name: o.name,
   };
-  const data = new Uint8Array(volume.data.buffer, volume.data.byteOffset, volume.data.byteLength);
-  const manifest = makeManifest({ shape: volume.shape, dtype: volume.dtype, crc32: crc32(data) }, recorded, config, levels, jobs);
-  return { config, volumes, levels, meta, jobs, shards: plannedShards(levels, jobs), manifest, settings, chunk: o.chunk, blockCrcs };
+  const manifest = makeManifest({ shape: source.shape, dtype: source.dtype, crc32: stats.crc32 }, recorded, config, levels, jobs);
+  const scratch = new LevelScratch(path, levels, source.dtype, o.chunk);
+  return {
+    config, levels, meta, jobs, shards: plannedShards(levels, jobs), manifest, settings, chunk: o.chunk, blockCrcs: crcs.flat(),
+    scratch, input: source, source: levelSources(source, scratch), peak: mapping.max - mapping.min,
+  };
 }
 
 /** Bytes and chunk counts of the store as written (its shards and metadata). */
@@ -283,23 +328,26 @@ export async function storeStats(path: string, plan: RunLayout & { meta: Map<str
   return { bytes, levels };
 }
 
-/** The chunk's block: its voxels plus `halo` on every side, clipped to the level. */
-function blockJob(v: Volume, l: LevelPlan, c: Shape3, o: JobSettings, config: GaussianCodecConfig): ChunkJob {
+/** The chunk's block, read from its level: its voxels plus `halo` on every side, clipped to the level. */
+async function blockJob(src: VolumeSource, l: LevelPlan, c: Shape3, o: JobSettings, config: GaussianCodecConfig): Promise<ChunkJob> {
   const box = chunkBox(l, c, o.chunk);
   const lo = [box.z0, box.y0, box.x0], hi = [box.z1, box.y1, box.x1];
   const blo = lo.map((x) => Math.max(0, x - o.halo)), bhi = hi.map((x, a) => Math.min(l.shape[a]!, x + o.halo));
-  const shape = bhi.map((x, a) => x - blo[a]!) as unknown as Shape3;
-  const data = allocVoxels(v.dtype, shape[0] * shape[1] * shape[2]);
-  const [, ny, nx] = l.shape;
-  for (let z = 0; z < shape[0]; z++) for (let y = 0; y < shape[1]; y++) {
-    const s = ((blo[0]! + z) * ny + blo[1]! + y) * nx + blo[2]!;
-    data.set(v.data.subarray(s, s + shape[2]) as never, (z * shape[1] + y) * shape[2]);
-  }
+  const block = await src.read({ z0: blo[0]!, z1: bhi[0]!, y0: blo[1]!, y1: bhi[1]!, x0: blo[2]!, x1: bhi[2]! });
+  return chunkJob(block, lo.map((x, a) => x - blo[a]!) as unknown as Shape3, hi.map((x, a) => x - lo[a]!) as unknown as Shape3, o, config);
+}
+
+/** The job of a block whose chunk starts at `offset` and has `valid` voxels inside the level. */
+function chunkJob(block: Volume, offset: Shape3, valid: Shape3, o: JobSettings, config: GaussianCodecConfig): ChunkJob {
   return {
-    block: { shape, dtype: v.dtype, data }, offset: lo.map((x, a) => x - blo[a]!) as unknown as Shape3,
-    valid: hi.map((x, a) => x - lo[a]!) as unknown as Shape3, chunk: [o.chunk, o.chunk, o.chunk], bytes: 0,
+    block: { shape: block.shape, dtype: block.dtype, data: block.data }, offset, valid, chunk: [o.chunk, o.chunk, o.chunk], bytes: 0,
     gate: o.gate, config, fill: FILL, iterations: o.iterations, seed: o.seed, background: o.background, keep: o.keep,
   };
+}
+
+/** A chunk's share of its level's bytes (allocate's weight; 0: an empty chunk). */
+function chunkWeight(job: ChunkJob, o: StoreWriteOptions): number {
+  return o.allocation === "uniform" ? (hasStructure(job) ? 1 : 0) : energyAboveMean(job);
 }
 
 /** Σ |f − mean| over the chunk's voxels in field units, 0 when no voxel is above the gate. */

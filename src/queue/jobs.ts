@@ -7,7 +7,7 @@
 import type { Box } from "../core/background.js";
 import type { Shape3 } from "../core/gaussian.js";
 import { VolumeReadError, VolumeWriteError } from "../io/errors.js";
-import { openVolume, type OpenVolumeOptions } from "../node/open-volume.js";
+import { openVolumeSource, type OpenVolumeOptions } from "../node/open-volume.js";
 import { StoreRun } from "../node/store-run.js";
 import { assembleAndFinish, blockCrc, blockPlanFromManifest, jobBlock, runLayout, type BlockPlan } from "../node/store-writer.js";
 import { fitChunk } from "../store/block-fit.js";
@@ -41,7 +41,7 @@ export interface FinishJobData {
 export type FitResult = { fitted: boolean };
 export type FinishResult = { complete: boolean; assembled: number };
 
-/** The voxels this thread read, for the store it worked on last (its jobs share one read of the input). */
+/** The input source and level scratch this thread opened, for the store it worked on last (its jobs share them). */
 let cached: { key: string; plan: Promise<BlockPlan> } | undefined;
 
 /** Fits and stages job k unless it is staged or the store is complete. */
@@ -52,11 +52,11 @@ export async function runFitJob(d: FitJobData): Promise<FitResult> {
   if ((await run.complete()) || (await run.staged(j))) return { fitted: false };
   const key = JSON.stringify([d.input, d.read, d.plan]);
   if (cached?.key !== key) {
-    const entry = { key, plan: openVolume(d.input, d.read).then((v) => blockPlanFromManifest(v, run.manifest)) };
+    const entry = { key, plan: openVolumeSource(d.input, d.read).then((v) => blockPlanFromManifest(v, d.store, run.manifest)) };
     entry.plan.catch(() => { if (cached === entry) cached = undefined; }); // a failed read is tried again by the job's next attempt
     cached = entry;
   }
-  const job = jobBlock(await cached.plan, d.k);
+  const job = await jobBlock(await cached.plan, d.k);
   const crc = blockCrc(job);
   if (crc !== d.crc) {
     throw new VolumeReadError(d.input, `${describeBlock(d)}: its voxels are not those planned (CRC-32 ${crc.toString(16)}, planned ${d.crc.toString(16)}): the input is corrupt or changed since vmg compress --queue planned the store`);

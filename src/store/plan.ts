@@ -24,7 +24,7 @@ export interface LevelPlan {
 /** A volume at half the resolution: each voxel the mean of (up to) 2×2×2 (rounded for integer types). */
 export function downsample2(v: Volume): Volume {
   const [nz, ny, nx] = v.shape;
-  const shape: Shape3 = [Math.ceil(nz / 2), Math.ceil(ny / 2), Math.ceil(nx / 2)];
+  const g = halfGeometry(v), shape = g.shape;
   const out = allocVoxels(v.dtype, shape[0] * shape[1] * shape[2]);
   const integer = v.dtype !== "float32";
   let o = 0;
@@ -35,9 +35,21 @@ export function downsample2(v: Volume): Volume {
     }
     out[o] = integer ? Math.round(s / n) : s / n;
   }
+  return { ...g, dtype: v.dtype, data: out };
+}
+
+/** A level's shape and calibration (what planning needs of it, without its voxels). */
+export type LevelGeometry = Pick<Volume, "shape" | "voxelSize" | "origin" | "unit">;
+
+/** The geometry of `downsample2(v)`. */
+export function halfGeometry(v: LevelGeometry): LevelGeometry & { shape: Shape3 } {
+  const [nz, ny, nx] = v.shape;
   const vs = v.voxelSize ?? [1, 1, 1], org = v.origin ?? [0, 0, 0];
   // a coarse voxel's centre lies between its two fine voxels: half a fine voxel past the first's
-  const res: Volume = { shape, dtype: v.dtype, data: out, voxelSize: [vs[0] * 2, vs[1] * 2, vs[2] * 2], origin: [org[0] + vs[0] / 2, org[1] + vs[1] / 2, org[2] + vs[2] / 2] };
+  const res: LevelGeometry = {
+    shape: [Math.ceil(nz / 2), Math.ceil(ny / 2), Math.ceil(nx / 2)],
+    voxelSize: [vs[0] * 2, vs[1] * 2, vs[2] * 2], origin: [org[0] + vs[0] / 2, org[1] + vs[1] / 2, org[2] + vs[2] / 2],
+  };
   if (v.unit) res.unit = v.unit;
   return res;
 }
@@ -49,7 +61,7 @@ export function levelCount(shape: Shape3, chunk: number, max = 8): number {
   return n;
 }
 
-export function planLevel(i: number, v: Volume, chunk: number, shard: number): LevelPlan {
+export function planLevel(i: number, v: LevelGeometry, chunk: number, shard: number): LevelPlan {
   const chunkGrid = v.shape.map((n) => Math.ceil(n / chunk)) as unknown as Shape3;
   // no larger than the level needs: a small level's shard index stays small
   const perShard = chunkGrid.map((c) => Math.min(shard / chunk, c)) as unknown as Shape3;

@@ -1,0 +1,61 @@
+/**
+ * The store run's downsampled levels on disk (docs/vmg-zarr-codec.md § 6.3): level k ≥ 1 as a plain
+ * zarr v3 array (zarr-chunks.ts) at `volmicro-staging/levels/<k>` in the store's chunk grid, each
+ * chunk written whole under a temporary name and renamed, each level's `zarr.json` once every
+ * level's chunks are there. A block job
+ * of any level then reads its block (chunk plus halo) through zarrita, without the volume. Every
+ * file has one possible content, so runs writing the same scratch at once write identical bytes.
+ */
+import { access, mkdir } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import type { Box } from "../core/background.js";
+import type { DType } from "../core/dtype.js";
+import type { Volume } from "../core/volume.js";
+import type { VolumeSource } from "../io/region.js";
+import { openZarrVolume } from "../io/zarr.js";
+import { STAGING_NAME } from "../store/manifest.js";
+import type { LevelPlan } from "../store/plan.js";
+import { walkPyramid } from "../store/pyramid.js";
+import { writeFileAtomic } from "./atomic-write.js";
+import { FileSystemStore } from "./fs-store.js";
+import { ZarrChunkWriter } from "./zarr-chunks.js";
+
+export class LevelScratch {
+  private readonly dir: string;
+  private readonly tmp: string;
+
+  constructor(readonly root: string, readonly levels: LevelPlan[], readonly dtype: DType, readonly chunk: number) {
+    this.dir = join(root, STAGING_NAME, "levels");
+    this.tmp = join(root, STAGING_NAME, "tmp");
+  }
+
+  /** Whether every level ≥ 1 is there whole (its zarr.json is written last). */
+  async complete(): Promise<boolean> {
+    for (let l = 1; l < this.levels.length; l++) {
+      try { await access(join(this.dir, String(l), "zarr.json")); } catch { return false; }
+    }
+    return true;
+  }
+
+  /** Writes levels 1 … from level 0 read block by block through `read` (unless a run already has). */
+  async build(read: (box: Box) => Promise<Volume>): Promise<void> {
+    if (this.levels.length < 2 || (await this.complete())) return;
+    await mkdir(this.tmp, { recursive: true });
+    const n = this.chunk;
+    const writers = this.levels.map((l, i) => new ZarrChunkWriter((rel, bytes) => this.put(`${i}/${rel}`, bytes), l.shape, this.dtype, [n, n, n]));
+    await walkPyramid(read, this.levels, n, (l, c, v) => (l === 0 ? Promise.resolve() : writers[l]!.write(c, v)));
+    for (const w of writers.slice(1)) await w.finish();
+  }
+
+  /** Level `l` (≥ 1) as a source of region reads; an absent chunk is an error (the scratch was removed or damaged). */
+  source(l: number): Promise<VolumeSource> {
+    const dir = join(this.dir, String(l));
+    return openZarrVolume(new FileSystemStore(dir), dir, { strict: true });
+  }
+
+  private async put(rel: string, bytes: Uint8Array): Promise<void> {
+    const path = join(this.dir, rel);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFileAtomic(path, bytes, this.tmp);
+  }
+}
