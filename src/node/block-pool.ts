@@ -4,7 +4,7 @@
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import type { ChunkJob } from "../store/block-fit.js";
+import { gatedChunk, type ChunkJob } from "../store/block-fit.js";
 import { allSettledOrThrow, WorkerCalls } from "./worker-calls.js";
 import { workerScript } from "./worker-script.js";
 
@@ -24,6 +24,9 @@ export async function fitChunksOnWorkers(count: number, make: (i: number) => Chu
       const index = next++;
       const job = make(index);
       try {
+        // an empty block is decided here, without a round trip to a worker
+        const gated = gatedChunk(job);
+        if (gated) { await onResult(index, gated.bytes); onDone?.(++done); continue; }
         const reply = await calls.call<{ bytes?: Uint8Array }, { id: number; job: ChunkJob }>(w, { id: calls.id(), job }, undefined, [job.block.data.buffer as ArrayBuffer]);
         await onResult(index, reply.bytes);
       } catch (e) {
