@@ -26,7 +26,7 @@ import { GaussianAdam, VectorAdam } from "./adam.js";
 import { describeBackground, initialBackground, type BackgroundChoice } from "./background-init.js";
 import { maxGaussians, overheadBytes, type Budget } from "./budget.js";
 import { chainGradient } from "./chain.js";
-import { capacity, compact, importance, kernelIntegral, largest, lossChanges, mergeEdits, planFreeing, splitOrClone } from "./density.js";
+import { capacity, compact, importance, kernelIntegral, largest, lossChanges, mergeEdits, planFreeing, splitOrClone, type FreeingEdit } from "./density.js";
 import { LocalEngine, SLAB_VOXELS, type FitEngine } from "./engine.js";
 import { FitCancelledError, FitInputError } from "./errors.js";
 import { M_E, M_R, MOMENT_STRIDE } from "./gradient.js";
@@ -389,15 +389,25 @@ async function densityStep(s: DensityState): Promise<{ opt: Float64Array; count:
   const data = s.target.data;
   for (let i = 0; i < residual.length; i++) residual[i] = data[i]! - residual[i]!;
   if (times) tick = times.lap("density/residual field", tick);
-  const { cost } = lossChanges(opt, count, residual, s.shape, s.radius);
-  if (times) tick = times.lap("density/loss changes", tick);
+  // removal costs and merge candidates only serve to free slots: computed on first use, which comes
+  // before any edit of `opt` (while growing below the capacity none is needed)
+  let freeing: { cost: Float64Array; merges: FreeingEdit[] } | undefined;
+  const freeingEdits = (): { cost: Float64Array; merges: FreeingEdit[] } => {
+    if (freeing) return freeing;
+    let t = clock(times);
+    const { cost } = lossChanges(opt, count, residual, s.shape, s.radius);
+    if (times) t = times.lap("density/loss changes", t);
+    freeing = { cost, merges: mergeEdits(opt, count, residual, s.shape, s.radius) };
+    if (times) times.lap("density/merge candidates", t);
+    tick = clock(times);
+    return freeing;
+  };
 
   const ampFloor = s.minAmplitude / 4;
   let keep: number[] = [];
   for (let i = 0; i < count; i++) if (Math.abs(opt[i * OPT_STRIDE + O_AMP]!) >= ampFloor) keep.push(i);
-  const merges = mergeEdits(opt, count, residual, s.shape, s.radius);
-  if (times) tick = times.lap("density/merge candidates", tick);
   if (keep.length > s.cap) {
+    const { cost, merges } = freeingEdits();
     const drop = planFreeing(opt, cost, keep, merges, keep.length - s.cap);
     keep = keep.filter((i) => !drop.has(i));
   }
@@ -418,6 +428,7 @@ async function densityStep(s: DensityState): Promise<{ opt: Float64Array; count:
       // free slots by the cheapest removals or merges, each only while a residual peak gains more
       const { gain } = lossChanges(spawned, spawned.length / OPT_STRIDE, residual, s.shape, s.radius);
       const byGain = largest(gain, gain.length);
+      const { cost, merges } = freeingEdits();
       const drop = planFreeing(opt, cost, keep, merges, byGain.length, (c, k) => gain[byGain[k]!]! > c);
       keep = keep.filter((i) => !drop.has(i));
       spawned = compact(spawned, byGain.slice(0, drop.size), new Float64Array(0));
