@@ -5,7 +5,8 @@
  * fitChunk and of the fitter's steps (forward field, loss, gradient, Adam, density control,
  * seeding, background, encoding and the drop-until-it-fits loop), plus the gate on an empty block
  * and the cost of sending a block to a worker. One thread (the local engine), as a store worker
- * runs it. Wall-clock figures: noisy on a shared machine, shares are steadier.
+ * runs it. Phases are wall-clock (noisy on a shared machine, shares are steadier); the total is
+ * given in CPU time too.
  */
 import { fileURLToPath } from "node:url";
 import type { Shape3 } from "../src/core/gaussian.js";
@@ -35,9 +36,11 @@ const emptyJob = chunkOrigins(emptyFrom.shape, chunk).map((o) => blockJobAt(empt
 
 const times = new PhaseTimes();
 const job = blockJobAt(volume, at, settings, mapping);
-const t0 = performance.now();
+const t0 = performance.now(), cpu0 = process.cpuUsage();
 const bytes = await fitChunk(job, times);
-const total = performance.now() - t0;
+const total = performance.now() - t0, cpu = process.cpuUsage(cpu0);
+// CPU time of this (single-threaded) fit: steadier than wall time when other processes share the cores
+const cpuMs = (cpu.user + cpu.system) / 1000;
 
 const copy = (() => { const t = performance.now(); for (let i = 0; i < 10; i++) structuredClone(job); return (performance.now() - t) / 10; })();
 let emptyMs = NaN;
@@ -52,13 +55,13 @@ const nested = (phase: string) => phase.includes("/");
 const rows = [...times.ms].map(([phase, ms]) => ({ phase, ms, perStep: ms / settings.iterations, share: ms / total }));
 const accounted = rows.filter((r) => !nested(r.phase)).reduce((s, r) => s + r.ms, 0);
 const result = {
-  volume: name, block: job.block.shape, at, iterations: settings.iterations, bytes: bytes?.length ?? 0, total_ms: total,
+  volume: name, block: job.block.shape, at, iterations: settings.iterations, bytes: bytes?.length ?? 0, total_ms: total, cpu_ms: cpuMs,
   phases: Object.fromEntries(rows.map((r) => [r.phase, Number(r.ms.toFixed(1))])),
   unaccounted_ms: total - accounted, structured_clone_ms: copy, empty_block_ms: emptyMs,
 };
 if (args.includes("--json")) console.log(JSON.stringify(result));
 else {
-  console.log(`${name}: block ${job.block.shape.join("×")} at [${at.join(", ")}], ${settings.iterations} iterations, ${result.bytes} bytes, ${(total / 1000).toFixed(2)} s`);
+  console.log(`${name}: block ${job.block.shape.join("×")} at [${at.join(", ")}], ${settings.iterations} iterations, ${result.bytes} bytes, ${(total / 1000).toFixed(2)} s (CPU ${(cpuMs / 1000).toFixed(2)} s)`);
   console.log("| phase | ms | ms per step | share |\n| --- | ---: | ---: | ---: |");
   for (const r of rows) console.log(`| ${nested(r.phase) ? `  ↳ ${r.phase.split("/")[1]}` : r.phase} | ${r.ms.toFixed(1)} | ${r.perStep.toFixed(3)} | ${(100 * r.share).toFixed(1)} % |`);
   console.log(`| other (fitter bookkeeping) | ${result.unaccounted_ms.toFixed(1)} | | ${(100 * result.unaccounted_ms / total).toFixed(1)} % |`);
