@@ -1,11 +1,12 @@
 /**
  * The fitter's forward splat, recording what its gradient pass needs: every row segment's place and
  * offsets and exp(-q/2) at each of its voxels. The gradient pass then walks the records instead of
- * solving each kernel's rows a second time (visitRows) and re-running the recurrence; on a 68³
- * block of real data that halves the gradient pass (bench/fit-profile.ts). The moments are
- * bit-identical to accumulateMoments' and the field to splatKernel's (same values, same order of
- * operations), so fits give the same bytes as before; accumulateMoments stays the reference and
- * the path of any kernel whose records would exceed the cap.
+ * solving each kernel's rows a second time (visitRows) and re-running the recurrence. On the 232
+ * Gaussians of a 68³ trailmap block the moments pass runs 3.2× faster and the recording splat 1.3×
+ * slower: splat + moments 7.8 → 6.9 ms (rows of ~10 voxels: solving them is most of a pass).
+ * The moments are bit-identical to accumulateMoments' and the field to splatKernel's (same values,
+ * same order of operations), so fits give the same bytes as before; accumulateMoments stays the
+ * reference and the path of any kernel whose records would exceed the cap.
  */
 import type { Box } from "../core/background.js";
 import { K_AMP, K_FLOOR, KERNEL_STRIDE } from "../core/constants.js";
