@@ -154,21 +154,29 @@ export function accumulateBackgroundGradient(
   if (model.kind === "polynomial") {
     const deg = model.degree;
     const terms = polynomialTerms(deg);
-    const mom = new Float64Array(deg + 1);
+    // x powers per column, one row of them per degree, so that a row's moments are plain dot
+    // products (the fitter runs this every step over the whole volume)
+    const pow = new Float64Array((deg + 1) * w);
+    for (let x = 0; x < w; x++) {
+      let p = 1;
+      for (let k = 0; k <= deg; k++) { pow[k * w + x] = p; p *= ux[x]!; }
+    }
+    const mom = new Float64Array(deg + 1), uyp = new Float64Array(deg + 1), uzp = new Float64Array(deg + 1);
     for (let z = 0; z < d; z++) {
       const uz = scaleCoordToNormalized(box.z0 + z, 1, nz);
+      for (let k = 0; k <= deg; k++) uzp[k] = uz ** k;
       for (let y = 0; y < h; y++) {
         const uy = scaleCoordToNormalized(box.y0 + y, 1, ny);
-        mom.fill(0);
-        let o = (z * h + y) * w;
-        for (let x = 0; x < w; x++, o++) {
-          const r = residual[o]!;
-          let p = 1;
-          for (let k = 0; k <= deg; k++) { mom[k] = mom[k]! + r * p; p *= ux[x]!; }
+        for (let k = 0; k <= deg; k++) uyp[k] = uy ** k;
+        const o = (z * h + y) * w;
+        for (let k = 0; k <= deg; k++) {
+          let m = 0;
+          for (let x = 0, q = k * w; x < w; x++) m += residual[o + x]! * pow[q + x]!;
+          mom[k] = m;
         }
         for (let t = 0; t < terms.length; t++) {
-          const [px, py, pz] = terms[t]!;
-          grad[t] = grad[t]! + mom[px]! * uy ** py * uz ** pz;
+          const term = terms[t]!;
+          grad[t] = grad[t]! + mom[term[0]]! * uyp[term[1]]! * uzp[term[2]]!;
         }
       }
     }

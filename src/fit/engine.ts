@@ -11,6 +11,7 @@ import { splatKernel } from "../decode/splat.js";
 import { fillBackground } from "../core/background.js";
 import { MOMENT_STRIDE } from "./gradient.js";
 import { SlabEvaluator, type FitTarget } from "./objective.js";
+import type { PhaseTimes } from "./profile.js";
 
 export interface EvalRequest {
   /** Gaussians in the file layout (core/constants P_*), as the decoder will see them. */
@@ -139,8 +140,9 @@ export class LocalEngine implements FitEngine {
   readonly slabs: Box[];
 
   /** `slabVoxels` other than the default only for tests that need several slabs in a small volume. */
-  constructor(private readonly target: FitTarget, slabVoxels = SLAB_VOXELS) {
+  constructor(private readonly target: FitTarget, slabVoxels = SLAB_VOXELS, times?: PhaseTimes) {
     this.slabs = slabs(target.shape, slabVoxels);
+    if (times) this.evaluator.times = times;
   }
 
   async evaluate(req: EvalRequest): Promise<EvalResult> {

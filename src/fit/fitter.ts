@@ -26,13 +26,14 @@ import { GaussianAdam, VectorAdam } from "./adam.js";
 import { describeBackground, initialBackground, type BackgroundChoice } from "./background-init.js";
 import { maxGaussians, overheadBytes, type Budget } from "./budget.js";
 import { chainGradient } from "./chain.js";
-import { capacity, compact, importance, kernelIntegral, largest, lossChanges, mergeEdits, planFreeing, splitOrClone } from "./density.js";
-import { LocalEngine, type FitEngine } from "./engine.js";
+import { capacity, compact, importance, kernelIntegral, largest, lossChanges, mergeEdits, planFreeing, splitOrClone, type FreeingEdit } from "./density.js";
+import { LocalEngine, SLAB_VOXELS, type FitEngine } from "./engine.js";
 import { FitCancelledError, FitInputError } from "./errors.js";
 import { M_E, M_R, MOMENT_STRIDE } from "./gradient.js";
 import type { FitTarget } from "./objective.js";
 import { float16Quantizer, O_AMP, O_LOGS, O_POS, OPT_STRIDE, toFileParams, type Quantizer } from "./params.js";
 import { edgeMask, normalise, occupancyGate, robustMapping } from "./prepare.js";
+import { clock, type PhaseTimes } from "./profile.js";
 import { knnSeeds, pursuitSeeds } from "./seed.js";
 
 export interface FitOptions {
@@ -75,6 +76,8 @@ export interface FitOptions {
   onStep?: (s: StepLog) => void;
   onStage?: (stage: string) => void;
   engine?: (target: FitTarget) => Promise<FitEngine>;
+  /** Collects wall time per phase (bench/fit-profile.ts); the local engine's too. */
+  profile?: PhaseTimes;
 }
 
 export interface StepLog {
@@ -123,6 +126,8 @@ export async function fitVolume(volume: Volume, o: FitOptions): Promise<FitResul
   const lambda = o.sparsity ?? 0.001;
   const cancelled = () => { if (o.signal?.aborted) throw new FitCancelledError(); };
 
+  const times = o.profile;
+  let tick = clock(times);
   o.onStage?.("preparing");
   const mapping = robustMapping(volume, source);
   const data = normalise(volume, mapping);
@@ -130,6 +135,7 @@ export async function fitVolume(volume: Volume, o: FitOptions): Promise<FitResul
   const edgeBoost = o.edgeBoost ?? 3;
   const target: FitTarget = { shape, data, edgeBoost, ...(edgeBoost !== 1 ? { edges: edgeMask(data, shape) } : {}) };
   cancelled();
+  if (times) tick = times.lap("prepare (mapping, gate, edges)", tick);
 
   // budget: metadata is reserved at its largest form
   const meta = (psnr: number) => ({ tool: "volmicro", ...(o.recordSource ? { source: source.slice(-64) } : {}), seed, iterations, init: o.init ?? "pursuit", fit_psnr: Number(psnr.toFixed(2)) });
@@ -137,6 +143,7 @@ export async function fitVolume(volume: Volume, o: FitOptions): Promise<FitResul
   const capBytes = Math.min(o.budget.bytes ?? Infinity, o.budget.bpp !== undefined ? (o.budget.bpp * N) / 8 : Infinity);
   o.onStage?.("background");
   const bg = initialBackground(o.background ?? "auto", data, gate, shape, Number.isFinite(capBytes) ? 0.05 * capBytes : 4096, seed);
+  if (times) tick = times.lap("background init", tick);
   const background: BackgroundModel = bg.model;
   const encoding = o.encoding ?? "packed";
   const overhead = overheadBytes(background.params.length, [metaBytes]) + (encoding === "packed" ? PACKED_HEADER_BYTES : 0);
@@ -163,8 +170,9 @@ export async function fitVolume(volume: Volume, o: FitOptions): Promise<FitResul
     budget = remeasure(seedParams, count);
   }
   cancelled();
+  if (times) tick = times.lap("seeding", tick);
 
-  const engine = o.engine ? await o.engine(target) : new LocalEngine(target);
+  const engine = o.engine ? await o.engine(target) : new LocalEngine(target, SLAB_VOXELS, times);
   const log: StepLog[] = [];
   try {
     const adam = new GaussianAdam(count);
@@ -212,7 +220,9 @@ export async function fitVolume(volume: Volume, o: FitOptions): Promise<FitResul
       const bgModel = { ...background, params: bgParams } as BackgroundModel;
       if (params.length !== count * PARAMS_PER_GAUSSIAN) params = new Float32Array(count * PARAMS_PER_GAUSSIAN);
       toFileParams(opt, count, shape, params, quantizer);
+      if (times) tick = times.lap("step setup (params, quantisation)", tick);
       const r = await engine.evaluate({ params, count, background: bgModel, radius, gradients: true, ...(subsetSize < nSlabs ? { subset: pickSlabs() } : {}) });
+      if (times) tick = times.lap("evaluate (engine)", tick);
       const Nb = r.voxels;
       // sparsity: λ · (1/N) Σ |amp|·mass — the L1 norm of the Gaussians' contribution per voxel, so λ
       // means the same on any volume size and Gaussian count
@@ -249,6 +259,7 @@ export async function fitVolume(volume: Volume, o: FitOptions): Promise<FitResul
         gradSteps[i] = gradSteps[i]! + 1;
       }
       const bgGrad = r.bgGrad!.map((g) => g * scale);
+      if (times) tick = times.lap("chain rule", tick);
 
       // learning rates: positions decay 20× over the run, everything anneals 10× in the last 30 %
       const t = step / iterations;
@@ -259,6 +270,7 @@ export async function fitVolume(volume: Volume, o: FitOptions): Promise<FitResul
       adam.step(opt, grad, count, rates, touched);
       bgAdam.step(background.params, bgGrad, (o.rates?.background ?? 0.2) * lr * anneal);
       clampScales(opt, count);
+      if (times) tick = times.lap("adam", tick);
 
       // density control
       if (densify && step > 0 && step % densifyEvery === 0 && step < 0.8 * iterations) {
@@ -270,12 +282,13 @@ export async function fitVolume(volume: Volume, o: FitOptions): Promise<FitResul
         }
         const cap = capacity(step, iterations, startCount, budget, 1.2);
         const before = count;
-        const result = await densityStep({ opt, count, cap, budget, gradNorm, gradSteps, splitAbove, step, iterations, engine, target, background, radius, shape, minAmplitude, adam });
+        const result = await densityStep({ opt, count, cap, budget, gradNorm, gradSteps, splitAbove, step, iterations, engine, target, background, radius, shape, minAmplitude, adam, times });
         opt = result.opt;
         count = result.count;
         gradNorm = new Float64Array(count);
         gradSteps = new Int32Array(count);
         entry.event = `density: ${before} → ${count} (cap ${cap})`;
+        if (times) tick = times.lap("density control", tick);
       }
       log.push(entry);
       o.onStep?.(entry);
@@ -283,6 +296,7 @@ export async function fitVolume(volume: Volume, o: FitOptions): Promise<FitResul
 
     // the final parameters exactly as stored, under the hard cap
     if (count > budget) ({ opt, count } = keepStrongest(opt, count, budget, adam));
+    if (times) tick = clock(times);
     const header = defaultHeader(shape, volume.dtype);
     if (volume.voxelSize) header.voxelSize = volume.voxelSize;
     if (volume.unit) header.unit = volume.unit;
@@ -308,6 +322,7 @@ export async function fitVolume(volume: Volume, o: FitOptions): Promise<FitResul
       ({ opt, count } = keepStrongest(opt, count, count - over, adam));
     }
     budget = Math.min(budget, count);
+    if (times) times.lap("write file", tick);
     return { file, bytes, log, budgetGaussians: budget, background: describeBackground(background), seconds: (performance.now() - started) / 1000 };
   } finally {
     await engine.close();
@@ -351,7 +366,7 @@ interface DensityState {
   opt: Float64Array; count: number; cap: number; budget: number;
   gradNorm: Float64Array; gradSteps: Int32Array; splitAbove: number; step: number; iterations: number;
   engine: FitEngine; target: FitTarget; background: BackgroundModel; radius: number;
-  shape: Volume["shape"]; minAmplitude: number; adam: GaussianAdam;
+  shape: Volume["shape"]; minAmplitude: number; adam: GaussianAdam; times: PhaseTimes | undefined;
 }
 
 /**
@@ -366,19 +381,33 @@ interface DensityState {
  *    residual peaks that gain more than they cost.
  */
 async function densityStep(s: DensityState): Promise<{ opt: Float64Array; count: number }> {
-  const { opt, count } = s;
+  const { opt, count, times } = s;
+  let tick = clock(times);
   const params = new Float32Array(count * PARAMS_PER_GAUSSIAN);
   toFileParams(opt, count, s.shape, params);
   const residual = await s.engine.predict({ params, count, background: s.background, radius: s.radius });
   const data = s.target.data;
   for (let i = 0; i < residual.length; i++) residual[i] = data[i]! - residual[i]!;
-  const { cost } = lossChanges(opt, count, residual, s.shape, s.radius);
+  if (times) tick = times.lap("density/residual field", tick);
+  // removal costs and merge candidates only serve to free slots: computed on first use, which comes
+  // before any edit of `opt` (while growing below the capacity none is needed)
+  let freeing: { cost: Float64Array; merges: FreeingEdit[] } | undefined;
+  const freeingEdits = (): { cost: Float64Array; merges: FreeingEdit[] } => {
+    if (freeing) return freeing;
+    let t = clock(times);
+    const { cost } = lossChanges(opt, count, residual, s.shape, s.radius);
+    if (times) t = times.lap("density/loss changes", t);
+    freeing = { cost, merges: mergeEdits(opt, count, residual, s.shape, s.radius) };
+    if (times) times.lap("density/merge candidates", t);
+    tick = clock(times);
+    return freeing;
+  };
 
   const ampFloor = s.minAmplitude / 4;
   let keep: number[] = [];
   for (let i = 0; i < count; i++) if (Math.abs(opt[i * OPT_STRIDE + O_AMP]!) >= ampFloor) keep.push(i);
-  const merges = mergeEdits(opt, count, residual, s.shape, s.radius);
   if (keep.length > s.cap) {
+    const { cost, merges } = freeingEdits();
     const drop = planFreeing(opt, cost, keep, merges, keep.length - s.cap);
     keep = keep.filter((i) => !drop.has(i));
   }
@@ -399,11 +428,13 @@ async function densityStep(s: DensityState): Promise<{ opt: Float64Array; count:
       // free slots by the cheapest removals or merges, each only while a residual peak gains more
       const { gain } = lossChanges(spawned, spawned.length / OPT_STRIDE, residual, s.shape, s.radius);
       const byGain = largest(gain, gain.length);
+      const { cost, merges } = freeingEdits();
       const drop = planFreeing(opt, cost, keep, merges, byGain.length, (c, k) => gain[byGain[k]!]! > c);
       keep = keep.filter((i) => !drop.has(i));
       spawned = compact(spawned, byGain.slice(0, drop.size), new Float64Array(0));
     }
   }
+  if (times) tick = times.lap("density/split, spawn and swap", tick);
   const added = new Float64Array(children.length + spawned.length);
   added.set(children);
   added.set(spawned, children.length);

@@ -11,7 +11,8 @@ import type { Shape3 } from "../core/gaussian.js";
 import type { PreparedKernels } from "../decode/kernels.js";
 import type { SpatialIndex } from "../decode/spatial-index.js";
 import { splatKernel } from "../decode/splat.js";
-import { accumulateMoments, MOMENT_STRIDE } from "./gradient.js";
+import { clock, type PhaseTimes } from "./profile.js";
+import { RecordedRows } from "./recorded-rows.js";
 
 export interface FitTarget {
   shape: Shape3;
@@ -30,6 +31,9 @@ export interface SlabResult {
 
 export class SlabEvaluator {
   private pred = new Float32Array(0);
+  private readonly rows = new RecordedRows();
+  /** Where the time goes, when profiling. */
+  times?: PhaseTimes;
 
   /**
    * Forward (and, when `moments` is given, backward) over `box`. `moments` is indexed by Gaussian
@@ -44,10 +48,15 @@ export class SlabEvaluator {
     const n = w * h * d;
     if (this.pred.length < n) this.pred = new Float32Array(n);
     const pred = this.pred.subarray(0, n);
+    const times = this.times;
+    let tick = clock(times);
     fillBackground(background, target.shape, box, [1, 1, 1], pred);
+    if (times) tick = times.lap("evaluate/background field", tick);
     const ids = index.query(box);
     const k = kernels.k;
-    for (let j = 0; j < ids.length; j++) splatKernel(k, ids[j]! * KERNEL_STRIDE, box, pred);
+    if (moments) this.rows.splat(k, ids, box, pred);
+    else for (let j = 0; j < ids.length; j++) splatKernel(k, ids[j]! * KERNEL_STRIDE, box, pred);
+    if (times) tick = times.lap("evaluate/forward splat", tick);
     // residual in place: dL/dfield = 2 w (pred − target) / N, scaled by the caller
     const t = target.data, edges = target.edges, boost = target.edgeBoost;
     let wsse = 0, sse = 0;
@@ -61,13 +70,11 @@ export class SlabEvaluator {
         pred[o] = wv * diff;
       }
     }
-    if (moments) {
-      for (let j = 0; j < ids.length; j++) {
-        const kid = ids[j]!;
-        accumulateMoments(k, kid * KERNEL_STRIDE, box, pred, moments, kernels.source[kid]! * MOMENT_STRIDE);
-      }
-    }
+    if (times) tick = times.lap("evaluate/loss and residual", tick);
+    if (moments) this.rows.moments(k, kernels.source, pred, moments);
+    if (times) tick = times.lap("evaluate/gradient moments", tick);
     if (bgGrad) accumulateBackgroundGradient(background, target.shape, box, pred, bgGrad);
+    if (times) times.lap("evaluate/background gradient", tick);
     return { wsse, sse };
   }
 }

@@ -28,11 +28,10 @@ export function smooth121(src: Float32Array, shape: Shape3): Float32Array {
   for (let axis = 0; axis < 3; axis++) {
     const s = strides[axis]!, n = sizes[axis]!;
     if (n < 3) continue;
-    for (let i = 0; i < a.length; i++) {
-      const c = Math.floor(i / s) % n;
-      const lo = c > 0 ? a[i - s]! : a[i]!;
-      const hi = c < n - 1 ? a[i + s]! : a[i]!;
-      b[i] = 0.25 * lo + 0.5 * a[i]! + 0.25 * hi;
+    // voxel i = base + c·s + j with c its coordinate along the axis; the ends are clamped to themselves
+    for (let base = 0; base < a.length; base += s * n) for (let c = 0; c < n; c++) {
+      const row = base + c * s, lo = c > 0 ? row - s : row, hi = c < n - 1 ? row + s : row;
+      for (let j = 0; j < s; j++) b[row + j] = 0.25 * a[lo + j]! + 0.5 * a[row + j]! + 0.25 * a[hi + j]!;
     }
     [a, b] = [b, a];
   }

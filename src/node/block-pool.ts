@@ -4,7 +4,7 @@
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import type { ChunkJob } from "../store/block-fit.js";
+import { gatedChunk, type ChunkJob } from "../store/block-fit.js";
 import { WorkerCalls } from "./worker-calls.js";
 import { workerScript } from "./worker-script.js";
 
@@ -31,6 +31,9 @@ export async function fitChunksOnWorkers(count: number, make: (i: number) => Chu
       const index = next++;
       try {
         const job = await make(index);
+        // an empty block is decided here, without a round trip to a worker
+        const gated = gatedChunk(job);
+        if (gated) { await onResult(index, gated.bytes); onDone?.(++done, index); continue; }
         const reply = await calls.call<{ bytes?: Uint8Array }, { id: number; job: ChunkJob }>(w, { id: calls.id(), job }, undefined, [job.block.data.buffer as ArrayBuffer]);
         await onResult(index, reply.bytes);
         onDone?.(++done, index);

@@ -15,6 +15,7 @@ import { fieldToValues } from "../decode/values.js";
 import type { BackgroundChoice } from "../fit/background-init.js";
 import { FitInputError } from "../fit/errors.js";
 import { fitVolume } from "../fit/fitter.js";
+import { clock, type PhaseTimes } from "../fit/profile.js";
 import type { GaussianCodecConfig } from "./codec/config.js";
 import { encodeChunk } from "./codec/chunk.js";
 import { rebaseBackground, rebaseGaussians, type Frame } from "./rebase.js";
@@ -66,12 +67,33 @@ export function validField(job: ChunkJob): Float64Array {
   return out;
 }
 
-/** Mean of the chunk's field and whether any voxel exceeds the gate. */
+/**
+ * Mean of the chunk's field and whether any voxel exceeds the gate: one pass over the block that
+ * allocates nothing (the gate of every chunk, empty ones included). The mean is validField's summed
+ * in its order; the gate is tested on the largest value, which (v − a)/b maps monotonically.
+ */
 function chunkStats(job: ChunkJob): { mean: number; structured: boolean } {
-  const f = validField(job);
-  let sum = 0;
-  for (const x of f) sum += x;
-  return { mean: sum / f.length, structured: f.some((x) => x > job.gate) };
+  const [, ny, nx] = job.block.shape, box = blockValid(job), data = job.block.data;
+  const a = job.config.valueOffset, b = job.config.valueScale;
+  let sum = 0, max = -Infinity;
+  for (let z = box.z0; z < box.z1; z++) for (let y = box.y0; y < box.y1; y++) {
+    for (let i = (z * ny + y) * nx + box.x0, end = i + box.x1 - box.x0; i < end; i++) {
+      const v = data[i]!;
+      sum += (v - a) / b;
+      if (v > max) max = v;
+    }
+  }
+  return { mean: sum / voxels(job.valid), structured: (max - a) / b > job.gate };
+}
+
+/**
+ * The gate, before any fit: `{ bytes }` (a background-only chunk, or undefined: absent) when the
+ * block has nothing above the gate or is too thin to fit, else undefined. The store's worker pool
+ * calls it before sending a block to a worker, so an empty block costs one pass over its voxels.
+ */
+export function gatedChunk(job: ChunkJob, stats = chunkStats(job)): { bytes: Uint8Array | undefined } | undefined {
+  if (stats.structured && job.block.shape.every((n) => n >= 2)) return undefined;
+  return { bytes: backgroundChunk(constantBackground(stats.mean), job) };
 }
 
 /** A background-only chunk, or undefined when it would store the fill value everywhere. */
@@ -85,19 +107,26 @@ function backgroundChunk(bg: BackgroundModel, job: ChunkJob): Uint8Array | undef
   return encodeChunk({ background: { ...bg, params: bg.params.map(Math.fround) } as BackgroundModel, gaussians: new Float32Array(0), count: 0 }, job.chunk, job.config);
 }
 
-/** The chunk's bytes (or undefined: absent, the fill value), never more than `job.bytes`. */
-export async function fitChunk(job: ChunkJob): Promise<Uint8Array | undefined> {
-  const { mean, structured } = chunkStats(job);
-  const flat = constantBackground(mean);
-  if (!structured || job.block.shape.some((n) => n < 2)) return backgroundChunk(flat, job);
+/**
+ * The chunk's bytes (or undefined: absent, the fill value), never more than `job.bytes`. `times`
+ * collects wall time per phase (bench/fit-profile.ts).
+ */
+export async function fitChunk(job: ChunkJob, times?: PhaseTimes): Promise<Uint8Array | undefined> {
+  let tick = clock(times);
+  const stats = chunkStats(job);
+  const gated = gatedChunk(job, stats);
+  if (times) tick = times.lap("gate (block statistics)", tick);
+  if (gated) return gated.bytes;
+  const flat = constantBackground(stats.mean);
   const volume: Volume = { shape: job.block.shape, dtype: job.block.dtype, data: job.block.data };
   let fit;
   try {
     fit = await fitVolume(volume, {
       budget: { bytes: Math.floor((job.bytes * job.block.data.length) / voxels(job.valid)) + FILE_OVERHEAD },
       iterations: job.iterations, seed: job.seed, background: job.background, truncation: job.config.truncation,
-      encoding: job.config.encoding, gate: job.gate,
+      encoding: job.config.encoding, gate: job.gate, ...(times ? { profile: times } : {}),
     });
+    if (times) tick = clock(times);
   } catch (e) {
     if (e instanceof FitInputError) return backgroundChunk(flat, job); // too small a budget, or nothing above the background
     throw e;
@@ -117,9 +146,13 @@ export async function fitChunk(job: ChunkJob): Promise<Uint8Array | undefined> {
   let { gaussians, count } = rebaseGaussians(src, fit.file.count, frame, value, job.keep === "centre" ? inside : reach);
   clampScales(gaussians, count, job.chunk);
   background.params = background.params.map(Math.fround);
+  if (times) tick = times.lap("rebase into the chunk", tick);
   for (;;) {
     const bytes = encodeChunk({ background, gaussians, count }, job.chunk, job.config);
-    if (bytes.length <= job.bytes || count === 0) return bytes.length <= job.bytes ? bytes : backgroundChunk(flat, job);
+    if (bytes.length <= job.bytes || count === 0) {
+      if (times) times.lap("encode chunk (drop until it fits)", tick);
+      return bytes.length <= job.bytes ? bytes : backgroundChunk(flat, job);
+    }
     // entropy-coded sizes are known only after coding: drop the weakest until the chunk fits
     const over = Math.ceil(((bytes.length - job.bytes) / bytes.length) * count) + 1;
     ({ gaussians, count } = strongest(gaussians, count, Math.max(0, count - over)));
