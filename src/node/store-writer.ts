@@ -15,6 +15,7 @@ import { GAUSSIAN_CODEC_VERSION, type GaussianCodecConfig } from "../store/codec
 import { chunkOverheadBytes, readChunk } from "../store/codec/chunk.js";
 import { allocVoxels } from "../core/dtype.js";
 import { validField, type ChunkJob } from "../store/block-fit.js";
+import { allocateCaps, blockStats, chunkCosts, levelChunkBytes, type BlockStats } from "../store/allocation.js";
 import { allocate, arrayMetadata, chunkBox, downsample2, groupMetadata, levelCount, levelIndexBytes, planLevel, type LevelPlan } from "../store/plan.js";
 import { shardChunks } from "../store/shard.js";
 import { inShare, makeManifest, plannedShards, type PlannedJob, type PlannedShard, type RunManifest } from "../store/manifest.js";
@@ -38,8 +39,11 @@ export interface StoreWriteOptions {
   background: BackgroundChoice;
   gate: number;
   threads?: number;
-  /** "energy" (default): chunk bytes ∝ L1 energy above the chunk's mean; "uniform": equal shares. */
-  allocation?: "energy" | "uniform";
+  /**
+   * "slope" (default): chunk caps at one common rate-distortion slope (store/allocation.ts);
+   * "energy": ∝ L1 energy above the chunk's mean; "uniform": equal shares.
+   */
+  allocation?: "slope" | "energy" | "uniform";
   /** Which Gaussians of a block its chunk keeps (ChunkJob.keep). */
   keep?: "centre" | "overlap";
   name: string;
@@ -131,20 +135,25 @@ function planStore(path: string, volume: Volume, o: StoreWriteOptions): StorePla
   const fixed = [...meta.values()].reduce((n, b) => n + b.length, 0) + levels.reduce((n, l) => n + levelIndexBytes(l), 0);
   const chunkBytes = o.bytes - fixed;
   const emptyBytes = chunkOverheadBytes(constantBackground(0), 0);
-  const totalVoxels = volumes.reduce((n, v) => n + v.data.length, 0);
+  const perLevel = levelChunkBytes(chunkBytes, o.bytes, levels.map((l, i) => ({
+    voxels: volumes[i]!.data.length, fixed: meta.get(`/${l.path}/zarr.json`)!.length + levelIndexBytes(l), min: emptyBytes * l.chunkGrid[0] * l.chunkGrid[1] * l.chunkGrid[2],
+  })));
+  const costs = chunkCosts(o.background, o.encoding, [o.chunk, o.chunk, o.chunk]);
 
   // the allocation, from each block's statistics: fixed here, so no run needs another's results
   const jobs: PlannedJob[] = [];
+  const slope = (o.allocation ?? "slope") === "slope";
   for (let li = 0; li < volumes.length; li++) {
     const v = volumes[li]!, l = levels[li]!;
-    const weights: number[] = [], at: Shape3[] = [];
+    const weights: number[] = [], stats: BlockStats[] = [], at: Shape3[] = [];
+    const levelBytes = perLevel[li]!;
     for (let cz = 0; cz < l.chunkGrid[0]; cz++) for (let cy = 0; cy < l.chunkGrid[1]; cy++) for (let cx = 0; cx < l.chunkGrid[2]; cx++) {
       const job = blockJob(v, l, [cz, cy, cx], o, config);
-      weights.push(o.allocation === "uniform" ? (hasStructure(job) ? 1 : 0) : energyAboveMean(job));
+      if (slope) stats.push(blockStats(validField(job), job.valid, o.gate, Math.floor(levelBytes / costs.perGaussian)));
+      else weights.push(o.allocation === "uniform" ? (hasStructure(job) ? 1 : 0) : energyAboveMean(job));
       at.push([cz, cy, cx]);
     }
-    // every level the same bits per voxel
-    const caps = allocate(weights, Math.floor((chunkBytes * v.data.length) / totalVoxels), MIN_CHUNK_BYTES, emptyBytes);
+    const caps = slope ? allocateCaps(stats, levelBytes, costs) : allocate(weights, levelBytes, MIN_CHUNK_BYTES, emptyBytes);
     at.forEach((chunk, k) => jobs.push({ level: li, chunk, bytes: caps[k]! }));
   }
   if (chunkBytes < jobs.length * emptyBytes) {
@@ -152,7 +161,7 @@ function planStore(path: string, volume: Volume, o: StoreWriteOptions): StorePla
   }
   const settings = {
     chunk: o.chunk, shard: o.shard, bytes: o.bytes, halo: o.halo, iterations: o.iterations, seed: o.seed, encoding: o.encoding,
-    background: o.background, gate: o.gate, allocation: o.allocation ?? "energy", keep: o.keep ?? "overlap", name: o.name,
+    background: o.background, gate: o.gate, allocation: o.allocation ?? "slope", keep: o.keep ?? "overlap", name: o.name,
   };
   const data = new Uint8Array(volume.data.buffer, volume.data.byteOffset, volume.data.byteLength);
   const manifest = makeManifest({ shape: volume.shape, dtype: volume.dtype, crc32: crc32(data) }, settings, config, levels, jobs);
