@@ -23,7 +23,7 @@ export const COMPRESS_USAGE = `usage: vmg compress <input> -o <out.vmg> [--bpp B
        [--sparsity L] [--gate TAU] [--lr R] [--no-densify] [--encoding packed|f16] [--quiet]
        [--strict] [--record-source]
        vmg compress <input> -o <out.ome.zarr> [--bpp B | --size BYTES] [--chunk N] [--shard M] [--halo H]
-       [--allocation energy|uniform] [--iterations K] [--seed S] [--threads T] [--encoding packed|f16]
+       [--allocation slope|energy|uniform] [--iterations K] [--seed S] [--threads T] [--encoding packed|f16]
        [--background constant|poly0..4] [--gate TAU] [--blocks i/N | --resume] [--json]
        [--queue redis://host:port/db [--detach] [--attempts N]]
 

@@ -44,8 +44,8 @@ export async function compressToStore(p: Parsed, input: string, out: string, bpp
   const chunk = numberFlag(p, "chunk", { integer: true, min: 4, max: 1024 }) ?? 64;
   const shard = numberFlag(p, "shard", { integer: true, min: chunk }) ?? chunk * 4;
   if (shard % chunk !== 0) throw new UsageError(`--shard ${shard} must be a multiple of --chunk ${chunk}`);
-  const allocation = stringFlag(p, "allocation") ?? "energy";
-  if (allocation !== "energy" && allocation !== "uniform") throw new UsageError(`--allocation must be energy or uniform, got "${allocation}"`);
+  const allocation = stringFlag(p, "allocation") ?? "slope";
+  if (allocation !== "slope" && allocation !== "energy" && allocation !== "uniform") throw new UsageError(`--allocation must be slope, energy or uniform, got "${allocation}"`);
   const encoding = stringFlag(p, "encoding") ?? "packed";
   if (encoding !== "packed" && encoding !== "f16") throw new UsageError(`--encoding must be packed or f16, got "${encoding}"`);
   const background = (stringFlag(p, "background") ?? "poly1") as BackgroundChoice;

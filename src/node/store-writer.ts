@@ -19,6 +19,7 @@ import { FitInputError } from "../fit/errors.js";
 import { GAUSSIAN_CODEC_VERSION, type GaussianCodecConfig } from "../store/codec/config.js";
 import { chunkOverheadBytes, readChunk } from "../store/codec/chunk.js";
 import { blockValid, validField, type ChunkJob } from "../store/block-fit.js";
+import { allocateCaps, blockStats, chunkCosts, levelChunkBytes, type BlockStats } from "../store/allocation.js";
 import { allocate, arrayMetadata, chunkBox, groupMetadata, halfGeometry, levelCount, levelIndexBytes, planLevel, type LevelGeometry, type LevelPlan } from "../store/plan.js";
 import { shardChunks } from "../store/shard.js";
 import { failedBlock, inShare, makeManifest, plannedJobs, plannedShards, type FailedBlock, type LevelLayout, type PlannedJob, type PlannedShard, type RunManifest } from "../store/manifest.js";
@@ -46,8 +47,11 @@ export interface StoreWriteOptions {
   background: BackgroundChoice;
   gate: number;
   threads?: number;
-  /** "energy" (default): chunk bytes ∝ L1 energy above the chunk's mean; "uniform": equal shares. */
-  allocation?: "energy" | "uniform";
+  /**
+   * "slope" (default): chunk caps at one common rate-distortion slope (store/allocation.ts);
+   * "energy": ∝ L1 energy above the chunk's mean; "uniform": equal shares.
+   */
+  allocation?: "slope" | "energy" | "uniform";
   /** Which Gaussians of a block its chunk keeps (ChunkJob.keep). */
   keep?: "centre" | "overlap";
   name: string;
@@ -247,13 +251,13 @@ function levelSources(input: VolumeSource, scratch: LevelScratch): (level: numbe
 export async function planStore(path: string, source: VolumeSource, o: StoreWriteOptions): Promise<StorePlan> {
   if (!(o.shard % o.chunk === 0)) throw new FitInputError(path, `--shard ${o.shard} is not a multiple of --chunk ${o.chunk}`);
   const levels = levelGeometry(source, levelCount(source.shape, o.chunk)).map((g, i) => planLevel(i, g, o.chunk, o.shard));
-  const stats = new InputStats(source.shape, source.dtype, path);
+  const input = new InputStats(source.shape, source.dtype, path);
   const g0 = levels[0]!.chunkGrid;
   for (let cz = 0; cz < g0[0]; cz++) for (let cy = 0; cy < g0[1]; cy++) for (let cx = 0; cx < g0[2]; cx++) {
     const box = chunkBox(levels[0]!, [cz, cy, cx], o.chunk);
-    stats.add(box, (await source.read(box)).data);
+    input.add(box, (await source.read(box)).data);
   }
-  const mapping = stats.mapping();
+  const mapping = input.mapping();
   const config: GaussianCodecConfig = { version: GAUSSIAN_CODEC_VERSION, encoding: o.encoding, truncation: 3, valueOffset: mapping.offset, valueScale: mapping.scale };
   const settings: JobSettings = { chunk: o.chunk, halo: o.halo, gate: o.gate, iterations: o.iterations, seed: o.seed, background: o.background, keep: o.keep ?? "overlap" };
   const meta = new Map<string, Uint8Array>([["/zarr.json", groupMetadata(levels, source.unit, o.name)]]);
@@ -261,26 +265,30 @@ export async function planStore(path: string, source: VolumeSource, o: StoreWrit
   const fixed = [...meta.values()].reduce((n, b) => n + b.length, 0) + levels.reduce((n, l) => n + levelIndexBytes(l), 0);
   const chunkBytes = o.bytes - fixed;
   const emptyBytes = chunkOverheadBytes(constantBackground(0), 0);
-  const voxels = levels.map((l) => l.shape[0] * l.shape[1] * l.shape[2]);
-  const totalVoxels = voxels.reduce((n, v) => n + v, 0);
   const chunkCount = levels.reduce((n, l) => n + l.chunkGrid[0] * l.chunkGrid[1] * l.chunkGrid[2], 0);
   if (chunkBytes < chunkCount * emptyBytes) {
     throw new FitInputError(path, `a budget of ${o.bytes} bytes does not cover the store's metadata and shard indexes (${fixed} bytes) and ${chunkCount} chunks`);
   }
+  const perLevel = levelChunkBytes(chunkBytes, o.bytes, levels.map((l) => ({
+    voxels: l.shape[0] * l.shape[1] * l.shape[2], fixed: meta.get(`/${l.path}/zarr.json`)!.length + levelIndexBytes(l), min: emptyBytes * l.chunkGrid[0] * l.chunkGrid[1] * l.chunkGrid[2],
+  })));
+  const costs = chunkCosts(o.background, o.encoding, [o.chunk, o.chunk, o.chunk]);
 
   // the allocation, from each block's statistics: fixed here, so no run needs another's results
-  const weights = levels.map((l) => new Array<number>(l.chunkGrid[0] * l.chunkGrid[1] * l.chunkGrid[2]).fill(0));
-  const crcs = levels.map((l) => new Array<number>(l.chunkGrid[0] * l.chunkGrid[1] * l.chunkGrid[2]).fill(0));
+  // (one common slope: each block's pursuit gains; or the older weights of energy and uniform)
+  const slope = (o.allocation ?? "slope") === "slope";
+  const perChunk = <T>(fill: T) => levels.map((l) => new Array<T>(l.chunkGrid[0] * l.chunkGrid[1] * l.chunkGrid[2]).fill(fill));
+  const weights = perChunk(0), crcs = perChunk(0), stats = perChunk<BlockStats>({ gains: new Float64Array(0) });
   await walkPyramid((box) => source.read(box), levels, o.chunk, async (li, c, v) => {
     const g = levels[li]!.chunkGrid, k = (c[0] * g[1] + c[1]) * g[2] + c[2];
     const job = chunkJob(v, [0, 0, 0], v.shape, settings, config);
-    weights[li]![k] = chunkWeight(job, o);
+    if (slope) stats[li]![k] = blockStats(validField(job), job.valid, o.gate, Math.floor(perLevel[li]! / costs.perGaussian));
+    else weights[li]![k] = chunkWeight(job, o);
     crcs[li]![k] = blockCrc(job);
   });
   const jobs: PlannedJob[] = [];
   levels.forEach((l, li) => {
-    // every level the same bits per voxel
-    const caps = allocate(weights[li]!, Math.floor((chunkBytes * voxels[li]!) / totalVoxels), MIN_CHUNK_BYTES, emptyBytes);
+    const caps = slope ? allocateCaps(stats[li]!, perLevel[li]!, costs) : allocate(weights[li]!, perLevel[li]!, MIN_CHUNK_BYTES, emptyBytes);
     let k = 0;
     for (let cz = 0; cz < l.chunkGrid[0]; cz++) for (let cy = 0; cy < l.chunkGrid[1]; cy++) for (let cx = 0; cx < l.chunkGrid[2]; cx++) {
       jobs.push({ level: li, chunk: [cz, cy, cx], bytes: caps[k++]! });
@@ -288,9 +296,9 @@ export async function planStore(path: string, source: VolumeSource, o: StoreWrit
   });
   const recorded = {
     chunk: o.chunk, shard: o.shard, bytes: o.bytes, halo: o.halo, iterations: o.iterations, seed: o.seed, encoding: o.encoding,
-    background: o.background, gate: o.gate, allocation: o.allocation ?? "energy", keep: settings.keep, name: o.name,
+    background: o.background, gate: o.gate, allocation: o.allocation ?? "slope", keep: settings.keep, name: o.name,
   };
-  const manifest = makeManifest({ shape: source.shape, dtype: source.dtype, crc32: stats.crc32 }, recorded, config, levels, jobs);
+  const manifest = makeManifest({ shape: source.shape, dtype: source.dtype, crc32: input.crc32 }, recorded, config, levels, jobs);
   const scratch = new LevelScratch(path, levels, source.dtype, o.chunk);
   return {
     config, levels, meta, jobs, shards: plannedShards(levels, jobs), manifest, settings, chunk: o.chunk, blockCrcs: crcs.flat(),

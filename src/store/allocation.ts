@@ -1,0 +1,140 @@
+/**
+ * Byte caps of a store's chunks at one common rate-distortion slope (docs/vmg-zarr-codec.md § 6.2).
+ * Planning must be cheap, block-wise and fixed before any fit, so each block is summarised by a
+ * model of its distortion-rate curve: greedy matching pursuit (the fitter's own seeding) on the
+ * block's field less its median, each atom's squared-error reduction estimated as a² π^{3/2} σx σy σz
+ * (the energy of the Gaussian it subtracts). Gaussians cost about the same bytes anywhere, so every
+ * chunk gets the Gaussians whose estimated gain beats one slope λ, with λ set so the caps fill the
+ * budget; a block gets a cap above the background-only bytes only when some Gaussian beats it.
+ */
+import { constantBackground } from "../core/background.js";
+import { F16_RECORD_BYTES } from "../core/constants.js";
+import type { Shape3 } from "../core/gaussian.js";
+import { candidateModels, type BackgroundChoice } from "../fit/background-init.js";
+import { PACKED_HEADER_BYTES } from "../format/packed.js";
+import { O_AMP, O_LOGS, OPT_STRIDE } from "../fit/params.js";
+import { pursuitSeeds } from "../fit/seed.js";
+import { chunkOverheadBytes } from "./codec/chunk.js";
+
+/** What the allocation knows of a block: estimated squared-error gains of its first Gaussians, largest first. */
+export interface BlockStats {
+  gains: Float64Array;
+}
+
+/** The fitter's pursuit stops below this residual (field units): nothing fainter is worth a Gaussian. */
+const MIN_AMPLITUDE = 0.01;
+const GAUSSIAN_ENERGY = Math.PI ** 1.5;
+/** A packed record's typical bytes (the fitter's starting estimate; measured 9.5–9.6 on DIADEM and trailmap). */
+const PACKED_BYTES_PER_GAUSSIAN = 9.5;
+
+/**
+ * Statistics of a block from its chunk's voxels in field units ((value − a)/b), z, y, x order: at most
+ * `maxGaussians` gains (no block can be given more). Blocks with nothing above `gate` have none.
+ */
+export function blockStats(field: ArrayLike<number>, shape: Shape3, gate: number, maxGaussians: number): BlockStats {
+  const n = field.length;
+  let above = false;
+  for (let i = 0; i < n && !above; i++) above = field[i]! > gate;
+  if (!above || maxGaussians < 1 || shape.some((s) => s < 2)) return { gains: new Float64Array(0) };
+  const median = quantile(field, 0.5);
+  const residual = new Float32Array(n);
+  for (let i = 0; i < n; i++) residual[i] = field[i]! - median;
+  const seeds = pursuitSeeds(residual, shape, { count: maxGaussians, minAmplitude: MIN_AMPLITUDE });
+  const gains = new Float64Array(seeds.length / OPT_STRIDE);
+  for (let k = 0; k < gains.length; k++) {
+    const b = k * OPT_STRIDE;
+    gains[k] = seeds[b + O_AMP]! ** 2 * GAUSSIAN_ENERGY * Math.exp(seeds[b + O_LOGS]! + seeds[b + O_LOGS + 1]! + seeds[b + O_LOGS + 2]!);
+  }
+  return { gains: gains.sort().reverse() };
+}
+
+function quantile(v: ArrayLike<number>, q: number): number {
+  const s = Float64Array.from(v).sort();
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+}
+
+export interface ChunkCosts {
+  /** Bytes of one Gaussian in a chunk (typical packed record). */
+  perGaussian: number;
+  /** Bytes of a chunk with Gaussians besides them: header, background, packed table. */
+  structured: number;
+  /** Bytes of a background-only chunk. */
+  empty: number;
+}
+
+/**
+ * Byte caps of blocks sharing `total` at one common slope: their sum never exceeds `total`. Block i
+ * gets K_i Gaussians, those whose gain per byte beats λ, as `structured + K_i · perGaussian` bytes
+ * (or `empty` when K_i = 0); λ is the smallest slope whose caps fit. What that leaves buys the next
+ * best Gaussians of structured blocks, and the last bytes go to them in proportion to K_i.
+ */
+export function allocateCaps(stats: readonly BlockStats[], total: number, c: ChunkCosts): number[] {
+  const count = (s: BlockStats, lambda: number) => {
+    // gains are non-increasing: binary search for the first below λ · perGaussian
+    let lo = 0, hi = s.gains.length;
+    while (lo < hi) { const m = (lo + hi) >> 1; if (s.gains[m]! >= lambda * c.perGaussian) lo = m + 1; else hi = m; }
+    return lo;
+  };
+  const cost = (k: number) => (k > 0 ? c.structured + k * c.perGaussian : c.empty);
+  const spend = (lambda: number) => stats.reduce((n, s) => n + cost(count(s, lambda)), 0);
+  const top = Math.max(0, ...stats.map((s) => s.gains[0] ?? 0)) / c.perGaussian;
+  let lambda = top * 2 + 1;
+  if (spend(lambda) > total) return stats.map(() => Math.floor(Math.max(0, total) / Math.max(1, stats.length)));
+  // bisect in log space between "nothing fits" (above every gain) and the smallest positive gain
+  let lo = Math.min(...stats.flatMap((s) => (s.gains.length ? [s.gains[s.gains.length - 1]! / c.perGaussian] : [top]))) / 2;
+  if (lo > 0 && spend(lo) <= total) lambda = lo;
+  else {
+    let hi = lambda;
+    lo = Math.max(lo, Number.MIN_VALUE);
+    for (let i = 0; i < 60; i++) {
+      const m = Math.sqrt(lo * hi);
+      if (spend(m) <= total) hi = m; else lo = m;
+    }
+    lambda = hi;
+  }
+  const ks = stats.map((s) => count(s, lambda));
+  let left = total - ks.reduce((n, k) => n + cost(k), 0);
+  // the next Gaussians of the structured blocks, best first, while a whole one fits (a block of none
+  // would need its fixed bytes too: that is what stopped the slope)
+  for (;;) {
+    let best = -1;
+    ks.forEach((k, i) => { if (k > 0 && k < stats[i]!.gains.length && (best < 0 || stats[i]!.gains[k]! > stats[best]!.gains[ks[best]!]!)) best = i; });
+    if (best < 0 || left < c.perGaussian) break;
+    ks[best]!++;
+    left -= c.perGaussian;
+  }
+  const kSum = ks.reduce((n, k) => n + k, 0);
+  return ks.map((k) => Math.floor(cost(k) + (kSum > 0 ? (left * k) / kSum : 0)));
+}
+
+/** A chunk's costs for a background choice and encoding: the largest background it may fit, the packed table. */
+export function chunkCosts(background: BackgroundChoice, encoding: "packed" | "f16", chunk: Shape3): ChunkCosts {
+  const head = Math.max(...candidateModels(background, chunk).map((m) => chunkOverheadBytes(m, 1 << 14)));
+  return encoding === "packed"
+    ? { perGaussian: PACKED_BYTES_PER_GAUSSIAN, structured: head + PACKED_HEADER_BYTES, empty: chunkOverheadBytes(constantBackground(0), 0) }
+    : { perGaussian: F16_RECORD_BYTES, structured: head, empty: chunkOverheadBytes(constantBackground(0), 0) };
+}
+
+/**
+ * Coarse levels (zoomed-out views) together take at most this share of the store's budget, their
+ * metadata and shard indexes included (issue #14's target is 15 %: this leaves room for rounding).
+ */
+export const COARSE_SHARE = 0.14;
+
+/**
+ * Chunk bytes of each level, finest first, from `chunkBytes` (the budget less every level's metadata
+ * and indexes): in proportion to the levels' voxels (the same bits per voxel), except that the coarse
+ * levels, with their own metadata and indexes (`fixed`), stay within COARSE_SHARE of `budget` where
+ * their background-only chunks (`min`) allow; what they give up goes to the finest level. The shares
+ * never sum above `chunkBytes`.
+ */
+export function levelChunkBytes(chunkBytes: number, budget: number, levels: ReadonlyArray<{ voxels: number; fixed: number; min: number }>): number[] {
+  const voxels = levels.reduce((n, l) => n + l.voxels, 0);
+  const share = levels.map((l) => (chunkBytes * l.voxels) / voxels);
+  const coarse = share.slice(1).reduce((n, s) => n + s, 0);
+  const limit = Math.max(0, COARSE_SHARE * budget - levels.slice(1).reduce((n, l) => n + l.fixed, 0));
+  const scale = coarse > limit ? limit / coarse : 1;
+  const out = share.map((s, i) => (i === 0 ? s : Math.max(levels[i]!.min, Math.floor(s * scale))));
+  out[0] = Math.floor(chunkBytes - out.slice(1).reduce((n, s) => n + s, 0));
+  return out;
+}
