@@ -43,7 +43,7 @@ export interface ChunkJob {
    * Which of the block's Gaussians the chunk keeps: "overlap" (default), every one whose support
    * reaches it, so the chunk decodes the block fit's field on its voxels; "centre", only those
    * whose centre lies in it, which drops the tails that neighbours' Gaussians cast across a face
-   * (bench/store.ts on DIADEM at 0.5 bpp, 32³ chunks, halo 4: face voxels 30.7 dB against 38.9 dB
+   * (bench/store-study.ts on DIADEM at 0.5 bpp, 32³ chunks, halo 4: face voxels 30.7 dB against 38.9 dB
    * with "overlap"; docs/vmg-zarr-codec.md § 6.2).
    */
   keep?: "centre" | "overlap";
