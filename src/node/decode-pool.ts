@@ -111,7 +111,9 @@ export class DecodePool {
     const callerDecodes = options.callerDecodes ?? false;
     const count = Math.max(callerDecodes ? 0 : 1, threads - (callerDecodes ? 1 : 0));
     const start = () => {
-      const { url, options: workerOptions } = workerScript("decode-worker", { bytes });
+      // the parsed Gaussians, not the bytes: a worker does not range-decode the payload again
+      const file: VmgFile = { header: parsed.header, background: parsed.background, gaussians: parsed.gaussians, count: parsed.count, sections: [] };
+      const { url, options: workerOptions } = workerScript("decode-worker", { file });
       return WorkerCalls.ready(Array.from({ length: count }, () => new Worker(url, workerOptions)));
     };
     const pool = new DecodePool(start, count, parsed, callerDecodes);

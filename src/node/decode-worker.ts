@@ -6,10 +6,10 @@ import { parentPort, workerData } from "node:worker_threads";
 import { toWire } from "../core/errors.js";
 import { allocVoxels } from "../core/dtype.js";
 import { VmgDecoder } from "../decode/decoder.js";
-import { readVmg } from "../format/vmg.js";
+import type { VmgFile } from "../format/vmg.js";
 import { decodeNextTile, type DecodeJob, type DecodeReply } from "./decode-pool.js";
 
-const decoder = new VmgDecoder(readVmg(workerData.bytes as Uint8Array));
+const decoder = new VmgDecoder(workerData.file as VmgFile); // parsed and checked by the pool
 let scratch = new Float32Array(0);
 const reply = (m: DecodeReply) => parentPort!.postMessage(m);
 
