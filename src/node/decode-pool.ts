@@ -9,8 +9,9 @@
  *
  * A command's one decode (`callerDecodes`) does not wait for workers to boot: the calling thread
  * claims tiles from the first moment, and threads − 1 workers, started by the first decode that
- * needs them, join as they become ready (a worker's start — a thread, the bundle, parsing the
- * file — costs about as much as decoding a few million voxels).
+ * needs them, join as they become ready (a worker's start — a thread, its bundle, the scale's
+ * kernels and index, code not yet optimised — costs about as much as decoding a few million
+ * voxels). Workers get the parsed Gaussians, so none range-decodes the payload again.
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
