@@ -15,14 +15,18 @@ import { randomFile } from "./helpers/files.js";
 const dir = mkdtempSync(join(tmpdir(), "vmg-compiled-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-test("the compiled vmg decodes a large volume on its worker threads, equal to the decoder", async () => {
+test("the compiled vmg decodes a large volume in tiles (decode) and on its worker threads (eval), equal to the decoder", async () => {
   const bytes = writeVmg(randomFile([20, 240, 240], 400, 3, { maxScale: 5 }));
   const file = readVmg(bytes);
-  assert.ok(boxVoxels(fullBox(file.header.shape)) > IN_PROCESS_VOXELS, "the full box goes through the workers");
+  assert.ok(boxVoxels(fullBox(file.header.shape)) > IN_PROCESS_VOXELS, "the full box is cut into tiles (eval: for the workers)");
   writeFileSync(join(dir, "big.vmg"), bytes);
   const r = await vmg(["decode", join(dir, "big.vmg"), "-o", join(dir, "big.tif"), "--quiet"]);
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual((await openVolume(join(dir, "big.tif"))).data, new VmgDecoder(file).decode(fullBox(file.header.shape)));
+  // vmg eval decodes through the pool's workers (compiled decode-worker.js): against that TIFF, no error at all
+  const e = await vmg(["eval", join(dir, "big.vmg"), "--ref", join(dir, "big.tif"), "--json", "--quiet"]);
+  assert.equal(e.code, 0, e.stderr);
+  assert.equal((JSON.parse(e.stdout) as { mse: number }).mse, 0);
 });
 
 test("with VMG_DEBUG, an error's stack trace names lines of the .ts sources", async () => {

@@ -1,7 +1,7 @@
 /** `vmg decode <file.vmg> -o <out.tif|out.zarr> [--scale K] [--box z0:z1,y0:y1,x0:x1]` */
 import type { Box } from "../core/background.js";
 import { boxVoxels, fullBox, levelFactors, scaledShape } from "../decode/decoder.js";
-import { DecodePool } from "../node/decode-pool.js";
+import { DecodePool, ONE_THREAD_VOXELS } from "../node/decode-pool.js";
 import { loadVmg } from "../node/vmg-file.js";
 import { writeVolume } from "../node/atomic-write.js";
 import { numberFlag, parseArgs, stringFlag, UsageError } from "./args.js";
@@ -46,7 +46,7 @@ export async function decodeCommand(argv: string[]): Promise<void> {
   const boxText = stringFlag(p, "box");
   const box = boxText ? parseBox(boxText) : fullBox(shape);
   const bar = new ProgressBar("decode", p.flags.has("quiet"));
-  const pool = await DecodePool.create(bytes, undefined, source, { callerDecodes: true, parsed: file });
+  const pool = await DecodePool.create(bytes, boxVoxels(box) <= ONE_THREAD_VOXELS ? 1 : undefined, source, { callerDecodes: true, parsed: file });
   try {
     const data = await pool.decode({ factors, box, onProgress: (d, t) => bar.update(d / t) });
     bar.done(`${boxVoxels(box)} voxels`);

@@ -11,7 +11,8 @@
  * claims tiles from the first moment, and threads − 1 workers, started by the first decode that
  * needs them, join as they become ready (a worker's start — a thread, its bundle, the scale's
  * kernels and index, code not yet optimised — costs about as much as decoding a few million
- * voxels). Workers get the parsed Gaussians, so none range-decodes the payload again.
+ * voxels; `vmg decode` starts none up to ONE_THREAD_VOXELS). Workers get the parsed Gaussians,
+ * so none range-decodes the payload again.
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
@@ -25,6 +26,13 @@ import { allSettledOrThrow, WorkerCalls, type Reply } from "./worker-calls.js";
 
 /** Boxes up to this many voxels are decoded on the calling thread (a few ms of work). */
 export const IN_PROCESS_VOXELS = 1 << 20;
+/**
+ * A command's one decode up to this many voxels (about a second on one thread) is best left to
+ * the calling thread alone (`threads` 1): a worker's start and its unoptimised first tiles cost
+ * 0.2–0.4 s of CPU here, and on 2 busy cores `vmg decode` of the demo block (3.5 M voxels) took
+ * 1.04 s alone against 1.78 s with a worker, of cellfinder (18.2 M) 1.76 s against 2.04 s.
+ */
+export const ONE_THREAD_VOXELS = 1 << 25;
 /**
  * z-slab tiles of at most ~2 M voxels (an 8 MB field, nearer the cache than the 4 M of before:
  * 1.1–1.4× faster on one thread on the demo block and trailmap), at least TILES_PER_WORKER per
@@ -138,7 +146,7 @@ export class DecodePool {
     const dtype = this.file.header.dtype;
     const n = boxVoxels(box);
     const buffer = new SharedArrayBuffer(n * DTYPES[dtype].bytes);
-    if (n <= IN_PROCESS_VOXELS || this.workerCount === 0) {
+    if (n <= IN_PROCESS_VOXELS) {
       const out = allocVoxels(dtype, n, buffer);
       local.decode(box, factors, out, undefined, options.signal);
       options.onProgress?.(1, 1);
@@ -146,7 +154,7 @@ export class DecodePool {
     }
     const control = new SharedArrayBuffer(12);
     const depth = box.z1 - box.z0;
-    const slab = tileSlices(box, this.workerCount + (this.callerDecodes ? 1 : 0));
+    const slab = tileSlices(box, this.workerCount + (this.callerDecodes ? 1 : 0)); // callerDecodes alone: this thread's tiles
     const total = Math.ceil(depth / slab);
     let done = 0, finished = false;
     const job: DecodeJob = { id: nextJobId++, factors, box, buffer, control, slab };
@@ -155,7 +163,7 @@ export class DecodePool {
     const onTile = (m: Reply) => { if (m.type === "tile" && !finished) options.onProgress?.(++done, total); };
     try {
       // A worker's failure stops the others' tiles too; the call rejects once all have stopped.
-      const workers = this.workers().then((calls) => allSettledOrThrow(calls.workers.map((w) => calls.call(w, job, onTile).catch((e: unknown) => {
+      const workers = this.workerCount === 0 ? Promise.resolve([]) : this.workers().then((calls) => allSettledOrThrow(calls.workers.map((w) => calls.call(w, job, onTile).catch((e: unknown) => {
         cancel();
         throw e;
       }))), (e: unknown) => { cancel(); throw e; });
