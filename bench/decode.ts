@@ -12,6 +12,7 @@
  *    one thread, in process, after the per-file setup (each chunk's median of 3 passes); and x265's decode of the same volume at the
  *    same bytes as bench:rd runs it (ffmpeg process start, file I/O and conversion included, ffmpeg's
  *    default threads: all cores), median of 3 after a warm-up. hevc_mvox_s is null without ffmpeg.
+ * The whole `vmg decode` process against ffmpeg's, on the same fits and streams: bench/decode-cli.ts.
  */
 import { availableParallelism } from "node:os";
 import { levelFactors, scaledShape, VmgDecoder } from "../src/decode/decoder.js";

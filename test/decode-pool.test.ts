@@ -96,3 +96,24 @@ test("the decoder itself rejects an aborted signal with its AbortError", () => {
   const reason = new DOMException("chunk no longer needed", "AbortError");
   assert.throws(() => d.decode(fullBox(d.file.header.shape), [1, 1, 1], undefined, undefined, AbortSignal.abort(reason)), (e) => e === reason);
 });
+
+test("a pool whose calling thread decodes too (a command's one decode) equals the plain decoder, with threads − 1 workers or none", async () => {
+  const bytes = writeVmg(randomFile([24, 240, 240], 400, 15, { maxScale: 5 }));
+  const f = readVmg(bytes);
+  const ref = new VmgDecoder(f).decode(fullBox(f.header.shape));
+  assert.ok(boxVoxels(fullBox(f.header.shape)) > IN_PROCESS_VOXELS, "the full box is cut into tiles");
+  for (const threads of [1, 2, 3]) {
+    const pool = await DecodePool.create(bytes, threads, undefined, { callerDecodes: true, parsed: f });
+    try {
+      let last = 0, total = 0;
+      const full = await pool.decode({ onProgress: (done, of) => { last = done; total = of; } });
+      assert.deepEqual(full, ref, `${threads} threads`);
+      assert.ok(total >= 1 && last >= 1 && last <= total, "progress counts tiles");
+      const aborted = new AbortController();
+      aborted.abort();
+      await assert.rejects(pool.decode({ signal: aborted.signal }), { name: "AbortError" });
+    } finally {
+      await pool.close();
+    }
+  }
+});

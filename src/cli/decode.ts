@@ -1,14 +1,13 @@
 /** `vmg decode <file.vmg> -o <out.tif|out.zarr> [--scale K] [--box z0:z1,y0:y1,x0:x1]` */
 import type { Box } from "../core/background.js";
 import { boxVoxels, fullBox, levelFactors, scaledShape } from "../decode/decoder.js";
-import { DecodePool } from "../node/decode-pool.js";
+import { DecodePool, ONE_THREAD_VOXELS } from "../node/decode-pool.js";
 import { loadVmg } from "../node/vmg-file.js";
 import { writeVolume } from "../node/atomic-write.js";
 import { numberFlag, parseArgs, stringFlag, UsageError } from "./args.js";
 import { ProgressBar } from "./progress.js";
 import { basename } from "node:path";
-import { isGaussianStore } from "../node/store-reader.js";
-import { storeDecode } from "./store-commands.js";
+import { stat } from "node:fs/promises";
 
 export const DECODE_USAGE = `usage: vmg decode <file.vmg> -o <out.tif|out.zarr> [--scale K] [--box z0:z1,y0:y1,x0:x1] [--zarr-format 2|3] [--quiet]
 
@@ -32,7 +31,10 @@ export async function decodeCommand(argv: string[]): Promise<void> {
   if (zarrFormat !== "2" && zarrFormat !== "3") throw new UsageError(`--zarr-format must be 2 or 3, got "${zarrFormat}"`);
   const source = p.positionals[0]!;
   const level = numberFlag(p, "scale", { integer: true, min: 0, max: 30 }) ?? 0;
-  if (await isGaussianStore(source)) {
+  // a store is a directory: only then are the store modules (zarrita and all) loaded
+  const directory = await stat(source).then((s) => s.isDirectory(), () => false);
+  if (directory && await (await import("../node/store-reader.js")).isGaussianStore(source)) {
+    const { storeDecode } = await import("./store-commands.js");
     if (p.flags.has("scale")) throw new UsageError(`${source} is a store: pick one of its levels with --level L (--scale is for .vmg files)`);
     const boxText = stringFlag(p, "box");
     return storeDecode(source, out, numberFlag(p, "level", { integer: true, min: 0 }) ?? 0, boxText ? parseBox(boxText) : undefined, zarrFormat === "2" ? 2 : 3);
@@ -44,7 +46,7 @@ export async function decodeCommand(argv: string[]): Promise<void> {
   const boxText = stringFlag(p, "box");
   const box = boxText ? parseBox(boxText) : fullBox(shape);
   const bar = new ProgressBar("decode", p.flags.has("quiet"));
-  const pool = await DecodePool.create(bytes, undefined, source);
+  const pool = await DecodePool.create(bytes, boxVoxels(box) <= ONE_THREAD_VOXELS ? 1 : undefined, source, { callerDecodes: true, parsed: file });
   try {
     const data = await pool.decode({ factors, box, onProgress: (d, t) => bar.update(d / t) });
     bar.done(`${boxVoxels(box)} voxels`);

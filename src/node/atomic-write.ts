@@ -15,8 +15,8 @@ import { lstat, mkdir, open, readdir, rename, rm, rmdir, unlink } from "node:fs/
 import { basename, dirname, extname, join } from "node:path";
 import type { Volume } from "../core/volume.js";
 import { VolumeWriteError } from "../io/errors.js";
-import { encodeTiffStack } from "../io/tiff.js";
-import { writeZarrV3, type ZarrWriteOptions } from "../io/zarr.js";
+import { encodeTiffStack } from "../io/tiff-write.js";
+import type { ZarrWriteOptions } from "../io/zarr.js";
 import { FileSystemStore } from "./fs-store.js";
 
 /** `bytes` at `path`, written under a temporary name (beside it, or in `tmpDir` on the same filesystem) and renamed. */
@@ -61,6 +61,7 @@ export async function writeVolume(path: string, volume: Volume, opts: ZarrWriteO
 }
 
 async function writeZarrDirectory(path: string, volume: Volume, opts: ZarrWriteOptions): Promise<void> {
+  const { writeZarrV3 } = await import("../io/zarr.js"); // loaded for zarr output only: a TIFF write needs no zarrita
   await writeStoreAtomic(path, (store) => writeZarrV3(store, volume, opts));
 }
 

@@ -6,6 +6,13 @@
  * workers costs more than the decode itself (measured 9–76 ms through the pool against 3.4 ms in
  * process for a 131 k-voxel volume). Decodes may overlap: each has its own id, output and control
  * words, so cancelling one leaves the others running.
+ *
+ * A command's one decode (`callerDecodes`) does not wait for workers to boot: the calling thread
+ * claims tiles from the first moment, and threads − 1 workers, started by the first decode that
+ * needs them, join as they become ready (a worker's start — a thread, its bundle, the scale's
+ * kernels and index, code not yet optimised — costs about as much as decoding a few million
+ * voxels; `vmg decode` starts none up to ONE_THREAD_VOXELS). Workers get the parsed Gaussians,
+ * so none range-decodes the payload again.
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
@@ -19,6 +26,13 @@ import { allSettledOrThrow, WorkerCalls, type Reply } from "./worker-calls.js";
 
 /** Boxes up to this many voxels are decoded on the calling thread (a few ms of work). */
 export const IN_PROCESS_VOXELS = 1 << 20;
+/**
+ * A command's one decode up to this many voxels (about a second on one thread) is best left to
+ * the calling thread alone (`threads` 1): a worker's start and its unoptimised first tiles cost
+ * 0.2–0.4 s of CPU here, and on 2 busy cores `vmg decode` of the demo block (3.5 M voxels) took
+ * 1.04 s alone against 1.78 s with a worker, of cellfinder (18.2 M) 1.76 s against 2.04 s.
+ */
+export const ONE_THREAD_VOXELS = 1 << 25;
 /**
  * z-slab tiles of at most ~2 M voxels (an 8 MB field, nearer the cache than the 4 M of before:
  * 1.1–1.4× faster on one thread on the demo block and trailmap), at least TILES_PER_WORKER per
@@ -36,16 +50,35 @@ export function tileSlices(box: Box, workers: number): number {
   return Math.max(Math.min(MIN_TILE_SLICES, depth), Math.min(Math.floor(TILE_VOXELS / plane), Math.ceil(depth / (TILES_PER_WORKER * workers))));
 }
 
+/**
+ * Claim the job's next z-slab tile from its shared counter and decode it into `out` (the job's
+ * whole output); false when no tile is left or the job is cancelled. The loop of both halves.
+ */
+export function decodeNextTile(decoder: VmgDecoder, job: DecodeJob, out: VoxelArray, scratch: Float32Array): boolean {
+  const control = new Int32Array(job.control);
+  if (Atomics.load(control, CANCELLED) !== 0) return false;
+  const { box } = job;
+  const plane = (box.y1 - box.y0) * (box.x1 - box.x0);
+  const depth = box.z1 - box.z0;
+  const z0 = Atomics.add(control, NEXT_TILE, 1) * job.slab;
+  if (z0 >= depth) return false;
+  const z1 = Math.min(depth, z0 + job.slab);
+  decoder.decode({ ...box, z0: box.z0 + z0, z1: box.z0 + z1 }, job.factors, out.subarray(z0 * plane, z1 * plane), scratch);
+  Atomics.add(control, TILES_DONE, 1);
+  return true;
+}
+
 /** Int32 slots of a job's control buffer. */
 export const NEXT_TILE = 0;
 export const CANCELLED = 1;
+export const TILES_DONE = 2;
 
 export interface DecodeJob {
   id: number;
   factors: Factors;
   box: Box;
   buffer: SharedArrayBuffer;
-  /** Int32 [NEXT_TILE, CANCELLED]. */
+  /** Int32 [NEXT_TILE, CANCELLED, TILES_DONE]. */
   control: SharedArrayBuffer;
   slab: number;
 }
@@ -60,20 +93,47 @@ export interface FullDecodeOptions {
 
 export type DecodeReply = Reply | { type: "tile"; id: number };
 
+export interface PoolOptions {
+  /** The calling thread decodes tiles too, beside threads − 1 workers started on first need (see above). */
+  callerDecodes?: boolean;
+  /** The file as the caller has already parsed it from `bytes` (not parsed again on this thread). */
+  parsed?: VmgFile;
+}
+
+/** Job ids, unique in the process: each decode's replies are routed by its id. */
+let nextJobId = 0;
+
 export class DecodePool {
   private local: VmgDecoder | undefined;
+  private calls: Promise<WorkerCalls> | undefined;
 
   private constructor(
-    private readonly calls: WorkerCalls,
+    private readonly startWorkers: () => Promise<WorkerCalls>,
+    private readonly workerCount: number,
     private readonly file: VmgFile,
+    private readonly callerDecodes: boolean,
   ) {}
 
   /** Validates the file on this thread first, so a bad file fails before any worker starts. */
-  static async create(bytes: Uint8Array, threads = availableParallelism(), file?: string): Promise<DecodePool> {
-    const parsed = readVmg(bytes, file ? { file } : {});
-    const { url, options } = workerScript("decode-worker", { bytes });
-    const workers = Array.from({ length: Math.max(1, threads) }, () => new Worker(url, options));
-    return new DecodePool(await WorkerCalls.ready(workers), parsed);
+  static async create(bytes: Uint8Array, threads = availableParallelism(), file?: string, options: PoolOptions = {}): Promise<DecodePool> {
+    const parsed = options.parsed ?? readVmg(bytes, file ? { file } : {});
+    const callerDecodes = options.callerDecodes ?? false;
+    const count = Math.max(callerDecodes ? 0 : 1, threads - (callerDecodes ? 1 : 0));
+    const start = () => {
+      // the parsed Gaussians, not the bytes: a worker does not range-decode the payload again
+      const file: VmgFile = { header: parsed.header, background: parsed.background, gaussians: parsed.gaussians, count: parsed.count, sections: [] };
+      const { url, options: workerOptions } = workerScript("decode-worker", { file });
+      return WorkerCalls.ready(Array.from({ length: count }, () => new Worker(url, workerOptions)));
+    };
+    const pool = new DecodePool(start, count, parsed, callerDecodes);
+    if (!callerDecodes) await pool.workers();
+    return pool;
+  }
+
+  /** The workers, started on first call. */
+  private workers(): Promise<WorkerCalls> {
+    this.calls ??= this.startWorkers();
+    return this.calls;
   }
 
   /** Decode a box (default: the whole grid) of a scale into the source dtype, on a SharedArrayBuffer. */
@@ -81,33 +141,46 @@ export class DecodePool {
     options.signal?.throwIfAborted();
     const factors = options.factors ?? [1, 1, 1];
     const box = options.box ?? fullBox(scaledShape(this.file.header.shape, factors));
-    this.local ??= new VmgDecoder(this.file);
-    this.local.checkBox(box, factors);
+    const local = this.local ??= new VmgDecoder(this.file);
+    local.checkBox(box, factors);
     const dtype = this.file.header.dtype;
     const n = boxVoxels(box);
     const buffer = new SharedArrayBuffer(n * DTYPES[dtype].bytes);
     if (n <= IN_PROCESS_VOXELS) {
       const out = allocVoxels(dtype, n, buffer);
-      this.local.decode(box, factors, out, undefined, options.signal);
+      local.decode(box, factors, out, undefined, options.signal);
       options.onProgress?.(1, 1);
       return out;
     }
-    const control = new SharedArrayBuffer(8);
+    const control = new SharedArrayBuffer(12);
     const depth = box.z1 - box.z0;
-    const slab = tileSlices(box, this.calls.workers.length);
+    const slab = tileSlices(box, this.workerCount + (this.callerDecodes ? 1 : 0)); // callerDecodes alone: this thread's tiles
     const total = Math.ceil(depth / slab);
-    let done = 0;
-    const job: DecodeJob = { id: this.calls.id(), factors, box, buffer, control, slab };
+    let done = 0, finished = false;
+    const job: DecodeJob = { id: nextJobId++, factors, box, buffer, control, slab };
     const cancel = () => Atomics.store(new Int32Array(control), CANCELLED, 1);
     options.signal?.addEventListener("abort", cancel, { once: true });
-    const onTile = (m: Reply) => { if (m.type === "tile") options.onProgress?.(++done, total); };
+    const onTile = (m: Reply) => { if (m.type === "tile" && !finished) options.onProgress?.(++done, total); };
     try {
       // A worker's failure stops the others' tiles too; the call rejects once all have stopped.
-      await allSettledOrThrow(this.calls.workers.map((w) => this.calls.call(w, job, onTile).catch((e: unknown) => {
+      const workers = this.workerCount === 0 ? Promise.resolve([]) : this.workers().then((calls) => allSettledOrThrow(calls.workers.map((w) => calls.call(w, job, onTile).catch((e: unknown) => {
         cancel();
         throw e;
-      })));
+      }))), (e: unknown) => { cancel(); throw e; });
+      workers.catch(() => {}); // awaited below, after this thread's tiles
+      if (this.callerDecodes) {
+        const out = allocVoxels(dtype, n, buffer);
+        const scratch = new Float32Array(slab * (box.y1 - box.y0) * (box.x1 - box.x0));
+        // between tiles the event loop runs: workers get the job as they become ready, aborts land
+        while (decodeNextTile(local, job, out, scratch)) {
+          options.onProgress?.(++done, total);
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      }
+      // workers still booting when this thread has decoded every tile are not waited for
+      if (Atomics.load(new Int32Array(control), TILES_DONE) < total) await workers;
     } finally {
+      finished = true;
       options.signal?.removeEventListener("abort", cancel);
     }
     options.signal?.throwIfAborted();
@@ -115,6 +188,6 @@ export class DecodePool {
   }
 
   async close(): Promise<void> {
-    await this.calls.close();
+    await (await this.calls?.catch(() => undefined))?.close();
   }
 }

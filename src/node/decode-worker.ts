@@ -6,30 +6,19 @@ import { parentPort, workerData } from "node:worker_threads";
 import { toWire } from "../core/errors.js";
 import { allocVoxels } from "../core/dtype.js";
 import { VmgDecoder } from "../decode/decoder.js";
-import { readVmg } from "../format/vmg.js";
-import { CANCELLED, NEXT_TILE, type DecodeJob, type DecodeReply } from "./decode-pool.js";
+import type { VmgFile } from "../format/vmg.js";
+import { decodeNextTile, type DecodeJob, type DecodeReply } from "./decode-pool.js";
 
-const decoder = new VmgDecoder(readVmg(workerData.bytes as Uint8Array));
+const decoder = new VmgDecoder(workerData.file as VmgFile); // parsed and checked by the pool
 let scratch = new Float32Array(0);
 const reply = (m: DecodeReply) => parentPort!.postMessage(m);
 
 function run(job: DecodeJob): void {
   const { box } = job;
   const plane = (box.y1 - box.y0) * (box.x1 - box.x0);
-  const depth = box.z1 - box.z0;
-  const out = allocVoxels(decoder.file.header.dtype, depth * plane, job.buffer);
-  const control = new Int32Array(job.control);
+  const out = allocVoxels(decoder.file.header.dtype, (box.z1 - box.z0) * plane, job.buffer);
   if (scratch.length < job.slab * plane) scratch = new Float32Array(job.slab * plane);
-  for (;;) {
-    if (Atomics.load(control, CANCELLED) !== 0) break;
-    const tile = Atomics.add(control, NEXT_TILE, 1);
-    const z0 = tile * job.slab;
-    if (z0 >= depth) break;
-    const z1 = Math.min(depth, z0 + job.slab);
-    const target = out.subarray(z0 * plane, z1 * plane);
-    decoder.decode({ ...box, z0: box.z0 + z0, z1: box.z0 + z1 }, job.factors, target, scratch);
-    reply({ type: "tile", id: job.id });
-  }
+  while (decodeNextTile(decoder, job, out, scratch)) reply({ type: "tile", id: job.id });
 }
 
 parentPort!.on("message", (job: DecodeJob) => {
