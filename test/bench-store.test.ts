@@ -27,7 +27,7 @@ const value = (level: number, c: number[]) => 1000 * level + 100 * c[0]! + 10 * 
 /** A 256³ store of three levels (64³ chunks, 256³ shards), every chunk a constant told apart by value(). */
 function sourceStore(): string {
   const path = join(dir, "source.ome.zarr");
-  const levels = [256, 128, 64].map((n, i) => planLevel(i, { shape: [n, n, n], dtype: "uint16", data: new Uint16Array(0), voxelSize: [2 ** i, 2 ** i, 2 ** i], origin: [0, 0, 0] }, 64, 256));
+  const levels = [256, 128, 64].map((n, i) => planLevel(i, { shape: [n, n, n], voxelSize: [2 ** i, 2 ** i, 2 ** i], origin: [0, 0, 0] }, 64, 256));
   mkdirSync(path);
   writeFileSync(join(path, "zarr.json"), groupMetadata(levels, undefined, "source"));
   for (const l of levels) {
