@@ -26,7 +26,7 @@ export async function fitChunksOnWorkers(count: number, make: (i: number) => Chu
   const failures: JobFailure[] = [];
   const run = async (w: Worker): Promise<void> => {
     let alive = true;
-    w.once("exit", () => { alive = false; });
+    w.once("exit", (code) => { alive = false; lastDeath ??= new Error(`a worker thread exited with code ${code}`); });
     while (alive && next < count) {
       const index = next++;
       try {
@@ -34,6 +34,8 @@ export async function fitChunksOnWorkers(count: number, make: (i: number) => Chu
         // an empty block is decided here, without a round trip to a worker
         const gated = gatedChunk(job);
         if (gated) { await onResult(index, gated.bytes); onDone?.(++done, index); continue; }
+        // the thread may have died while the block was read: a call posted to it now would never be answered
+        if (!alive) throw lastDeath ?? new Error("the worker thread exited");
         const reply = await calls.call<{ bytes?: Uint8Array }, { id: number; job: ChunkJob }>(w, { id: calls.id(), job }, undefined, [job.block.data.buffer as ArrayBuffer]);
         await onResult(index, reply.bytes);
         onDone?.(++done, index);
@@ -41,6 +43,7 @@ export async function fitChunksOnWorkers(count: number, make: (i: number) => Chu
         const error = e instanceof Error ? e : new Error(String(e));
         failures.push({ index, error });
         if (!alive) lastDeath = error;
+        if (!alive) break;
       }
     }
   };

@@ -179,6 +179,9 @@ export class DecodePool {
       }
       // workers still booting when this thread has decoded every tile are not waited for
       if (Atomics.load(new Int32Array(control), TILES_DONE) < total) await workers;
+    } catch (e) {
+      cancel(); // this thread's tile failed: the workers stop too
+      throw e;
     } finally {
       finished = true;
       options.signal?.removeEventListener("abort", cancel);

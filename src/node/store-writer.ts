@@ -25,6 +25,7 @@ import { shardChunks } from "../store/shard.js";
 import { failedBlock, inShare, makeManifest, plannedJobs, plannedShards, type FailedBlock, type LevelLayout, type PlannedJob, type PlannedShard, type RunManifest } from "../store/manifest.js";
 import { constantBackground } from "../core/background.js";
 import { crc32 } from "../format/crc32.js";
+import { VolumeReadError } from "../io/errors.js";
 import { cutBox, memorySource, type VolumeSource } from "../io/region.js";
 import { InputStats } from "../store/plan-stats.js";
 import { walkPyramid } from "../store/pyramid.js";
@@ -201,6 +202,9 @@ export function runLayout(m: RunManifest): RunLayout {
  * computed tell whether its read is the planned input).
  */
 export function blockPlanFromManifest(input: VolumeSource, store: string, m: RunManifest): BlockPlan {
+  if (input.dtype !== m.input.dtype || input.shape.some((n, a) => n !== m.input.shape[a])) {
+    throw new VolumeReadError(input.name, `is ${input.shape.join("×")} ${input.dtype}, but the run at ${store} was planned for ${m.input.shape.join("×")} ${m.input.dtype}: give the worker the coordinator's input and read options`);
+  }
   const chunk = Number(m.settings.chunk), shard = Number(m.settings.shard);
   const levels = levelGeometry(input, m.levels.length).map((g, i) => planLevel(i, g, chunk, shard));
   const settings: JobSettings = {
@@ -238,7 +242,15 @@ function levelGeometry(input: VolumeSource, count: number): LevelGeometry[] {
 /** Where each level's blocks are read: the input for level 0, the scratch below (each opened once). */
 function levelSources(input: VolumeSource, scratch: LevelScratch): (level: number) => Promise<VolumeSource> {
   const sources = new Map<number, Promise<VolumeSource>>([[0, Promise.resolve(input)]]);
-  return (level) => sources.get(level) ?? sources.set(level, scratch.source(level)).get(level)!;
+  return (level) => {
+    let s = sources.get(level);
+    if (!s) {
+      s = scratch.source(level);
+      s.catch(() => sources.delete(level)); // a failed open is tried again by the next job, not remembered
+      sources.set(level, s);
+    }
+    return s;
+  };
 }
 
 /**
@@ -282,7 +294,8 @@ export async function planStore(path: string, source: VolumeSource, o: StoreWrit
   await walkPyramid((box) => source.read(box), levels, o.chunk, async (li, c, v) => {
     const g = levels[li]!.chunkGrid, k = (c[0] * g[1] + c[1]) * g[2] + c[2];
     const job = chunkJob(v, [0, 0, 0], v.shape, settings, config);
-    if (slope) stats[li]![k] = blockStats(validField(job), job.valid, o.gate, Math.floor(perLevel[li]! / costs.perGaussian));
+    // no block can hold more Gaussians than its level's bytes buy or than it has voxels (which bounds the pursuit's memory by the block)
+    if (slope) stats[li]![k] = blockStats(validField(job), job.valid, o.gate, Math.min(Math.floor(perLevel[li]! / costs.perGaussian), v.data.length));
     else weights[li]![k] = chunkWeight(job, o);
     crcs[li]![k] = blockCrc(job);
   });

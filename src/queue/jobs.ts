@@ -50,7 +50,8 @@ export async function runFitJob(d: FitJobData): Promise<FitResult> {
   samePlan(d, run.manifest);
   const j = runLayout(run.manifest).jobs[d.k]!;
   if ((await run.complete()) || (await run.staged(j))) return { fitted: false };
-  const key = JSON.stringify([d.input, d.read, d.plan]);
+  // the store too: two stores of one input and settings share a plan id but not their level scratch
+  const key = JSON.stringify([d.store, d.input, d.read, d.plan]);
   if (cached?.key !== key) {
     const entry = { key, plan: openVolumeSource(d.input, d.read).then((v) => blockPlanFromManifest(v, d.store, run.manifest)) };
     entry.plan.catch(() => { if (cached === entry) cached = undefined; }); // a failed read is tried again by the job's next attempt

@@ -5,6 +5,7 @@
  * work and run here. A job whose lock lapses (its worker was killed) goes back to the queue after
  * the stall interval and another worker takes it; the jobs are idempotent, so that is harmless.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { Worker, type Job } from "bullmq";
 import { describeBlock } from "../store/manifest.js";
 import { parseRedisUrl, queueNames, type RegisteredStore } from "./connection.js";
@@ -57,7 +58,7 @@ export async function runWorker(url: string, o: WorkerOptions): Promise<void> {
       } catch (e) {
         o.log(`cannot read the store registry (${(e as Error).message}); trying again`);
       }
-      await new Promise<void>((r) => { const t = setTimeout(r, 1000); o.signal.addEventListener("abort", () => { clearTimeout(t); r(); }, { once: true }); });
+      await sleep(1000, undefined, { signal: o.signal }).catch(() => {}); // aborted: the loop ends (its listener goes with the timer)
     }
   } finally {
     await Promise.all([...served.values()].flat().map((w) => w.close()));

@@ -77,11 +77,17 @@ export function allocateCaps(stats: readonly BlockStats[], total: number, c: Chu
   };
   const cost = (k: number) => (k > 0 ? c.structured + k * c.perGaussian : c.empty);
   const spend = (lambda: number) => stats.reduce((n, s) => n + cost(count(s, lambda)), 0);
-  const top = Math.max(0, ...stats.map((s) => s.gains[0] ?? 0)) / c.perGaussian;
+  // loops, not spread arguments: a level may have millions of chunks
+  let top = 0, least = Infinity;
+  for (const s of stats) {
+    top = Math.max(top, s.gains[0] ?? 0);
+    if (s.gains.length) least = Math.min(least, s.gains[s.gains.length - 1]!);
+  }
+  top /= c.perGaussian;
   let lambda = top * 2 + 1;
   if (spend(lambda) > total) return stats.map(() => Math.floor(Math.max(0, total) / Math.max(1, stats.length)));
   // bisect in log space between "nothing fits" (above every gain) and the smallest positive gain
-  let lo = Math.min(...stats.flatMap((s) => (s.gains.length ? [s.gains[s.gains.length - 1]! / c.perGaussian] : [top]))) / 2;
+  let lo = Math.min(top, least / c.perGaussian) / 2;
   if (lo > 0 && spend(lo) <= total) lambda = lo;
   else {
     let hi = lambda;
