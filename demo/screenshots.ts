@@ -21,7 +21,7 @@ const browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: tru
 const h = readVmg(new Uint8Array(readFileSync(join(dataDir, `${demo.name}.vmg`)))).header;
 const [nz] = h.shape;
 const base = () => demoState({
-  zarrUrl: `${server.url}data/${demo.name}.zarr/`, vmgUrl: `data/${demo.name}.vmg`, shape: [...h.shape], voxelSize: [...h.voxelSize],
+  zarrUrl: `${server.url}data/${demo.name}.zarr/`, vmgUrl: `data/${demo.name}.vmg`, storeUrl: `${server.url}data/${demo.name}.ome.zarr/`, shape: [...h.shape], voxelSize: [...h.voxelSize],
   unit: h.unit, dtype: h.dtype, valueOffset: h.valueOffset, valueScale: h.valueScale, z: Math.floor(nz / 2),
 }) as Record<string, unknown> & { layers: Array<Record<string, unknown>> };
 
