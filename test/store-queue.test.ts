@@ -3,8 +3,8 @@
  * --queue` plans and enqueues, `vmg worker` processes run the jobs, `vmg status` reports. Asserted
  * against the store of one local run, byte for byte (the run manifest aside): two workers; a worker
  * and the coordinator killed with SIGKILL mid-run, then the command run again with --resume; and a
- * store whose input changed under three of its blocks, which fail after their retries and are
- * reported while the rest completes.
+ * store whose input changed under one of its blocks, which fails after its retries and is
+ * reported while the rest completes; and a replaced store's stale shard and finish jobs.
  */
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -15,6 +15,9 @@ import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
 import { writeVolume } from "../src/node/atomic-write.js";
+import { openStoreRun, planStore } from "../src/node/store-writer.js";
+import { memorySource } from "../src/io/region.js";
+import { runFinishJob, runShardJob } from "../src/queue/jobs.js";
 import { STAGING_NAME } from "../src/store/manifest.js";
 import type { Volume } from "../src/core/volume.js";
 import type { StoreStatus } from "../src/queue/status.js";
@@ -197,5 +200,20 @@ describe("the queue engine (BullMQ on a real Redis)", { timeout: 300_000 }, () =
       assert.match(help.stdout, re);
       assert.equal((await vmg([cmd])).code, 2, `${cmd} without a Redis URL is a usage error`);
     }
+  });
+});
+
+describe("a queued job of a replaced store's plan", () => {
+  test("its shard and finish jobs refuse the store of another plan and write nothing", async (t) => {
+    const root = await mkdtemp(join(tmpdir(), "vmg-stale-"));
+    t.after(() => rm(root, { recursive: true, force: true }));
+    const store = join(root, "s.ome.zarr");
+    const v = knownGaussians([16, 16, 16], 6, 3).volume;
+    const plan = await planStore(store, memorySource(v, "s"), { chunk: 8, shard: 16, bytes: 4000, halo: 2, iterations: 5, seed: 1, encoding: "packed", background: "poly1", gate: 0.5, name: "s" });
+    await openStoreRun(store, plan, "fresh");
+    const meta = { "/zarr.json": Buffer.from("{}").toString("base64") };
+    await assert.rejects(runFinishJob({ store, plan: "an-older-plan", bytes: 4000, meta }), /holds a run of another plan .* than this job's \(an-older-plan\)/);
+    await assert.rejects(runShardJob({ store, plan: "an-older-plan", shard: 0 }), /holds a run of another plan/);
+    assert.ok(!existsSync(join(store, "zarr.json")), "no metadata written over the store");
   });
 });

@@ -61,14 +61,14 @@ async function addFlow(url: string, names: ReturnType<typeof queueNames>, store:
     return { name: "fit", queueName: names.fit, data, opts: { jobId: fitId(k), ...fitOpts } };
   };
   const shards: FlowJob[] = plan.shards.map((s, i) => ({
-    name: "shard", queueName: names.shard, data: { store: path, shard: i } satisfies ShardJobData,
+    name: "shard", queueName: names.shard, data: { store: path, plan: planId(plan.manifest), shard: i } satisfies ShardJobData,
     opts: { jobId: shardId(i), attempts: o.attempts, ignoreDependencyOnFailure: true }, children: s.jobs.filter((k) => k >= 0).map(fit),
   }));
   const meta: Record<string, string> = {};
   for (const [k, v] of plan.meta) meta[k] = Buffer.from(v).toString("base64");
   const flows = new FlowProducer({ connection: parseRedisUrl(url) });
   try {
-    await flows.add({ name: "finish", queueName: names.finish, data: { store: path, bytes: plan.manifest.settings.bytes as number, meta } satisfies FinishJobData, opts: { jobId: FINISH_ID, attempts: o.attempts }, children: shards });
+    await flows.add({ name: "finish", queueName: names.finish, data: { store: path, plan: planId(plan.manifest), bytes: plan.manifest.settings.bytes as number, meta } satisfies FinishJobData, opts: { jobId: FINISH_ID, attempts: o.attempts }, children: shards });
   } finally {
     await flows.close();
   }

@@ -28,10 +28,16 @@ export interface FitJobData {
   crc: number;
 }
 
-export interface ShardJobData { store: string; shard: number }
+export interface ShardJobData {
+  store: string;
+  /** The plan the job was queued for: a shard or finish job of a replaced store's plan does nothing to the new one. */
+  plan: string;
+  shard: number;
+}
 
 export interface FinishJobData {
   store: string;
+  plan: string;
   /** Whole-store byte cap. */
   bytes: number;
   /** The store's metadata files (path → base64), written when it finishes. */
@@ -68,7 +74,7 @@ export async function runFitJob(d: FitJobData): Promise<FitResult> {
   return { fitted: true };
 }
 
-function samePlan(d: FitJobData, m: RunManifest): void {
+function samePlan(d: { store: string; plan: string }, m: RunManifest): void {
   const now = planId(m);
   if (now !== d.plan) throw new VolumeWriteError(d.store, `holds a run of another plan (${now}) than this job's (${d.plan}): the store was replaced, and its own jobs are queued anew`);
 }
@@ -76,6 +82,7 @@ function samePlan(d: FitJobData, m: RunManifest): void {
 /** Assembles the shard when all its chunks are staged (a failed fit leaves it for a later run). */
 export async function runShardJob(d: ShardJobData): Promise<{ assembled: number }> {
   const run = await StoreRun.attach(d.store);
+  samePlan(d, run.manifest);
   const layout = runLayout(run.manifest);
   if (await run.complete()) return { assembled: 0 };
   return { assembled: (await run.assemble([layout.shards[d.shard]!], layout.jobs)).assembled };
@@ -84,6 +91,7 @@ export async function runShardJob(d: ShardJobData): Promise<{ assembled: number 
 /** Assembles what is ready and finishes the store when every shard is in. */
 export async function runFinishJob(d: FinishJobData): Promise<FinishResult> {
   const run = await StoreRun.attach(d.store);
+  samePlan(d, run.manifest); // its metadata is its plan's: never written over a store of another
   const meta = new Map(Object.entries(d.meta).map(([k, v]) => [k, new Uint8Array(Buffer.from(v, "base64"))]));
   const r = await assembleAndFinish(run, runLayout(run.manifest), meta, d.bytes);
   if (r.complete) await run.clearStaging();
