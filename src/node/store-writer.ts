@@ -81,6 +81,9 @@ export interface StoreWriteResult {
 
 interface LevelStats { shape: Shape3; chunks: number; fitted: number; background: number; absent: number; bytes: number }
 
+/** A written store's bytes (every file but the run's) and chunk counts per level. */
+interface StoreFigures { bytes: number; levels: LevelStats[] }
+
 /** Smallest cap a structured chunk gets: a packed table and a few Gaussians. */
 const MIN_CHUNK_BYTES = 96;
 const FILL = 0;
@@ -132,7 +135,7 @@ export interface StorePlan extends BlockPlan, RunLayout {
 export async function writeGaussianStore(path: string, input: Volume | VolumeSource, o: StoreWriteOptions): Promise<StoreWriteResult> {
   const plan = await planStore(path, "data" in input ? memorySource(input, path) : input, o);
   const run = await openStoreRun(path, plan, o.resume ? "resume" : o.blocks ? "share" : "fresh");
-  let fitted = 0, skipped = 0, assembled = 0;
+  let fitted = 0, skipped = 0, assembled = 0, finished: StoreFigures | undefined;
   const failed: FailedBlock[] = [];
   try {
     if (!(await run.complete())) {
@@ -152,7 +155,7 @@ export async function writeGaussianStore(path: string, input: Volume | VolumeSou
       });
       // a late duplicate's jobs can fail once the run that completed the store has cleared its staging (the level scratch with it)
       if (!(await run.complete())) for (const f of failures) failed.push(failedBlock(plan.levels, plan.jobs[todo[f.index]!]!, o.chunk, f.error.message, 1));
-      assembled = (await assembleAndFinish(run, plan, plan.meta, o.bytes)).assembled;
+      ({ assembled, stats: finished } = await assembleAndFinish(run, plan, plan.meta, o.bytes));
     }
   } catch (e) {
     // a late duplicate can find the staging area removed under it by the run that completed the store: nothing is left to do
@@ -160,7 +163,8 @@ export async function writeGaussianStore(path: string, input: Volume | VolumeSou
   }
   const complete = await run.complete();
   if (complete) await run.clearStaging();
-  const stats = complete ? await storeStats(path, plan) : { bytes: 0, levels: [] };
+  // the figures the budget check took when this run finished the store; read them only if another run did
+  const stats = complete ? (finished ?? (await storeStats(path, plan))) : { bytes: 0, levels: [] };
   return { complete, fitted, skipped, assembled, failed, ...stats, peak: plan.peak };
 }
 
@@ -179,14 +183,15 @@ export function buildScratch(plan: StorePlan): Promise<void> {
  * finishes the store (metadata, the root's last): whoever sees the shards ready does it, as often as
  * it likes.
  */
-export async function assembleAndFinish(run: StoreRun, layout: RunLayout, meta: Map<string, Uint8Array>, budget: number): Promise<{ assembled: number; complete: boolean }> {
+export async function assembleAndFinish(run: StoreRun, layout: RunLayout, meta: Map<string, Uint8Array>, budget: number): Promise<{ assembled: number; complete: boolean; stats?: StoreFigures }> {
   const a = await run.assemble(layout.shards, layout.jobs);
+  let stats: StoreFigures | undefined;
   if (a.ready && !(await run.complete())) {
-    const stats = await storeStats(run.root, { ...layout, meta });
+    stats = await storeStats(run.root, { ...layout, meta });
     if (stats.bytes > budget) throw new FitInputError(run.root, `a budget of ${budget} bytes is too small for ${layout.jobs.length} chunks and their metadata (they take ${stats.bytes}); raise it or use larger chunks`);
     await run.finish(meta);
   }
-  return { assembled: a.assembled, complete: await run.complete() };
+  return { assembled: a.assembled, complete: await run.complete(), ...(stats ? { stats } : {}) };
 }
 
 /** The layout a manifest records (what a queue worker assembling or finishing needs). */
@@ -320,7 +325,7 @@ export async function planStore(path: string, source: VolumeSource, o: StoreWrit
 }
 
 /** Bytes and chunk counts of the store as written (its shards and metadata). */
-export async function storeStats(path: string, plan: RunLayout & { meta: Map<string, Uint8Array> }): Promise<{ bytes: number; levels: LevelStats[] }> {
+export async function storeStats(path: string, plan: RunLayout & { meta: Map<string, Uint8Array> }): Promise<StoreFigures> {
   const chunk = plan.chunk;
   const levels: LevelStats[] = plan.levels.map((l) => ({ shape: l.shape, chunks: 0, fitted: 0, background: 0, absent: 0, bytes: plan.meta.get(`/${l.path}/zarr.json`)!.length }));
   let bytes = plan.meta.get("/zarr.json")!.length + levels.reduce((n, l) => n + l.bytes, 0);
