@@ -23,17 +23,17 @@ import { allocateCaps, chunkCosts, levelChunkBytes, NO_GAINS, type BlockStats } 
 import { planBlock, planIsCheap, type BlockPlanStats, type PlanHow } from "../store/block-plan.js";
 import { allocate, arrayMetadata, chunkBox, groupMetadata, halfGeometry, levelCount, levelIndexBytes, planLevel, type LevelGeometry, type LevelPlan } from "../store/plan.js";
 import { shardChunks } from "../store/shard.js";
-import { failedBlock, inShare, makeManifest, plannedJobs, plannedShards, type FailedBlock, type LevelLayout, type PlannedJob, type PlannedShard, type RunManifest } from "../store/manifest.js";
+import { failedBlock, inShare, makeManifest, planKey, plannedJobs, plannedShards, type FailedBlock, type LevelLayout, type PlannedJob, type PlannedShard, type RunManifest } from "../store/manifest.js";
 import { constantBackground } from "../core/background.js";
 import { VolumeReadError } from "../io/errors.js";
 import { memorySource, type VolumeSource } from "../io/region.js";
 import { InputStats } from "../store/plan-stats.js";
 import { pyramidChunks } from "../store/pyramid.js";
 import { BlockPool } from "./block-pool.js";
-import { LevelScratch } from "./level-scratch.js";
-import { StoreRun, type RunMode } from "./store-run.js";
+import { LevelScratch, type ScratchWriter } from "./level-scratch.js";
+import { peekRun, StoreRun, type RunMode } from "./store-run.js";
 import { PhaseClock, type PhaseTime } from "./phase-clock.js";
-import { readFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { availableParallelism } from "node:os";
 
@@ -319,6 +319,13 @@ export async function planStore(path: string, source: VolumeSource, o: StoreWrit
   const how = levels.map((): PlanHow => ({ allocation: o.allocation ?? "slope", maxGaussians: 0 }));
   // no block can hold more Gaussians than its level's bytes buy (or than it has voxels, planBlock's bound)
   levels.forEach((_, li) => (how[li]!.maxGaussians = Math.floor(perLevel[li]! / costs.perGaussian)));
+  const recorded = {
+    chunk: o.chunk, shard: o.shard, bytes: o.bytes, halo: o.halo, iterations: o.iterations, seed: o.seed, encoding: o.encoding,
+    background: o.background, gate: o.gate, allocation: o.allocation ?? "slope", keep: settings.keep, name: o.name,
+  };
+  const identity = makeManifest({ shape: source.shape, dtype: source.dtype, crc32: input.crc32 }, recorded, config, levels, []);
+  const scratch = new LevelScratch(path, levels, source.dtype, o.chunk);
+  const early = await scratchOnTheWay(path, scratch, identity, o.resume === true);
   await clock.time("plan: block statistics", () => withPool(pool, o.threads, chunkCount, async (p) => {
     const chunks = pyramidChunks((box) => source.read(box), levels, o.chunk);
     // task i is the walk's i-th chunk (tasks are made in index order): where its statistics go
@@ -328,6 +335,7 @@ export async function planStore(path: string, source: VolumeSource, o: StoreWrit
       if (next.done) throw new Error("the pyramid walk ended early"); // an earlier chunk's read failed, and is reported
       const { level, chunk: c, data: v } = next.value, g = levels[level]!.chunkGrid;
       at[2 * i] = level; at[2 * i + 1] = (c[0] * g[1] + c[1]) * g[2] + c[2];
+      await early?.put(level, c, v);
       const job = chunkJob(v, [0, 0, 0], v.shape, settings, config);
       if (planIsCheap(job, how[level]!)) return { local: planBlock(job, how[level]!) };
       // the walk still needs the voxels (a coarser chunk is made of them): the worker gets a copy
@@ -337,7 +345,12 @@ export async function planStore(path: string, source: VolumeSource, o: StoreWrit
       stats[li]![k] = r.stats; weights[li]![k] = r.weight; crcs[li]![k] = r.crc;
     });
     if (failures.length) throw failures[0]!.error;
-  }));
+    await early?.finish();
+  })).catch(async (e: unknown) => {
+    // a planning pass that fails leaves no output where there was none
+    if (early?.created) await rm(path, { recursive: true, force: true });
+    throw e;
+  });
   const jobs: PlannedJob[] = [];
   await clock.time("plan: allocation", async () => levels.forEach((l, li) => {
     const caps = slope ? allocateCaps(stats[li]!, perLevel[li]!, costs) : allocate(weights[li]!, perLevel[li]!, MIN_CHUNK_BYTES, emptyBytes);
@@ -346,12 +359,7 @@ export async function planStore(path: string, source: VolumeSource, o: StoreWrit
       jobs.push({ level: li, chunk: [cz, cy, cx], bytes: caps[k++]! });
     }
   }));
-  const recorded = {
-    chunk: o.chunk, shard: o.shard, bytes: o.bytes, halo: o.halo, iterations: o.iterations, seed: o.seed, encoding: o.encoding,
-    background: o.background, gate: o.gate, allocation: o.allocation ?? "slope", keep: settings.keep, name: o.name,
-  };
   const manifest = makeManifest({ shape: source.shape, dtype: source.dtype, crc32: input.crc32 }, recorded, config, levels, jobs);
-  const scratch = new LevelScratch(path, levels, source.dtype, o.chunk);
   return {
     config, levels, meta, jobs, shards: plannedShards(levels, jobs), manifest, settings, chunk: o.chunk, blockCrcs: crcs.flat(),
     scratch, input: source, source: levelSources(source, scratch), peak: mapping.max - mapping.min,
@@ -414,4 +422,20 @@ async function withPool<T>(pool: Promise<BlockPool> | undefined, threads: number
   } finally {
     await own.close();
   }
+}
+
+/**
+ * The scratch's writer for the planning walk, when writing the levels there cannot harm what the
+ * path holds (so the input is not walked again for them once the run is open): the path is new or
+ * empty (not for a resume, which needs a run there), or holds a run of this input and settings
+ * whose scratch is not complete. Otherwise (another store or run, which opening the run replaces or
+ * refuses) undefined, and buildScratch writes the levels after the run is open.
+ */
+async function scratchOnTheWay(path: string, scratch: LevelScratch, identity: RunManifest, resume: boolean): Promise<(ScratchWriter & { created: boolean }) | undefined> {
+  if (scratch.levels.length < 2) return undefined;
+  const { there, manifest } = await peekRun(path);
+  if (there === "absent" || there === "empty") return resume ? undefined : { ...scratch.writer(), created: there === "absent" };
+  // the manifest's jobs (the byte caps) follow from its input and settings: compare the rest
+  const same = manifest !== undefined && planKey({ ...manifest, jobs: [] }) === planKey(identity);
+  return same && !(await scratch.complete()) ? { ...scratch.writer(), created: false } : undefined;
 }
