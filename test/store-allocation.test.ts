@@ -94,6 +94,26 @@ describe("block statistics", () => {
   });
 });
 
+describe("a block's gains as the planning pass keeps them", () => {
+  test("bounded whatever the block's Gaussians, exact for its first 17, within a few per cent of a smooth curve beyond", () => {
+    for (const n of [1, 17, 18, 554, 262_144]) {
+      const exact = Float64Array.from({ length: n }, (_, k) => 1e4 * (k + 1) ** -1.5);
+      const s = summariseGains(exact);
+      assert.equal(s.count, n);
+      assert.ok(s.gains.length <= 100, `${n} gains kept as ${s.gains.length} floats`);
+      let worst = 0;
+      for (let k = 0; k < n; k += Math.max(1, Math.floor(n / 5000))) {
+        const g = gainAt(s, k);
+        if (k < 17 || k === n - 1) assert.equal(g, Math.fround(exact[k]!), `${n} gains: rank ${k}`);
+        worst = Math.max(worst, Math.abs(g - exact[k]!) / exact[k]!);
+        if (k > 0) assert.ok(g <= gainAt(s, k - 1), `${n} gains: the curve rises at rank ${k}`);
+      }
+      assert.ok(worst < 0.05, `${n} gains: ${(100 * worst).toFixed(2)} % off`);
+      assert.equal(gainAt(s, n), 0, "nothing past the last");
+    }
+  });
+});
+
 describe("level shares", () => {
   test("in proportion to voxels while the coarse levels stay within their share; never above the chunk bytes", () => {
     const big = levelChunkBytes(100_000, 110_000, [{ voxels: 8 ** 3, fixed: 700, min: 7 }, { voxels: 4 ** 3, fixed: 700, min: 7 }]);
