@@ -20,9 +20,10 @@ import { chunkOverheadBytes } from "./codec/chunk.js";
  * What the allocation knows of a block: the estimated squared-error gains of its Gaussians, largest
  * first, as a curve of bounded size — the gains at the ranks of GAIN_RANKS below `count` and at rank
  * count − 1, linear between (gainAt). Exact for blocks of up to 17 Gaussians; beyond, a point every
- * quarter of the rank, so a block costs at most ~90 floats whatever its voxels (the planning pass
- * holds one per chunk: 4·10^5 chunks of a 10^11-voxel volume in ~0.1 GB, where the gains themselves,
- * ~550 per 64³ chunk of trailmap, would take 1.8 GB).
+ * quarter of the rank (≤ 2.4 % off a power-law curve), so a block costs at most 100 floats whatever
+ * its voxels, 61 for a 64³ chunk (the planning pass holds one per chunk: the 4·10^5 chunks of a
+ * 10^11-voxel volume in 0.14 GB, where the gains themselves, ~550 per 64³ chunk of trailmap, would
+ * take 1.7 GB).
  */
 export interface BlockStats {
   count: number;
