@@ -279,8 +279,10 @@ function levelSources(input: VolumeSource, scratch: LevelScratch): (level: numbe
  * allocation statistics and CRC from the levels made chunk by chunk (pyramidChunks), the pursuit of
  * each structured chunk on `pool`'s worker threads (or a pool of its own), the walk and the empty
  * chunks on this one; nothing but a chunk's region of each level and the blocks in flight is held,
- * and per chunk a bounded summary of its gains (BlockStats). It touches no file, so a budget too
- * small is refused before the output exists.
+ * and per chunk a bounded summary of its gains (BlockStats). It writes nothing but the levels
+ * below the input into the run's scratch, on the way and only where that cannot harm what the path
+ * holds (scratchOnTheWay), after the budget's check: a budget too small is refused before the
+ * output exists, and a failed pass removes the output it created.
  */
 export async function planStore(path: string, source: VolumeSource, o: StoreWriteOptions, pool?: Promise<BlockPool>): Promise<StorePlan> {
   if (!(o.shard % o.chunk === 0)) throw new FitInputError(path, `--shard ${o.shard} is not a multiple of --chunk ${o.chunk}`);
