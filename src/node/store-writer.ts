@@ -429,15 +429,15 @@ async function withPool<T>(pool: Promise<BlockPool> | undefined, threads: number
 /**
  * The scratch's writer for the planning walk, when writing the levels there cannot harm what the
  * path holds (so the input is not walked again for them once the run is open): the path is new or
- * empty (not for a resume, which needs a run there), or holds a run of this input and settings
- * whose scratch is not complete. Otherwise (another store or run, which opening the run replaces or
+ * empty (not for a resume, which needs a run there), or holds an unfinished run of this input and
+ * settings whose scratch is not complete. Otherwise (another store or run, which opening the run replaces or
  * refuses) undefined, and buildScratch writes the levels after the run is open.
  */
 async function scratchOnTheWay(path: string, scratch: LevelScratch, identity: RunManifest, resume: boolean): Promise<(ScratchWriter & { created: boolean }) | undefined> {
   if (scratch.levels.length < 2) return undefined;
   const { there, manifest } = await peekRun(path);
   if (there === "absent" || there === "empty") return resume ? undefined : { ...scratch.writer(), created: there === "absent" };
-  // the manifest's jobs (the byte caps) follow from its input and settings: compare the rest
-  const same = manifest !== undefined && planKey({ ...manifest, jobs: [] }) === planKey(identity);
+  // the manifest's jobs (the byte caps) follow from its input and settings: compare the rest (a complete store needs no levels)
+  const same = manifest !== undefined && !manifest.complete && planKey({ ...manifest, jobs: [] }) === planKey(identity);
   return same && !(await scratch.complete()) ? { ...scratch.writer(), created: false } : undefined;
 }
