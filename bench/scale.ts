@@ -18,12 +18,15 @@
  *    on N workers: chunks × (empty fraction × empty cost + the rest × full cost) / N, with 8/7 the
  *    chunks for the pyramid's coarser levels.
  * Default input: the 303³ trailmap volume at the store's defaults (hours on a loaded machine);
- * `--quick`: its central 64×128×128 crop at 60 iterations. Results go to bench/results/scale.json|md;
- * `--json` prints one line. Wall-clock figures are noisy on a shared machine.
+ * `--quick`: its central 64×128×128 crop in 32³ chunks (37 blocks over three levels, so two threads
+ * have work to share; its 8× tiling 293) at the store's 200 iterations. Results go to
+ * bench/results/scale.json|md; `--json` prints one line. Wall-clock figures are noisy on a shared
+ * machine: each run's load average is recorded, and the parallel fraction is computed from CPU time
+ * too (the main thread's CPU, read at exit by the probe, against the process's).
  */
 import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { allocVoxels } from "../src/core/dtype.js";
@@ -34,6 +37,7 @@ import { encodeTiffStack } from "../src/io/tiff.js";
 import { writeFileAtomic } from "../src/node/atomic-write.js";
 import { openVolume } from "../src/node/open-volume.js";
 import { fitChunk, gatedChunk, type ChunkJob } from "../src/store/block-fit.js";
+import { levelCount } from "../src/store/plan.js";
 import { blockJobAt, chunkOrigins } from "./block-job.js";
 import { DATA_DIR } from "./bench-volumes.js";
 
@@ -42,16 +46,18 @@ const json = args.includes("--json");
 const quick = args.includes("--quick");
 const log = (s: string) => process.stderr.write(`bench:scale: ${s}\n`);
 const CHUNK = 64, BPP = 0.073, STORE_ITERATIONS = 200;
-const iterations = quick ? 60 : STORE_ITERATIONS;
+// --quick: 32³ chunks, so its 1 MVox make 37 blocks (32 + 4 + 1 over three levels) and 2 threads have work to share
+const iterations = STORE_ITERATIONS, storeChunk = quick ? 32 : CHUNK;
 const vmg = fileURLToPath(new URL("../bin/vmg.mjs", import.meta.url));
 const probe = fileURLToPath(new URL("./rss-probe.mjs", import.meta.url));
 const resultsDir = fileURLToPath(new URL("./results/", import.meta.url));
 
-interface Run { seconds: number; cpuSeconds: number; peakMb: number; stdout: string }
+interface Run { seconds: number; cpuSeconds: number; mainCpuSeconds: number | null; peakMb: number; stdout: string; load: number }
 
-/** `vmg …` in a child process: wall seconds from spawn to exit, its CPU seconds and peak RSS, its stdout. */
+/** `vmg …` in a child process: wall seconds from spawn to exit, its CPU seconds (all threads, and its main thread's), peak RSS, stdout, and the machine's 1-minute load average as it started. */
 async function runVmg(argv: string[], dir: string): Promise<Run> {
   const rssFile = join(dir, `rss-${Math.random().toString(36).slice(2)}`);
+  const load = loadavg()[0]!;
   const t0 = performance.now();
   const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
     const child = spawn(process.execPath, ["--import", probe, vmg, ...argv], { env: { ...process.env, VMG_RSS_FILE: rssFile }, stdio: ["ignore", "pipe", "pipe"] });
@@ -62,8 +68,8 @@ async function runVmg(argv: string[], dir: string): Promise<Run> {
   });
   const seconds = (performance.now() - t0) / 1000;
   if (code !== 0) throw new Error(`vmg ${argv.join(" ")} exited ${code}: ${stderr.trim().split("\n").at(-1)}`);
-  const usage = JSON.parse(await readFile(rssFile, "utf8")) as { maxRSS: number; cpu: number };
-  return { seconds, cpuSeconds: usage.cpu / 1e6, peakMb: usage.maxRSS / 1024, stdout };
+  const usage = JSON.parse(await readFile(rssFile, "utf8")) as { maxRSS: number; cpu: number; mainCpu: number | null };
+  return { seconds, cpuSeconds: usage.cpu / 1e6, mainCpuSeconds: usage.mainCpu === null ? null : usage.mainCpu / 1e6, peakMb: usage.maxRSS / 1024, stdout, load };
 }
 
 function crop(v: Volume, at: Shape3, shape: Shape3): Volume {
@@ -109,9 +115,9 @@ try {
   await writeFile(bigTif, encodeTiffStack(tile8(base)));
   const voxels = base.data.length;
   const storeArgs = (input: string, out: string, threads: number) =>
-    ["compress", input, "-o", out, "--bpp", String(BPP), "--iterations", String(iterations), "--threads", String(threads), "--blocks", "0/1", "--json"];
+    ["compress", input, "-o", out, "--bpp", String(BPP), "--chunk", String(storeChunk), "--iterations", String(iterations), "--threads", String(threads), "--blocks", "0/1", "--json"];
 
-  log(`${base.shape.join("×")} input (${(voxels / 1e6).toFixed(2)} MVox), ${iterations} iterations: 1 worker thread…`);
+  log(`${base.shape.join("×")} input (${(voxels / 1e6).toFixed(2)} MVox), ${storeChunk}³ chunks, ${iterations} iterations: 1 worker thread…`);
   const one = await runVmg(storeArgs(baseTif, join(dir, "t1.ome.zarr"), 1), dir);
   log(`${one.seconds.toFixed(1)} s; 2 worker threads…`);
   const two = await runVmg(storeArgs(baseTif, join(dir, "t2.ome.zarr"), 2), dir);
@@ -145,8 +151,20 @@ try {
     empty_block_ms: emptyMs, full_block_ms: fullMs, mvox_s_per_core: voxels / 1e6 / one.cpuSeconds,
     psnr_store: storeEval.psnr, psnr_single_file: singleLine.psnr, projected_hours_1e11_100_workers: hours(1e11, 100),
   };
+  // the parallel fraction from CPU time: the main thread's CPU is the run's serial part (reads, planning
+  // walk, gate, assembly, start-up), the rest ran on worker threads; Amdahl then bounds 2 threads
+  const parallelFraction = one.mainCpuSeconds === null ? null : 1 - one.mainCpuSeconds / one.cpuSeconds;
+  const amdahl2 = parallelFraction === null ? null : 1 / (1 - parallelFraction + parallelFraction / 2);
+  // the 2-thread run on two idle cores, from its own CPU: its main thread's CPU, the rest shared by two cores
+  const idle2 = two.mainCpuSeconds === null ? null : Math.max(two.mainCpuSeconds, two.cpuSeconds / 2);
+  const phases = (r: Run) => (JSON.parse(r.stdout.trim().split("\n").at(-1)!) as { phases?: unknown }).phases ?? null;
   const record = {
-    ...line, quick, input: base.shape, voxels, iterations, bpp: BPP, chunk: CHUNK,
+    ...line, quick, input: base.shape, voxels, iterations, bpp: BPP, chunk: storeChunk, block_cost_chunk: CHUNK,
+    load_average_1min: { threads_1: one.load, threads_2: two.load, tiled_8x_threads_2: big.load, single_file_threads_2: single.load },
+    main_thread_cpu_seconds: { threads_1: one.mainCpuSeconds, threads_2: two.mainCpuSeconds, tiled_8x_threads_2: big.mainCpuSeconds },
+    speedup_2_wall: one.seconds / two.seconds, speedup_2_cpu: idle2 === null ? null : one.cpuSeconds / idle2,
+    parallel_fraction_cpu: parallelFraction, amdahl_speedup_2: amdahl2,
+    phases: { threads_1: phases(one), threads_2: phases(two), tiled_8x_threads_2: phases(big) },
     seconds: { threads_1: one.seconds, threads_2: two.seconds, tiled_8x_threads_2: big.seconds, single_file_threads_2: single.seconds },
     cpu_seconds: { threads_1: one.cpuSeconds, threads_2: two.cpuSeconds, tiled_8x_threads_2: big.cpuSeconds, single_file_threads_2: single.cpuSeconds },
     time_ratio_8x_cpu: big.cpuSeconds / two.cpuSeconds, mvox_s_per_core_wall: voxels / 1e6 / one.seconds,
@@ -157,12 +175,17 @@ try {
   };
   await writeFileAtomic(join(resultsDir, "scale.json"), new TextEncoder().encode(JSON.stringify(record, null, 1) + "\n"));
   const f = (x: number, d = 2) => x.toFixed(d);
+  const fn = (x: number | null, d = 2) => (x === null ? "n/a" : x.toFixed(d));
   const md = [
     `# bench:scale${quick ? " --quick" : ""}`, "",
-    `Input ${base.shape.join("×")} of trailmap (${f(voxels / 1e6)} MVox, uint16), ${BPP} bpp, ${CHUNK}³ chunks, ${iterations} iterations; the compiled CLI in a child process, wall time from spawn to exit. Measured on a shared 2-core machine: noisy.`, "",
+    `Input ${base.shape.join("×")} of trailmap (${f(voxels / 1e6)} MVox, uint16), ${BPP} bpp, ${storeChunk}³ chunks (${blockCount(base.shape, storeChunk)} blocks), ${iterations} iterations; the compiled CLI in a child process, wall time from spawn to exit. Measured on a shared 2-core machine (1-minute load average as each run started in brackets): wall times are noisy, CPU times steadier.`, "",
     "| measure | value |", "| --- | ---: |",
-    `| MVox/s, 1 worker thread | ${f(line.mvox_s_1, 3)} (per CPU-second of the process: ${f(line.mvox_s_per_core, 3)}) |`, `| MVox/s, 2 worker threads | ${f(line.mvox_s_2, 3)} (${f(line.mvox_s_2 / line.mvox_s_1)}×) |`,
+    `| MVox/s, 1 worker thread | ${f(line.mvox_s_1, 3)} (per CPU-second of the process: ${f(line.mvox_s_per_core, 3)}) [load ${f(one.load, 1)}] |`, `| MVox/s, 2 worker threads | ${f(line.mvox_s_2, 3)} (${f(line.mvox_s_2 / line.mvox_s_1)}×) [load ${f(two.load, 1)}] |`,
+    `| 1 / 2 threads: wall, CPU (main thread) | ${f(one.seconds, 1)} s, ${f(one.cpuSeconds, 1)} s (${fn(one.mainCpuSeconds)} s) / ${f(two.seconds, 1)} s, ${f(two.cpuSeconds, 1)} s (${fn(two.mainCpuSeconds)} s) |`,
+    `| parallel fraction from CPU (1 − main thread / process, 1 thread); Amdahl's bound for 2 | ${fn(parallelFraction, 3)}; ${fn(amdahl2)}× |`,
+    `| 2 threads on two idle cores, from the run's CPU (max(main thread, process / 2)) | ${fn(record.speedup_2_cpu)}× |`,
     `| 8× the voxels (${tile8Shape(base.shape).join("×")}, tiled), time ratio | ${f(line.time_ratio_8x)} (CPU time: ${f(record.time_ratio_8x_cpu)}) |`,
+    `| 8× the voxels, 2 threads: wall, CPU | ${f(big.seconds, 1)} s, ${f(big.cpuSeconds, 1)} s [load ${f(big.load, 1)}] |`,
     `| peak RSS of the vmg process, 1× / 8× | ${f(line.peak_rss_mb_1x, 0)} MB / ${f(line.peak_rss_mb_8x, 0)} MB |`,
     `| empty block (gate + background chunk), CPU | ${f(emptyMs, 3)} ms |`, `| full block (68³ with halo, ${STORE_ITERATIONS} iterations, 1 thread), CPU | ${f(fullMs, 0)} ms (${f(fullMs / emptyMs, 0)}× the empty one) |`,
     `| PSNR store / single file at ${storeBytes.bytes} bytes | ${f(line.psnr_store)} dB / ${f(line.psnr_single_file)} dB |`,
@@ -177,6 +200,13 @@ try {
   else console.log(md);
 } finally {
   await rm(dir, { recursive: true, force: true });
+}
+
+/** Chunks of every level of a store of `shape` in `chunk`³ chunks. */
+function blockCount(shape: Shape3, chunk: number): number {
+  let n = 0, s = [...shape];
+  for (let l = 0; l < levelCount(shape, chunk); l++, s = s.map((v) => Math.ceil(v / 2))) n += s.reduce((p, v) => p * Math.ceil(v / chunk), 1);
+  return n;
 }
 
 function tile8Shape(s: Shape3): Shape3 {

@@ -7,16 +7,16 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { Shape3 } from "../src/core/gaussian.js";
 import { Random } from "../src/core/random.js";
-import { allocateCaps, blockStats, COARSE_SHARE, levelChunkBytes, type BlockStats, type ChunkCosts } from "../src/store/allocation.js";
+import { allocateCaps, blockStats, COARSE_SHARE, gainAt, levelChunkBytes, NO_GAINS, summariseGains, type BlockStats, type ChunkCosts } from "../src/store/allocation.js";
 
 const COSTS: ChunkCosts = { perGaussian: 9.5, structured: 66, empty: 7 };
 
 function randomStats(rng: Random, n: number): BlockStats[] {
   return Array.from({ length: n }, () => {
-    if (rng.next() < 0.3) return { gains: new Float64Array(0) }; // nothing above the gate
+    if (rng.next() < 0.3) return NO_GAINS; // nothing above the gate
     const scale = 10 ** (rng.next() * 6 - 2), decay = 0.5 + rng.next() * 0.49;
     const gains = Float64Array.from({ length: 1 + Math.floor(rng.next() * 300) }, (_, k) => scale * decay ** k * (0.5 + rng.next()));
-    return { gains: gains.sort().reverse() };
+    return summariseGains(gains.sort().reverse());
   });
 }
 
@@ -39,7 +39,7 @@ describe("allocation at a common slope", () => {
       const sum = caps.reduce((a, b) => a + b, 0);
       assert.ok(sum <= total, `trial ${trial}: ${sum} > ${total}`);
       assert.ok(caps.every((c) => Number.isInteger(c) && c >= 0), `trial ${trial}: ${caps.join(",")}`);
-      if (stats.some((s) => s.gains.length > 0)) assert.ok(sum >= total - stats.length, `trial ${trial}: ${sum} of ${total} spent`);
+      if (stats.some((s) => s.count > 0)) assert.ok(sum >= total - stats.length, `trial ${trial}: ${sum} of ${total} spent`);
     }
   });
 
@@ -49,16 +49,17 @@ describe("allocation at a common slope", () => {
       const stats = randomStats(rng, 12);
       const caps = allocateCaps(stats, Math.floor(500 + rng.next() * 5000), COSTS);
       // a cap buys K Gaussians on top of the chunk's fixed bytes
-      const ks = caps.map((c, i) => (stats[i]!.gains.length && c >= COSTS.structured + COSTS.perGaussian ? Math.min(stats[i]!.gains.length, Math.floor((c - COSTS.structured) / COSTS.perGaussian)) : 0));
-      const worstGiven = Math.min(...ks.flatMap((k, i) => (k > 0 ? [stats[i]!.gains[k - 1]!] : [])));
+      const ks = caps.map((c, i) => (stats[i]!.count && c >= COSTS.structured + COSTS.perGaussian ? Math.min(stats[i]!.count, Math.floor((c - COSTS.structured) / COSTS.perGaussian)) : 0));
+      // the gains as the allocation knows them: the block's curve (exact up to 17 Gaussians, interpolated beyond)
+      const worstGiven = Math.min(...ks.flatMap((k, i) => (k > 0 ? [gainAt(stats[i]!, k - 1)] : [])));
       // what the leftover bytes (fewer than a Gaussian per block) buy is not a choice of the slope: compare with the next but one
-      const bestRefused = Math.max(...ks.flatMap((k, i) => (k + 1 < stats[i]!.gains.length ? [stats[i]!.gains[k + 1]!] : [])));
+      const bestRefused = Math.max(...ks.flatMap((k, i) => (k + 1 < stats[i]!.count ? [gainAt(stats[i]!, k + 1)] : [])));
       if (Number.isFinite(worstGiven) && Number.isFinite(bestRefused)) assert.ok(worstGiven >= bestRefused, `trial ${trial}: gave ${worstGiven}, refused ${bestRefused}`);
     }
   });
 
   test("blocks without structure get the bytes of a background-only chunk; a budget below that is shared out, never exceeded", () => {
-    const stats: BlockStats[] = [{ gains: new Float64Array(0) }, { gains: Float64Array.of(100, 50, 10) }, { gains: new Float64Array(0) }];
+    const stats: BlockStats[] = [NO_GAINS, summariseGains([100, 50, 10]), NO_GAINS];
     const caps = allocateCaps(stats, 1000, COSTS);
     assert.equal(caps[0], COSTS.empty);
     assert.equal(caps[2], COSTS.empty);
@@ -90,6 +91,26 @@ describe("block statistics", () => {
     const caps = allocateCaps([empty, full, empty, empty], 600, COSTS);
     assert.deepEqual([caps[0], caps[2], caps[3]], [COSTS.empty, COSTS.empty, COSTS.empty]);
     assert.equal(caps[1], 600 - 3 * COSTS.empty);
+  });
+});
+
+describe("a block's gains as the planning pass keeps them", () => {
+  test("bounded whatever the block's Gaussians, exact for its first 17, within a few per cent of a smooth curve beyond", () => {
+    for (const n of [1, 17, 18, 554, 262_144]) {
+      const exact = Float64Array.from({ length: n }, (_, k) => 1e4 * (k + 1) ** -1.5);
+      const s = summariseGains(exact);
+      assert.equal(s.count, n);
+      assert.ok(s.gains.length <= 100, `${n} gains kept as ${s.gains.length} floats`);
+      let worst = 0;
+      for (let k = 0; k < n; k += Math.max(1, Math.floor(n / 5000))) {
+        const g = gainAt(s, k);
+        if (k < 17 || k === n - 1) assert.equal(g, Math.fround(exact[k]!), `${n} gains: rank ${k}`);
+        worst = Math.max(worst, Math.abs(g - exact[k]!) / exact[k]!);
+        if (k > 0) assert.ok(g <= gainAt(s, k - 1), `${n} gains: the curve rises at rank ${k}`);
+      }
+      assert.ok(worst < 0.05, `${n} gains: ${(100 * worst).toFixed(2)} % off`);
+      assert.equal(gainAt(s, n), 0, "nothing past the last");
+    }
   });
 });
 

@@ -14,8 +14,8 @@ import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
 import { writeVolume } from "../src/node/atomic-write.js";
 import { fitChunksOnWorkers } from "../src/node/block-pool.js";
-import { buildScratch, jobBlock, planStore } from "../src/node/store-writer.js";
-import { memorySource } from "../src/io/region.js";
+import { buildScratch, jobBlock, planStore, writeGaussianStore } from "../src/node/store-writer.js";
+import { memorySource, type VolumeSource } from "../src/io/region.js";
 import { MANIFEST_NAME, STAGING_NAME } from "../src/store/manifest.js";
 import { vmg } from "./helpers/cli.js";
 import { assertSameStore, storeFiles } from "./helpers/stores.js";
@@ -89,7 +89,8 @@ describe("a store written as block jobs", { timeout: 240_000 }, () => {
     const out = join(dir, "killed.ome.zarr");
     const child = spawn(process.execPath, [BIN, "compress", input, "-o", out, ...ARGS, "--quiet"], { stdio: "ignore" });
     const exited = new Promise((resolve) => child.once("exit", resolve));
-    const staged = async () => (await readdir(join(out, STAGING_NAME), { recursive: true, withFileTypes: true }).catch(() => [])).filter((e) => e.isFile()).length;
+    // chunks staged (volmicro-staging/<level>/<z.y.x>; the level scratch beside them is written while planning)
+    const staged = async () => (await readdir(join(out, STAGING_NAME), { recursive: true }).catch(() => [])).filter((n) => /^\d+\/\d+\.\d+\.\d+$/.test(n)).length;
     while ((await staged()) < 4 && child.exitCode === null) await new Promise((r) => setTimeout(r, 5));
     child.kill("SIGKILL");
     await exited;
@@ -125,6 +126,26 @@ describe("a store written as block jobs", { timeout: 240_000 }, () => {
 });
 
 describe("local worker threads", { timeout: 120_000 }, () => {
+  test("the input is walked twice before the fits (statistics, then the levels, their scratch written on the way), three times over another store", async (t) => {
+    const v = knownGaussians([16, 16, 24], 10, 7).volume;
+    const root = await mkdtemp(join(tmpdir(), "vmg-reads-"));
+    t.after(() => rm(root, { recursive: true, force: true }));
+    const o = { chunk: 8, shard: 16, bytes: 4000, halo: 2, iterations: 5, seed: 1, encoding: "packed", background: "poly1", gate: 0.5, name: "reads", threads: 2 } as const;
+    const src = memorySource(v, "reads");
+    let read = 0;
+    const counted: VolumeSource = { ...src, read: (b) => { read += (b.z1 - b.z0) * (b.y1 - b.y0) * (b.x1 - b.x0); return src.read(b); } };
+    // the fits read each level-0 chunk's block: the chunk and a halo of 2, clipped to the volume
+    const along = (n: number) => Array.from({ length: n / 8 }, (_, c) => Math.min(n, 8 * c + 10) - Math.max(0, 8 * c - 2)).reduce((a, b) => a + b, 0);
+    const blocks = along(16) * along(16) * along(24), voxels = v.data.length;
+    const out = join(root, "new.ome.zarr");
+    assert.equal((await writeGaussianStore(out, counted, o)).complete, true);
+    assert.equal(read, 2 * voxels + blocks, "a new store");
+    // a store of another plan at the path is replaced only when the run opens: the levels are made after
+    read = 0;
+    assert.equal((await writeGaussianStore(out, counted, { ...o, seed: 2 })).complete, true);
+    assert.equal(read, 3 * voxels + blocks, "over another store");
+  });
+
   test("a block whose fit fails is reported and every other block is still fitted", async (t) => {
     const v = knownGaussians([16, 16, 16], 10, 7).volume;
     const root = await mkdtemp(join(tmpdir(), "vmg-pool-"));

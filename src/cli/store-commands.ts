@@ -78,7 +78,7 @@ export async function compressToStore(p: Parsed, input: string, out: string, bpp
   }
   if (blocks) {
     bar.done(`${r.fitted} chunks fitted → ${out}`);
-    const line = { block: blocks.index, of: blocks.count, fitted: r.fitted, skipped: r.skipped, assembled: r.assembled, complete: r.complete, seconds: (performance.now() - started) / 1000 };
+    const line = { block: blocks.index, of: blocks.count, fitted: r.fitted, skipped: r.skipped, assembled: r.assembled, complete: r.complete, seconds: (performance.now() - started) / 1000, phases: r.phases };
     if (json) console.log(JSON.stringify(line));
     else console.log(`block ${blocks.index}/${blocks.count} of ${out}: ${r.fitted} chunks fitted (${r.skipped} already done), ${r.assembled} shards assembled; the store is ${r.complete ? "complete" : "not complete yet"}`);
     return;
@@ -87,13 +87,14 @@ export async function compressToStore(p: Parsed, input: string, out: string, bpp
 }
 
 /** The whole store's figures, the decoded level 0 against the input. */
-async function report(r: Pick<StoreWriteResult, "bytes" | "levels" | "peak">, out: string, volume: VolumeSource, started: number, bar: ProgressBar, json: boolean): Promise<void> {
+async function report(r: Pick<StoreWriteResult, "bytes" | "levels" | "peak"> & Partial<Pick<StoreWriteResult, "phases">>, out: string, volume: VolumeSource, started: number, bar: ProgressBar, json: boolean): Promise<void> {
   const voxels = volume.shape[0] * volume.shape[1] * volume.shape[2];
   bar.done(`${r.bytes} bytes → ${out}`);
   const m = await storeQuality(volume, out, r.peak);
   const line = {
     bytes: r.bytes, bpp: (8 * r.bytes) / voxels, ratio: (voxels * DTYPES[volume.dtype].bytes) / r.bytes,
     psnr: m ? m.psnr : null, ssim: m ? m.ssim : null, seconds: (performance.now() - started) / 1000, levels: r.levels,
+    ...(r.phases ? { phases: r.phases } : {}),
   };
   if (json) console.log(JSON.stringify(line));
   else {

@@ -1,58 +1,101 @@
 /**
- * Chunk fits on every core: worker threads that each fit one block at a time (fitChunk). A chunk's
- * bytes depend only on its job (fixed seed), so the store is the same whatever the thread count.
+ * Block work on every core: worker threads that each take one block task at a time — a chunk's fit
+ * (fitChunk) or its planning statistics (planBlock: the allocation's pursuit, its weight, its CRC).
+ * A task's result depends only on the task (fixed seed), so the store is the same whatever the
+ * thread count. One pool serves a run's planning pass and then its fits, so threads start once.
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { gatedChunk, type ChunkJob } from "../store/block-fit.js";
+import type { PlanHow } from "../store/block-plan.js";
 import { WorkerCalls } from "./worker-calls.js";
 import { workerScript } from "./worker-script.js";
 
-/** A job whose fit (or the storing of its result) failed. */
+/** A job whose task (or the storing of its result) failed. */
 export interface JobFailure { index: number; error: Error }
 
-/**
- * Fits jobs 0 … count − 1, each made by `make` (which may read its block) when a worker is free for it (so only jobs in flight
- * hold their block); each result goes to `onResult` as it arrives (awaited before that worker
- * takes the next job, so a finished chunk is stored before more work starts). A failing job is
- * recorded and the others go on, so one bad block does not cost the rest; a thread that died takes
- * no more jobs, and jobs no thread is left to take fail with its error. Resolves with the failures.
- */
+/** What a worker thread is sent: a chunk to fit, or a chunk to plan. */
+export type WorkerTask = { kind: "fit"; job: ChunkJob } | { kind: "plan"; job: ChunkJob; how: PlanHow };
+
+/** A task of a run: done on the calling thread already (`local`, e.g. an empty block), or to post to a worker. */
+export type PoolTask<R> = { local: R } | { post: WorkerTask };
+
+export class BlockPool {
+  private lastDeath: Error | undefined;
+  private readonly dead = new Set<Worker>();
+
+  private constructor(private readonly calls: WorkerCalls) {
+    for (const w of calls.workers) w.once("exit", (code) => { this.dead.add(w); this.lastDeath ??= new Error(`a worker thread exited with code ${code}`); });
+  }
+
+  /** Starts `threads` worker threads (at least one). */
+  static async start(threads = availableParallelism()): Promise<BlockPool> {
+    const { url, options } = workerScript("store-fit-worker", {});
+    return new BlockPool(await WorkerCalls.ready(Array.from({ length: Math.max(1, threads) }, () => new Worker(url, options))));
+  }
+
+  get threads(): number {
+    return this.calls.workers.length;
+  }
+
+  /**
+   * Runs tasks 0 … count − 1, each made by `make` when a thread is free for it (so only tasks in
+   * flight hold their block; `make` is called in index order), each result handed to `onResult` as
+   * it arrives (awaited before that thread takes the next task). A failing task is recorded and
+   * the others go on; a thread that died takes no more tasks, and tasks no thread is left to take
+   * fail with its error. Resolves with the failures, by index.
+   */
+  async run<R>(count: number, make: (i: number) => Promise<PoolTask<R>>, onResult: (i: number, r: R) => Promise<void>, onDone?: (done: number, index: number) => void): Promise<JobFailure[]> {
+    let next = 0, done = 0;
+    const failures: JobFailure[] = [];
+    const serve = async (w: Worker): Promise<void> => {
+      while (!this.dead.has(w) && next < count) {
+        const index = next++;
+        try {
+          const task = await make(index);
+          let result: R;
+          if ("local" in task) result = task.local;
+          else {
+            // the thread may have died while the block was read: a call posted to it now would never be answered
+            if (this.dead.has(w)) throw this.lastDeath ?? new Error("the worker thread exited");
+            result = (await this.calls.call<{ result: R }, { id: number; task: WorkerTask }>(w, { id: this.calls.id(), task: task.post }, undefined, [task.post.job.block.data.buffer as ArrayBuffer])).result;
+          }
+          await onResult(index, result);
+          onDone?.(++done, index);
+        } catch (e) {
+          const error = e instanceof Error ? e : new Error(String(e));
+          failures.push({ index, error });
+          if (this.dead.has(w)) { this.lastDeath = error; break; }
+        }
+      }
+    };
+    await Promise.all(this.calls.workers.slice(0, Math.max(1, Math.min(count, this.threads))).map(serve));
+    // every thread died before the queue was empty: the tasks left were never tried
+    for (; next < count; next++) failures.push({ index: next, error: new Error(`not done: every worker thread exited (last: ${this.lastDeath?.message})`) });
+    return failures.sort((a, b) => a.index - b.index);
+  }
+
+  /** Fits jobs 0 … count − 1 (an empty block is decided on the calling thread, without a round trip); results as `run`. */
+  fitChunks(count: number, make: (i: number) => ChunkJob | Promise<ChunkJob>, onResult: (i: number, bytes: Uint8Array | undefined) => Promise<void>, onDone?: (done: number, index: number) => void): Promise<JobFailure[]> {
+    return this.run<{ bytes?: Uint8Array }>(count, async (i) => {
+      const job = await make(i);
+      const gated = gatedChunk(job);
+      return gated ? { local: gated.bytes ? { bytes: gated.bytes } : {} } : { post: { kind: "fit", job } };
+    }, (i, r) => onResult(i, r.bytes), onDone);
+  }
+
+  close(): Promise<void> {
+    return this.calls.close();
+  }
+}
+
+/** Fits jobs 0 … count − 1 on a pool of its own (BlockPool.fitChunks), closed when they are done. */
 export async function fitChunksOnWorkers(count: number, make: (i: number) => ChunkJob | Promise<ChunkJob>, onResult: (i: number, bytes: Uint8Array | undefined) => Promise<void>, threads = availableParallelism(), onDone?: (done: number, index: number) => void): Promise<JobFailure[]> {
   if (count === 0) return [];
-  const { url, options } = workerScript("store-fit-worker", {});
-  const calls = await WorkerCalls.ready(Array.from({ length: Math.max(1, Math.min(threads, count)) }, () => new Worker(url, options)));
-  let next = 0, done = 0, lastDeath: Error | undefined;
-  const failures: JobFailure[] = [];
-  const run = async (w: Worker): Promise<void> => {
-    let alive = true;
-    w.once("exit", (code) => { alive = false; lastDeath ??= new Error(`a worker thread exited with code ${code}`); });
-    while (alive && next < count) {
-      const index = next++;
-      try {
-        const job = await make(index);
-        // an empty block is decided here, without a round trip to a worker
-        const gated = gatedChunk(job);
-        if (gated) { await onResult(index, gated.bytes); onDone?.(++done, index); continue; }
-        // the thread may have died while the block was read: a call posted to it now would never be answered
-        if (!alive) throw lastDeath ?? new Error("the worker thread exited");
-        const reply = await calls.call<{ bytes?: Uint8Array }, { id: number; job: ChunkJob }>(w, { id: calls.id(), job }, undefined, [job.block.data.buffer as ArrayBuffer]);
-        await onResult(index, reply.bytes);
-        onDone?.(++done, index);
-      } catch (e) {
-        const error = e instanceof Error ? e : new Error(String(e));
-        failures.push({ index, error });
-        if (!alive) lastDeath = error;
-        if (!alive) break;
-      }
-    }
-  };
+  const pool = await BlockPool.start(Math.min(threads, count));
   try {
-    await Promise.all(calls.workers.map(run));
+    return await pool.fitChunks(count, make, onResult, onDone);
   } finally {
-    await calls.close();
+    await pool.close();
   }
-  // every thread died before the queue was empty: the jobs left were never tried
-  for (; next < count; next++) failures.push({ index: next, error: new Error(`not fitted: every worker thread exited (last: ${lastDeath?.message})`) });
-  return failures.sort((a, b) => a.index - b.index);
 }

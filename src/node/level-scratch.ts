@@ -10,6 +10,7 @@ import { access, mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Box } from "../core/background.js";
 import type { DType } from "../core/dtype.js";
+import type { Shape3 } from "../core/gaussian.js";
 import type { Volume } from "../core/volume.js";
 import type { VolumeSource } from "../io/region.js";
 import { openZarrVolume } from "../io/zarr.js";
@@ -19,6 +20,11 @@ import { walkPyramid } from "../store/pyramid.js";
 import { writeFileAtomic } from "./atomic-write.js";
 import { FileSystemStore } from "./fs-store.js";
 import { ZarrChunkWriter } from "./zarr-chunks.js";
+
+export interface ScratchWriter {
+  put(level: number, chunk: Shape3, v: Volume): Promise<void>;
+  finish(): Promise<void>;
+}
 
 export class LevelScratch {
   private readonly dir: string;
@@ -40,11 +46,24 @@ export class LevelScratch {
   /** Writes levels 1 … from level 0 read block by block through `read` (unless a run already has). */
   async build(read: (box: Box) => Promise<Volume>): Promise<void> {
     if (this.levels.length < 2 || (await this.complete())) return;
-    await mkdir(this.tmp, { recursive: true });
+    const w = this.writer();
+    await walkPyramid(read, this.levels, this.chunk, (l, c, v) => w.put(l, c, v));
+    await w.finish();
+  }
+
+  /**
+   * A writer of the levels as a pyramid walk makes them (whoever walks the pyramid anyway, such as
+   * the planning pass, writes them on the way): `put` every chunk (level 0's are ignored), then
+   * `finish`, which makes the scratch complete.
+   */
+  writer(): ScratchWriter {
     const n = this.chunk;
+    const ready = mkdir(this.tmp, { recursive: true });
     const writers = this.levels.map((l, i) => new ZarrChunkWriter((rel, bytes) => this.put(`${i}/${rel}`, bytes), l.shape, this.dtype, [n, n, n]));
-    await walkPyramid(read, this.levels, n, (l, c, v) => (l === 0 ? Promise.resolve() : writers[l]!.write(c, v)));
-    for (const w of writers.slice(1)) await w.finish();
+    return {
+      put: async (l, c, v) => { if (l > 0) { await ready; await writers[l]!.write(c, v); } },
+      finish: async () => { await ready; for (const w of writers.slice(1)) await w.finish(); },
+    };
   }
 
   /** Level `l` (≥ 1) as a source of region reads; an absent chunk is an error (the scratch was removed or damaged). */

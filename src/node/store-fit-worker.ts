@@ -1,12 +1,19 @@
-/** Worker half of the store writer's block pool: fits the chunks it is sent, one at a time. */
+/** Worker half of the store writer's block pool: runs the block tasks it is sent (a fit, a block's planning statistics), one at a time. */
 import { parentPort } from "node:worker_threads";
 import { toWire } from "../core/errors.js";
-import { fitChunk, type ChunkJob } from "../store/block-fit.js";
+import { fitChunk } from "../store/block-fit.js";
+import { planBlock } from "../store/block-plan.js";
+import type { WorkerTask } from "./block-pool.js";
 
-parentPort!.on("message", async ({ id, job }: { id: number; job: ChunkJob }) => {
+parentPort!.on("message", async ({ id, task }: { id: number; task: WorkerTask }) => {
   try {
-    const bytes = await fitChunk(job);
-    parentPort!.postMessage({ type: "done", id, bytes }, bytes ? [bytes.buffer as ArrayBuffer] : []);
+    if (task.kind === "fit") {
+      const bytes = await fitChunk(task.job);
+      parentPort!.postMessage({ type: "done", id, result: bytes ? { bytes } : {} }, bytes ? [bytes.buffer as ArrayBuffer] : []);
+    } else {
+      const result = planBlock(task.job, task.how);
+      parentPort!.postMessage({ type: "done", id, result }, result.stats.count > 0 ? [result.stats.gains.buffer as ArrayBuffer] : []);
+    }
   } catch (e) {
     parentPort!.postMessage({ type: "error", id, error: toWire(e) });
   }

@@ -126,6 +126,16 @@ export class StoreRun {
   }
 }
 
+/**
+ * What a store path holds before any run opens it (nothing is written): nothing, an empty directory
+ * (or one with only a staging area), a run's manifest, or something else.
+ */
+export async function peekRun(root: string): Promise<{ there: "absent" | "empty" | "store" | "other"; manifest?: RunManifest }> {
+  const there = await inspect(root);
+  const manifest = there === "store" ? await readManifest(root) : undefined;
+  return manifest ? { there, manifest } : { there };
+}
+
 function tempDir(root: string): string {
   return join(root, STAGING_NAME, "tmp");
 }

@@ -18,22 +18,26 @@ import type { BackgroundChoice } from "../fit/background-init.js";
 import { FitInputError } from "../fit/errors.js";
 import { GAUSSIAN_CODEC_VERSION, type GaussianCodecConfig } from "../store/codec/config.js";
 import { chunkOverheadBytes, readChunk } from "../store/codec/chunk.js";
-import { blockValid, validField, type ChunkJob } from "../store/block-fit.js";
-import { allocateCaps, blockStats, chunkCosts, levelChunkBytes, type BlockStats } from "../store/allocation.js";
+import type { ChunkJob } from "../store/block-fit.js";
+import { allocateCaps, chunkCosts, levelChunkBytes, NO_GAINS, type BlockStats } from "../store/allocation.js";
+import { planBlock, planIsCheap, type BlockPlanStats, type PlanHow } from "../store/block-plan.js";
 import { allocate, arrayMetadata, chunkBox, groupMetadata, halfGeometry, levelCount, levelIndexBytes, planLevel, type LevelGeometry, type LevelPlan } from "../store/plan.js";
 import { shardChunks } from "../store/shard.js";
-import { failedBlock, inShare, makeManifest, plannedJobs, plannedShards, type FailedBlock, type LevelLayout, type PlannedJob, type PlannedShard, type RunManifest } from "../store/manifest.js";
+import { failedBlock, inShare, makeManifest, planKey, plannedJobs, plannedShards, type FailedBlock, type LevelLayout, type PlannedJob, type PlannedShard, type RunManifest } from "../store/manifest.js";
 import { constantBackground } from "../core/background.js";
-import { crc32 } from "../format/crc32.js";
 import { VolumeReadError } from "../io/errors.js";
-import { cutBox, memorySource, type VolumeSource } from "../io/region.js";
+import { memorySource, type VolumeSource } from "../io/region.js";
 import { InputStats } from "../store/plan-stats.js";
-import { walkPyramid } from "../store/pyramid.js";
-import { fitChunksOnWorkers } from "./block-pool.js";
-import { LevelScratch } from "./level-scratch.js";
-import { StoreRun, type RunMode } from "./store-run.js";
-import { readFile } from "node:fs/promises";
+import { pyramidChunks } from "../store/pyramid.js";
+import { BlockPool } from "./block-pool.js";
+import { LevelScratch, type ScratchWriter } from "./level-scratch.js";
+import { peekRun, StoreRun, type RunMode } from "./store-run.js";
+import { PhaseClock, type PhaseTime } from "./phase-clock.js";
+import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { availableParallelism } from "node:os";
+
+export { blockCrc } from "../store/block-plan.js";
 
 export interface StoreWriteOptions {
   /** Inner chunk edge (voxels) and shard edge (a multiple of it). */
@@ -62,6 +66,8 @@ export interface StoreWriteOptions {
   resume?: boolean;
   /** Jobs done of this run's jobs, and the voxels of their chunks. */
   onProgress?: (done: number, total: number, voxels: number) => void;
+  /** Where the run's phases are timed (wall, process CPU, the calling thread's CPU). */
+  clock?: PhaseClock;
 }
 
 export interface StoreWriteResult {
@@ -77,6 +83,8 @@ export interface StoreWriteResult {
   levels: LevelStats[];
   /** The input's data range (max − min), the PSNR peak of a report. */
   peak: number;
+  /** Wall and CPU seconds of each phase of this run (planning, scratch, fits, assembly). */
+  phases: PhaseTime[];
 }
 
 interface LevelStats { shape: Shape3; chunks: number; fitted: number; background: number; absent: number; bytes: number }
@@ -133,8 +141,19 @@ export interface StorePlan extends BlockPlan, RunLayout {
  * whose chunks are all staged assembled.
  */
 export async function writeGaussianStore(path: string, input: Volume | VolumeSource, o: StoreWriteOptions): Promise<StoreWriteResult> {
-  const plan = await planStore(path, "data" in input ? memorySource(input, path) : input, o);
-  const run = await openStoreRun(path, plan, o.resume ? "resume" : o.blocks ? "share" : "fresh");
+  const clock = o.clock ?? new PhaseClock();
+  // one pool for the planning pass and the fits; its threads boot while the input's statistics are read
+  const starting = BlockPool.start(o.threads ?? availableParallelism());
+  try {
+    return await writeOnPool(path, "data" in input ? memorySource(input, path) : input, o, clock, starting);
+  } finally {
+    await starting.then((p) => p.close(), () => {});
+  }
+}
+
+async function writeOnPool(path: string, source: VolumeSource, o: StoreWriteOptions, clock: PhaseClock, pool: Promise<BlockPool>): Promise<StoreWriteResult> {
+  const plan = await planStore(path, source, { ...o, clock }, pool);
+  const run = await clock.time("open", () => openStoreRun(path, plan, o.resume ? "resume" : o.blocks ? "share" : "fresh"));
   let fitted = 0, skipped = 0, assembled = 0, finished: StoreFigures | undefined;
   const failed: FailedBlock[] = [];
   try {
@@ -145,17 +164,18 @@ export async function writeGaussianStore(path: string, input: Volume | VolumeSou
         if (await run.staged(plan.jobs[k]!)) skipped++;
         else todo.push(k);
       }
-      if (todo.some((k) => plan.jobs[k]!.level > 0)) await buildScratch(plan);
+      if (todo.some((k) => plan.jobs[k]!.level > 0)) await clock.time("scratch", () => buildScratch(plan));
       const voxels = todo.map((k) => jobVoxels(plan, k));
       const stage = async (i: number, bytes: Uint8Array | undefined) => { await run.stage(plan.jobs[todo[i]!]!, bytes); fitted++; };
       let doneVoxels = 0;
-      const failures = await fitChunksOnWorkers(todo.length, (i) => jobBlock(plan, todo[i]!), stage, o.threads, (d, i) => {
+      const p = await pool;
+      const failures = await clock.time("fit", () => p.fitChunks(todo.length, (i) => jobBlock(plan, todo[i]!), stage, (d, i) => {
         doneVoxels += voxels[i]!;
         o.onProgress?.(d, todo.length, doneVoxels);
-      });
+      }));
       // a late duplicate's jobs can fail once the run that completed the store has cleared its staging (the level scratch with it)
       if (!(await run.complete())) for (const f of failures) failed.push(failedBlock(plan.levels, plan.jobs[todo[f.index]!]!, o.chunk, f.error.message, 1));
-      ({ assembled, stats: finished } = await assembleAndFinish(run, plan, plan.meta, o.bytes));
+      ({ assembled, stats: finished } = await clock.time("assemble", () => assembleAndFinish(run, plan, plan.meta, o.bytes)));
     }
   } catch (e) {
     // a late duplicate can find the staging area removed under it by the run that completed the store: nothing is left to do
@@ -165,7 +185,7 @@ export async function writeGaussianStore(path: string, input: Volume | VolumeSou
   if (complete) await run.clearStaging();
   // the figures the budget check took when this run finished the store; read them only if another run did
   const stats = complete ? (finished ?? (await storeStats(path, plan))) : { bytes: 0, levels: [] };
-  return { complete, fitted, skipped, assembled, failed, ...stats, peak: plan.peak };
+  return { complete, fitted, skipped, assembled, failed, ...stats, peak: plan.peak, phases: clock.phases };
 }
 
 /** Opens (or joins, or resumes) the run of the plan at `path` (StoreRun.open): the coordinator's step before any fit. */
@@ -225,11 +245,6 @@ export async function jobBlock(plan: BlockPlan, k: number): Promise<ChunkJob> {
   return { ...(await blockJob(await plan.source(j.level), plan.levels[j.level]!, j.chunk, plan.settings, plan.config)), bytes: j.bytes };
 }
 
-/** CRC-32 of a job's chunk voxels (its block without the halo), C order. */
-export function blockCrc(job: ChunkJob): number {
-  const d = cutBox(job.block, blockValid(job)).data;
-  return crc32(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
-}
 
 /** Voxels of job k's chunk inside its level (what progress counts). */
 export function jobVoxels(plan: Pick<RunLayout, "levels" | "jobs" | "chunk">, k: number): number {
@@ -261,19 +276,26 @@ function levelSources(input: VolumeSource, scratch: LevelScratch): (level: numbe
 /**
  * The planning pass (the coordinator's first step, on every engine), block by block: the input's
  * statistics (value mapping, fingerprint) from its level-0 chunks in C order, then every chunk's
- * allocation weight and CRC from the levels made chunk by chunk (walkPyramid); nothing but a chunk's
- * region of each level is held. It touches no file, so a budget too small is refused before the
- * output exists.
+ * allocation statistics and CRC from the levels made chunk by chunk (pyramidChunks), the pursuit of
+ * each structured chunk on `pool`'s worker threads (or a pool of its own), the walk and the empty
+ * chunks on this one; nothing but a chunk's region of each level and the blocks in flight is held,
+ * and per chunk a bounded summary of its gains (BlockStats). It writes nothing but the levels
+ * below the input into the run's scratch, on the way and only where that cannot harm what the path
+ * holds (scratchOnTheWay), after the budget's check: a budget too small is refused before the
+ * output exists, and a failed pass removes the output it created.
  */
-export async function planStore(path: string, source: VolumeSource, o: StoreWriteOptions): Promise<StorePlan> {
+export async function planStore(path: string, source: VolumeSource, o: StoreWriteOptions, pool?: Promise<BlockPool>): Promise<StorePlan> {
   if (!(o.shard % o.chunk === 0)) throw new FitInputError(path, `--shard ${o.shard} is not a multiple of --chunk ${o.chunk}`);
   const levels = levelGeometry(source, levelCount(source.shape, o.chunk)).map((g, i) => planLevel(i, g, o.chunk, o.shard));
+  const clock = o.clock ?? new PhaseClock();
   const input = new InputStats(source.shape, source.dtype, path);
   const g0 = levels[0]!.chunkGrid;
-  for (let cz = 0; cz < g0[0]; cz++) for (let cy = 0; cy < g0[1]; cy++) for (let cx = 0; cx < g0[2]; cx++) {
-    const box = chunkBox(levels[0]!, [cz, cy, cx], o.chunk);
-    input.add(box, (await source.read(box)).data);
-  }
+  await clock.time("plan: input statistics", async () => {
+    for (let cz = 0; cz < g0[0]; cz++) for (let cy = 0; cy < g0[1]; cy++) for (let cx = 0; cx < g0[2]; cx++) {
+      const box = chunkBox(levels[0]!, [cz, cy, cx], o.chunk);
+      input.add(box, (await source.read(box)).data);
+    }
+  });
   const mapping = input.mapping();
   const config: GaussianCodecConfig = { version: GAUSSIAN_CODEC_VERSION, encoding: o.encoding, truncation: 3, valueOffset: mapping.offset, valueScale: mapping.scale };
   const settings: JobSettings = { chunk: o.chunk, halo: o.halo, gate: o.gate, iterations: o.iterations, seed: o.seed, background: o.background, keep: o.keep ?? "overlap" };
@@ -295,29 +317,51 @@ export async function planStore(path: string, source: VolumeSource, o: StoreWrit
   // (one common slope: each block's pursuit gains; or the older weights of energy and uniform)
   const slope = (o.allocation ?? "slope") === "slope";
   const perChunk = <T>(fill: T) => levels.map((l) => new Array<T>(l.chunkGrid[0] * l.chunkGrid[1] * l.chunkGrid[2]).fill(fill));
-  const weights = perChunk(0), crcs = perChunk(0), stats = perChunk<BlockStats>({ gains: new Float64Array(0) });
-  await walkPyramid((box) => source.read(box), levels, o.chunk, async (li, c, v) => {
-    const g = levels[li]!.chunkGrid, k = (c[0] * g[1] + c[1]) * g[2] + c[2];
-    const job = chunkJob(v, [0, 0, 0], v.shape, settings, config);
-    // no block can hold more Gaussians than its level's bytes buy or than it has voxels (which bounds the pursuit's memory by the block)
-    if (slope) stats[li]![k] = blockStats(validField(job), job.valid, o.gate, Math.min(Math.floor(perLevel[li]! / costs.perGaussian), v.data.length));
-    else weights[li]![k] = chunkWeight(job, o);
-    crcs[li]![k] = blockCrc(job);
+  const weights = perChunk(0), crcs = perChunk(0), stats = perChunk<BlockStats>(NO_GAINS);
+  const how = levels.map((): PlanHow => ({ allocation: o.allocation ?? "slope", maxGaussians: 0 }));
+  // no block can hold more Gaussians than its level's bytes buy (or than it has voxels, planBlock's bound)
+  levels.forEach((_, li) => (how[li]!.maxGaussians = Math.floor(perLevel[li]! / costs.perGaussian)));
+  const recorded = {
+    chunk: o.chunk, shard: o.shard, bytes: o.bytes, halo: o.halo, iterations: o.iterations, seed: o.seed, encoding: o.encoding,
+    background: o.background, gate: o.gate, allocation: o.allocation ?? "slope", keep: settings.keep, name: o.name,
+  };
+  const identity = makeManifest({ shape: source.shape, dtype: source.dtype, crc32: input.crc32 }, recorded, config, levels, []);
+  const scratch = new LevelScratch(path, levels, source.dtype, o.chunk);
+  const early = await scratchOnTheWay(path, scratch, identity, o.resume === true);
+  await clock.time("plan: block statistics", () => withPool(pool, o.threads, chunkCount, async (p) => {
+    const chunks = pyramidChunks((box) => source.read(box), levels, o.chunk);
+    // task i is the walk's i-th chunk (tasks are made in index order): where its statistics go
+    const at = new Int32Array(2 * chunkCount);
+    const failures = await p.run<BlockPlanStats>(chunkCount, async (i) => {
+      const next = await chunks.next();
+      if (next.done) throw new Error("the pyramid walk ended early"); // an earlier chunk's read failed, and is reported
+      const { level, chunk: c, data: v } = next.value, g = levels[level]!.chunkGrid;
+      at[2 * i] = level; at[2 * i + 1] = (c[0] * g[1] + c[1]) * g[2] + c[2];
+      await early?.put(level, c, v);
+      const job = chunkJob(v, [0, 0, 0], v.shape, settings, config);
+      if (planIsCheap(job, how[level]!)) return { local: planBlock(job, how[level]!) };
+      // the walk still needs the voxels (a coarser chunk is made of them): the worker gets a copy
+      return { post: { kind: "plan", job: { ...job, block: { ...job.block, data: v.data.slice() } }, how: how[level]! } };
+    }, async (i, r) => {
+      const li = at[2 * i]!, k = at[2 * i + 1]!;
+      stats[li]![k] = r.stats; weights[li]![k] = r.weight; crcs[li]![k] = r.crc;
+    });
+    if (failures.length) throw failures[0]!.error;
+    await early?.finish();
+  })).catch(async (e: unknown) => {
+    // a planning pass that fails leaves no output where there was none
+    if (early?.created) await rm(path, { recursive: true, force: true });
+    throw e;
   });
   const jobs: PlannedJob[] = [];
-  levels.forEach((l, li) => {
+  await clock.time("plan: allocation", async () => levels.forEach((l, li) => {
     const caps = slope ? allocateCaps(stats[li]!, perLevel[li]!, costs) : allocate(weights[li]!, perLevel[li]!, MIN_CHUNK_BYTES, emptyBytes);
     let k = 0;
     for (let cz = 0; cz < l.chunkGrid[0]; cz++) for (let cy = 0; cy < l.chunkGrid[1]; cy++) for (let cx = 0; cx < l.chunkGrid[2]; cx++) {
       jobs.push({ level: li, chunk: [cz, cy, cx], bytes: caps[k++]! });
     }
-  });
-  const recorded = {
-    chunk: o.chunk, shard: o.shard, bytes: o.bytes, halo: o.halo, iterations: o.iterations, seed: o.seed, encoding: o.encoding,
-    background: o.background, gate: o.gate, allocation: o.allocation ?? "slope", keep: settings.keep, name: o.name,
-  };
+  }));
   const manifest = makeManifest({ shape: source.shape, dtype: source.dtype, crc32: input.crc32 }, recorded, config, levels, jobs);
-  const scratch = new LevelScratch(path, levels, source.dtype, o.chunk);
   return {
     config, levels, meta, jobs, shards: plannedShards(levels, jobs), manifest, settings, chunk: o.chunk, blockCrcs: crcs.flat(),
     scratch, input: source, source: levelSources(source, scratch), peak: mapping.max - mapping.min,
@@ -371,19 +415,29 @@ function chunkJob(block: Volume, offset: Shape3, valid: Shape3, o: JobSettings, 
   };
 }
 
-/** A chunk's share of its level's bytes (allocate's weight; 0: an empty chunk). */
-function chunkWeight(job: ChunkJob, o: StoreWriteOptions): number {
-  return o.allocation === "uniform" ? (hasStructure(job) ? 1 : 0) : energyAboveMean(job);
+/** Runs `f` on `pool`, or on a pool of its own (at most one thread per task, closed after). */
+async function withPool<T>(pool: Promise<BlockPool> | undefined, threads: number | undefined, tasks: number, f: (p: BlockPool) => Promise<T>): Promise<T> {
+  if (pool) return f(await pool);
+  const own = await BlockPool.start(Math.max(1, Math.min(threads ?? availableParallelism(), tasks)));
+  try {
+    return await f(own);
+  } finally {
+    await own.close();
+  }
 }
 
-/** Σ |f − mean| over the chunk's voxels in field units, 0 when no voxel is above the gate. */
-function energyAboveMean(job: ChunkJob): number {
-  const f = validField(job);
-  if (!f.some((x) => x > job.gate)) return 0;
-  const mean = f.reduce((s, x) => s + x, 0) / f.length;
-  return f.reduce((s, x) => s + Math.abs(x - mean), 0);
-}
-
-function hasStructure(job: ChunkJob): boolean {
-  return validField(job).some((x) => x > job.gate);
+/**
+ * The scratch's writer for the planning walk, when writing the levels there cannot harm what the
+ * path holds (so the input is not walked again for them once the run is open): the path is new or
+ * empty (not for a resume, which needs a run there), or holds an unfinished run of this input and
+ * settings whose scratch is not complete. Otherwise (another store or run, which opening the run replaces or
+ * refuses) undefined, and buildScratch writes the levels after the run is open.
+ */
+async function scratchOnTheWay(path: string, scratch: LevelScratch, identity: RunManifest, resume: boolean): Promise<(ScratchWriter & { created: boolean }) | undefined> {
+  if (scratch.levels.length < 2) return undefined;
+  const { there, manifest } = await peekRun(path);
+  if (there === "absent" || there === "empty") return resume ? undefined : { ...scratch.writer(), created: there === "absent" };
+  // the manifest's jobs (the byte caps) follow from its input and settings: compare the rest (a complete store needs no levels)
+  const same = manifest !== undefined && !manifest.complete && planKey({ ...manifest, jobs: [] }) === planKey(identity);
+  return same && !(await scratch.complete()) ? { ...scratch.writer(), created: false } : undefined;
 }

@@ -15,9 +15,21 @@ import { chunkBox, downsample2, type LevelPlan } from "./plan.js";
 /** Called once for every chunk of every level with its voxels (the chunk clipped to its level), finer levels first. */
 export type ChunkVisitor = (level: number, chunk: Shape3, data: Volume) => Promise<void>;
 
+/** One chunk of one level and its voxels. */
+export interface PyramidChunk { level: number; chunk: Shape3; data: Volume }
+
 /** Visits every chunk of `levels`, reading level 0's chunks with `read` and downsampling the rest. */
 export async function walkPyramid(read: (box: Box) => Promise<Volume>, levels: LevelPlan[], chunk: number, visit: ChunkVisitor): Promise<void> {
-  const node = async (l: number, c: Shape3): Promise<Volume> => {
+  for await (const c of pyramidChunks(read, levels, chunk)) await visit(c.level, c.chunk, c.data);
+}
+
+/**
+ * Every chunk of `levels` in walkPyramid's order, one at a time as the caller asks (so a consumer
+ * that hands chunks to other threads pulls them at its own pace). A chunk's voxels are the
+ * walk's own: a consumer that keeps or transfers them past its next request takes a copy.
+ */
+export async function* pyramidChunks(read: (box: Box) => Promise<Volume>, levels: LevelPlan[], chunk: number): AsyncGenerator<PyramidChunk, void, undefined> {
+  async function* node(l: number, c: Shape3): AsyncGenerator<PyramidChunk, Volume, undefined> {
     const box = chunkBox(levels[l]!, c, chunk);
     let v: Volume;
     if (l === 0) v = await read(box);
@@ -32,18 +44,18 @@ export async function walkPyramid(read: (box: Box) => Promise<Volume>, levels: L
       for (let dz = 0; dz < 2; dz++) for (let dy = 0; dy < 2; dy++) for (let dx = 0; dx < 2; dx++) {
         const cc: Shape3 = [2 * c[0] + dz, 2 * c[1] + dy, 2 * c[2] + dx];
         if (cc.some((k, a) => k >= fine.chunkGrid[a]!)) continue;
-        const child = await node(l - 1, cc);
+        const child = yield* node(l - 1, cc);
         data ??= { shape, dtype: child.dtype, data: allocVoxels(child.dtype, shape[0] * shape[1] * shape[2]) };
         paste(data, child, chunkBox(fine, cc, chunk), region);
       }
       v = downsample2(data!);
       v = { shape: v.shape, dtype: v.dtype, data: v.data };
     }
-    await visit(l, c, v);
+    yield { level: l, chunk: c, data: v };
     return v;
-  };
+  }
   const top = levels.length - 1, g = levels[top]!.chunkGrid;
-  for (let z = 0; z < g[0]; z++) for (let y = 0; y < g[1]; y++) for (let x = 0; x < g[2]; x++) await node(top, [z, y, x]);
+  for (let z = 0; z < g[0]; z++) for (let y = 0; y < g[1]; y++) for (let x = 0; x < g[2]; x++) yield* node(top, [z, y, x]);
 }
 
 /** Copies `part` (the voxels of box `at`) into `into` (the voxels of box `region`). */

@@ -1,0 +1,58 @@
+/**
+ * A block's share of the planning pass (docs/vmg-zarr-codec.md § 6.3): what the allocation needs
+ * of a chunk — its slope statistics (the pursuit, the costly part, so it runs on a worker thread)
+ * or its weight — and the CRC-32 of its voxels, from the chunk's voxels alone.
+ */
+import { crc32 } from "../format/crc32.js";
+import { cutBox } from "../io/region.js";
+import { blockStats, NO_GAINS, type BlockStats } from "./allocation.js";
+import { blockValid, gatedChunk, validField, type ChunkJob } from "./block-fit.js";
+
+/** How the store allocates bytes, and the most Gaussians a block of this level can be given. */
+export interface PlanHow {
+  allocation: "slope" | "energy" | "uniform";
+  maxGaussians: number;
+}
+
+export interface BlockPlanStats {
+  /** The slope allocation's statistics (NO_GAINS for the other allocations). */
+  stats: BlockStats;
+  /** The energy or uniform allocation's weight (0: an empty chunk; 0 for the slope allocation). */
+  weight: number;
+  crc: number;
+}
+
+/** A chunk's planning statistics. */
+export function planBlock(job: ChunkJob, how: PlanHow): BlockPlanStats {
+  const crc = blockCrc(job);
+  if (how.allocation !== "slope") return { stats: NO_GAINS, weight: how.allocation === "uniform" ? (hasStructure(job) ? 1 : 0) : energyAboveMean(job), crc };
+  const voxels = job.valid[0] * job.valid[1] * job.valid[2];
+  // no block can hold more Gaussians than it has voxels (which bounds the pursuit's memory by the block)
+  return { stats: blockStats(validField(job), job.valid, job.gate, Math.min(how.maxGaussians, voxels)), weight: 0, crc };
+}
+
+/**
+ * Whether planBlock needs no worker: a chunk the gate finds empty or too thin has no pursuit to
+ * run (the slope statistics are NO_GAINS), and the energy and uniform weights are one cheap pass.
+ */
+export function planIsCheap(job: ChunkJob, how: PlanHow): boolean {
+  return how.allocation !== "slope" || gatedChunk(job) !== undefined;
+}
+
+/** CRC-32 of a job's chunk voxels (its block without the halo), C order. */
+export function blockCrc(job: ChunkJob): number {
+  const d = cutBox(job.block, blockValid(job)).data;
+  return crc32(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+}
+
+/** Σ |f − mean| over the chunk's voxels in field units, 0 when no voxel is above the gate. */
+function energyAboveMean(job: ChunkJob): number {
+  const f = validField(job);
+  if (!f.some((x) => x > job.gate)) return 0;
+  const mean = f.reduce((s, x) => s + x, 0) / f.length;
+  return f.reduce((s, x) => s + Math.abs(x - mean), 0);
+}
+
+function hasStructure(job: ChunkJob): boolean {
+  return validField(job).some((x) => x > job.gate);
+}
