@@ -70,9 +70,9 @@ async function until(what: string, check: () => Promise<boolean>, seconds = 60):
   }
 }
 
-/** Staged chunks: the files at <level>/<chunk> of the staging area (not its temporary files or level scratch). */
+/** Staged chunks: the files at <plan>/<level>/<chunk> of the staging area (not its temporary files or level scratch). */
 const stagedCount = async (store: string) => (await readdir(join(store, STAGING_NAME), { recursive: true, withFileTypes: true }).catch(() => []))
-  .filter((e) => e.isFile() && /^\d+$/.test(relative(join(store, STAGING_NAME), e.parentPath))).length;
+  .filter((e) => e.isFile() && /^[0-9a-f]{16}\/\d+$/.test(relative(join(store, STAGING_NAME), e.parentPath))).length;
 
 describe("the queue engine (BullMQ on a real Redis)", { timeout: 300_000 }, () => {
   let redis: TestRedis | undefined, dir = "", input = "", local = "", volume: Volume;

@@ -4,7 +4,7 @@
  */
 import { existsSync } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
-import { MANIFEST_NAME, STAGING_NAME } from "../store/manifest.js";
+import { MANIFEST_NAME, planStaging, STAGING_NAME, type RunManifest } from "../store/manifest.js";
 import { join } from "node:path";
 import type { Box } from "../core/background.js";
 import type { Shape3 } from "../core/gaussian.js";
@@ -15,6 +15,7 @@ import { GAUSSIAN_CODEC_NAME, parseConfig, type GaussianCodecConfig } from "../s
 import { gaussianCodec, levelPaths, type ArrayJson } from "../store/metadata.js";
 import { registerGaussianCodec } from "../store/codec/zarrita-codec.js";
 import { openZarrSource } from "./open-volume.js";
+import { planId } from "./store-run.js";
 
 export interface StoreLevelInfo {
   path: string;
@@ -64,14 +65,15 @@ export async function isGaussianStore(path: string): Promise<boolean> {
 
 /** "k of n chunks staged" for an unfinished run (store-run.ts), from its staging area and manifest. */
 async function runProgress(path: string): Promise<string> {
-  const jobs = ((await readJson(join(path, MANIFEST_NAME))) as { jobs?: unknown[] } | undefined)?.jobs?.length ?? "?";
-  // chunks lie in one folder per level; temporaries in "tmp" (Dirent.parentPath needs Node 20.12, so no recursive listing)
-  const staging = join(path, STAGING_NAME);
+  const m = (await readJson(join(path, MANIFEST_NAME))) as RunManifest | undefined;
+  if (!Array.isArray(m?.jobs)) return "its manifest lists no jobs";
+  // the plan's chunks lie in one folder per level; temporaries in "tmp" (Dirent.parentPath needs Node 20.12, so no recursive listing)
+  const staging = join(path, planStaging(planId(m)));
   let done = 0;
   for (const level of await readdir(staging, { withFileTypes: true }).catch(() => [])) {
     if (level.isDirectory() && /^\d+$/.test(level.name)) done += (await readdir(join(staging, level.name))).length;
   }
-  return `${done} of ${jobs} chunks staged`;
+  return `${done} of ${m.jobs.length} chunks staged`;
 }
 
 /** Bytes and files under `dir`, the run's manifest and staging area aside (a record of how it was written, not the store's data). */
