@@ -12,12 +12,13 @@ import { existsSync } from "node:fs";
 import { mkdtemp, readdir, rename, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
+import { Redis } from "ioredis";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
 import { writeVolume } from "../src/node/atomic-write.js";
 import { openStoreRun, planStore } from "../src/node/store-writer.js";
 import { memorySource } from "../src/io/region.js";
-import { runFinishJob, runShardJob } from "../src/queue/jobs.js";
+import { runFinishJob, runFitJob, runShardJob } from "../src/queue/jobs.js";
 import { STAGING_NAME } from "../src/store/manifest.js";
 import type { Volume } from "../src/core/volume.js";
 import type { StoreStatus } from "../src/queue/status.js";
@@ -101,6 +102,8 @@ describe("the queue engine (BullMQ on a real Redis)", { timeout: 300_000 }, () =
     const url = redis!.url, out = join(dir, "two.ome.zarr");
     const workers = [worker(url), worker(url)];
     const r = await vmg(["compress", input, "-o", out, ...ARGS, "--queue", url]);
+    // a finished store is served no more: its queue workers are closed
+    await until("the workers to stop serving the finished store", async () => workers.every((w) => /two\.ome\.zarr: its flow has finished; not served/.test(w.stderr())), 10);
     await Promise.all(workers.map((w) => stop(w)));
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /57\/57 blocks, [\d.]+ MVox\/s/);
@@ -109,7 +112,17 @@ describe("the queue engine (BullMQ on a real Redis)", { timeout: 300_000 }, () =
     // both workers fitted blocks
     for (const w of workers) assert.match(w.stderr(), /level \d chunk \[[\d, ]+\] \(voxels [^)]*\) done/);
     const s = await status(url, out);
-    assert.deepEqual([s.state, s.done, s.total, s.failed.length], ["complete", JOBS, JOBS, 0]);
+    assert.deepEqual([s.state, s.done, s.total, s.failed.length, s.failedCount], ["complete", JOBS, JOBS, 0, 0]);
+    assert.deepEqual(s.levels.map((l) => l.done), s.levels.map((l) => l.total));
+    // Redis keeps no job of the finished fits and shards (their count is the done bitmap), only the finish job
+    const client = new Redis(redis!.url);
+    try {
+      const jobKeys = await client.keys(`bull:${s.queue}-*:*-[0-9]*`);
+      assert.deepEqual(jobKeys.filter((k) => /:(fit|shard)-\d+$/.test(k)), []);
+      assert.ok(await client.exists(`bull:${s.queue}-finish:finish`));
+    } finally {
+      client.disconnect();
+    }
   });
 
   test("a worker and the coordinator killed with SIGKILL mid-run lose no block: the stalled job returns, and --resume finishes the same store", async (t) => {
@@ -157,6 +170,7 @@ describe("the queue engine (BullMQ on a real Redis)", { timeout: 300_000 }, () =
     assert.match(coordinator.stderr(), /level 0 chunk \[0, 0, 0\] \(voxels z 0:8, y 0:8, x 0:8\) failed after 2 attempts: .*moving\.zarr: .*its voxels are not those planned/);
     const s = await status(url, out);
     assert.equal(s.state, "incomplete");
+    assert.equal(s.failedCount, 1);
     assert.deepEqual(s.failed.map((f) => [f.level, f.chunk, f.attempts]), [[0, [0, 0, 0], 2]]);
     assert.deepEqual(s.failed[0]!.box, { z0: 0, z1: 8, y0: 0, y1: 8, x0: 0, x1: 8 });
     assert.match(s.failed[0]!.error, /input is corrupt or changed since vmg compress --queue planned the store/);
@@ -190,16 +204,50 @@ describe("the queue engine (BullMQ on a real Redis)", { timeout: 300_000 }, () =
     assert.match(bad.stderr, /^vmg: http:\/\/127\.0\.0\.1:1\/0: is a http: URL; give redis:\/\/host:port\/db/);
     const both = await vmg(["compress", input, "-o", join(dir, "x.ome.zarr"), ...ARGS, "--queue", "redis://127.0.0.1:1/0", "--blocks", "0/2"]);
     assert.equal(both.code, 2);
-    const none = await vmg(["status", "redis://127.0.0.1:1/0"]);
-    assert.equal(none.code, 1);
-    assert.match(none.stderr, /^vmg: redis:\/\/127\.0\.0\.1:1\/0: cannot reach Redis/);
-    assert.equal(none.stderr.trim().split("\n").length, 1);
+    // a closed port: each command gives up after a few seconds of retries, in one line naming the URL
+    const closed = "redis://127.0.0.1:1/0";
+    const runs = await Promise.all([
+      vmg(["status", closed]), vmg(["worker", closed, "--threads", "1"]), vmg(["compress", input, "-o", join(dir, "x.ome.zarr"), ...ARGS, "--queue", closed]),
+    ]);
+    for (const r of runs) {
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /^vmg: redis:\/\/127\.0\.0\.1:1\/0: cannot reach Redis \(.*ECONNREFUSED.*\)/);
+      assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+    }
+    assert.ok(!existsSync(join(dir, "x.ome.zarr")), "the coordinator checks Redis before it plans or writes anything");
     for (const [cmd, re] of [["worker", /--lock-seconds S/], ["status", /--json prints one line/]] as const) {
       const help = await vmg([cmd, "--help"]);
       assert.equal(help.code, 0);
       assert.match(help.stdout, re);
       assert.equal((await vmg([cmd])).code, 2, `${cmd} without a Redis URL is a usage error`);
     }
+  });
+});
+
+describe("Redis going away mid-run", { timeout: 120_000 }, () => {
+  test("the coordinator stops with one line naming the URL; a worker says so, retries, and says when it is back", async (t) => {
+    const server = await startRedis();
+    if (!server) return t.skip("no redis-server");
+    let again: TestRedis | undefined;
+    const root = await mkdtemp(join(tmpdir(), "vmg-lost-"));
+    t.after(async () => { await again?.stop(); await server.stop().catch(() => {}); await rm(root, { recursive: true, force: true }); });
+    const input = join(root, "in.zarr"), out = join(root, "lost.ome.zarr");
+    await writeVolume(input, knownGaussians([24, 28, 32], 25, 7).volume);
+    const coordinator = start(["compress", input, "-o", out, ...ARGS, "--queue", server.url]);
+    await until("the jobs queued", async () => (await queued(server.url, out))?.total === JOBS);
+    const w = worker(server.url);
+    await until("the worker serving the store", async () => /serving .*lost\.ome\.zarr/.test(w.stderr()));
+    await server.stop();
+    const code = await coordinator.exited;
+    assert.equal(code, 1);
+    const lines = coordinator.stderr().trim().split("\n").filter((l) => !l.startsWith("compress: "));
+    assert.equal(lines.length, 1, coordinator.stderr());
+    assert.match(lines[0]!, new RegExp(`^vmg: ${server.url.replace(/[/.]/g, "\\$&")}: cannot reach Redis`));
+    await until("the worker to say Redis is lost", async () => /lost Redis at redis:\/\/127\.0\.0\.1:\d+\/0 .*retrying with backoff/.test(w.stderr()), 20);
+    again = await startRedis(server.port);
+    await until("the worker to say Redis is back", async () => /Redis at redis:\/\/127\.0\.0\.1:\d+\/0 is back/.test(w.stderr()), 30);
+    await stop(w);
+    assert.equal(w.stderr().match(/lost Redis at/g)?.length, 1, w.stderr());
   });
 });
 
@@ -215,5 +263,26 @@ describe("a queued job of a replaced store's plan", () => {
     await assert.rejects(runFinishJob({ store, plan: "an-older-plan", bytes: 4000, meta }), /holds a run of another plan .* than this job's \(an-older-plan\)/);
     await assert.rejects(runShardJob({ store, plan: "an-older-plan", shard: 0 }), /holds a run of another plan/);
     assert.ok(!existsSync(join(store, "zarr.json")), "no metadata written over the store");
+  });
+
+  test("a fit job in flight across a re-plan cannot stage its chunk into the new plan's store", async (t) => {
+    const root = await mkdtemp(join(tmpdir(), "vmg-stale-"));
+    t.after(() => rm(root, { recursive: true, force: true }));
+    const store = join(root, "s.ome.zarr");
+    const v = knownGaussians([16, 16, 16], 6, 3).volume;
+    const settings = { chunk: 8, shard: 16, bytes: 4000, halo: 2, iterations: 5, seed: 1, encoding: "packed", background: "poly1", gate: 0.5, name: "s" } as const;
+    const older = await planStore(store, memorySource(v, "s"), settings);
+    const run = await openStoreRun(store, older, "fresh");
+    // this thread knows the older plan (its shard job ran), and a fit job holds its run when the store is re-planned
+    assert.deepEqual(await runShardJob({ store, plan: run.plan, shard: 0 }), { assembled: 0 });
+    const newer = await planStore(store, memorySource(v, "s"), { ...settings, seed: 2 });
+    const now = await openStoreRun(store, newer, "fresh");
+    assert.notEqual(now.plan, run.plan);
+    await assert.rejects(run.stage(older.jobs[0]!, new Uint8Array([1, 2, 3])), /staging area of its run's plan .* is gone: the store was completed, or replaced by a run of another plan/);
+    assert.equal(await now.staged(newer.jobs[0]!), false, "nothing staged for the new plan");
+    // and the older plan's jobs still queued are refused before they fit (the manifest's change is seen)
+    const fit = { store, plan: run.plan, input: join(root, "gone.zarr"), read: {}, k: 0, level: 0, chunk: [0, 0, 0] as [number, number, number], box: { z0: 0, z1: 8, y0: 0, y1: 8, x0: 0, x1: 8 }, crc: older.blockCrcs[0]! };
+    await assert.rejects(runFitJob(fit), /holds a run of another plan/);
+    await assert.rejects(runShardJob({ store, plan: run.plan, shard: 0 }), /holds a run of another plan/);
   });
 });

@@ -22,8 +22,7 @@ export async function connectRedis(url: string, patience: Patience = "bounded", 
 /** Resolves once the client is ready; rejects with a QueueError naming `url` when its retries run out. */
 async function untilReady(url: string, redis: Redis): Promise<void> {
   let cause: Error | undefined;
-  const onError = (e: Error) => { cause = e; };
-  redis.on("error", onError);
+  redis.on("error", (e: Error) => { cause = e; });
   try {
     await new Promise<void>((resolve, reject) => {
       redis.once("ready", () => resolve());
@@ -33,9 +32,8 @@ async function untilReady(url: string, redis: Redis): Promise<void> {
   } catch (e) {
     redis.disconnect();
     throw e;
-  } finally {
-    redis.off("error", onError);
   }
+  // from now on a lost server fails the client's commands, which say so (onRedis); without a listener ioredis prints each retry's error
 }
 
 export function unreachable(url: string, cause: unknown): QueueError {
