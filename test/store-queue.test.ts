@@ -4,7 +4,8 @@
  * against the store of one local run, byte for byte (the run manifest aside): two workers; a worker
  * and the coordinator killed with SIGKILL mid-run, then the command run again with --resume; and a
  * store whose input changed under one of its blocks, which fails after its retries and is
- * reported while the rest completes; and a replaced store's stale shard and finish jobs.
+ * reported while the rest completes; a flow added in parts, one of them cut short; a Redis on a
+ * closed port and one that goes away mid-run; and a replaced store's stale fit, shard and finish jobs.
  */
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -16,7 +17,12 @@ import { Redis } from "ioredis";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
 import { writeVolume } from "../src/node/atomic-write.js";
-import { openStoreRun, planStore } from "../src/node/store-writer.js";
+import { buildScratch, openStoreRun, planStore } from "../src/node/store-writer.js";
+import { openVolumeSource } from "../src/node/open-volume.js";
+import { FlowProducer } from "bullmq";
+import { parseRedisUrl, queueNames } from "../src/queue/connection.js";
+import { enqueueStore, watchStore } from "../src/queue/coordinator.js";
+import { FINISH_ID, SEAL_ID, shardId, StoreQueues } from "../src/queue/store-queues.js";
 import { memorySource } from "../src/io/region.js";
 import { runFinishJob, runFitJob, runShardJob } from "../src/queue/jobs.js";
 import { STAGING_NAME } from "../src/store/manifest.js";
@@ -183,6 +189,46 @@ describe("the queue engine (BullMQ on a real Redis)", { timeout: 300_000 }, () =
     assert.match(text.stdout, /level 0 chunk \[0, 0, 0\] \(voxels z 0:8, y 0:8, x 0:8\) failed after 2 attempts/);
   });
 
+  test("a flow added to Redis in parts (as a large run's is) waits for all of them, replaces one cut short, and writes the same store", async (t) => {
+    if (skip()) return t.skip("no redis-server");
+    const url = redis!.url, out = join(dir, "parts.ome.zarr");
+    // the store vmg compress … ARGS plans, through the coordinator's steps
+    const plan = await planStore(out, await openVolumeSource(input), {
+      chunk: 8, shard: 16, bytes: Math.floor((4 * 24 * 28 * 32) / 8), halo: 2, iterations: 25, seed: 1, encoding: "packed", background: "poly1", gate: 0.5, name: "in",
+    });
+    await openStoreRun(out, plan, "fresh");
+    await buildScratch(plan);
+    const o = { input, read: {}, attempts: 2, fitsPerAdd: 8 };
+    const entry = await enqueueStore(url, out, plan, o);
+    const q = new StoreQueues(url, entry.ns), names = queueNames(entry.ns);
+    const flows = new FlowProducer({ connection: parseRedisUrl(url) });
+    try {
+      // no worker yet: every part is in, the seal released, the finish waits for every shard
+      const whole = async () => {
+        assert.equal((await q.fit.getJobCounts("waiting")).waiting, JOBS);
+        assert.equal(await q.finish.getJobState(FINISH_ID), "waiting-children");
+        assert.equal(await q.finish.getJobState(SEAL_ID), "waiting");
+        assert.equal((await (await q.finish.getJob(FINISH_ID))!.getDependenciesCount()).unprocessed, plan.shards.length + 1);
+      };
+      await whole();
+      // as a coordinator killed while adding leaves it: the last part missing, the seal still delayed
+      await (await q.shard.getJob(shardId(plan.shards.length - 1)))!.remove();
+      await (await q.finish.getJob(SEAL_ID))!.remove();
+      await flows.add({ name: SEAL_ID, queueName: names.finish, data: {}, opts: { jobId: SEAL_ID, delay: 3_600_000, parent: { id: FINISH_ID, queue: `bull:${names.finish}` } } });
+      assert.ok((await q.fit.getJobCounts("waiting")).waiting! < JOBS);
+      await enqueueStore(url, out, plan, o);
+      await whole();
+    } finally {
+      await flows.close();
+      await q.close();
+    }
+    const w = worker(url, 2);
+    const s = await watchStore(url, entry, () => {});
+    await stop(w);
+    assert.deepEqual([s.state, s.done, s.failedCount], ["complete", JOBS, 0]);
+    await assertSameStore(out, local);
+  });
+
   test("--detach exits once the jobs are queued; vmg status lists them with the other stores of that Redis", async (t) => {
     if (skip()) return t.skip("no redis-server");
     const url = redis!.url, out = join(dir, "detached.ome.zarr");
@@ -194,8 +240,8 @@ describe("the queue engine (BullMQ on a real Redis)", { timeout: 300_000 }, () =
     const s = await status(url, out);
     assert.deepEqual([s.state, s.done, s.total, s.active], ["running", 0, JOBS, 0]);
     const all = JSON.parse((await vmg(["status", url, "--json"])).stdout).stores as StoreStatus[];
-    assert.deepEqual(all.map((x) => x.store.slice(dir.length)).sort(), ["/changed.ome.zarr", "/detached.ome.zarr", "/killed.ome.zarr", "/two.ome.zarr"]);
-    assert.equal(new Set(all.map((x) => x.queue)).size, 4, "one queue namespace per store");
+    assert.deepEqual(all.map((x) => x.store.slice(dir.length)).sort(), ["/changed.ome.zarr", "/detached.ome.zarr", "/killed.ome.zarr", "/parts.ome.zarr", "/two.ome.zarr"]);
+    assert.equal(new Set(all.map((x) => x.queue)).size, 5, "one queue namespace per store");
   });
 
   test("usage: a bad Redis URL, --queue with --blocks, a Redis that is not there, worker and status help", async () => {

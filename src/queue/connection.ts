@@ -59,8 +59,8 @@ export function storeNamespace(store: string): string {
 }
 
 /** The store's three queues: block fits, shard assemblies (parents of their fits), the finish (parent of every shard). */
-export function queueNames(ns: string): { fit: string; shard: string; finish: string } {
-  return { fit: `${ns}-fit`, shard: `${ns}-shard`, finish: `${ns}-finish` };
+export function queueNames(ns: string): { ns: string; fit: string; shard: string; finish: string } {
+  return { ns, fit: `${ns}-fit`, shard: `${ns}-shard`, finish: `${ns}-finish` };
 }
 
 /**

@@ -102,5 +102,7 @@ export class StoreQueues {
 
 /** The finish job's id (one per store's queues). */
 export const FINISH_ID = "finish";
+/** The id (and name) of the finish job's child that holds it back until its flow is wholly added (coordinator.ts). */
+export const SEAL_ID = "seal";
 export const fitId = (k: number) => `fit-${k}`;
 export const shardId = (s: number) => `shard-${s}`;

@@ -14,7 +14,7 @@ import { queueNames, redisOptions, type RegisteredStore } from "./connection.js"
 import { QueueError } from "./errors.js";
 import type { FitThreadData } from "./fit-processor.js";
 import { runFinishJob, runShardJob, type FinishJobData, type FinishResult, type FitJobData, type ShardJobData } from "./jobs.js";
-import { connectRedis, flowFinished, registeredStores } from "./store-queues.js";
+import { connectRedis, flowFinished, registeredStores, SEAL_ID } from "./store-queues.js";
 
 export interface WorkerOptions {
   threads: number;
@@ -80,14 +80,15 @@ export async function runWorker(url: string, o: WorkerOptions): Promise<void> {
     const workerData: FitThreadData = { redis: url, ns: s.ns };
     const fit = new Worker<FitJobData>(names.fit, processor, { ...common, concurrency: o.threads, useWorkerThreads: true, workerThreadsOptions: { workerData } });
     const shard = new Worker<ShardJobData>(names.shard, (job) => runShardJob(job.data), { ...common, concurrency: 1 });
-    const finish = new Worker<FinishJobData, FinishResult>(names.finish, (job) => runFinishJob(job.data), { ...common, concurrency: 1 });
+    // the seal (a child of the finish job in its queue) only holds the finish back until its flow is wholly added
+    const finish = new Worker<FinishJobData, FinishResult | undefined>(names.finish, async (job) => (job.name === SEAL_ID ? undefined : runFinishJob(job.data)), { ...common, concurrency: 1 });
     fit.on("completed", (job: Job<FitJobData>) => o.log(`${s.store}: ${describeBlock(job.data)} done`));
     fit.on("failed", (job: Job<FitJobData> | undefined, e: Error) => {
       if (job) o.log(`${s.store}: ${describeBlock(job.data)} attempt ${job.attemptsMade} of ${job.opts.attempts ?? 1} failed: ${e.message}`);
     });
     fit.on("stalled", (id: string) => o.log(`${s.store}: job ${id} stalled (its worker stopped renewing the lock): back in the queue`));
-    finish.on("completed", (_job: Job, r: FinishResult) => o.log(`${s.store}: ${r.complete ? "complete" : "not complete (blocks failed)"}`));
-    finish.on("failed", (_job: Job | undefined, e: Error) => o.log(`${s.store}: finishing failed: ${e.message}`));
+    finish.on("completed", (job: Job, r: FinishResult | undefined) => { if (r) o.log(`${s.store}: ${r.complete ? "complete" : "not complete (blocks failed)"}`); });
+    finish.on("failed", (job: Job | undefined, e: Error) => o.log(`${s.store}: ${job?.name === SEAL_ID ? "releasing the finish" : "finishing"} failed: ${e.message}`));
     for (const w of [fit, shard, finish]) w.on("error", (e: Error) => watch.error(s.store, e));
     o.log(`serving ${s.store} (queues ${s.ns}-*)`);
     return [fit, shard, finish];
