@@ -172,7 +172,13 @@ function tempDir(root: string, plan: string): string {
 }
 
 async function exists(path: string): Promise<boolean> {
-  return (await inspect(path)) !== "absent";
+  try {
+    await lstat(path);
+    return true;
+  } catch (e) {
+    if ((e as { code?: string }).code === "ENOENT") return false;
+    throw new VolumeWriteError(path, `cannot inspect the run's staging area (${(e as Error).message})`, { cause: e });
+  }
 }
 
 /** What is at a path: nothing, an empty directory, a directory holding a zarr store, or something else. */

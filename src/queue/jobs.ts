@@ -85,7 +85,7 @@ export async function runFitJob(d: FitJobData): Promise<FitResult> {
   if (r.run.manifest.complete || (await r.run.staged(j))) return { fitted: false };
   const key = JSON.stringify([d.input, d.read]);
   if (r.blocks?.key !== key) {
-    const run = r, entry = { key, plan: openVolumeSource(d.input, d.read).then((v) => blockPlanFromManifest(v, d.store, run.run.manifest)) };
+    const run = r, entry = { key, plan: openVolumeSource(d.input, d.read).then((v) => blockPlanFromManifest(v, d.store, run.run.manifest, run.layout.jobs)) };
     entry.plan.catch(() => { if (run.blocks === entry) delete run.blocks; }); // a failed read is tried again by the job's next attempt
     run.blocks = entry;
   }
