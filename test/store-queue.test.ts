@@ -271,7 +271,7 @@ describe("the queue engine (BullMQ on a real Redis)", { timeout: 300_000 }, () =
 });
 
 describe("Redis going away mid-run", { timeout: 120_000 }, () => {
-  test("the coordinator stops with one line naming the URL; a worker says so, retries, and says when it is back", async (t) => {
+  test("the coordinator stops with one line naming the URL; a worker says so, retries, says when it is back, and stops when told to meanwhile", async (t) => {
     const server = await startRedis();
     if (!server) return t.skip("no redis-server");
     let again: TestRedis | undefined;
@@ -281,15 +281,18 @@ describe("Redis going away mid-run", { timeout: 120_000 }, () => {
     await writeVolume(input, knownGaussians([24, 28, 32], 25, 7).volume);
     const coordinator = start(["compress", input, "-o", out, ...ARGS, "--queue", server.url]);
     await until("the jobs queued", async () => (await queued(server.url, out))?.total === JOBS);
-    const w = worker(server.url);
-    await until("the worker serving the store", async () => /serving .*lost\.ome\.zarr/.test(w.stderr()));
+    const w = worker(server.url), stopped = worker(server.url);
+    await until("the workers serving the store", async () => [w, stopped].every((x) => /serving .*lost\.ome\.zarr/.test(x.stderr())));
     await server.stop();
     const code = await coordinator.exited;
     assert.equal(code, 1);
     const lines = coordinator.stderr().trim().split("\n").filter((l) => !l.startsWith("compress: "));
     assert.equal(lines.length, 1, coordinator.stderr());
     assert.match(lines[0]!, new RegExp(`^vmg: ${server.url.replace(/[/.]/g, "\\$&")}: cannot reach Redis`));
-    await until("the worker to say Redis is lost", async () => /lost Redis at redis:\/\/127\.0\.0\.1:\d+\/0 .*retrying with backoff/.test(w.stderr()), 20);
+    await until("the workers to say Redis is lost", async () => [w, stopped].every((x) => /lost Redis at redis:\/\/127\.0\.0\.1:\d+\/0 .*retrying with backoff/.test(x.stderr())), 20);
+    // a worker stopped while Redis is away stops (it cannot wait for its jobs to be recorded)
+    await stop(stopped);
+    assert.equal(stopped.child.exitCode, 0, stopped.stderr());
     again = await startRedis(server.port);
     await until("the worker to say Redis is back", async () => /Redis at redis:\/\/127\.0\.0\.1:\d+\/0 is back/.test(w.stderr()), 30);
     await stop(w);

@@ -16,11 +16,16 @@ export interface FitThreadData { redis: string; ns: string }
 
 let redis: Promise<Redis> | undefined;
 
+/**
+ * The thread's Redis client: bounded, so a job whose Redis is gone fails in seconds (its thread can
+ * then stop; the job runs again once Redis is back, finds its chunk staged and sets the bit), and
+ * made again by the next job once it has given up.
+ */
 function connection(url: string): Promise<Redis> {
   if (!redis) {
-    const r = connectRedis(url, "patient");
-    r.catch(() => { if (redis === r) redis = undefined; }); // unreachable now: the job's next attempt connects again
+    const r = connectRedis(url);
     redis = r;
+    r.then((c) => c.once("end", () => { if (redis === r) redis = undefined; }), () => { if (redis === r) redis = undefined; });
   }
   return redis;
 }

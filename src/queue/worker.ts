@@ -51,6 +51,14 @@ class RedisWatch {
     this.log(`Redis at ${this.url} is back`);
   }
 
+  /**
+   * Closes queue workers gracefully (their jobs in flight finish and are recorded), or without
+   * waiting for Redis when it is lost (a graceful close would wait for it forever).
+   */
+  async close(workers: Worker[]): Promise<void> {
+    await Promise.all(workers.map((w) => w.close(this.down)));
+  }
+
   /** An error of one of the worker's connections: a lost server is said once, anything else as it comes. */
   error(where: string, e: Error): void {
     if (isLostConnection(e)) this.lost(e);
@@ -97,12 +105,14 @@ export async function runWorker(url: string, o: WorkerOptions): Promise<void> {
     const s = served.get(ns)!;
     served.delete(ns);
     o.log(why);
-    await Promise.all(s.workers.map((w) => w.close()));
+    await watch.close(s.workers);
   };
+  const aborted = new Promise<undefined>((resolve) => o.signal.addEventListener("abort", () => resolve(undefined), { once: true }));
   try {
     while (!o.signal.aborted) {
       try {
-        const stores = await registeredStores(redis);
+        const stores = await Promise.race([registeredStores(redis), aborted]); // a lost Redis holds the read, not a stop
+        if (!stores) break;
         const registered = new Set(stores.map((s) => s.ns));
         for (const ns of [...served.keys()]) if (!registered.has(ns)) await release(ns, `${ns}: no longer registered; not served`);
         for (const ns of [...settled.keys()]) if (!registered.has(ns)) settled.delete(ns);
@@ -122,7 +132,7 @@ export async function runWorker(url: string, o: WorkerOptions): Promise<void> {
       await sleep(1000, undefined, { signal: o.signal }).catch(() => {}); // aborted: the loop ends (its listener goes with the timer)
     }
   } finally {
-    await Promise.all([...served.values()].flatMap((s) => s.workers).map((w) => w.close()));
+    await watch.close([...served.values()].flatMap((s) => s.workers));
     redis.disconnect();
   }
 }
