@@ -226,7 +226,7 @@ export function runLayout(m: RunManifest): RunLayout {
  * caps, codec and settings from the manifest (no planning pass; the chunk CRCs the coordinator
  * computed tell whether its read is the planned input).
  */
-export function blockPlanFromManifest(input: VolumeSource, store: string, m: RunManifest): BlockPlan {
+export function blockPlanFromManifest(input: VolumeSource, store: string, m: RunManifest, jobs: PlannedJob[] = plannedJobs(m)): BlockPlan {
   if (input.dtype !== m.input.dtype || input.shape.some((n, a) => n !== m.input.shape[a])) {
     throw new VolumeReadError(input.name, `is ${input.shape.join("×")} ${input.dtype}, but the run at ${store} was planned for ${m.input.shape.join("×")} ${m.input.dtype}: give the worker the coordinator's input and read options`);
   }
@@ -236,7 +236,7 @@ export function blockPlanFromManifest(input: VolumeSource, store: string, m: Run
     chunk, halo: Number(m.settings.halo), gate: Number(m.settings.gate), iterations: Number(m.settings.iterations), seed: Number(m.settings.seed),
     background: m.settings.background as BackgroundChoice, keep: m.settings.keep as JobSettings["keep"],
   };
-  return { config: m.codec, levels, jobs: plannedJobs(m), settings, source: levelSources(input, new LevelScratch(store, levels, input.dtype, chunk)) };
+  return { config: m.codec, levels, jobs, settings, source: levelSources(input, new LevelScratch(store, levels, input.dtype, chunk)) };
 }
 
 /** Job k's block and settings, ready for a fit: the one step from a planned job to the voxels it fits. */
