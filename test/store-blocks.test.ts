@@ -89,8 +89,8 @@ describe("a store written as block jobs", { timeout: 240_000 }, () => {
     const out = join(dir, "killed.ome.zarr");
     const child = spawn(process.execPath, [BIN, "compress", input, "-o", out, ...ARGS, "--quiet"], { stdio: "ignore" });
     const exited = new Promise((resolve) => child.once("exit", resolve));
-    // chunks staged (volmicro-staging/<level>/<z.y.x>; the level scratch beside them is written while planning)
-    const staged = async () => (await readdir(join(out, STAGING_NAME), { recursive: true }).catch(() => [])).filter((n) => /^\d+\/\d+\.\d+\.\d+$/.test(n)).length;
+    // chunks staged (volmicro-staging/<plan>/<level>/<z.y.x>; the level scratch beside them is written while planning)
+    const staged = async () => (await readdir(join(out, STAGING_NAME), { recursive: true }).catch(() => [])).filter((n) => /^[0-9a-f]{16}\/\d+\/\d+\.\d+\.\d+$/.test(n)).length;
     while ((await staged()) < 4 && child.exitCode === null) await new Promise((r) => setTimeout(r, 5));
     child.kill("SIGKILL");
     await exited;
