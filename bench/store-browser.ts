@@ -50,7 +50,12 @@ export interface FrameRun {
   /** Paths (below the mount) of the chunk and index reads: which levels were read. */
   reads: string[];
   panel: { width: number; height: number };
+  /** The run's Chromium trace (JSON), when asked for (bench/store-timeline.ts reads it). */
+  trace?: Uint8Array;
 }
+
+/** Trace categories of a traced run: network, tasks of every thread (workers too), user timing marks. */
+const TRACE_CATEGORIES = ["devtools.timeline", "disabled-by-default-devtools.timeline", "blink.user_timing", "v8.execute", "toplevel"];
 
 /** Neuroglancer state of `view`, with or without its layer. */
 export function viewState(view: View, withLayer: boolean): Record<string, unknown> {
@@ -101,20 +106,26 @@ export class StoreBrowser {
     return page;
   }
 
-  /** The time to the first complete frame of `view` once its layer is added, and what it fetched from `mount`. */
-  async firstFrame(view: View, mount: string, throttle?: Throttle): Promise<FrameRun> {
+  /**
+   * The time to the first complete frame of `view` once its layer is added, and what it fetched
+   * from `mount`; with `trace`, the Chromium trace of the run, from just before the layer is added
+   * until the ready frame.
+   */
+  async firstFrame(view: View, mount: string, throttle?: Throttle, trace = false): Promise<FrameRun> {
     const page = await this.emptyView(view);
     try {
       if (throttle) await emulateNetwork(page, throttle);
       const prefix = mount.endsWith("/") ? mount : `${mount}/`;
       const sent = () => this.server.bytes.get(prefix) ?? 0;
       const bytes0 = sent(), requests0 = this.server.requests.length;
+      if (trace) await page.tracing.start({ categories: TRACE_CATEGORIES });
       const ms = await page.evaluate(`(${FIRST_READY_FRAME})(${JSON.stringify(viewState(view, true))})`) as number;
       const bytesAtReady = sent() - bytes0;
+      const traced = trace ? await page.tracing.stop() : undefined;
       await page.waitForNetworkIdle({ idleTime: 1000, timeout: 300_000 });
       const panel = await page.$eval(".neuroglancer-rendered-data-panel", (e) => ({ width: e.clientWidth, height: e.clientHeight }));
       const reads = this.server.requests.slice(requests0).filter((r) => r.path.startsWith(prefix) && /\/c\//.test(r.path)).map((r) => r.path.slice(prefix.length));
-      return { ms, bytes: sent() - bytes0, bytesAtReady, reads, panel };
+      return { ms, bytes: sent() - bytes0, bytesAtReady, reads, panel, ...(traced ? { trace: traced } : {}) };
     } finally {
       await page.close();
     }
@@ -165,15 +176,19 @@ async function emulateNetwork(page: Page, t: Throttle): Promise<void> {
   await apply(await page.createCDPSession());
 }
 
+/** User timing marks of the run's start (the layer added) and end (the ready frame), for traces. */
+export const RUN_MARKS = { start: "vmg-bench:layer-added", ready: "vmg-bench:ready" } as const;
+
 /**
  * In the page: restore `state` and resolve with the milliseconds until the first animation frame
  * in which the viewer is ready (a string: tsx's `__name` helpers do not exist in the page).
  */
 const FIRST_READY_FRAME = `(state) => new Promise((done) => {
   const viewer = globalThis.viewer;
+  performance.mark(${JSON.stringify(RUN_MARKS.start)});
   const t0 = performance.now();
   viewer.state.restoreState(state);
-  const check = () => { if (viewer.isReady()) done(performance.now() - t0); else requestAnimationFrame(check); };
+  const check = () => { if (viewer.isReady()) { performance.mark(${JSON.stringify(RUN_MARKS.ready)}); done(performance.now() - t0); } else requestAnimationFrame(check); };
   requestAnimationFrame(check);
 })`;
 
