@@ -7,7 +7,9 @@
  * pool's start, the chunk decodes, the ready frame) in milliseconds from the layer's addition.
  * Tracing slows the page (about 1.5× here): read the traced columns for order and proportion,
  * the untraced medians for the figure. `--quick`: the store of 20 fitter steps (as bench:store
- * --quick; its bytes, and so its transfer, differ little from the full fit's).
+ * --quick; its bytes, and so its transfer, differ little from the full fit's). `--traces DIR`:
+ * the two traces written there too (DevTools' Performance panel opens them). `--data DIR`: the
+ * volumes' folder (default ../shared/data).
  * Writes bench/results/store-profile.md.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -30,6 +32,7 @@ const { values } = parseArgs({
     quick: { type: "boolean", default: false },
     runs: { type: "string", default: "3" },
     data: { type: "string" },
+    traces: { type: "string" },
   },
 });
 const runs = Math.max(1, Number(values.runs));
@@ -55,6 +58,7 @@ try {
     for (const [side, mount] of sides) {
       const run = await browser.firstFrame(view(mount), mount, THROTTLE, true);
       traced[side] = { run, timeline: readTimeline(run.trace!, `${mount}/`) };
+      if (values.traces) writeFileSync(join(values.traces, `store-profile-${side}.json`), run.trace!);
     }
   } finally {
     await browser.close();
