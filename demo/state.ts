@@ -6,6 +6,7 @@
  * the three line up voxel for voxel without a transform (a plain zarr array, which Neuroglancer
  * puts at k … k + 1, would lie half a voxel off).
  */
+import { metresPerUnit } from "../src/io/units.js";
 import { contrastWindow } from "../src/viewer/shader.js";
 import type { DType } from "../src/core/dtype.js";
 
@@ -30,7 +31,6 @@ export const ORIGINAL_LAYER = "original (zarr)";
 export const VMG_LAYER = "vmg";
 export const STORE_LAYER = "store (Gaussian chunks)";
 
-const METRES: Record<string, number> = { m: 1, mm: 1e-3, um: 1e-6, "µm": 1e-6, micron: 1e-6, nm: 1e-9 };
 
 /**
  * Depth of the 3D views and their volume-rendering sample count. Neuroglancer picks a volume's
@@ -62,7 +62,7 @@ export function demoState(d: DemoLayers): Record<string, unknown> {
   const [lo, hi] = contrastWindow(d);
   const { depth, samples } = projectionDepthAndSamples(d.shape, d.voxelSize);
   const shader = `#uicontrol invlerp normalized(range=[${lo}, ${hi}])\nvoid main() {\n  emitGrayscale(normalized());\n}\n`;
-  const perUnit = METRES[d.unit];
+  const perUnit = metresPerUnit(d.unit);
   const dim = (s: number) => (perUnit === undefined ? [s, ""] : [s * perUnit, "m"]);
   const layer = (name: string, source: string) => ({
     type: "image", name, source, shader, opacity: 1, volumeRendering: "max", volumeRenderingDepthSamples: samples,

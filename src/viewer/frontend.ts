@@ -15,6 +15,7 @@ import { DataType } from "neuroglancer/unstable/util/data_type.js";
 import * as matrix from "neuroglancer/unstable/util/matrix.js";
 import type { DType } from "../core/dtype.js";
 import { fromWire, isVmgError, isWireError } from "../core/errors.js";
+import { metresPerUnit } from "../io/units.js";
 import { VMG_INFO_RPC_ID, VmgSourceParameters, type DecodeMode, type VmgInfo } from "./base.js";
 import { pyramidLevels, CHUNK_EDGE } from "./pyramid.js";
 import { contrastWindow } from "./shader.js";
@@ -25,8 +26,6 @@ const DATA_TYPES: Record<DType, DataType> = {
   int8: DataType.INT8, int16: DataType.INT16, int32: DataType.INT32, float32: DataType.FLOAT32,
 };
 
-/** Metres per unit for the units a header may name; anything else is shown as unit-less. */
-const UNIT_METRES: Record<string, number> = { m: 1, mm: 1e-3, um: 1e-6, "µm": 1e-6, micron: 1e-6, nm: 1e-9 };
 
 class VmgVolumeChunkSource extends WithParameters(VolumeChunkSource, VmgSourceParameters) {}
 
@@ -122,7 +121,8 @@ export async function getVmgDataSource(options: GetDataSourceOptions): Promise<D
     const volume = new VmgMultiscaleVolumeChunkSource(chunkManager, info, decode);
     const [nz, ny, nx] = info.shape;
     const box = { lowerBounds: new Float64Array(3), upperBounds: Float64Array.of(nx, ny, nz) };
-    const perUnit = UNIT_METRES[info.unit];
+    // a unit that names no length (or none) is shown as unit-less
+    const perUnit = metresPerUnit(info.unit);
     const [sz, sy, sx] = info.voxelSize;
     const space = makeCoordinateSpace({
       names: ["x", "y", "z"],
