@@ -18,6 +18,7 @@ interface TraceEvent {
   pid: number;
   tid: number;
   id?: string;
+  id2?: { local?: string; global?: string };
   args?: { name?: string; data?: Record<string, unknown> };
 }
 
@@ -79,11 +80,12 @@ export function readTimeline(trace: Uint8Array, prefix: string): Timeline {
   const decodes: Span[] = [];
   // User timing measures are async events: a begin ("b") and an end ("e") with one id.
   const begins = new Map<string, number>();
+  const key = (e: TraceEvent) => `${e.tid}:${e.id ?? e.id2?.local ?? e.id2?.global}`;
   for (const e of events) {
     if (e.pid !== pid) continue;
-    if (e.name === DECODE_MEASURE && e.ph === "b" && e.id !== undefined) begins.set(`${e.tid}:${e.id}`, e.ts);
-    else if (e.name === DECODE_MEASURE && e.ph === "e" && e.id !== undefined) {
-      const b = begins.get(`${e.tid}:${e.id}`);
+    if (e.name === DECODE_MEASURE && e.ph === "b") begins.set(key(e), e.ts);
+    else if (e.name === DECODE_MEASURE && e.ph === "e") {
+      const b = begins.get(key(e));
       if (b !== undefined) decodes.push({ start: at(b), end: at(e.ts) });
     } else if (e.name === "DecompressionStream Inflate" && e.ph === "X") decodes.push({ start: at(e.ts), end: at(e.ts + (e.dur ?? 0)) });
   }
