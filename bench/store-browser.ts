@@ -81,10 +81,13 @@ export function viewState(view: View, withLayer: boolean): Record<string, unknow
 export class StoreBrowser {
   private constructor(readonly server: StaticServer, readonly browser: Browser, private readonly dist: string) {}
 
-  /** The production viewer built (if stale), served at / with `mounts` beside it; Chromium started. */
-  static async start(mounts: Record<string, string>, log: (s: string) => void): Promise<StoreBrowser> {
+  /**
+   * The production viewer built (if stale), served at / with `mounts` beside it; Chromium started.
+   * `dist`: serve that viewer build instead (another commit's, to compare), as it is.
+   */
+  static async start(mounts: Record<string, string>, log: (s: string) => void, dist?: string): Promise<StoreBrowser> {
     // not dist/: webpack cleans its output folder, and dist/cli holds the CLI
-    const build = await ensureViewerBuild("production", join(ROOT, ".cache", "viewer-bench-dist"), log);
+    const build = dist === undefined ? await ensureViewerBuild("production", join(ROOT, ".cache", "viewer-bench-dist"), log) : { outDir: dist, built: false, seconds: 0 };
     if (build.built) log(`viewer built in ${build.seconds.toFixed(1)} s`);
     const server = await startStaticServer({ "/": build.outDir, ...mounts });
     const browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, protocolTimeout: 600_000 });

@@ -9,11 +9,14 @@
  * the untraced medians for the figure. `--quick`: the store of 20 fitter steps (as bench:store
  * --quick; its bytes, and so its transfer, differ little from the full fit's). `--traces DIR`:
  * the two traces written there too (DevTools' Performance panel opens them). `--data DIR`: the
- * volumes' folder (default ../shared/data).
+ * volumes' folder (default ../shared/data). `--baseline DIST`: the untraced store runs also on
+ * the production viewer build at DIST (another commit's `webpack --mode production
+ * --output-path DIST`), interleaved with this one's, so that a change is measured under the same
+ * load.
  * Writes bench/results/store-profile.md.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { loadavg } from "node:os";
+import { availableParallelism, loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ROOT } from "../demo/build.js";
@@ -33,6 +36,7 @@ const { values } = parseArgs({
     runs: { type: "string", default: "3" },
     data: { type: "string" },
     traces: { type: "string" },
+    baseline: { type: "string" },
   },
 });
 const runs = Math.max(1, Number(values.runs));
@@ -41,20 +45,27 @@ const TRAILMAP = "trailmap_lightsheet_axons_303x303x303_u16";
 const dataDir = values.data ?? DATA_DIR;
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]!; };
 
-log(`bench:store-profile${values.quick ? " --quick" : ""}; load average ${loadavg().map((x) => x.toFixed(2)).join(", ")}`);
+const startLoad = loadavg();
+log(`bench:store-profile${values.quick ? " --quick" : ""}; load average ${startLoad.map((x) => x.toFixed(2)).join(", ")}`);
 const store = await fitStore(join(dataDir, `${TRAILMAP}.tif`), TRAILMAP, { bpp: BENCH_BPP, log, ...(values.quick ? { iterations: 20 } : {}) });
 const info = await gaussianStoreInfo(store.path);
 const tmp = mkdtempSync(join(ROOT, ".cache", "bench-store-profile-"));
 try {
   const gzip = join(tmp, "gzip.ome.zarr");
   await writeGzipStore(gzip, await openVolume(join(dataDir, `${TRAILMAP}.tif`)), info.levels.length, TRAILMAP);
-  const browser = await StoreBrowser.start({ "/s/store": store.path, "/s/gzip": gzip }, log);
+  const mounts = { "/s/store": store.path, "/s/gzip": gzip };
+  const browser = await StoreBrowser.start(mounts, log);
+  const baseline = values.baseline === undefined ? undefined : await StoreBrowser.start(mounts, log, values.baseline);
+  const baselineRuns: FrameRun[] = [];
   const sides = [["store", "/s/store"], ["gzip", "/s/gzip"]] as const;
   const untraced: Record<string, FrameRun[]> = { store: [], gzip: [] };
   const traced: Record<string, { run: FrameRun; timeline: Timeline }> = {};
   try {
     const view = (mount: string) => storeView(info, `${browser.server.url}${mount.slice(1)}/`, VIEW_CENTRE);
-    for (let r = 0; r < runs; r++) for (const [side, mount] of sides) untraced[side]!.push(await browser.firstFrame(view(mount), mount, THROTTLE));
+    for (let r = 0; r < runs; r++) {
+      for (const [side, mount] of sides) untraced[side]!.push(await browser.firstFrame(view(mount), mount, THROTTLE));
+      if (baseline) baselineRuns.push(await baseline.firstFrame(storeView(info, `${baseline.server.url}s/store/`, VIEW_CENTRE), "/s/store", THROTTLE));
+    }
     for (const [side, mount] of sides) {
       const run = await browser.firstFrame(view(mount), mount, THROTTLE, true);
       traced[side] = { run, timeline: readTimeline(run.trace!, `${mount}/`) };
@@ -62,10 +73,12 @@ try {
     }
   } finally {
     await browser.close();
+    await baseline?.close();
   }
 
   const ms = (side: string) => median(untraced[side]!.map((r) => r.ms));
   const figure = { store_ms: Math.round(ms("store")), gzip_ms: Math.round(ms("gzip")), ratio: Math.round((100 * ms("gzip")) / ms("store")) / 100, runs };
+  if (baseline) log(`baseline viewer (${values.baseline}), the same store, interleaved: ${baselineRuns.map((r) => r.ms.toFixed(0)).join(", ")} ms (median ${median(baselineRuns.map((r) => r.ms)).toFixed(0)}, this viewer's ${ms("store").toFixed(0)})`);
   log(`untraced first complete frame at ${THROTTLE.downloadMbit} Mbit/s, ${THROTTLE.latencyMs} ms latency: store ${untraced["store"]!.map((r) => r.ms.toFixed(0)).join(", ")} ms; gzip ${untraced["gzip"]!.map((r) => r.ms.toFixed(0)).join(", ")} ms; gzip / store ${figure.ratio}×`);
 
   const rows = (side: string): Phase[] => phases(traced[side]!.timeline);
@@ -74,7 +87,7 @@ try {
   const md = [
     "# bench:store-profile", "",
     `The first complete frame of bench:store's view at ${THROTTLE.downloadMbit} Mbit/s (${THROTTLE.latencyMs} ms latency), the trailmap store${values.quick ? " (--quick fit)" : ""} against its gzip OME-Zarr.`,
-    `Untraced, median of ${runs}: store ${figure.store_ms} ms, gzip ${figure.gzip_ms} ms (${figure.ratio}×). Load average at the start ${loadavg()[0]!.toFixed(1)} on 2 cores (noisy).`, "",
+    `Untraced, median of ${runs}: store ${figure.store_ms} ms, gzip ${figure.gzip_ms} ms (${figure.ratio}×)${baseline ? `; the baseline viewer on the same store, interleaved: ${median(baselineRuns.map((r) => r.ms)).toFixed(0)} ms (runs ${baselineRuns.map((r) => r.ms.toFixed(0)).join(", ")}; this viewer's ${untraced["store"]!.map((r) => r.ms.toFixed(0)).join(", ")})` : ""}. Load average at the start ${startLoad[0]!.toFixed(1)} on ${availableParallelism()} cores (noisy).`, "",
     `One traced run each (tracing slows the page: store ${traced["store"]!.run.ms.toFixed(0)} ms, gzip ${traced["gzip"]!.run.ms.toFixed(0)} ms). Each cell: count · first start–last end, ms from the layer's addition · bytes.`, "",
     "| phase | store | gzip OME-Zarr |", "| --- | --- | --- |",
     ...names.map((n) => `| ${n} | ${cell(rows("store").find((p) => p.phase === n))} | ${cell(rows("gzip").find((p) => p.phase === n))} |`),
