@@ -38,6 +38,8 @@ export interface View {
   /** Screen pixels per level-0 voxel. */
   zoom: number;
   shader: string;
+  /** The page's query, e.g. "?vmgDecode=cpu" (none by default). */
+  query?: string;
 }
 
 export interface Throttle { downloadMbit: number; latencyMs: number }
@@ -104,7 +106,7 @@ export class StoreBrowser {
     const page = await this.browser.newPage();
     await page.setViewport({ ...VIEWPORT, deviceScaleFactor: 1 });
     await page.setCacheEnabled(false);
-    await page.goto(`${this.server.url}#!${encodeURIComponent(JSON.stringify(viewState(view, false)))}`, { waitUntil: "load" });
+    await page.goto(`${this.server.url}${view.query ?? ""}#!${encodeURIComponent(JSON.stringify(viewState(view, false)))}`, { waitUntil: "load" });
     await page.waitForFunction(() => (globalThis as unknown as { viewer?: { isReady(): boolean } }).viewer?.isReady() === true, { timeout: 120_000, polling: 100 });
     return page;
   }

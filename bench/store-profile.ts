@@ -66,8 +66,9 @@ try {
       for (const [side, mount] of sides) untraced[side]!.push(await browser.firstFrame(view(mount), mount, THROTTLE));
       if (baseline) baselineRuns.push(await baseline.firstFrame(storeView(info, `${baseline.server.url}s/store/`, VIEW_CENTRE), "/s/store", THROTTLE));
     }
-    for (const [side, mount] of sides) {
-      const run = await browser.firstFrame(view(mount), mount, THROTTLE, true);
+    const tracedRuns: Array<[string, StoreBrowser, string]> = [...sides.map(([side, mount]) => [side, browser, mount] as [string, StoreBrowser, string]), ...(baseline ? [["baseline", baseline, "/s/store"] as [string, StoreBrowser, string]] : [])];
+    for (const [side, b, mount] of tracedRuns) {
+      const run = await b.firstFrame(storeView(info, `${b.server.url}${mount.slice(1)}/`, VIEW_CENTRE), mount, THROTTLE, true);
       traced[side] = { run, timeline: readTimeline(run.trace!, `${mount}/`) };
       if (values.traces) writeFileSync(join(values.traces, `store-profile-${side}.json`), run.trace!);
     }
@@ -83,19 +84,21 @@ try {
 
   const rows = (side: string): Phase[] => phases(traced[side]!.timeline);
   const cell = (p: Phase | undefined) => (p ? `${p.count} × · ${p.start.toFixed(0)}–${p.end.toFixed(0)}${p.bytes ? ` · ${p.bytes} B` : ""}` : "–");
-  const names = [...new Set([...rows("store"), ...rows("gzip")].map((p) => p.phase))];
+  const columns = Object.keys(traced);
+  const title: Record<string, string> = { store: "store", gzip: "gzip OME-Zarr", baseline: "store, baseline viewer" };
+  const names = [...new Set(columns.flatMap((c) => rows(c).map((p) => p.phase)))];
   const md = [
     "# bench:store-profile", "",
     `The first complete frame of bench:store's view at ${THROTTLE.downloadMbit} Mbit/s (${THROTTLE.latencyMs} ms latency), the trailmap store${values.quick ? " (--quick fit)" : ""} against its gzip OME-Zarr.`,
     `Untraced, median of ${runs}: store ${figure.store_ms} ms, gzip ${figure.gzip_ms} ms (${figure.ratio}×)${baseline ? `; the baseline viewer on the same store, interleaved: ${median(baselineRuns.map((r) => r.ms)).toFixed(0)} ms (runs ${baselineRuns.map((r) => r.ms.toFixed(0)).join(", ")}; this viewer's ${untraced["store"]!.map((r) => r.ms.toFixed(0)).join(", ")})` : ""}. Load average at the start ${startLoad[0]!.toFixed(1)} on ${availableParallelism()} cores (noisy).`, "",
-    `One traced run each (tracing slows the page: store ${traced["store"]!.run.ms.toFixed(0)} ms, gzip ${traced["gzip"]!.run.ms.toFixed(0)} ms). Each cell: count · first start–last end, ms from the layer's addition · bytes.`, "",
-    "| phase | store | gzip OME-Zarr |", "| --- | --- | --- |",
-    ...names.map((n) => `| ${n} | ${cell(rows("store").find((p) => p.phase === n))} | ${cell(rows("gzip").find((p) => p.phase === n))} |`),
+    `One traced run each (tracing slows the page: ${columns.map((c) => `${title[c]} ${traced[c]!.run.ms.toFixed(0)} ms`).join(", ")}). Each cell: count · first start–last end, ms from the layer's addition · bytes (as sent: headers included).`, "",
+    `| phase | ${columns.map((c) => title[c]).join(" | ")} |`, `| --- |${columns.map(() => " --- |").join("")}`,
+    ...names.map((n) => `| ${n} | ${columns.map((c) => cell(rows(c).find((p) => p.phase === n))).join(" | ")} |`),
     "", "Requests of the traced store run (start / response / end, ms):", "", "| request | method | kind | bytes | start | response | end |", "| --- | --- | --- | --- | --- | --- | --- |",
     ...((t) => { const kinds = requestKinds(t.requests); return t.requests.map((r, i) => `| ${r.url} | ${r.method} | ${kinds[i]} | ${r.bytes} | ${r.start.toFixed(0)} | ${r.response.toFixed(0)} | ${r.end.toFixed(0)} |`); })(traced["store"]!.timeline),
     "",
   ];
-  for (const side of ["store", "gzip"]) {
+  for (const side of columns) {
     const t = traced[side]!.timeline;
     const kinds = requestKinds(t.requests);
     const chunks = t.requests.filter((_, i) => kinds[i] === "chunk");
