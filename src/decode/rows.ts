@@ -53,6 +53,26 @@ export interface RowVisitor {
   row(o: number, len: number, skip: number, e: number, ratio: number, step: number, dx: number, dy: number, dz: number): void;
 }
 
+/** exp(-q/2) at an anchor tabulated at steps of 1/EXP_STEPS in q/2, from q/2 = 0 to past r²/2 for the largest radius. */
+const EXP_STEPS = 32;
+const EXP_TABLE = (() => {
+  const t = new Float64Array(EXP_STEPS * 33 + 2);
+  for (let i = 0; i < t.length; i++) t[i] = Math.exp(-i / EXP_STEPS);
+  return t;
+})();
+
+/**
+ * exp(-q/2) for 0 ≤ q ≤ r² (q at an anchor, which lies in the support): a table value times a
+ * degree-4 polynomial of the remainder (under 1/EXP_STEPS), relative error below 3e-10 — inlined,
+ * where Math.exp is a call that spills every live register.
+ */
+export function kernelExp(q: number): number {
+  const t = Math.max(0, 0.5 * q * EXP_STEPS);
+  const i = Math.min(Math.floor(t), EXP_TABLE.length - 1);
+  const f = (t - i) * (1 / EXP_STEPS);
+  return EXP_TABLE[i]! * (1 - f * (1 - f * (0.5 - f * (1 / 6 - f * (1 / 24)))));
+}
+
 /** Solve the rows of kernel `off` inside `box` and hand each segment to `visitor`. */
 export function visitRows(k: Float64Array, off: number, box: Box, visitor: RowVisitor): void {
   const cx = k[off + K_CX]!, cy = k[off + K_CY]!, cz = k[off + K_CZ]!, r2 = k[off + K_R2]!;
@@ -110,7 +130,7 @@ export function visitRows(k: Float64Array, off: number, box: Box, visitor: RowVi
       for (let a = xlo - ((xlo - xs) & ANCHOR_MASK); a <= xhi; a += ANCHOR_SPACING) {
         const first = Math.max(a, xlo), last = Math.min(xhi, a + ANCHOR_MASK);
         const dx = a - cx;
-        visitor.row(o0 + first, last - first + 1, first - a, Math.exp(-0.5 * (axx * dx * dx + 2 * b * dx + c)),
+        visitor.row(o0 + first, last - first + 1, first - a, kernelExp(axx * dx * dx + 2 * b * dx + c),
           a === xs ? ratio : Math.exp(-0.5 * (axx * (2 * dx + 1) + 2 * b)), step, first - cx, dy, dz);
       }
     }
