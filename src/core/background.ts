@@ -85,7 +85,11 @@ export class BackgroundRows {
   private readonly coef: Float64Array;
   private readonly terms: Array<[number, number, number]>;
   /** Grid: runs of columns [runStart[r], runStart[r+1]) in one x cell, runCell[r] its lower node or −1 (constant: node runNode[r]). */
-  private readonly runStart: Int32Array;
+  readonly runStart: Int32Array;
+  readonly runA: Float64Array;
+  readonly runB: Float64Array;
+  /** Whether rows are runs of A + B·X (grid and constant models; `lines`), not only values (`row`). */
+  readonly linear: boolean;
   private readonly runCell: Int32Array;
   private readonly runNode: Int32Array;
   /** Grid: t = slope·(X + ½) is the x-node coordinate of column X. */
@@ -129,10 +133,14 @@ export class BackgroundRows {
       }
       starts.push(w);
     }
+    if (model.kind === "constant") { starts.push(0, w); cells.push(-1); nodes.push(0); }
     this.runStart = Int32Array.from(starts);
     this.runCell = Int32Array.from(cells);
     this.runNode = Int32Array.from(nodes);
-    if (model.kind === "constant") this.values.fill(model.params[0]!);
+    this.runA = new Float64Array(cells.length);
+    this.runB = new Float64Array(cells.length);
+    this.linear = model.kind !== "polynomial";
+    if (model.kind === "constant") this.runA[0] = model.params[0]!;
   }
 
   /** The values of row (z, y), counted from the box's corner; valid until the next call. */
@@ -153,28 +161,42 @@ export class BackgroundRows {
         for (let k = deg - 1; k >= 0; k--) v = v * u + coef[k]!;
         values[x] = v;
       }
-    } else if (model.kind === "grid") {
-      const gz = this.dims[0], gy = this.dims[1], gx = this.dims[2];
-      const p = model.params, node = this.coef;
-      const iz = this.zNode[z]!, tz = this.zWeight[z]!;
-      const iz1 = Math.min(iz + 1, gz - 1);
-      const iy = this.yNode[y]!, ty = this.yWeight[y]!;
-      const iy1 = Math.min(iy + 1, gy - 1);
-      const a = (iz * gy + iy) * gx, b = (iz * gy + iy1) * gx;
-      const c = (iz1 * gy + iy) * gx, e = (iz1 * gy + iy1) * gx;
-      for (let k = 0; k < gx; k++) {
-        node[k] = (1 - tz) * ((1 - ty) * p[a + k]! + ty * p[b + k]!) + tz * ((1 - ty) * p[c + k]! + ty * p[e + k]!);
-      }
-      const runStart = this.runStart, runCell = this.runCell, s = this.slope, x0 = this.box.x0;
+    } else {
+      this.lines(z, y);
+      const runStart = this.runStart, runA = this.runA, runB = this.runB, x0 = this.box.x0;
       for (let r = 0; r + 1 < runStart.length; r++) {
-        const k = runCell[r]!;
-        // v = node[k] + (t − k)·Δ with t = s·(X + ½): A + B·X
-        let A = node[this.runNode[r]!]!, B = 0;
-        if (k >= 0) { const d = node[k + 1]! - node[k]!; B = s * d; A = node[k]! + (0.5 * s - k) * d; }
+        const A = runA[r]!, B = runB[r]!;
         for (let x = runStart[r]!, end = runStart[r + 1]!, X = x0 + x; x < end; x++, X++) values[x] = A + B * X;
       }
     }
     return values;
+  }
+
+  /**
+   * Row (z, y) of a grid or constant model as runs: columns runStart[r] ≤ x < runStart[r+1] have
+   * the value runA[r] + runB[r]·X at absolute column X = box.x0 + x (what `row` writes out).
+   */
+  lines(z: number, y: number): void {
+    const model = this.model;
+    if (model.kind !== "grid") return; // constant: one run, set once
+    const gz = this.dims[0], gy = this.dims[1], gx = this.dims[2];
+    const p = model.params, node = this.coef;
+    const iz = this.zNode[z]!, tz = this.zWeight[z]!;
+    const iz1 = Math.min(iz + 1, gz - 1);
+    const iy = this.yNode[y]!, ty = this.yWeight[y]!;
+    const iy1 = Math.min(iy + 1, gy - 1);
+    const a = (iz * gy + iy) * gx, b = (iz * gy + iy1) * gx;
+    const c = (iz1 * gy + iy) * gx, e = (iz1 * gy + iy1) * gx;
+    for (let k = 0; k < gx; k++) {
+      node[k] = (1 - tz) * ((1 - ty) * p[a + k]! + ty * p[b + k]!) + tz * ((1 - ty) * p[c + k]! + ty * p[e + k]!);
+    }
+    const runCell = this.runCell, runNode = this.runNode, runA = this.runA, runB = this.runB, s = this.slope;
+    for (let r = 0; r < runCell.length; r++) {
+      const k = runCell[r]!;
+      // v = node[k] + (t − k)·Δ with t = s·(X + ½): A + B·X
+      if (k >= 0) { const d = node[k + 1]! - node[k]!; runB[r] = s * d; runA[r] = node[k]! + (0.5 * s - k) * d; }
+      else { runA[r] = node[runNode[r]!]!; runB[r] = 0; }
+    }
   }
 }
 

@@ -30,12 +30,27 @@ export function sumToValues(
   const rows = new BackgroundRows(model, shape, box, factors);
   const w = box.x1 - box.x0, h = box.y1 - box.y0, d = box.z1 - box.z0;
   const o = offset + 0.5, fr = Math.fround;
-  for (let z = 0, i = 0; z < d; z++) for (let y = 0; y < h; y++) {
-    const bg = rows.row(z, y);
-    // the field value rounded to float32 as addBackground rounds it, then converted
-    if (!integer) for (let x = 0; x < w; x++, i++) out[i] = offset + scale * fr(sum[i]! + bg[x]!);
-    else if (min === 0) for (let x = 0; x < w; x++, i++) out[i] = Math.min(Math.max(o + scale * fr(sum[i]! + bg[x]!), 0), max);
-    else for (let x = 0; x < w; x++, i++) out[i] = Math.floor(Math.min(Math.max(o + scale * fr(sum[i]! + bg[x]!), min), max));
+  // each value: the field rounded to float32 as addBackground rounds it, then converted (for
+  // unsigned types with comparisons, which V8 compiles tighter than Math.min/max here)
+  for (let z = 0, i0 = 0; z < d; z++) for (let y = 0; y < h; y++, i0 += w) {
+    if (rows.linear) {
+      rows.lines(z, y);
+      const runStart = rows.runStart, runA = rows.runA, runB = rows.runB;
+      for (let r = 0; r + 1 < runStart.length; r++) {
+        const A = runA[r]!, B = runB[r]!;
+        let X = box.x0 + runStart[r]!;
+        const end = i0 + runStart[r + 1]!;
+        if (!integer) for (let i = i0 + runStart[r]!; i < end; i++, X++) out[i] = offset + scale * fr(sum[i]! + (A + B * X));
+        else if (min === 0) {
+          for (let i = i0 + runStart[r]!; i < end; i++, X++) { const v = o + scale * fr(sum[i]! + (A + B * X)); out[i] = v > max ? max : v > 0 ? v : 0; }
+        } else for (let i = i0 + runStart[r]!; i < end; i++, X++) out[i] = Math.floor(Math.min(Math.max(o + scale * fr(sum[i]! + (A + B * X)), min), max));
+      }
+      continue;
+    }
+    const bg = rows.row(z, y), a = -i0, end = i0 + w;
+    if (!integer) for (let i = i0; i < end; i++) out[i] = offset + scale * fr(sum[i]! + bg[a + i]!);
+    else if (min === 0) for (let i = i0; i < end; i++) { const v = o + scale * fr(sum[i]! + bg[a + i]!); out[i] = v > max ? max : v > 0 ? v : 0; }
+    else for (let i = i0; i < end; i++) out[i] = Math.floor(Math.min(Math.max(o + scale * fr(sum[i]! + bg[a + i]!), min), max));
   }
 }
 
