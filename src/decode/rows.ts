@@ -96,6 +96,7 @@ export function visitRows(k: Float64Array, off: number, box: Box, visitor: RowVi
   }
   for (let z = zlo; z <= zhi; z++) {
     const dz = z - cz;
+    const bz = axz * dz, cyz2 = 2 * ayz * dz, czz2 = azz * dz * dz; // the slice's terms of b and c
     const t = czz * r2 - dz * dz;
     if (t < 0) continue;
     const ym = cy + cyz * dz * iczz;
@@ -107,11 +108,13 @@ export function visitRows(k: Float64Array, off: number, box: Box, visitor: RowVi
     let ratio = NaN, ax = 0;
     for (let y = carry ? ylo - ((ylo - ys) & ANCHOR_MASK) : ylo; y <= yhi; y++, ratio *= cross) {
       const dy = y - cy;
-      const b = axy * dy + axz * dz;
-      const c = ayy * dy * dy + 2 * ayz * dy * dz + azz * dz * dz;
-      const qmin = c - b * b * iaxx;
+      // q(x) = axx·x'² + 2b·x' + c with x' = x − cx, = axx·(x − xm)² + qmin
+      const b = axy * dy + bz;
+      const c = (ayy * dy + cyz2) * dy + czz2;
+      const bi = b * iaxx;
+      const qmin = c - b * bi;
       if (qmin > r2) continue;
-      const xm = cx - b * iaxx;
+      const xm = cx - bi;
       const xh = Math.sqrt((r2 - qmin) * iaxx);
       const xs = Math.ceil(xm - xh);
       const move = xs - ax;
@@ -129,8 +132,8 @@ export function visitRows(k: Float64Array, off: number, box: Box, visitor: RowVi
       // (taken mod 2^32) has the same residue mod ANCHOR_SPACING
       for (let a = xlo - ((xlo - xs) & ANCHOR_MASK); a <= xhi; a += ANCHOR_SPACING) {
         const first = Math.max(a, xlo), last = Math.min(xhi, a + ANCHOR_MASK);
-        const dx = a - cx;
-        visitor.row(o0 + first, last - first + 1, first - a, kernelExp(axx * dx * dx + 2 * b * dx + c),
+        const dx = a - cx, t = a - xm;
+        visitor.row(o0 + first, last - first + 1, first - a, kernelExp(qmin + axx * t * t),
           a === xs ? ratio : Math.exp(-0.5 * (axx * (2 * dx + 1) + 2 * b)), step, first - cx, dy, dz);
       }
     }
