@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { fillBackground, polynomialTerms, type Box } from "../src/core/background.js";
+import { constantBackground, fillBackground, polynomialTerms, type BackgroundModel, type Box } from "../src/core/background.js";
+import { allocVoxels } from "../src/core/dtype.js";
+import { fieldToValues } from "../src/decode/values.js";
 import { KERNEL_STRIDE, P_AMP, P_POS, P_ROT, P_SCALE, PARAMS_PER_GAUSSIAN } from "../src/core/constants.js";
 import { covariance, invertSym3, kernelProfile, toVoxel } from "../src/core/gaussian.js";
 import { ChunkRangeError } from "../src/decode/errors.js";
@@ -212,5 +214,22 @@ test("a grid background decodes to its trilinear definition, and a chunk's value
         assert.equal(chunk[i++], full[(z * shape[1] + y) * shape[2] + x], `scale ${level} voxel ${z},${y},${x}`);
       }
     }
+  }
+});
+
+test("decode adds the background as it converts: the same values as converting decodeField's field, for every background model and dtype", () => {
+  const models: BackgroundModel[] = [
+    constantBackground(0.15),
+    { kind: "polynomial", degree: 2, params: Float64Array.from({ length: polynomialTerms(2).length }, (_, i) => 0.1 + 0.02 * i) },
+    { kind: "grid", dims: [2, 3, 4], params: Float64Array.from({ length: 24 }, (_, i) => 0.1 + 0.01 * ((i * 7) % 5)) },
+  ];
+  for (const background of models) for (const dtype of ["uint8", "uint16", "int16", "float32"] as const) {
+    const f = readVmg(writeVmg(randomFile([12, 20, 30], 30, 3, { dtype, background })));
+    const d = new VmgDecoder(f);
+    const box = { z0: 1, z1: 11, y0: 2, y1: 19, x0: 3, x1: 30 };
+    const values = d.decode(box);
+    const expected = allocVoxels(f.header.dtype, values.length);
+    fieldToValues(d.decodeField(box), f.header.dtype, f.header.valueOffset, f.header.valueScale, expected);
+    assert.deepEqual(values, expected, `${background.kind} background, ${dtype}`);
   }
 });
