@@ -3,14 +3,14 @@
  * goes, on the real fits of bench:decode (cached under .cache/; the demo block and trailmap by
  * default). The decoder's own stages are called one at a time on the boxes a decode really uses —
  * the z-slab tiles of a DecodePool full decode (on this thread) and every 64³-aligned chunk — and
- * timed: background fill, spatial index query, row planning (solving each Gaussian's support as
- * x-rows), the row walk (exp by forward differencing, adding into the field) and the conversion
- * to the source dtype. Also: Gaussians per voxel, rows and row lengths, the per-file setup, and
+ * timed: zeroing the field, spatial index query, row planning (solving each Gaussian's support as
+ * x-rows), the row walk (exp by forward differencing, adding into the field) and the sweep that
+ * adds the background and converts to the source dtype. Also: Gaussians per voxel, rows and row lengths, the per-file setup, and
  * the worker pool against one thread. Every figure is the least of repeated passes (a shared
  * machine only ever adds time).
  */
 import { availableParallelism, loadavg } from "node:os";
-import { fillBackground, type Box } from "../src/core/background.js";
+import type { Box } from "../src/core/background.js";
 import { KERNEL_STRIDE } from "../src/core/constants.js";
 import { allocVoxels } from "../src/core/dtype.js";
 import { VmgDecoder } from "../src/decode/decoder.js";
@@ -18,7 +18,7 @@ import { prepareKernels } from "../src/decode/kernels.js";
 import { visitRows, type RowVisitor } from "../src/decode/rows.js";
 import { SpatialIndex } from "../src/decode/spatial-index.js";
 import { splatKernel } from "../src/decode/splat.js";
-import { fieldToValues } from "../src/decode/values.js";
+import { sumToValues } from "../src/decode/values.js";
 import { readVmg, type VmgFile } from "../src/format/vmg.js";
 import { DecodePool, tileSlices } from "../src/node/decode-pool.js";
 import { alignedChunks, demoBlock, manifestVolumes } from "./bench-volumes.js";
@@ -34,10 +34,10 @@ const log = (s: string) => { if (json) process.stderr.write(s + "\n"); else cons
 const iterations = args.includes("--iterations") ? Number(args[args.indexOf("--iterations") + 1]) : undefined; // as bench:decode's
 const now = () => performance.now();
 
-interface Stages { background: number; query: number; plan: number; splat: number; convert: number; total: number }
+interface Stages { zero: number; query: number; plan: number; splat: number; background_convert: number; total: number }
 interface Counts { voxels: number; kernels: number; rows: number; visits: number }
 
-const STAGES = ["background", "query", "plan", "walk", "convert"] as const;
+const STAGES = ["zero", "query", "plan", "walk", "background_convert"] as const;
 type Stage = (typeof STAGES)[number];
 /** The splat solves each kernel's rows again (plan: the rows handed to a visitor that only counts them) and walks them: its walk is the splat less the planning. */
 const stageMs = (st: Stages, k: Stage) => (k === "walk" ? Math.max(0, st.splat - st.plan) : st[k]);
@@ -56,16 +56,16 @@ function profileBox(decoder: VmgDecoder, file: VmgFile, box: Box, field: Float32
   const s = decoder.scale([1, 1, 1]);
   const k = s.kernels.k, count = new CountRows();
   let t = now();
-  fillBackground(file.background, h.shape, box, [1, 1, 1], f);
-  st.background += now() - t; t = now();
+  f.fill(0);
+  st.zero += now() - t; t = now();
   const ids = s.index.query(box);
   st.query += now() - t; t = now();
   for (let j = 0; j < ids.length; j++) visitRows(k, ids[j]! * KERNEL_STRIDE, box, count);
   st.plan += now() - t; t = now();
   for (let j = 0; j < ids.length; j++) splatKernel(k, ids[j]! * KERNEL_STRIDE, box, f);
   st.splat += now() - t; t = now();
-  fieldToValues(f, h.dtype, h.valueOffset, h.valueScale, out);
-  st.convert += now() - t;
+  sumToValues(f, { model: file.background, shape: h.shape, box, factors: [1, 1, 1] }, h.dtype, h.valueOffset, h.valueScale, out);
+  st.background_convert += now() - t;
   const { rows, visits } = count;
   t = now();
   decoder.decode(box, [1, 1, 1], out, field);
@@ -73,7 +73,7 @@ function profileBox(decoder: VmgDecoder, file: VmgFile, box: Box, field: Float32
   c.voxels += n; c.kernels += ids.length; c.rows += rows; c.visits += visits;
 }
 
-function emptyStages(): Stages { return { background: 0, query: 0, plan: 0, splat: 0, convert: 0, total: 0 }; }
+function emptyStages(): Stages { return { zero: 0, query: 0, plan: 0, splat: 0, background_convert: 0, total: 0 }; }
 function emptyCounts(): Counts { return { voxels: 0, kernels: 0, rows: 0, visits: 0 }; }
 
 function tilesOf(shape: readonly number[]): Box[] {
@@ -88,7 +88,7 @@ function tilesOf(shape: readonly number[]): Box[] {
 function run(decoder: VmgDecoder, file: VmgFile, boxes: Box[]): { st: Stages; c: Counts } {
   const field = new Float32Array(Math.max(...boxes.map((b) => (b.z1 - b.z0) * (b.y1 - b.y0) * (b.x1 - b.x0))));
   for (const b of boxes.slice(0, 4)) profileBox(decoder, file, b, field, emptyStages(), emptyCounts()); // JIT warm-up
-  const best: Stages = { background: Infinity, query: Infinity, plan: Infinity, splat: Infinity, convert: Infinity, total: Infinity };
+  const best: Stages = { zero: Infinity, query: Infinity, plan: Infinity, splat: Infinity, background_convert: Infinity, total: Infinity };
   let c = emptyCounts();
   const started = now();
   for (let pass = 0; pass < 15 && (pass < 3 || now() - started < 2000); pass++) {

@@ -1,12 +1,14 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { fillBackground, polynomialTerms, type Box } from "../src/core/background.js";
+import { constantBackground, fillBackground, polynomialTerms, type BackgroundModel, type Box } from "../src/core/background.js";
+import { allocVoxels } from "../src/core/dtype.js";
+import { fieldToValues } from "../src/decode/values.js";
 import { KERNEL_STRIDE, P_AMP, P_POS, P_ROT, P_SCALE, PARAMS_PER_GAUSSIAN } from "../src/core/constants.js";
 import { covariance, invertSym3, kernelProfile, toVoxel } from "../src/core/gaussian.js";
 import { ChunkRangeError } from "../src/decode/errors.js";
 import { fullBox, levelFactors, scaledShape, VmgDecoder } from "../src/decode/decoder.js";
 import { prepareKernels } from "../src/decode/kernels.js";
-import { visitRows } from "../src/decode/rows.js";
+import { kernelExp, visitRows } from "../src/decode/rows.js";
 import { readVmg, writeVmg, type VmgFile } from "../src/format/vmg.js";
 import { randomFile } from "./helpers/files.js";
 
@@ -160,4 +162,74 @@ test("out-of-range and malformed chunk requests raise ChunkRangeError", () => {
   assert.throws(() => d.decode({ z0: 0, z1: 2, y0: 0, y1: 2, x0: 0, x1: 2 }, levelFactors(3)), ChunkRangeError);
   assert.doesNotThrow(() => d.decode({ z0: 0, z1: 1, y0: 0, y1: 1, x0: 0, x1: 1 }, levelFactors(3)));
   assert.throws(() => levelFactors(-1), ChunkRangeError);
+});
+
+test("the anchor's exp(-q/2) is within 1e-9 relative of Math.exp over the whole support of the largest radius", () => {
+  let worst = 0;
+  for (let q = 0; q <= 64; q += 1 / 997) worst = Math.max(worst, Math.abs(kernelExp(q) / Math.exp(-0.5 * q) - 1));
+  assert.ok(worst < 1e-9, `worst relative error ${worst}`);
+});
+
+/** The grid model as its definition states it: trilinear interpolation of nodes spread from u = -1 to +1. */
+function gridReference(dims: [number, number, number], p: Float64Array, u: [number, number, number]): number {
+  const w = u.map((ui, a) => {
+    const g = dims[2 - a]!;
+    if (g === 1) return [0, 0] as const;
+    const t = Math.min(Math.max(((ui + 1) / 2) * (g - 1), 0), g - 1), i = Math.min(Math.floor(t), g - 2);
+    return [i, t - i] as const;
+  });
+  let v = 0;
+  for (let c = 0; c < 8; c++) {
+    const [ix, tx] = w[0]!, [iy, ty] = w[1]!, [iz, tz] = w[2]!;
+    const bx = c & 1, by = (c >> 1) & 1, bz = (c >> 2) & 1;
+    const weight = (bx ? tx : 1 - tx) * (by ? ty : 1 - ty) * (bz ? tz : 1 - tz);
+    if (weight === 0) continue;
+    v += weight * p[((iz + bz) * dims[1] + iy + by) * dims[2] + ix + bx]!;
+  }
+  return v;
+}
+
+test("a grid background decodes to its trilinear definition, and a chunk's values equal the full decode's bit for bit, at scales 0 and 1", () => {
+  const dims: [number, number, number] = [3, 4, 5];
+  const params = Float64Array.from({ length: 60 }, (_, i) => 0.2 + 0.05 * Math.sin(i * 1.7));
+  const f = readVmg(writeVmg(randomFile([21, 30, 45], 40, 5, { background: { kind: "grid", dims, params } })));
+  const empty = { ...f, gaussians: new Float32Array(0), count: 0 };
+  for (const level of [0, 1]) {
+    const factors = levelFactors(level);
+    const shape = scaledShape(f.header.shape, factors);
+    const [nz, ny, nx] = f.header.shape;
+    const bg = new VmgDecoder(empty).decodeField(fullBox(shape), factors);
+    let o = 0;
+    for (let z = 0; z < shape[0]; z++) for (let y = 0; y < shape[1]; y++) for (let x = 0; x < shape[2]; x++) {
+      const u: [number, number, number] = [(((x + 0.5) * factors[0]) / nx) * 2 - 1, (((y + 0.5) * factors[1]) / ny) * 2 - 1, (((z + 0.5) * factors[2]) / nz) * 2 - 1];
+      const err = Math.abs(bg[o++]! - gridReference(dims, params, u));
+      assert.ok(err < 1e-6, `scale ${level} voxel ${z},${y},${x}: background off by ${err}`);
+    }
+    const d = new VmgDecoder(f);
+    const full = d.decode(fullBox(shape), factors);
+    for (const box of [{ z0: 2, z1: 9, y0: 3, y1: 14, x0: 7, x1: Math.min(shape[2], 30) }, { z0: 0, z1: shape[0], y0: shape[1] - 1, y1: shape[1], x0: shape[2] - 3, x1: shape[2] }]) {
+      const chunk = new VmgDecoder(f).decode(box, factors);
+      let i = 0;
+      for (let z = box.z0; z < box.z1; z++) for (let y = box.y0; y < box.y1; y++) for (let x = box.x0; x < box.x1; x++) {
+        assert.equal(chunk[i++], full[(z * shape[1] + y) * shape[2] + x], `scale ${level} voxel ${z},${y},${x}`);
+      }
+    }
+  }
+});
+
+test("decode adds the background as it converts: the same values as converting decodeField's field, for every background model and dtype", () => {
+  const models: BackgroundModel[] = [
+    constantBackground(0.15),
+    { kind: "polynomial", degree: 2, params: Float64Array.from({ length: polynomialTerms(2).length }, (_, i) => 0.1 + 0.02 * i) },
+    { kind: "grid", dims: [2, 3, 4], params: Float64Array.from({ length: 24 }, (_, i) => 0.1 + 0.01 * ((i * 7) % 5)) },
+  ];
+  for (const background of models) for (const dtype of ["uint8", "uint16", "int16", "float32"] as const) {
+    const f = readVmg(writeVmg(randomFile([12, 20, 30], 30, 3, { dtype, background })));
+    const d = new VmgDecoder(f);
+    const box = { z0: 1, z1: 11, y0: 2, y1: 19, x0: 3, x1: 30 };
+    const values = d.decode(box);
+    const expected = allocVoxels(f.header.dtype, values.length);
+    fieldToValues(d.decodeField(box), f.header.dtype, f.header.valueOffset, f.header.valueScale, expected);
+    assert.deepEqual(values, expected, `${background.kind} background, ${dtype}`);
+  }
 });

@@ -3,8 +3,7 @@ import { DTYPES } from "../core/dtype.js";
 import { bitsPerVoxel, getMetadata, vmgLayout } from "../format/vmg.js";
 import { loadVmg } from "../node/vmg-file.js";
 import { parseArgs, UsageError } from "./args.js";
-import { isGaussianStore } from "../node/store-reader.js";
-import { storeInfo } from "./store-commands.js";
+import { stat } from "node:fs/promises";
 
 export const INFO_USAGE = "usage: vmg info <file.vmg|store.ome.zarr> [--json]";
 
@@ -12,7 +11,11 @@ export async function infoCommand(argv: string[]): Promise<void> {
   const p = parseArgs(argv, { json: {} });
   if (p.positionals.length !== 1) throw new UsageError(INFO_USAGE);
   const source = p.positionals[0]!;
-  if (await isGaussianStore(source)) return storeInfo(source, p.flags.has("json"));
+  // the store modules (zarr, the writer, the queue) load only for a directory: a .vmg's info stays a quick start
+  const directory = await stat(source).then((s) => s.isDirectory(), () => false);
+  if (directory && await (await import("../node/store-reader.js")).isGaussianStore(source)) {
+    return (await import("./store-commands.js")).storeInfo(source, p.flags.has("json"));
+  }
   const { bytes, file } = await loadVmg(source);
   const h = file.header;
   const layout = vmgLayout(bytes);

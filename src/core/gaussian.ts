@@ -42,30 +42,56 @@ export function quatToRotation(w: number, x: number, y: number, z: number): numb
   ];
 }
 
+/**
+ * Σ = R diag(s²) Rᵀ in voxel units, axes x, y, z, written as [xx, xy, xz, yy, yz, zz] at `off`.
+ * Scalar code with no array per call: it runs once per Gaussian when a file opens (per-file setup).
+ */
+export function covarianceInto(
+  out: Sym3 | Float64Array, off: number, sx: number, sy: number, sz: number, qw: number, qx: number, qy: number, qz: number,
+): void {
+  const n = Math.hypot(qw, qx, qy, qz);
+  const w = qw / n, x = qx / n, y = qy / n, z = qz / n;
+  // the rotation's entries as quatToRotation gives them
+  const r00 = 1 - 2 * (y * y + z * z), r01 = 2 * (x * y - w * z), r02 = 2 * (x * z + w * y);
+  const r10 = 2 * (x * y + w * z), r11 = 1 - 2 * (x * x + z * z), r12 = 2 * (y * z - w * x);
+  const r20 = 2 * (x * z - w * y), r21 = 2 * (y * z + w * x), r22 = 1 - 2 * (x * x + y * y);
+  const a = sx * sx, b = sy * sy, c = sz * sz;
+  out[off] = r00 * r00 * a + r01 * r01 * b + r02 * r02 * c;
+  out[off + 1] = r00 * r10 * a + r01 * r11 * b + r02 * r12 * c;
+  out[off + 2] = r00 * r20 * a + r01 * r21 * b + r02 * r22 * c;
+  out[off + 3] = r10 * r10 * a + r11 * r11 * b + r12 * r12 * c;
+  out[off + 4] = r10 * r20 * a + r11 * r21 * b + r12 * r22 * c;
+  out[off + 5] = r20 * r20 * a + r21 * r21 * b + r22 * r22 * c;
+}
+
 /** Σ = R diag(s²) Rᵀ in voxel units, axes x, y, z. */
 export function covariance(
   sx: number, sy: number, sz: number, qw: number, qx: number, qy: number, qz: number,
 ): Sym3 {
-  const r = quatToRotation(qw, qx, qy, qz);
-  const a = sx * sx, b = sy * sy, c = sz * sz;
-  const m = (i: number, j: number) =>
-    r[3 * i]! * r[3 * j]! * a + r[3 * i + 1]! * r[3 * j + 1]! * b + r[3 * i + 2]! * r[3 * j + 2]! * c;
-  return [m(0, 0), m(0, 1), m(0, 2), m(1, 1), m(1, 2), m(2, 2)];
+  const m: Sym3 = [0, 0, 0, 0, 0, 0];
+  covarianceInto(m, 0, sx, sy, sz, qw, qx, qy, qz);
+  return m;
 }
 
-export function det3(m: Sym3): number {
-  const [xx, xy, xz, yy, yz, zz] = m;
+/** Determinant of the symmetric 3×3 matrix [xx, xy, xz, yy, yz, zz] at `off`. */
+export function det3(m: Sym3 | Float64Array, off = 0): number {
+  const xx = m[off]!, xy = m[off + 1]!, xz = m[off + 2]!, yy = m[off + 3]!, yz = m[off + 4]!, zz = m[off + 5]!;
   return xx * (yy * zz - yz * yz) - xy * (xy * zz - yz * xz) + xz * (xy * yz - yy * xz);
+}
+
+/** Inverse of a symmetric positive-definite 3×3 matrix, from `m` at `off` into `out` at `outOff`. */
+export function invertSym3Into(m: Sym3 | Float64Array, off: number, out: Sym3 | Float64Array, outOff: number): void {
+  const xx = m[off]!, xy = m[off + 1]!, xz = m[off + 2]!, yy = m[off + 3]!, yz = m[off + 4]!, zz = m[off + 5]!;
+  const d = det3(m, off);
+  out[outOff] = (yy * zz - yz * yz) / d; out[outOff + 1] = (xz * yz - xy * zz) / d; out[outOff + 2] = (xy * yz - xz * yy) / d;
+  out[outOff + 3] = (xx * zz - xz * xz) / d; out[outOff + 4] = (xy * xz - xx * yz) / d; out[outOff + 5] = (xx * yy - xy * xy) / d;
 }
 
 /** Inverse of a symmetric positive-definite 3×3 matrix. */
 export function invertSym3(m: Sym3): Sym3 {
-  const [xx, xy, xz, yy, yz, zz] = m;
-  const d = det3(m);
-  return [
-    (yy * zz - yz * yz) / d, (xz * yz - xy * zz) / d, (xy * yz - xz * yy) / d,
-    (xx * zz - xz * xz) / d, (xy * xz - xx * yz) / d, (xx * yy - xy * xy) / d,
-  ];
+  const inv: Sym3 = [0, 0, 0, 0, 0, 0];
+  invertSym3Into(m, 0, inv, 0);
+  return inv;
 }
 
 /** The kernel profile k(q) of the module comment, for reference evaluators and tests. */
@@ -112,22 +138,23 @@ export function prepareKernel(
   if (amp === 0) return false;
   const [nz, ny, nx] = shape;
   const [fx, fy, fz] = factors;
-  const cov = covariance(
-    params[b + P_SCALE]!, params[b + P_SCALE + 1]!, params[b + P_SCALE + 2]!,
+  const cov = scratch, inv = 6;
+  covarianceInto(
+    cov, 0, params[b + P_SCALE]!, params[b + P_SCALE + 1]!, params[b + P_SCALE + 2]!,
     params[b + P_ROT]!, params[b + P_ROT + 1]!, params[b + P_ROT + 2]!, params[b + P_ROT + 3]!,
   );
   let peak = amp;
   if (fx !== 1 || fy !== 1 || fz !== 1) {
     const det0 = det3(cov);
-    cov[0] += (fx * fx - 1) / 12;
-    cov[3] += (fy * fy - 1) / 12;
-    cov[5] += (fz * fz - 1) / 12;
+    cov[0]! += (fx * fx - 1) / 12;
+    cov[3]! += (fy * fy - 1) / 12;
+    cov[5]! += (fz * fz - 1) / 12;
     peak *= Math.sqrt(det0 / det3(cov));
     // to coarse-grid units
-    cov[0] /= fx * fx; cov[1] /= fx * fy; cov[2] /= fx * fz;
-    cov[3] /= fy * fy; cov[4] /= fy * fz; cov[5] /= fz * fz;
+    cov[0]! /= fx * fx; cov[1]! /= fx * fy; cov[2]! /= fx * fz;
+    cov[3]! /= fy * fy; cov[4]! /= fy * fz; cov[5]! /= fz * fz;
   }
-  const inv = invertSym3(cov);
+  invertSym3Into(cov, 0, cov, inv);
   const r2 = radius * radius;
   const floor = Math.exp(-0.5 * r2);
   const scaled = peak / (1 - floor);
@@ -135,17 +162,24 @@ export function prepareKernel(
   out[off + K_CY] = (toVoxel(params[b + P_POS + 1]!, ny) - (fy - 1) / 2) / fy;
   out[off + K_CZ] = (toVoxel(params[b + P_POS + 2]!, nz) - (fz - 1) / 2) / fz;
   out[off + K_AMP] = scaled;
-  out[off + K_AXX] = inv[0]; out[off + K_AXY] = inv[1]; out[off + K_AXZ] = inv[2];
-  out[off + K_AYY] = inv[3]; out[off + K_AYZ] = inv[4]; out[off + K_AZZ] = inv[5];
-  out[off + K_CXX] = cov[0]; out[off + K_CYY] = cov[3]; out[off + K_CZZ] = cov[5];
-  out[off + K_CYZ] = cov[4];
+  out[off + K_AXX] = cov[inv]!; out[off + K_AXY] = cov[inv + 1]!; out[off + K_AXZ] = cov[inv + 2]!;
+  out[off + K_AYY] = cov[inv + 3]!; out[off + K_AYZ] = cov[inv + 4]!; out[off + K_AZZ] = cov[inv + 5]!;
+  out[off + K_CXX] = cov[0]!; out[off + K_CYY] = cov[3]!; out[off + K_CZZ] = cov[5]!;
+  out[off + K_CYZ] = cov[4]!;
   out[off + K_R2] = r2;
   out[off + K_FLOOR] = scaled * floor;
   return true;
 }
 
+/** prepareKernel's covariance (0..5) and its inverse (6..11): no arrays allocated per Gaussian. */
+const scratch = new Float64Array(12);
+
 /** Half-extents (x, y, z) of the axis-aligned box enclosing a prepared kernel's support. */
 export function supportHalfExtents(k: Float64Array, off: number): [number, number, number] {
-  const r = Math.sqrt(k[off + K_R2]!);
-  return [r * Math.sqrt(k[off + K_CXX]!), r * Math.sqrt(k[off + K_CYY]!), r * Math.sqrt(k[off + K_CZZ]!)];
+  return [supportHalfExtent(k, off, K_CXX), supportHalfExtent(k, off, K_CYY), supportHalfExtent(k, off, K_CZZ)];
+}
+
+/** Half-extent of a prepared kernel's support along the axis whose variance sits at `variance` (K_CXX, K_CYY or K_CZZ). */
+export function supportHalfExtent(k: Float64Array, off: number, variance: number): number {
+  return Math.sqrt(k[off + K_R2]!) * Math.sqrt(k[off + variance]!);
 }

@@ -3,7 +3,7 @@
  * (float32) or as stored values of the source dtype. Kernels and the spatial index are built once
  * per scale and reused by every chunk.
  */
-import { fillBackground, type Box } from "../core/background.js";
+import { addBackground, boxVoxels, type Box } from "../core/background.js";
 import { KERNEL_STRIDE } from "../core/constants.js";
 import { allocVoxels, type VoxelArray } from "../core/dtype.js";
 import type { Factors, Shape3 } from "../core/gaussian.js";
@@ -12,7 +12,7 @@ import { ChunkRangeError } from "./errors.js";
 import { prepareKernels, type PreparedKernels } from "./kernels.js";
 import { SpatialIndex } from "./spatial-index.js";
 import { splatKernel } from "./splat.js";
-import { fieldToValues } from "./values.js";
+import { sumToValues } from "./values.js";
 
 /** Per-axis (x, y, z) downsampling factors of scale `level`: 2^level on every axis. */
 export function levelFactors(level: number): Factors {
@@ -26,9 +26,7 @@ export function scaledShape(shape: Shape3, factors: Factors): Shape3 {
   return [Math.ceil(shape[0] / factors[2]), Math.ceil(shape[1] / factors[1]), Math.ceil(shape[2] / factors[0])];
 }
 
-export function boxVoxels(b: Box): number {
-  return (b.x1 - b.x0) * (b.y1 - b.y0) * (b.z1 - b.z0);
-}
+export { boxVoxels };
 
 export function fullBox(shape: Shape3): Box {
   return { z0: 0, z1: shape[0], y0: 0, y1: shape[1], x0: 0, x1: shape[2] };
@@ -86,12 +84,28 @@ export class VmgDecoder {
    * decode between kernels (every 256) with its AbortError.
    */
   decodeField(box: Box, factors: Factors = [1, 1, 1], out?: Float32Array, signal?: AbortSignal): Float32Array {
+    const field = this.sumKernels(box, factors, out, signal);
+    addBackground(this.file.background, this.shape, box, factors, field);
+    return field;
+  }
+
+  /** Stored values (source dtype: rounded, clamped) over `box`, x fastest. */
+  decode(box: Box, factors: Factors = [1, 1, 1], out?: VoxelArray, scratch?: Float32Array, signal?: AbortSignal): VoxelArray {
+    const sum = this.sumKernels(box, factors, scratch, signal);
+    const h = this.file.header;
+    const values = out ?? allocVoxels(h.dtype, sum.length);
+    // the background is added as the sum is converted: one sweep over the box instead of two
+    sumToValues(sum, { model: this.file.background, shape: this.shape, box, factors }, h.dtype, h.valueOffset, h.valueScale, values);
+    return values;
+  }
+
+  /** Σ kernels over `box` (no background), into `out` or a new buffer. */
+  private sumKernels(box: Box, factors: Factors, out: Float32Array | undefined, signal: AbortSignal | undefined): Float32Array {
     signal?.throwIfAborted();
     this.checkBox(box, factors);
     const n = boxVoxels(box);
     if (out && out.length < n) throw new ChunkRangeError(`output buffer holds ${out.length} values, box needs ${n}`);
-    const field = out ? out.subarray(0, n) : new Float32Array(n);
-    fillBackground(this.file.background, this.shape, box, factors, field);
+    const field = out ? out.subarray(0, n).fill(0) : new Float32Array(n);
     const s = this.scale(factors);
     const ids = s.index.query(box);
     const k = s.kernels.k;
@@ -100,14 +114,5 @@ export class VmgDecoder {
       splatKernel(k, ids[j]! * KERNEL_STRIDE, box, field);
     }
     return field;
-  }
-
-  /** Stored values (source dtype: rounded, clamped) over `box`, x fastest. */
-  decode(box: Box, factors: Factors = [1, 1, 1], out?: VoxelArray, scratch?: Float32Array, signal?: AbortSignal): VoxelArray {
-    const field = this.decodeField(box, factors, scratch, signal);
-    const h = this.file.header;
-    const values = out ?? allocVoxels(h.dtype, field.length);
-    fieldToValues(field, h.dtype, h.valueOffset, h.valueScale, values);
-    return values;
   }
 }

@@ -1,9 +1,10 @@
 /**
  * Gaussians prepared for sampling at one scale: the kernel constants of core/gaussian.ts plus the
- * integer voxel box of each support, computed once per (file, scale).
+ * integer voxel box of each support, computed once per (file, scale) into flat typed arrays
+ * (struct of arrays; no object per Gaussian: this runs once per file in every process and worker).
  */
-import { KERNEL_STRIDE, PARAMS_PER_GAUSSIAN } from "../core/constants.js";
-import { prepareKernel, supportHalfExtents, type Factors, type Shape3 } from "../core/gaussian.js";
+import { K_CXX, K_CYY, K_CZZ, KERNEL_STRIDE, PARAMS_PER_GAUSSIAN } from "../core/constants.js";
+import { prepareKernel, supportHalfExtent, type Factors, type Shape3 } from "../core/gaussian.js";
 
 export interface PreparedKernels {
   /** Number of kernels (Gaussians with non-zero amplitude). */
@@ -27,7 +28,7 @@ export function prepareKernels(
   for (let i = 0; i < n; i++) {
     const off = count * KERNEL_STRIDE;
     if (!prepareKernel(params, i, shape, factors, radius, k, off)) continue;
-    const [hx, hy, hz] = supportHalfExtents(k, off);
+    const hx = supportHalfExtent(k, off, K_CXX), hy = supportHalfExtent(k, off, K_CYY), hz = supportHalfExtent(k, off, K_CZZ);
     const b = count * 6;
     box[b] = clampInt(Math.ceil(k[off]! - hx));
     box[b + 1] = clampInt(Math.floor(k[off]! + hx));

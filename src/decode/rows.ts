@@ -53,6 +53,26 @@ export interface RowVisitor {
   row(o: number, len: number, skip: number, e: number, ratio: number, step: number, dx: number, dy: number, dz: number): void;
 }
 
+/** exp(-q/2) at an anchor tabulated at steps of 1/EXP_STEPS in q/2, from q/2 = 0 to past r²/2 for the largest radius. */
+const EXP_STEPS = 32;
+const EXP_TABLE = (() => {
+  const t = new Float64Array(EXP_STEPS * 33 + 2);
+  for (let i = 0; i < t.length; i++) t[i] = Math.exp(-i / EXP_STEPS);
+  return t;
+})();
+
+/**
+ * exp(-q/2) for 0 ≤ q ≤ r² (q at an anchor, which lies in the support): a table value times a
+ * degree-4 polynomial of the remainder (under 1/EXP_STEPS), relative error below 3e-10 — inlined,
+ * where Math.exp is a call that spills every live register.
+ */
+export function kernelExp(q: number): number {
+  const t = Math.max(0, 0.5 * q * EXP_STEPS);
+  const i = Math.min(Math.floor(t), EXP_TABLE.length - 1);
+  const f = (t - i) * (1 / EXP_STEPS);
+  return EXP_TABLE[i]! * (1 - f * (1 - f * (0.5 - f * (1 / 6 - f * (1 / 24)))));
+}
+
 /** Solve the rows of kernel `off` inside `box` and hand each segment to `visitor`. */
 export function visitRows(k: Float64Array, off: number, box: Box, visitor: RowVisitor): void {
   const cx = k[off + K_CX]!, cy = k[off + K_CY]!, cz = k[off + K_CZ]!, r2 = k[off + K_R2]!;
@@ -76,6 +96,7 @@ export function visitRows(k: Float64Array, off: number, box: Box, visitor: RowVi
   }
   for (let z = zlo; z <= zhi; z++) {
     const dz = z - cz;
+    const bz = axz * dz, cyz2 = 2 * ayz * dz, czz2 = azz * dz * dz; // the slice's terms of b and c
     const t = czz * r2 - dz * dz;
     if (t < 0) continue;
     const ym = cy + cyz * dz * iczz;
@@ -87,11 +108,13 @@ export function visitRows(k: Float64Array, off: number, box: Box, visitor: RowVi
     let ratio = NaN, ax = 0;
     for (let y = carry ? ylo - ((ylo - ys) & ANCHOR_MASK) : ylo; y <= yhi; y++, ratio *= cross) {
       const dy = y - cy;
-      const b = axy * dy + axz * dz;
-      const c = ayy * dy * dy + 2 * ayz * dy * dz + azz * dz * dz;
-      const qmin = c - b * b * iaxx;
+      // q(x) = axx·x'² + 2b·x' + c with x' = x − cx, = axx·(x − xm)² + qmin
+      const b = axy * dy + bz;
+      const c = (ayy * dy + cyz2) * dy + czz2;
+      const bi = b * iaxx;
+      const qmin = c - b * bi;
       if (qmin > r2) continue;
-      const xm = cx - b * iaxx;
+      const xm = cx - bi;
       const xh = Math.sqrt((r2 - qmin) * iaxx);
       const xs = Math.ceil(xm - xh);
       const move = xs - ax;
@@ -109,8 +132,8 @@ export function visitRows(k: Float64Array, off: number, box: Box, visitor: RowVi
       // (taken mod 2^32) has the same residue mod ANCHOR_SPACING
       for (let a = xlo - ((xlo - xs) & ANCHOR_MASK); a <= xhi; a += ANCHOR_SPACING) {
         const first = Math.max(a, xlo), last = Math.min(xhi, a + ANCHOR_MASK);
-        const dx = a - cx;
-        visitor.row(o0 + first, last - first + 1, first - a, Math.exp(-0.5 * (axx * dx * dx + 2 * b * dx + c)),
+        const dx = a - cx, t = a - xm;
+        visitor.row(o0 + first, last - first + 1, first - a, kernelExp(qmin + axx * t * t),
           a === xs ? ratio : Math.exp(-0.5 * (axx * (2 * dx + 1) + 2 * b)), step, first - cx, dy, dz);
       }
     }

@@ -31,22 +31,25 @@ export class SpatialIndex {
     const nCells = dims[0] * dims[1] * dims[2];
     const counts = new Uint32Array(nCells + 1);
     const globalList: number[] = [];
+    // each kernel's inclusive cell range x0 x1 y0 y1 z0 z1 (x0 > x1: in no cell), then two CSR passes
     const ranges = new Int32Array(kernels.count * 6);
     for (let i = 0; i < kernels.count; i++) {
-      const r = this.cellRange(kernels.box, i, dims);
-      if (!r) { ranges[i * 6] = 1; ranges[i * 6 + 1] = 0; continue; } // entirely outside
-      ranges.set(r, i * 6);
-      const span = (r[1] - r[0] + 1) * (r[3] - r[2] + 1) * (r[5] - r[4] + 1);
-      if (span > MAX_CELLS_PER_KERNEL) { globalList.push(i); ranges[i * 6] = 1; ranges[i * 6 + 1] = 0; continue; }
-      this.forCells(r, dims, (c) => { counts[c + 1]!++; });
+      const r = i * 6;
+      if (!this.cellRange(kernels.box, i, dims, ranges, r)) { ranges[r] = 1; ranges[r + 1] = 0; continue; } // entirely outside
+      const span = (ranges[r + 1]! - ranges[r]! + 1) * (ranges[r + 3]! - ranges[r + 2]! + 1) * (ranges[r + 5]! - ranges[r + 4]! + 1);
+      if (span > MAX_CELLS_PER_KERNEL) { globalList.push(i); ranges[r] = 1; ranges[r + 1] = 0; continue; }
+      for (let z = ranges[r + 4]!; z <= ranges[r + 5]!; z++) for (let y = ranges[r + 2]!; y <= ranges[r + 3]!; y++) {
+        for (let x = ranges[r]!, c = (z * dims[1] + y) * dims[0] + x; x <= ranges[r + 1]!; x++, c++) counts[c + 1]!++;
+      }
     }
     for (let c = 0; c < nCells; c++) counts[c + 1]! += counts[c]!;
     const items = new Uint32Array(counts[nCells]!);
     const fill = counts.slice(0, nCells);
     for (let i = 0; i < kernels.count; i++) {
-      const r = ranges.subarray(i * 6, i * 6 + 6);
-      if (r[0]! > r[1]!) continue;
-      this.forCells(r, dims, (c) => { items[fill[c]!++] = i; });
+      const r = i * 6;
+      for (let z = ranges[r + 4]!; z <= ranges[r + 5]!; z++) for (let y = ranges[r + 2]!; y <= ranges[r + 3]!; y++) {
+        for (let x = ranges[r]!, c = (z * dims[1] + y) * dims[0] + x; x <= ranges[r + 1]!; x++, c++) items[fill[c]!++] = i;
+      }
     }
     this.start = counts;
     this.items = items;
@@ -81,20 +84,13 @@ export class SpatialIndex {
     return this.start.byteLength + this.items.byteLength + this.global.byteLength + this.stamp.byteLength;
   }
 
-  private cellRange(box: Int32Array, i: number, dims: [number, number, number]): [number, number, number, number, number, number] | undefined {
+  /** Kernel i's clipped cell range into `out` at `o` (x0 x1 y0 y1 z0 z1); false when it is empty. */
+  private cellRange(box: Int32Array, i: number, dims: [number, number, number], out: Int32Array, o: number): boolean {
     const c = this.cell;
     const b = i * 6;
-    const r: [number, number, number, number, number, number] = [
-      Math.max(0, Math.floor(box[b]! / c)), Math.min(dims[0] - 1, Math.floor(box[b + 1]! / c)),
-      Math.max(0, Math.floor(box[b + 2]! / c)), Math.min(dims[1] - 1, Math.floor(box[b + 3]! / c)),
-      Math.max(0, Math.floor(box[b + 4]! / c)), Math.min(dims[2] - 1, Math.floor(box[b + 5]! / c)),
-    ];
-    return r[0] > r[1] || r[2] > r[3] || r[4] > r[5] ? undefined : r;
-  }
-
-  private forCells(r: ArrayLike<number>, dims: [number, number, number], f: (cell: number) => void): void {
-    for (let z = r[4]!; z <= r[5]!; z++) for (let y = r[2]!; y <= r[3]!; y++) for (let x = r[0]!; x <= r[1]!; x++) {
-      f((z * dims[1] + y) * dims[0] + x);
-    }
+    out[o] = Math.max(0, Math.floor(box[b]! / c)); out[o + 1] = Math.min(dims[0] - 1, Math.floor(box[b + 1]! / c));
+    out[o + 2] = Math.max(0, Math.floor(box[b + 2]! / c)); out[o + 3] = Math.min(dims[1] - 1, Math.floor(box[b + 3]! / c));
+    out[o + 4] = Math.max(0, Math.floor(box[b + 4]! / c)); out[o + 5] = Math.min(dims[2] - 1, Math.floor(box[b + 5]! / c));
+    return out[o]! <= out[o + 1]! && out[o + 2]! <= out[o + 3]! && out[o + 4]! <= out[o + 5]!;
   }
 }

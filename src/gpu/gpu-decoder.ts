@@ -5,12 +5,12 @@
  * per scale; each chunk is one dispatch. The background and the conversion to stored values run
  * on the CPU with the decoder's own functions, so both paths differ only in the Gaussian sum.
  */
-import { fillBackground, type Box } from "../core/background.js";
+import { addBackground, type Box } from "../core/background.js";
 import { registerErrorClasses, VmgError } from "../core/errors.js";
 import { allocVoxels, type VoxelArray } from "../core/dtype.js";
 import type { Factors } from "../core/gaussian.js";
 import type { VmgDecoder } from "../decode/decoder.js";
-import { fieldToValues } from "../decode/values.js";
+import { sumToValues } from "../decode/values.js";
 import { buildBrickIndex } from "./brick-index.js";
 import type { GpuContext } from "./device.js";
 import { packKernels } from "./gpu-kernels.js";
@@ -63,10 +63,8 @@ export class GpuVmgDecoder {
     this.cpu.checkBox(box, factors);
     const { field: sum, ms } = await this.sum(box, factors, signal);
     const t0 = performance.now();
-    const bg = new Float32Array(sum.length);
-    fillBackground(this.cpu.file.background, this.cpu.shape, box, factors, bg);
-    for (let i = 0; i < sum.length; i++) bg[i]! += sum[i]!;
-    return { field: bg, ms: ms + performance.now() - t0 };
+    addBackground(this.cpu.file.background, this.cpu.shape, box, factors, sum); // as the CPU decoder adds it
+    return { field: sum, ms: ms + performance.now() - t0 };
   }
 
   /** Σ kernels over `box` on the GPU; any failure there is a GpuDecodeError. */
@@ -89,11 +87,13 @@ export class GpuVmgDecoder {
 
   /** `decode` and its own time in milliseconds (see decodeFieldTimed); `signal` drops the box while queued. */
   async decodeTimed(box: Box, factors: Factors, signal?: AbortSignal): Promise<{ data: VoxelArray; ms: number }> {
-    const { field, ms } = await this.decodeFieldTimed(box, factors, signal);
+    this.cpu.checkBox(box, factors);
+    const { field: sum, ms } = await this.sum(box, factors, signal);
     const t0 = performance.now();
     const h = this.cpu.file.header;
-    const values = allocVoxels(h.dtype, field.length);
-    fieldToValues(field, h.dtype, h.valueOffset, h.valueScale, values);
+    const values = allocVoxels(h.dtype, sum.length);
+    // the background added in the conversion's sweep, as the CPU decoder does
+    sumToValues(sum, { model: this.cpu.file.background, shape: this.cpu.shape, box, factors }, h.dtype, h.valueOffset, h.valueScale, values);
     return { data: values, ms: ms + performance.now() - t0 };
   }
 
