@@ -20,12 +20,12 @@ import { GAUSSIAN_CODEC_VERSION, type GaussianCodecConfig } from "../store/codec
 import { chunkOverheadBytes, readChunk } from "../store/codec/chunk.js";
 import type { ChunkJob } from "../store/block-fit.js";
 import { allocateCaps, chunkCosts, levelChunkBytes, NO_GAINS, type BlockStats } from "../store/allocation.js";
-import { planBlock, planIsCheap, type BlockPlanStats, type PlanHow } from "../store/block-plan.js";
+import { checkPlannedBlock, planBlock, planIsCheap, type BlockPlanStats, type PlanHow } from "../store/block-plan.js";
 import { allocate, arrayMetadata, chunkBox, groupMetadata, halfGeometry, levelCount, levelIndexBytes, planLevel, type LevelGeometry, type LevelPlan } from "../store/plan.js";
 import { shardChunks } from "../store/shard.js";
 import { failedBlock, inShare, makeManifest, planKey, plannedJobs, plannedShards, type FailedBlock, type LevelLayout, type PlannedJob, type PlannedShard, type RunManifest } from "../store/manifest.js";
 import { constantBackground } from "../core/background.js";
-import { VolumeReadError } from "../io/errors.js";
+import { VolumeReadError, VolumeWriteError } from "../io/errors.js";
 import { memorySource, type VolumeSource } from "../io/region.js";
 import { InputStats } from "../store/plan-stats.js";
 import { pyramidChunks } from "../store/pyramid.js";
@@ -152,7 +152,9 @@ export async function writeGaussianStore(path: string, input: Volume | VolumeSou
 }
 
 async function writeOnPool(path: string, source: VolumeSource, o: StoreWriteOptions, clock: PhaseClock, pool: Promise<BlockPool>): Promise<StoreWriteResult> {
-  const plan = await planStore(path, source, { ...o, clock }, pool);
+  // a --blocks task takes the plan of a run opened there (by --plan-only or an earlier task) instead of reading the whole input again
+  const opened = o.blocks ? await clock.time("plan: the run's manifest", () => planFromRun(path, source, o)) : undefined;
+  const plan = opened ?? (await planStore(path, source, { ...o, clock }, pool));
   const run = await clock.time("open", () => openStoreRun(path, plan, o.resume ? "resume" : o.blocks ? "share" : "fresh"));
   let fitted = 0, skipped = 0, assembled = 0, finished: StoreFigures | undefined;
   const failed: FailedBlock[] = [];
@@ -169,7 +171,7 @@ async function writeOnPool(path: string, source: VolumeSource, o: StoreWriteOpti
       const stage = async (i: number, bytes: Uint8Array | undefined) => { await run.stage(plan.jobs[todo[i]!]!, bytes); fitted++; };
       let doneVoxels = 0;
       const p = await pool;
-      const failures = await clock.time("fit", () => p.fitChunks(todo.length, (i) => jobBlock(plan, todo[i]!), stage, (d, i) => {
+      const failures = await clock.time("fit", () => p.fitChunks(todo.length, (i) => plannedJobBlock(plan, todo[i]!, source.name), stage, (d, i) => {
         doneVoxels += voxels[i]!;
         o.onProgress?.(d, todo.length, doneVoxels);
       }));
@@ -223,12 +225,12 @@ export function runLayout(m: RunManifest): RunLayout {
 /**
  * A worker's plan for the jobs of a run opened elsewhere: level 0 read from its own source of the
  * input, the levels below from the run's scratch (the coordinator writes it before queueing), the
- * caps, codec and settings from the manifest (no planning pass; the chunk CRCs the coordinator
- * computed tell whether its read is the planned input).
+ * caps, CRCs, codec, settings and metadata from the manifest (no planning pass; the chunk CRCs the
+ * planning pass computed tell whether its read is the planned input).
  */
-export function blockPlanFromManifest(input: VolumeSource, store: string, m: RunManifest): BlockPlan {
+export function blockPlanFromManifest(input: VolumeSource, store: string, m: RunManifest): StorePlan {
   if (input.dtype !== m.input.dtype || input.shape.some((n, a) => n !== m.input.shape[a])) {
-    throw new VolumeReadError(input.name, `is ${input.shape.join("×")} ${input.dtype}, but the run at ${store} was planned for ${m.input.shape.join("×")} ${m.input.dtype}: give the worker the coordinator's input and read options`);
+    throw new VolumeReadError(input.name, `is ${input.shape.join("×")} ${input.dtype}, but the run at ${store} was planned for ${m.input.shape.join("×")} ${m.input.dtype}: give every worker and task the input and read options the run was planned with`);
   }
   const chunk = Number(m.settings.chunk), shard = Number(m.settings.shard);
   const levels = levelGeometry(input, m.levels.length).map((g, i) => planLevel(i, g, chunk, shard));
@@ -236,7 +238,51 @@ export function blockPlanFromManifest(input: VolumeSource, store: string, m: Run
     chunk, halo: Number(m.settings.halo), gate: Number(m.settings.gate), iterations: Number(m.settings.iterations), seed: Number(m.settings.seed),
     background: m.settings.background as BackgroundChoice, keep: m.settings.keep as JobSettings["keep"],
   };
-  return { config: m.codec, levels, jobs: plannedJobs(m), settings, source: levelSources(input, new LevelScratch(store, levels, input.dtype, chunk)) };
+  const jobs = plannedJobs(m), scratch = new LevelScratch(store, levels, input.dtype, chunk);
+  return {
+    config: m.codec, levels, jobs, shards: plannedShards(levels, jobs), chunk, settings, manifest: m, meta: storeMetadata(levels, input, chunk, String(m.settings.name), m.codec),
+    blockCrcs: jobs.map((j) => j.crc), scratch, input, source: levelSources(input, scratch), peak: m.input.peak,
+  };
+}
+
+/**
+ * The plan of the run open at `path` when it was planned with `o`'s settings (a `--blocks` task
+ * after `--plan-only` or an earlier task): read from its manifest, so the task reads only its own
+ * blocks, each checked against the planned CRC. Undefined when there is no run there (the task
+ * plans itself); a run of other settings is refused, naming them.
+ */
+export async function planFromRun(path: string, source: VolumeSource, o: StoreWriteOptions): Promise<StorePlan | undefined> {
+  const { manifest } = await peekRun(path);
+  if (!manifest) return undefined;
+  const mine = recordedSettings(o), theirs = manifest.settings;
+  const differ = Object.keys({ ...mine, ...theirs }).filter((k) => String(mine[k]) !== String(theirs[k]));
+  if (differ.length) {
+    const said = differ.map((k) => `${k} ${theirs[k] ?? "unset"}, not ${mine[k] ?? "unset"}`).join("; ");
+    throw new VolumeWriteError(path, `holds a run planned with other settings (${said}): every task of a store must be given the settings it was planned with`);
+  }
+  return blockPlanFromManifest(source, path, manifest);
+}
+
+/** Job k's block, refused when its voxels are not those the plan's CRC was taken of (the input changed since planning). */
+async function plannedJobBlock(plan: StorePlan, k: number, input: string): Promise<ChunkJob> {
+  const job = await jobBlock(plan, k), j = plan.jobs[k]!;
+  checkPlannedBlock(job, j.crc, input, { level: j.level, chunk: j.chunk, box: chunkBox(plan.levels[j.level]!, j.chunk, plan.chunk) }, "since the store's run was planned");
+  return job;
+}
+
+/** The settings the manifest records (every one the store's bytes depend on besides the input). */
+function recordedSettings(o: StoreWriteOptions): RunManifest["settings"] {
+  return {
+    chunk: o.chunk, shard: o.shard, bytes: o.bytes, halo: o.halo, iterations: o.iterations, seed: o.seed, encoding: o.encoding,
+    background: o.background, gate: o.gate, allocation: o.allocation ?? "slope", keep: o.keep ?? "overlap", name: o.name,
+  };
+}
+
+/** The store's metadata: the root group's, then each level's array (its codec configuration and calibration). */
+function storeMetadata(levels: LevelPlan[], source: Pick<VolumeSource, "unit" | "dtype">, chunk: number, name: string, config: GaussianCodecConfig): Map<string, Uint8Array> {
+  const meta = new Map<string, Uint8Array>([["/zarr.json", groupMetadata(levels, source.unit, name)]]);
+  levels.forEach((l) => meta.set(`/${l.path}/zarr.json`, arrayMetadata(l, source.dtype, chunk, config, FILL)));
+  return meta;
 }
 
 /** Job k's block and settings, ready for a fit: the one step from a planned job to the voxels it fits. */
@@ -299,8 +345,7 @@ export async function planStore(path: string, source: VolumeSource, o: StoreWrit
   const mapping = input.mapping();
   const config: GaussianCodecConfig = { version: GAUSSIAN_CODEC_VERSION, encoding: o.encoding, truncation: 3, valueOffset: mapping.offset, valueScale: mapping.scale };
   const settings: JobSettings = { chunk: o.chunk, halo: o.halo, gate: o.gate, iterations: o.iterations, seed: o.seed, background: o.background, keep: o.keep ?? "overlap" };
-  const meta = new Map<string, Uint8Array>([["/zarr.json", groupMetadata(levels, source.unit, o.name)]]);
-  levels.forEach((l) => meta.set(`/${l.path}/zarr.json`, arrayMetadata(l, source.dtype, o.chunk, config, FILL)));
+  const meta = storeMetadata(levels, source, o.chunk, o.name, config);
   const fixed = [...meta.values()].reduce((n, b) => n + b.length, 0) + levels.reduce((n, l) => n + levelIndexBytes(l), 0);
   const chunkBytes = o.bytes - fixed;
   const emptyBytes = chunkOverheadBytes(constantBackground(0), 0);
@@ -321,11 +366,9 @@ export async function planStore(path: string, source: VolumeSource, o: StoreWrit
   const how = levels.map((): PlanHow => ({ allocation: o.allocation ?? "slope", maxGaussians: 0 }));
   // no block can hold more Gaussians than its level's bytes buy (or than it has voxels, planBlock's bound)
   levels.forEach((_, li) => (how[li]!.maxGaussians = Math.floor(perLevel[li]! / costs.perGaussian)));
-  const recorded = {
-    chunk: o.chunk, shard: o.shard, bytes: o.bytes, halo: o.halo, iterations: o.iterations, seed: o.seed, encoding: o.encoding,
-    background: o.background, gate: o.gate, allocation: o.allocation ?? "slope", keep: settings.keep, name: o.name,
-  };
-  const identity = makeManifest({ shape: source.shape, dtype: source.dtype, crc32: input.crc32 }, recorded, config, levels, []);
+  const recorded = recordedSettings(o);
+  const inputId = { shape: source.shape, dtype: source.dtype, crc32: input.crc32, peak: mapping.max - mapping.min };
+  const identity = makeManifest(inputId, recorded, config, levels, []);
   const scratch = new LevelScratch(path, levels, source.dtype, o.chunk);
   const early = await scratchOnTheWay(path, scratch, identity, o.resume === true);
   await clock.time("plan: block statistics", () => withPool(pool, o.threads, chunkCount, async (p) => {
@@ -358,10 +401,11 @@ export async function planStore(path: string, source: VolumeSource, o: StoreWrit
     const caps = slope ? allocateCaps(stats[li]!, perLevel[li]!, costs) : allocate(weights[li]!, perLevel[li]!, MIN_CHUNK_BYTES, emptyBytes);
     let k = 0;
     for (let cz = 0; cz < l.chunkGrid[0]; cz++) for (let cy = 0; cy < l.chunkGrid[1]; cy++) for (let cx = 0; cx < l.chunkGrid[2]; cx++) {
-      jobs.push({ level: li, chunk: [cz, cy, cx], bytes: caps[k++]! });
+      jobs.push({ level: li, chunk: [cz, cy, cx], bytes: caps[k]!, crc: crcs[li]![k]! });
+      k++;
     }
   }));
-  const manifest = makeManifest({ shape: source.shape, dtype: source.dtype, crc32: input.crc32 }, recorded, config, levels, jobs);
+  const manifest = makeManifest(inputId, recorded, config, levels, jobs);
   return {
     config, levels, meta, jobs, shards: plannedShards(levels, jobs), manifest, settings, chunk: o.chunk, blockCrcs: crcs.flat(),
     scratch, input: source, source: levelSources(source, scratch), peak: mapping.max - mapping.min,

@@ -4,9 +4,11 @@
  * or its weight — and the CRC-32 of its voxels, from the chunk's voxels alone.
  */
 import { crc32 } from "../format/crc32.js";
+import { VolumeReadError } from "../io/errors.js";
 import { cutBox } from "../io/region.js";
 import { blockStats, NO_GAINS, type BlockStats } from "./allocation.js";
 import { blockValid, gatedChunk, validField, type ChunkJob } from "./block-fit.js";
+import { describeBlock, type FailedBlock } from "./manifest.js";
 
 /** How the store allocates bytes, and the most Gaussians a block of this level can be given. */
 export interface PlanHow {
@@ -43,6 +45,18 @@ export function planIsCheap(job: ChunkJob, how: PlanHow): boolean {
 export function blockCrc(job: ChunkJob): number {
   const d = cutBox(job.block, blockValid(job)).data;
   return crc32(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+}
+
+/**
+ * Refuses a block read again for its fit whose voxels are not the planned ones (their CRC-32 differs
+ * from the plan's): the input changed or is corrupt `since` planning (e.g. "since vmg compress --queue
+ * planned the store"), and fitting it would write a store of two inputs.
+ */
+export function checkPlannedBlock(job: ChunkJob, planned: number, input: string, block: Pick<FailedBlock, "level" | "chunk" | "box">, since: string): void {
+  const crc = blockCrc(job);
+  if (crc !== planned) {
+    throw new VolumeReadError(input, `${describeBlock(block)}: its voxels are not those planned (CRC-32 ${crc.toString(16)}, planned ${planned.toString(16)}): the input is corrupt or changed ${since}`);
+  }
 }
 
 /** Σ |f − mean| over the chunk's voxels in field units, 0 when no voxel is above the gate. */
