@@ -190,6 +190,20 @@ async function writeOnPool(path: string, source: VolumeSource, o: StoreWriteOpti
   return { complete, fitted, skipped, assembled, failed, ...stats, peak: plan.peak, phases: clock.phases };
 }
 
+/**
+ * The plan step run once before `--blocks` tasks (`--plan-only`): the planning pass, the run opened
+ * (or joined, when one of the same plan is there; another store is refused, not replaced) and the
+ * levels below the input written to its scratch. Nothing is fitted.
+ */
+export async function openPlannedRun(path: string, source: VolumeSource, o: StoreWriteOptions): Promise<{ plan: StorePlan; complete: boolean; phases: PhaseTime[] }> {
+  const clock = o.clock ?? new PhaseClock();
+  const plan = await planStore(path, source, { ...o, clock });
+  const run = await clock.time("open", () => openStoreRun(path, plan, "share"));
+  const complete = await run.complete();
+  if (!complete) await clock.time("scratch", () => buildScratch(plan));
+  return { plan, complete, phases: clock.phases };
+}
+
 /** Opens (or joins, or resumes) the run of the plan at `path` (StoreRun.open): the coordinator's step before any fit. */
 export function openStoreRun(path: string, plan: StorePlan, mode: RunMode): Promise<StoreRun> {
   return StoreRun.open(path, plan.manifest, mode);
@@ -410,6 +424,21 @@ export async function planStore(path: string, source: VolumeSource, o: StoreWrit
     config, levels, meta, jobs, shards: plannedShards(levels, jobs), manifest, settings, chunk: o.chunk, blockCrcs: crcs.flat(),
     scratch, input: source, source: levelSources(source, scratch), peak: mapping.max - mapping.min,
   };
+}
+
+/** A level of a plan: its chunks, those given bytes for Gaussians (fitted) and the background-only ones (empty), their caps summed. */
+export interface PlannedLevel { shape: Shape3; chunks: number; fitted: number; empty: number; bytes: number }
+
+/** What the planning pass fixed, level by level (what `--plan-only` reports). */
+export function plannedLevels(plan: Pick<RunLayout, "levels" | "jobs">): PlannedLevel[] {
+  const empty = chunkOverheadBytes(constantBackground(0), 0);
+  const out: PlannedLevel[] = plan.levels.map((l) => ({ shape: l.shape, chunks: 0, fitted: 0, empty: 0, bytes: 0 }));
+  for (const j of plan.jobs) {
+    const l = out[j.level]!;
+    l.chunks++; l.bytes += j.bytes;
+    if (j.bytes > empty) l.fitted++; else l.empty++;
+  }
+  return out;
 }
 
 /** Bytes and chunk counts of the store as written (its shards and metadata). */
