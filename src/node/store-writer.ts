@@ -13,6 +13,7 @@
  * for job k (any worker, idempotent), assembleAndFinish (whoever sees shards ready).
  */
 import type { Shape3 } from "../core/gaussian.js";
+import type { Box } from "../core/background.js";
 import type { Volume } from "../core/volume.js";
 import type { BackgroundChoice } from "../fit/background-init.js";
 import { FitInputError } from "../fit/errors.js";
@@ -20,13 +21,13 @@ import { GAUSSIAN_CODEC_VERSION, type GaussianCodecConfig } from "../store/codec
 import { chunkOverheadBytes, readChunk } from "../store/codec/chunk.js";
 import type { ChunkJob } from "../store/block-fit.js";
 import { allocateCaps, chunkCosts, levelChunkBytes, NO_GAINS, type BlockStats } from "../store/allocation.js";
-import { checkPlannedBlock, planBlock, planIsCheap, type BlockPlanStats, type PlanHow } from "../store/block-plan.js";
+import { checkPlannedBlock, planBlock, planIsCheap, voxelCrc, type BlockPlanStats, type PlanHow } from "../store/block-plan.js";
 import { allocate, arrayMetadata, chunkBox, groupMetadata, halfGeometry, levelCount, levelIndexBytes, planLevel, type LevelGeometry, type LevelPlan } from "../store/plan.js";
 import { shardChunks } from "../store/shard.js";
 import { failedBlock, inShare, makeManifest, planKey, plannedJobs, plannedShards, type FailedBlock, type LevelLayout, type PlannedJob, type PlannedShard, type RunManifest } from "../store/manifest.js";
 import { constantBackground } from "../core/background.js";
 import { VolumeReadError, VolumeWriteError } from "../io/errors.js";
-import { memorySource, type VolumeSource } from "../io/region.js";
+import { cutBox, memorySource, type VolumeSource } from "../io/region.js";
 import { InputStats } from "../store/plan-stats.js";
 import { pyramidChunks } from "../store/pyramid.js";
 import { BlockPool } from "./block-pool.js";
@@ -123,7 +124,7 @@ export interface StorePlan extends BlockPlan, RunLayout {
   levels: LevelPlan[];
   meta: Map<string, Uint8Array>;
   manifest: RunManifest;
-  /** CRC-32 of each job's chunk voxels (its block without the halo), so a worker that reads the input again can tell it is the planned one. */
+  /** Each job's planned CRC-32 (plannedCrc: its block at level 0, its chunk below), so a worker that reads the input again can tell it is the planned one. */
   blockCrcs: number[];
   /** The levels below the input, made chunk by chunk into the run's staging area. */
   scratch: LevelScratch;
@@ -350,10 +351,14 @@ export async function planStore(path: string, source: VolumeSource, o: StoreWrit
   const clock = o.clock ?? new PhaseClock();
   const input = new InputStats(source.shape, source.dtype, path);
   const g0 = levels[0]!.chunkGrid;
+  // each level-0 job's block as its fit will read it (chunk and halo): the CRC a later read is checked against
+  const inputCrcs: number[] = [];
   await clock.time("plan: input statistics", async () => {
     for (let cz = 0; cz < g0[0]; cz++) for (let cy = 0; cy < g0[1]; cy++) for (let cx = 0; cx < g0[2]; cx++) {
-      const box = chunkBox(levels[0]!, [cz, cy, cx], o.chunk);
-      input.add(box, (await source.read(box)).data);
+      const box = chunkBox(levels[0]!, [cz, cy, cx], o.chunk), read = blockBox(levels[0]!, box, o.halo);
+      const block = await source.read(read);
+      inputCrcs.push(voxelCrc(block.data));
+      input.add(box, o.halo === 0 ? block.data : cutBox(block, shiftBox(box, read)).data);
     }
   });
   const mapping = input.mapping();
@@ -415,13 +420,13 @@ export async function planStore(path: string, source: VolumeSource, o: StoreWrit
     const caps = slope ? allocateCaps(stats[li]!, perLevel[li]!, costs) : allocate(weights[li]!, perLevel[li]!, MIN_CHUNK_BYTES, emptyBytes);
     let k = 0;
     for (let cz = 0; cz < l.chunkGrid[0]; cz++) for (let cy = 0; cy < l.chunkGrid[1]; cy++) for (let cx = 0; cx < l.chunkGrid[2]; cx++) {
-      jobs.push({ level: li, chunk: [cz, cy, cx], bytes: caps[k]!, crc: crcs[li]![k]! });
+      jobs.push({ level: li, chunk: [cz, cy, cx], bytes: caps[k]!, crc: li === 0 ? inputCrcs[k]! : crcs[li]![k]! });
       k++;
     }
   }));
   const manifest = makeManifest(inputId, recorded, config, levels, jobs);
   return {
-    config, levels, meta, jobs, shards: plannedShards(levels, jobs), manifest, settings, chunk: o.chunk, blockCrcs: crcs.flat(),
+    config, levels, meta, jobs, shards: plannedShards(levels, jobs), manifest, settings, chunk: o.chunk, blockCrcs: jobs.map((j) => j.crc),
     scratch, input: source, source: levelSources(source, scratch), peak: mapping.max - mapping.min,
   };
 }
@@ -473,11 +478,22 @@ export async function storeStats(path: string, plan: RunLayout & { meta: Map<str
 
 /** The chunk's block, read from its level: its voxels plus `halo` on every side, clipped to the level. */
 async function blockJob(src: VolumeSource, l: LevelPlan, c: Shape3, o: JobSettings, config: GaussianCodecConfig): Promise<ChunkJob> {
-  const box = chunkBox(l, c, o.chunk);
-  const lo = [box.z0, box.y0, box.x0], hi = [box.z1, box.y1, box.x1];
-  const blo = lo.map((x) => Math.max(0, x - o.halo)), bhi = hi.map((x, a) => Math.min(l.shape[a]!, x + o.halo));
-  const block = await src.read({ z0: blo[0]!, z1: bhi[0]!, y0: blo[1]!, y1: bhi[1]!, x0: blo[2]!, x1: bhi[2]! });
-  return chunkJob(block, lo.map((x, a) => x - blo[a]!) as unknown as Shape3, hi.map((x, a) => x - lo[a]!) as unknown as Shape3, o, config);
+  const box = chunkBox(l, c, o.chunk), read = blockBox(l, box, o.halo);
+  const at = shiftBox(box, read);
+  return chunkJob(await src.read(read), [at.z0, at.y0, at.x0], [box.z1 - box.z0, box.y1 - box.y0, box.x1 - box.x0], o, config);
+}
+
+/** A chunk's block: its box and `halo` voxels on every side, clipped to the level. */
+function blockBox(l: Pick<LevelPlan, "shape">, box: Box, halo: number): Box {
+  return {
+    z0: Math.max(0, box.z0 - halo), z1: Math.min(l.shape[0], box.z1 + halo), y0: Math.max(0, box.y0 - halo), y1: Math.min(l.shape[1], box.y1 + halo),
+    x0: Math.max(0, box.x0 - halo), x1: Math.min(l.shape[2], box.x1 + halo),
+  };
+}
+
+/** `box` in the frame of `outer` (which holds it). */
+function shiftBox(box: Box, outer: Box): Box {
+  return { z0: box.z0 - outer.z0, z1: box.z1 - outer.z0, y0: box.y0 - outer.y0, y1: box.y1 - outer.y0, x0: box.x0 - outer.x0, x1: box.x1 - outer.x0 };
 }
 
 /** The job of a block whose chunk starts at `offset` and has `valid` voxels inside the level. */

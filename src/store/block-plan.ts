@@ -43,17 +43,30 @@ export function planIsCheap(job: ChunkJob, how: PlanHow): boolean {
 
 /** CRC-32 of a job's chunk voxels (its block without the halo), C order. */
 export function blockCrc(job: ChunkJob): number {
-  const d = cutBox(job.block, blockValid(job)).data;
+  return voxelCrc(cutBox(job.block, blockValid(job)).data);
+}
+
+/** CRC-32 of voxels' bytes (little-endian, x fastest). */
+export function voxelCrc(d: ArrayBufferView): number {
   return crc32(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
 }
 
 /**
- * Refuses a block read again for its fit whose voxels are not the planned ones (their CRC-32 differs
- * from the plan's): the input changed or is corrupt `since` planning (e.g. "since vmg compress --queue
+ * The CRC-32 a plan records for a job at `level`: of the whole block (chunk and halo) at level 0,
+ * whose voxels come from the input, so a change in a neighbour's voxels that the halo reads is seen
+ * too; of the chunk's voxels for the levels below, which come from the run's own levels.
+ */
+export function plannedCrc(job: ChunkJob, level: number): number {
+  return level === 0 ? voxelCrc(job.block.data) : blockCrc(job);
+}
+
+/**
+ * Refuses a block read again for its fit whose voxels are not the planned ones (their CRC-32,
+ * plannedCrc, differs from the plan's): the input changed or is corrupt `since` planning (e.g. "since vmg compress --queue
  * planned the store"), and fitting it would write a store of two inputs.
  */
 export function checkPlannedBlock(job: ChunkJob, planned: number, input: string, block: Pick<FailedBlock, "level" | "chunk" | "box">, since: string): void {
-  const crc = blockCrc(job);
+  const crc = plannedCrc(job, block.level);
   if (crc !== planned) {
     throw new VolumeReadError(input, `${describeBlock(block)}: its voxels are not those planned (CRC-32 ${crc.toString(16)}, planned ${planned.toString(16)}): the input is corrupt or changed ${since}`);
   }

@@ -14,12 +14,12 @@ export const MANIFEST_NAME = "volmicro-manifest.json";
 /** The per-run staging area: one file per finished chunk until every shard is assembled. */
 export const STAGING_NAME = "volmicro-staging";
 
-/** One chunk's fit: its level, chunk position [z, y, x], byte cap and the CRC-32 of its voxels as planned. */
+/** One chunk's fit: its level, chunk position [z, y, x], byte cap and the CRC-32 of what it reads, as planned. */
 export interface PlannedJob {
   level: number;
   chunk: Shape3;
   bytes: number;
-  /** CRC-32 of the chunk's voxels (its block without the halo) when planned: a run that reads the block again checks it. */
+  /** CRC-32 of the voxels the job reads when planned (block-plan.ts plannedCrc: the block, halo included, at level 0; the chunk below): a run that reads them again checks it. */
   crc: number;
 }
 
