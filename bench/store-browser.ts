@@ -38,6 +38,8 @@ export interface View {
   /** Screen pixels per level-0 voxel. */
   zoom: number;
   shader: string;
+  /** The page's query, e.g. "?vmgDecode=cpu" (none by default). */
+  query?: string;
 }
 
 export interface Throttle { downloadMbit: number; latencyMs: number }
@@ -50,7 +52,12 @@ export interface FrameRun {
   /** Paths (below the mount) of the chunk and index reads: which levels were read. */
   reads: string[];
   panel: { width: number; height: number };
+  /** The run's Chromium trace (JSON), when asked for (bench/store-timeline.ts reads it). */
+  trace?: Uint8Array;
 }
+
+/** Trace categories of a traced run: network, tasks of every thread (workers too), user timing marks. */
+const TRACE_CATEGORIES = ["devtools.timeline", "disabled-by-default-devtools.timeline", "blink.user_timing", "v8.execute", "toplevel"];
 
 /** Neuroglancer state of `view`, with or without its layer. */
 export function viewState(view: View, withLayer: boolean): Record<string, unknown> {
@@ -76,10 +83,13 @@ export function viewState(view: View, withLayer: boolean): Record<string, unknow
 export class StoreBrowser {
   private constructor(readonly server: StaticServer, readonly browser: Browser, private readonly dist: string) {}
 
-  /** The production viewer built (if stale), served at / with `mounts` beside it; Chromium started. */
-  static async start(mounts: Record<string, string>, log: (s: string) => void): Promise<StoreBrowser> {
+  /**
+   * The production viewer built (if stale), served at / with `mounts` beside it; Chromium started.
+   * `dist`: serve that viewer build instead (another commit's, to compare), as it is.
+   */
+  static async start(mounts: Record<string, string>, log: (s: string) => void, dist?: string): Promise<StoreBrowser> {
     // not dist/: webpack cleans its output folder, and dist/cli holds the CLI
-    const build = await ensureViewerBuild("production", join(ROOT, ".cache", "viewer-bench-dist"), log);
+    const build = dist === undefined ? await ensureViewerBuild("production", join(ROOT, ".cache", "viewer-bench-dist"), log) : { outDir: dist, built: false, seconds: 0 };
     if (build.built) log(`viewer built in ${build.seconds.toFixed(1)} s`);
     const server = await startStaticServer({ "/": build.outDir, ...mounts });
     const browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, protocolTimeout: 600_000 });
@@ -96,25 +106,31 @@ export class StoreBrowser {
     const page = await this.browser.newPage();
     await page.setViewport({ ...VIEWPORT, deviceScaleFactor: 1 });
     await page.setCacheEnabled(false);
-    await page.goto(`${this.server.url}#!${encodeURIComponent(JSON.stringify(viewState(view, false)))}`, { waitUntil: "load" });
+    await page.goto(`${this.server.url}${view.query ?? ""}#!${encodeURIComponent(JSON.stringify(viewState(view, false)))}`, { waitUntil: "load" });
     await page.waitForFunction(() => (globalThis as unknown as { viewer?: { isReady(): boolean } }).viewer?.isReady() === true, { timeout: 120_000, polling: 100 });
     return page;
   }
 
-  /** The time to the first complete frame of `view` once its layer is added, and what it fetched from `mount`. */
-  async firstFrame(view: View, mount: string, throttle?: Throttle): Promise<FrameRun> {
+  /**
+   * The time to the first complete frame of `view` once its layer is added, and what it fetched
+   * from `mount`; with `trace`, the Chromium trace of the run, from just before the layer is added
+   * until the ready frame.
+   */
+  async firstFrame(view: View, mount: string, throttle?: Throttle, trace = false): Promise<FrameRun> {
     const page = await this.emptyView(view);
     try {
       if (throttle) await emulateNetwork(page, throttle);
       const prefix = mount.endsWith("/") ? mount : `${mount}/`;
       const sent = () => this.server.bytes.get(prefix) ?? 0;
       const bytes0 = sent(), requests0 = this.server.requests.length;
+      if (trace) await page.tracing.start({ categories: TRACE_CATEGORIES });
       const ms = await page.evaluate(`(${FIRST_READY_FRAME})(${JSON.stringify(viewState(view, true))})`) as number;
       const bytesAtReady = sent() - bytes0;
+      const traced = trace ? await page.tracing.stop() : undefined;
       await page.waitForNetworkIdle({ idleTime: 1000, timeout: 300_000 });
       const panel = await page.$eval(".neuroglancer-rendered-data-panel", (e) => ({ width: e.clientWidth, height: e.clientHeight }));
       const reads = this.server.requests.slice(requests0).filter((r) => r.path.startsWith(prefix) && /\/c\//.test(r.path)).map((r) => r.path.slice(prefix.length));
-      return { ms, bytes: sent() - bytes0, bytesAtReady, reads, panel };
+      return { ms, bytes: sent() - bytes0, bytesAtReady, reads, panel, ...(traced ? { trace: traced } : {}) };
     } finally {
       await page.close();
     }
@@ -165,15 +181,19 @@ async function emulateNetwork(page: Page, t: Throttle): Promise<void> {
   await apply(await page.createCDPSession());
 }
 
+/** User timing marks of the run's start (the layer added) and end (the ready frame), for traces. */
+export const RUN_MARKS = { start: "vmg-bench:layer-added", ready: "vmg-bench:ready" } as const;
+
 /**
  * In the page: restore `state` and resolve with the milliseconds until the first animation frame
  * in which the viewer is ready (a string: tsx's `__name` helpers do not exist in the page).
  */
 const FIRST_READY_FRAME = `(state) => new Promise((done) => {
   const viewer = globalThis.viewer;
+  performance.mark(${JSON.stringify(RUN_MARKS.start)});
   const t0 = performance.now();
   viewer.state.restoreState(state);
-  const check = () => { if (viewer.isReady()) done(performance.now() - t0); else requestAnimationFrame(check); };
+  const check = () => { if (viewer.isReady()) { performance.mark(${JSON.stringify(RUN_MARKS.ready)}); done(performance.now() - t0); } else requestAnimationFrame(check); };
   requestAnimationFrame(check);
 })`;
 

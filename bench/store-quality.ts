@@ -85,10 +85,18 @@ async function fitInput(path: string, name: string, crop: Box | undefined): Prom
   return { input, label };
 }
 
+const iterationArgs = (o: QualityOptions) => (o.iterations !== undefined ? ["--iterations", String(o.iterations)] : []);
+
+/** The store of the volume at `path` bench:store measures (64³ chunks in 256³ shards), fitted once and cached. */
+export async function fitStore(path: string, name: string, o: QualityOptions): Promise<FitRun> {
+  const { input, label } = await fitInput(path, name, o.crop);
+  return cachedCompress(input, `${label}-store`, "store.ome.zarr", ["--bpp", String(o.bpp), "--chunk", String(STORE_CHUNK), "--shard", String(STORE_SHARD), ...iterationArgs(o)], o.log);
+}
+
 export async function storeQuality(path: string, name: string, o: QualityOptions): Promise<StoreQuality> {
   const { input, label } = await fitInput(path, name, o.crop);
-  const its = o.iterations !== undefined ? ["--iterations", String(o.iterations)] : [];
-  const store = await cachedCompress(input, `${label}-store`, "store.ome.zarr", ["--bpp", String(o.bpp), "--chunk", String(STORE_CHUNK), "--shard", String(STORE_SHARD), ...its], o.log);
+  const its = iterationArgs(o);
+  const store = await fitStore(path, name, o);
   const levels = store.cli["levels"] as Array<{ bytes: number }>;
   const finest = levels[0]!.bytes;
   const file = await cachedCompress(input, `${label}-file`, "file.vmg", ["--size", String(finest), ...its], o.log);

@@ -28,20 +28,16 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ROOT } from "../demo/build.js";
 import type { Shape3 } from "../src/core/gaussian.js";
-import type { Volume } from "../src/core/volume.js";
-import { writeOmeZarrMultiscale } from "../src/io/zarr.js";
-import { unitFactor } from "../src/io/units.js";
-import { FileSystemStore } from "../src/node/fs-store.js";
 import { openVolume } from "../src/node/open-volume.js";
 import { gaussianStoreInfo } from "../src/node/store-reader.js";
 import { decodeChunk } from "../src/store/codec/chunk.js";
 import { chunkDType } from "../src/store/codec/config.js";
-import { downsample2 } from "../src/store/plan.js";
-import { contrastWindow } from "../src/viewer/shader.js";
 import { BENCH_BPP, DATA_DIR } from "./bench-volumes.js";
+import { writeGzipStore } from "./store-gzip.js";
 import { StoreBrowser, type FrameRun, type View } from "./store-browser.js";
 import { storeQuality, STORE_CHUNK, type StoreQuality } from "./store-quality.js";
 import { levelChunks, TILE, writeTiledStore } from "./store-tile.js";
+import { storeView, THROTTLE, VIEW_CENTRE, ZOOM } from "./store-view.js";
 
 const { values } = parseArgs({
   options: {
@@ -56,10 +52,6 @@ const log = (s: string) => (values.json ? process.stderr.write(`${s}\n`) : conso
 const TRAILMAP = "trailmap_lightsheet_axons_303x303x303_u16";
 const DIADEM = "diadem_OP9_crop_92x77x86_u8";
 const BIG: Shape3 = [9 * TILE, 9 * TILE, 9 * TILE];
-/** The view: an xy plane through these tile-local voxels, 4 screen pixels per voxel (200×150 voxels in 800×600). */
-const VIEW_CENTRE: Shape3 = [150, 128, 128];
-const ZOOM = 4;
-const THROTTLE = { downloadMbit: 25, latencyMs: 20 };
 const NODE_REPS = 5;
 
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.floor(s.length / 2)]! : NaN; };
@@ -84,16 +76,6 @@ function logQuality(q: StoreQuality): void {
   log(`  store level 0: PSNR ${s.psnr.toFixed(2)} dB, SSIM ${s.ssim.toFixed(4)}; at chunk faces ${s.face.toFixed(2)} dB, interior ${s.interior.toFixed(2)} dB (face − interior ${(s.face - s.interior).toFixed(2)} dB)`);
   log(`  .vmg of ${q.fileBytes} bytes: PSNR ${f.psnr.toFixed(2)} dB, SSIM ${f.ssim.toFixed(4)} (same voxels: faces ${f.face.toFixed(2)}, interior ${f.interior.toFixed(2)}), fit ${q.file.seconds.toFixed(1)} s, peak RSS ${q.file.peakRssMb?.toFixed(0) ?? "?"} MB`);
   log(`  store − file: ${(s.psnr - f.psnr).toFixed(2)} dB PSNR, ${(s.ssim - f.ssim).toFixed(4)} SSIM`);
-}
-
-/** The gzip OME-Zarr of `v` with the store's chunking (64³) and level count, at `dir`. */
-async function writeGzipStore(dir: string, v: Volume, levels: number): Promise<void> {
-  const vs = [v];
-  while (vs.length < levels) vs.push(downsample2(vs[vs.length - 1]!));
-  await writeOmeZarrMultiscale(new FileSystemStore(dir), vs, {
-    chunks: [STORE_CHUNK, STORE_CHUNK, STORE_CHUNK], name: TRAILMAP,
-    downscaling: { type: "mean", metadata: { description: "2x mean downsampling (store/plan.ts downsample2), as the Gaussian store's levels" } },
-  });
 }
 
 /** The finest level a run read chunks from (paths "<level>/c/…"). */
@@ -139,18 +121,13 @@ try {
   const info = await gaussianStoreInfo(small);
   const source = await openVolume(join(DATA_DIR, `${TRAILMAP}.tif`));
   const gzip = join(tmp, "gzip.ome.zarr");
-  await writeGzipStore(gzip, source, info.levels.length);
+  await writeGzipStore(gzip, source, info.levels.length, TRAILMAP);
 
   const browser = await StoreBrowser.start({ "/s/small": small, "/s/big": big, "/s/gzip": gzip }, log);
   try {
-    const metres = info.unit === undefined ? undefined : unitFactor(info.unit, "meter");
-    const voxelSize = (info.levels[0]!.voxelSize ?? [1, 1, 1]).map((v) => v * (metres ?? 1)) as unknown as Shape3;
-    const unit = metres === undefined ? "" as const : "m" as const;
-    const [lo, hi] = contrastWindow({ dtype: chunkDType(info.dtype), valueOffset: info.config.valueOffset, valueScale: info.config.valueScale });
-    const shader = `#uicontrol invlerp normalized(range=[${lo}, ${hi}])\nvoid main() {\n  emitGrayscale(normalized());\n}\n`;
     const tileAt: Shape3 = [4, 4, 4]; // the middle of the 9³ tiles
     const bigCentre = VIEW_CENTRE.map((c, a) => c + tileAt[a]! * TILE) as unknown as Shape3;
-    const view = (mount: string, centre: Shape3): View => ({ url: `${browser.server.url}${mount.slice(1)}/`, centre, voxelSize, unit, zoom: ZOOM, shader });
+    const view = (mount: string, centre: Shape3): View => storeView(info, `${browser.server.url}${mount.slice(1)}/`, centre);
 
     const smallRuns: FrameRun[] = [], bigRuns: FrameRun[] = [];
     for (let r = 0; r < runs; r++) {

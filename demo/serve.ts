@@ -51,7 +51,7 @@ const store = await makeDemoStore(data, { bpp: values.bpp === undefined ? demo.b
 const server = await startStaticServer({ "/": join(ROOT, "dist"), "/data": data.dir }, Number(values.port));
 const h = readVmg(new Uint8Array(readFileSync(data.vmg))).header;
 const state = demoState({
-  zarrUrl: `${server.url}data/${data.name}.zarr/`, zarrIsOme: true, vmgUrl: `data/${data.name}.vmg`,
+  zarrUrl: `${server.url}data/${data.name}.zarr/`, vmgUrl: `data/${data.name}.vmg`,
   storeUrl: `${server.url}data/${data.name}.ome.zarr/`,
   shape: data.shape, voxelSize: data.voxelSize, unit: data.unit,
   dtype: h.dtype, valueOffset: h.valueOffset, valueScale: h.valueScale, z: data.bestZ,

@@ -1,13 +1,12 @@
 /**
  * The demo's Neuroglancer state: the original volume (zarr, Neuroglancer's own datasource), its
  * `.vmg` and, when given, its chunked Gaussian store (`zarr://`, decoded by the plugin's codec)
- * side by side in linked panels, all with the same contrast window.
- *
- * Half a voxel: Neuroglancer puts an OME-Zarr voxel's centre on its integer coordinate (voxel i
- * spans i − ½ … i + ½), while a `.vmg` layer and a plain zarr array span i … i + 1. So that the
- * layers line up voxel for voxel, OME-Zarr sources (the store always, the original when it is
- * OME-Zarr) are moved by +½ voxel along each axis in their source transform.
+ * side by side in linked panels, all with the same contrast window. The original is OME-Zarr:
+ * an OME-Zarr layer and a `.vmg` layer both put voxel k's centre at origin + voxel size · k, so
+ * the three line up voxel for voxel without a transform (a plain zarr array, which Neuroglancer
+ * puts at k … k + 1, would lie half a voxel off).
  */
+import { metresPerUnit } from "../src/io/units.js";
 import { contrastWindow } from "../src/viewer/shader.js";
 import type { DType } from "../src/core/dtype.js";
 
@@ -16,8 +15,6 @@ export interface DemoLayers {
   zarrUrl: string;
   /** Source after `vmg://` (relative to the page is fine). */
   vmgUrl: string;
-  /** True when `zarrUrl` is an OME-Zarr image (not a plain array): it is moved by half a voxel. */
-  zarrIsOme?: boolean;
   /** URL of the Gaussian store (`vmg compress … -o *.ome.zarr`, absolute), shown as a third column. */
   storeUrl?: string;
   shape: [number, number, number];
@@ -34,7 +31,6 @@ export const ORIGINAL_LAYER = "original (zarr)";
 export const VMG_LAYER = "vmg";
 export const STORE_LAYER = "store (Gaussian chunks)";
 
-const METRES: Record<string, number> = { m: 1, mm: 1e-3, um: 1e-6, "µm": 1e-6, micron: 1e-6, nm: 1e-9 };
 
 /**
  * Depth of the 3D views and their volume-rendering sample count. Neuroglancer picks a volume's
@@ -66,24 +62,19 @@ export function demoState(d: DemoLayers): Record<string, unknown> {
   const [lo, hi] = contrastWindow(d);
   const { depth, samples } = projectionDepthAndSamples(d.shape, d.voxelSize);
   const shader = `#uicontrol invlerp normalized(range=[${lo}, ${hi}])\nvoid main() {\n  emitGrayscale(normalized());\n}\n`;
-  const perUnit = METRES[d.unit];
+  const perUnit = metresPerUnit(d.unit);
   const dim = (s: number) => (perUnit === undefined ? [s, ""] : [s * perUnit, "m"]);
-  // OME-Zarr axes are z, y, x (in that order, as our writers write them): identity, then +½ voxel.
-  const halfVoxel = {
-    outputDimensions: { z: dim(d.voxelSize[0]), y: dim(d.voxelSize[1]), x: dim(d.voxelSize[2]) },
-    matrix: [[1, 0, 0, 0.5], [0, 1, 0, 0.5], [0, 0, 1, 0.5]],
-  };
-  const layer = (name: string, url: string, ome: boolean) => ({
-    type: "image", name, source: ome ? { url, transform: halfVoxel } : url, shader, opacity: 1, volumeRendering: "max", volumeRenderingDepthSamples: samples,
+  const layer = (name: string, source: string) => ({
+    type: "image", name, source, shader, opacity: 1, volumeRendering: "max", volumeRenderingDepthSamples: samples,
   });
   const layers = [
-    layer(ORIGINAL_LAYER, `zarr://${d.zarrUrl}`, d.zarrIsOme ?? false),
-    layer(VMG_LAYER, `vmg://${d.vmgUrl}`, false),
-    ...(d.storeUrl ? [layer(STORE_LAYER, `zarr://${d.storeUrl}`, true)] : []),
+    layer(ORIGINAL_LAYER, `zarr://${d.zarrUrl}`),
+    layer(VMG_LAYER, `vmg://${d.vmgUrl}`),
+    ...(d.storeUrl ? [layer(STORE_LAYER, `zarr://${d.storeUrl}`)] : []),
   ];
   return {
     dimensions: { x: dim(d.voxelSize[2]), y: dim(d.voxelSize[1]), z: dim(d.voxelSize[0]) },
-    position: [nx / 2, ny / 2, d.z + 0.5],
+    position: [nx / 2, ny / 2, d.z],
     crossSectionScale: Math.max(nx / 450, ny / 250),
     projectionScale: 1.3 * Math.max(...canonicalExtents(d.shape, d.voxelSize)),
     projectionDepth: depth,

@@ -4,7 +4,8 @@
  * against the store of one local run, byte for byte (the run manifest aside): two workers; a worker
  * and the coordinator killed with SIGKILL mid-run, then the command run again with --resume; and a
  * store whose input changed under one of its blocks, which fails after its retries and is
- * reported while the rest completes; and a replaced store's stale shard and finish jobs.
+ * reported while the rest completes; a flow added in parts, one of them cut short; a Redis on a
+ * closed port and one that goes away mid-run; and a replaced store's stale fit, shard and finish jobs.
  */
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -12,12 +13,18 @@ import { existsSync } from "node:fs";
 import { mkdtemp, readdir, rename, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
+import { Redis } from "ioredis";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
 import { writeVolume } from "../src/node/atomic-write.js";
-import { openStoreRun, planStore } from "../src/node/store-writer.js";
+import { buildScratch, openStoreRun, planStore } from "../src/node/store-writer.js";
+import { openVolumeSource } from "../src/node/open-volume.js";
+import { FlowProducer } from "bullmq";
+import { parseRedisUrl, queueNames } from "../src/queue/connection.js";
+import { enqueueStore, watchStore } from "../src/queue/coordinator.js";
+import { FINISH_ID, SEAL_ID, shardId, StoreQueues } from "../src/queue/store-queues.js";
 import { memorySource } from "../src/io/region.js";
-import { runFinishJob, runShardJob } from "../src/queue/jobs.js";
+import { runFinishJob, runFitJob, runShardJob } from "../src/queue/jobs.js";
 import { STAGING_NAME } from "../src/store/manifest.js";
 import type { Volume } from "../src/core/volume.js";
 import type { StoreStatus } from "../src/queue/status.js";
@@ -70,9 +77,9 @@ async function until(what: string, check: () => Promise<boolean>, seconds = 60):
   }
 }
 
-/** Staged chunks: the files at <level>/<chunk> of the staging area (not its temporary files or level scratch). */
+/** Staged chunks: the files at <plan>/<level>/<chunk> of the staging area (not its temporary files or level scratch). */
 const stagedCount = async (store: string) => (await readdir(join(store, STAGING_NAME), { recursive: true, withFileTypes: true }).catch(() => []))
-  .filter((e) => e.isFile() && /^\d+$/.test(relative(join(store, STAGING_NAME), e.parentPath))).length;
+  .filter((e) => e.isFile() && /^[0-9a-f]{16}\/\d+$/.test(relative(join(store, STAGING_NAME), e.parentPath))).length;
 
 describe("the queue engine (BullMQ on a real Redis)", { timeout: 300_000 }, () => {
   let redis: TestRedis | undefined, dir = "", input = "", local = "", volume: Volume;
@@ -101,6 +108,8 @@ describe("the queue engine (BullMQ on a real Redis)", { timeout: 300_000 }, () =
     const url = redis!.url, out = join(dir, "two.ome.zarr");
     const workers = [worker(url), worker(url)];
     const r = await vmg(["compress", input, "-o", out, ...ARGS, "--queue", url]);
+    // a finished store is served no more: its queue workers are closed
+    await until("the workers to stop serving the finished store", async () => workers.every((w) => /two\.ome\.zarr: its flow has finished; not served/.test(w.stderr())), 10);
     await Promise.all(workers.map((w) => stop(w)));
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /57\/57 blocks, [\d.]+ MVox\/s/);
@@ -109,7 +118,17 @@ describe("the queue engine (BullMQ on a real Redis)", { timeout: 300_000 }, () =
     // both workers fitted blocks
     for (const w of workers) assert.match(w.stderr(), /level \d chunk \[[\d, ]+\] \(voxels [^)]*\) done/);
     const s = await status(url, out);
-    assert.deepEqual([s.state, s.done, s.total, s.failed.length], ["complete", JOBS, JOBS, 0]);
+    assert.deepEqual([s.state, s.done, s.total, s.failed.length, s.failedCount], ["complete", JOBS, JOBS, 0, 0]);
+    assert.deepEqual(s.levels.map((l) => l.done), s.levels.map((l) => l.total));
+    // Redis keeps no job of the finished fits and shards (their count is the done bitmap), only the finish job
+    const client = new Redis(redis!.url);
+    try {
+      const jobKeys = await client.keys(`bull:${s.queue}-*:*-[0-9]*`);
+      assert.deepEqual(jobKeys.filter((k) => /:(fit|shard)-\d+$/.test(k)), []);
+      assert.ok(await client.exists(`bull:${s.queue}-finish:finish`));
+    } finally {
+      client.disconnect();
+    }
   });
 
   test("a worker and the coordinator killed with SIGKILL mid-run lose no block: the stalled job returns, and --resume finishes the same store", async (t) => {
@@ -157,6 +176,7 @@ describe("the queue engine (BullMQ on a real Redis)", { timeout: 300_000 }, () =
     assert.match(coordinator.stderr(), /level 0 chunk \[0, 0, 0\] \(voxels z 0:8, y 0:8, x 0:8\) failed after 2 attempts: .*moving\.zarr: .*its voxels are not those planned/);
     const s = await status(url, out);
     assert.equal(s.state, "incomplete");
+    assert.equal(s.failedCount, 1);
     assert.deepEqual(s.failed.map((f) => [f.level, f.chunk, f.attempts]), [[0, [0, 0, 0], 2]]);
     assert.deepEqual(s.failed[0]!.box, { z0: 0, z1: 8, y0: 0, y1: 8, x0: 0, x1: 8 });
     assert.match(s.failed[0]!.error, /input is corrupt or changed since vmg compress --queue planned the store/);
@@ -167,6 +187,46 @@ describe("the queue engine (BullMQ on a real Redis)", { timeout: 300_000 }, () =
     const text = await vmg(["status", url, "--store", out]);
     assert.match(text.stdout, /changed\.ome\.zarr: incomplete, 56\/57 blocks done, 0 being fitted, 1 failed/);
     assert.match(text.stdout, /level 0 chunk \[0, 0, 0\] \(voxels z 0:8, y 0:8, x 0:8\) failed after 2 attempts/);
+  });
+
+  test("a flow added to Redis in parts (as a large run's is) waits for all of them, replaces one cut short, and writes the same store", async (t) => {
+    if (skip()) return t.skip("no redis-server");
+    const url = redis!.url, out = join(dir, "parts.ome.zarr");
+    // the store vmg compress … ARGS plans, through the coordinator's steps
+    const plan = await planStore(out, await openVolumeSource(input), {
+      chunk: 8, shard: 16, bytes: Math.floor((4 * 24 * 28 * 32) / 8), halo: 2, iterations: 25, seed: 1, encoding: "packed", background: "poly1", gate: 0.5, name: "in",
+    });
+    await openStoreRun(out, plan, "fresh");
+    await buildScratch(plan);
+    const o = { input, read: {}, attempts: 2, fitsPerAdd: 8 };
+    const entry = await enqueueStore(url, out, plan, o);
+    const q = new StoreQueues(url, entry.ns), names = queueNames(entry.ns);
+    const flows = new FlowProducer({ connection: parseRedisUrl(url) });
+    try {
+      // no worker yet: every part is in, the seal released, the finish waits for every shard
+      const whole = async () => {
+        assert.equal((await q.fit.getJobCounts("waiting")).waiting, JOBS);
+        assert.equal(await q.finish.getJobState(FINISH_ID), "waiting-children");
+        assert.equal(await q.finish.getJobState(SEAL_ID), "waiting");
+        assert.equal((await (await q.finish.getJob(FINISH_ID))!.getDependenciesCount()).unprocessed, plan.shards.length + 1);
+      };
+      await whole();
+      // as a coordinator killed while adding leaves it: the last part missing, the seal still delayed
+      await (await q.shard.getJob(shardId(plan.shards.length - 1)))!.remove();
+      await (await q.finish.getJob(SEAL_ID))!.remove();
+      await flows.add({ name: SEAL_ID, queueName: names.finish, data: {}, opts: { jobId: SEAL_ID, delay: 3_600_000, parent: { id: FINISH_ID, queue: `bull:${names.finish}` } } });
+      assert.ok((await q.fit.getJobCounts("waiting")).waiting! < JOBS);
+      await enqueueStore(url, out, plan, o);
+      await whole();
+    } finally {
+      await flows.close();
+      await q.close();
+    }
+    const w = worker(url, 2);
+    const s = await watchStore(url, entry, () => {});
+    await stop(w);
+    assert.deepEqual([s.state, s.done, s.failedCount], ["complete", JOBS, 0]);
+    await assertSameStore(out, local);
   });
 
   test("--detach exits once the jobs are queued; vmg status lists them with the other stores of that Redis", async (t) => {
@@ -180,8 +240,8 @@ describe("the queue engine (BullMQ on a real Redis)", { timeout: 300_000 }, () =
     const s = await status(url, out);
     assert.deepEqual([s.state, s.done, s.total, s.active], ["running", 0, JOBS, 0]);
     const all = JSON.parse((await vmg(["status", url, "--json"])).stdout).stores as StoreStatus[];
-    assert.deepEqual(all.map((x) => x.store.slice(dir.length)).sort(), ["/changed.ome.zarr", "/detached.ome.zarr", "/killed.ome.zarr", "/two.ome.zarr"]);
-    assert.equal(new Set(all.map((x) => x.queue)).size, 4, "one queue namespace per store");
+    assert.deepEqual(all.map((x) => x.store.slice(dir.length)).sort(), ["/changed.ome.zarr", "/detached.ome.zarr", "/killed.ome.zarr", "/parts.ome.zarr", "/two.ome.zarr"]);
+    assert.equal(new Set(all.map((x) => x.queue)).size, 5, "one queue namespace per store");
   });
 
   test("usage: a bad Redis URL, --queue with --blocks, a Redis that is not there, worker and status help", async () => {
@@ -190,16 +250,53 @@ describe("the queue engine (BullMQ on a real Redis)", { timeout: 300_000 }, () =
     assert.match(bad.stderr, /^vmg: http:\/\/127\.0\.0\.1:1\/0: is a http: URL; give redis:\/\/host:port\/db/);
     const both = await vmg(["compress", input, "-o", join(dir, "x.ome.zarr"), ...ARGS, "--queue", "redis://127.0.0.1:1/0", "--blocks", "0/2"]);
     assert.equal(both.code, 2);
-    const none = await vmg(["status", "redis://127.0.0.1:1/0"]);
-    assert.equal(none.code, 1);
-    assert.match(none.stderr, /^vmg: redis:\/\/127\.0\.0\.1:1\/0: cannot reach Redis/);
-    assert.equal(none.stderr.trim().split("\n").length, 1);
+    // a closed port: each command gives up after a few seconds of retries, in one line naming the URL
+    const closed = "redis://127.0.0.1:1/0";
+    const runs = await Promise.all([
+      vmg(["status", closed]), vmg(["worker", closed, "--threads", "1"]), vmg(["compress", input, "-o", join(dir, "x.ome.zarr"), ...ARGS, "--queue", closed]),
+    ]);
+    for (const r of runs) {
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /^vmg: redis:\/\/127\.0\.0\.1:1\/0: cannot reach Redis \(.*ECONNREFUSED.*\)/);
+      assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+    }
+    assert.ok(!existsSync(join(dir, "x.ome.zarr")), "the coordinator checks Redis before it plans or writes anything");
     for (const [cmd, re] of [["worker", /--lock-seconds S/], ["status", /--json prints one line/]] as const) {
       const help = await vmg([cmd, "--help"]);
       assert.equal(help.code, 0);
       assert.match(help.stdout, re);
       assert.equal((await vmg([cmd])).code, 2, `${cmd} without a Redis URL is a usage error`);
     }
+  });
+});
+
+describe("Redis going away mid-run", { timeout: 120_000 }, () => {
+  test("the coordinator stops with one line naming the URL; a worker says so, retries, says when it is back, and stops when told to meanwhile", async (t) => {
+    const server = await startRedis();
+    if (!server) return t.skip("no redis-server");
+    let again: TestRedis | undefined;
+    const root = await mkdtemp(join(tmpdir(), "vmg-lost-"));
+    t.after(async () => { await again?.stop(); await server.stop().catch(() => {}); await rm(root, { recursive: true, force: true }); });
+    const input = join(root, "in.zarr"), out = join(root, "lost.ome.zarr");
+    await writeVolume(input, knownGaussians([24, 28, 32], 25, 7).volume);
+    const coordinator = start(["compress", input, "-o", out, ...ARGS, "--queue", server.url]);
+    await until("the jobs queued", async () => (await queued(server.url, out))?.total === JOBS);
+    const w = worker(server.url), stopped = worker(server.url);
+    await until("the workers serving the store", async () => [w, stopped].every((x) => /serving .*lost\.ome\.zarr/.test(x.stderr())));
+    await server.stop();
+    const code = await coordinator.exited;
+    assert.equal(code, 1);
+    const lines = coordinator.stderr().trim().split("\n").filter((l) => !l.startsWith("compress: "));
+    assert.equal(lines.length, 1, coordinator.stderr());
+    assert.match(lines[0]!, new RegExp(`^vmg: ${server.url.replace(/[/.]/g, "\\$&")}: cannot reach Redis`));
+    await until("the workers to say Redis is lost", async () => [w, stopped].every((x) => /lost Redis at redis:\/\/127\.0\.0\.1:\d+\/0 .*retrying with backoff/.test(x.stderr())), 20);
+    // a worker stopped while Redis is away stops (it cannot wait for its jobs to be recorded)
+    await stop(stopped);
+    assert.equal(stopped.child.exitCode, 0, stopped.stderr());
+    again = await startRedis(server.port);
+    await until("the worker to say Redis is back", async () => /Redis at redis:\/\/127\.0\.0\.1:\d+\/0 is back/.test(w.stderr()), 30);
+    await stop(w);
+    assert.equal(w.stderr().match(/lost Redis at/g)?.length, 1, w.stderr());
   });
 });
 
@@ -215,5 +312,26 @@ describe("a queued job of a replaced store's plan", () => {
     await assert.rejects(runFinishJob({ store, plan: "an-older-plan", bytes: 4000, meta }), /holds a run of another plan .* than this job's \(an-older-plan\)/);
     await assert.rejects(runShardJob({ store, plan: "an-older-plan", shard: 0 }), /holds a run of another plan/);
     assert.ok(!existsSync(join(store, "zarr.json")), "no metadata written over the store");
+  });
+
+  test("a fit job in flight across a re-plan cannot stage its chunk into the new plan's store", async (t) => {
+    const root = await mkdtemp(join(tmpdir(), "vmg-stale-"));
+    t.after(() => rm(root, { recursive: true, force: true }));
+    const store = join(root, "s.ome.zarr");
+    const v = knownGaussians([16, 16, 16], 6, 3).volume;
+    const settings = { chunk: 8, shard: 16, bytes: 4000, halo: 2, iterations: 5, seed: 1, encoding: "packed", background: "poly1", gate: 0.5, name: "s" } as const;
+    const older = await planStore(store, memorySource(v, "s"), settings);
+    const run = await openStoreRun(store, older, "fresh");
+    // this thread knows the older plan (its shard job ran), and a fit job holds its run when the store is re-planned
+    assert.deepEqual(await runShardJob({ store, plan: run.plan, shard: 0 }), { assembled: 0 });
+    const newer = await planStore(store, memorySource(v, "s"), { ...settings, seed: 2 });
+    const now = await openStoreRun(store, newer, "fresh");
+    assert.notEqual(now.plan, run.plan);
+    await assert.rejects(run.stage(older.jobs[0]!, new Uint8Array([1, 2, 3])), /staging area of its run's plan .* is gone: the store was completed, or replaced by a run of another plan/);
+    assert.equal(await now.staged(newer.jobs[0]!), false, "nothing staged for the new plan");
+    // and the older plan's jobs still queued are refused before they fit (the manifest's change is seen)
+    const fit = { store, plan: run.plan, input: join(root, "gone.zarr"), read: {}, k: 0, level: 0, chunk: [0, 0, 0] as [number, number, number], box: { z0: 0, z1: 8, y0: 0, y1: 8, x0: 0, x1: 8 }, crc: older.blockCrcs[0]! };
+    await assert.rejects(runFitJob(fit), /holds a run of another plan/);
+    await assert.rejects(runShardJob({ store, plan: run.plan, shard: 0 }), /holds a run of another plan/);
   });
 });

@@ -20,6 +20,7 @@ import {
 } from "../src/format/errors.js";
 import { gaussianStoreInfo, readGaussianStore } from "../src/node/store-reader.js";
 import { VolumeReadError } from "../src/io/errors.js";
+import { isVmgError } from "../src/core/errors.js";
 import { writeGaussianStore } from "../src/node/store-writer.js";
 import { chunkAsFile, decodeChunk, encodeChunk, readChunk } from "../src/store/codec/chunk.js";
 import { chunkDType, chunkShape3, GAUSSIAN_CODEC_NAME, parseConfig, type GaussianCodecConfig } from "../src/store/codec/config.js";
@@ -293,17 +294,21 @@ describe("a store written by the writer", { timeout: 240_000 }, () => {
     for (const [k, v] of a) assert.ok(v.equals(b.get(k)!), k);
   });
 
-  test("a damaged chunk in a store fails its read with one error naming the store and the chunk's problem", async () => {
+  test("a damaged chunk in a store fails its read with the codec's typed error, naming the store, the chunk and its problem", async () => {
     const copy = join(dir, "damaged.ome.zarr");
     await cp(store, copy, { recursive: true });
     const shard = join(copy, "0", "c", "0", "0", "0");
     const bytes = new Uint8Array(await readFile(shard));
     bytes[0] = 7; // the first chunk's version byte
     await writeFile(shard, bytes);
-    await assert.rejects(readGaussianStore(copy, 0), (e: unknown) => e instanceof VolumeReadError && e.message.includes(copy) && /chunk version 7 is not supported/.test(e.message));
+    const where = "level 0 chunk [0, 0, 0] (shard file 0/c/0/0/0)";
+    await assert.rejects(readGaussianStore(copy, 0), (e: unknown) => isVmgError(e, "format/unsupported-version") && !(e instanceof VolumeReadError) && e.message.startsWith(`${copy}: ${where}: `) && /chunk version 7 is not supported/.test(e.message));
+    // a box away from it reads; one of its other chunks is named the same way
+    await readGaussianStore(copy, 0, { z0: 16, z1: 32, y0: 16, y1: 32, x0: 16, x1: 32 });
+    await assert.rejects(readGaussianStore(copy, 0, { z0: 4, z1: 12, y0: 0, y1: 40, x0: 0, x1: 8 }), (e: unknown) => (e as Error).message.startsWith(`${copy}: ${where}: `));
     const r = await vmg(["decode", copy, "-o", join(dir, "damaged.tif")]);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /^vmg: .*damaged\.ome\.zarr: level 0: volmicro\.gaussians chunk 16x16x16: chunk version 7/);
+    assert.match(r.stderr, /^vmg: .*damaged\.ome\.zarr: level 0 chunk \[0, 0, 0\] \(shard file 0\/c\/0\/0\/0\): volmicro\.gaussians chunk 16x16x16: chunk version 7/);
   });
 
   test("a zarr reader without the codec fails naming it", async () => {

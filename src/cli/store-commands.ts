@@ -130,6 +130,8 @@ async function report(r: Pick<StoreWriteResult, "bytes" | "levels" | "peak"> & P
  */
 async function compressOnQueue(url: string, out: string, volume: VolumeSource, o: StoreWriteOptions, q: EnqueueOptions, detach: boolean, bar: ProgressBar, json: boolean): Promise<Pick<StoreWriteResult, "bytes" | "levels" | "peak"> | undefined> {
   const { enqueueStore, watchStore } = await import("../queue/coordinator.js"); // BullMQ loads only for a queue run
+  const { connectRedis } = await import("../queue/store-queues.js");
+  (await connectRedis(url)).disconnect(); // a Redis that is not there is said now, not after the planning pass
   const plan = await planStore(out, volume, o);
   const run = await openStoreRun(out, plan, o.resume ? "resume" : "fresh");
   if (await run.complete()) return { ...(await storeStats(out, plan)), peak: plan.peak };
@@ -146,7 +148,7 @@ async function compressOnQueue(url: string, out: string, volume: VolumeSource, o
   if (status.state === "failed") { bar.done(); throw new VolumeWriteError(out, `finishing the store failed: ${status.error}`); }
   if (status.state !== "complete") {
     bar.done();
-    throw failedBlocksError(out, status.failed, status.total, "so fix the cause and run the same command again to retry them");
+    throw failedBlocksError(out, status.failed, status.total, "so fix the cause and run the same command again to retry them", status.failedCount);
   }
   return { ...(await storeStats(out, plan)), peak: plan.peak };
 }

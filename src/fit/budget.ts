@@ -1,7 +1,7 @@
 /** How many Gaussians a budget buys: the written file never exceeds it. */
 import { F16_RECORD_BYTES } from "../core/constants.js";
 import { HEADER_BYTES } from "../format/vmg.js";
-import { FitInputError } from "./errors.js";
+import { FitInputError, NothingToFitError } from "./errors.js";
 
 export interface Budget {
   /** Bits per voxel over the full grid. */
@@ -29,6 +29,6 @@ export function maxGaussians(b: Budget, voxels: number, overhead: number, source
   let n = b.gaussians ?? Infinity;
   if (Number.isFinite(cap)) n = Math.min(n, Math.floor((cap - overhead) / bytesPerGaussian));
   if (!Number.isFinite(n)) throw new FitInputError(source, "no budget given (--bpp, --gaussians or --size)");
-  if (n < 1) throw new FitInputError(source, `a budget of ${cap} bytes holds no Gaussian: the header, background and metadata alone take ${overhead} bytes`);
+  if (n < 1) throw new NothingToFitError(source, `a budget of ${cap} bytes holds no Gaussian: the header, background and metadata alone take ${overhead} bytes`);
   return n;
 }

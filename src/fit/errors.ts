@@ -12,6 +12,15 @@ export class FitInputError extends VmgError {
   }
 }
 
+/**
+ * The fit would hold no Gaussian, and that is the answer, not a fault: the volume is constant, has
+ * nothing above its background, or the budget buys none. A caller that can store the background
+ * alone (a store's chunk) does; every other FitInputError is bad input and must fail.
+ */
+export class NothingToFitError extends FitInputError {
+  static override readonly tag: string = "fit/input/nothing";
+}
+
 /** The fit was cancelled through its AbortSignal. */
 export class FitCancelledError extends VmgError {
   static override readonly tag: string = "fit/cancelled";
@@ -19,4 +28,4 @@ export class FitCancelledError extends VmgError {
     super("fit cancelled");
   }
 }
-registerErrorClasses(FitInputError, FitCancelledError);
+registerErrorClasses(FitInputError, NothingToFitError, FitCancelledError);

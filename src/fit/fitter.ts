@@ -28,7 +28,7 @@ import { maxGaussians, overheadBytes, type Budget } from "./budget.js";
 import { chainGradient } from "./chain.js";
 import { capacity, compact, importance, kernelIntegral, largest, lossChanges, mergeEdits, planFreeing, splitOrClone, type FreeingEdit } from "./density.js";
 import { LocalEngine, SLAB_VOXELS, type FitEngine } from "./engine.js";
-import { FitCancelledError, FitInputError } from "./errors.js";
+import { FitCancelledError, FitInputError, NothingToFitError } from "./errors.js";
 import { M_E, M_R, MOMENT_STRIDE } from "./gradient.js";
 import type { FitTarget } from "./objective.js";
 import { float16Quantizer, O_AMP, O_LOGS, O_POS, OPT_STRIDE, toFileParams, type Quantizer } from "./params.js";
@@ -163,7 +163,7 @@ export async function fitVolume(volume: Volume, o: FitOptions): Promise<FitResul
   const minAmplitude = 0.01;
   let opt = initialGaussians(o, target, gate, background, startCount, minAmplitude, seed);
   let count = opt.length / OPT_STRIDE;
-  if (count === 0) throw new FitInputError(source, "has no structure above its background to fit (is it empty?)");
+  if (count === 0) throw new NothingToFitError(source, "has no structure above its background to fit (is it empty?)");
   {
     const seedParams = new Float32Array(count * PARAMS_PER_GAUSSIAN);
     toFileParams(opt, count, shape, seedParams);

@@ -5,7 +5,7 @@
 import { MAX_AMPLITUDE } from "../core/constants.js";
 import { DTYPES, type VoxelArray } from "../core/dtype.js";
 import type { Volume } from "../core/volume.js";
-import { FitInputError } from "./errors.js";
+import { FitInputError, NothingToFitError } from "./errors.js";
 
 export interface ValueMapping {
   /** stored = offset + scale · field */
@@ -87,7 +87,7 @@ export function robustMapping(volume: Volume, source: string): ValueMapping {
  */
 export function mappingFromStats(min: number, max: number, range: () => [number, number], dtype: Volume["dtype"], source: string): ValueMapping {
   if (!Number.isFinite(min) || !Number.isFinite(max)) throw new FitInputError(source, "contains infinite values");
-  if (max === min) throw new FitInputError(source, `is constant (every voxel is ${min}): nothing to fit`);
+  if (max === min) throw new NothingToFitError(source, `is constant (every voxel is ${min}): nothing to fit`);
   const [lo, hi] = range();
   const offset = lo;
   let scale = hi - lo;

@@ -34,3 +34,9 @@ export function unitFactor(from: string, to: string): number | undefined {
   const p = e >= 0 ? 10 ** e : 1 / 10 ** -e; // 1 / 1000 rounds once, unlike 10 ** -3 * x chains
   return (a[0] / b[0]) * p;
 }
+
+/** Metres per `unit` in any spelling normaliseUnit knows ("µm", "um", "micrometer", …); undefined when it names no length unit. */
+export function metresPerUnit(unit: string): number | undefined {
+  const u = normaliseUnit(unit);
+  return u === undefined ? undefined : unitFactor(u, "meter");
+}

@@ -4,7 +4,7 @@
  */
 import { existsSync } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
-import { MANIFEST_NAME, STAGING_NAME } from "../store/manifest.js";
+import { MANIFEST_NAME, planStaging, STAGING_NAME, type RunManifest } from "../store/manifest.js";
 import { join } from "node:path";
 import type { Box } from "../core/background.js";
 import type { Shape3 } from "../core/gaussian.js";
@@ -14,7 +14,9 @@ import { UnsupportedFormatError, VolumeReadError } from "../io/errors.js";
 import { GAUSSIAN_CODEC_NAME, parseConfig, type GaussianCodecConfig } from "../store/codec/config.js";
 import { gaussianCodec, levelPaths, type ArrayJson } from "../store/metadata.js";
 import { registerGaussianCodec } from "../store/codec/zarrita-codec.js";
+import type { ZarrVolumeSource } from "../io/zarr.js";
 import { openZarrSource } from "./open-volume.js";
+import { planId } from "./store-run.js";
 
 export interface StoreLevelInfo {
   path: string;
@@ -64,14 +66,15 @@ export async function isGaussianStore(path: string): Promise<boolean> {
 
 /** "k of n chunks staged" for an unfinished run (store-run.ts), from its staging area and manifest. */
 async function runProgress(path: string): Promise<string> {
-  const jobs = ((await readJson(join(path, MANIFEST_NAME))) as { jobs?: unknown[] } | undefined)?.jobs?.length ?? "?";
-  // chunks lie in one folder per level; temporaries in "tmp" (Dirent.parentPath needs Node 20.12, so no recursive listing)
-  const staging = join(path, STAGING_NAME);
+  const m = (await readJson(join(path, MANIFEST_NAME))) as RunManifest | undefined;
+  if (!Array.isArray(m?.jobs)) return "its manifest lists no jobs";
+  // the plan's chunks lie in one folder per level; temporaries in "tmp" (Dirent.parentPath needs Node 20.12, so no recursive listing)
+  const staging = join(path, planStaging(planId(m)));
   let done = 0;
   for (const level of await readdir(staging, { withFileTypes: true }).catch(() => [])) {
     if (level.isDirectory() && /^\d+$/.test(level.name)) done += (await readdir(join(staging, level.name))).length;
   }
-  return `${done} of ${jobs} chunks staged`;
+  return `${done} of ${m.jobs.length} chunks staged`;
 }
 
 /** Bytes and files under `dir`, the run's manifest and staging area aside (a record of how it was written, not the store's data). */
@@ -114,7 +117,11 @@ export async function gaussianStoreInfo(path: string): Promise<GaussianStoreInfo
   return info;
 }
 
-/** A box (default: all) of a level, decoded chunk by chunk through zarrita and the codec. */
+/**
+ * A box (default: all) of a level, decoded chunk by chunk through zarrita and the codec. Hostile
+ * chunk bytes fail with the codec's own error (a VmgFormatError of its kind), naming the store, the
+ * level, the chunk and its shard file; a read that fails otherwise is a VolumeReadError.
+ */
 export async function readGaussianStore(path: string, level = 0, box?: Box): Promise<Volume> {
   registerGaussianCodec();
   const source = await openZarrSource(path, { level });
@@ -122,11 +129,49 @@ export async function readGaussianStore(path: string, level = 0, box?: Box): Pro
     return await source.read(box);
   } catch (e) {
     // zarrita wraps a codec's error ("Failed to decode chunk via codec …"): report the chunk's own problem
-    const chunkError = causes(e).find((c) => c instanceof VmgFormatError);
-    if (chunkError) throw new VolumeReadError(path, `level ${level}: ${chunkError.message}`, { cause: e });
+    const chunkError = codecError(e);
+    if (chunkError) throw await namedChunkError(path, level, source, box, chunkError);
     if (e instanceof VolumeReadError || e instanceof RangeError) throw e;
     throw new VolumeReadError(path, e instanceof Error ? e.message : String(e), { cause: e });
   }
+}
+
+/** Inner chunks a failed read is searched through for the bad one (beyond, the error names the level only). */
+const MAX_CHUNKS_SEARCHED = 4096;
+
+function codecError(e: unknown): VmgFormatError | undefined {
+  return causes(e).find((c): c is VmgFormatError => c instanceof VmgFormatError);
+}
+
+/**
+ * The codec's error, of its own class, now naming where the bad bytes are: the read's inner chunks
+ * are read again one at a time until one fails (on this error path only).
+ */
+async function namedChunkError(path: string, level: number, source: ZarrVolumeSource, box: Box | undefined, first: VmgFormatError): Promise<VmgFormatError> {
+  const where = await badChunk(path, level, source, box ?? { z0: 0, z1: source.shape[0], y0: 0, y1: source.shape[1], x0: 0, x1: source.shape[2] }).catch(() => undefined);
+  return (where?.error ?? first).withFile(`${path}: level ${level}${where ? ` chunk [${where.chunk.join(", ")}] (shard file ${where.file})` : ""}`);
+}
+
+async function badChunk(path: string, level: number, source: ZarrVolumeSource, box: Box): Promise<{ chunk: Shape3; file: string; error: VmgFormatError } | undefined> {
+  const levelPath = levelPaths(await readJson(join(path, "zarr.json")))?.[level];
+  const inner = levelPath === undefined ? undefined : gaussianCodec(((await readJson(join(path, levelPath, "zarr.json"))) ?? {}) as ArrayJson)?.chunks;
+  if (levelPath === undefined || inner?.length !== 3) return undefined;
+  const lo = [box.z0, box.y0, box.x0], hi = [box.z1, box.y1, box.x1];
+  const first = lo.map((v, a) => Math.floor(v / inner[a]!)), end = hi.map((v, a) => Math.ceil(v / inner[a]!));
+  if ((end[0]! - first[0]!) * (end[1]! - first[1]!) * (end[2]! - first[2]!) > MAX_CHUNKS_SEARCHED) return undefined;
+  for (let cz = first[0]!; cz < end[0]!; cz++) for (let cy = first[1]!; cy < end[1]!; cy++) for (let cx = first[2]!; cx < end[2]!; cx++) {
+    const c: Shape3 = [cz, cy, cx];
+    const b = c.map((v, a) => [v * inner[a]!, Math.min(source.shape[a]!, (v + 1) * inner[a]!)] as const);
+    try {
+      await source.read({ z0: b[0]![0], z1: b[0]![1], y0: b[1]![0], y1: b[1]![1], x0: b[2]![0], x1: b[2]![1] });
+    } catch (e) {
+      const error = codecError(e);
+      if (!error) throw e;
+      const shard = c.map((v, a) => Math.floor((v * inner[a]!) / source.chunks[a]!));
+      return { chunk: c, file: `${levelPath}/c/${shard.join("/")}`, error };
+    }
+  }
+  return undefined;
 }
 
 function causes(e: unknown): unknown[] {

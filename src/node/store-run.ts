@@ -5,11 +5,17 @@
  * from staged chunks once all of a shard's exist (again write then rename), and the metadata, the
  * root `zarr.json` last, written when every shard is. Every step is idempotent and every write is a
  * rename of complete bytes, so runs racing on the same store can only write identical files.
+ *
+ * A run's chunks and temporaries lie in a folder of its plan, made when the run is opened and never
+ * by a write: a job of a plan the store no longer holds (a queue job queued before a re-plan) finds
+ * no folder to write into, so it cannot stage a chunk, or publish a shard or metadata, in the store
+ * of another plan.
  */
-import { link, lstat, mkdir, readdir, readFile, rm, unlink, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { link, lstat, mkdir, readdir, readFile, rm, stat, unlink, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { VolumeWriteError } from "../io/errors.js";
-import { MANIFEST_NAME, manifestBytes, planKey, STAGING_NAME, stagedPath, type PlannedJob, type PlannedShard, type RunManifest } from "../store/manifest.js";
+import { MANIFEST_NAME, manifestBytes, planKey, planStaging, STAGING_NAME, stagedPath, type PlannedJob, type PlannedShard, type RunManifest } from "../store/manifest.js";
 import { buildShard } from "../store/shard.js";
 import { tempName, writeFileAtomic } from "./atomic-write.js";
 
@@ -17,17 +23,30 @@ import { tempName, writeFileAtomic } from "./atomic-write.js";
 export type RunMode = "fresh" | "resume" | "share";
 
 export class StoreRun {
-  private constructor(readonly root: string, readonly manifest: RunManifest) {}
+  /** The plan's identity (planId of the manifest). */
+  readonly plan: string;
+
+  private constructor(readonly root: string, readonly manifest: RunManifest) {
+    this.plan = planId(manifest);
+  }
 
   /**
-   * Every file goes through the staging area's temporary folder, so what a killed run leaves
-   * half-written lies there and goes when the staging area does.
+   * Every file goes through the plan's temporary folder, so what a killed run leaves half-written
+   * lies there and goes when the staging area does, and a write of a plan whose folder is gone
+   * (the store was completed, or replaced by a run of another plan) fails instead of landing.
+   * `folder`: whether the file's folder may be made (not for staged chunks: theirs is the plan's).
    */
-  private async write(rel: string, bytes: Uint8Array): Promise<void> {
-    const path = join(this.root, rel), tmp = tempDir(this.root);
-    await mkdir(dirname(path), { recursive: true });
-    await mkdir(tmp, { recursive: true });
+  private async write(rel: string, bytes: Uint8Array, folder = true): Promise<void> {
+    const path = join(this.root, rel), tmp = tempDir(this.root, this.plan);
+    if (!(await exists(tmp))) throw new VolumeWriteError(this.root, `cannot write ${rel}: the staging area of its run's plan (${this.plan}) is gone: the store was completed, or replaced by a run of another plan`);
+    if (folder) await mkdir(dirname(path), { recursive: true });
     await writeFileAtomic(path, bytes, tmp);
+  }
+
+  /** The plan's folders in the staging area: its temporaries and one per level for its staged chunks. */
+  private async makeStaging(): Promise<void> {
+    await mkdir(tempDir(this.root, this.plan), { recursive: true });
+    for (let l = 0; l < this.manifest.levels.length; l++) await mkdir(join(this.root, planStaging(this.plan), String(l)), { recursive: true });
   }
 
   /** Opens (or starts) the run of `manifest` at `root`, refusing a run of another plan unless `fresh`. */
@@ -47,8 +66,10 @@ export class StoreRun {
         if (mode === "fresh" && there !== "empty") { await rm(root, { recursive: true, force: true }); await mkdir(root, { recursive: true }); }
       }
     }
-    await publishManifest(root, manifest);
-    return new StoreRun(root, manifest);
+    const run = new StoreRun(root, manifest);
+    await run.makeStaging();
+    await publishManifest(root, manifest, run.plan);
+    return run;
   }
 
   /**
@@ -61,18 +82,33 @@ export class StoreRun {
     return new StoreRun(root, m);
   }
 
+  /**
+   * The identity of the manifest file at `root` (undefined: none): a re-plan or the store's
+   * completion writes a new file, so while the stamp stays the same a reader may keep what it
+   * parsed (a queue worker's jobs then cost the same whatever the run's size).
+   */
+  static async stamp(root: string): Promise<string | undefined> {
+    try {
+      const s = await stat(join(root, MANIFEST_NAME), { bigint: true });
+      return [s.dev, s.ino, s.size, s.mtimeNs, s.ctimeNs].join(":");
+    } catch (e) {
+      if ((e as { code?: string }).code === "ENOENT" || (e as { code?: string }).code === "ENOTDIR") return undefined;
+      throw new VolumeWriteError(root, `cannot inspect ${MANIFEST_NAME} (${(e as Error).message})`, { cause: e });
+    }
+  }
+
   /** Whether some run has written the whole store (the manifest says so). */
   async complete(): Promise<boolean> {
     return (await readManifest(this.root))?.complete === true;
   }
 
   async staged(j: PlannedJob): Promise<boolean> {
-    return (await inspect(join(this.root, stagedPath(j)))) !== "absent";
+    return (await inspect(join(this.root, stagedPath(this.plan, j)))) !== "absent";
   }
 
   /** A finished chunk (an empty file: absent, the fill value). */
   async stage(j: PlannedJob, bytes: Uint8Array | undefined): Promise<void> {
-    await this.write(stagedPath(j), bytes ?? new Uint8Array(0));
+    await this.write(stagedPath(this.plan, j), bytes ?? new Uint8Array(0), false);
   }
 
   /**
@@ -115,10 +151,10 @@ export class StoreRun {
       if (k < 0) { inner.push(undefined); continue; }
       let b: Uint8Array;
       try {
-        b = new Uint8Array(await readFile(join(this.root, stagedPath(jobs[k]!))));
+        b = new Uint8Array(await readFile(join(this.root, stagedPath(this.plan, jobs[k]!))));
       } catch (e) {
         if ((e as { code?: string }).code === "ENOENT") return undefined; // not fitted yet, or cleared by the run that completed the store
-        throw new VolumeWriteError(this.root, `cannot read the staged chunk ${stagedPath(jobs[k]!)} (${(e as Error).message})`, { cause: e });
+        throw new VolumeWriteError(this.root, `cannot read the staged chunk ${stagedPath(this.plan, jobs[k]!)} (${(e as Error).message})`, { cause: e });
       }
       inner.push(b.length === 0 ? undefined : b);
     }
@@ -136,8 +172,23 @@ export async function peekRun(root: string): Promise<{ there: "absent" | "empty"
   return manifest ? { there, manifest } : { there };
 }
 
-function tempDir(root: string): string {
-  return join(root, STAGING_NAME, "tmp");
+/** A plan's identity, short: the hash of its manifest (progress aside). */
+export function planId(m: RunManifest): string {
+  return createHash("sha256").update(planKey(m)).digest("hex").slice(0, 16);
+}
+
+function tempDir(root: string, plan: string): string {
+  return join(root, planStaging(plan), "tmp");
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch (e) {
+    if ((e as { code?: string }).code === "ENOENT") return false;
+    throw new VolumeWriteError(path, `cannot inspect the run's staging area (${(e as Error).message})`, { cause: e });
+  }
 }
 
 /** What is at a path: nothing, an empty directory, a directory holding a zarr store, or something else. */
@@ -174,10 +225,9 @@ async function readManifest(root: string): Promise<RunManifest | undefined> {
 }
 
 /** Writes the manifest unless a run already has (link refuses an existing name); then that one must be the same plan. */
-async function publishManifest(root: string, m: RunManifest): Promise<void> {
+async function publishManifest(root: string, m: RunManifest, plan: string): Promise<void> {
   const path = join(root, MANIFEST_NAME);
-  await mkdir(tempDir(root), { recursive: true });
-  const tmp = tempName(join(tempDir(root), MANIFEST_NAME), "tmp");
+  const tmp = tempName(join(tempDir(root, plan), MANIFEST_NAME), "tmp");
   await writeFile(tmp, manifestBytes(m));
   try {
     await link(tmp, path);

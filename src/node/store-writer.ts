@@ -240,10 +240,10 @@ export function runLayout(m: RunManifest): RunLayout {
 /**
  * A worker's plan for the jobs of a run opened elsewhere: level 0 read from its own source of the
  * input, the levels below from the run's scratch (the coordinator writes it before queueing), the
- * caps, CRCs, codec, settings and metadata from the manifest (no planning pass; the chunk CRCs the
- * planning pass computed tell whether its read is the planned input).
+ * caps, CRCs, codec and settings from the manifest (no planning pass; the CRCs the planning pass
+ * computed tell whether its read is the planned input).
  */
-export function blockPlanFromManifest(input: VolumeSource, store: string, m: RunManifest): StorePlan {
+export function blockPlanFromManifest(input: VolumeSource, store: string, m: RunManifest, jobs: PlannedJob[] = plannedJobs(m)): BlockPlan {
   if (input.dtype !== m.input.dtype || input.shape.some((n, a) => n !== m.input.shape[a])) {
     throw new VolumeReadError(input.name, `is ${input.shape.join("×")} ${input.dtype}, but the run at ${store} was planned for ${m.input.shape.join("×")} ${m.input.dtype}: give every worker and task the input and read options the run was planned with`);
   }
@@ -253,10 +253,16 @@ export function blockPlanFromManifest(input: VolumeSource, store: string, m: Run
     chunk, halo: Number(m.settings.halo), gate: Number(m.settings.gate), iterations: Number(m.settings.iterations), seed: Number(m.settings.seed),
     background: m.settings.background as BackgroundChoice, keep: m.settings.keep as JobSettings["keep"],
   };
-  const jobs = plannedJobs(m), scratch = new LevelScratch(store, levels, input.dtype, chunk);
+  return { config: m.codec, levels, jobs, settings, source: levelSources(input, new LevelScratch(store, levels, input.dtype, chunk)) };
+}
+
+/** The whole plan a manifest makes (a --blocks task's, planFromRun): the block plan with the layout, metadata, CRCs and scratch. */
+function storePlanFromManifest(input: VolumeSource, store: string, m: RunManifest): StorePlan {
+  const b = blockPlanFromManifest(input, store, m), chunk = b.settings.chunk;
+  const scratch = new LevelScratch(store, b.levels, input.dtype, chunk);
   return {
-    config: m.codec, levels, jobs, shards: plannedShards(levels, jobs), chunk, settings, manifest: m, meta: storeMetadata(levels, input, chunk, String(m.settings.name), m.codec),
-    blockCrcs: jobs.map((j) => j.crc), scratch, input, source: levelSources(input, scratch), peak: m.input.peak,
+    ...b, shards: plannedShards(b.levels, b.jobs), chunk, manifest: m, meta: storeMetadata(b.levels, input, chunk, String(m.settings.name), m.codec),
+    blockCrcs: b.jobs.map((j) => j.crc), scratch, input, source: levelSources(input, scratch), peak: m.input.peak,
   };
 }
 
@@ -275,7 +281,7 @@ export async function planFromRun(path: string, source: VolumeSource, o: StoreWr
     const said = differ.map((k) => `${k} ${theirs[k] ?? "unset"}, not ${mine[k] ?? "unset"}`).join("; ");
     throw new VolumeWriteError(path, `holds a run planned with other settings (${said}): every task of a store must be given the settings it was planned with`);
   }
-  return blockPlanFromManifest(source, path, manifest);
+  return storePlanFromManifest(source, path, manifest);
 }
 
 /** Job k's block, refused when its voxels are not those the plan's CRC was taken of (the input changed since planning). */

@@ -5,11 +5,21 @@
  */
 import { createHash } from "node:crypto";
 import { resolve } from "node:path";
-import type { ConnectionOptions } from "bullmq";
-import { planKey, type RunManifest } from "../store/manifest.js";
 import { QueueUrlError } from "./errors.js";
 
-export function parseRedisUrl(url: string): ConnectionOptions & { host: string; port: number; db: number } {
+/** Where a Redis is and how a connection to it retries: options both ioredis and BullMQ take. */
+export interface RedisAt {
+  host: string;
+  port: number;
+  db: number;
+  password?: string;
+  username?: string;
+  connectTimeout?: number;
+  maxRetriesPerRequest?: number | null;
+  retryStrategy?: (times: number) => number | null;
+}
+
+export function parseRedisUrl(url: string): RedisAt {
   let u: URL;
   try {
     u = new URL(url);
@@ -21,8 +31,26 @@ export function parseRedisUrl(url: string): ConnectionOptions & { host: string; 
   const db = u.pathname === "" || u.pathname === "/" ? 0 : Number(u.pathname.slice(1));
   if (!Number.isInteger(db) || db < 0) throw new QueueUrlError(url, `names database "${u.pathname.slice(1)}"; the path must be a database number (redis://host:port/0)`);
   const password = u.password ? decodeURIComponent(u.password) : undefined;
-  // a worker must wait out a Redis restart rather than fail its jobs (BullMQ's advice for workers)
-  return { host: u.hostname, port, db, maxRetriesPerRequest: null, ...(password ? { password } : {}), ...(u.username ? { username: decodeURIComponent(u.username) } : {}) };
+  return { host: u.hostname, port, db, ...(password ? { password } : {}), ...(u.username ? { username: decodeURIComponent(u.username) } : {}) };
+}
+
+/**
+ * How a connection meets an unreachable Redis. "bounded" (the coordinator, `vmg status`, and every
+ * command's first contact): a few seconds of retries, then its commands fail, so the command can
+ * say so in one line. "patient" (a worker once it is serving): retries with backoff for as long as
+ * it takes, so a Redis restart does not fail its jobs (BullMQ's advice for workers).
+ */
+export type Patience = "bounded" | "patient";
+
+/** Reconnection delays of a bounded connection (ms): about 3 s in all, then it gives up. */
+const BOUNDED_RETRIES_MS = [100, 200, 400, 800, 1500];
+/** A patient connection's longest wait between tries (ms). */
+const PATIENT_MAX_DELAY_MS = 5000;
+
+export function redisOptions(url: string, patience: Patience): RedisAt {
+  const at = parseRedisUrl(url);
+  if (patience === "patient") return { ...at, maxRetriesPerRequest: null, retryStrategy: (times) => Math.min(times * 200, PATIENT_MAX_DELAY_MS) };
+  return { ...at, connectTimeout: 2000, maxRetriesPerRequest: BOUNDED_RETRIES_MS.length, retryStrategy: (times) => BOUNDED_RETRIES_MS[times - 1] ?? null };
 }
 
 /** A store's namespace: its absolute path hashed (every worker must see the store at that path). */
@@ -31,13 +59,16 @@ export function storeNamespace(store: string): string {
 }
 
 /** The store's three queues: block fits, shard assemblies (parents of their fits), the finish (parent of every shard). */
-export function queueNames(ns: string): { fit: string; shard: string; finish: string } {
-  return { fit: `${ns}-fit`, shard: `${ns}-shard`, finish: `${ns}-finish` };
+export function queueNames(ns: string): { ns: string; fit: string; shard: string; finish: string } {
+  return { ns, fit: `${ns}-fit`, shard: `${ns}-shard`, finish: `${ns}-finish` };
 }
 
-/** A plan's identity, short: the hash of its manifest (progress aside). */
-export function planId(m: RunManifest): string {
-  return createHash("sha256").update(planKey(m)).digest("hex").slice(0, 16);
+/**
+ * Redis bitmap of a plan's block jobs done (bit k: job k's chunk is staged), set by the job before
+ * it completes, so the count is exact although completed jobs are not kept.
+ */
+export function doneKey(ns: string, plan: string): string {
+  return `${ns}-done-${plan}`;
 }
 
 /** Redis hash: namespace → RegisteredStore (JSON). */
@@ -54,10 +85,4 @@ export interface RegisteredStore {
   /** Voxels of all jobs (progress in MVox/s). */
   voxels: number;
   queued: string;
-}
-
-export function levelOfJob(levelJobs: number[], k: number): number {
-  let end = 0;
-  for (let l = 0; l < levelJobs.length; l++) if (k < (end += levelJobs[l]!)) return l;
-  return levelJobs.length - 1;
 }

@@ -7,12 +7,13 @@
 import { resolve } from "node:path";
 import { FlowProducer, type FlowJob } from "bullmq";
 import type { OpenVolumeOptions } from "../node/open-volume.js";
+import { planId } from "../node/store-run.js";
 import { jobVoxels, type StorePlan } from "../node/store-writer.js";
 import { chunkBox } from "../store/plan.js";
-import { parseRedisUrl, planId, queueNames, REGISTRY_KEY, storeNamespace, type RegisteredStore } from "./connection.js";
+import { doneKey, queueNames, redisOptions, REGISTRY_KEY, storeNamespace, type RegisteredStore } from "./connection.js";
 import type { FinishJobData, FitJobData, ShardJobData } from "./jobs.js";
-import { storeStatus, type StoreStatus } from "./status.js";
-import { connectRedis, FINISH_ID, fitId, shardId, StoreQueues } from "./store-queues.js";
+import { doneJobs, KEEP_FAILED, storeStatus, type StoreStatus } from "./status.js";
+import { connectRedis, FINISH_ID, fitId, onRedis, SEAL_ID, shardId, StoreQueues } from "./store-queues.js";
 
 export interface EnqueueOptions {
   input: string;
@@ -20,31 +21,39 @@ export interface EnqueueOptions {
   /** Tries per block job before it counts as failed; retried after 1 s, 2 s, 4 s, … */
   attempts: number;
   backoffMs?: number;
+  /** Fit jobs sent to Redis at once (default FITS_PER_ADD). */
+  fitsPerAdd?: number;
 }
 
 /**
  * Registers the store and enqueues its flow, unless the queues already hold this plan's unfinished
  * flow (a coordinator started again after being killed joins it). A finished flow of an incomplete
- * store (blocks failed, or the store was removed) or another plan's jobs are removed first, so
- * running the command again retries what is not staged. Job ids are fixed per job, so no job is
- * queued twice.
+ * store (blocks failed, or the store was removed), a flow whose enqueueing was cut short (its seal
+ * still waits) or another plan's jobs are removed first, so running the command again retries what
+ * is not staged. Job ids are fixed per job, so no job is queued twice.
  */
 export async function enqueueStore(url: string, store: string, plan: StorePlan, o: EnqueueOptions): Promise<RegisteredStore> {
-  const ns = storeNamespace(store), names = queueNames(ns);
-  const levelJobs = plan.levels.map((_, l) => plan.jobs.filter((j) => j.level === l).length);
+  const ns = storeNamespace(store), names = queueNames(ns), id = planId(plan.manifest);
+  const levelJobs = plan.levels.map(() => 0);
+  for (const j of plan.jobs) levelJobs[j.level]!++;
   const entry: RegisteredStore = {
-    ns, store: resolve(store), input: o.input, plan: planId(plan.manifest),
+    ns, store: resolve(store), input: o.input, plan: id,
     levelJobs, voxels: plan.jobs.reduce((n, _, k) => n + jobVoxels(plan, k), 0), queued: new Date().toISOString(),
   };
   const redis = await connectRedis(url);
   const q = new StoreQueues(url, ns);
   try {
-    const before = await redis.hget(REGISTRY_KEY, ns);
-    const state = await q.finish.getJobState(FINISH_ID);
-    const stale = (before !== null && (JSON.parse(before) as RegisteredStore).plan !== entry.plan) || state === "completed" || state === "failed";
-    if (stale) await q.obliterate();
-    await redis.hset(REGISTRY_KEY, ns, JSON.stringify(entry));
-    if (stale || state === "unknown") await addFlow(url, names, store, plan, o);
+    await onRedis(url, async () => {
+      const before = await redis.hget(REGISTRY_KEY, ns);
+      const earlier = before === null ? undefined : (JSON.parse(before) as RegisteredStore).plan;
+      const state = await q.finish.getJobState(FINISH_ID);
+      const cutShort = state !== "unknown" && (await q.finish.getJobState(SEAL_ID)) === "delayed";
+      const stale = (earlier !== undefined && earlier !== id) || state === "completed" || state === "failed" || cutShort;
+      if (stale) await q.obliterate();
+      if (earlier !== undefined && earlier !== id) await redis.del(doneKey(ns, earlier));
+      if (stale || state === "unknown") await addFlow(url, names, store, plan, id, o);
+      await redis.hset(REGISTRY_KEY, ns, JSON.stringify(entry)); // workers find the store here: its jobs are in
+    });
   } finally {
     await q.close();
     redis.disconnect();
@@ -52,25 +61,61 @@ export async function enqueueStore(url: string, store: string, plan: StorePlan, 
   return entry;
 }
 
-async function addFlow(url: string, names: ReturnType<typeof queueNames>, store: string, plan: StorePlan, o: EnqueueOptions): Promise<void> {
+/** Fit jobs a coordinator sends Redis at once (with their shards): its memory and each transaction stay small whatever the run's size. */
+const FITS_PER_ADD = 4096;
+/**
+ * The seal waits this long unless the coordinator releases it: a coordinator killed while adding
+ * the flow leaves a flow that finishes (incomplete) a day later at the latest, if no run again
+ * replaces it first.
+ */
+const SEAL_DELAY_MS = 24 * 3600 * 1000;
+
+/**
+ * The flow, added in parts of about FITS_PER_ADD fits: the finish job with its first shards and a
+ * seal (a child that waits, delayed, in the finish queue), then the other shards as its children,
+ * then the seal released, so the finish cannot run before every shard is its child. Redis keeps
+ * none of its finished fits and shards (a run may have 10^6 jobs): completed ones are removed (the
+ * done bitmap counts them), failed ones kept up to KEEP_FAILED per queue (the report's); the
+ * finish job is kept (its result is the store's state).
+ */
+async function addFlow(url: string, names: ReturnType<typeof queueNames>, store: string, plan: StorePlan, id: string, o: EnqueueOptions): Promise<void> {
   const path = resolve(store);
-  const fitOpts = { attempts: o.attempts, backoff: { type: "exponential", delay: o.backoffMs ?? 1000 }, ignoreDependencyOnFailure: true };
+  const finished = { removeOnComplete: true, removeOnFail: { count: KEEP_FAILED } };
+  const fitOpts = { attempts: o.attempts, backoff: { type: "exponential", delay: o.backoffMs ?? 1000 }, ignoreDependencyOnFailure: true, ...finished };
   const fit = (k: number): FlowJob => {
     const j = plan.jobs[k]!;
-    const data: FitJobData = { store: path, plan: planId(plan.manifest), input: o.input, read: o.read, k, level: j.level, chunk: j.chunk, box: chunkBox(plan.levels[j.level]!, j.chunk, plan.chunk), crc: plan.blockCrcs[k]! };
+    const data: FitJobData = { store: path, plan: id, input: o.input, read: o.read, k, level: j.level, chunk: j.chunk, box: chunkBox(plan.levels[j.level]!, j.chunk, plan.chunk), crc: plan.blockCrcs[k]! };
     return { name: "fit", queueName: names.fit, data, opts: { jobId: fitId(k), ...fitOpts } };
   };
-  const shards: FlowJob[] = plan.shards.map((s, i) => ({
-    name: "shard", queueName: names.shard, data: { store: path, plan: planId(plan.manifest), shard: i } satisfies ShardJobData,
-    opts: { jobId: shardId(i), attempts: o.attempts, ignoreDependencyOnFailure: true }, children: s.jobs.filter((k) => k >= 0).map(fit),
-  }));
+  const parent = { id: FINISH_ID, queue: `bull:${names.finish}` };
+  const shard = (i: number, first: boolean): FlowJob => ({
+    name: "shard", queueName: names.shard, data: { store: path, plan: id, shard: i } satisfies ShardJobData,
+    opts: { jobId: shardId(i), attempts: o.attempts, ignoreDependencyOnFailure: true, ...finished, ...(first ? {} : { parent }) },
+    children: plan.shards[i]!.jobs.filter((k) => k >= 0).map(fit),
+  });
+  const parts: number[][] = [[]];
+  for (let i = 0, fits = 0; i < plan.shards.length; i++) {
+    const n = plan.shards[i]!.jobs.filter((k) => k >= 0).length;
+    if (fits + n > (o.fitsPerAdd ?? FITS_PER_ADD) && parts.at(-1)!.length) { parts.push([]); fits = 0; }
+    parts.at(-1)!.push(i);
+    fits += n;
+  }
   const meta: Record<string, string> = {};
   for (const [k, v] of plan.meta) meta[k] = Buffer.from(v).toString("base64");
-  const flows = new FlowProducer({ connection: parseRedisUrl(url) });
+  const flows = new FlowProducer({ connection: redisOptions(url, "bounded") });
+  flows.on("error", () => {}); // a lost connection fails add(), which says so
+  const q = new StoreQueues(url, names.ns);
   try {
-    await flows.add({ name: "finish", queueName: names.finish, data: { store: path, plan: planId(plan.manifest), bytes: plan.manifest.settings.bytes as number, meta } satisfies FinishJobData, opts: { jobId: FINISH_ID, attempts: o.attempts }, children: shards });
+    const seal: FlowJob = { name: SEAL_ID, queueName: names.finish, data: {}, opts: { jobId: SEAL_ID, delay: SEAL_DELAY_MS } };
+    await flows.add({
+      name: "finish", queueName: names.finish, data: { store: path, plan: id, bytes: plan.manifest.settings.bytes as number, meta } satisfies FinishJobData,
+      opts: { jobId: FINISH_ID, attempts: o.attempts }, children: [seal, ...parts[0]!.map((i) => shard(i, true))],
+    });
+    for (const part of parts.slice(1)) await flows.addBulk(part.map((i) => shard(i, false)));
+    await (await q.finish.getJob(SEAL_ID))?.promote();
   } finally {
-    await flows.close();
+    await flows.close().catch(() => flows.disconnect());
+    await q.close();
   }
 }
 
@@ -79,18 +124,21 @@ async function addFlow(url: string, names: ReturnType<typeof queueNames>, store:
  * done, their total and an estimate of their voxels), then returns the store's status.
  */
 export async function watchStore(url: string, entry: RegisteredStore, onProgress: (done: number, total: number, voxels: number) => void, pollMs = 500): Promise<StoreStatus> {
+  const redis = await connectRedis(url);
   const q = new StoreQueues(url, entry.ns);
   const total = entry.levelJobs.reduce((a, b) => a + b, 0);
   try {
-    for (;;) {
-      const c = await q.fit.getJobCounts("completed", "failed");
-      const done = (c.completed ?? 0) + (c.failed ?? 0);
-      onProgress(done, total, (entry.voxels * done) / Math.max(1, total));
-      const state = await q.finish.getJobState(FINISH_ID);
-      if (state === "completed" || state === "failed" || state === "unknown") return await storeStatus(entry, q);
-      await new Promise((r) => setTimeout(r, pollMs));
-    }
+    return await onRedis(url, async () => {
+      for (;;) {
+        const done = (await doneJobs(redis, entry)) + ((await q.fit.getJobCounts("failed")).failed ?? 0);
+        onProgress(done, total, (entry.voxels * done) / Math.max(1, total));
+        const state = await q.finish.getJobState(FINISH_ID);
+        if (state === "completed" || state === "failed" || state === "unknown") return await storeStatus(entry, q, redis);
+        await new Promise((r) => setTimeout(r, pollMs));
+      }
+    });
   } finally {
     await q.close();
+    redis.disconnect();
   }
 }

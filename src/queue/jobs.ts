@@ -3,17 +3,19 @@
  * stages job k's chunk, a shard job assembles its shard once its fits are done, the finish job
  * (parent of every shard) writes the metadata. Each is idempotent, so BullMQ's at-least-once
  * delivery (a stalled job runs again) leaves the same store.
+ *
+ * A job's own work does not grow with the run: the manifest (every job's cap, so as large as the
+ * run) is parsed once per thread and store, and again only when its file changes (a re-plan, the
+ * store's completion); each job then checks its stamp, one stat.
  */
 import type { Box } from "../core/background.js";
 import type { Shape3 } from "../core/gaussian.js";
 import { VolumeWriteError } from "../io/errors.js";
 import { openVolumeSource, type OpenVolumeOptions } from "../node/open-volume.js";
 import { StoreRun } from "../node/store-run.js";
-import { assembleAndFinish, blockPlanFromManifest, jobBlock, runLayout, type BlockPlan } from "../node/store-writer.js";
+import { assembleAndFinish, blockPlanFromManifest, jobBlock, runLayout, type BlockPlan, type RunLayout } from "../node/store-writer.js";
 import { fitChunk } from "../store/block-fit.js";
 import { checkPlannedBlock } from "../store/block-plan.js";
-import type { RunManifest } from "../store/manifest.js";
-import { planId } from "./connection.js";
 
 export interface FitJobData {
   store: string;
@@ -48,50 +50,83 @@ export interface FinishJobData {
 export type FitResult = { fitted: boolean };
 export type FinishResult = { complete: boolean; assembled: number };
 
-/** The input source and level scratch this thread opened, for the store it worked on last (its jobs share them). */
-let cached: { key: string; plan: Promise<BlockPlan> } | undefined;
+/** A run as this thread last read its manifest, and what its jobs take from it. */
+interface KnownRun {
+  stamp: string | undefined;
+  run: StoreRun;
+  layout: RunLayout;
+  /** The input source and level scratch this thread opened for the run's fits, for the input and read options they were opened with. */
+  blocks?: { key: string; plan: Promise<BlockPlan> };
+}
+
+/** Runs known to this thread, the most recent last; a worker serves a few stores at a time. */
+const known = new Map<string, KnownRun>();
+const KNOWN_RUNS = 4;
+
+/** The run at `store` (its manifest parsed again only when the file changed since this thread read it). */
+async function knownRun(store: string): Promise<KnownRun> {
+  const stamp = await StoreRun.stamp(store);
+  const had = known.get(store);
+  if (had && stamp !== undefined && had.stamp === stamp) return had;
+  const run = await StoreRun.attach(store); // read after the stamp: a change in between is seen by the next call
+  const now: KnownRun = { stamp, run, layout: runLayout(run.manifest) };
+  known.delete(store);
+  known.set(store, now);
+  for (const old of known.keys()) if (known.size > KNOWN_RUNS) known.delete(old);
+  return now;
+}
 
 /** Fits and stages job k unless it is staged or the store is complete. */
 export async function runFitJob(d: FitJobData): Promise<FitResult> {
-  const run = await StoreRun.attach(d.store);
-  samePlan(d, run.manifest);
-  const j = runLayout(run.manifest).jobs[d.k]!;
-  if ((await run.complete()) || (await run.staged(j))) return { fitted: false };
-  // the store too: two stores of one input and settings share a plan id but not their level scratch
-  const key = JSON.stringify([d.store, d.input, d.read, d.plan]);
-  if (cached?.key !== key) {
-    const entry = { key, plan: openVolumeSource(d.input, d.read).then((v) => blockPlanFromManifest(v, d.store, run.manifest)) };
-    entry.plan.catch(() => { if (cached === entry) cached = undefined; }); // a failed read is tried again by the job's next attempt
-    cached = entry;
+  let r = await knownRun(d.store);
+  samePlan(d, r.run);
+  const j = r.layout.jobs[d.k];
+  if (!j) throw new VolumeWriteError(d.store, `has no block job ${d.k} (its plan has ${r.layout.jobs.length})`);
+  if (r.run.manifest.complete || (await r.run.staged(j))) return { fitted: false };
+  const key = JSON.stringify([d.input, d.read]);
+  if (r.blocks?.key !== key) {
+    const run = r, entry = { key, plan: openVolumeSource(d.input, d.read).then((v) => blockPlanFromManifest(v, d.store, run.run.manifest, run.layout.jobs)) };
+    entry.plan.catch(() => { if (run.blocks === entry) delete run.blocks; }); // a failed read is tried again by the job's next attempt
+    run.blocks = entry;
   }
-  const job = await jobBlock(await cached.plan, d.k);
+  const job = await jobBlock(await r.blocks!.plan, d.k);
   checkPlannedBlock(job, d.crc, d.input, d, "since vmg compress --queue planned the store");
   const bytes = await fitChunk(job);
-  samePlan(d, (await StoreRun.attach(d.store)).manifest); // the store may have been replaced by a run of another plan during the fit
-  await run.stage(j, bytes);
+  // the store may have been completed, or replaced by a run of another plan, during the fit
+  r = await knownRun(d.store);
+  samePlan(d, r.run);
+  if (r.run.manifest.complete) return { fitted: false };
+  try {
+    await r.run.stage(j, bytes); // into the plan's own folder: gone if the store was replaced since
+  } catch (e) {
+    const now = await knownRun(d.store);
+    if (now.run.manifest.complete) return { fitted: false }; // a late duplicate: the store is whole
+    samePlan(d, now.run);
+    throw e;
+  }
   return { fitted: true };
 }
 
-function samePlan(d: { store: string; plan: string }, m: RunManifest): void {
-  const now = planId(m);
-  if (now !== d.plan) throw new VolumeWriteError(d.store, `holds a run of another plan (${now}) than this job's (${d.plan}): the store was replaced, and its own jobs are queued anew`);
+function samePlan(d: { store: string; plan: string }, run: StoreRun): void {
+  if (run.plan !== d.plan) throw new VolumeWriteError(d.store, `holds a run of another plan (${run.plan}) than this job's (${d.plan}): the store was replaced, and its own jobs are queued anew`);
 }
 
 /** Assembles the shard when all its chunks are staged (a failed fit leaves it for a later run). */
 export async function runShardJob(d: ShardJobData): Promise<{ assembled: number }> {
-  const run = await StoreRun.attach(d.store);
-  samePlan(d, run.manifest);
-  const layout = runLayout(run.manifest);
-  if (await run.complete()) return { assembled: 0 };
-  return { assembled: (await run.assemble([layout.shards[d.shard]!], layout.jobs)).assembled };
+  const r = await knownRun(d.store);
+  samePlan(d, r.run);
+  const shard = r.layout.shards[d.shard];
+  if (!shard) throw new VolumeWriteError(d.store, `has no shard ${d.shard} (its plan has ${r.layout.shards.length})`);
+  if (r.run.manifest.complete) return { assembled: 0 };
+  return { assembled: (await r.run.assemble([shard], r.layout.jobs)).assembled };
 }
 
 /** Assembles what is ready and finishes the store when every shard is in. */
 export async function runFinishJob(d: FinishJobData): Promise<FinishResult> {
-  const run = await StoreRun.attach(d.store);
-  samePlan(d, run.manifest); // its metadata is its plan's: never written over a store of another
+  const r = await knownRun(d.store);
+  samePlan(d, r.run); // its metadata is its plan's: never written over a store of another
   const meta = new Map(Object.entries(d.meta).map(([k, v]) => [k, new Uint8Array(Buffer.from(v, "base64"))]));
-  const r = await assembleAndFinish(run, runLayout(run.manifest), meta, d.bytes);
-  if (r.complete) await run.clearStaging();
-  return r;
+  const a = await assembleAndFinish(r.run, r.layout, meta, d.bytes);
+  if (a.complete) await r.run.clearStaging();
+  return { complete: a.complete, assembled: a.assembled };
 }

@@ -1,17 +1,20 @@
 /**
- * `vmg worker redis://…`: serves the queues of every store registered in that Redis database.
- * Block fits run in BullMQ's sandbox (worker threads: a fit's CPU time never blocks this thread,
- * which renews the job locks), `threads` at once per store; shard assembly and finishing are file
- * work and run here. A job whose lock lapses (its worker was killed) goes back to the queue after
- * the stall interval and another worker takes it; the jobs are idempotent, so that is harmless.
+ * `vmg worker redis://…`: serves the queues of every store registered in that Redis database whose
+ * flow has not finished. Block fits run in BullMQ's sandbox (worker threads: a fit's CPU time never
+ * blocks this thread, which renews the job locks), `threads` at once per store; shard assembly and
+ * finishing are file work and run here. A job whose lock lapses (its worker was killed) goes back to
+ * the queue after the stall interval and another worker takes it; the jobs are idempotent, so that
+ * is harmless. A store whose flow has finished is no longer served (its queue workers and threads
+ * are closed), so a worker that runs for months holds only the stores with work left.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { Worker, type Job } from "bullmq";
 import { describeBlock } from "../store/manifest.js";
-import { parseRedisUrl, queueNames, type RegisteredStore } from "./connection.js";
+import { queueNames, redisOptions, type RegisteredStore } from "./connection.js";
 import { QueueError } from "./errors.js";
+import type { FitThreadData } from "./fit-processor.js";
 import { runFinishJob, runShardJob, type FinishJobData, type FinishResult, type FitJobData, type ShardJobData } from "./jobs.js";
-import { connectRedis, registeredStores } from "./store-queues.js";
+import { connectRedis, flowFinished, registeredStores, SEAL_ID } from "./store-queues.js";
 
 export interface WorkerOptions {
   threads: number;
@@ -28,40 +31,108 @@ function fitProcessor(): URL {
   return new URL("./queue-fit-processor.js", import.meta.url);
 }
 
+/**
+ * Says once on the log that Redis went away (every connection of the worker then fails and retries
+ * with backoff, each with its own error) and once that it is back.
+ */
+class RedisWatch {
+  private down = false;
+  constructor(private readonly url: string, private readonly log: (line: string) => void) {}
+
+  lost(e: Error): void {
+    if (this.down) return;
+    this.down = true;
+    this.log(`lost Redis at ${this.url} (${e.message}); retrying with backoff until it is back (jobs in flight go on; their locks may lapse, and they run again)`);
+  }
+
+  back(): void {
+    if (!this.down) return;
+    this.down = false;
+    this.log(`Redis at ${this.url} is back`);
+  }
+
+  /**
+   * Closes queue workers gracefully (their jobs in flight finish and are recorded), or without
+   * waiting for Redis when it is lost (a graceful close would wait for it forever).
+   */
+  async close(workers: Worker[]): Promise<void> {
+    await Promise.all(workers.map((w) => w.close(this.down)));
+  }
+
+  /** An error of one of the worker's connections: a lost server is said once, anything else as it comes. */
+  error(where: string, e: Error): void {
+    if (isLostConnection(e)) this.lost(e);
+    else this.log(`${where}: ${e.message}`);
+  }
+}
+
+function isLostConnection(e: Error): boolean {
+  const code = (e as { code?: string }).code;
+  return (code !== undefined && /^E(CONNREFUSED|CONNRESET|TIMEDOUT|HOSTUNREACH|PIPE|AI_AGAIN)$|^ENOTFOUND$/.test(code)) || /Connection is closed/i.test(e.message);
+}
+
 export async function runWorker(url: string, o: WorkerOptions): Promise<void> {
   const processor = fitProcessor();
-  const redis = await connectRedis(url, true);
-  const connection = parseRedisUrl(url);
-  const served = new Map<string, Worker[]>();
+  const watch = new RedisWatch(url, o.log);
+  const redis = await connectRedis(url, "patient", (e) => watch.lost(e)); // unreachable now: one line, after a few seconds
+  redis.on("ready", () => watch.back());
+  const connection = redisOptions(url, "patient");
+  /** Stores served now, with the flow (its `queued` stamp) they are served for. */
+  const served = new Map<string, { queued: string; workers: Worker[] }>();
+  /** Stores whose flow this worker saw finished (by `queued` stamp): not served again until queued anew. */
+  const settled = new Map<string, string>();
   const common = { connection, lockDuration: o.lockMs, stalledInterval: o.lockMs, maxStalledCount: 3 };
   const serve = (s: RegisteredStore): Worker[] => {
     const names = queueNames(s.ns);
-    // workerData must be an object: geotiff's web-worker polyfill, imported by the input readers, reads it in any thread
-    const fit = new Worker<FitJobData>(names.fit, processor, { ...common, concurrency: o.threads, useWorkerThreads: true, workerThreadsOptions: { workerData: {} } });
+    // workerData must be an object anyway: geotiff's web-worker polyfill, imported by the input readers, reads it in any thread
+    const workerData: FitThreadData = { redis: url, ns: s.ns };
+    const fit = new Worker<FitJobData>(names.fit, processor, { ...common, concurrency: o.threads, useWorkerThreads: true, workerThreadsOptions: { workerData } });
     const shard = new Worker<ShardJobData>(names.shard, (job) => runShardJob(job.data), { ...common, concurrency: 1 });
-    const finish = new Worker<FinishJobData, FinishResult>(names.finish, (job) => runFinishJob(job.data), { ...common, concurrency: 1 });
+    // the seal (a child of the finish job in its queue) only holds the finish back until its flow is wholly added
+    const finish = new Worker<FinishJobData, FinishResult | undefined>(names.finish, async (job) => (job.name === SEAL_ID ? undefined : runFinishJob(job.data)), { ...common, concurrency: 1 });
     fit.on("completed", (job: Job<FitJobData>) => o.log(`${s.store}: ${describeBlock(job.data)} done`));
     fit.on("failed", (job: Job<FitJobData> | undefined, e: Error) => {
       if (job) o.log(`${s.store}: ${describeBlock(job.data)} attempt ${job.attemptsMade} of ${job.opts.attempts ?? 1} failed: ${e.message}`);
     });
     fit.on("stalled", (id: string) => o.log(`${s.store}: job ${id} stalled (its worker stopped renewing the lock): back in the queue`));
-    finish.on("completed", (_job: Job, r: FinishResult) => o.log(`${s.store}: ${r.complete ? "complete" : "not complete (blocks failed)"}`));
-    finish.on("failed", (_job: Job | undefined, e: Error) => o.log(`${s.store}: finishing failed: ${e.message}`));
-    for (const w of [fit, shard, finish]) w.on("error", (e: Error) => o.log(`${s.store}: ${e.message}`));
+    finish.on("completed", (job: Job, r: FinishResult | undefined) => { if (r) o.log(`${s.store}: ${r.complete ? "complete" : "not complete (blocks failed)"}`); });
+    finish.on("failed", (job: Job | undefined, e: Error) => o.log(`${s.store}: ${job?.name === SEAL_ID ? "releasing the finish" : "finishing"} failed: ${e.message}`));
+    for (const w of [fit, shard, finish]) w.on("error", (e: Error) => watch.error(s.store, e));
     o.log(`serving ${s.store} (queues ${s.ns}-*)`);
     return [fit, shard, finish];
   };
+  const release = async (ns: string, why: string) => {
+    const s = served.get(ns)!;
+    served.delete(ns);
+    o.log(why);
+    await watch.close(s.workers);
+  };
+  const aborted = new Promise<undefined>((resolve) => o.signal.addEventListener("abort", () => resolve(undefined), { once: true }));
   try {
     while (!o.signal.aborted) {
       try {
-        for (const s of await registeredStores(redis)) if (!served.has(s.ns)) served.set(s.ns, serve(s));
+        const stores = await Promise.race([registeredStores(redis), aborted]); // a lost Redis holds the read, not a stop
+        if (!stores) break;
+        const registered = new Set(stores.map((s) => s.ns));
+        for (const ns of [...served.keys()]) if (!registered.has(ns)) await release(ns, `${ns}: no longer registered; not served`);
+        for (const ns of [...settled.keys()]) if (!registered.has(ns)) settled.delete(ns);
+        for (const s of stores) {
+          const now = served.get(s.ns);
+          if (!now && settled.get(s.ns) === s.queued) continue;
+          if (await flowFinished(redis, s.ns)) {
+            settled.set(s.ns, s.queued);
+            if (now) await release(s.ns, `${s.store}: its flow has finished; not served until it is queued again`);
+          } else if (now) now.queued = s.queued;
+          else served.set(s.ns, { queued: s.queued, workers: serve(s) });
+        }
       } catch (e) {
-        o.log(`cannot read the store registry (${(e as Error).message}); trying again`);
+        if (isLostConnection(e as Error)) watch.lost(e as Error);
+        else o.log(`cannot read the store registry (${(e as Error).message}); trying again`);
       }
       await sleep(1000, undefined, { signal: o.signal }).catch(() => {}); // aborted: the loop ends (its listener goes with the timer)
     }
   } finally {
-    await Promise.all([...served.values()].flat().map((w) => w.close()));
+    await watch.close([...served.values()].flatMap((s) => s.workers));
     redis.disconnect();
   }
 }

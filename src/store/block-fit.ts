@@ -13,7 +13,7 @@ import { covariance, volumeDiagonal, type Shape3 } from "../core/gaussian.js";
 import type { Volume } from "../core/volume.js";
 import { fieldToValues } from "../decode/values.js";
 import type { BackgroundChoice } from "../fit/background-init.js";
-import { FitInputError } from "../fit/errors.js";
+import { FitInputError, NothingToFitError } from "../fit/errors.js";
 import { fitVolume } from "../fit/fitter.js";
 import { clock, type PhaseTimes } from "../fit/profile.js";
 import { HEADER_BYTES } from "../format/vmg.js";
@@ -97,10 +97,13 @@ function chunkStats(job: ChunkJob): { mean: number; structured: boolean } {
 
 /**
  * The gate, before any fit: `{ bytes }` (a background-only chunk, or undefined: absent) when the
- * block has nothing above the gate or is too thin to fit, else undefined. The store's worker pool
- * calls it before sending a block to a worker, so an empty block costs one pass over its voxels.
+ * block has nothing above the gate or is too thin to fit, else undefined; a FitInputError when a
+ * voxel is NaN or infinite. The store's worker pool calls it before sending a block to a worker,
+ * so an empty block costs one pass over its voxels.
  */
 export function gatedChunk(job: ChunkJob, stats = chunkStats(job)): { bytes: Uint8Array | undefined } | undefined {
+  // a NaN or infinite voxel makes the sum so (the planning pass refused them: the input changed since, or is corrupt)
+  if (!Number.isFinite(stats.mean)) throw new FitInputError("block", "contains NaN or infinite voxels: the input is corrupt, or changed since the store was planned");
   if (stats.structured && job.block.shape.every((n) => n >= 2)) return undefined;
   return { bytes: backgroundChunk(constantBackground(stats.mean), job) };
 }
@@ -137,7 +140,10 @@ export async function fitChunk(job: ChunkJob, times?: PhaseTimes): Promise<Uint8
     });
     if (times) tick = clock(times);
   } catch (e) {
-    if (e instanceof FitInputError) return backgroundChunk(flat, job); // too small a budget, or nothing above the background
+    // too small a cap for a Gaussian, or nothing above the background: the chunk is its background. Any
+    // other refusal (NaN or infinite voxels: the input changed or is corrupt) fails the block, to be
+    // reported with its region, rather than storing a background where data was
+    if (e instanceof NothingToFitError) return backgroundChunk(flat, job);
     throw e;
   }
   const h = fit.file.header;

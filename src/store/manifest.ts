@@ -11,7 +11,10 @@ import { chunkBox, type LevelPlan } from "./plan.js";
 
 /** The manifest's file name at the top of the store. */
 export const MANIFEST_NAME = "volmicro-manifest.json";
-/** The per-run staging area: one file per finished chunk until every shard is assembled. */
+/**
+ * The per-run staging area: one file per finished chunk until every shard is assembled, in a folder
+ * of the run's plan (stagedPath), so a job of another plan cannot stage into this run.
+ */
 export const STAGING_NAME = "volmicro-staging";
 
 /** One chunk's fit: its level, chunk position [z, y, x], byte cap and the CRC-32 of what it reads, as planned. */
@@ -66,9 +69,14 @@ export function inShare(k: number, share: { index: number; count: number } | und
   return share === undefined || k % share.count === share.index;
 }
 
-/** The staged file of a chunk, relative to the store. */
-export function stagedPath(j: PlannedJob): string {
-  return `${STAGING_NAME}/${j.level}/${j.chunk.join(".")}`;
+/** The folder of a plan's staged chunks and temporaries, relative to the store (`plan`: its identity, planId). */
+export function planStaging(plan: string): string {
+  return `${STAGING_NAME}/${plan}`;
+}
+
+/** The staged file of a chunk of the plan, relative to the store. */
+export function stagedPath(plan: string, j: PlannedJob): string {
+  return `${planStaging(plan)}/${j.level}/${j.chunk.join(".")}`;
 }
 
 /** One shard of a level: its file (relative to the store) and its inner chunks' job indices in C order (-1 outside the grid). */

@@ -15,6 +15,7 @@ import { DataType } from "neuroglancer/unstable/util/data_type.js";
 import * as matrix from "neuroglancer/unstable/util/matrix.js";
 import type { DType } from "../core/dtype.js";
 import { fromWire, isVmgError, isWireError } from "../core/errors.js";
+import { metresPerUnit } from "../io/units.js";
 import { VMG_INFO_RPC_ID, VmgSourceParameters, type DecodeMode, type VmgInfo } from "./base.js";
 import { pyramidLevels, CHUNK_EDGE } from "./pyramid.js";
 import { contrastWindow } from "./shader.js";
@@ -25,8 +26,6 @@ const DATA_TYPES: Record<DType, DataType> = {
   int8: DataType.INT8, int16: DataType.INT16, int32: DataType.INT32, float32: DataType.FLOAT32,
 };
 
-/** Metres per unit for the units a header may name; anything else is shown as unit-less. */
-const UNIT_METRES: Record<string, number> = { m: 1, mm: 1e-3, um: 1e-6, "µm": 1e-6, micron: 1e-6, nm: 1e-9 };
 
 class VmgVolumeChunkSource extends WithParameters(VolumeChunkSource, VmgSourceParameters) {}
 
@@ -89,16 +88,19 @@ function layerError(e: unknown): unknown {
 
 /**
  * The model transform placing the layer at the file's origin: a translation, in voxels of the
- * x, y, z output space, by origin / voxel size (identity for files with origin 0, as before
- * version 1.1), so volumes with origins line up as their sources did.
+ * x, y, z output space. The origin is the centre of voxel (0, 0, 0) (docs/vmg-format.md, the
+ * OME-Zarr translation), while the chunk grid puts voxel k at k … k + 1: so the translation is
+ * origin / voxel size − ½, as Neuroglancer's OME-Zarr datasource shifts its scales by half a
+ * voxel. A `.vmg` layer then lines up with an OME-Zarr layer of the same volume (its original,
+ * or its chunked store), voxel k's centre at (origin + voxel size · k) / voxel size.
  */
 export function placement(info: Pick<VmgInfo, "origin" | "voxelSize">): Float64Array {
   const t = matrix.createIdentity(Float64Array, 4);
   const [oz, oy, ox] = info.origin;
   const [sz, sy, sx] = info.voxelSize;
-  t[12] = ox / sx;
-  t[13] = oy / sy;
-  t[14] = oz / sz;
+  t[12] = ox / sx - 0.5;
+  t[13] = oy / sy - 0.5;
+  t[14] = oz / sz - 0.5;
   return t;
 }
 
@@ -119,7 +121,8 @@ export async function getVmgDataSource(options: GetDataSourceOptions): Promise<D
     const volume = new VmgMultiscaleVolumeChunkSource(chunkManager, info, decode);
     const [nz, ny, nx] = info.shape;
     const box = { lowerBounds: new Float64Array(3), upperBounds: Float64Array.of(nx, ny, nz) };
-    const perUnit = UNIT_METRES[info.unit];
+    // a unit that names no length (or none) is shown as unit-less
+    const perUnit = metresPerUnit(info.unit);
     const [sz, sy, sx] = info.voxelSize;
     const space = makeCoordinateSpace({
       names: ["x", "y", "z"],

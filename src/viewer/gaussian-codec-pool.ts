@@ -5,7 +5,7 @@
 import { registerAsyncComputation } from "neuroglancer/unstable/async_computation/handler.js";
 import { toWire } from "../core/errors.js";
 import { decodeChunk } from "../store/codec/chunk.js";
-import { decodeGaussianChunkOnPool } from "./gaussian-codec.js";
+import { decodeGaussianChunkOnPool, warmGaussianPool } from "./gaussian-codec.js";
 
 // Errors go back as WireErrors: the pool posts what is thrown by structured clone.
 registerAsyncComputation(decodeGaussianChunkOnPool, async (bytes, shape, dtype, config) => {
@@ -17,3 +17,6 @@ registerAsyncComputation(decodeGaussianChunkOnPool, async (bytes, shape, dtype, 
     throw toWire(e);
   }
 });
+
+// Nothing to do: the request only makes Neuroglancer's pool start this worker early.
+registerAsyncComputation(warmGaussianPool, async () => ({ value: true }));

@@ -22,6 +22,12 @@ export function ngDType(dataType: DataType): DType {
  */
 export type ResolvedGaussianConfig = GaussianCodecConfig & { decode: DecodeMode };
 
+/** The user timing measure of each chunk's decode in the chunk worker (call to result; DevTools and bench:store-profile show it). */
+export const DECODE_MEASURE = "volmicro.gaussians decode";
+
+/** Starts a pool worker ahead of the first chunk (gaussian-codec-warm.ts); answers true. */
+export const warmGaussianPool = asyncComputation<() => boolean>("volmicro/zarr/warm");
+
 /** One chunk's voxels, C order, decoded on a pool worker, and the decode's milliseconds there; errors come back as WireErrors. */
 export const decodeGaussianChunkOnPool = asyncComputation<
   (bytes: Uint8Array, shape: Shape3, dtype: DType, config: GaussianCodecConfig) => { data: VoxelArray; ms: number }

@@ -8,14 +8,25 @@ import { VmgDecoder } from "../../src/decode/decoder.js";
 import { readVmg } from "../../src/format/vmg.js";
 import { contrastWindow } from "../../src/viewer/shader.js";
 
-/** An xy view of `file` at slice z, `pixelsPerVoxel` screen pixels per voxel, centred on `centre` (x, y; default the middle), no overlays, opaque layer. */
+/**
+ * The navigation position (x, y, z; voxels of a layer at origin 0) that puts compareSlice's
+ * (cx, cy) at the panel's centre in the plane through slice z. Voxel k's centre lies at k in a
+ * `.vmg` layer as in an OME-Zarr one (both place a volume by its first voxel's centre), so voxel k
+ * spans k − ½ … k + ½ and compareSlice's cx (voxel ⌊cx⌋, left edge at cx − ⌊cx⌋) is at cx − ½.
+ */
+export function slicePosition(cx: number, cy: number, z: number): [number, number, number] {
+  return [cx - 0.5, cy - 0.5, z];
+}
+
+/** An xy view of `file` at slice z, `pixelsPerVoxel` screen pixels per voxel, centred on `centre` (x, y in compareSlice's terms; default the middle), no overlays, opaque layer. */
 export function sliceView(source: string, file: Uint8Array, z: number, pixelsPerVoxel: number, centre?: [number, number]) {
   const h = readVmg(file).header;
   const [sz, sy, sx] = h.voxelSize;
   const [, ny, nx] = h.shape;
+  const [cx, cy] = centre ?? [nx / 2, ny / 2];
   return {
     dimensions: { x: [sx * 1e-6, "m"], y: [sy * 1e-6, "m"], z: [sz * 1e-6, "m"] },
-    position: [...(centre ?? [nx / 2, ny / 2]), z + 0.5],
+    position: slicePosition(cx, cy, z),
     crossSectionScale: 1 / pixelsPerVoxel,
     layout: "xy",
     showAxisLines: false,

@@ -3,11 +3,10 @@
  * as the zarr layer beside it. Both hold the same voxels (the zarr is the CPU decode of the
  * `.vmg`) and are shown in the demo's own state (demo/state.ts), so any loss of detail in the
  * `.vmg` panel comes from how Neuroglancer renders it, such as drawing it from a coarser scale.
- * The zarr is a plain zarr v3 array, not OME-Zarr: Neuroglancer puts OME-Zarr voxel centres on
- * integer coordinates, half a voxel from where a `.vmg` (or a plain array) puts them, and the
- * comparison wants the two panels on the same pixel grid. The demo's third column, the volume
- * as a Gaussian store (`vmg compress … -o *.ome.zarr`, an OME-Zarr the demo moves by half a voxel
- * to line up), must render its cross-section and projection as detailed as its fit allows.
+ * The zarr is OME-Zarr, as the demo's is: it and the `.vmg` put each voxel's centre at the same
+ * coordinates, so the two panels share a pixel grid, as the comparison wants. The demo's third
+ * column, the volume as a Gaussian store (`vmg compress … -o *.ome.zarr`), must render its
+ * cross-section and projection as detailed as its fit allows.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -19,7 +18,7 @@ import { DEFAULT_CHUNKS } from "../../demo/make-data.js";
 import { demoState, projectionDepthAndSamples, STORE_LAYER } from "../../demo/state.js";
 import { fullBox, VmgDecoder } from "../../src/decode/decoder.js";
 import { writeVmg, type VmgFile } from "../../src/format/vmg.js";
-import { writeZarrArrayV3 } from "../../src/io/zarr.js";
+import { writeZarrV3 } from "../../src/io/zarr.js";
 import { FileSystemStore } from "../../src/node/fs-store.js";
 import { syntheticNeuron } from "../../src/synthetic/neuron.js";
 import { vmg } from "../helpers/cli.js";
@@ -37,14 +36,14 @@ let file: VmgFile;
 
 before(async () => {
   const dir = mkdtempSync(join(tmpdir(), "vmg-demo-3d-"));
-  // isotropic unit-less voxels, as in the demo volume (the plain zarr array states no voxel size)
+  // isotropic unit-less voxels, as in the demo volume
   file = syntheticNeuron({ shape: [48, 160, 160], gaussians: 3000, seed: 11 });
   file.header.voxelSize = [1, 1, 1];
   file.header.unit = "";
   writeFileSync(join(dir, "neuron.vmg"), writeVmg(file));
   const h = file.header;
   const data = new VmgDecoder(file).decode(fullBox(h.shape));
-  await writeZarrArrayV3(new FileSystemStore(join(dir, "neuron.zarr")), "/", { shape: h.shape, dtype: h.dtype, data }, { chunks: DEFAULT_CHUNKS });
+  await writeZarrV3(new FileSystemStore(join(dir, "neuron.zarr")), { shape: h.shape, dtype: h.dtype, data }, { chunks: DEFAULT_CHUNKS, name: "neuron" });
   // The demo's store, made as the demo makes it (smaller chunks and fewer steps: a test's budget).
   const r = await vmg(["compress", join(dir, "neuron.zarr"), "-o", join(dir, "neuron.ome.zarr"), "--chunk", "32", "--bpp", STORE_BPP, "--iterations", "40", "--threads", "2", "--quiet"]);
   assert.equal(r.code, 0, r.stderr);

@@ -16,7 +16,7 @@ import { Random } from "../../src/core/random.js";
 import { defaultHeader, writeVmg, type VmgFile } from "../../src/format/vmg.js";
 import type { Box } from "../../src/core/background.js";
 import { syntheticNeuron } from "../../src/synthetic/neuron.js";
-import { compareSlice, cpuSlice, sliceView } from "./compare.js";
+import { compareSlice, cpuSlice, slicePosition, sliceView } from "./compare.js";
 import { openHooksPage, openViewer, panelPixels, startEnv, waitForReady, type Env } from "./harness.js";
 
 let env: Env;
@@ -115,7 +115,7 @@ test("when the worker's WebGPU device is lost, later chunks decode on the CPU, m
     assert.ok(adapter, "the chunk worker had no WebGPU device to lose");
     // pan to chunks never decoded
     const cx = 1600, cy = 64;
-    await page.evaluate((p) => { (globalThis as unknown as { viewer: { position: { value: Float32Array } } }).viewer.position.value = Float32Array.from(p); }, [cx, cy, Z + 0.5]);
+    await page.evaluate((p) => { (globalThis as unknown as { viewer: { position: { value: Float32Array } } }).viewer.position.value = Float32Array.from(p); }, slicePosition(cx, cy, Z));
     await page.waitForFunction((n) => {
       const s = Object.values((globalThis as unknown as { volmicro: { decodeStats(): Record<string, { chunks: { cpu: number } }> } }).volmicro.decodeStats())[0];
       return (s?.chunks.cpu ?? 0) >= n;

@@ -19,7 +19,7 @@ import type { ServedRequest } from "../../demo/server.js";
 import { syntheticNeuron } from "../../src/synthetic/neuron.js";
 import { vmg } from "../helpers/cli.js";
 import type { Page } from "puppeteer";
-import { compareSlice } from "./compare.js";
+import { compareSlice, slicePosition } from "./compare.js";
 import { openViewer, panelPixels, startEnv, type Env } from "./harness.js";
 
 const [NZ, NY, NX] = [32, 64, 64];
@@ -63,15 +63,11 @@ function structuredVoxels(at: (x: number, y: number) => number, y0: number, y1: 
   return count;
 }
 
-/**
- * An xy view of the store at slice z through `zarr://`, grey = the uint8 value, centred on voxel
- * coordinates (NX/2, NY/2). Neuroglancer puts an OME-Zarr voxel's centre at its index (the
- * translation is a voxel centre), so voxel i spans i − ½ … i + ½.
- */
+/** An xy view of the store at slice z through `zarr://`, grey = the uint8 value, centred on compareSlice's (NX/2, NY/2). */
 function state(store: string, z: number, scheme = "zarr", base = env.server.url): Record<string, unknown> {
   return {
     dimensions: { x: [1e-6, "m"], y: [1e-6, "m"], z: [1e-6, "m"] },
-    position: [NX / 2 - 0.5, NY / 2 - 0.5, z],
+    position: slicePosition(NX / 2, NY / 2, z),
     crossSectionScale: 1 / PIXELS_PER_VOXEL,
     layout: "xy",
     showAxisLines: false,
@@ -135,10 +131,11 @@ for (const scheme of ["zarr", "zarr3", "vmg"]) test(`${scheme}:// streams a Gaus
     assert.equal(new Set(level0.filter(isIndexRead).map((r) => r.path)).size, level0.length - level0Chunks.length, "a shard index was read twice");
     // Level 0 has 2 × 4 × 4 chunks; the slice crosses the 16 of its z = 16…31 layer.
     assert.ok(level0Chunks.length > 0 && level0Chunks.length <= 16, `${level0Chunks.length} level-0 chunk reads: ${JSON.stringify(level0Chunks)}`);
-    // "auto" on a machine whose only WebGPU adapter is SwiftShader: the CPU, saying why.
+    // "auto" on a machine whose only WebGPU adapter is SwiftShader: the CPU, saying why (the
+    // adapter is a fallback, or its request had not settled when the chunk came: no waiting).
     const stats = await storeStats(page, "store.ome.zarr");
     assert.ok(stats.chunks.cpu > 0 && stats.chunks.webgpu === 0, JSON.stringify(stats));
-    assert.match(stats.lastReason, /^auto: .*software fallback adapter/);
+    assert.match(stats.lastReason, /^auto: (.*software fallback adapter|WebGPU device not ready yet)/);
     assert.deepEqual(errors, []);
   } finally {
     await page.close();
@@ -226,7 +223,7 @@ test("after the chunk worker's WebGPU device is lost, store chunks still decode 
     assert.ok(adapter, "the chunk worker had no WebGPU device to lose");
     // slice 6 lies in level 0's other layer of chunks (z 0…15): none of them decoded yet
     const z = 6;
-    await page.evaluate((p) => { (globalThis as unknown as { viewer: { position: { value: Float32Array } } }).viewer.position.value = Float32Array.from(p); }, [NX / 2 - 0.5, NY / 2 - 0.5, z]);
+    await page.evaluate((p) => { (globalThis as unknown as { viewer: { position: { value: Float32Array } } }).viewer.position.value = Float32Array.from(p); }, slicePosition(NX / 2, NY / 2, z));
     await page.waitForFunction((n) => {
       const all = (globalThis as unknown as { volmicro: { decodeStats(): Record<string, { chunks: { cpu: number; webgpu: number } }> } }).volmicro.decodeStats();
       return Object.values(all).reduce((k, s) => k + s.chunks.cpu + s.chunks.webgpu, 0) > n;

@@ -18,8 +18,9 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startRedis(): Promise<TestRedis | undefined> {
-  const port = await freePort();
+/** `port`: a given one (a server started again where a stopped one was), else a free one. */
+export async function startRedis(port?: number): Promise<TestRedis | undefined> {
+  port ??= await freePort();
   const child: ChildProcess = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
   const ready = await new Promise<boolean>((resolve, reject) => {

@@ -4,11 +4,11 @@
  * fitted region. No Neuroglancer imports (unit-tested in Node).
  */
 import type { Box } from "../../core/background.js";
+import { metresPerUnit } from "../../io/units.js";
 
 /** Layer-state keys that belong to the original alone. */
 const NOT_COPIED = new Set(["name", "source", "tab", "panels", "tool", "toolBindings", "archived", "visible", "layerDimensions", "localDimensions", "localPosition"]);
 
-const UNIT_METRES: Record<string, number> = { m: 1, mm: 1e-3, um: 1e-6, "µm": 1e-6, micron: 1e-6, nm: 1e-9 };
 
 export interface AddedLayerSpec {
   sourceUrl: string;
@@ -31,7 +31,7 @@ export function vmgLayerSpec(original: Record<string, unknown>, a: AddedLayerSpe
   }
   // the vmg:// source names its dimensions x, y, z with the header's voxel size (metres when the unit is known)
   const [sz, sy, sx] = a.voxelSize ?? [1, 1, 1];
-  const perUnit = a.unit !== undefined ? UNIT_METRES[a.unit] : undefined;
+  const perUnit = a.unit !== undefined ? metresPerUnit(a.unit) : undefined;
   const dim = (s: number) => (perUnit === undefined ? [s, ""] : [s * perUnit, "m"]);
   spec["source"] = {
     url: a.sourceUrl,
