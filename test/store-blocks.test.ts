@@ -7,19 +7,28 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
 import { writeVolume } from "../src/node/atomic-write.js";
 import { fitChunksOnWorkers } from "../src/node/block-pool.js";
-import { buildScratch, jobBlock, planStore, writeGaussianStore } from "../src/node/store-writer.js";
+import { buildScratch, jobBlock, openPlannedRun, planStore, writeGaussianStore } from "../src/node/store-writer.js";
+import type { Box } from "../src/core/background.js";
+import { chunkBox, type LevelPlan } from "../src/store/plan.js";
+import type { Shape3 } from "../src/core/gaussian.js";
 import { memorySource, type VolumeSource } from "../src/io/region.js";
 import { MANIFEST_NAME, STAGING_NAME } from "../src/store/manifest.js";
 import { vmg } from "./helpers/cli.js";
 import { assertSameStore, storeFiles } from "./helpers/stores.js";
 import { knownGaussians } from "./helpers/volumes.js";
+
+/** A chunk's block: its voxels and a halo, clipped to the level. */
+function blockBox(l: LevelPlan, c: Shape3, chunk: number, halo: number): Box {
+  const b = chunkBox(l, c, chunk);
+  return { z0: Math.max(0, b.z0 - halo), z1: Math.min(l.shape[0], b.z1 + halo), y0: Math.max(0, b.y0 - halo), y1: Math.min(l.shape[1], b.y1 + halo), x0: Math.max(0, b.x0 - halo), x1: Math.min(l.shape[2], b.x1 + halo) };
+}
 
 const BIN = fileURLToPath(new URL("../bin/vmg.mjs", import.meta.url));
 /** 24×28×32 voxels in 8³ chunks and 16³ shards: 57 chunks over 3 levels, 10 shards. */
@@ -64,6 +73,67 @@ describe("a store written as block jobs", { timeout: 240_000 }, () => {
     // the manifest is the run's record, not the store's data: info counts the same bytes for both
     const bytes = async (s: string) => JSON.parse((await vmg(["info", s, "--json"])).stdout).bytes;
     assert.equal(await bytes(out), await bytes(local));
+  });
+
+  test("--plan-only once, then --blocks i/N for every i, gives the local run's store; a task of other settings is refused", async () => {
+    const out = join(dir, "planned.ome.zarr");
+    const plan = await compress(input, out, ["--plan-only"]);
+    assert.equal(plan.chunks, 57);
+    assert.deepEqual(plan.levels.map((l: { shape: number[] }) => l.shape), [[24, 28, 32], [12, 14, 16], [6, 7, 8]]);
+    assert.equal(plan.fitted + plan.empty, plan.chunks);
+    assert.ok(plan.levels[0].fitted > 0 && plan.levels[0].empty > 0, JSON.stringify(plan.levels));
+    assert.ok(plan.levels.reduce((n: number, l: { bytes: number }) => n + l.bytes, 0) <= plan.bytes, "the caps stay within the budget");
+    assert.equal(plan.complete, false);
+    // the run is open with its levels, and nothing is fitted
+    assert.ok(existsSync(join(out, MANIFEST_NAME)) && !existsSync(join(out, "zarr.json")));
+    const names = await readdir(join(out, STAGING_NAME), { recursive: true });
+    assert.ok(names.includes("levels"), "the levels below the input are written");
+    assert.deepEqual(names.filter((n) => /^[0-9a-f]+\/\d+\/\d+\.\d+\.\d+$/.test(n)), [], "no chunk is staged");
+    // a plan job run again (a requeue) joins its own run
+    const again = await compress(input, out, ["--plan-only"]);
+    assert.deepEqual(again.levels, plan.levels);
+    const other = await vmg(["compress", input, "-o", out, ...ARGS, "--seed", "2", "--halo", "1", "--blocks", "0/3"]);
+    assert.equal(other.code, 1);
+    assert.match(other.stderr, /^vmg: .*planned\.ome\.zarr: holds a run planned with other settings \(halo 2, not 1; seed 1, not 2\): every task of a store must be given the settings it was planned with\n$/);
+    let fitted = 0;
+    for (const i of [2, 0, 1]) fitted += (await compress(input, out, ["--blocks", `${i}/3`])).fitted;
+    assert.equal(fitted, plan.chunks);
+    await assertSameStore(out, local);
+    assert.deepEqual(await readFile(join(out, MANIFEST_NAME)), await readFile(join(local, MANIFEST_NAME)), "the plan is the local run's");
+    const both = await vmg(["compress", input, "-o", out, ...ARGS, "--plan-only", "--blocks", "0/3"]);
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /give --plan-only or --blocks, not both/);
+  });
+
+  test("an input changed after --plan-only fails only the blocks that read the change, naming them; the input restored finishes the store", async () => {
+    const moving = join(dir, "moving", "in.zarr"); // named as the local run's input, so the stores can match
+    const vol = knownGaussians([24, 28, 32], 25, 7).volume;
+    await mkdir(dirname(moving));
+    await writeVolume(moving, vol);
+    const out = join(dir, "moved.ome.zarr");
+    await compress(moving, out, ["--plan-only"]);
+    // voxels z 2:6, y 9:14, x 18:22 change: inside level 0 chunk [0, 1, 2] (job 6 of the 3×4×4 grid) and,
+    // at y 9, in the 2-voxel halo of chunk [0, 0, 2] (job 2), both task 0's of 2; the levels below were made at planning
+    const changed = { ...vol, data: vol.data.slice() };
+    for (let z = 2; z < 6; z++) for (let y = 9; y < 14; y++) for (let x = 18; x < 22; x++) changed.data[(z * 28 + y) * 32 + x]! += 1;
+    await rm(moving, { recursive: true });
+    await writeVolume(moving, changed);
+    const t1 = await compress(moving, out, ["--blocks", "1/2"]);
+    assert.equal(t1.fitted, 28);
+    const t0 = await vmg(["compress", moving, "-o", out, ...ARGS, "--json", "--blocks", "0/2"]);
+    assert.equal(t0.code, 1);
+    const lines = t0.stderr.trim().split("\n");
+    assert.equal(lines.length, 3, t0.stderr);
+    const why = "failed after 1 attempt: .*moving\\/in\\.zarr: .*its voxels are not those planned \\(CRC-32 [0-9a-f]+, planned [0-9a-f]+\\): the input is corrupt or changed since the store's run was planned";
+    assert.match(lines[0]!, new RegExp(`level 0 chunk \\[0, 0, 2\\] \\(voxels z 0:8, y 0:8, x 16:24\\) ${why}`));
+    assert.match(lines[1]!, new RegExp(`level 0 chunk \\[0, 1, 2\\] \\(voxels z 0:8, y 8:16, x 16:24\\) ${why}`));
+    assert.match(lines[2]!, /2 of 29 blocks failed/);
+    assert.ok(!existsSync(join(out, "zarr.json")));
+    await rm(moving, { recursive: true });
+    await writeVolume(moving, vol);
+    const fixed = await compress(moving, out, ["--blocks", "0/2"]);
+    assert.deepEqual([fixed.fitted, fixed.skipped, fixed.complete], [2, 27, true]);
+    await assertSameStore(out, local);
   });
 
   test("a job processed twice (two runs at once, and again once the store is complete) leaves the same store", async () => {
@@ -126,7 +196,7 @@ describe("a store written as block jobs", { timeout: 240_000 }, () => {
 });
 
 describe("local worker threads", { timeout: 120_000 }, () => {
-  test("the input is walked twice before the fits (statistics, then the levels, their scratch written on the way), three times over another store", async (t) => {
+  test("the input is walked twice before the fits (statistics and CRCs of the level-0 blocks, then the levels, their scratch written on the way), three times over another store", async (t) => {
     const v = knownGaussians([16, 16, 24], 10, 7).volume;
     const root = await mkdtemp(join(tmpdir(), "vmg-reads-"));
     t.after(() => rm(root, { recursive: true, force: true }));
@@ -139,11 +209,36 @@ describe("local worker threads", { timeout: 120_000 }, () => {
     const blocks = along(16) * along(16) * along(24), voxels = v.data.length;
     const out = join(root, "new.ome.zarr");
     assert.equal((await writeGaussianStore(out, counted, o)).complete, true);
-    assert.equal(read, 2 * voxels + blocks, "a new store");
+    assert.equal(read, voxels + 2 * blocks, "a new store");
     // a store of another plan at the path is replaced only when the run opens: the levels are made after
     read = 0;
     assert.equal((await writeGaussianStore(out, counted, { ...o, seed: 2 })).complete, true);
-    assert.equal(read, 3 * voxels + blocks, "over another store");
+    assert.equal(read, 2 * voxels + 2 * blocks, "over another store");
+  });
+
+  test("after the plan step, each --blocks task reads only its own blocks of the input", async (t) => {
+    const v = knownGaussians([16, 16, 24], 10, 7).volume;
+    const root = await mkdtemp(join(tmpdir(), "vmg-planonce-"));
+    t.after(() => rm(root, { recursive: true, force: true }));
+    const o = { chunk: 8, shard: 16, bytes: 4000, halo: 2, iterations: 5, seed: 1, encoding: "packed", background: "poly1", gate: 0.5, name: "reads", threads: 1 } as const;
+    const src = memorySource(v, "reads");
+    const reads: Box[] = [];
+    const counted: VolumeSource = { ...src, read: (b) => { reads.push(b); return src.read(b); } };
+    const voxels = (bs: Box[]) => bs.reduce((n, b) => n + (b.z1 - b.z0) * (b.y1 - b.y0) * (b.x1 - b.x0), 0);
+    const out = join(root, "planned.ome.zarr");
+    const { plan } = await openPlannedRun(out, counted, o);
+    const level0 = plan.jobs.flatMap((j, k) => (j.level === 0 ? [k] : []));
+    const blocks = level0.map((k) => blockBox(plan.levels[0]!, plan.jobs[k]!.chunk, 8, 2));
+    assert.equal(voxels(reads), voxels(blocks) + v.data.length, "the plan step: statistics and CRCs of the blocks, then the levels (their scratch written on the way)");
+    for (let i = 0; i < 3; i++) {
+      reads.length = 0;
+      const r = await writeGaussianStore(out, counted, { ...o, blocks: { index: i, count: 3 } });
+      assert.equal(r.fitted, plan.jobs.filter((_, k) => k % 3 === i).length);
+      // the task's level-0 blocks (each chunk and its halo), once each, and nothing else of the input
+      const mine = blocks.filter((_, n) => level0[n]! % 3 === i);
+      assert.deepEqual(reads.map((b) => JSON.stringify(b)).sort(), mine.map((b) => JSON.stringify(b)).sort(), `task ${i}`);
+    }
+    assert.equal((await writeGaussianStore(out, counted, { ...o, blocks: { index: 0, count: 3 } })).complete, true);
   });
 
   test("a block whose fit fails is reported and every other block is still fitted", async (t) => {

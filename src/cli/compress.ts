@@ -24,7 +24,7 @@ export const COMPRESS_USAGE = `usage: vmg compress <input> -o <out.vmg> [--bpp B
        [--strict] [--record-source]
        vmg compress <input> -o <out.ome.zarr> [--bpp B | --size BYTES] [--chunk N] [--shard M] [--halo H]
        [--allocation slope|energy|uniform] [--iterations K] [--seed S] [--threads T] [--encoding packed|f16]
-       [--background constant|poly0..4] [--gate TAU] [--blocks i/N | --resume] [--json]
+       [--background constant|poly0..4] [--gate TAU] [--plan-only | --blocks i/N | --resume] [--json]
        [--queue redis://host:port/db [--detach] [--attempts N]]
 
   <input>          TIFF stack, zarr v2/v3 or OME-Zarr store (directory or http(s) URL)
@@ -35,9 +35,14 @@ export const COMPRESS_USAGE = `usage: vmg compress <input> -o <out.vmg> [--bpp B
                    chunks of N³ (default 64) in shards of M³ (default 4N), each fitted on its block
                    plus a halo of H voxels (default 2); the budget covers every file of the store
                    but its run manifest (volmicro-manifest.json)
+  --plan-only      plan the store and open its run (manifest and levels below the input), fit
+                   nothing: run it once before the --blocks i/N tasks so that each reads only its
+                   own blocks instead of planning again
   --blocks i/N     fit only run i's share of the chunks (one task of a Slurm array or Kubernetes
-                   Indexed Job of N; every task gets the same arguments); the task that stages a
-                   shard's last chunk assembles it, and the last shard completes the store
+                   Indexed Job of N; every task gets the same arguments); a task uses the plan of
+                   the run open at -o (checking each block's CRC-32 against it), or plans itself
+                   when there is none; the task that stages a shard's last chunk assembles it, and
+                   the last shard completes the store
   --resume         continue an interrupted run at -o (skip staged chunks, assemble the rest)
   --queue URL      plan the store, open its run and queue its block jobs on Redis (BullMQ) for
                    vmg worker URL processes; then show progress until the store is complete (exit
@@ -57,13 +62,13 @@ export async function compressCommand(argv: string[]): Promise<void> {
     "edge-boost": { value: true }, sparsity: { value: true }, gate: { value: true }, lr: { value: true },
     "no-densify": {}, quiet: {}, encoding: { value: true }, strict: {}, "record-source": {},
     chunk: { value: true }, shard: { value: true }, halo: { value: true }, allocation: { value: true },
-    blocks: { value: true }, resume: {}, queue: { value: true }, detach: {}, attempts: { value: true },
+    blocks: { value: true }, resume: {}, "plan-only": {}, queue: { value: true }, detach: {}, attempts: { value: true },
   });
   const out = stringFlag(p, "output");
   if (p.positionals.length !== 1 || !out) throw new UsageError(COMPRESS_USAGE);
   const input = p.positionals[0]!;
   if (isStoreOutput(out)) return compressToStore(p, input, out, DEFAULT_BPP);
-  const storeOnly = ["chunk", "shard", "halo", "allocation", "blocks", "resume", "queue", "detach", "attempts"].filter((k) => p.flags.has(k));
+  const storeOnly = ["chunk", "shard", "halo", "allocation", "blocks", "resume", "plan-only", "queue", "detach", "attempts"].filter((k) => p.flags.has(k));
   if (storeOnly.length) throw new UsageError(`--${storeOnly[0]} applies to a store output (-o out.ome.zarr)`);
   const given = ["bpp", "gaussians", "size"].filter((k) => p.flags.has(k));
   if (given.length > 1) throw new UsageError(`give one budget: --bpp, --gaussians or --size (got ${given.map((g) => "--" + g).join(" and ")})`);

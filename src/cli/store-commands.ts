@@ -10,7 +10,7 @@ import { writeVolume } from "../node/atomic-write.js";
 import { openVolume, openVolumeSource } from "../node/open-volume.js";
 import type { VolumeSource } from "../io/region.js";
 import { gaussianStoreInfo, readGaussianStore } from "../node/store-reader.js";
-import { buildScratch, openStoreRun, planStore, storeStats, writeGaussianStore, type StoreWriteOptions, type StoreWriteResult } from "../node/store-writer.js";
+import { buildScratch, openPlannedRun, openStoreRun, plannedLevels, planStore, storeStats, writeGaussianStore, type StoreWriteOptions, type StoreWriteResult } from "../node/store-writer.js";
 import type { Volume } from "../core/volume.js";
 import { VolumeWriteError } from "../io/errors.js";
 import { parseRedisUrl } from "../queue/connection.js";
@@ -55,6 +55,9 @@ export async function compressToStore(p: Parsed, input: string, out: string, bpp
   const blocks = blocksFlag(p);
   const resume = p.flags.has("resume");
   if (resume && blocks) throw new UsageError("give --blocks i/N or --resume, not both (a --blocks run already skips what is done)");
+  const planOnly = p.flags.has("plan-only");
+  const other = ["blocks", "resume", "queue"].find((k) => p.flags.has(k));
+  if (planOnly && other) throw new UsageError(`give --plan-only or --${other}, not both (--plan-only opens the run the --blocks i/N tasks then fit)`);
   const options: StoreWriteOptions = {
     chunk, shard, bytes, halo: numberFlag(p, "halo", { integer: true, min: 0 }) ?? 2,
     iterations: numberFlag(p, "iterations", { integer: true, min: 1 }) ?? 200, seed: numberFlag(p, "seed", { integer: true, min: 0 }) ?? 1,
@@ -71,6 +74,7 @@ export async function compressToStore(p: Parsed, input: string, out: string, bpp
     if (r) await report(r, out, volume, started, bar, json);
     return;
   }
+  if (planOnly) return planOnlyStore(out, volume, options, started, bar, json);
   const r = await writeGaussianStore(out, volume, options);
   if (r.failed.length) {
     bar.done();
@@ -84,6 +88,20 @@ export async function compressToStore(p: Parsed, input: string, out: string, bpp
     return;
   }
   await report(r, out, volume, started, bar, json);
+}
+
+/**
+ * `--plan-only` (openPlannedRun): the run opened with its plan and levels, nothing fitted; prints the plan.
+ */
+async function planOnlyStore(out: string, volume: VolumeSource, o: StoreWriteOptions, started: number, bar: ProgressBar, json: boolean): Promise<void> {
+  const { plan, complete, phases } = await openPlannedRun(out, volume, o);
+  const levels = plannedLevels(plan);
+  const sum = (k: "chunks" | "fitted" | "empty") => levels.reduce((n, l) => n + l[k], 0);
+  bar.done(`planned ${out}`);
+  const line = { chunks: sum("chunks"), fitted: sum("fitted"), empty: sum("empty"), bytes: o.bytes, complete, seconds: (performance.now() - started) / 1000, levels, phases };
+  if (json) { console.log(JSON.stringify(line)); return; }
+  console.log(`planned ${out}: ${line.chunks} chunks (${line.fitted} to fit, ${line.empty} empty) in ${levels.length} levels, a budget of ${line.bytes} bytes${complete ? "; the store is already complete" : ""}, ${line.seconds.toFixed(1)} s`);
+  levels.forEach((l, i) => console.log(`  level ${i} [${l.shape.join(", ")}]: ${l.chunks} chunks (${l.fitted} to fit, ${l.empty} empty), caps ${l.bytes} bytes`));
 }
 
 /** The whole store's figures, the decoded level 0 against the input. */

@@ -13,6 +13,7 @@
  * for job k (any worker, idempotent), assembleAndFinish (whoever sees shards ready).
  */
 import type { Shape3 } from "../core/gaussian.js";
+import type { Box } from "../core/background.js";
 import type { Volume } from "../core/volume.js";
 import type { BackgroundChoice } from "../fit/background-init.js";
 import { FitInputError } from "../fit/errors.js";
@@ -20,13 +21,13 @@ import { GAUSSIAN_CODEC_VERSION, type GaussianCodecConfig } from "../store/codec
 import { chunkOverheadBytes, readChunk } from "../store/codec/chunk.js";
 import type { ChunkJob } from "../store/block-fit.js";
 import { allocateCaps, chunkCosts, levelChunkBytes, NO_GAINS, type BlockStats } from "../store/allocation.js";
-import { planBlock, planIsCheap, type BlockPlanStats, type PlanHow } from "../store/block-plan.js";
+import { checkPlannedBlock, planBlock, planIsCheap, voxelCrc, type BlockPlanStats, type PlanHow } from "../store/block-plan.js";
 import { allocate, arrayMetadata, chunkBox, groupMetadata, halfGeometry, levelCount, levelIndexBytes, planLevel, type LevelGeometry, type LevelPlan } from "../store/plan.js";
 import { shardChunks } from "../store/shard.js";
 import { failedBlock, inShare, makeManifest, planKey, plannedJobs, plannedShards, type FailedBlock, type LevelLayout, type PlannedJob, type PlannedShard, type RunManifest } from "../store/manifest.js";
 import { constantBackground } from "../core/background.js";
-import { VolumeReadError } from "../io/errors.js";
-import { memorySource, type VolumeSource } from "../io/region.js";
+import { VolumeReadError, VolumeWriteError } from "../io/errors.js";
+import { cutBox, memorySource, type VolumeSource } from "../io/region.js";
 import { InputStats } from "../store/plan-stats.js";
 import { pyramidChunks } from "../store/pyramid.js";
 import { BlockPool } from "./block-pool.js";
@@ -123,7 +124,7 @@ export interface StorePlan extends BlockPlan, RunLayout {
   levels: LevelPlan[];
   meta: Map<string, Uint8Array>;
   manifest: RunManifest;
-  /** CRC-32 of each job's chunk voxels (its block without the halo), so a worker that reads the input again can tell it is the planned one. */
+  /** Each job's planned CRC-32 (plannedCrc: its block at level 0, its chunk below), so a worker that reads the input again can tell it is the planned one. */
   blockCrcs: number[];
   /** The levels below the input, made chunk by chunk into the run's staging area. */
   scratch: LevelScratch;
@@ -152,7 +153,9 @@ export async function writeGaussianStore(path: string, input: Volume | VolumeSou
 }
 
 async function writeOnPool(path: string, source: VolumeSource, o: StoreWriteOptions, clock: PhaseClock, pool: Promise<BlockPool>): Promise<StoreWriteResult> {
-  const plan = await planStore(path, source, { ...o, clock }, pool);
+  // a --blocks task takes the plan of a run opened there (by --plan-only or an earlier task) instead of reading the whole input again
+  const opened = o.blocks ? await clock.time("plan: the run's manifest", () => planFromRun(path, source, o)) : undefined;
+  const plan = opened ?? (await planStore(path, source, { ...o, clock }, pool));
   const run = await clock.time("open", () => openStoreRun(path, plan, o.resume ? "resume" : o.blocks ? "share" : "fresh"));
   let fitted = 0, skipped = 0, assembled = 0, finished: StoreFigures | undefined;
   const failed: FailedBlock[] = [];
@@ -169,7 +172,7 @@ async function writeOnPool(path: string, source: VolumeSource, o: StoreWriteOpti
       const stage = async (i: number, bytes: Uint8Array | undefined) => { await run.stage(plan.jobs[todo[i]!]!, bytes); fitted++; };
       let doneVoxels = 0;
       const p = await pool;
-      const failures = await clock.time("fit", () => p.fitChunks(todo.length, (i) => jobBlock(plan, todo[i]!), stage, (d, i) => {
+      const failures = await clock.time("fit", () => p.fitChunks(todo.length, (i) => plannedJobBlock(plan, todo[i]!, source.name), stage, (d, i) => {
         doneVoxels += voxels[i]!;
         o.onProgress?.(d, todo.length, doneVoxels);
       }));
@@ -186,6 +189,20 @@ async function writeOnPool(path: string, source: VolumeSource, o: StoreWriteOpti
   // the figures the budget check took when this run finished the store; read them only if another run did
   const stats = complete ? (finished ?? (await storeStats(path, plan))) : { bytes: 0, levels: [] };
   return { complete, fitted, skipped, assembled, failed, ...stats, peak: plan.peak, phases: clock.phases };
+}
+
+/**
+ * The plan step run once before `--blocks` tasks (`--plan-only`): the planning pass, the run opened
+ * (or joined, when one of the same plan is there; another store is refused, not replaced) and the
+ * levels below the input written to its scratch. Nothing is fitted.
+ */
+export async function openPlannedRun(path: string, source: VolumeSource, o: StoreWriteOptions): Promise<{ plan: StorePlan; complete: boolean; phases: PhaseTime[] }> {
+  const clock = o.clock ?? new PhaseClock();
+  const plan = await planStore(path, source, { ...o, clock });
+  const run = await clock.time("open", () => openStoreRun(path, plan, "share"));
+  const complete = await run.complete();
+  if (!complete) await clock.time("scratch", () => buildScratch(plan));
+  return { plan, complete, phases: clock.phases };
 }
 
 /** Opens (or joins, or resumes) the run of the plan at `path` (StoreRun.open): the coordinator's step before any fit. */
@@ -223,12 +240,12 @@ export function runLayout(m: RunManifest): RunLayout {
 /**
  * A worker's plan for the jobs of a run opened elsewhere: level 0 read from its own source of the
  * input, the levels below from the run's scratch (the coordinator writes it before queueing), the
- * caps, codec and settings from the manifest (no planning pass; the chunk CRCs the coordinator
+ * caps, CRCs, codec and settings from the manifest (no planning pass; the CRCs the planning pass
  * computed tell whether its read is the planned input).
  */
 export function blockPlanFromManifest(input: VolumeSource, store: string, m: RunManifest, jobs: PlannedJob[] = plannedJobs(m)): BlockPlan {
   if (input.dtype !== m.input.dtype || input.shape.some((n, a) => n !== m.input.shape[a])) {
-    throw new VolumeReadError(input.name, `is ${input.shape.join("×")} ${input.dtype}, but the run at ${store} was planned for ${m.input.shape.join("×")} ${m.input.dtype}: give the worker the coordinator's input and read options`);
+    throw new VolumeReadError(input.name, `is ${input.shape.join("×")} ${input.dtype}, but the run at ${store} was planned for ${m.input.shape.join("×")} ${m.input.dtype}: give every worker and task the input and read options the run was planned with`);
   }
   const chunk = Number(m.settings.chunk), shard = Number(m.settings.shard);
   const levels = levelGeometry(input, m.levels.length).map((g, i) => planLevel(i, g, chunk, shard));
@@ -237,6 +254,56 @@ export function blockPlanFromManifest(input: VolumeSource, store: string, m: Run
     background: m.settings.background as BackgroundChoice, keep: m.settings.keep as JobSettings["keep"],
   };
   return { config: m.codec, levels, jobs, settings, source: levelSources(input, new LevelScratch(store, levels, input.dtype, chunk)) };
+}
+
+/** The whole plan a manifest makes (a --blocks task's, planFromRun): the block plan with the layout, metadata, CRCs and scratch. */
+function storePlanFromManifest(input: VolumeSource, store: string, m: RunManifest): StorePlan {
+  const b = blockPlanFromManifest(input, store, m), chunk = b.settings.chunk;
+  const scratch = new LevelScratch(store, b.levels, input.dtype, chunk);
+  return {
+    ...b, shards: plannedShards(b.levels, b.jobs), chunk, manifest: m, meta: storeMetadata(b.levels, input, chunk, String(m.settings.name), m.codec),
+    blockCrcs: b.jobs.map((j) => j.crc), scratch, input, source: levelSources(input, scratch), peak: m.input.peak,
+  };
+}
+
+/**
+ * The plan of the run open at `path` when it was planned with `o`'s settings (a `--blocks` task
+ * after `--plan-only` or an earlier task): read from its manifest, so the task reads only its own
+ * blocks, each checked against the planned CRC. Undefined when there is no run there (the task
+ * plans itself); a run of other settings is refused, naming them.
+ */
+export async function planFromRun(path: string, source: VolumeSource, o: StoreWriteOptions): Promise<StorePlan | undefined> {
+  const { manifest } = await peekRun(path);
+  if (!manifest) return undefined;
+  const mine = recordedSettings(o), theirs = manifest.settings;
+  const differ = Object.keys({ ...mine, ...theirs }).filter((k) => String(mine[k]) !== String(theirs[k]));
+  if (differ.length) {
+    const said = differ.map((k) => `${k} ${theirs[k] ?? "unset"}, not ${mine[k] ?? "unset"}`).join("; ");
+    throw new VolumeWriteError(path, `holds a run planned with other settings (${said}): every task of a store must be given the settings it was planned with`);
+  }
+  return storePlanFromManifest(source, path, manifest);
+}
+
+/** Job k's block, refused when its voxels are not those the plan's CRC was taken of (the input changed since planning). */
+async function plannedJobBlock(plan: StorePlan, k: number, input: string): Promise<ChunkJob> {
+  const job = await jobBlock(plan, k), j = plan.jobs[k]!;
+  checkPlannedBlock(job, j.crc, input, { level: j.level, chunk: j.chunk, box: chunkBox(plan.levels[j.level]!, j.chunk, plan.chunk) }, "since the store's run was planned");
+  return job;
+}
+
+/** The settings the manifest records (every one the store's bytes depend on besides the input). */
+function recordedSettings(o: StoreWriteOptions): RunManifest["settings"] {
+  return {
+    chunk: o.chunk, shard: o.shard, bytes: o.bytes, halo: o.halo, iterations: o.iterations, seed: o.seed, encoding: o.encoding,
+    background: o.background, gate: o.gate, allocation: o.allocation ?? "slope", keep: o.keep ?? "overlap", name: o.name,
+  };
+}
+
+/** The store's metadata: the root group's, then each level's array (its codec configuration and calibration). */
+function storeMetadata(levels: LevelPlan[], source: Pick<VolumeSource, "unit" | "dtype">, chunk: number, name: string, config: GaussianCodecConfig): Map<string, Uint8Array> {
+  const meta = new Map<string, Uint8Array>([["/zarr.json", groupMetadata(levels, source.unit, name)]]);
+  levels.forEach((l) => meta.set(`/${l.path}/zarr.json`, arrayMetadata(l, source.dtype, chunk, config, FILL)));
+  return meta;
 }
 
 /** Job k's block and settings, ready for a fit: the one step from a planned job to the voxels it fits. */
@@ -290,17 +357,20 @@ export async function planStore(path: string, source: VolumeSource, o: StoreWrit
   const clock = o.clock ?? new PhaseClock();
   const input = new InputStats(source.shape, source.dtype, path);
   const g0 = levels[0]!.chunkGrid;
+  // each level-0 job's block as its fit will read it (chunk and halo): the CRC a later read is checked against
+  const inputCrcs: number[] = [];
   await clock.time("plan: input statistics", async () => {
     for (let cz = 0; cz < g0[0]; cz++) for (let cy = 0; cy < g0[1]; cy++) for (let cx = 0; cx < g0[2]; cx++) {
-      const box = chunkBox(levels[0]!, [cz, cy, cx], o.chunk);
-      input.add(box, (await source.read(box)).data);
+      const box = chunkBox(levels[0]!, [cz, cy, cx], o.chunk), read = blockBox(levels[0]!, box, o.halo);
+      const block = await source.read(read);
+      inputCrcs.push(voxelCrc(block.data));
+      input.add(box, o.halo === 0 ? block.data : cutBox(block, shiftBox(box, read)).data);
     }
   });
   const mapping = input.mapping();
   const config: GaussianCodecConfig = { version: GAUSSIAN_CODEC_VERSION, encoding: o.encoding, truncation: 3, valueOffset: mapping.offset, valueScale: mapping.scale };
   const settings: JobSettings = { chunk: o.chunk, halo: o.halo, gate: o.gate, iterations: o.iterations, seed: o.seed, background: o.background, keep: o.keep ?? "overlap" };
-  const meta = new Map<string, Uint8Array>([["/zarr.json", groupMetadata(levels, source.unit, o.name)]]);
-  levels.forEach((l) => meta.set(`/${l.path}/zarr.json`, arrayMetadata(l, source.dtype, o.chunk, config, FILL)));
+  const meta = storeMetadata(levels, source, o.chunk, o.name, config);
   const fixed = [...meta.values()].reduce((n, b) => n + b.length, 0) + levels.reduce((n, l) => n + levelIndexBytes(l), 0);
   const chunkBytes = o.bytes - fixed;
   const emptyBytes = chunkOverheadBytes(constantBackground(0), 0);
@@ -321,11 +391,9 @@ export async function planStore(path: string, source: VolumeSource, o: StoreWrit
   const how = levels.map((): PlanHow => ({ allocation: o.allocation ?? "slope", maxGaussians: 0 }));
   // no block can hold more Gaussians than its level's bytes buy (or than it has voxels, planBlock's bound)
   levels.forEach((_, li) => (how[li]!.maxGaussians = Math.floor(perLevel[li]! / costs.perGaussian)));
-  const recorded = {
-    chunk: o.chunk, shard: o.shard, bytes: o.bytes, halo: o.halo, iterations: o.iterations, seed: o.seed, encoding: o.encoding,
-    background: o.background, gate: o.gate, allocation: o.allocation ?? "slope", keep: settings.keep, name: o.name,
-  };
-  const identity = makeManifest({ shape: source.shape, dtype: source.dtype, crc32: input.crc32 }, recorded, config, levels, []);
+  const recorded = recordedSettings(o);
+  const inputId = { shape: source.shape, dtype: source.dtype, crc32: input.crc32, peak: mapping.max - mapping.min };
+  const identity = makeManifest(inputId, recorded, config, levels, []);
   const scratch = new LevelScratch(path, levels, source.dtype, o.chunk);
   const early = await scratchOnTheWay(path, scratch, identity, o.resume === true);
   await clock.time("plan: block statistics", () => withPool(pool, o.threads, chunkCount, async (p) => {
@@ -358,14 +426,30 @@ export async function planStore(path: string, source: VolumeSource, o: StoreWrit
     const caps = slope ? allocateCaps(stats[li]!, perLevel[li]!, costs) : allocate(weights[li]!, perLevel[li]!, MIN_CHUNK_BYTES, emptyBytes);
     let k = 0;
     for (let cz = 0; cz < l.chunkGrid[0]; cz++) for (let cy = 0; cy < l.chunkGrid[1]; cy++) for (let cx = 0; cx < l.chunkGrid[2]; cx++) {
-      jobs.push({ level: li, chunk: [cz, cy, cx], bytes: caps[k++]! });
+      jobs.push({ level: li, chunk: [cz, cy, cx], bytes: caps[k]!, crc: li === 0 ? inputCrcs[k]! : crcs[li]![k]! });
+      k++;
     }
   }));
-  const manifest = makeManifest({ shape: source.shape, dtype: source.dtype, crc32: input.crc32 }, recorded, config, levels, jobs);
+  const manifest = makeManifest(inputId, recorded, config, levels, jobs);
   return {
-    config, levels, meta, jobs, shards: plannedShards(levels, jobs), manifest, settings, chunk: o.chunk, blockCrcs: crcs.flat(),
+    config, levels, meta, jobs, shards: plannedShards(levels, jobs), manifest, settings, chunk: o.chunk, blockCrcs: jobs.map((j) => j.crc),
     scratch, input: source, source: levelSources(source, scratch), peak: mapping.max - mapping.min,
   };
+}
+
+/** A level of a plan: its chunks, those given bytes for Gaussians (fitted) and the background-only ones (empty), their caps summed. */
+export interface PlannedLevel { shape: Shape3; chunks: number; fitted: number; empty: number; bytes: number }
+
+/** What the planning pass fixed, level by level (what `--plan-only` reports). */
+export function plannedLevels(plan: Pick<RunLayout, "levels" | "jobs">): PlannedLevel[] {
+  const empty = chunkOverheadBytes(constantBackground(0), 0);
+  const out: PlannedLevel[] = plan.levels.map((l) => ({ shape: l.shape, chunks: 0, fitted: 0, empty: 0, bytes: 0 }));
+  for (const j of plan.jobs) {
+    const l = out[j.level]!;
+    l.chunks++; l.bytes += j.bytes;
+    if (j.bytes > empty) l.fitted++; else l.empty++;
+  }
+  return out;
 }
 
 /** Bytes and chunk counts of the store as written (its shards and metadata). */
@@ -400,11 +484,22 @@ export async function storeStats(path: string, plan: RunLayout & { meta: Map<str
 
 /** The chunk's block, read from its level: its voxels plus `halo` on every side, clipped to the level. */
 async function blockJob(src: VolumeSource, l: LevelPlan, c: Shape3, o: JobSettings, config: GaussianCodecConfig): Promise<ChunkJob> {
-  const box = chunkBox(l, c, o.chunk);
-  const lo = [box.z0, box.y0, box.x0], hi = [box.z1, box.y1, box.x1];
-  const blo = lo.map((x) => Math.max(0, x - o.halo)), bhi = hi.map((x, a) => Math.min(l.shape[a]!, x + o.halo));
-  const block = await src.read({ z0: blo[0]!, z1: bhi[0]!, y0: blo[1]!, y1: bhi[1]!, x0: blo[2]!, x1: bhi[2]! });
-  return chunkJob(block, lo.map((x, a) => x - blo[a]!) as unknown as Shape3, hi.map((x, a) => x - lo[a]!) as unknown as Shape3, o, config);
+  const box = chunkBox(l, c, o.chunk), read = blockBox(l, box, o.halo);
+  const at = shiftBox(box, read);
+  return chunkJob(await src.read(read), [at.z0, at.y0, at.x0], [box.z1 - box.z0, box.y1 - box.y0, box.x1 - box.x0], o, config);
+}
+
+/** A chunk's block: its box and `halo` voxels on every side, clipped to the level. */
+function blockBox(l: Pick<LevelPlan, "shape">, box: Box, halo: number): Box {
+  return {
+    z0: Math.max(0, box.z0 - halo), z1: Math.min(l.shape[0], box.z1 + halo), y0: Math.max(0, box.y0 - halo), y1: Math.min(l.shape[1], box.y1 + halo),
+    x0: Math.max(0, box.x0 - halo), x1: Math.min(l.shape[2], box.x1 + halo),
+  };
+}
+
+/** `box` in the frame of `outer` (which holds it). */
+function shiftBox(box: Box, outer: Box): Box {
+  return { z0: box.z0 - outer.z0, z1: box.z1 - outer.z0, y0: box.y0 - outer.y0, y1: box.y1 - outer.y0, x0: box.x0 - outer.x0, x1: box.x1 - outer.x0 };
 }
 
 /** The job of a block whose chunk starts at `offset` and has `valid` voxels inside the level. */

@@ -10,12 +10,12 @@
  */
 import type { Box } from "../core/background.js";
 import type { Shape3 } from "../core/gaussian.js";
-import { VolumeReadError, VolumeWriteError } from "../io/errors.js";
+import { VolumeWriteError } from "../io/errors.js";
 import { openVolumeSource, type OpenVolumeOptions } from "../node/open-volume.js";
 import { StoreRun } from "../node/store-run.js";
-import { assembleAndFinish, blockCrc, blockPlanFromManifest, jobBlock, runLayout, type BlockPlan, type RunLayout } from "../node/store-writer.js";
+import { assembleAndFinish, blockPlanFromManifest, jobBlock, runLayout, type BlockPlan, type RunLayout } from "../node/store-writer.js";
 import { fitChunk } from "../store/block-fit.js";
-import { describeBlock } from "../store/manifest.js";
+import { checkPlannedBlock } from "../store/block-plan.js";
 
 export interface FitJobData {
   store: string;
@@ -90,10 +90,7 @@ export async function runFitJob(d: FitJobData): Promise<FitResult> {
     run.blocks = entry;
   }
   const job = await jobBlock(await r.blocks!.plan, d.k);
-  const crc = blockCrc(job);
-  if (crc !== d.crc) {
-    throw new VolumeReadError(d.input, `${describeBlock(d)}: its voxels are not those planned (CRC-32 ${crc.toString(16)}, planned ${d.crc.toString(16)}): the input is corrupt or changed since vmg compress --queue planned the store`);
-  }
+  checkPlannedBlock(job, d.crc, d.input, d, "since vmg compress --queue planned the store");
   const bytes = await fitChunk(job);
   // the store may have been completed, or replaced by a run of another plan, during the fit
   r = await knownRun(d.store);

@@ -4,9 +4,11 @@
  * or its weight — and the CRC-32 of its voxels, from the chunk's voxels alone.
  */
 import { crc32 } from "../format/crc32.js";
+import { VolumeReadError } from "../io/errors.js";
 import { cutBox } from "../io/region.js";
 import { blockStats, NO_GAINS, type BlockStats } from "./allocation.js";
 import { blockValid, gatedChunk, validField, type ChunkJob } from "./block-fit.js";
+import { describeBlock, type FailedBlock } from "./manifest.js";
 
 /** How the store allocates bytes, and the most Gaussians a block of this level can be given. */
 export interface PlanHow {
@@ -41,8 +43,33 @@ export function planIsCheap(job: ChunkJob, how: PlanHow): boolean {
 
 /** CRC-32 of a job's chunk voxels (its block without the halo), C order. */
 export function blockCrc(job: ChunkJob): number {
-  const d = cutBox(job.block, blockValid(job)).data;
+  return voxelCrc(cutBox(job.block, blockValid(job)).data);
+}
+
+/** CRC-32 of voxels' bytes (little-endian, x fastest). */
+export function voxelCrc(d: ArrayBufferView): number {
   return crc32(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+}
+
+/**
+ * The CRC-32 a plan records for a job at `level`: of the whole block (chunk and halo) at level 0,
+ * whose voxels come from the input, so a change in a neighbour's voxels that the halo reads is seen
+ * too; of the chunk's voxels for the levels below, which come from the run's own levels.
+ */
+export function plannedCrc(job: ChunkJob, level: number): number {
+  return level === 0 ? voxelCrc(job.block.data) : blockCrc(job);
+}
+
+/**
+ * Refuses a block read again for its fit whose voxels are not the planned ones (their CRC-32,
+ * plannedCrc, differs from the plan's): the input changed or is corrupt `since` planning (e.g. "since vmg compress --queue
+ * planned the store"), and fitting it would write a store of two inputs.
+ */
+export function checkPlannedBlock(job: ChunkJob, planned: number, input: string, block: Pick<FailedBlock, "level" | "chunk" | "box">, since: string): void {
+  const crc = plannedCrc(job, block.level);
+  if (crc !== planned) {
+    throw new VolumeReadError(input, `${describeBlock(block)}: its voxels are not those planned (CRC-32 ${crc.toString(16)}, planned ${planned.toString(16)}): the input is corrupt or changed ${since}`);
+  }
 }
 
 /** Σ |f − mean| over the chunk's voxels in field units, 0 when no voxel is above the gate. */

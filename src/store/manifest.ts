@@ -17,11 +17,13 @@ export const MANIFEST_NAME = "volmicro-manifest.json";
  */
 export const STAGING_NAME = "volmicro-staging";
 
-/** One chunk's fit: its level, chunk position [z, y, x] and byte cap. */
+/** One chunk's fit: its level, chunk position [z, y, x], byte cap and the CRC-32 of what it reads, as planned. */
 export interface PlannedJob {
   level: number;
   chunk: Shape3;
   bytes: number;
+  /** CRC-32 of the voxels the job reads when planned (block-plan.ts plannedCrc: the block, halo included, at level 0; the chunk below): a run that reads them again checks it. */
+  crc: number;
 }
 
 /** A level's layout as the manifest records it (what shard assembly and the store's figures need). */
@@ -29,12 +31,13 @@ export type LevelLayout = Pick<LevelPlan, "path" | "shape" | "chunkGrid" | "perS
 
 export interface RunManifest {
   volmicro_run: 1;
-  input: { shape: Shape3; dtype: string; crc32: number };
+  /** The input's shape, type, fingerprint (CRC-32 of its voxels) and data range (max − min, the PSNR peak). */
+  input: { shape: Shape3; dtype: string; crc32: number; peak: number };
   settings: Record<string, string | number>;
   codec: GaussianCodecConfig;
   levels: LevelLayout[];
-  /** [level, cz, cy, cx, bytes] per job, levels in order, chunks in C order. */
-  jobs: Array<[number, number, number, number, number]>;
+  /** [level, cz, cy, cx, bytes, crc] per job, levels in order, chunks in C order. */
+  jobs: Array<[number, number, number, number, number, number]>;
   /** Set by whichever run assembles the last shard and writes the metadata. */
   complete: boolean;
 }
@@ -43,7 +46,7 @@ export function makeManifest(input: RunManifest["input"], settings: RunManifest[
   return {
     volmicro_run: 1, input, settings, codec,
     levels: levels.map((l) => ({ path: l.path, shape: l.shape, chunkGrid: l.chunkGrid, perShard: l.perShard, shardGrid: l.shardGrid })),
-    jobs: jobs.map((j) => [j.level, ...j.chunk, j.bytes]), complete: false,
+    jobs: jobs.map((j) => [j.level, ...j.chunk, j.bytes, j.crc]), complete: false,
   };
 }
 
@@ -58,7 +61,7 @@ export function manifestBytes(m: RunManifest): Uint8Array {
 
 /** The manifest's jobs, as the planning pass made them. */
 export function plannedJobs(m: RunManifest): PlannedJob[] {
-  return m.jobs.map(([level, cz, cy, cx, bytes]) => ({ level, chunk: [cz, cy, cx], bytes }));
+  return m.jobs.map(([level, cz, cy, cx, bytes, crc]) => ({ level, chunk: [cz, cy, cx], bytes, crc }));
 }
 
 /** Job k belongs to run i of n (strided, so each run gets a share of every level and region). */
