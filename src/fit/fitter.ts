@@ -76,6 +76,12 @@ export interface FitOptions {
   onStep?: (s: StepLog) => void;
   onStage?: (stage: string) => void;
   engine?: (target: FitTarget) => Promise<FitEngine>;
+  /**
+   * The value mapping (stored = offset + scale · field) to fit and write in, instead of the volume's
+   * own percentiles: a store's block fits in the store's mapping, so its Gaussians' amplitudes and
+   * its gate mean the same in every chunk and need no rescaling (which would round them twice).
+   */
+  valueMapping?: { offset: number; scale: number };
   /** Collects wall time per phase (bench/fit-profile.ts); the local engine's too. */
   profile?: PhaseTimes;
 }
@@ -129,7 +135,8 @@ export async function fitVolume(volume: Volume, o: FitOptions): Promise<FitResul
   const times = o.profile;
   let tick = clock(times);
   o.onStage?.("preparing");
-  const mapping = robustMapping(volume, source);
+  const robust = robustMapping(volume, source);
+  const mapping = o.valueMapping ? { ...robust, ...o.valueMapping } : robust;
   const data = normalise(volume, mapping);
   const gate = occupancyGate(data, o.gate ?? 0.5);
   const edgeBoost = o.edgeBoost ?? 3;
@@ -151,7 +158,8 @@ export async function fitVolume(volume: Volume, o: FitOptions): Promise<FitResul
   let budget = maxGaussians(o.budget, N, overhead, source, encoding === "packed" ? 9.5 : F16_RECORD_BYTES);
   const remeasure = (params: Float32Array, n: number): number => {
     if (encoding !== "packed" || !Number.isFinite(capBytes)) return budget;
-    const bpg = encodePacked(params, n, choosePackedSteps(params, n, shape)).length / Math.max(1, n);
+    // the quantisation table is in `overhead` already: a small fit's bytes per Gaussian must not count it again
+    const bpg = (encodePacked(params, n, choosePackedSteps(params, n, shape)).length - PACKED_HEADER_BYTES) / Math.max(1, n);
     return maxGaussians(o.budget, N, overhead, source, bpg * 1.02);
   };
   cancelled();

@@ -57,8 +57,6 @@ export interface ChunkJob {
  * voxels (that bought Gaussians the drop loop below then threw away).
  */
 const FILE_OVERHEAD = HEADER_BYTES + 12 + 80 + 4;
-/** The fitter leaves 3–6 % of a packed budget unspent (its margin on measured record bytes): ask for 3 % more, the drop loop trims any excess. */
-const UNDERFILL = 1.03;
 
 export function blockValid(job: ChunkJob): Box {
   const [oz, oy, ox] = job.offset, [vz, vy, vx] = job.valid;
@@ -131,9 +129,11 @@ export async function fitChunk(job: ChunkJob, times?: PhaseTimes): Promise<Uint8
   let fit;
   try {
     fit = await fitVolume(volume, {
-      budget: { bytes: Math.floor(job.bytes * UNDERFILL) + FILE_OVERHEAD },
+      budget: { bytes: job.bytes + FILE_OVERHEAD },
       iterations: job.iterations, seed: job.seed, background: job.background, truncation: job.config.truncation,
       encoding: job.config.encoding, gate: job.gate, ...(times ? { profile: times } : {}),
+      // the store's mapping: amplitudes need no rescaling into it (which would round them a second time) and the gate means the same in every block
+      valueMapping: { offset: job.config.valueOffset, scale: job.config.valueScale },
     });
     if (times) tick = clock(times);
   } catch (e) {
