@@ -33,7 +33,7 @@ export const COMPRESS_USAGE = `usage: vmg compress <input> -o <out.vmg> [--bpp B
                    same data gives the same file wherever it lies)
   -o *.zarr        a chunked store (OME-Zarr 0.5, codec volmicro.gaussians, docs/vmg-zarr-codec.md):
                    chunks of N³ (default 64) in shards of M³ (default 4N), each fitted on its block
-                   plus a halo of H voxels (default 1); the budget covers every file of the store
+                   plus a halo of H voxels (default 0); the budget covers every file of the store
                    but its run manifest (volmicro-manifest.json)
   --blocks i/N     fit only run i's share of the chunks (one task of a Slurm array or Kubernetes
                    Indexed Job of N; every task gets the same arguments); the task that stages a

@@ -56,7 +56,7 @@ export async function compressToStore(p: Parsed, input: string, out: string, bpp
   const resume = p.flags.has("resume");
   if (resume && blocks) throw new UsageError("give --blocks i/N or --resume, not both (a --blocks run already skips what is done)");
   const options: StoreWriteOptions = {
-    chunk, shard, bytes, halo: numberFlag(p, "halo", { integer: true, min: 0 }) ?? 1,
+    chunk, shard, bytes, halo: numberFlag(p, "halo", { integer: true, min: 0 }) ?? 0,
     iterations: numberFlag(p, "iterations", { integer: true, min: 1 }) ?? 200, seed: numberFlag(p, "seed", { integer: true, min: 0 }) ?? 1,
     encoding, background, gate: numberFlag(p, "gate", { min: 0, max: 1 }) ?? 0.5, allocation,
     name: basename(input).replace(/\.(tiff?|zarr)$/i, ""), onProgress: (d, t, v) => bar.updateBlocks(d, t, v),

@@ -76,12 +76,6 @@ export interface FitOptions {
   onStep?: (s: StepLog) => void;
   onStage?: (stage: string) => void;
   engine?: (target: FitTarget) => Promise<FitEngine>;
-  /**
-   * The value mapping (stored = offset + scale · field) to fit and write in, instead of the volume's
-   * own percentiles: a store's block fits in the store's mapping, so its Gaussians' amplitudes and
-   * its gate mean the same in every chunk and need no rescaling (which would round them twice).
-   */
-  valueMapping?: { offset: number; scale: number };
   /** Collects wall time per phase (bench/fit-profile.ts); the local engine's too. */
   profile?: PhaseTimes;
 }
@@ -135,8 +129,7 @@ export async function fitVolume(volume: Volume, o: FitOptions): Promise<FitResul
   const times = o.profile;
   let tick = clock(times);
   o.onStage?.("preparing");
-  const robust = robustMapping(volume, source);
-  const mapping = o.valueMapping ? { ...robust, ...o.valueMapping } : robust;
+  const mapping = robustMapping(volume, source);
   const data = normalise(volume, mapping);
   const gate = occupancyGate(data, o.gate ?? 0.5);
   const edgeBoost = o.edgeBoost ?? 3;

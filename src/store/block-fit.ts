@@ -135,8 +135,6 @@ export async function fitChunk(job: ChunkJob, times?: PhaseTimes): Promise<Uint8
       budget: { bytes: job.bytes + fileOverhead(job.config.encoding) },
       iterations: job.iterations, seed: job.seed, background: job.background, truncation: job.config.truncation,
       encoding: job.config.encoding, gate: job.gate, ...(times ? { profile: times } : {}),
-      // the store's mapping: amplitudes need no rescaling into it (which would round them a second time) and the gate means the same in every block
-      valueMapping: { offset: job.config.valueOffset, scale: job.config.valueScale },
     });
     if (times) tick = clock(times);
   } catch (e) {
