@@ -185,8 +185,8 @@ describe("a store written as block jobs", { timeout: 240_000 }, () => {
     assert.match(none.stderr, /nothing to resume/);
     // a local run replaces a store of another plan
     const replaced = join(dir, "twice.ome.zarr");
-    await compress(input, replaced, ["--halo", "1"]);
-    assert.equal(JSON.parse(await readFile(join(replaced, MANIFEST_NAME), "utf8")).settings.halo, 1);
+    await compress(input, replaced, ["--halo", "3"]);
+    assert.equal(JSON.parse(await readFile(join(replaced, MANIFEST_NAME), "utf8")).settings.halo, 3);
     const [mine, theirs] = [await storeFiles(replaced), await storeFiles(local)];
     assert.ok([...mine].some(([k, v]) => !theirs.get(k)?.equals(v)), "another halo gives other chunks");
     const bad = await vmg(["compress", input, "-o", join(dir, "bad.ome.zarr"), ...ARGS, "--blocks", "3/3"]);

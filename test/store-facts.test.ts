@@ -14,6 +14,7 @@ import { isVmgError } from "../src/core/errors.js";
 import { FileSystemStore } from "../src/node/fs-store.js";
 import { gaussianStoreInfo } from "../src/node/store-reader.js";
 import { writeGaussianStore } from "../src/node/store-writer.js";
+import { GAUSSIAN_CODEC_VERSION } from "../src/store/codec/config.js";
 import { writeZarrV3 } from "../src/io/zarr.js";
 import { syntheticNeuron } from "../src/synthetic/neuron.js";
 import { MAX_INDEXED_SHARDS, readStoreFacts, storeFactRows } from "../src/viewer/tab/store-facts.js";
@@ -45,7 +46,7 @@ test("a store's facts: levels, chunks present, bytes and bpp as vmg info counts 
   assert.deepEqual(f.levels[0]!.chunkGrid, [2, 3, 3]);
   assert.deepEqual(f.levels[0]!.shardGrid, [1, 2, 2]);
   assert.ok(f.levels[0]!.presentChunks! > 0 && f.levels[0]!.presentChunks! <= 18);
-  assert.equal(f.config.version, 1);
+  assert.equal(f.config.version, GAUSSIAN_CODEC_VERSION);
   const rows = Object.fromEntries(storeFactRows(f).map(([k, v]) => [k, v]));
   assert.equal(rows["Bits per voxel"], ((cli.bytes * 8) / (32 * 48 * 48)).toPrecision(3));
   assert.match(rows["Read from"]!, /shard indexes \(one range request each; no chunk read\)$/);
@@ -85,7 +86,7 @@ test("a plain zarr is not a Gaussian store; a configuration the codec refuses is
   const odd = join(dir, "odd.ome.zarr");
   await cp(join(dir, "s.ome.zarr"), odd, { recursive: true });
   const level = await readFile(join(odd, "0", "zarr.json"), "utf8");
-  await writeFile(join(odd, "0", "zarr.json"), level.replace('"version":1', '"version":9'));
+  await writeFile(join(odd, "0", "zarr.json"), level.replace(`"version":${GAUSSIAN_CODEC_VERSION}`, "\"version\":9"));
   await assert.rejects(facts("odd.ome.zarr"), (e) => isVmgError(e, "format/unsupported-version") && /version 9 is not supported/.test((e as Error).message));
   await mkdir(join(dir, "empty.zarr"));
   assert.equal(await facts("empty.zarr"), undefined);

@@ -23,7 +23,7 @@ import { VolumeReadError } from "../src/io/errors.js";
 import { isVmgError } from "../src/core/errors.js";
 import { writeGaussianStore } from "../src/node/store-writer.js";
 import { chunkAsFile, decodeChunk, encodeChunk, readChunk } from "../src/store/codec/chunk.js";
-import { chunkDType, chunkShape3, GAUSSIAN_CODEC_NAME, parseConfig, type GaussianCodecConfig } from "../src/store/codec/config.js";
+import { chunkDType, chunkShape3, GAUSSIAN_CODEC_NAME, GAUSSIAN_CODEC_VERSION, parseConfig, type GaussianCodecConfig } from "../src/store/codec/config.js";
 import { writeVarint } from "../src/store/codec/varint.js";
 import { rebaseBackground } from "../src/store/rebase.js";
 import { openVolume, openZarrSource } from "../src/node/open-volume.js";
@@ -34,7 +34,7 @@ import { registry } from "zarrita";
 import { registerGaussianCodec } from "../src/store/codec/zarrita-codec.js";
 import { existsSync } from "node:fs";
 
-const CONFIG: GaussianCodecConfig = { version: 1, encoding: "packed", truncation: 3, valueOffset: 10, valueScale: 1000 };
+const CONFIG: GaussianCodecConfig = { version: GAUSSIAN_CODEC_VERSION, encoding: "packed", truncation: 3, valueOffset: 10, valueScale: 1000 };
 const CHUNK: Shape3 = [12, 16, 20];
 
 function content(count: number, seed = 3, background: BackgroundModel = { kind: "polynomial", degree: 1, params: Float64Array.of(0.1, 0.02, -0.03, 0.01).map(Math.fround) }) {
@@ -58,6 +58,16 @@ describe("volmicro.gaussians chunk codec", () => {
       assert.deepEqual(values, new VmgDecoder(chunkAsFile(back, CHUNK, "uint16", config)).decode(fullBox(CHUNK)));
       assert.ok(values.some((v) => v > 200), "the Gaussians show in the decoded values");
     }
+  });
+
+  test("a packed chunk states its quantisation table in about 21 bytes, not the file's 45, and decodes the same Gaussians", () => {
+    const c = content(40);
+    const bytes = encodeChunk(c, CHUNK, CONFIG);
+    const filePayload = encodingByName("packed").encode({ gaussians: c.gaussians, count: 40, shape: CHUNK });
+    const head = 3 + 4 * 4 + 1; // version, kind, degree, 4 parameters, count
+    assert.ok(bytes.length - head <= filePayload.length - 45 + 24, `${bytes.length - head} payload bytes against the file's ${filePayload.length}`);
+    assert.ok(bytes.length - head >= filePayload.length - 45 + 18);
+    assert.deepEqual(readChunk(bytes, CHUNK, CONFIG).gaussians, encodingByName("packed").decode(filePayload, 40).gaussians);
   });
 
   test("an all-background chunk costs 7 bytes and decodes to its constant", () => {
@@ -89,11 +99,12 @@ describe("volmicro.gaussians chunk codec", () => {
       assert.throws(() => readChunk(good.subarray(0, n), CHUNK, CONFIG), (e: unknown) => e instanceof VmgFormatError && e.message.includes(GAUSSIAN_CODEC_NAME), `cut to ${n} bytes`);
     }
     const edited = (f: (b: Uint8Array) => void) => { const b = good.slice(); f(b); return b; };
-    assert.throws(() => readChunk(edited((b) => { b[0] = 2; }), CHUNK, CONFIG), UnsupportedVersionError);
+    const head = 3 + 4 * 4; // version, kind, degree, 4 polynomial parameters
+    assert.throws(() => readChunk(edited((b) => { b[0] = 1; }), CHUNK, CONFIG), UnsupportedVersionError); // version 1 chunks had the file's 45-byte table
+    assert.throws(() => readChunk(edited((b) => { b[head + 1] = 11; }), CHUNK, CONFIG), InvalidHeaderError); // packed position exponent past 10
     assert.throws(() => readChunk(edited((b) => { b[1] = 9; }), CHUNK, CONFIG), InvalidHeaderError);
     assert.throws(() => readChunk(edited((b) => { b[2] = 7; }), CHUNK, CONFIG), InvalidHeaderError); // polynomial degree 7
     // an absurd count: 2^32 − 1 Gaussians in a few hundred bytes
-    const head = 3 + 4 * 4;
     const absurd = new Uint8Array(head + 5 + 100);
     absurd.set(good.subarray(0, head));
     writeVarint(absurd, head, 0xffffffff);
@@ -101,13 +112,13 @@ describe("volmicro.gaussians chunk codec", () => {
     // more Gaussians than the chunk has voxels
     const tiny: Shape3 = [1, 2, 2];
     const many = new Uint8Array(2 + 4 + 1 + 200);
-    many[0] = 1; many[1] = 0; many[6] = 5;
+    many[0] = 2; many[1] = 0; many[6] = 5;
     assert.throws(() => readChunk(many, tiny, CONFIG), CountBoundError);
     // a varint that never ends
-    const endless = new Uint8Array([1, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+    const endless = new Uint8Array([2, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
     assert.throws(() => readChunk(endless, CHUNK, CONFIG), InvalidHeaderError);
     // payload bytes after a count of 0
-    assert.throws(() => readChunk(new Uint8Array([1, 0, 0, 0, 0, 0, 0, 42]), CHUNK, CONFIG), CountMismatchError);
+    assert.throws(() => readChunk(new Uint8Array([2, 0, 0, 0, 0, 0, 0, 42]), CHUNK, CONFIG), CountMismatchError);
     // a huge scale: σ beyond the chunk's diagonal (f16 records carry it as written)
     const f16 = { ...CONFIG, encoding: "f16" as const };
     const huge = content(2);
@@ -140,9 +151,10 @@ describe("volmicro.gaussians chunk codec", () => {
   });
 
   test("configurations are checked field by field", () => {
-    const json = { version: 1, encoding: "packed", truncation: 3, value_offset: 0, value_scale: 2 };
-    assert.deepEqual(parseConfig(json), { version: 1, encoding: "packed", truncation: 3, valueOffset: 0, valueScale: 2 });
-    assert.throws(() => parseConfig({ ...json, version: 2 }), UnsupportedVersionError);
+    const json = { version: 2, encoding: "packed", truncation: 3, value_offset: 0, value_scale: 2 };
+    assert.deepEqual(parseConfig(json), { version: 2, encoding: "packed", truncation: 3, valueOffset: 0, valueScale: 2 });
+    assert.throws(() => parseConfig({ ...json, version: 1 }), UnsupportedVersionError);
+    assert.throws(() => parseConfig({ ...json, version: 3 }), UnsupportedVersionError);
     assert.throws(() => parseConfig({ ...json, encoding: "zfp" }), CodecConfigurationError);
     assert.throws(() => parseConfig({ ...json, truncation: 20 }), CodecConfigurationError);
     assert.throws(() => parseConfig({ ...json, value_scale: 0 }), CodecConfigurationError);

@@ -33,7 +33,7 @@ export const COMPRESS_USAGE = `usage: vmg compress <input> -o <out.vmg> [--bpp B
                    same data gives the same file wherever it lies)
   -o *.zarr        a chunked store (OME-Zarr 0.5, codec volmicro.gaussians, docs/vmg-zarr-codec.md):
                    chunks of N³ (default 64) in shards of M³ (default 4N), each fitted on its block
-                   plus a halo of H voxels (default 2); the budget covers every file of the store
+                   plus a halo of H voxels (default 0); the budget covers every file of the store
                    but its run manifest (volmicro-manifest.json)
   --plan-only      plan the store and open its run (manifest and levels below the input), fit
                    nothing: run it once before the --blocks i/N tasks so that each reads only its

@@ -151,7 +151,8 @@ export async function fitVolume(volume: Volume, o: FitOptions): Promise<FitResul
   let budget = maxGaussians(o.budget, N, overhead, source, encoding === "packed" ? 9.5 : F16_RECORD_BYTES);
   const remeasure = (params: Float32Array, n: number): number => {
     if (encoding !== "packed" || !Number.isFinite(capBytes)) return budget;
-    const bpg = encodePacked(params, n, choosePackedSteps(params, n, shape)).length / Math.max(1, n);
+    // the quantisation table is in `overhead` already: a small fit's bytes per Gaussian must not count it again
+    const bpg = (encodePacked(params, n, choosePackedSteps(params, n, shape)).length - PACKED_HEADER_BYTES) / Math.max(1, n);
     return maxGaussians(o.budget, N, overhead, source, bpg * 1.02);
   };
   cancelled();

@@ -188,6 +188,18 @@ class Models {
 }
 
 export function encodePacked(params: Float32Array, count: number, steps: PackedSteps): Uint8Array {
+  const body = encodePackedStream(params, count, steps);
+  const out = new Uint8Array(HEAD_BYTES + body.length);
+  writeSteps(new DataView(out.buffer), steps);
+  out.set(body, HEAD_BYTES);
+  return out;
+}
+
+/**
+ * The range-coded stream of a packed payload without its quantisation table: what a container
+ * that stores the steps its own way (a store chunk, docs/vmg-zarr-codec.md § 3) writes after them.
+ */
+export function encodePackedStream(params: Float32Array, count: number, steps: PackedSteps): Uint8Array {
   const gs = Array.from({ length: count }, (_, i) => quantiseOne(params, i * PARAMS_PER_GAUSSIAN, steps));
   const cellOf = (g: Quantised) => morton(g.pos[0] >> steps.cellShift, g.pos[1] >> steps.cellShift, g.pos[2] >> steps.cellShift);
   const keys = gs.map((g, i) => ({ g, i, cell: cellOf(g) }));
@@ -206,18 +218,20 @@ export function encodePacked(params: Float32Array, count: number, steps: PackedS
     m.sign.encode(rc, g.sign);
     m.amp.encode(rc, g.amp);
   }
-  const body = rc.finish();
-  const out = new Uint8Array(HEAD_BYTES + body.length);
-  writeSteps(new DataView(out.buffer), steps);
-  out.set(body, HEAD_BYTES);
-  return out;
+  return rc.finish();
 }
 
 export function decodePacked(bytes: Uint8Array, count: number): { params: Float32Array; steps: PackedSteps } {
   if (bytes.length < HEAD_BYTES) throw new CountMismatchError(`packed payload of ${bytes.length} bytes is shorter than its ${HEAD_BYTES}-byte header`);
   if (count > maxPackedCount(bytes.length)) throw new CountBoundError(count, maxPackedCount(bytes.length), `cannot fit in a packed payload of ${bytes.length} bytes`);
   const steps = readSteps(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-  const rd = new RangeDecoder(bytes.subarray(HEAD_BYTES));
+  return { params: decodePackedStream(bytes.subarray(HEAD_BYTES), count, steps), steps };
+}
+
+/** The Gaussians of a packed stream (encodePackedStream) whose steps the caller read and checked (checkPackedSteps) itself. */
+export function decodePackedStream(stream: Uint8Array, count: number, steps: PackedSteps): Float32Array {
+  if (count > Math.floor(stream.length / MIN_BYTES_PER_GAUSSIAN)) throw new CountBoundError(count, Math.floor(stream.length / MIN_BYTES_PER_GAUSSIAN), `cannot fit in a packed stream of ${stream.length} bytes`);
+  const rd = new RangeDecoder(stream);
   const m = new Models(steps);
   const out = new Float32Array(count * PARAMS_PER_GAUSSIAN);
   const cellSize = 2 ** steps.cellShift;
@@ -235,7 +249,7 @@ export function decodePacked(bytes: Uint8Array, count: number): { params: Float3
     g.amp = m.amp.decode(rd);
     dequantiseOne(g, steps, out, i * PARAMS_PER_GAUSSIAN);
   }
-  return { params: out, steps };
+  return out;
 }
 
 function writeSteps(v: DataView, s: PackedSteps): void {
@@ -264,9 +278,14 @@ function readSteps(v: DataView): PackedSteps {
   const scaleMin = f(), scaleStep = f(), scaleBits = v.getUint8(o++), rotBits = v.getUint8(o++);
   const ampMin = f(), ampStep = f(), ampBits = v.getUint8(o++);
   const s: PackedSteps = { posStep, posMin, cellShift, scaleMin, scaleStep, scaleBits, rotBits, ampMin, ampStep, ampBits };
-  // Hostile tables: every step finite and positive, every width small enough to model.
+  checkPackedSteps(s);
+  return s;
+}
+
+/** Hostile tables: every step finite and positive, every width small enough to model (InvalidHeaderError). */
+export function checkPackedSteps(s: PackedSteps): void {
+  const { posStep, posMin, cellShift, scaleMin, scaleStep, scaleBits, rotBits, ampMin, ampStep, ampBits } = s;
   if (![...posStep, scaleStep, ampStep].every((x) => Number.isFinite(x) && x > 0)) throw new InvalidHeaderError("packed payload has a non-positive or non-finite quantisation step");
   if (![scaleMin, ampMin].every(Number.isFinite) || posMin.some((x) => Math.abs(x) > 2 ** 30)) throw new InvalidHeaderError("packed payload has an invalid quantisation origin");
   if (cellShift > MAX_CELL_SHIFT || scaleBits < 1 || scaleBits > 16 || rotBits < 2 || rotBits > 16 || ampBits < 1 || ampBits > 16) throw new InvalidHeaderError("packed payload declares field widths out of range");
-  return s;
 }

@@ -11,10 +11,10 @@ import { constantBackground } from "../core/background.js";
 import { F16_RECORD_BYTES } from "../core/constants.js";
 import type { Shape3 } from "../core/gaussian.js";
 import { candidateModels, type BackgroundChoice } from "../fit/background-init.js";
-import { PACKED_HEADER_BYTES } from "../format/packed.js";
 import { O_AMP, O_LOGS, OPT_STRIDE } from "../fit/params.js";
 import { pursuitSeeds } from "../fit/seed.js";
 import { chunkOverheadBytes } from "./codec/chunk.js";
+import { TYPICAL_TABLE_BYTES } from "./codec/chunk-table.js";
 
 /**
  * What the allocation knows of a block: the estimated squared-error gains of its Gaussians, largest
@@ -174,7 +174,7 @@ export function allocateCaps(stats: readonly BlockStats[], total: number, c: Chu
 export function chunkCosts(background: BackgroundChoice, encoding: "packed" | "f16", chunk: Shape3): ChunkCosts {
   const head = Math.max(...candidateModels(background, chunk).map((m) => chunkOverheadBytes(m, 1 << 14)));
   return encoding === "packed"
-    ? { perGaussian: PACKED_BYTES_PER_GAUSSIAN, structured: head + PACKED_HEADER_BYTES, empty: chunkOverheadBytes(constantBackground(0), 0) }
+    ? { perGaussian: PACKED_BYTES_PER_GAUSSIAN, structured: head + TYPICAL_TABLE_BYTES, empty: chunkOverheadBytes(constantBackground(0), 0) }
     : { perGaussian: F16_RECORD_BYTES, structured: head, empty: chunkOverheadBytes(constantBackground(0), 0) };
 }
 

@@ -16,9 +16,11 @@ import type { BackgroundChoice } from "../fit/background-init.js";
 import { FitInputError, NothingToFitError } from "../fit/errors.js";
 import { fitVolume } from "../fit/fitter.js";
 import { clock, type PhaseTimes } from "../fit/profile.js";
+import { PACKED_HEADER_BYTES } from "../format/packed.js";
 import { HEADER_BYTES } from "../format/vmg.js";
 import type { GaussianCodecConfig } from "./codec/config.js";
 import { encodeChunk } from "./codec/chunk.js";
+import { TYPICAL_TABLE_BYTES } from "./codec/chunk-table.js";
 import { rebaseBackground, rebaseGaussians, type Frame } from "./rebase.js";
 
 /** What a chunk's fit needs, as plain data (it crosses to a worker thread). */
@@ -51,14 +53,13 @@ export interface ChunkJob {
 
 /**
  * Bytes of the container the fitter writes around the Gaussians that a chunk does not: header,
- * META section (12-byte head and about 80 bytes of JSON: tool, seed, iterations, init, fit PSNR)
- * and CRC. The block's Gaussians that reach the chunk are nearly all of them (its halo is narrower
+ * META section (12-byte head and about 80 bytes of JSON: tool, seed, iterations, init, fit PSNR),
+ * CRC, and for packed payloads the file's 45-byte table where a chunk has its compact one. The block's Gaussians that reach the chunk are nearly all of them (its halo is narrower
  * than their support), so the block's fit gets the chunk's cap, not a share scaled by its halo'd
  * voxels (that bought Gaussians the drop loop below then threw away).
  */
 const FILE_OVERHEAD = HEADER_BYTES + 12 + 80 + 4;
-/** The fitter leaves 3–6 % of a packed budget unspent (its margin on measured record bytes): ask for 3 % more, the drop loop trims any excess. */
-const UNDERFILL = 1.03;
+const fileOverhead = (encoding: GaussianCodecConfig["encoding"]) => FILE_OVERHEAD + (encoding === "packed" ? PACKED_HEADER_BYTES - TYPICAL_TABLE_BYTES : 0);
 
 export function blockValid(job: ChunkJob): Box {
   const [oz, oy, ox] = job.offset, [vz, vy, vx] = job.valid;
@@ -134,7 +135,7 @@ export async function fitChunk(job: ChunkJob, times?: PhaseTimes): Promise<Uint8
   let fit;
   try {
     fit = await fitVolume(volume, {
-      budget: { bytes: Math.floor(job.bytes * UNDERFILL) + FILE_OVERHEAD },
+      budget: { bytes: job.bytes + fileOverhead(job.config.encoding) },
       iterations: job.iterations, seed: job.seed, background: job.background, truncation: job.config.truncation,
       encoding: job.config.encoding, gate: job.gate, ...(times ? { profile: times } : {}),
     });

@@ -1,7 +1,7 @@
 /**
  * One chunk's bytes under the `volmicro.gaussians` codec (docs/vmg-zarr-codec.md § 3): a version
  * byte, the background kind, its shape and parameters, a varint Gaussian count and the Gaussian
- * payload of the file format, all in chunk-local coordinates, so a chunk decodes knowing only its
+ * payload of the file format (packed: its stream after a compact table, chunk-table.ts), all in chunk-local coordinates, so a chunk decodes knowing only its
  * shape and the codec configuration. Decoding goes through the file format's validation and the
  * CPU decoder, so the bounds and the math are those of a `.vmg` file whose volume is the chunk.
  */
@@ -12,8 +12,9 @@ import type { Shape3 } from "../../core/gaussian.js";
 import { fullBox, VmgDecoder } from "../../decode/decoder.js";
 import { encodingByName } from "../../format/encodings.js";
 import { CountBoundError, CountMismatchError, InvalidHeaderError, TruncatedFileError, UnsupportedVersionError, VmgFormatError } from "../../format/errors.js";
-import type { PackedSteps } from "../../format/packed.js";
+import { choosePackedSteps, decodePackedStream, encodePackedStream, MIN_BYTES_PER_GAUSSIAN, type PackedSteps } from "../../format/packed.js";
 import { validateBackground, validateCount, validateGaussians, type VmgFile } from "../../format/vmg.js";
+import { decodeChunkTable, encodeChunkTable } from "./chunk-table.js";
 import { GAUSSIAN_CODEC_NAME, GAUSSIAN_CODEC_VERSION, type GaussianCodecConfig } from "./config.js";
 import { readVarint, varintBytes, writeVarint } from "./varint.js";
 
@@ -50,11 +51,10 @@ export function encodeChunk(c: ChunkContent, chunkShape: Shape3, config: Gaussia
   validateCount(c.count, chunkShape);
   const params = c.gaussians.subarray(0, c.count * PARAMS_PER_GAUSSIAN);
   validateGaussians(params, c.count, chunkShape);
-  const enc = encodingByName(config.encoding);
   let payload: Uint8Array = new Uint8Array(0);
   if (c.count > 0) {
-    payload = enc.encode({ gaussians: params, count: c.count, shape: chunkShape, ...(c.packing ? { packing: c.packing } : {}) });
-    validateGaussians(enc.decode(payload, c.count).gaussians, c.count, chunkShape);
+    payload = encodePayload(params, c.count, chunkShape, config, c.packing);
+    validateGaussians(decodePayload(payload, c.count, chunkShape, config).gaussians, c.count, chunkShape);
   }
   const bg = c.background;
   const out = new Uint8Array(chunkOverheadBytes(bg, c.count) + payload.length);
@@ -118,14 +118,35 @@ function parseChunk(bytes: Uint8Array, chunkShape: Shape3, config: GaussianCodec
     if (payload.length) throw new CountMismatchError(`${payload.length} payload bytes follow a count of 0 Gaussians`);
     return { background, gaussians: new Float32Array(0), count: 0 };
   }
-  const enc = encodingByName(config.encoding);
-  const fixed = enc.fixedBytes(count);
-  if (fixed !== undefined && fixed !== payload.length) throw new CountMismatchError(`payload holds ${payload.length} bytes but ${count} ${config.encoding} Gaussians need ${fixed}`);
-  const most = enc.maxCount(payload.length);
-  if (count > most) throw new CountBoundError(count, most, `cannot fit in a ${config.encoding} payload of ${payload.length} bytes`);
-  const decoded = enc.decode(payload, count);
+  const decoded = decodePayload(payload, count, chunkShape, config);
   validateGaussians(decoded.gaussians, count, chunkShape);
   return { background, gaussians: decoded.gaussians, count, ...(decoded.packing ? { packing: decoded.packing } : {}) };
+}
+
+/** The Gaussian payload (§ 3): float16 records as in the file; packed as the chunk's compact table (chunk-table.ts), then the file's range-coded stream. */
+function encodePayload(params: Float32Array, count: number, chunkShape: Shape3, config: GaussianCodecConfig, packing: PackedSteps | undefined): Uint8Array {
+  if (config.encoding !== "packed") return encodingByName(config.encoding).encode({ gaussians: params, count, shape: chunkShape });
+  const steps = packing ?? choosePackedSteps(params, count, chunkShape);
+  const table = encodeChunkTable(steps, chunkShape), stream = encodePackedStream(params, count, steps);
+  const out = new Uint8Array(table.length + stream.length);
+  out.set(table);
+  out.set(stream, table.length);
+  return out;
+}
+
+/** The payload's Gaussians, its length checked against the count before anything is allocated (§ 5). */
+function decodePayload(payload: Uint8Array, count: number, chunkShape: Shape3, config: GaussianCodecConfig): { gaussians: Float32Array; packing?: PackedSteps } {
+  if (config.encoding !== "packed") {
+    const enc = encodingByName(config.encoding);
+    const fixed = enc.fixedBytes(count);
+    if (fixed !== undefined && fixed !== payload.length) throw new CountMismatchError(`payload holds ${payload.length} bytes but ${count} ${config.encoding} Gaussians need ${fixed}`);
+    return { gaussians: enc.decode(payload, count).gaussians };
+  }
+  const { steps, next } = decodeChunkTable(payload, 0, chunkShape);
+  const stream = payload.subarray(next);
+  const most = Math.floor(stream.length / MIN_BYTES_PER_GAUSSIAN);
+  if (count > most) throw new CountBoundError(count, most, `cannot fit in a packed stream of ${stream.length} bytes`);
+  return { gaussians: decodePackedStream(stream, count, steps), packing: steps };
 }
 
 /** The chunk as a `.vmg` file whose volume is the chunk: what the CPU (and GPU) decoders take. */
