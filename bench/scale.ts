@@ -10,7 +10,7 @@
  *    preloaded probe, bench/rss-probe.mjs, which also gives the CPU time: `mvox_s_per_core` is input
  *    voxels per CPU-second of the 1-thread run, steadier than wall time on a shared machine);
  *  - the cost of an empty block (cellfinder's chunks with nothing above the gate, median) and of
- *    a full one (trailmap's central 64³ chunk + halo, the store's default 200 iterations): fitChunk
+ *    a full one (trailmap's central 64³ chunk with the default halo, the store's default 200 iterations): fitChunk
  *    in this process on one thread, in CPU time (what a worker's core spends on it);
  *  - PSNR of the store against a single-file fit of the same input at the same bytes;
  *  - the fraction of empty chunks of the cellfinder serial two-photon section (the closest to a
@@ -37,7 +37,7 @@ import { encodeTiffStack } from "../src/io/tiff.js";
 import { writeFileAtomic } from "../src/node/atomic-write.js";
 import { openVolume } from "../src/node/open-volume.js";
 import { fitChunk, gatedChunk, type ChunkJob } from "../src/store/block-fit.js";
-import { levelCount } from "../src/store/plan.js";
+import { DEFAULT_HALO, levelCount } from "../src/store/plan.js";
 import { blockJobAt, chunkOrigins } from "./block-job.js";
 import { DATA_DIR } from "./bench-volumes.js";
 
@@ -131,13 +131,13 @@ try {
 
   log("block costs: an empty block, a full one…");
   const cellMapping = robustMapping(cellfinder, "cellfinder");
-  const cellJobs = chunkOrigins(cellfinder.shape, CHUNK).map((at) => blockJobAt(cellfinder, at, { chunk: CHUNK, halo: 2, bpp: BPP, iterations: STORE_ITERATIONS }, cellMapping));
+  const cellJobs = chunkOrigins(cellfinder.shape, CHUNK).map((at) => blockJobAt(cellfinder, at, { chunk: CHUNK, halo: DEFAULT_HALO, bpp: BPP, iterations: STORE_ITERATIONS }, cellMapping));
   const emptyJobs = cellJobs.filter((j) => gatedChunk(j) !== undefined);
   const emptyFraction = emptyJobs.length / cellJobs.length;
   const emptyRuns: number[] = [];
   for (let i = 0; i < 21 && emptyJobs.length; i++) emptyRuns.push((await blockCost(emptyJobs[i % emptyJobs.length]!)).cpuMs);
   const emptyMs = emptyJobs.length ? median(emptyRuns) : NaN;
-  const full = await blockCost(blockJobAt(trailmap, [119, 119, 119], { chunk: CHUNK, halo: 2, bpp: BPP, iterations: STORE_ITERATIONS }));
+  const full = await blockCost(blockJobAt(trailmap, [119, 119, 119], { chunk: CHUNK, halo: DEFAULT_HALO, bpp: BPP, iterations: STORE_ITERATIONS }));
   const fullMs = full.cpuMs;
 
   // projection from the per-block costs: chunks of level 0 plus 1/7 more for the coarser levels
@@ -187,7 +187,7 @@ try {
     `| 8× the voxels (${tile8Shape(base.shape).join("×")}, tiled), time ratio | ${f(line.time_ratio_8x)} (CPU time: ${f(record.time_ratio_8x_cpu)}) |`,
     `| 8× the voxels, 2 threads: wall, CPU | ${f(big.seconds, 1)} s, ${f(big.cpuSeconds, 1)} s [load ${f(big.load, 1)}] |`,
     `| peak RSS of the vmg process, 1× / 8× | ${f(line.peak_rss_mb_1x, 0)} MB / ${f(line.peak_rss_mb_8x, 0)} MB |`,
-    `| empty block (gate + background chunk), CPU | ${f(emptyMs, 3)} ms |`, `| full block (68³ with halo, ${STORE_ITERATIONS} iterations, 1 thread), CPU | ${f(fullMs, 0)} ms (${f(fullMs / emptyMs, 0)}× the empty one) |`,
+    `| empty block (gate + background chunk), CPU | ${f(emptyMs, 3)} ms |`, `| full block (${CHUNK + 2 * DEFAULT_HALO}³ with the default halo, ${STORE_ITERATIONS} iterations, 1 thread), CPU | ${f(fullMs, 0)} ms (${f(fullMs / emptyMs, 0)}× the empty one) |`,
     `| PSNR store / single file at ${storeBytes.bytes} bytes | ${f(line.psnr_store)} dB / ${f(line.psnr_single_file)} dB |`,
     `| single-file fit, MVox/s per CPU-second | ${f(record.single_file_mvox_s_per_core, 3)} |`,
     `| empty chunks of the cellfinder section | ${cellJobs.length - emptyJobs.length} fitted, ${emptyJobs.length} empty of ${cellJobs.length} (${f(100 * emptyFraction, 1)} %) |`, "",
