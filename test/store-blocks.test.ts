@@ -146,6 +146,38 @@ describe("local worker threads", { timeout: 120_000 }, () => {
     assert.equal(read, 3 * voxels + blocks, "over another store");
   });
 
+  test("--blocks tasks sharing a new path: one whose planning fails, or one given another input, harms none of the others' work", async (t) => {
+    const root = await mkdtemp(join(tmpdir(), "vmg-share-"));
+    t.after(() => rm(root, { recursive: true, force: true }));
+    const o = { chunk: 8, shard: 16, bytes: 4000, halo: 2, iterations: 5, seed: 1, encoding: "packed", background: "poly1", gate: 0.5, name: "share", threads: 1 } as const;
+    const good = memorySource(knownGaussians([16, 16, 24], 10, 7).volume, "in");
+    const other = memorySource(knownGaussians([16, 16, 24], 10, 8).volume, "in");
+    const clean = join(root, "clean.ome.zarr");
+    await writeGaussianStore(clean, good, o);
+    const statsReads = 12; // the input statistics read each level-0 chunk once; the planning walk's reads follow
+    // `src`, whose planning walk runs `meanwhile` (another task on the same path) at its `at`-th read, then fails there or goes on
+    const during = (src: VolumeSource, at: number, meanwhile: () => Promise<unknown>, fail: boolean): VolumeSource => {
+      let n = 0;
+      return { ...src, read: async (b) => {
+        if (++n === statsReads + at) { await meanwhile(); if (fail) throw new Error("transient read error"); }
+        return src.read(b);
+      } };
+    };
+    // a task whose walk fails late, after the path was made and another task opened the run there and fitted its share
+    const failing = join(root, "failing.ome.zarr");
+    const second = () => writeGaussianStore(failing, good, { ...o, blocks: { index: 1, count: 2 } });
+    await assert.rejects(writeGaussianStore(failing, during(good, 10, second, true), { ...o, blocks: { index: 0, count: 2 } }), /transient read error/);
+    assert.ok(existsSync(join(failing, MANIFEST_NAME)), "the other task's run is still there");
+    assert.equal((await writeGaussianStore(failing, good, { ...o, blocks: { index: 0, count: 2 } })).complete, true);
+    await assertSameStore(failing, clean);
+    // a task given another input walks it while a right one completes its share; it is refused at open, and the store is still right
+    const mixed = join(root, "mixed.ome.zarr");
+    const right = () => writeGaussianStore(mixed, good, { ...o, blocks: { index: 0, count: 2 } });
+    await assert.rejects(writeGaussianStore(mixed, during(other, 1, right, false), { ...o, blocks: { index: 1, count: 2 } }), /another input or other settings/);
+    assert.equal((await writeGaussianStore(mixed, good, { ...o, blocks: { index: 1, count: 2 } })).complete, true);
+    await assertSameStore(mixed, clean);
+  });
+
   test("a block whose fit fails is reported and every other block is still fitted", async (t) => {
     const v = knownGaussians([16, 16, 16], 10, 7).volume;
     const root = await mkdtemp(join(tmpdir(), "vmg-pool-"));
