@@ -24,7 +24,7 @@ import { parseRedisUrl, queueNames } from "../src/queue/connection.js";
 import { enqueueStore, watchStore } from "../src/queue/coordinator.js";
 import { FINISH_ID, SEAL_ID, shardId, StoreQueues } from "../src/queue/store-queues.js";
 import { memorySource } from "../src/io/region.js";
-import { runFinishJob, runFitJob, runShardJob } from "../src/queue/jobs.js";
+import { runFinishJob, runFitJob, runShardJob, type FinishJobData } from "../src/queue/jobs.js";
 import { STAGING_NAME } from "../src/store/manifest.js";
 import type { Volume } from "../src/core/volume.js";
 import type { StoreStatus } from "../src/queue/status.js";
@@ -203,18 +203,20 @@ describe("the queue engine (BullMQ on a real Redis)", { timeout: 300_000 }, () =
     const q = new StoreQueues(url, entry.ns), names = queueNames(entry.ns);
     const flows = new FlowProducer({ connection: parseRedisUrl(url) });
     try {
+      const sealOf = async () => ((await q.finish.getJob(FINISH_ID))!.data as FinishJobData).seal;
       // no worker yet: every part is in, the seal released, the finish waits for every shard
       const whole = async () => {
         assert.equal((await q.fit.getJobCounts("waiting")).waiting, JOBS);
         assert.equal(await q.finish.getJobState(FINISH_ID), "waiting-children");
-        assert.equal(await q.finish.getJobState(SEAL_ID), "waiting");
+        assert.equal(await q.finish.getJobState(await sealOf()), "waiting");
         assert.equal((await (await q.finish.getJob(FINISH_ID))!.getDependenciesCount()).unprocessed, plan.shards.length + 1);
       };
       await whole();
       // as a coordinator killed while adding leaves it: the last part missing, the seal still delayed
       await (await q.shard.getJob(shardId(plan.shards.length - 1)))!.remove();
-      await (await q.finish.getJob(SEAL_ID))!.remove();
-      await flows.add({ name: SEAL_ID, queueName: names.finish, data: {}, opts: { jobId: SEAL_ID, delay: 3_600_000, parent: { id: FINISH_ID, queue: `bull:${names.finish}` } } });
+      const seal = await sealOf();
+      await (await q.finish.getJob(seal))!.remove();
+      await flows.add({ name: SEAL_ID, queueName: names.finish, data: {}, opts: { jobId: seal, delay: 3_600_000, parent: { id: FINISH_ID, queue: `bull:${names.finish}` } } });
       assert.ok((await q.fit.getJobCounts("waiting")).waiting! < JOBS);
       await enqueueStore(url, out, plan, o);
       await whole();
@@ -309,7 +311,7 @@ describe("a queued job of a replaced store's plan", () => {
     const plan = await planStore(store, memorySource(v, "s"), { chunk: 8, shard: 16, bytes: 4000, halo: 2, iterations: 5, seed: 1, encoding: "packed", background: "poly1", gate: 0.5, name: "s" });
     await openStoreRun(store, plan, "fresh");
     const meta = { "/zarr.json": Buffer.from("{}").toString("base64") };
-    await assert.rejects(runFinishJob({ store, plan: "an-older-plan", bytes: 4000, meta }), /holds a run of another plan .* than this job's \(an-older-plan\)/);
+    await assert.rejects(runFinishJob({ store, plan: "an-older-plan", bytes: 4000, meta, seal: "seal-1" }), /holds a run of another plan .* than this job's \(an-older-plan\)/);
     await assert.rejects(runShardJob({ store, plan: "an-older-plan", shard: 0 }), /holds a run of another plan/);
     assert.ok(!existsSync(join(store, "zarr.json")), "no metadata written over the store");
   });
