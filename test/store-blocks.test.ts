@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -96,8 +96,9 @@ describe("a store written as block jobs", { timeout: 240_000 }, () => {
     await exited;
     assert.equal(child.signalCode, "SIGKILL", "the run was killed, not finished");
     assert.ok(!existsSync(join(out, "zarr.json")), "killed before the store was complete");
-    // as a write cut short by the kill leaves it: temporaries live in the staging area only
-    await writeFile(join(out, STAGING_NAME, "tmp", ".0.123.deadbeef.tmp"), "half");
+    // as a write cut short by the kill leaves it: temporaries live in the staging area only (here the plan's)
+    const plan = (await readdir(join(out, STAGING_NAME))).find((n) => /^[0-9a-f]{16}$/.test(n))!;
+    await writeFile(join(out, STAGING_NAME, plan, "tmp", ".0.123.deadbeef.tmp"), "half");
     const line = await compress(input, out, ["--resume"]);
     assert.ok(line.levels.length === 3);
     await assertSameStore(out, local);
@@ -144,6 +145,19 @@ describe("local worker threads", { timeout: 120_000 }, () => {
     read = 0;
     assert.equal((await writeGaussianStore(out, counted, { ...o, seed: 2 })).complete, true);
     assert.equal(read, 3 * voxels + blocks, "over another store");
+  });
+
+  test("--resume where there is no run refuses before the planning pass reads the input", async (t) => {
+    const root = await mkdtemp(join(tmpdir(), "vmg-noresume-"));
+    t.after(() => rm(root, { recursive: true, force: true }));
+    const o = { chunk: 8, shard: 16, bytes: 4000, halo: 2, iterations: 5, seed: 1, encoding: "packed", background: "poly1", gate: 0.5, name: "none", threads: 1, resume: true } as const;
+    const src = memorySource(knownGaussians([16, 16, 16], 4, 7).volume, "none");
+    let read = 0;
+    const counted: VolumeSource = { ...src, read: (b) => { read++; return src.read(b); } };
+    await assert.rejects(writeGaussianStore(join(root, "none.ome.zarr"), counted, o), /none\.ome\.zarr: nothing to resume: there is no store there/);
+    await mkdir(join(root, "empty.ome.zarr", STAGING_NAME), { recursive: true }); // a run killed before it wrote its manifest
+    await assert.rejects(writeGaussianStore(join(root, "empty.ome.zarr"), counted, o), /empty\.ome\.zarr: nothing to resume: it holds no run manifest/);
+    assert.equal(read, 0);
   });
 
   test("--blocks tasks sharing a new path: one whose planning fails, or one given another input, harms none of the others' work", async (t) => {

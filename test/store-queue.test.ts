@@ -19,8 +19,8 @@ import { after, before, describe, test } from "node:test";
 import { writeVolume } from "../src/node/atomic-write.js";
 import { buildScratch, openStoreRun, planStore } from "../src/node/store-writer.js";
 import { openVolumeSource } from "../src/node/open-volume.js";
-import { FlowProducer } from "bullmq";
-import { parseRedisUrl, queueNames } from "../src/queue/connection.js";
+import { FlowProducer, Worker } from "bullmq";
+import { parseRedisUrl, queueNames, REGISTRY_KEY } from "../src/queue/connection.js";
 import { enqueueStore, watchStore } from "../src/queue/coordinator.js";
 import { FINISH_ID, SEAL_ID, shardId, StoreQueues } from "../src/queue/store-queues.js";
 import { memorySource } from "../src/io/region.js";
@@ -189,14 +189,19 @@ describe("the queue engine (BullMQ on a real Redis)", { timeout: 300_000 }, () =
     assert.match(text.stdout, /level 0 chunk \[0, 0, 0\] \(voxels z 0:8, y 0:8, x 0:8\) failed after 2 attempts/);
   });
 
-  test("a flow added to Redis in parts (as a large run's is) waits for all of them, replaces one cut short, and writes the same store", async (t) => {
-    if (skip()) return t.skip("no redis-server");
-    const url = redis!.url, out = join(dir, "parts.ome.zarr");
-    // the store vmg compress … ARGS plans, through the coordinator's steps
+  /** The store vmg compress … ARGS plans, through the coordinator's steps: planned, its run opened. */
+  async function plannedRun(out: string) {
     const plan = await planStore(out, await openVolumeSource(input), {
       chunk: 8, shard: 16, bytes: Math.floor((4 * 24 * 28 * 32) / 8), halo: 2, iterations: 25, seed: 1, encoding: "packed", background: "poly1", gate: 0.5, name: "in",
     });
     await openStoreRun(out, plan, "fresh");
+    return plan;
+  }
+
+  test("a flow added to Redis in parts (as a large run's is) waits for all of them, replaces one cut short, and writes the same store", async (t) => {
+    if (skip()) return t.skip("no redis-server");
+    const url = redis!.url, out = join(dir, "parts.ome.zarr");
+    const plan = await plannedRun(out);
     await buildScratch(plan);
     const o = { input, read: {}, attempts: 2, fitsPerAdd: 8 };
     const entry = await enqueueStore(url, out, plan, o);
@@ -229,6 +234,41 @@ describe("the queue engine (BullMQ on a real Redis)", { timeout: 300_000 }, () =
     await stop(w);
     assert.deepEqual([s.state, s.done, s.failedCount], ["complete", JOBS, 0]);
     await assertSameStore(out, local);
+  });
+
+  test("a finish job held back by a failed child is said by the coordinator, not waited for, and running again queues the flow anew", async (t) => {
+    if (skip()) return t.skip("no redis-server");
+    const url = redis!.url, out = join(dir, "orphaned.ome.zarr");
+    const plan = await plannedRun(out);
+    const o = { input, read: {}, attempts: 2 };
+    const entry = await enqueueStore(url, out, plan, o);
+    const q = new StoreQueues(url, entry.ns), names = queueNames(entry.ns);
+    const flows = new FlowProducer({ connection: parseRedisUrl(url) });
+    let failing: Worker<unknown, void> | undefined;
+    try {
+      // a seal as coordinators before ignoreDependencyOnFailure added it, failed; the shards gone: the finish can never run
+      const finish = (await q.finish.getJob(FINISH_ID))!;
+      await (await q.finish.getJob((finish.data as FinishJobData).seal))!.remove();
+      failing = new Worker<unknown, void>(names.finish, async () => { throw new Error("stalled too often"); }, { connection: parseRedisUrl(url) });
+      await flows.add({ name: SEAL_ID, queueName: names.finish, data: {}, opts: { jobId: "old-seal", parent: { id: FINISH_ID, queue: `bull:${names.finish}` } } });
+      await until("the old seal failed", async () => (await q.finish.getJobState("old-seal")) === "failed");
+      await failing!.close();
+      failing = undefined;
+      for (let i = 0; i < plan.shards.length; i++) await (await q.shard.getJob(shardId(i)))!.remove();
+      assert.equal(await q.finish.getJobState(FINISH_ID), "waiting-children");
+      await assert.rejects(watchStore(url, entry, () => {}, 20), /finish job waits for no job, so it can never run/);
+      await enqueueStore(url, out, plan, o);
+      assert.equal((await (await q.finish.getJob(FINISH_ID))!.getDependenciesCount({ unprocessed: true })).unprocessed, plan.shards.length + 1);
+    } finally {
+      await failing?.close();
+      failing = undefined;
+      await flows.close();
+      await q.obliterate();
+      await q.close();
+      const r = new Redis(parseRedisUrl(url));
+      await r.hdel(REGISTRY_KEY, entry.ns); // not one of the stores the status test lists
+      r.disconnect();
+    }
   });
 
   test("--detach exits once the jobs are queued; vmg status lists them with the other stores of that Redis", async (t) => {

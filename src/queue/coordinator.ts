@@ -31,7 +31,7 @@ export interface EnqueueOptions {
  * Registers the store and enqueues its flow, unless the queues already hold this plan's unfinished
  * flow (a coordinator started again after being killed joins it). A finished flow of an incomplete
  * store (blocks failed, or the store was removed), a flow whose enqueueing was cut short (its seal
- * still waits) or another plan's jobs are removed first, so running the command again retries what
+ * still waits), one whose finish waits for no job or another plan's jobs are removed first, so running the command again retries what
  * is not staged. Job ids are fixed per job, so no job is queued twice.
  */
 export async function enqueueStore(url: string, store: string, plan: StorePlan, o: EnqueueOptions): Promise<RegisteredStore> {
@@ -51,7 +51,7 @@ export async function enqueueStore(url: string, store: string, plan: StorePlan, 
       const state = await q.finish.getJobState(FINISH_ID);
       const seal = state === "unknown" ? undefined : ((await q.finish.getJob(FINISH_ID))?.data as FinishJobData | undefined)?.seal;
       const cutShort = seal !== undefined && (await q.finish.getJobState(seal)) === "delayed";
-      const stale = (earlier !== undefined && earlier !== id) || state === "completed" || state === "failed" || cutShort;
+      const stale = (earlier !== undefined && earlier !== id) || state === "completed" || state === "failed" || cutShort || (await finishOrphaned(q));
       if (stale) await q.obliterate();
       if (earlier !== undefined && earlier !== id) await redis.del(doneKey(ns, earlier));
       if (stale || state === "unknown") await addFlow(url, names, store, plan, id, o);
@@ -126,6 +126,21 @@ async function addFlow(url: string, names: ReturnType<typeof queueNames>, store:
 }
 
 /**
+ * Whether the store's finish job waits for children while no job of the store can still run (a
+ * child failed that holds it back, such as an older coordinator's seal, or its jobs were lost):
+ * it never will. A parent moves on in the same step as its last child, so this is not a passing state.
+ */
+async function finishOrphaned(q: StoreQueues): Promise<boolean> {
+  if ((await q.finish.getJobState(FINISH_ID)) !== "waiting-children") return false;
+  let live = 0;
+  for (const queue of [q.fit, q.shard, q.finish]) {
+    const counts = await queue.getJobCounts("active", "waiting", "delayed", "prioritized", "waiting-children");
+    live += Object.values(counts).reduce((a, b) => a + b, 0);
+  }
+  return live === 1; // the finish job itself
+}
+
+/**
  * Follows the store's queues until its finish job has run (polling; `onProgress` gets block jobs
  * done, their total and an estimate of their voxels), then returns the store's status. A finish
  * that waits for no job (its flow was cut, it can never run) is a QueueError, not a wait forever.
@@ -141,9 +156,7 @@ export async function watchStore(url: string, entry: RegisteredStore, onProgress
         onProgress(done, total, (entry.voxels * done) / Math.max(1, total));
         const state = await q.finish.getJobState(FINISH_ID);
         if (state === "completed" || state === "failed" || state === "unknown") return await storeStatus(entry, q, redis);
-        // a parent moves on in the same step as its last child, so twice in a row means never
-        const waitsForNone = state === "waiting-children" && (await (await q.finish.getJob(FINISH_ID))?.getDependenciesCount({ unprocessed: true }))?.unprocessed === 0;
-        orphaned = waitsForNone ? orphaned + 1 : 0;
+        orphaned = state === "waiting-children" && (await finishOrphaned(q)) ? orphaned + 1 : 0;
         if (orphaned >= 2) throw new QueueError(entry.store, "its finish job waits for no job, so it can never run: run the same command again to queue what is not staged");
         await new Promise((r) => setTimeout(r, pollMs));
       }
