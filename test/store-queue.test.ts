@@ -225,6 +225,9 @@ describe("the queue engine (BullMQ on a real Redis)", { timeout: 300_000 }, () =
       assert.ok((await q.fit.getJobCounts("waiting")).waiting! < JOBS);
       await enqueueStore(url, out, plan, o);
       await whole();
+      // the new flow's seal is its coordinator's own: the first coordinator, should it go on, releases only its (gone) seal
+      assert.notEqual(await sealOf(), seal);
+      assert.equal(await q.finish.getJobState(seal), "unknown");
     } finally {
       await flows.close();
       await q.close();
