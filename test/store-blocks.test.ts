@@ -170,8 +170,9 @@ describe("a store written as block jobs", { timeout: 240_000 }, () => {
     await exited;
     assert.equal(child.signalCode, "SIGKILL", "the run was killed, not finished");
     assert.ok(!existsSync(join(out, "zarr.json")), "killed before the store was complete");
-    // as a write cut short by the kill leaves it: temporaries live in the staging area only
-    await writeFile(join(out, STAGING_NAME, "tmp", ".0.123.deadbeef.tmp"), "half");
+    // as a write cut short by the kill leaves it: temporaries live in the staging area only (here the plan's)
+    const plan = (await readdir(join(out, STAGING_NAME))).find((n) => /^[0-9a-f]{16}$/.test(n))!;
+    await writeFile(join(out, STAGING_NAME, plan, "tmp", ".0.123.deadbeef.tmp"), "half");
     const line = await compress(input, out, ["--resume"]);
     assert.ok(line.levels.length === 3);
     await assertSameStore(out, local);
@@ -243,6 +244,51 @@ describe("local worker threads", { timeout: 120_000 }, () => {
       assert.deepEqual(reads.map((b) => JSON.stringify(b)).sort(), mine.map((b) => JSON.stringify(b)).sort(), `task ${i}`);
     }
     assert.equal((await writeGaussianStore(out, counted, { ...o, blocks: { index: 0, count: 3 } })).complete, true);
+  });
+
+  test("--resume where there is no run refuses before the planning pass reads the input", async (t) => {
+    const root = await mkdtemp(join(tmpdir(), "vmg-noresume-"));
+    t.after(() => rm(root, { recursive: true, force: true }));
+    const o = { chunk: 8, shard: 16, bytes: 4000, halo: 2, iterations: 5, seed: 1, encoding: "packed", background: "poly1", gate: 0.5, name: "none", threads: 1, resume: true } as const;
+    const src = memorySource(knownGaussians([16, 16, 16], 4, 7).volume, "none");
+    let read = 0;
+    const counted: VolumeSource = { ...src, read: (b) => { read++; return src.read(b); } };
+    await assert.rejects(writeGaussianStore(join(root, "none.ome.zarr"), counted, o), /none\.ome\.zarr: nothing to resume: there is no store there/);
+    await mkdir(join(root, "empty.ome.zarr", STAGING_NAME), { recursive: true }); // a run killed before it wrote its manifest
+    await assert.rejects(writeGaussianStore(join(root, "empty.ome.zarr"), counted, o), /empty\.ome\.zarr: nothing to resume: it holds no run manifest/);
+    assert.equal(read, 0);
+  });
+
+  test("--blocks tasks sharing a new path: one whose planning fails, or one given another input, harms none of the others' work", async (t) => {
+    const root = await mkdtemp(join(tmpdir(), "vmg-share-"));
+    t.after(() => rm(root, { recursive: true, force: true }));
+    const o = { chunk: 8, shard: 16, bytes: 4000, halo: 2, iterations: 5, seed: 1, encoding: "packed", background: "poly1", gate: 0.5, name: "share", threads: 1 } as const;
+    const good = memorySource(knownGaussians([16, 16, 24], 10, 7).volume, "in");
+    const other = memorySource(knownGaussians([16, 16, 24], 10, 8).volume, "in");
+    const clean = join(root, "clean.ome.zarr");
+    await writeGaussianStore(clean, good, o);
+    const statsReads = 12; // the input statistics read each level-0 chunk once; the planning walk's reads follow
+    // `src`, whose planning walk runs `meanwhile` (another task on the same path) at its `at`-th read, then fails there or goes on
+    const during = (src: VolumeSource, at: number, meanwhile: () => Promise<unknown>, fail: boolean): VolumeSource => {
+      let n = 0;
+      return { ...src, read: async (b) => {
+        if (++n === statsReads + at) { await meanwhile(); if (fail) throw new Error("transient read error"); }
+        return src.read(b);
+      } };
+    };
+    // a task whose walk fails late, after the path was made and another task opened the run there and fitted its share
+    const failing = join(root, "failing.ome.zarr");
+    const second = () => writeGaussianStore(failing, good, { ...o, blocks: { index: 1, count: 2 } });
+    await assert.rejects(writeGaussianStore(failing, during(good, 10, second, true), { ...o, blocks: { index: 0, count: 2 } }), /transient read error/);
+    assert.ok(existsSync(join(failing, MANIFEST_NAME)), "the other task's run is still there");
+    assert.equal((await writeGaussianStore(failing, good, { ...o, blocks: { index: 0, count: 2 } })).complete, true);
+    await assertSameStore(failing, clean);
+    // a task given another input walks it while a right one completes its share; it is refused at open, and the store is still right
+    const mixed = join(root, "mixed.ome.zarr");
+    const right = () => writeGaussianStore(mixed, good, { ...o, blocks: { index: 0, count: 2 } });
+    await assert.rejects(writeGaussianStore(mixed, during(other, 1, right, false), { ...o, blocks: { index: 1, count: 2 } }), /another input or other settings/);
+    assert.equal((await writeGaussianStore(mixed, good, { ...o, blocks: { index: 1, count: 2 } })).complete, true);
+    await assertSameStore(mixed, clean);
   });
 
   test("a block whose fit fails is reported and every other block is still fitted", async (t) => {

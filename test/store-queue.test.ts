@@ -19,12 +19,12 @@ import { after, before, describe, test } from "node:test";
 import { writeVolume } from "../src/node/atomic-write.js";
 import { buildScratch, openStoreRun, planStore } from "../src/node/store-writer.js";
 import { openVolumeSource } from "../src/node/open-volume.js";
-import { FlowProducer } from "bullmq";
-import { parseRedisUrl, queueNames } from "../src/queue/connection.js";
+import { FlowProducer, Worker } from "bullmq";
+import { parseRedisUrl, queueNames, REGISTRY_KEY } from "../src/queue/connection.js";
 import { enqueueStore, watchStore } from "../src/queue/coordinator.js";
 import { FINISH_ID, SEAL_ID, shardId, StoreQueues } from "../src/queue/store-queues.js";
 import { memorySource } from "../src/io/region.js";
-import { runFinishJob, runFitJob, runShardJob } from "../src/queue/jobs.js";
+import { runFinishJob, runFitJob, runShardJob, type FinishJobData } from "../src/queue/jobs.js";
 import { STAGING_NAME } from "../src/store/manifest.js";
 import type { Volume } from "../src/core/volume.js";
 import type { StoreStatus } from "../src/queue/status.js";
@@ -189,35 +189,45 @@ describe("the queue engine (BullMQ on a real Redis)", { timeout: 300_000 }, () =
     assert.match(text.stdout, /level 0 chunk \[0, 0, 0\] \(voxels z 0:8, y 0:8, x 0:8\) failed after 2 attempts/);
   });
 
-  test("a flow added to Redis in parts (as a large run's is) waits for all of them, replaces one cut short, and writes the same store", async (t) => {
-    if (skip()) return t.skip("no redis-server");
-    const url = redis!.url, out = join(dir, "parts.ome.zarr");
-    // the store vmg compress … ARGS plans, through the coordinator's steps
+  /** The store vmg compress … ARGS plans, through the coordinator's steps: planned, its run opened. */
+  async function plannedRun(out: string) {
     const plan = await planStore(out, await openVolumeSource(input), {
       chunk: 8, shard: 16, bytes: Math.floor((4 * 24 * 28 * 32) / 8), halo: 2, iterations: 25, seed: 1, encoding: "packed", background: "poly1", gate: 0.5, name: "in",
     });
     await openStoreRun(out, plan, "fresh");
+    return plan;
+  }
+
+  test("a flow added to Redis in parts (as a large run's is) waits for all of them, replaces one cut short, and writes the same store", async (t) => {
+    if (skip()) return t.skip("no redis-server");
+    const url = redis!.url, out = join(dir, "parts.ome.zarr");
+    const plan = await plannedRun(out);
     await buildScratch(plan);
     const o = { input, read: {}, attempts: 2, fitsPerAdd: 8 };
     const entry = await enqueueStore(url, out, plan, o);
     const q = new StoreQueues(url, entry.ns), names = queueNames(entry.ns);
     const flows = new FlowProducer({ connection: parseRedisUrl(url) });
     try {
+      const sealOf = async () => ((await q.finish.getJob(FINISH_ID))!.data as FinishJobData).seal;
       // no worker yet: every part is in, the seal released, the finish waits for every shard
       const whole = async () => {
         assert.equal((await q.fit.getJobCounts("waiting")).waiting, JOBS);
         assert.equal(await q.finish.getJobState(FINISH_ID), "waiting-children");
-        assert.equal(await q.finish.getJobState(SEAL_ID), "waiting");
+        assert.equal(await q.finish.getJobState(await sealOf()), "waiting");
         assert.equal((await (await q.finish.getJob(FINISH_ID))!.getDependenciesCount()).unprocessed, plan.shards.length + 1);
       };
       await whole();
       // as a coordinator killed while adding leaves it: the last part missing, the seal still delayed
       await (await q.shard.getJob(shardId(plan.shards.length - 1)))!.remove();
-      await (await q.finish.getJob(SEAL_ID))!.remove();
-      await flows.add({ name: SEAL_ID, queueName: names.finish, data: {}, opts: { jobId: SEAL_ID, delay: 3_600_000, parent: { id: FINISH_ID, queue: `bull:${names.finish}` } } });
+      const seal = await sealOf();
+      await (await q.finish.getJob(seal))!.remove();
+      await flows.add({ name: SEAL_ID, queueName: names.finish, data: {}, opts: { jobId: seal, delay: 3_600_000, parent: { id: FINISH_ID, queue: `bull:${names.finish}` } } });
       assert.ok((await q.fit.getJobCounts("waiting")).waiting! < JOBS);
       await enqueueStore(url, out, plan, o);
       await whole();
+      // the new flow's seal is its coordinator's own: the first coordinator, should it go on, releases only its (gone) seal
+      assert.notEqual(await sealOf(), seal);
+      assert.equal(await q.finish.getJobState(seal), "unknown");
     } finally {
       await flows.close();
       await q.close();
@@ -227,6 +237,41 @@ describe("the queue engine (BullMQ on a real Redis)", { timeout: 300_000 }, () =
     await stop(w);
     assert.deepEqual([s.state, s.done, s.failedCount], ["complete", JOBS, 0]);
     await assertSameStore(out, local);
+  });
+
+  test("a finish job held back by a failed child is said by the coordinator, not waited for, and running again queues the flow anew", async (t) => {
+    if (skip()) return t.skip("no redis-server");
+    const url = redis!.url, out = join(dir, "orphaned.ome.zarr");
+    const plan = await plannedRun(out);
+    const o = { input, read: {}, attempts: 2 };
+    const entry = await enqueueStore(url, out, plan, o);
+    const q = new StoreQueues(url, entry.ns), names = queueNames(entry.ns);
+    const flows = new FlowProducer({ connection: parseRedisUrl(url) });
+    let failing: Worker<unknown, void> | undefined;
+    try {
+      // a seal as coordinators before ignoreDependencyOnFailure added it, failed; the shards gone: the finish can never run
+      const finish = (await q.finish.getJob(FINISH_ID))!;
+      await (await q.finish.getJob((finish.data as FinishJobData).seal))!.remove();
+      failing = new Worker<unknown, void>(names.finish, async () => { throw new Error("stalled too often"); }, { connection: parseRedisUrl(url) });
+      await flows.add({ name: SEAL_ID, queueName: names.finish, data: {}, opts: { jobId: "old-seal", parent: { id: FINISH_ID, queue: `bull:${names.finish}` } } });
+      await until("the old seal failed", async () => (await q.finish.getJobState("old-seal")) === "failed");
+      await failing!.close();
+      failing = undefined;
+      for (let i = 0; i < plan.shards.length; i++) await (await q.shard.getJob(shardId(i)))!.remove();
+      assert.equal(await q.finish.getJobState(FINISH_ID), "waiting-children");
+      await assert.rejects(watchStore(url, entry, () => {}, 20), /finish job waits for no job, so it can never run/);
+      await enqueueStore(url, out, plan, o);
+      assert.equal((await (await q.finish.getJob(FINISH_ID))!.getDependenciesCount({ unprocessed: true })).unprocessed, plan.shards.length + 1);
+    } finally {
+      await failing?.close();
+      failing = undefined;
+      await flows.close();
+      await q.obliterate();
+      await q.close();
+      const r = new Redis(parseRedisUrl(url));
+      await r.hdel(REGISTRY_KEY, entry.ns); // not one of the stores the status test lists
+      r.disconnect();
+    }
   });
 
   test("--detach exits once the jobs are queued; vmg status lists them with the other stores of that Redis", async (t) => {
@@ -309,7 +354,7 @@ describe("a queued job of a replaced store's plan", () => {
     const plan = await planStore(store, memorySource(v, "s"), { chunk: 8, shard: 16, bytes: 4000, halo: 2, iterations: 5, seed: 1, encoding: "packed", background: "poly1", gate: 0.5, name: "s" });
     await openStoreRun(store, plan, "fresh");
     const meta = { "/zarr.json": Buffer.from("{}").toString("base64") };
-    await assert.rejects(runFinishJob({ store, plan: "an-older-plan", bytes: 4000, meta }), /holds a run of another plan .* than this job's \(an-older-plan\)/);
+    await assert.rejects(runFinishJob({ store, plan: "an-older-plan", bytes: 4000, meta, seal: "seal-1" }), /holds a run of another plan .* than this job's \(an-older-plan\)/);
     await assert.rejects(runShardJob({ store, plan: "an-older-plan", shard: 0 }), /holds a run of another plan/);
     assert.ok(!existsSync(join(store, "zarr.json")), "no metadata written over the store");
   });

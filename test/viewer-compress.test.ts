@@ -25,15 +25,19 @@ test("a budget's estimate: Gaussians, bytes within the cap, bpp and ratio", () =
   assert.match(String(estimateBudget(budgetOf("bpp", Number.NaN), voxels, 2)), /positive number/);
 });
 
-test("the added layer copies the original's look, not its identity, and is offset to the fitted box", () => {
+test("the added layer copies the original's look, not its identity, and is placed at the fitted box by voxel centre", () => {
   const original = { type: "image", name: "o", source: "zarr://http://h/a.zarr/", tab: "rendering", shader: "S", opacity: 0.5, visible: false };
   const whole = vmgLayerSpec(original, { sourceUrl: "vmg://blob:x", box: { z0: 0, z1: 4, y0: 0, y1: 4, x0: 0, x1: 4 } });
   assert.deepEqual(whole, { type: "image", shader: "S", opacity: 0.5, tab: "volmicro", source: "vmg://blob:x" });
   const sub = vmgLayerSpec(original, { sourceUrl: "vmg://blob:x", box: { z0: 3, z1: 9, y0: 5, y1: 9, x0: 7, x1: 9 }, voxelSize: [2, 0.5, 0.5], unit: "um" });
   assert.deepEqual(sub["source"], {
     url: "vmg://blob:x",
-    transform: { outputDimensions: { x: [0.5e-6, "m"], y: [0.5e-6, "m"], z: [2e-6, "m"] }, matrix: [[1, 0, 0, 7], [0, 1, 0, 5], [0, 0, 1, 3]] },
+    // voxel k of the box is voxel box + k of the level, whose centre is at k + ½ in Neuroglancer's grid (as a plain OME-Zarr layer)
+    transform: { outputDimensions: { x: [0.5e-6, "m"], y: [0.5e-6, "m"], z: [2e-6, "m"] }, matrix: [[1, 0, 0, 6.5], [0, 1, 0, 4.5], [0, 0, 1, 2.5]] },
   });
+  // the level's origin (z, y, x µm: 2, 1 and 1 voxels) moves it on by as many voxels
+  const placed = vmgLayerSpec(original, { sourceUrl: "vmg://blob:x", box: { z0: 3, z1: 9, y0: 5, y1: 9, x0: 7, x1: 9 }, voxelSize: [2, 0.5, 0.5], unit: "um", origin: [4, 0.5, 0.5] });
+  assert.deepEqual((placed["source"] as { transform: { matrix: number[][] } }).transform.matrix, [[1, 0, 0, 7.5], [0, 1, 0, 5.5], [0, 0, 1, 4.5]]);
 });
 
 test("the live plot is an SVG with both curves once there are steps", () => {

@@ -1,6 +1,7 @@
 /**
  * One WebGPU device per JavaScript realm (page or worker), requested on first use. Resolves to
- * undefined when the browser exposes no WebGPU or no adapter; a lost device is forgotten so the
+ * undefined when the browser exposes no WebGPU or no adapter, or when the request failed (remembered
+ * with its reason, gpuUnavailable: not asked again per chunk); a lost device is forgotten so the
  * next request starts over, and its context says why it was lost, so the decoders holding it
  * stop dispatching.
  */
@@ -15,14 +16,20 @@ export interface GpuContext {
 }
 
 let pending: Promise<GpuContext | undefined> | undefined;
+let failure: string | undefined;
 
 export function getGpu(): Promise<GpuContext | undefined> {
   pending ??= requestGpu().catch((e: unknown) => {
-    console.warn("volmicro: WebGPU device request failed:", e);
-    pending = undefined;
+    failure = `WebGPU device request failed: ${e instanceof Error ? e.message : String(e)}`;
+    console.warn(`volmicro: ${failure}`);
     return undefined;
   });
   return pending;
+}
+
+/** Why getGpu gave no device: its request failed (and why), or there is no WebGPU adapter. */
+export function gpuUnavailable(): string {
+  return failure ?? "no WebGPU adapter";
 }
 
 async function requestGpu(): Promise<GpuContext | undefined> {

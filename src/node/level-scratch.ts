@@ -5,9 +5,12 @@
  * level's chunks are there. A block job
  * of any level then reads its block (chunk plus halo) through zarrita, without the volume. Every
  * file has one possible content, so runs writing the same scratch at once write identical bytes.
+ * A planning walk, which runs before its plan is known to be the run's, writes a private copy
+ * instead (privateWriter), moved into place only once the run has accepted its manifest.
  */
-import { access, mkdir } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { access, mkdir, rename, rm, rmdir } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
 import type { Box } from "../core/background.js";
 import type { DType } from "../core/dtype.js";
 import type { Shape3 } from "../core/gaussian.js";
@@ -24,6 +27,14 @@ import { ZarrChunkWriter } from "./zarr-chunks.js";
 export interface ScratchWriter {
   put(level: number, chunk: Shape3, v: Volume): Promise<void>;
   finish(): Promise<void>;
+}
+
+/** A scratch written aside: published once its run is open, or discarded (a failed or refused task). */
+export interface PrivateScratch extends ScratchWriter {
+  /** Moves the levels into the scratch's place; when another task's (identical) levels are there already, removes its own. */
+  publish(): Promise<void>;
+  /** Removes what this writer wrote, and the store path and its staging folder if it made them and they hold nothing else. */
+  discard(): Promise<void>;
 }
 
 export class LevelScratch {
@@ -57,9 +68,48 @@ export class LevelScratch {
    * `finish`, which makes the scratch complete.
    */
   writer(): ScratchWriter {
+    return this.writerAt(this.dir, this.tmp, mkdir(this.tmp, { recursive: true }));
+  }
+
+  /**
+   * A writer like `writer()` into a folder of its own beside the scratch (`levels.<random>`), so a
+   * task that turns out not to be the run's (another input, a failed walk) harms no other task.
+   */
+  privateWriter(): PrivateScratch {
+    const dir = `${this.dir}.${randomBytes(8).toString("hex")}`, tmp = join(dir, "tmp");
+    // the first folder this writer made (mkdir says which): the store path or its staging folder, when this task made them
+    const made = mkdir(tmp, { recursive: true });
+    const w = this.writerAt(dir, tmp, made);
+    let finished = false;
+    const discard = async () => {
+      const first = await made.then((p) => p && resolve(p), () => undefined);
+      await rm(dir, { recursive: true, force: true });
+      const root = resolve(this.root), staging = join(root, STAGING_NAME);
+      const ours = first === root ? [staging, root] : first === staging ? [staging] : [];
+      // non-recursive: a folder another task has written into meanwhile stays
+      for (const d of ours) await rmdir(d).catch(() => {});
+    };
+    return {
+      put: w.put,
+      finish: async () => { await w.finish(); finished = true; },
+      discard,
+      publish: async () => {
+        if (!finished) return discard();
+        await rm(tmp, { recursive: true, force: true });
+        try {
+          await rename(dir, this.dir);
+        } catch (e) {
+          const code = (e as { code?: string }).code;
+          await rm(dir, { recursive: true, force: true });
+          if (code !== "ENOTEMPTY" && code !== "EEXIST") throw e; // another task published first: theirs is identical
+        }
+      },
+    };
+  }
+
+  private writerAt(dir: string, tmp: string, ready: Promise<unknown>): ScratchWriter {
     const n = this.chunk;
-    const ready = mkdir(this.tmp, { recursive: true });
-    const writers = this.levels.map((l, i) => new ZarrChunkWriter((rel, bytes) => this.put(`${i}/${rel}`, bytes), l.shape, this.dtype, [n, n, n]));
+    const writers = this.levels.map((l, i) => new ZarrChunkWriter((rel, bytes) => this.put(dir, tmp, `${i}/${rel}`, bytes), l.shape, this.dtype, [n, n, n]));
     return {
       put: async (l, c, v) => { if (l > 0) { await ready; await writers[l]!.write(c, v); } },
       finish: async () => { await ready; for (const w of writers.slice(1)) await w.finish(); },
@@ -72,9 +122,9 @@ export class LevelScratch {
     return openZarrVolume(new FileSystemStore(dir), dir, { strict: true });
   }
 
-  private async put(rel: string, bytes: Uint8Array): Promise<void> {
-    const path = join(this.dir, rel);
+  private async put(dir: string, tmp: string, rel: string, bytes: Uint8Array): Promise<void> {
+    const path = join(dir, rel);
     await mkdir(dirname(path), { recursive: true });
-    await writeFileAtomic(path, bytes, this.tmp);
+    await writeFileAtomic(path, bytes, tmp);
   }
 }

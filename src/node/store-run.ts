@@ -53,13 +53,13 @@ export class StoreRun {
   static async open(root: string, manifest: RunManifest, mode: RunMode): Promise<StoreRun> {
     const there = await inspect(root);
     if (there === "absent") {
-      if (mode === "resume") throw new VolumeWriteError(root, `nothing to resume: there is no store there`);
+      if (mode === "resume") throw new VolumeWriteError(root, NO_STORE);
       await mkdir(root, { recursive: true });
     } else {
       const existing = await readManifest(root);
       if (existing === undefined || planKey(existing) !== planKey(manifest)) {
         const what = existing ? `holds a run (${MANIFEST_NAME}) planned for another input or other settings` : `holds no run manifest (${MANIFEST_NAME})`;
-        if (mode === "resume") throw new VolumeWriteError(root, `nothing to resume: it ${what}; run with the same input and settings, or without --resume to replace it`);
+        if (mode === "resume") throw new VolumeWriteError(root, notResumable(what));
         const replaceable = existing !== undefined || there === "empty" || there === "store";
         if (!replaceable) throw new VolumeWriteError(root, "exists, is not empty and is not a zarr store; refusing to overwrite it");
         if (mode === "share" && there !== "empty") throw new VolumeWriteError(root, `${what}; a --blocks run writes a new store or joins a run of the same plan`);
@@ -170,6 +170,16 @@ export async function peekRun(root: string): Promise<{ there: "absent" | "empty"
   const there = await inspect(root);
   const manifest = there === "store" ? await readManifest(root) : undefined;
   return manifest ? { there, manifest } : { there };
+}
+
+const NO_STORE = "nothing to resume: there is no store there";
+const notResumable = (what: string) => `nothing to resume: it ${what}; run with the same input and settings, or without --resume to replace it`;
+
+/** Refuses a resume where there is no run at all, as opening it would, but before any planning pass. */
+export async function assertResumable(root: string): Promise<void> {
+  const { there, manifest } = await peekRun(root);
+  if (there === "absent") throw new VolumeWriteError(root, NO_STORE);
+  if (!manifest) throw new VolumeWriteError(root, notResumable(`holds no run manifest (${MANIFEST_NAME})`));
 }
 
 /** A plan's identity, short: the hash of its manifest (progress aside). */

@@ -31,10 +31,10 @@ import { cutBox, memorySource, type VolumeSource } from "../io/region.js";
 import { InputStats } from "../store/plan-stats.js";
 import { pyramidChunks } from "../store/pyramid.js";
 import { BlockPool } from "./block-pool.js";
-import { LevelScratch, type ScratchWriter } from "./level-scratch.js";
-import { peekRun, StoreRun, type RunMode } from "./store-run.js";
+import { LevelScratch, type PrivateScratch } from "./level-scratch.js";
+import { assertResumable, peekRun, StoreRun, type RunMode } from "./store-run.js";
 import { PhaseClock, type PhaseTime } from "./phase-clock.js";
-import { readFile, rm } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { availableParallelism } from "node:os";
 
@@ -128,6 +128,8 @@ export interface StorePlan extends BlockPlan, RunLayout {
   blockCrcs: number[];
   /** The levels below the input, made chunk by chunk into the run's staging area. */
   scratch: LevelScratch;
+  /** The levels the planning walk wrote aside, published when the run opens (openStoreRun), else none. */
+  early?: PrivateScratch;
   /** The input, read block by block. */
   input: VolumeSource;
   /** The input's data range (max − min). */
@@ -206,8 +208,16 @@ export async function openPlannedRun(path: string, source: VolumeSource, o: Stor
 }
 
 /** Opens (or joins, or resumes) the run of the plan at `path` (StoreRun.open): the coordinator's step before any fit. */
-export function openStoreRun(path: string, plan: StorePlan, mode: RunMode): Promise<StoreRun> {
-  return StoreRun.open(path, plan.manifest, mode);
+export async function openStoreRun(path: string, plan: StorePlan, mode: RunMode): Promise<StoreRun> {
+  let run: StoreRun;
+  try {
+    run = await StoreRun.open(path, plan.manifest, mode);
+  } catch (e) {
+    await plan.early?.discard(); // refused (another input or settings): its levels must not reach the run's scratch
+    throw e;
+  }
+  if (plan.early) await (await run.complete() ? plan.early.discard() : plan.early.publish());
+  return run;
 }
 
 /** Writes the levels below the input into the run's scratch (after the run is open; idempotent, a no-op once there). */
@@ -347,12 +357,13 @@ function levelSources(input: VolumeSource, scratch: LevelScratch): (level: numbe
  * each structured chunk on `pool`'s worker threads (or a pool of its own), the walk and the empty
  * chunks on this one; nothing but a chunk's region of each level and the blocks in flight is held,
  * and per chunk a bounded summary of its gains (BlockStats). It writes nothing but the levels
- * below the input into the run's scratch, on the way and only where that cannot harm what the path
- * holds (scratchOnTheWay), after the budget's check: a budget too small is refused before the
- * output exists, and a failed pass removes the output it created.
+ * below the input, on the way, into a private scratch that openStoreRun publishes once the run has
+ * accepted the plan (scratchOnTheWay), after the budget's check: a budget too small is refused
+ * before the output exists, and a failed pass removes only what it wrote.
  */
 export async function planStore(path: string, source: VolumeSource, o: StoreWriteOptions, pool?: Promise<BlockPool>): Promise<StorePlan> {
   if (!(o.shard % o.chunk === 0)) throw new FitInputError(path, `--shard ${o.shard} is not a multiple of --chunk ${o.chunk}`);
+  if (o.resume) await assertResumable(path); // where there is no run, say so before the pass
   const levels = levelGeometry(source, levelCount(source.shape, o.chunk)).map((g, i) => planLevel(i, g, o.chunk, o.shard));
   const clock = o.clock ?? new PhaseClock();
   const input = new InputStats(source.shape, source.dtype, path);
@@ -417,8 +428,8 @@ export async function planStore(path: string, source: VolumeSource, o: StoreWrit
     if (failures.length) throw failures[0]!.error;
     await early?.finish();
   })).catch(async (e: unknown) => {
-    // a planning pass that fails leaves no output where there was none
-    if (early?.created) await rm(path, { recursive: true, force: true });
+    // a planning pass that fails removes what it wrote (and the output path only if it made it and nothing else is there)
+    await early?.discard();
     throw e;
   });
   const jobs: PlannedJob[] = [];
@@ -433,7 +444,7 @@ export async function planStore(path: string, source: VolumeSource, o: StoreWrit
   const manifest = makeManifest(inputId, recorded, config, levels, jobs);
   return {
     config, levels, meta, jobs, shards: plannedShards(levels, jobs), manifest, settings, chunk: o.chunk, blockCrcs: jobs.map((j) => j.crc),
-    scratch, input: source, source: levelSources(source, scratch), peak: mapping.max - mapping.min,
+    scratch, ...(early ? { early } : {}), input: source, source: levelSources(source, scratch), peak: mapping.max - mapping.min,
   };
 }
 
@@ -522,17 +533,17 @@ async function withPool<T>(pool: Promise<BlockPool> | undefined, threads: number
 }
 
 /**
- * The scratch's writer for the planning walk, when writing the levels there cannot harm what the
- * path holds (so the input is not walked again for them once the run is open): the path is new or
- * empty (not for a resume, which needs a run there), or holds an unfinished run of this input and
- * settings whose scratch is not complete. Otherwise (another store or run, which opening the run replaces or
- * refuses) undefined, and buildScratch writes the levels after the run is open.
+ * The planning walk's writer of the levels (so the input is not walked again for them once the run
+ * is open), private until openStoreRun publishes it, when the run will likely take it: the path is
+ * new or empty, or holds an unfinished run of this input and settings whose scratch is not complete.
+ * Otherwise (another store or run, which opening the run replaces or refuses) undefined, and
+ * buildScratch writes the levels after the run is open.
  */
-async function scratchOnTheWay(path: string, scratch: LevelScratch, identity: RunManifest, resume: boolean): Promise<(ScratchWriter & { created: boolean }) | undefined> {
-  if (scratch.levels.length < 2) return undefined;
+async function scratchOnTheWay(path: string, scratch: LevelScratch, identity: RunManifest, resume: boolean): Promise<PrivateScratch | undefined> {
   const { there, manifest } = await peekRun(path);
-  if (there === "absent" || there === "empty") return resume ? undefined : { ...scratch.writer(), created: there === "absent" };
+  if (scratch.levels.length < 2) return undefined;
+  if (there === "absent" || there === "empty") return resume ? undefined : scratch.privateWriter();
   // the manifest's jobs (the byte caps) follow from its input and settings: compare the rest (a complete store needs no levels)
   const same = manifest !== undefined && !manifest.complete && planKey({ ...manifest, jobs: [] }) === planKey(identity);
-  return same && !(await scratch.complete()) ? { ...scratch.writer(), created: false } : undefined;
+  return same && !(await scratch.complete()) ? scratch.privateWriter() : undefined;
 }

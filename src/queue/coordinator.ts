@@ -4,6 +4,7 @@
  * for it — block fits, children of their shard's assembly, children of the store's finish — then
  * (unless detached) follows the queues until the finish job has run.
  */
+import { randomUUID } from "node:crypto";
 import { resolve } from "node:path";
 import { FlowProducer, type FlowJob } from "bullmq";
 import type { OpenVolumeOptions } from "../node/open-volume.js";
@@ -13,6 +14,7 @@ import { chunkBox } from "../store/plan.js";
 import { doneKey, queueNames, redisOptions, REGISTRY_KEY, storeNamespace, type RegisteredStore } from "./connection.js";
 import type { FinishJobData, FitJobData, ShardJobData } from "./jobs.js";
 import { doneJobs, KEEP_FAILED, storeStatus, type StoreStatus } from "./status.js";
+import { QueueError } from "./errors.js";
 import { connectRedis, FINISH_ID, fitId, onRedis, SEAL_ID, shardId, StoreQueues } from "./store-queues.js";
 
 export interface EnqueueOptions {
@@ -29,7 +31,7 @@ export interface EnqueueOptions {
  * Registers the store and enqueues its flow, unless the queues already hold this plan's unfinished
  * flow (a coordinator started again after being killed joins it). A finished flow of an incomplete
  * store (blocks failed, or the store was removed), a flow whose enqueueing was cut short (its seal
- * still waits) or another plan's jobs are removed first, so running the command again retries what
+ * still waits), one whose finish waits for no job or another plan's jobs are removed first, so running the command again retries what
  * is not staged. Job ids are fixed per job, so no job is queued twice.
  */
 export async function enqueueStore(url: string, store: string, plan: StorePlan, o: EnqueueOptions): Promise<RegisteredStore> {
@@ -47,8 +49,9 @@ export async function enqueueStore(url: string, store: string, plan: StorePlan, 
       const before = await redis.hget(REGISTRY_KEY, ns);
       const earlier = before === null ? undefined : (JSON.parse(before) as RegisteredStore).plan;
       const state = await q.finish.getJobState(FINISH_ID);
-      const cutShort = state !== "unknown" && (await q.finish.getJobState(SEAL_ID)) === "delayed";
-      const stale = (earlier !== undefined && earlier !== id) || state === "completed" || state === "failed" || cutShort;
+      const seal = state === "unknown" ? undefined : ((await q.finish.getJob(FINISH_ID))?.data as FinishJobData | undefined)?.seal;
+      const cutShort = seal !== undefined && (await q.finish.getJobState(seal)) === "delayed";
+      const stale = (earlier !== undefined && earlier !== id) || state === "completed" || state === "failed" || cutShort || (await finishOrphaned(q));
       if (stale) await q.obliterate();
       if (earlier !== undefined && earlier !== id) await redis.del(doneKey(ns, earlier));
       if (stale || state === "unknown") await addFlow(url, names, store, plan, id, o);
@@ -73,7 +76,9 @@ const SEAL_DELAY_MS = 24 * 3600 * 1000;
 /**
  * The flow, added in parts of about FITS_PER_ADD fits: the finish job with its first shards and a
  * seal (a child that waits, delayed, in the finish queue), then the other shards as its children,
- * then the seal released, so the finish cannot run before every shard is its child. Redis keeps
+ * then the seal released, so the finish cannot run before every shard is its child. The seal's id
+ * is this enqueue's own, so a coordinator releases only its seal (not that of another coordinator
+ * that replaced its flow meanwhile); a seal that fails does not hold the finish back. Redis keeps
  * none of its finished fits and shards (a run may have 10^6 jobs): completed ones are removed (the
  * done bitmap counts them), failed ones kept up to KEEP_FAILED per queue (the report's); the
  * finish job is kept (its result is the store's state).
@@ -106,13 +111,14 @@ async function addFlow(url: string, names: ReturnType<typeof queueNames>, store:
   flows.on("error", () => {}); // a lost connection fails add(), which says so
   const q = new StoreQueues(url, names.ns);
   try {
-    const seal: FlowJob = { name: SEAL_ID, queueName: names.finish, data: {}, opts: { jobId: SEAL_ID, delay: SEAL_DELAY_MS } };
+    const sealId = `${SEAL_ID}-${randomUUID()}`;
+    const seal: FlowJob = { name: SEAL_ID, queueName: names.finish, data: {}, opts: { jobId: sealId, delay: SEAL_DELAY_MS, ignoreDependencyOnFailure: true } };
     await flows.add({
-      name: "finish", queueName: names.finish, data: { store: path, plan: id, bytes: plan.manifest.settings.bytes as number, meta } satisfies FinishJobData,
+      name: "finish", queueName: names.finish, data: { store: path, plan: id, bytes: plan.manifest.settings.bytes as number, meta, seal: sealId } satisfies FinishJobData,
       opts: { jobId: FINISH_ID, attempts: o.attempts }, children: [seal, ...parts[0]!.map((i) => shard(i, true))],
     });
     for (const part of parts.slice(1)) await flows.addBulk(part.map((i) => shard(i, false)));
-    await (await q.finish.getJob(SEAL_ID))?.promote();
+    await (await q.finish.getJob(sealId))?.promote();
   } finally {
     await flows.close().catch(() => flows.disconnect());
     await q.close();
@@ -120,8 +126,24 @@ async function addFlow(url: string, names: ReturnType<typeof queueNames>, store:
 }
 
 /**
+ * Whether the store's finish job waits for children while no job of the store can still run (a
+ * child failed that holds it back, such as an older coordinator's seal, or its jobs were lost):
+ * it never will. A parent moves on in the same step as its last child, so this is not a passing state.
+ */
+async function finishOrphaned(q: StoreQueues): Promise<boolean> {
+  if ((await q.finish.getJobState(FINISH_ID)) !== "waiting-children") return false;
+  let live = 0;
+  for (const queue of [q.fit, q.shard, q.finish]) {
+    const counts = await queue.getJobCounts("active", "waiting", "delayed", "prioritized", "waiting-children");
+    live += Object.values(counts).reduce((a, b) => a + b, 0);
+  }
+  return live === 1; // the finish job itself
+}
+
+/**
  * Follows the store's queues until its finish job has run (polling; `onProgress` gets block jobs
- * done, their total and an estimate of their voxels), then returns the store's status.
+ * done, their total and an estimate of their voxels), then returns the store's status. A finish
+ * that waits for no job (its flow was cut, it can never run) is a QueueError, not a wait forever.
  */
 export async function watchStore(url: string, entry: RegisteredStore, onProgress: (done: number, total: number, voxels: number) => void, pollMs = 500): Promise<StoreStatus> {
   const redis = await connectRedis(url);
@@ -129,11 +151,13 @@ export async function watchStore(url: string, entry: RegisteredStore, onProgress
   const total = entry.levelJobs.reduce((a, b) => a + b, 0);
   try {
     return await onRedis(url, async () => {
-      for (;;) {
+      for (let orphaned = 0; ; ) {
         const done = (await doneJobs(redis, entry)) + ((await q.fit.getJobCounts("failed")).failed ?? 0);
         onProgress(done, total, (entry.voxels * done) / Math.max(1, total));
         const state = await q.finish.getJobState(FINISH_ID);
         if (state === "completed" || state === "failed" || state === "unknown") return await storeStatus(entry, q, redis);
+        orphaned = state === "waiting-children" && (await finishOrphaned(q)) ? orphaned + 1 : 0;
+        if (orphaned >= 2) throw new QueueError(entry.store, "its finish job waits for no job, so it can never run: run the same command again to queue what is not staged");
         await new Promise((r) => setTimeout(r, pollMs));
       }
     });

@@ -45,6 +45,8 @@ export interface FinishJobData {
   bytes: number;
   /** The store's metadata files (path → base64), written when it finishes. */
   meta: Record<string, string>;
+  /** Job id of the flow's seal (one per enqueue: its coordinator releases only its own). */
+  seal: string;
 }
 
 export type FitResult = { fitted: boolean };

@@ -51,8 +51,8 @@ export async function onRedis<T>(url: string, f: () => Promise<T>): Promise<T> {
   }
 }
 
-/** The errors ioredis gives when the server cannot be reached (refused, closed, retries spent). */
-function isConnectionError(e: unknown): boolean {
+/** The errors ioredis gives when the server cannot be reached (refused, closed, retries spent): the one test of a lost connection. */
+export function isConnectionError(e: unknown): boolean {
   const code = (e as { code?: string }).code;
   if (code && ["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EHOSTUNREACH", "ENOTFOUND", "EAI_AGAIN", "EPIPE"].includes(code)) return true;
   return e instanceof Error && /Connection is closed|max retries per request|connect ETIMEDOUT|Stream isn't writeable/i.test(e.message);

@@ -14,7 +14,7 @@ import { queueNames, redisOptions, type RegisteredStore } from "./connection.js"
 import { QueueError } from "./errors.js";
 import type { FitThreadData } from "./fit-processor.js";
 import { runFinishJob, runShardJob, type FinishJobData, type FinishResult, type FitJobData, type ShardJobData } from "./jobs.js";
-import { connectRedis, flowFinished, registeredStores, SEAL_ID } from "./store-queues.js";
+import { connectRedis, flowFinished, isConnectionError, registeredStores, SEAL_ID } from "./store-queues.js";
 
 export interface WorkerOptions {
   threads: number;
@@ -61,14 +61,9 @@ class RedisWatch {
 
   /** An error of one of the worker's connections: a lost server is said once, anything else as it comes. */
   error(where: string, e: Error): void {
-    if (isLostConnection(e)) this.lost(e);
+    if (isConnectionError(e)) this.lost(e);
     else this.log(`${where}: ${e.message}`);
   }
-}
-
-function isLostConnection(e: Error): boolean {
-  const code = (e as { code?: string }).code;
-  return (code !== undefined && /^E(CONNREFUSED|CONNRESET|TIMEDOUT|HOSTUNREACH|PIPE|AI_AGAIN)$|^ENOTFOUND$/.test(code)) || /Connection is closed/i.test(e.message);
 }
 
 export async function runWorker(url: string, o: WorkerOptions): Promise<void> {
@@ -126,7 +121,7 @@ export async function runWorker(url: string, o: WorkerOptions): Promise<void> {
           else served.set(s.ns, { queued: s.queued, workers: serve(s) });
         }
       } catch (e) {
-        if (isLostConnection(e as Error)) watch.lost(e as Error);
+        if (isConnectionError(e as Error)) watch.lost(e as Error);
         else o.log(`cannot read the store registry (${(e as Error).message}); trying again`);
       }
       await sleep(1000, undefined, { signal: o.signal }).catch(() => {}); // aborted: the loop ends (its listener goes with the timer)

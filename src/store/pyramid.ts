@@ -26,7 +26,9 @@ export async function walkPyramid(read: (box: Box) => Promise<Volume>, levels: L
 /**
  * Every chunk of `levels` in walkPyramid's order, one at a time as the caller asks (so a consumer
  * that hands chunks to other threads pulls them at its own pace). A chunk's voxels are the
- * walk's own: a consumer that keeps or transfers them past its next request takes a copy.
+ * walk's own: a consumer that keeps or transfers them past its next request takes a copy, or, as
+ * the planning pass does while it writes a chunk to the scratch, only reads them (the walk never
+ * changes voxels it has yielded; a coarser chunk is computed from them into a volume of its own).
  */
 export async function* pyramidChunks(read: (box: Box) => Promise<Volume>, levels: LevelPlan[], chunk: number): AsyncGenerator<PyramidChunk, void, undefined> {
   async function* node(l: number, c: Shape3): AsyncGenerator<PyramidChunk, Volume, undefined> {

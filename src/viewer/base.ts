@@ -27,7 +27,7 @@ export class VmgSourceParameters {
 
 /** Worker RPC: fetch (once) and parse a file, return its `VmgInfo`. */
 export const VMG_INFO_RPC_ID = "volmicro/vmg/info";
-/** Test builds only (chunk-worker.ts): destroy the worker's WebGPU device. */
+/** Test builds only (chunk-worker.ts): the worker's WebGPU device once its request has settled, destroyed unless `keep`. */
 export const VMG_TEST_LOSE_GPU_RPC_ID = "volmicro/vmg/testLoseGpu";
 /**
  * Worker RPC: the chunk worker's file cache (`FileCacheState`), after setting (when given) its

@@ -11,9 +11,9 @@ import { getGpu } from "../gpu/device.js";
 
 // Development (test) builds only: production builds drop this branch (webpack.config.js).
 if (VOLMICRO_TEST_HOOKS) {
-  registerPromiseRPC<string | null>(VMG_TEST_LOSE_GPU_RPC_ID, async () => {
+  registerPromiseRPC<string | null>(VMG_TEST_LOSE_GPU_RPC_ID, async (x: { keep?: boolean }) => {
     const ctx = await getGpu();
-    ctx?.device.destroy();
+    if (!x.keep) ctx?.device.destroy();
     return { value: ctx?.adapter ?? null };
   });
 }

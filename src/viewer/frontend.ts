@@ -19,6 +19,7 @@ import { metresPerUnit } from "../io/units.js";
 import { VMG_INFO_RPC_ID, VmgSourceParameters, type DecodeMode, type VmgInfo } from "./base.js";
 import { pyramidLevels, CHUNK_EDGE } from "./pyramid.js";
 import { contrastWindow } from "./shader.js";
+import { voxelCentreTranslation } from "./voxel-placement.js";
 import { effectiveDecodeMode, parseVmgUrl, storeRedirect, VMG_SCHEME } from "./url.js";
 
 const DATA_TYPES: Record<DType, DataType> = {
@@ -87,20 +88,12 @@ function layerError(e: unknown): unknown {
 }
 
 /**
- * The model transform placing the layer at the file's origin: a translation, in voxels of the
- * x, y, z output space. The origin is the centre of voxel (0, 0, 0) (docs/vmg-format.md, the
- * OME-Zarr translation), while the chunk grid puts voxel k at k … k + 1: so the translation is
- * origin / voxel size − ½, as Neuroglancer's OME-Zarr datasource shifts its scales by half a
- * voxel. A `.vmg` layer then lines up with an OME-Zarr layer of the same volume (its original,
- * or its chunked store), voxel k's centre at (origin + voxel size · k) / voxel size.
+ * The model transform placing the layer at the file's origin (voxelCentreTranslation): a .vmg
+ * layer then lines up with an OME-Zarr layer of the same volume (its original, or its chunked store).
  */
 export function placement(info: Pick<VmgInfo, "origin" | "voxelSize">): Float64Array {
   const t = matrix.createIdentity(Float64Array, 4);
-  const [oz, oy, ox] = info.origin;
-  const [sz, sy, sx] = info.voxelSize;
-  t[12] = ox / sx - 0.5;
-  t[13] = oy / sy - 0.5;
-  t[14] = oz / sz - 0.5;
+  t.set(voxelCentreTranslation(info.origin, info.voxelSize), 12);
   return t;
 }
 

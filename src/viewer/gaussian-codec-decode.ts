@@ -16,7 +16,7 @@ import type { DType, VoxelArray } from "../core/dtype.js";
 import { fromWire, isWireError } from "../core/errors.js";
 import type { Shape3 } from "../core/gaussian.js";
 import { fullBox, VmgDecoder } from "../decode/decoder.js";
-import { getGpu, type GpuContext } from "../gpu/device.js";
+import { getGpu, gpuUnavailable, type GpuContext } from "../gpu/device.js";
 import { GpuDecodeError, GpuVmgDecoder } from "../gpu/gpu-decoder.js";
 import { chunkAsFile, readChunk } from "../store/codec/chunk.js";
 import { chunkShape3, GAUSSIAN_CODEC_NAME } from "../store/codec/config.js";
@@ -43,7 +43,7 @@ async function onPool(bytes: Uint8Array, shape: Shape3, dtype: DType, config: Re
 async function gpuFor(mode: DecodeMode): Promise<GpuContext | string> {
   if (mode === "cpu") return "cpu requested";
   const now = mode === "auto" ? gpuIfSettled() : await getGpu();
-  return now === "pending" ? "WebGPU device not ready yet" : now ?? "no WebGPU adapter";
+  return now === "pending" ? "WebGPU device not ready yet" : now ?? gpuUnavailable();
 }
 
 async function decodeStoreChunk(bytes: Uint8Array, shape: Shape3, dtype: DType, config: ResolvedGaussianConfig, signal: AbortSignal): Promise<StoreChunkDecode> {

@@ -12,7 +12,7 @@ import { ByteCache } from "./byte-cache.js";
 import { VmgDecoder, levelFactors } from "../decode/decoder.js";
 import { readVmg } from "../format/vmg.js";
 import type { DecodeMode, DecodePath, VmgInfo } from "./base.js";
-import { getGpu, type GpuContext } from "../gpu/device.js";
+import { getGpu, gpuUnavailable, type GpuContext } from "../gpu/device.js";
 import { GpuDecodeError, GpuVmgDecoder } from "../gpu/gpu-decoder.js";
 
 
@@ -100,7 +100,7 @@ async function fetchAndParse(url: string): Promise<LoadedVmg> {
     info,
     bytes,
     cpu,
-    gpu: () => (gpu ??= getGpu().then((ctx) => (ctx ? (gpuDecoder = new GpuVmgDecoder(ctx, cpu)) : "no WebGPU adapter"))),
+    gpu: () => (gpu ??= getGpu().then((ctx) => (ctx ? (gpuDecoder = new GpuVmgDecoder(ctx, cpu)) : gpuUnavailable()))),
     dropGpu: (reason) => {
       const dropped = gpu;
       gpu = Promise.resolve(reason);

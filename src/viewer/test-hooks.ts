@@ -101,6 +101,8 @@ export function testHooks(viewer: Viewer): Record<string, unknown> {
     decodeAcrossGpuLoss,
     /** Destroy the chunk worker's WebGPU device (its adapter's name, or null when it has none). */
     loseWorkerGpu: () => viewer.chunkManager.rpc!.promiseInvoke<string | null>(VMG_TEST_LOSE_GPU_RPC_ID, {}),
+    /** The chunk worker's WebGPU adapter once its device request has settled (null: none). */
+    workerGpu: () => viewer.chunkManager.rpc!.promiseInvoke<string | null>(VMG_TEST_LOSE_GPU_RPC_ID, { keep: true }),
     queuedDecodes,
     /** The chunk worker's file cache, after setting its bound in bytes when given. */
     fileCache: (maxBytes?: number) => viewer.chunkManager.rpc!.promiseInvoke<FileCacheState>(VMG_FILE_CACHE_RPC_ID, { maxBytes }),

@@ -136,6 +136,18 @@ for (const scheme of ["zarr", "zarr3", "vmg"]) test(`${scheme}:// streams a Gaus
     const stats = await storeStats(page, "store.ome.zarr");
     assert.ok(stats.chunks.cpu > 0 && stats.chunks.webgpu === 0, JSON.stringify(stats));
     assert.match(stats.lastReason, /^auto: (.*software fallback adapter|WebGPU device not ready yet)/);
+    // once the worker's request has settled, chunks not decoded yet (slice 6: level 0's other layer) refuse the fallback adapter
+    const adapter = await page.evaluate(() => (globalThis as unknown as { volmicro: { workerGpu(): Promise<string | null> } }).volmicro.workerGpu());
+    assert.ok(adapter, "the chunk worker has no WebGPU adapter: nothing to refuse");
+    await page.evaluate((p) => { (globalThis as unknown as { viewer: { position: { value: Float32Array } } }).viewer.position.value = Float32Array.from(p); }, slicePosition(NX / 2, NY / 2, 6));
+    await page.waitForFunction((n) => {
+      const all = (globalThis as unknown as { volmicro: { decodeStats(): Record<string, { chunks: { cpu: number; webgpu: number } }> } }).volmicro.decodeStats();
+      return Object.values(all).reduce((k, s) => k + s.chunks.cpu + s.chunks.webgpu, 0) > n;
+    }, { timeout: 60_000 }, stats.chunks.cpu);
+    await page.waitForFunction(() => (globalThis as unknown as { viewer: { isReady(): boolean } }).viewer.isReady(), { timeout: 90_000, polling: 100 });
+    const later = await storeStats(page, "store.ome.zarr");
+    assert.ok(later.chunks.cpu > stats.chunks.cpu && later.chunks.webgpu === 0, JSON.stringify(later));
+    assert.match(later.lastReason, /^auto: .*software fallback adapter/);
     assert.deepEqual(errors, []);
   } finally {
     await page.close();

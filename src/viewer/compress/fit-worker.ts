@@ -32,7 +32,7 @@ async function run(job: FitJob): Promise<void> {
   const t0 = performance.now();
   const volume = await withMemoryGuard("reading the region", () => source.read(job.box));
   const readSeconds = (performance.now() - t0) / 1000;
-  post({ type: "source", facts: { shape: [...volume.shape], dtype: volume.dtype, ...(volume.voxelSize ? { voxelSize: volume.voxelSize } : {}), ...(volume.unit ? { unit: volume.unit } : {}), readSeconds } });
+  post({ type: "source", facts: { shape: [...volume.shape], dtype: volume.dtype, ...(volume.voxelSize ? { voxelSize: volume.voxelSize } : {}), ...(volume.unit ? { unit: volume.unit } : {}), ...(source.origin ? { origin: source.origin } : {}), readSeconds } });
 
   const engine = job.engine === "webgpu" ? await webgpuEngineFactory() : undefined;
   const tFit = performance.now();

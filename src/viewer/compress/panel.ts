@@ -260,6 +260,7 @@ export class CompressPanel extends RefCounted {
       sourceUrl: `vmg://${job.resultUrl(tabViewer())}`, box,
       ...(job.facts?.voxelSize ? { voxelSize: job.facts.voxelSize } : {}),
       ...(job.facts?.unit ? { unit: job.facts.unit } : {}),
+      ...(job.facts?.origin ? { origin: job.facts.origin } : {}),
     });
     this.added = managed.name;
     this.note.textContent = `Added layer "${managed.name}" above the original.`;

@@ -30,6 +30,8 @@ export interface SourceFacts {
   dtype: DType;
   voxelSize?: [number, number, number];
   unit?: string;
+  /** The level's origin (z, y, x), where the store gives one. */
+  origin?: [number, number, number];
   /** Seconds spent reading the region from the store. */
   readSeconds: number;
 }
