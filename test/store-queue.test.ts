@@ -26,6 +26,7 @@ import { FINISH_ID, SEAL_ID, shardId, StoreQueues } from "../src/queue/store-que
 import { memorySource } from "../src/io/region.js";
 import { runFinishJob, runFitJob, runShardJob, type FinishJobData } from "../src/queue/jobs.js";
 import { STAGING_NAME } from "../src/store/manifest.js";
+import { DEFAULT_HALO } from "../src/store/plan.js";
 import type { Volume } from "../src/core/volume.js";
 import type { StoreStatus } from "../src/queue/status.js";
 import { vmg } from "./helpers/cli.js";
@@ -192,7 +193,7 @@ describe("the queue engine (BullMQ on a real Redis)", { timeout: 300_000 }, () =
   /** The store vmg compress … ARGS plans, through the coordinator's steps: planned, its run opened. */
   async function plannedRun(out: string) {
     const plan = await planStore(out, await openVolumeSource(input), {
-      chunk: 8, shard: 16, bytes: Math.floor((4 * 24 * 28 * 32) / 8), halo: 2, iterations: 25, seed: 1, encoding: "packed", background: "poly1", gate: 0.5, name: "in",
+      chunk: 8, shard: 16, bytes: Math.floor((4 * 24 * 28 * 32) / 8), halo: DEFAULT_HALO, iterations: 25, seed: 1, encoding: "packed", background: "poly1", gate: 0.5, name: "in",
     });
     await openStoreRun(out, plan, "fresh");
     return plan;
