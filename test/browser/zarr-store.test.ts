@@ -211,7 +211,7 @@ test("the VolMicro tab of a store layer gives its levels, chunks, codec, bytes a
     assert.equal(rows["Levels"], String(cli.levels.length));
     assert.equal(rows["Store bytes"], `${cli.bytes.toLocaleString("en")} bytes`, rows["Read from"]);
     assert.equal(rows["Bits per voxel"], ((cli.bytes * 8) / (NX * NY * NZ)).toPrecision(3));
-    assert.match(rows["Codec"]!, new RegExp(`^volmicro\\.gaussians v1, ${cli.config.encoding} encoding, truncation ${cli.config.truncation}σ$`));
+    assert.match(rows["Codec"]!, new RegExp(`^volmicro\\.gaussians v${cli.config.version}, ${cli.config.encoding} encoding, truncation ${cli.config.truncation}σ$`));
     // Level 0: 2 × 4 × 4 chunks of 16³ in 1 × 2 × 2 shards of 32³; those present, counted from the shard files themselves.
     let present = 0;
     for (const y of [0, 1]) for (const x of [0, 1]) {
