@@ -168,6 +168,8 @@ test("the anchor's exp(-q/2) is within 1e-9 relative of Math.exp over the whole 
   let worst = 0;
   for (let q = 0; q <= 64; q += 1 / 997) worst = Math.max(worst, Math.abs(kernelExp(q) / Math.exp(-0.5 * q) - 1));
   assert.ok(worst < 1e-9, `worst relative error ${worst}`);
+  // past the table it is 0 (within 5e-15 of Math.exp), never a polynomial growing with q
+  for (const q of [67, 100, 1000, 1e6, Infinity]) assert.ok(kernelExp(q) >= 0 && kernelExp(q) <= Math.exp(-33), `kernelExp(${q}) = ${kernelExp(q)}`);
 });
 
 /** The grid model as its definition states it: trilinear interpolation of nodes spread from u = -1 to +1. */

@@ -178,6 +178,20 @@ describe("a store written as block jobs", { timeout: 240_000 }, () => {
     await assertSameStore(out, local);
   });
 
+  test("a run planned by an older vmg (manifest layout 1: jobs without their CRC) is refused in one line, not fitted block by block", async () => {
+    const out = join(dir, "older.ome.zarr");
+    await compress(input, out, ["--plan-only"]);
+    const path = join(out, MANIFEST_NAME);
+    const m = JSON.parse(await readFile(path, "utf8"));
+    await writeFile(path, JSON.stringify({ ...m, volmicro_run: 1, input: { ...m.input, peak: undefined }, jobs: m.jobs.map((j: number[]) => j.slice(0, 5)) }) + "\n");
+    for (const extra of [["--blocks", "0/1"], ["--resume"]]) {
+      const r = await vmg(["compress", input, "-o", out, ...ARGS, ...extra]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /^vmg: .*older\.ome\.zarr: volmicro-manifest\.json is not a run manifest \(its layout is 1, this vmg reads 2: the run was planned by another vmg version; .*\)\n$/);
+    }
+    assert.deepEqual((await readdir(join(out, STAGING_NAME), { recursive: true })).filter((n) => /^[0-9a-f]{16}\/\d+\/\d+\.\d+\.\d+$/.test(n)), [], "no chunk was staged");
+  });
+
   test("--resume and --blocks refuse a run of other settings, and --resume refuses where there is none", async () => {
     const other = await vmg(["compress", input, "-o", local, ...ARGS, "--seed", "2", "--resume"]);
     assert.equal(other.code, 1);

@@ -62,13 +62,14 @@ const EXP_TABLE = (() => {
 })();
 
 /**
- * exp(-q/2) for 0 ≤ q ≤ r² (q at an anchor, which lies in the support): a table value times a
+ * exp(-q/2) for 0 ≤ q ≤ r² (q at an anchor, which lies in the support; 0 past the table): a table value times a
  * degree-4 polynomial of the remainder (under 1/EXP_STEPS), relative error below 3e-10 — inlined,
  * where Math.exp is a call that spills every live register.
  */
 export function kernelExp(q: number): number {
   const t = Math.max(0, 0.5 * q * EXP_STEPS);
-  const i = Math.min(Math.floor(t), EXP_TABLE.length - 1);
+  if (t >= EXP_TABLE.length - 1) return 0; // past the table (q > 66, beyond any support the format allows): exp(-33) < 5e-15, not a growing polynomial
+  const i = Math.floor(t);
   const f = (t - i) * (1 / EXP_STEPS);
   return EXP_TABLE[i]! * (1 - f * (1 - f * (0.5 - f * (1 / 6 - f * (1 / 24)))));
 }

@@ -15,6 +15,7 @@ import type { Box } from "../core/background.js";
 import type { DType } from "../core/dtype.js";
 import type { Shape3 } from "../core/gaussian.js";
 import type { Volume } from "../core/volume.js";
+import { VolumeWriteError } from "../io/errors.js";
 import type { VolumeSource } from "../io/region.js";
 import { openZarrVolume } from "../io/zarr.js";
 import { STAGING_NAME } from "../store/manifest.js";
@@ -101,7 +102,7 @@ export class LevelScratch {
         } catch (e) {
           const code = (e as { code?: string }).code;
           await rm(dir, { recursive: true, force: true });
-          if (code !== "ENOTEMPTY" && code !== "EEXIST") throw e; // another task published first: theirs is identical
+          if (code !== "ENOTEMPTY" && code !== "EEXIST") throw new VolumeWriteError(this.root, `cannot publish the levels written while planning (${(e as Error).message})`, { cause: e }); // EEXIST: another task published first, theirs is identical
         }
       },
     };

@@ -15,7 +15,7 @@ import { createHash } from "node:crypto";
 import { link, lstat, mkdir, readdir, readFile, rm, stat, unlink, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { VolumeWriteError } from "../io/errors.js";
-import { MANIFEST_NAME, manifestBytes, planKey, planStaging, STAGING_NAME, stagedPath, type PlannedJob, type PlannedShard, type RunManifest } from "../store/manifest.js";
+import { checkManifest, MANIFEST_NAME, manifestBytes, planKey, planStaging, STAGING_NAME, stagedPath, type PlannedJob, type PlannedShard, type RunManifest } from "../store/manifest.js";
 import { buildShard } from "../store/shard.js";
 import { tempName, writeFileAtomic } from "./atomic-write.js";
 
@@ -226,9 +226,7 @@ async function readManifest(root: string): Promise<RunManifest | undefined> {
     throw new VolumeWriteError(root, `cannot read ${MANIFEST_NAME} (${(e as Error).message})`, { cause: e });
   }
   try {
-    const m = JSON.parse(text) as RunManifest;
-    if (m.volmicro_run !== 1) throw new Error(`volmicro_run is ${JSON.stringify(m.volmicro_run)}, not 1`);
-    return m;
+    return checkManifest(JSON.parse(text));
   } catch (e) {
     throw new VolumeWriteError(root, `${MANIFEST_NAME} is not a run manifest (${(e as Error).message})`, { cause: e });
   }

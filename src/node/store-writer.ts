@@ -213,7 +213,8 @@ export async function openStoreRun(path: string, plan: StorePlan, mode: RunMode)
   try {
     run = await StoreRun.open(path, plan.manifest, mode);
   } catch (e) {
-    await plan.early?.discard(); // refused (another input or settings): its levels must not reach the run's scratch
+    // refused (another input or settings): its levels must not reach the run's scratch; a failed clean-up must not hide why
+    await plan.early?.discard().catch(() => undefined);
     throw e;
   }
   if (plan.early) await (await run.complete() ? plan.early.discard() : plan.early.publish());
@@ -429,7 +430,7 @@ export async function planStore(path: string, source: VolumeSource, o: StoreWrit
     await early?.finish();
   })).catch(async (e: unknown) => {
     // a planning pass that fails removes what it wrote (and the output path only if it made it and nothing else is there)
-    await early?.discard();
+    await early?.discard().catch(() => undefined); // the planning error is the one to say
     throw e;
   });
   const jobs: PlannedJob[] = [];

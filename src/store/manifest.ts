@@ -6,7 +6,7 @@
  */
 import type { Shape3 } from "../core/gaussian.js";
 import type { Box } from "../core/background.js";
-import type { GaussianCodecConfig } from "./codec/config.js";
+import { GAUSSIAN_CODEC_VERSION, type GaussianCodecConfig } from "./codec/config.js";
 import { chunkBox, type LevelPlan } from "./plan.js";
 
 /** The manifest's file name at the top of the store. */
@@ -29,8 +29,14 @@ export interface PlannedJob {
 /** A level's layout as the manifest records it (what shard assembly and the store's figures need). */
 export type LevelLayout = Pick<LevelPlan, "path" | "shape" | "chunkGrid" | "perShard" | "shardGrid">;
 
+/**
+ * The manifest's layout version: 2 since jobs carry their planned CRC-32, the input its peak and the
+ * codec is version 2. A run planned by a vmg of another layout is refused, never half-read.
+ */
+export const RUN_MANIFEST_VERSION = 2;
+
 export interface RunManifest {
-  volmicro_run: 1;
+  volmicro_run: typeof RUN_MANIFEST_VERSION;
   /** The input's shape, type, fingerprint (CRC-32 of its voxels) and data range (max − min, the PSNR peak). */
   input: { shape: Shape3; dtype: string; crc32: number; peak: number };
   settings: Record<string, string | number>;
@@ -44,10 +50,30 @@ export interface RunManifest {
 
 export function makeManifest(input: RunManifest["input"], settings: RunManifest["settings"], codec: GaussianCodecConfig, levels: LevelPlan[], jobs: PlannedJob[]): RunManifest {
   return {
-    volmicro_run: 1, input, settings, codec,
+    volmicro_run: RUN_MANIFEST_VERSION, input, settings, codec,
     levels: levels.map((l) => ({ path: l.path, shape: l.shape, chunkGrid: l.chunkGrid, perShard: l.perShard, shardGrid: l.shardGrid })),
     jobs: jobs.map((j) => [j.level, ...j.chunk, j.bytes, j.crc]), complete: false,
   };
+}
+
+/**
+ * A parsed manifest checked against this layout (throws an Error saying what differs): a run of
+ * another vmg version, or a damaged file, must not reach a fit as undefined caps or CRCs.
+ */
+export function checkManifest(m: unknown): RunManifest {
+  const o = m as Partial<RunManifest> | null;
+  if (typeof o !== "object" || o === null) throw new Error("not a JSON object");
+  if (o.volmicro_run !== RUN_MANIFEST_VERSION) {
+    throw new Error(`its layout is ${JSON.stringify(o.volmicro_run)}, this vmg reads ${RUN_MANIFEST_VERSION}: the run was planned by another vmg version; plan it again on a new path, or remove it`);
+  }
+  if (o.codec?.version !== GAUSSIAN_CODEC_VERSION) throw new Error(`its codec is version ${JSON.stringify(o.codec?.version)}, this vmg writes ${GAUSSIAN_CODEC_VERSION}`);
+  const input = o.input;
+  if (!input || !Array.isArray(input.shape) || input.shape.length !== 3 || typeof input.dtype !== "string" || !Number.isInteger(input.crc32) || !Number.isFinite(input.peak)) throw new Error("its input (shape, dtype, crc32, peak) is malformed");
+  if (!Array.isArray(o.levels) || !Array.isArray(o.jobs) || typeof o.settings !== "object" || o.settings === null) throw new Error("its levels, jobs or settings are missing");
+  for (const [k, j] of o.jobs.entries()) {
+    if (!Array.isArray(j) || j.length !== 6 || !j.every((x) => Number.isInteger(x) && x >= 0)) throw new Error(`its job ${k} is not [level, cz, cy, cx, cap, crc] of non-negative integers`);
+  }
+  return o as RunManifest;
 }
 
 /** The plan's identity: the manifest without its progress flag (runs must agree on it exactly). */
