@@ -137,7 +137,9 @@ async function finishOrphaned(q: StoreQueues): Promise<boolean> {
     const counts = await queue.getJobCounts("active", "waiting", "delayed", "prioritized", "waiting-children");
     live += Object.values(counts).reduce((a, b) => a + b, 0);
   }
-  return live === 1; // the finish job itself
+  // the finish job itself, still held back: read again after counting, for a last child that
+  // completed between the two reads (the finish then waits to run: not orphaned)
+  return live === 1 && (await q.finish.getJobState(FINISH_ID)) === "waiting-children";
 }
 
 /**
