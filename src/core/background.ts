@@ -219,7 +219,7 @@ export function addBackground(
 }
 
 /** Hand each x-row's background values and the row's offset in a box-sized buffer to `each`. */
-export function forBackgroundRows(
+function forBackgroundRows(
   model: BackgroundModel, shape: Shape3, box: Box, factors: Factors,
   each: (row: Float64Array, offset: number, width: number) => void,
 ): void {

@@ -3,10 +3,25 @@ import { BackgroundRows, type BackgroundModel, type Box } from "../core/backgrou
 import { DTYPES, type DType, type VoxelArray } from "../core/dtype.js";
 import type { Factors, Shape3 } from "../core/gaussian.js";
 
+/**
+ * Round half up = floor(v + 0.5). For unsigned types the clamped value is ≥ 0, where the typed
+ * array's truncating store is that floor.
+ */
 export function fieldToValues(
   field: Float32Array, dtype: DType, offset: number, scale: number, out: VoxelArray, outOffset = 0,
 ): void {
-  convertSpan(field, 0, field.length, dtype, offset, scale, out, outOffset);
+  const n = field.length;
+  const { min, max, integer } = DTYPES[dtype];
+  if (!integer) {
+    for (let i = 0; i < n; i++) out[outOffset + i] = offset + scale * field[i]!;
+    return;
+  }
+  const o = offset + 0.5;
+  if (min === 0) {
+    for (let i = 0; i < n; i++) out[outOffset + i] = Math.min(Math.max(o + scale * field[i]!, 0), max);
+  } else {
+    for (let i = 0; i < n; i++) out[outOffset + i] = Math.floor(Math.min(Math.max(o + scale * field[i]!, min), max));
+  }
 }
 
 /** The background of a box, to be added to a field of that box as it is converted. */
@@ -51,26 +66,5 @@ export function sumToValues(
     if (!integer) for (let i = i0; i < end; i++) out[i] = offset + scale * fr(sum[i]! + bg[a + i]!);
     else if (min === 0) for (let i = i0; i < end; i++) { const v = o + scale * fr(sum[i]! + bg[a + i]!); out[i] = v > max ? max : v > 0 ? v : 0; }
     else for (let i = i0; i < end; i++) out[i] = Math.floor(Math.min(Math.max(o + scale * fr(sum[i]! + bg[a + i]!), min), max));
-  }
-}
-
-/**
- * Convert field[from .. from+n) into out from `outOffset`. Round half up = floor(v + 0.5). For
- * unsigned types the clamped value is ≥ 0, where the typed array's truncating store is that floor:
- * Math.min/max compile to branch-free code, 2× faster than a Math.round with comparisons on this
- * hot path.
- */
-function convertSpan(
-  field: Float32Array, from: number, n: number, dtype: DType, offset: number, scale: number, out: VoxelArray, outOffset: number,
-): void {
-  const { min, max, integer } = DTYPES[dtype];
-  const to = outOffset - from, end = from + n;
-  if (!integer) for (let i = from; i < end; i++) out[to + i] = offset + scale * field[i]!;
-  else if (min === 0) {
-    const o = offset + 0.5;
-    for (let i = from; i < end; i++) out[to + i] = Math.min(Math.max(o + scale * field[i]!, 0), max);
-  } else {
-    const o = offset + 0.5;
-    for (let i = from; i < end; i++) out[to + i] = Math.floor(Math.min(Math.max(o + scale * field[i]!, min), max));
   }
 }

@@ -255,6 +255,11 @@ export function runLayout(m: RunManifest): RunLayout {
  * computed tell whether its read is the planned input).
  */
 export function blockPlanFromManifest(input: VolumeSource, store: string, m: RunManifest, jobs: PlannedJob[] = plannedJobs(m)): BlockPlan {
+  return manifestPlan(input, store, m, jobs).plan;
+}
+
+/** blockPlanFromManifest's plan and the level scratch its sources read. */
+function manifestPlan(input: VolumeSource, store: string, m: RunManifest, jobs: PlannedJob[]): { plan: BlockPlan; scratch: LevelScratch } {
   if (input.dtype !== m.input.dtype || input.shape.some((n, a) => n !== m.input.shape[a])) {
     throw new VolumeReadError(input.name, `is ${input.shape.join("×")} ${input.dtype}, but the run at ${store} was planned for ${m.input.shape.join("×")} ${m.input.dtype}: give every worker and task the input and read options the run was planned with`);
   }
@@ -264,16 +269,16 @@ export function blockPlanFromManifest(input: VolumeSource, store: string, m: Run
     chunk, halo: Number(m.settings.halo), gate: Number(m.settings.gate), iterations: Number(m.settings.iterations), seed: Number(m.settings.seed),
     background: m.settings.background as BackgroundChoice, keep: m.settings.keep as JobSettings["keep"],
   };
-  return { config: m.codec, levels, jobs, settings, source: levelSources(input, new LevelScratch(store, levels, input.dtype, chunk)) };
+  const scratch = new LevelScratch(store, levels, input.dtype, chunk);
+  return { plan: { config: m.codec, levels, jobs, settings, source: levelSources(input, scratch) }, scratch };
 }
 
 /** The whole plan a manifest makes (a --blocks task's, planFromRun): the block plan with the layout, metadata, CRCs and scratch. */
 function storePlanFromManifest(input: VolumeSource, store: string, m: RunManifest): StorePlan {
-  const b = blockPlanFromManifest(input, store, m), chunk = b.settings.chunk;
-  const scratch = new LevelScratch(store, b.levels, input.dtype, chunk);
+  const { plan: b, scratch } = manifestPlan(input, store, m, plannedJobs(m)), chunk = b.settings.chunk;
   return {
     ...b, shards: plannedShards(b.levels, b.jobs), chunk, manifest: m, meta: storeMetadata(b.levels, input, chunk, String(m.settings.name), m.codec),
-    blockCrcs: b.jobs.map((j) => j.crc), scratch, input, source: levelSources(input, scratch), peak: m.input.peak,
+    blockCrcs: b.jobs.map((j) => j.crc), scratch, input, peak: m.input.peak,
   };
 }
 
@@ -400,7 +405,7 @@ export async function planStore(path: string, source: VolumeSource, o: StoreWrit
   const slope = (o.allocation ?? "slope") === "slope";
   const perChunk = <T>(fill: T) => levels.map((l) => new Array<T>(l.chunkGrid[0] * l.chunkGrid[1] * l.chunkGrid[2]).fill(fill));
   const weights = perChunk(0), crcs = perChunk(0), stats = perChunk<BlockStats>(NO_GAINS);
-  const how = levels.map((): PlanHow => ({ allocation: o.allocation ?? "slope", maxGaussians: 0 }));
+  const how = levels.map((_, li): PlanHow => ({ allocation: o.allocation ?? "slope", maxGaussians: 0, crc: li > 0 }));
   // no block can hold more Gaussians than its level's bytes buy (or than it has voxels, planBlock's bound)
   levels.forEach((_, li) => (how[li]!.maxGaussians = Math.floor(perLevel[li]! / costs.perGaussian)));
   const recorded = recordedSettings(o);

@@ -10,10 +10,12 @@ import { blockStats, NO_GAINS, type BlockStats } from "./allocation.js";
 import { blockValid, gatedChunk, validField, type ChunkJob } from "./block-fit.js";
 import { describeBlock, type FailedBlock } from "./manifest.js";
 
-/** How the store allocates bytes, and the most Gaussians a block of this level can be given. */
+/** How the store allocates bytes, the most Gaussians a block of this level can be given, and whether the chunk's CRC is wanted. */
 export interface PlanHow {
   allocation: "slope" | "energy" | "uniform";
   maxGaussians: number;
+  /** False at level 0, whose CRCs (of the block with its halo, plannedCrc) the input's statistics pass takes. */
+  crc: boolean;
 }
 
 export interface BlockPlanStats {
@@ -21,12 +23,13 @@ export interface BlockPlanStats {
   stats: BlockStats;
   /** The energy or uniform allocation's weight (0: an empty chunk; 0 for the slope allocation). */
   weight: number;
+  /** blockCrc of the chunk (0 when `how.crc` is false). */
   crc: number;
 }
 
 /** A chunk's planning statistics. */
 export function planBlock(job: ChunkJob, how: PlanHow): BlockPlanStats {
-  const crc = blockCrc(job);
+  const crc = how.crc ? blockCrc(job) : 0;
   if (how.allocation !== "slope") return { stats: NO_GAINS, weight: how.allocation === "uniform" ? (hasStructure(job) ? 1 : 0) : energyAboveMean(job), crc };
   const voxels = job.valid[0] * job.valid[1] * job.valid[2];
   // no block can hold more Gaussians than it has voxels (which bounds the pursuit's memory by the block)
