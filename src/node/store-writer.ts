@@ -18,14 +18,14 @@ import type { Volume } from "../core/volume.js";
 import type { BackgroundChoice } from "../fit/background-init.js";
 import { FitInputError } from "../fit/errors.js";
 import { GAUSSIAN_CODEC_VERSION, type GaussianCodecConfig } from "../store/codec/config.js";
-import { chunkOverheadBytes, readChunk } from "../store/codec/chunk.js";
+import { readChunk } from "../store/codec/chunk.js";
 import type { ChunkJob } from "../store/block-fit.js";
+import { chunkCorners, solveNodes } from "../store/continuous-background.js";
 import { allocateCaps, chunkCosts, levelChunkBytes, NO_GAINS, type BlockStats } from "../store/allocation.js";
 import { checkPlannedBlock, planBlock, planIsCheap, voxelCrc, type BlockPlanStats, type PlanHow } from "../store/block-plan.js";
 import { allocate, arrayMetadata, chunkBox, groupMetadata, halfGeometry, levelCount, levelIndexBytes, planLevel, type LevelGeometry, type LevelPlan } from "../store/plan.js";
 import { shardChunks } from "../store/shard.js";
 import { failedBlock, inShare, makeManifest, planKey, plannedJobs, plannedShards, type FailedBlock, type LevelLayout, type PlannedJob, type PlannedShard, type RunManifest } from "../store/manifest.js";
-import { constantBackground } from "../core/background.js";
 import { VolumeReadError, VolumeWriteError } from "../io/errors.js";
 import { cutBox, memorySource, type VolumeSource } from "../io/region.js";
 import { InputStats } from "../store/plan-stats.js";
@@ -50,7 +50,8 @@ export interface StoreWriteOptions {
   iterations: number;
   seed: number;
   encoding: "packed" | "f16";
-  background: BackgroundChoice;
+  /** "continuous" (the CLI's default): one trilinear background per level, nodes at the chunks' corners, fixed by the plan; or each chunk fits its own (constant, poly0..4). */
+  background: BackgroundChoice | "continuous";
   gate: number;
   threads?: number;
   /**
@@ -106,6 +107,8 @@ export interface BlockPlan {
   levels: LevelPlan[];
   jobs: PlannedJob[];
   settings: JobSettings;
+  /** Per level, the nodes of its continuous background (RunManifest.backgrounds), when the settings' background is "continuous". */
+  backgrounds?: number[][];
   /** Level 0 from the input, levels ≥ 1 from the run's scratch (written by buildScratch before their jobs run). */
   source: (level: number) => Promise<VolumeSource>;
 }
@@ -267,10 +270,10 @@ function manifestPlan(input: VolumeSource, store: string, m: RunManifest, jobs: 
   const levels = levelGeometry(input, m.levels.length).map((g, i) => planLevel(i, g, chunk, shard));
   const settings: JobSettings = {
     chunk, halo: Number(m.settings.halo), gate: Number(m.settings.gate), iterations: Number(m.settings.iterations), seed: Number(m.settings.seed),
-    background: m.settings.background as BackgroundChoice, keep: m.settings.keep as JobSettings["keep"],
+    background: m.settings.background as JobSettings["background"], keep: m.settings.keep as JobSettings["keep"],
   };
   const scratch = new LevelScratch(store, levels, input.dtype, chunk);
-  return { plan: { config: m.codec, levels, jobs, settings, source: levelSources(input, scratch) }, scratch };
+  return { plan: { config: m.codec, levels, jobs, settings, ...(m.backgrounds ? { backgrounds: m.backgrounds } : {}), source: levelSources(input, scratch) }, scratch };
 }
 
 /** The whole plan a manifest makes (a --blocks task's, planFromRun): the block plan with the layout, metadata, CRCs and scratch. */
@@ -324,8 +327,10 @@ function storeMetadata(levels: LevelPlan[], source: Pick<VolumeSource, "unit" | 
 
 /** Job k's block and settings, ready for a fit: the one step from a planned job to the voxels it fits. */
 export async function jobBlock(plan: BlockPlan, k: number): Promise<ChunkJob> {
-  const j = plan.jobs[k]!;
-  return { ...(await blockJob(await plan.source(j.level), plan.levels[j.level]!, j.chunk, plan.settings, plan.config)), bytes: j.bytes };
+  const j = plan.jobs[k]!, level = plan.levels[j.level]!;
+  const job = await blockJob(await plan.source(j.level), level, j.chunk, plan.settings, plan.config);
+  const nodes = plan.backgrounds?.[j.level];
+  return { ...job, bytes: j.bytes, ...(nodes ? { corners: chunkCorners(nodes, level.chunkGrid, j.chunk) } : {}) };
 }
 
 
@@ -390,7 +395,9 @@ export async function planStore(path: string, source: VolumeSource, o: StoreWrit
   const meta = storeMetadata(levels, source, o.chunk, o.name, config);
   const fixed = [...meta.values()].reduce((n, b) => n + b.length, 0) + levels.reduce((n, l) => n + levelIndexBytes(l), 0);
   const chunkBytes = o.bytes - fixed;
-  const emptyBytes = chunkOverheadBytes(constantBackground(0), 0);
+  const continuous = o.background === "continuous";
+  const costs = chunkCosts(o.background, o.encoding, [o.chunk, o.chunk, o.chunk]);
+  const emptyBytes = costs.empty;
   const chunkCount = levels.reduce((n, l) => n + l.chunkGrid[0] * l.chunkGrid[1] * l.chunkGrid[2], 0);
   if (chunkBytes < chunkCount * emptyBytes) {
     throw new FitInputError(path, `a budget of ${o.bytes} bytes does not cover the store's metadata and shard indexes (${fixed} bytes) and ${chunkCount} chunks`);
@@ -398,14 +405,13 @@ export async function planStore(path: string, source: VolumeSource, o: StoreWrit
   const perLevel = levelChunkBytes(chunkBytes, o.bytes, levels.map((l) => ({
     voxels: l.shape[0] * l.shape[1] * l.shape[2], fixed: meta.get(`/${l.path}/zarr.json`)!.length + levelIndexBytes(l), min: emptyBytes * l.chunkGrid[0] * l.chunkGrid[1] * l.chunkGrid[2],
   })));
-  const costs = chunkCosts(o.background, o.encoding, [o.chunk, o.chunk, o.chunk]);
 
   // the allocation, from each block's statistics: fixed here, so no run needs another's results
   // (one common slope: each block's pursuit gains; or the older weights of energy and uniform)
   const slope = (o.allocation ?? "slope") === "slope";
   const perChunk = <T>(fill: T) => levels.map((l) => new Array<T>(l.chunkGrid[0] * l.chunkGrid[1] * l.chunkGrid[2]).fill(fill));
-  const weights = perChunk(0), crcs = perChunk(0), stats = perChunk<BlockStats>(NO_GAINS);
-  const how = levels.map((_, li): PlanHow => ({ allocation: o.allocation ?? "slope", maxGaussians: 0, crc: li > 0 }));
+  const weights = perChunk(0), crcs = perChunk(0), stats = perChunk<BlockStats>(NO_GAINS), corners = perChunk<Float32Array | undefined>(undefined);
+  const how = levels.map((_, li): PlanHow => ({ allocation: o.allocation ?? "slope", maxGaussians: 0, crc: li > 0, corners: continuous }));
   // no block can hold more Gaussians than its level's bytes buy (or than it has voxels, planBlock's bound)
   levels.forEach((_, li) => (how[li]!.maxGaussians = Math.floor(perLevel[li]! / costs.perGaussian)));
   const recorded = recordedSettings(o);
@@ -429,7 +435,7 @@ export async function planStore(path: string, source: VolumeSource, o: StoreWrit
       return { post: { kind: "plan", job: { ...job, block: { ...job.block, data: v.data.slice() } }, how: how[level]! } };
     }, async (i, r) => {
       const li = at[2 * i]!, k = at[2 * i + 1]!;
-      stats[li]![k] = r.stats; weights[li]![k] = r.weight; crcs[li]![k] = r.crc;
+      stats[li]![k] = r.stats; weights[li]![k] = r.weight; crcs[li]![k] = r.crc; corners[li]![k] = r.corners;
     });
     if (failures.length) throw failures[0]!.error;
     await early?.finish();
@@ -439,6 +445,8 @@ export async function planStore(path: string, source: VolumeSource, o: StoreWrit
     throw e;
   });
   const jobs: PlannedJob[] = [];
+  // each level's continuous background: one solve over its chunks' corner statistics
+  const backgrounds = continuous ? await clock.time("plan: continuous background", async () => levels.map((l, li) => Array.from(solveNodes(l.chunkGrid, corners[li]!)))) : undefined;
   await clock.time("plan: allocation", async () => levels.forEach((l, li) => {
     const caps = slope ? allocateCaps(stats[li]!, perLevel[li]!, costs) : allocate(weights[li]!, perLevel[li]!, MIN_CHUNK_BYTES, emptyBytes);
     let k = 0;
@@ -447,9 +455,9 @@ export async function planStore(path: string, source: VolumeSource, o: StoreWrit
       k++;
     }
   }));
-  const manifest = makeManifest(inputId, recorded, config, levels, jobs);
+  const manifest = makeManifest(inputId, recorded, config, levels, jobs, backgrounds);
   return {
-    config, levels, meta, jobs, shards: plannedShards(levels, jobs), manifest, settings, chunk: o.chunk, blockCrcs: jobs.map((j) => j.crc),
+    config, levels, meta, jobs, ...(backgrounds ? { backgrounds } : {}), shards: plannedShards(levels, jobs), manifest, settings, chunk: o.chunk, blockCrcs: jobs.map((j) => j.crc),
     scratch, ...(early ? { early } : {}), input: source, source: levelSources(source, scratch), peak: mapping.max - mapping.min,
   };
 }
@@ -458,8 +466,8 @@ export async function planStore(path: string, source: VolumeSource, o: StoreWrit
 export interface PlannedLevel { shape: Shape3; chunks: number; fitted: number; empty: number; bytes: number }
 
 /** What the planning pass fixed, level by level (what `--plan-only` reports). */
-export function plannedLevels(plan: Pick<RunLayout, "levels" | "jobs">): PlannedLevel[] {
-  const empty = chunkOverheadBytes(constantBackground(0), 0);
+export function plannedLevels(plan: Pick<RunLayout, "levels" | "jobs"> & Pick<BlockPlan, "settings" | "config">): PlannedLevel[] {
+  const empty = chunkCosts(plan.settings.background, plan.config.encoding, [plan.settings.chunk, plan.settings.chunk, plan.settings.chunk]).empty;
   const out: PlannedLevel[] = plan.levels.map((l) => ({ shape: l.shape, chunks: 0, fitted: 0, empty: 0, bytes: 0 }));
   for (const j of plan.jobs) {
     const l = out[j.level]!;
@@ -550,6 +558,6 @@ async function scratchOnTheWay(path: string, scratch: LevelScratch, identity: Ru
   if (scratch.levels.length < 2) return undefined;
   if (there === "absent" || there === "empty") return resume ? undefined : scratch.privateWriter();
   // the manifest's jobs (the byte caps) follow from its input and settings: compare the rest (a complete store needs no levels)
-  const same = manifest !== undefined && !manifest.complete && planKey({ ...manifest, jobs: [] }) === planKey(identity);
+  const same = manifest !== undefined && !manifest.complete && planKey({ ...manifest, jobs: [], backgrounds: undefined }) === planKey(identity);
   return same && !(await scratch.complete()) ? scratch.privateWriter() : undefined;
 }

@@ -13,7 +13,7 @@ import type { Shape3 } from "../core/gaussian.js";
 import { candidateModels, type BackgroundChoice } from "../fit/background-init.js";
 import { O_AMP, O_LOGS, OPT_STRIDE } from "../fit/params.js";
 import { pursuitSeeds } from "../fit/seed.js";
-import { chunkOverheadBytes } from "./codec/chunk.js";
+import { chunkOverheadBytes, cornerBackground } from "./codec/chunk.js";
 import { TYPICAL_TABLE_BYTES } from "./codec/chunk-table.js";
 
 /**
@@ -170,12 +170,18 @@ export function allocateCaps(stats: readonly BlockStats[], total: number, c: Chu
   return ks.map((k) => Math.floor(cost(k) + (kSum > 0 ? (left * k) / kSum : 0)));
 }
 
-/** A chunk's costs for a background choice and encoding: the largest background it may fit, the packed table. */
-export function chunkCosts(background: BackgroundChoice, encoding: "packed" | "f16", chunk: Shape3): ChunkCosts {
-  const head = Math.max(...candidateModels(background, chunk).map((m) => chunkOverheadBytes(m, 1 << 14)));
+/**
+ * A chunk's costs for a background choice and encoding: the largest background it may fit (or, for
+ * the store's continuous background, its corners: kind 3, which a background-only chunk stores
+ * too), the packed table.
+ */
+export function chunkCosts(background: BackgroundChoice | "continuous", encoding: "packed" | "f16", chunk: Shape3): ChunkCosts {
+  const corners = cornerBackground(new Float64Array(8));
+  const head = background === "continuous" ? chunkOverheadBytes(corners, 1 << 14) : Math.max(...candidateModels(background, chunk).map((m) => chunkOverheadBytes(m, 1 << 14)));
+  const empty = chunkOverheadBytes(background === "continuous" ? corners : constantBackground(0), 0);
   return encoding === "packed"
-    ? { perGaussian: PACKED_BYTES_PER_GAUSSIAN, structured: head + TYPICAL_TABLE_BYTES, empty: chunkOverheadBytes(constantBackground(0), 0) }
-    : { perGaussian: F16_RECORD_BYTES, structured: head, empty: chunkOverheadBytes(constantBackground(0), 0) };
+    ? { perGaussian: PACKED_BYTES_PER_GAUSSIAN, structured: head + TYPICAL_TABLE_BYTES, empty }
+    : { perGaussian: F16_RECORD_BYTES, structured: head, empty };
 }
 
 /**

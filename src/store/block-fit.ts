@@ -19,7 +19,8 @@ import { clock, type PhaseTimes } from "../fit/profile.js";
 import { PACKED_HEADER_BYTES } from "../format/packed.js";
 import { HEADER_BYTES } from "../format/vmg.js";
 import type { GaussianCodecConfig } from "./codec/config.js";
-import { encodeChunk } from "./codec/chunk.js";
+import { chunkOverheadBytes, cornerBackground, encodeChunk } from "./codec/chunk.js";
+import { cornersOver } from "./continuous-background.js";
 import { TYPICAL_TABLE_BYTES } from "./codec/chunk-table.js";
 import { rebaseBackground, rebaseGaussians, type Frame } from "./rebase.js";
 
@@ -40,7 +41,14 @@ export interface ChunkJob {
   fill: number;
   iterations: number;
   seed: number;
-  background: BackgroundChoice;
+  /** The fit's background model, or "continuous": the store's, fixed by the plan (`corners`). */
+  background: BackgroundChoice | "continuous";
+  /**
+   * The chunk's corners of its level's continuous background (field units, float16 numbers, z, y, x
+   * order, x fastest; store/continuous-background.ts): the chunk's background, which its fit does
+   * not change, so neighbours agree on their shared face. Set with `background` "continuous".
+   */
+  corners?: number[];
   /**
    * Which of the block's Gaussians the chunk keeps: "overlap" (default), every one whose support
    * reaches it, so the chunk decodes the block fit's field on its voxels; "centre", only those
@@ -106,7 +114,24 @@ export function gatedChunk(job: ChunkJob, stats = chunkStats(job)): { bytes: Uin
   // a NaN or infinite voxel makes the sum so (the planning pass refused them: the input changed since, or is corrupt)
   if (!Number.isFinite(stats.mean)) throw new FitInputError("block", "contains NaN or infinite voxels: the input is corrupt, or changed since the store was planned");
   if (stats.structured && job.block.shape.every((n) => n >= 2)) return undefined;
-  return { bytes: backgroundChunk(constantBackground(stats.mean), job) };
+  return { bytes: backgroundChunk(chunkBackground(job, stats.mean), job) };
+}
+
+/**
+ * The background a chunk stores when it has no Gaussians of its own: its corners of the store's
+ * continuous background (a constant when they are all one value: 7 bytes, not 19), or the
+ * constant of its mean.
+ */
+function chunkBackground(job: ChunkJob, mean: number): BackgroundModel {
+  if (job.background !== "continuous") return constantBackground(mean);
+  const corners = planCorners(job);
+  return corners.every((c) => c === corners[0]) ? constantBackground(corners[0]!) : cornerBackground(corners);
+}
+
+/** The job's planned corners (a job of the continuous background without them is a bug in its plan). */
+function planCorners(job: ChunkJob): number[] {
+  if (job.corners?.length !== 8) throw new RangeError("a chunk of a continuous background needs its 8 planned corners");
+  return job.corners;
 }
 
 /** A background-only chunk, or undefined when it would store the fill value everywhere. */
@@ -130,13 +155,17 @@ export async function fitChunk(job: ChunkJob, times?: PhaseTimes): Promise<Uint8
   const gated = gatedChunk(job, stats);
   if (times) tick = times.lap("gate (block statistics)", tick);
   if (gated) return gated.bytes;
-  const flat = constantBackground(stats.mean);
+  const flat = chunkBackground(job, stats.mean);
   const volume: Volume = { shape: job.block.shape, dtype: job.block.dtype, data: job.block.data };
+  const fixed = job.background === "continuous" ? fixedBackground(job) : undefined;
+  // a fixed background is 8 float32 in the fitter's file, 8 float16 after the version, kind and count bytes in the chunk: the fit may spend the difference
+  const extra = fixed ? 4 * 8 - chunkOverheadBytes(cornerBackground(planCorners(job)), 1) : 0;
   let fit;
   try {
     fit = await fitVolume(volume, {
-      budget: { bytes: job.bytes + fileOverhead(job.config.encoding) },
-      iterations: job.iterations, seed: job.seed, background: job.background, truncation: job.config.truncation,
+      budget: { bytes: job.bytes + fileOverhead(job.config.encoding) + extra },
+      iterations: job.iterations, seed: job.seed, truncation: job.config.truncation,
+      ...(fixed ? { fixedBackground: fixed } : { background: job.background as BackgroundChoice }),
       encoding: job.config.encoding, gate: job.gate, ...(times ? { profile: times } : {}),
     });
     if (times) tick = clock(times);
@@ -150,7 +179,7 @@ export async function fitChunk(job: ChunkJob, times?: PhaseTimes): Promise<Uint8
   const h = fit.file.header;
   const value = { gain: h.valueScale / job.config.valueScale, shift: (h.valueOffset - job.config.valueOffset) / job.config.valueScale };
   const frame: Frame = { block: job.block.shape, chunk: job.chunk, offset: job.offset };
-  const background = rebaseBackground(fit.file.background, frame, value);
+  const background = fixed ? cornerBackground(planCorners(job)) : rebaseBackground(fit.file.background, frame, value);
   const src = fit.file.gaussians, r = job.config.truncation;
   const reach = (c: [number, number, number], i: number) => {
     const b = i * PARAMS_PER_GAUSSIAN;
@@ -173,6 +202,12 @@ export async function fitChunk(job: ChunkJob, times?: PhaseTimes): Promise<Uint8
     const over = Math.ceil(((bytes.length - job.bytes) / bytes.length) * count) + 1;
     ({ gaussians, count } = strongest(gaussians, count, Math.max(0, count - over)));
   }
+}
+
+/** The chunk's planned corners as a 2×2×2 grid over its block, in stored values (what fitVolume's fixedBackground takes). */
+function fixedBackground(job: ChunkJob): BackgroundModel {
+  const field = cornersOver(planCorners(job), job.chunk, job.offset, job.block.shape);
+  return { kind: "grid", dims: [2, 2, 2], params: field.map((f) => job.config.valueOffset + job.config.valueScale * f) };
 }
 
 /** σ within the chunk's bound (its diagonal, § 5 of the codec spec): wider is background there. */

@@ -30,10 +30,10 @@ export interface PlannedJob {
 export type LevelLayout = Pick<LevelPlan, "path" | "shape" | "chunkGrid" | "perShard" | "shardGrid">;
 
 /**
- * The manifest's layout version: 2 since jobs carry their planned CRC-32, the input its peak and the
- * codec is version 2. A run planned by a vmg of another layout is refused, never half-read.
+ * The manifest's layout version: 3 since it holds the levels' continuous backgrounds (2: jobs carry
+ * their planned CRC-32, the input its peak). A run planned by a vmg of another layout is refused, never half-read.
  */
-export const RUN_MANIFEST_VERSION = 2;
+export const RUN_MANIFEST_VERSION = 3;
 
 export interface RunManifest {
   volmicro_run: typeof RUN_MANIFEST_VERSION;
@@ -42,16 +42,23 @@ export interface RunManifest {
   settings: Record<string, string | number>;
   codec: GaussianCodecConfig;
   levels: LevelLayout[];
+  /**
+   * Per level, the nodes of its continuous background (store/continuous-background.ts: field units,
+   * float16 numbers, one more than the level's chunks per axis, z, y, x order, x fastest), when the
+   * settings' background is "continuous".
+   */
+  backgrounds?: number[][];
   /** [level, cz, cy, cx, bytes, crc] per job, levels in order, chunks in C order. */
   jobs: Array<[number, number, number, number, number, number]>;
   /** Set by whichever run assembles the last shard and writes the metadata. */
   complete: boolean;
 }
 
-export function makeManifest(input: RunManifest["input"], settings: RunManifest["settings"], codec: GaussianCodecConfig, levels: LevelPlan[], jobs: PlannedJob[]): RunManifest {
+export function makeManifest(input: RunManifest["input"], settings: RunManifest["settings"], codec: GaussianCodecConfig, levels: LevelPlan[], jobs: PlannedJob[], backgrounds?: number[][]): RunManifest {
   return {
     volmicro_run: RUN_MANIFEST_VERSION, input, settings, codec,
     levels: levels.map((l) => ({ path: l.path, shape: l.shape, chunkGrid: l.chunkGrid, perShard: l.perShard, shardGrid: l.shardGrid })),
+    ...(backgrounds ? { backgrounds } : {}),
     jobs: jobs.map((j) => [j.level, ...j.chunk, j.bytes, j.crc]), complete: false,
   };
 }
@@ -70,6 +77,13 @@ export function checkManifest(m: unknown): RunManifest {
   const input = o.input;
   if (!input || !Array.isArray(input.shape) || input.shape.length !== 3 || typeof input.dtype !== "string" || !Number.isInteger(input.crc32) || !Number.isFinite(input.peak)) throw new Error("its input (shape, dtype, crc32, peak) is malformed");
   if (!Array.isArray(o.levels) || !Array.isArray(o.jobs) || typeof o.settings !== "object" || o.settings === null) throw new Error("its levels, jobs or settings are missing");
+  if (o.settings["background"] === "continuous") {
+    const nodes = (l: LevelLayout) => (l.chunkGrid[0] + 1) * (l.chunkGrid[1] + 1) * (l.chunkGrid[2] + 1);
+    const bg = o.backgrounds, levels = o.levels;
+    if (!Array.isArray(bg) || bg.length !== levels.length || !bg.every((b, i) => Array.isArray(b) && b.length === nodes(levels[i]!) && b.every(Number.isFinite))) {
+      throw new Error("its continuous backgrounds are missing or not one finite value per chunk corner of each level");
+    }
+  }
   for (const [k, j] of o.jobs.entries()) {
     if (!Array.isArray(j) || j.length !== 6 || !j.every((x) => Number.isInteger(x) && x >= 0)) throw new Error(`its job ${k} is not [level, cz, cy, cx, cap, crc] of non-negative integers`);
   }

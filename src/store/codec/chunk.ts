@@ -6,6 +6,7 @@
  * CPU decoder, so the bounds and the math are those of a `.vmg` file whose volume is the chunk.
  */
 import { backgroundParamCount, MAX_GRID_NODES_PER_AXIS, type BackgroundModel } from "../../core/background.js";
+import { fromHalfBits, roundToHalf, toHalfBits } from "../../core/float16.js";
 import { PARAMS_PER_GAUSSIAN } from "../../core/constants.js";
 import type { DType, VoxelArray } from "../../core/dtype.js";
 import type { Shape3 } from "../../core/gaussian.js";
@@ -19,6 +20,21 @@ import { GAUSSIAN_CODEC_NAME, GAUSSIAN_CODEC_VERSION, type GaussianCodecConfig }
 import { readVarint, varintBytes, writeVarint } from "./varint.js";
 
 const KINDS = ["constant", "polynomial", "grid"] as const;
+/** Kind byte of § 3's compact form of a 2×2×2 grid: its eight corners as float16 (a store's continuous background, § 6.2). */
+const CORNERS_KIND = 3;
+
+/**
+ * Whether `bg` is written as kind 3: a 2×2×2 grid (a trilinear function over the chunk, its nodes
+ * the chunk's corners) whose values are all float16 numbers, so the 8 bytes saved lose nothing.
+ */
+export function isCornerBackground(bg: BackgroundModel): boolean {
+  return bg.kind === "grid" && bg.dims.every((g) => g === 2) && bg.params.every((p) => Number.isFinite(roundToHalf(p)) && roundToHalf(p) === p);
+}
+
+/** The 2×2×2 grid background of `corners` (z, y, x order, x fastest), each rounded to float16: what kind 3 stores. */
+export function cornerBackground(corners: ArrayLike<number>): BackgroundModel {
+  return { kind: "grid", dims: [2, 2, 2], params: Float64Array.from({ length: 8 }, (_, i) => roundToHalf(corners[i]!)) };
+}
 
 export interface ChunkContent {
   background: BackgroundModel;
@@ -31,6 +47,7 @@ export interface ChunkContent {
 
 /** Bytes before the background parameters: version, kind and the kind's shape fields. */
 function headBytes(bg: BackgroundModel): number {
+  if (isCornerBackground(bg)) return 2;
   if (bg.kind === "polynomial") return 3;
   if (bg.kind === "grid") return 2 + bg.dims.reduce((n, g) => n + varintBytes(g), 0);
   return 2;
@@ -38,7 +55,7 @@ function headBytes(bg: BackgroundModel): number {
 
 /** Bytes of a chunk around its payload: the fixed fields, the background and the count. */
 export function chunkOverheadBytes(bg: BackgroundModel, count: number): number {
-  return headBytes(bg) + 4 * bg.params.length + varintBytes(count);
+  return headBytes(bg) + (isCornerBackground(bg) ? 2 : 4) * bg.params.length + varintBytes(count);
 }
 
 /**
@@ -60,8 +77,15 @@ export function encodeChunk(c: ChunkContent, chunkShape: Shape3, config: Gaussia
   const out = new Uint8Array(chunkOverheadBytes(bg, c.count) + payload.length);
   const view = new DataView(out.buffer);
   out[0] = GAUSSIAN_CODEC_VERSION;
-  out[1] = KINDS.indexOf(bg.kind);
   let o = 2;
+  if (isCornerBackground(bg)) {
+    out[1] = CORNERS_KIND;
+    for (let i = 0; i < 8; i++, o += 2) view.setUint16(o, toHalfBits(bg.params[i]!), true);
+    o = writeVarint(out, o, c.count);
+    out.set(payload, o);
+    return out;
+  }
+  out[1] = KINDS.indexOf(bg.kind);
   if (bg.kind === "polynomial") out[o++] = bg.degree;
   if (bg.kind === "grid") for (const g of bg.dims) o = writeVarint(out, o, g);
   for (let i = 0; i < bg.params.length; i++, o += 4) view.setFloat32(o, bg.params[i]!, true);
@@ -83,11 +107,14 @@ export function readChunk(bytes: Uint8Array, chunkShape: Shape3, config: Gaussia
 function parseChunk(bytes: Uint8Array, chunkShape: Shape3, config: GaussianCodecConfig): ChunkContent {
   if (bytes.length < 2) throw new TruncatedFileError(`${bytes.length} bytes is shorter than the version and kind bytes`);
   if (bytes[0] !== GAUSSIAN_CODEC_VERSION) throw new UnsupportedVersionError(`chunk version ${bytes[0]} is not supported (this reader reads ${GAUSSIAN_CODEC_VERSION})`);
-  const kind = KINDS[bytes[1]!];
-  if (!kind) throw new InvalidHeaderError(`background kind ${bytes[1]} is not 0 (constant), 1 (polynomial) or 2 (grid)`);
+  const corners = bytes[1] === CORNERS_KIND;
+  const kind = corners ? "grid" : KINDS[bytes[1]!];
+  if (!kind) throw new InvalidHeaderError(`background kind ${bytes[1]} is not 0 (constant), 1 (polynomial), 2 (grid) or 3 (corners)`);
   let o = 2;
   let shapeOnly: BackgroundModel;
-  if (kind === "polynomial") {
+  if (corners) {
+    shapeOnly = { kind: "grid", dims: [2, 2, 2], params: new Float64Array(0) };
+  } else if (kind === "polynomial") {
     if (o >= bytes.length) throw new TruncatedFileError("chunk ends before its polynomial degree");
     shapeOnly = { kind, degree: bytes[o++]!, params: new Float64Array(0) };
   } else if (kind === "grid") {
@@ -103,11 +130,11 @@ function parseChunk(bytes: Uint8Array, chunkShape: Shape3, config: GaussianCodec
     shapeOnly = { kind, params: new Float64Array(0) };
   }
   if (kind === "polynomial") validateBackground({ ...shapeOnly, params: new Float64Array(backgroundParamCount(shapeOnly)) }); // the degree, before sizing anything by it
-  const P = backgroundParamCount(shapeOnly);
-  if (o + 4 * P > bytes.length) throw new TruncatedFileError(`${kind} background needs ${4 * P} bytes of parameters, the chunk has ${bytes.length - o} left`);
+  const P = backgroundParamCount(shapeOnly), size = corners ? 2 : 4;
+  if (o + size * P > bytes.length) throw new TruncatedFileError(`${corners ? "corners" : kind} background needs ${size * P} bytes of parameters, the chunk has ${bytes.length - o} left`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const params = new Float64Array(P);
-  for (let i = 0; i < P; i++, o += 4) params[i] = view.getFloat32(o, true);
+  for (let i = 0; i < P; i++, o += size) params[i] = corners ? fromHalfBits(view.getUint16(o, true)) : view.getFloat32(o, true);
   const background = { ...shapeOnly, params } as BackgroundModel;
   validateBackground(background);
   const n = readVarint(bytes, o, "Gaussian count");

@@ -11,7 +11,7 @@ import { CodecConfigurationError, UnsupportedVersionError } from "../../format/e
 /** The codec's registered name: namespaced like `numcodecs.*`, so it cannot collide with a zarr core codec. */
 export const GAUSSIAN_CODEC_NAME = "volmicro.gaussians";
 /** Codec version this implementation writes and reads (configuration `version`, chunk byte 0). */
-export const GAUSSIAN_CODEC_VERSION = 2;
+export const GAUSSIAN_CODEC_VERSION = 3;
 
 export interface GaussianCodecConfig {
   version: number;
