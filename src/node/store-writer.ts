@@ -19,7 +19,7 @@ import type { BackgroundChoice } from "../fit/background-init.js";
 import { FitInputError } from "../fit/errors.js";
 import { GAUSSIAN_CODEC_VERSION, type GaussianCodecConfig } from "../store/codec/config.js";
 import { readChunk } from "../store/codec/chunk.js";
-import type { ChunkJob } from "../store/block-fit.js";
+import { cornersOnlyBytes, type ChunkJob } from "../store/block-fit.js";
 import { chunkCorners, solveNodes } from "../store/continuous-background.js";
 import { allocateCaps, chunkCosts, levelChunkBytes, NO_GAINS, type BlockStats } from "../store/allocation.js";
 import { checkPlannedBlock, planBlock, planIsCheap, voxelCrc, type BlockPlanStats, type PlanHow } from "../store/block-plan.js";
@@ -448,12 +448,10 @@ export async function planStore(path: string, source: VolumeSource, o: StoreWrit
   // each level's continuous background: one solve over its chunks' corner statistics
   const backgrounds = continuous ? await clock.time("plan: continuous background", async () => levels.map((l, li) => Array.from(solveNodes(l.chunkGrid, corners[li]!)))) : undefined;
   await clock.time("plan: allocation", async () => levels.forEach((l, li) => {
-    const caps = slope ? allocateCaps(stats[li]!, perLevel[li]!, costs) : allocate(weights[li]!, perLevel[li]!, MIN_CHUNK_BYTES, emptyBytes);
-    let k = 0;
-    for (let cz = 0; cz < l.chunkGrid[0]; cz++) for (let cy = 0; cy < l.chunkGrid[1]; cy++) for (let cx = 0; cx < l.chunkGrid[2]; cx++) {
-      jobs.push({ level: li, chunk: [cz, cy, cx], bytes: caps[k]!, crc: li === 0 ? inputCrcs[k]! : crcs[li]![k]! });
-      k++;
-    }
+    // a continuous background's background-only chunk takes 0 (absent), 7 or 19 bytes: its corners say which
+    const empty = backgrounds ? levelChunks(l).map((c) => cornersOnlyBytes(chunkCorners(backgrounds[li]!, l.chunkGrid, c), { block: { dtype: source.dtype }, chunk: [o.chunk, o.chunk, o.chunk], config, fill: FILL })) : undefined;
+    const caps = slope ? allocateCaps(stats[li]!, perLevel[li]!, costs, empty) : allocate(weights[li]!, perLevel[li]!, MIN_CHUNK_BYTES, emptyBytes);
+    levelChunks(l).forEach((c, k) => jobs.push({ level: li, chunk: c, bytes: caps[k]!, crc: li === 0 ? inputCrcs[k]! : crcs[li]![k]! }));
   }));
   const manifest = makeManifest(inputId, recorded, config, levels, jobs, backgrounds);
   return {
@@ -533,6 +531,13 @@ function chunkJob(block: Volume, offset: Shape3, valid: Shape3, o: JobSettings, 
     block: { shape: block.shape, dtype: block.dtype, data: block.data }, offset, valid, chunk: [o.chunk, o.chunk, o.chunk], bytes: 0,
     gate: o.gate, config, fill: FILL, iterations: o.iterations, seed: o.seed, background: o.background, keep: o.keep,
   };
+}
+
+/** A level's chunk positions [z, y, x] in C order. */
+function levelChunks(l: LevelPlan): Shape3[] {
+  const out: Shape3[] = [];
+  for (let cz = 0; cz < l.chunkGrid[0]; cz++) for (let cy = 0; cy < l.chunkGrid[1]; cy++) for (let cx = 0; cx < l.chunkGrid[2]; cx++) out.push([cz, cy, cx]);
+  return out;
 }
 
 /** Runs `f` on `pool`, or on a pool of its own (at most one thread per task, closed after). */

@@ -127,13 +127,13 @@ export interface ChunkCosts {
 /**
  * Byte caps of blocks sharing `total` at one common slope: their sum never exceeds `total`. Block i
  * gets K_i Gaussians, those whose gain per byte beats λ, as `structured + K_i · perGaussian` bytes
- * (or `empty` when K_i = 0); λ is the smallest slope whose caps fit. What that leaves buys the next
+ * (or `empty`, or empty[i] where given: what that block's background-only chunk takes, when K_i = 0); λ is the smallest slope whose caps fit. What that leaves buys the next
  * best Gaussians of structured blocks, and the last bytes go to them in proportion to K_i.
  */
-export function allocateCaps(stats: readonly BlockStats[], total: number, c: ChunkCosts): number[] {
+export function allocateCaps(stats: readonly BlockStats[], total: number, c: ChunkCosts, empty?: ArrayLike<number>): number[] {
   const count = (s: BlockStats, lambda: number) => countAtLeast(s, lambda * c.perGaussian);
-  const cost = (k: number) => (k > 0 ? c.structured + k * c.perGaussian : c.empty);
-  const spend = (lambda: number) => stats.reduce((n, s) => n + cost(count(s, lambda)), 0);
+  const cost = (k: number, i: number) => (k > 0 ? c.structured + k * c.perGaussian : (empty?.[i] ?? c.empty));
+  const spend = (lambda: number) => stats.reduce((n, s, i) => n + cost(count(s, lambda), i), 0);
   // loops, not spread arguments: a level may have millions of chunks
   let top = 0, least = Infinity;
   for (const s of stats) {
@@ -156,7 +156,7 @@ export function allocateCaps(stats: readonly BlockStats[], total: number, c: Chu
     lambda = hi;
   }
   const ks = stats.map((s) => count(s, lambda));
-  let left = total - ks.reduce((n, k) => n + cost(k), 0);
+  let left = total - ks.reduce((n, k, i) => n + cost(k, i), 0);
   // the next Gaussians of the structured blocks, best first, while a whole one fits (a block of none
   // would need its fixed bytes too: that is what stopped the slope)
   for (;;) {
@@ -167,7 +167,7 @@ export function allocateCaps(stats: readonly BlockStats[], total: number, c: Chu
     left -= c.perGaussian;
   }
   const kSum = ks.reduce((n, k) => n + k, 0);
-  return ks.map((k) => Math.floor(cost(k) + (kSum > 0 ? (left * k) / kSum : 0)));
+  return ks.map((k, i) => Math.floor(cost(k, i) + (kSum > 0 ? (left * k) / kSum : 0)));
 }
 
 /**

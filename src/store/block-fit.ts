@@ -69,6 +69,9 @@ export interface ChunkJob {
 const FILE_OVERHEAD = HEADER_BYTES + 12 + 80 + 4;
 const fileOverhead = (encoding: GaussianCodecConfig["encoding"]) => FILE_OVERHEAD + (encoding === "packed" ? PACKED_HEADER_BYTES - TYPICAL_TABLE_BYTES : 0);
 
+/** What a chunk's bytes depend on besides its content: its dtype, shape, codec and fill value. */
+export interface ChunkTarget { block: { dtype: DType }; chunk: Shape3; config: GaussianCodecConfig; fill: number }
+
 export function blockValid(job: ChunkJob): Box {
   const [oz, oy, ox] = job.offset, [vz, vy, vx] = job.valid;
   return { z0: oz, z1: oz + vz, y0: oy, y1: oy + vy, x0: ox, x1: ox + vx };
@@ -111,10 +114,14 @@ function chunkStats(job: ChunkJob): { mean: number; structured: boolean } {
  * so an empty block costs one pass over its voxels.
  */
 export function gatedChunk(job: ChunkJob, stats = chunkStats(job)): { bytes: Uint8Array | undefined } | undefined {
+  return isGated(job, stats) ? { bytes: backgroundChunk(chunkBackground(job, stats.mean), job) } : undefined;
+}
+
+/** Whether the gate finds the block empty or too thin to fit (gatedChunk without the chunk's bytes: what planning asks). */
+export function isGated(job: ChunkJob, stats = chunkStats(job)): boolean {
   // a NaN or infinite voxel makes the sum so (the planning pass refused them: the input changed since, or is corrupt)
   if (!Number.isFinite(stats.mean)) throw new FitInputError("block", "contains NaN or infinite voxels: the input is corrupt, or changed since the store was planned");
-  if (stats.structured && job.block.shape.every((n) => n >= 2)) return undefined;
-  return { bytes: backgroundChunk(chunkBackground(job, stats.mean), job) };
+  return !(stats.structured && job.block.shape.every((n) => n >= 2));
 }
 
 /**
@@ -123,9 +130,17 @@ export function gatedChunk(job: ChunkJob, stats = chunkStats(job)): { bytes: Uin
  * constant of its mean.
  */
 function chunkBackground(job: ChunkJob, mean: number): BackgroundModel {
-  if (job.background !== "continuous") return constantBackground(mean);
-  const corners = planCorners(job);
+  return job.background === "continuous" ? cornersOnly(planCorners(job)) : constantBackground(mean);
+}
+
+/** A background-only chunk's model of its corners: a constant when they are all one value. */
+function cornersOnly(corners: number[]): BackgroundModel {
   return corners.every((c) => c === corners[0]) ? constantBackground(corners[0]!) : cornerBackground(corners);
+}
+
+/** Bytes of the background-only chunk of `corners` (0: absent), for the plan's allocation. */
+export function cornersOnlyBytes(corners: number[], target: ChunkTarget): number {
+  return backgroundChunk(cornersOnly(corners), target)?.length ?? 0;
 }
 
 /** The job's planned corners (a job of the continuous background without them is a bug in its plan). */
@@ -134,13 +149,17 @@ function planCorners(job: ChunkJob): number[] {
   return job.corners;
 }
 
-/** A background-only chunk, or undefined when it would store the fill value everywhere. */
-function backgroundChunk(bg: BackgroundModel, job: ChunkJob): Uint8Array | undefined {
-  const c = Math.fround(bg.params[0]!);
-  if (bg.kind === "constant") {
-    const one = allocVoxels(job.block.dtype, 1);
-    fieldToValues(Float32Array.of(c), job.block.dtype, job.config.valueOffset, job.config.valueScale, one);
-    if (one[0] === job.fill) return undefined;
+/**
+ * A background-only chunk, or undefined when it would store the fill value everywhere: a constant
+ * that maps to it, or corners whose least and largest do (every voxel of a trilinear field lies
+ * between them; a margin of 10⁻⁶ covers the evaluation's rounding).
+ */
+function backgroundChunk(bg: BackgroundModel, job: ChunkTarget): Uint8Array | undefined {
+  if (bg.kind !== "polynomial") {
+    const p = bg.params.map(Math.fround), lo = Math.min(...p), hi = Math.max(...p), margin = bg.kind === "grid" ? 1e-6 * (1 + Math.abs(lo) + Math.abs(hi)) : 0;
+    const ends = allocVoxels(job.block.dtype, 2);
+    fieldToValues(Float32Array.of(lo - margin, hi + margin), job.block.dtype, job.config.valueOffset, job.config.valueScale, ends);
+    if (ends[0] === job.fill && ends[1] === job.fill) return undefined;
   }
   return encodeChunk({ background: { ...bg, params: bg.params.map(Math.fround) } as BackgroundModel, gaussians: new Float32Array(0), count: 0 }, job.chunk, job.config);
 }
@@ -196,6 +215,7 @@ export async function fitChunk(job: ChunkJob, times?: PhaseTimes): Promise<Uint8
     const bytes = encodeChunk({ background, gaussians, count }, job.chunk, job.config);
     if (bytes.length <= job.bytes || count === 0) {
       if (times) times.lap("encode chunk (drop until it fits)", tick);
+      if (process.env.VMG_DEBUG_CAPS) console.error("cap", job.bytes, "chunk", bytes.length, "count", count, "fit bytes", fit.bytes.length);
       return bytes.length <= job.bytes ? bytes : backgroundChunk(flat, job);
     }
     // entropy-coded sizes are known only after coding: drop the weakest until the chunk fits

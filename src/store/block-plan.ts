@@ -7,7 +7,7 @@ import { crc32 } from "../format/crc32.js";
 import { VolumeReadError } from "../io/errors.js";
 import { cutBox } from "../io/region.js";
 import { blockStats, NO_GAINS, type BlockStats } from "./allocation.js";
-import { blockValid, gatedChunk, validField, type ChunkJob } from "./block-fit.js";
+import { blockValid, isGated, validField, type ChunkJob } from "./block-fit.js";
 import { cornerStats } from "./continuous-background.js";
 import { describeBlock, type FailedBlock } from "./manifest.js";
 
@@ -47,7 +47,7 @@ export function planBlock(job: ChunkJob, how: PlanHow): BlockPlanStats {
  * run (the slope statistics are NO_GAINS), and the energy and uniform weights are one cheap pass.
  */
 export function planIsCheap(job: ChunkJob, how: PlanHow): boolean {
-  return how.allocation !== "slope" || gatedChunk(job) !== undefined;
+  return how.allocation !== "slope" || isGated(job);
 }
 
 /** CRC-32 of a job's chunk voxels (its block without the halo), C order. */
