@@ -19,8 +19,8 @@ import type { BackgroundChoice } from "../fit/background-init.js";
 import { FitInputError } from "../fit/errors.js";
 import { GAUSSIAN_CODEC_VERSION, type GaussianCodecConfig } from "../store/codec/config.js";
 import { readChunk } from "../store/codec/chunk.js";
-import { cornersOnlyBytes, type ChunkJob } from "../store/block-fit.js";
-import { chunkCorners, solveNodes } from "../store/continuous-background.js";
+import { nodesOnlyBytes, type ChunkJob } from "../store/block-fit.js";
+import { chunkNodes, NODES, solveNodes } from "../store/continuous-background.js";
 import { allocateCaps, chunkCosts, levelChunkBytes, NO_GAINS, type BlockStats } from "../store/allocation.js";
 import { checkPlannedBlock, planBlock, planIsCheap, voxelCrc, type BlockPlanStats, type PlanHow } from "../store/block-plan.js";
 import { allocate, arrayMetadata, chunkBox, groupMetadata, halfGeometry, levelCount, levelIndexBytes, planLevel, type LevelGeometry, type LevelPlan } from "../store/plan.js";
@@ -315,6 +315,7 @@ function recordedSettings(o: StoreWriteOptions): RunManifest["settings"] {
   return {
     chunk: o.chunk, shard: o.shard, bytes: o.bytes, halo: o.halo, iterations: o.iterations, seed: o.seed, encoding: o.encoding,
     background: o.background, gate: o.gate, allocation: o.allocation ?? "slope", keep: o.keep ?? "overlap", name: o.name,
+    ...(o.background === "continuous" ? { background_nodes: NODES } : {}),
   };
 }
 
@@ -330,7 +331,7 @@ export async function jobBlock(plan: BlockPlan, k: number): Promise<ChunkJob> {
   const j = plan.jobs[k]!, level = plan.levels[j.level]!;
   const job = await blockJob(await plan.source(j.level), level, j.chunk, plan.settings, plan.config);
   const nodes = plan.backgrounds?.[j.level];
-  return { ...job, bytes: j.bytes, ...(nodes ? { corners: chunkCorners(nodes, level.chunkGrid, j.chunk) } : {}) };
+  return { ...job, bytes: j.bytes, ...(nodes ? { nodes: chunkNodes(nodes, level.chunkGrid, j.chunk) } : {}) };
 }
 
 
@@ -410,8 +411,8 @@ export async function planStore(path: string, source: VolumeSource, o: StoreWrit
   // (one common slope: each block's pursuit gains; or the older weights of energy and uniform)
   const slope = (o.allocation ?? "slope") === "slope";
   const perChunk = <T>(fill: T) => levels.map((l) => new Array<T>(l.chunkGrid[0] * l.chunkGrid[1] * l.chunkGrid[2]).fill(fill));
-  const weights = perChunk(0), crcs = perChunk(0), stats = perChunk<BlockStats>(NO_GAINS), corners = perChunk<Float32Array | undefined>(undefined);
-  const how = levels.map((_, li): PlanHow => ({ allocation: o.allocation ?? "slope", maxGaussians: 0, crc: li > 0, corners: continuous }));
+  const weights = perChunk(0), crcs = perChunk(0), stats = perChunk<BlockStats>(NO_GAINS), nodes = perChunk<Float32Array | undefined>(undefined);
+  const how = levels.map((_, li): PlanHow => ({ allocation: o.allocation ?? "slope", maxGaussians: 0, crc: li > 0, nodes: continuous }));
   // no block can hold more Gaussians than its level's bytes buy (or than it has voxels, planBlock's bound)
   levels.forEach((_, li) => (how[li]!.maxGaussians = Math.floor(perLevel[li]! / costs.perGaussian)));
   const recorded = recordedSettings(o);
@@ -435,7 +436,7 @@ export async function planStore(path: string, source: VolumeSource, o: StoreWrit
       return { post: { kind: "plan", job: { ...job, block: { ...job.block, data: v.data.slice() } }, how: how[level]! } };
     }, async (i, r) => {
       const li = at[2 * i]!, k = at[2 * i + 1]!;
-      stats[li]![k] = r.stats; weights[li]![k] = r.weight; crcs[li]![k] = r.crc; corners[li]![k] = r.corners;
+      stats[li]![k] = r.stats; weights[li]![k] = r.weight; crcs[li]![k] = r.crc; nodes[li]![k] = r.nodes;
     });
     if (failures.length) throw failures[0]!.error;
     await early?.finish();
@@ -446,10 +447,10 @@ export async function planStore(path: string, source: VolumeSource, o: StoreWrit
   });
   const jobs: PlannedJob[] = [];
   // each level's continuous background: one solve over its chunks' corner statistics
-  const backgrounds = continuous ? await clock.time("plan: continuous background", async () => levels.map((l, li) => Array.from(solveNodes(l.chunkGrid, corners[li]!)))) : undefined;
+  const backgrounds = continuous ? await clock.time("plan: continuous background", async () => levels.map((l, li) => Array.from(solveNodes(l.chunkGrid, nodes[li]!)))) : undefined;
   await clock.time("plan: allocation", async () => levels.forEach((l, li) => {
-    // a continuous background's background-only chunk takes 0 (absent), 7 or 19 bytes: its corners say which
-    const empty = backgrounds ? levelChunks(l).map((c) => cornersOnlyBytes(chunkCorners(backgrounds[li]!, l.chunkGrid, c), { block: { dtype: source.dtype }, chunk: [o.chunk, o.chunk, o.chunk], config, fill: FILL })) : undefined;
+    // a continuous background's background-only chunk is absent, a constant or its nodes: they say which
+    const empty = backgrounds ? levelChunks(l).map((c) => nodesOnlyBytes(chunkNodes(backgrounds[li]!, l.chunkGrid, c), { block: { dtype: source.dtype }, chunk: [o.chunk, o.chunk, o.chunk], config, fill: FILL })) : undefined;
     const caps = slope ? allocateCaps(stats[li]!, perLevel[li]!, costs, empty) : allocate(weights[li]!, perLevel[li]!, MIN_CHUNK_BYTES, emptyBytes);
     levelChunks(l).forEach((c, k) => jobs.push({ level: li, chunk: c, bytes: caps[k]!, crc: li === 0 ? inputCrcs[k]! : crcs[li]![k]! }));
   }));

@@ -13,7 +13,8 @@ import type { Shape3 } from "../core/gaussian.js";
 import { candidateModels, type BackgroundChoice } from "../fit/background-init.js";
 import { O_AMP, O_LOGS, OPT_STRIDE } from "../fit/params.js";
 import { pursuitSeeds } from "../fit/seed.js";
-import { chunkOverheadBytes, cornerBackground } from "./codec/chunk.js";
+import { chunkOverheadBytes, halfGrid } from "./codec/chunk.js";
+import { CHUNK_NODES, NODES } from "./continuous-background.js";
 import { TYPICAL_TABLE_BYTES } from "./codec/chunk-table.js";
 
 /**
@@ -172,13 +173,13 @@ export function allocateCaps(stats: readonly BlockStats[], total: number, c: Chu
 
 /**
  * A chunk's costs for a background choice and encoding: the largest background it may fit (or, for
- * the store's continuous background, its corners: kind 3, which a background-only chunk stores
+ * the store's continuous background, its nodes: kind 3, which a background-only chunk stores
  * too), the packed table.
  */
 export function chunkCosts(background: BackgroundChoice | "continuous", encoding: "packed" | "f16", chunk: Shape3): ChunkCosts {
-  const corners = cornerBackground(new Float64Array(8));
-  const head = background === "continuous" ? chunkOverheadBytes(corners, 1 << 14) : Math.max(...candidateModels(background, chunk).map((m) => chunkOverheadBytes(m, 1 << 14)));
-  const empty = chunkOverheadBytes(background === "continuous" ? corners : constantBackground(0), 0);
+  const nodes = halfGrid(new Float64Array(CHUNK_NODES), NODES);
+  const head = background === "continuous" ? chunkOverheadBytes(nodes, 1 << 14) : Math.max(...candidateModels(background, chunk).map((m) => chunkOverheadBytes(m, 1 << 14)));
+  const empty = chunkOverheadBytes(background === "continuous" ? nodes : constantBackground(0), 0);
   return encoding === "packed"
     ? { perGaussian: PACKED_BYTES_PER_GAUSSIAN, structured: head + TYPICAL_TABLE_BYTES, empty }
     : { perGaussian: F16_RECORD_BYTES, structured: head, empty };

@@ -6,7 +6,7 @@
  * nothing above the fitter's gate is a background-only chunk (a few bytes), or absent when that
  * background stores the fill value everywhere.
  */
-import { constantBackground, type BackgroundModel, type Box } from "../core/background.js";
+import { constantBackground, fillBackground, type BackgroundModel, type Box } from "../core/background.js";
 import { P_AMP, P_ROT, P_SCALE, PARAMS_PER_GAUSSIAN } from "../core/constants.js";
 import { allocVoxels, type DType, type VoxelArray } from "../core/dtype.js";
 import { covariance, volumeDiagonal, type Shape3 } from "../core/gaussian.js";
@@ -19,8 +19,8 @@ import { clock, type PhaseTimes } from "../fit/profile.js";
 import { PACKED_HEADER_BYTES } from "../format/packed.js";
 import { HEADER_BYTES } from "../format/vmg.js";
 import type { GaussianCodecConfig } from "./codec/config.js";
-import { chunkOverheadBytes, cornerBackground, encodeChunk } from "./codec/chunk.js";
-import { cornersOver } from "./continuous-background.js";
+import { chunkOverheadBytes, encodeChunk, halfGrid } from "./codec/chunk.js";
+import { CHUNK_NODES, NODES } from "./continuous-background.js";
 import { TYPICAL_TABLE_BYTES } from "./codec/chunk-table.js";
 import { rebaseBackground, rebaseGaussians, type Frame } from "./rebase.js";
 
@@ -41,14 +41,14 @@ export interface ChunkJob {
   fill: number;
   iterations: number;
   seed: number;
-  /** The fit's background model, or "continuous": the store's, fixed by the plan (`corners`). */
+  /** The fit's background model, or "continuous": the store's, fixed by the plan (`nodes`). */
   background: BackgroundChoice | "continuous";
   /**
-   * The chunk's corners of its level's continuous background (field units, float16 numbers, z, y, x
-   * order, x fastest; store/continuous-background.ts): the chunk's background, which its fit does
-   * not change, so neighbours agree on their shared face. Set with `background` "continuous".
+   * The chunk's NODES³ nodes of its level's continuous background (field units, float16 numbers, z,
+   * y, x order, x fastest; store/continuous-background.ts): the chunk's background, which its fit
+   * does not change, so neighbours agree on their shared face. Set with `background` "continuous".
    */
-  corners?: number[];
+  nodes?: number[];
   /**
    * Which of the block's Gaussians the chunk keeps: "overlap" (default), every one whose support
    * reaches it, so the chunk decodes the block fit's field on its voxels; "centre", only those
@@ -125,28 +125,27 @@ export function isGated(job: ChunkJob, stats = chunkStats(job)): boolean {
 }
 
 /**
- * The background a chunk stores when it has no Gaussians of its own: its corners of the store's
- * continuous background (a constant when they are all one value: 7 bytes, not 19), or the
- * constant of its mean.
+ * The background a chunk stores when it has no Gaussians of its own: its nodes of the store's
+ * continuous background (a constant when they are all one value: 7 bytes), or the constant of its mean.
  */
 function chunkBackground(job: ChunkJob, mean: number): BackgroundModel {
-  return job.background === "continuous" ? cornersOnly(planCorners(job)) : constantBackground(mean);
+  return job.background === "continuous" ? nodesOnly(planNodes(job)) : constantBackground(mean);
 }
 
-/** A background-only chunk's model of its corners: a constant when they are all one value. */
-function cornersOnly(corners: number[]): BackgroundModel {
-  return corners.every((c) => c === corners[0]) ? constantBackground(corners[0]!) : cornerBackground(corners);
+/** A background-only chunk's model of its nodes: a constant when they are all one value. */
+function nodesOnly(nodes: number[]): BackgroundModel {
+  return nodes.every((c) => c === nodes[0]) ? constantBackground(nodes[0]!) : halfGrid(nodes, NODES);
 }
 
-/** Bytes of the background-only chunk of `corners` (0: absent), for the plan's allocation. */
-export function cornersOnlyBytes(corners: number[], target: ChunkTarget): number {
-  return backgroundChunk(cornersOnly(corners), target)?.length ?? 0;
+/** Bytes of the background-only chunk of `nodes` (0: absent), for the plan's allocation. */
+export function nodesOnlyBytes(nodes: number[], target: ChunkTarget): number {
+  return backgroundChunk(nodesOnly(nodes), target)?.length ?? 0;
 }
 
-/** The job's planned corners (a job of the continuous background without them is a bug in its plan). */
-function planCorners(job: ChunkJob): number[] {
-  if (job.corners?.length !== 8) throw new RangeError("a chunk of a continuous background needs its 8 planned corners");
-  return job.corners;
+/** The job's planned nodes (a job of the continuous background without them is a bug in its plan). */
+function planNodes(job: ChunkJob): number[] {
+  if (job.nodes?.length !== CHUNK_NODES) throw new RangeError(`a chunk of a continuous background needs its ${CHUNK_NODES} planned nodes`);
+  return job.nodes;
 }
 
 /**
@@ -175,16 +174,17 @@ export async function fitChunk(job: ChunkJob, times?: PhaseTimes): Promise<Uint8
   if (times) tick = times.lap("gate (block statistics)", tick);
   if (gated) return gated.bytes;
   const flat = chunkBackground(job, stats.mean);
-  const volume: Volume = { shape: job.block.shape, dtype: job.block.dtype, data: job.block.data };
-  const fixed = job.background === "continuous" ? fixedBackground(job) : undefined;
-  // a fixed background is 8 float32 in the fitter's file, 8 float16 after the version, kind and count bytes in the chunk: the fit may spend the difference
-  const extra = fixed ? 4 * 8 - chunkOverheadBytes(cornerBackground(planCorners(job)), 1) : 0;
+  const fixed = job.background === "continuous" ? halfGrid(planNodes(job), NODES) : undefined;
+  // a fixed background: the fit's volume is the block less it (in stored values), over a background of 0
+  const volume: Volume = fixed ? residualBlock(job, fixed) : { shape: job.block.shape, dtype: job.block.dtype, data: job.block.data };
+  // the fitter's file then holds a 4-byte constant where the chunk holds its nodes: the fit has that less to spend
+  const extra = fixed ? 4 - chunkOverheadBytes(fixed, 1) : 0;
   let fit;
   try {
     fit = await fitVolume(volume, {
       budget: { bytes: job.bytes + fileOverhead(job.config.encoding) + extra },
       iterations: job.iterations, seed: job.seed, truncation: job.config.truncation,
-      ...(fixed ? { fixedBackground: fixed } : { background: job.background as BackgroundChoice }),
+      ...(fixed ? { fixedBackground: constantBackground(0) } : { background: job.background as BackgroundChoice }),
       encoding: job.config.encoding, gate: job.gate, ...(times ? { profile: times } : {}),
     });
     if (times) tick = clock(times);
@@ -198,7 +198,7 @@ export async function fitChunk(job: ChunkJob, times?: PhaseTimes): Promise<Uint8
   const h = fit.file.header;
   const value = { gain: h.valueScale / job.config.valueScale, shift: (h.valueOffset - job.config.valueOffset) / job.config.valueScale };
   const frame: Frame = { block: job.block.shape, chunk: job.chunk, offset: job.offset };
-  const background = fixed ? cornerBackground(planCorners(job)) : rebaseBackground(fit.file.background, frame, value);
+  const background = fixed ?? rebaseBackground(fit.file.background, frame, value);
   const src = fit.file.gaussians, r = job.config.truncation;
   const reach = (c: [number, number, number], i: number) => {
     const b = i * PARAMS_PER_GAUSSIAN;
@@ -215,7 +215,6 @@ export async function fitChunk(job: ChunkJob, times?: PhaseTimes): Promise<Uint8
     const bytes = encodeChunk({ background, gaussians, count }, job.chunk, job.config);
     if (bytes.length <= job.bytes || count === 0) {
       if (times) times.lap("encode chunk (drop until it fits)", tick);
-      if (process.env.VMG_DEBUG_CAPS) console.error("cap", job.bytes, "chunk", bytes.length, "count", count, "fit bytes", fit.bytes.length);
       return bytes.length <= job.bytes ? bytes : backgroundChunk(flat, job);
     }
     // entropy-coded sizes are known only after coding: drop the weakest until the chunk fits
@@ -224,10 +223,19 @@ export async function fitChunk(job: ChunkJob, times?: PhaseTimes): Promise<Uint8
   }
 }
 
-/** The chunk's planned corners as a 2×2×2 grid over its block, in stored values (what fitVolume's fixedBackground takes). */
-function fixedBackground(job: ChunkJob): BackgroundModel {
-  const field = cornersOver(planCorners(job), job.chunk, job.offset, job.block.shape);
-  return { kind: "grid", dims: [2, 2, 2], params: field.map((f) => job.config.valueOffset + job.config.valueScale * f) };
+/**
+ * The block less the chunk's background `bg` (its grid over the chunk, evaluated as the decoder does
+ * at the block's voxels: exactly on the chunk's, held at its outer nodes in a halo), in stored
+ * values, float32: what the fit runs on, so any block, an edge chunk's or one with a halo, sees
+ * the background its chunk will decode.
+ */
+function residualBlock(job: ChunkJob, bg: BackgroundModel): Volume {
+  const [bz, by, bx] = job.block.shape, [oz, oy, ox] = job.offset;
+  const field = new Float32Array(bz * by * bx);
+  fillBackground(bg, job.chunk, { z0: -oz, z1: bz - oz, y0: -oy, y1: by - oy, x0: -ox, x1: bx - ox }, [1, 1, 1], field);
+  const a = job.config.valueOffset, b = job.config.valueScale, data = job.block.data;
+  for (let i = 0; i < field.length; i++) field[i] = data[i]! - (a + b * field[i]!);
+  return { shape: job.block.shape, dtype: "float32", data: field };
 }
 
 /** σ within the chunk's bound (its diagonal, § 5 of the codec spec): wider is background there. */

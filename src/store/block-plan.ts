@@ -8,7 +8,7 @@ import { VolumeReadError } from "../io/errors.js";
 import { cutBox } from "../io/region.js";
 import { blockStats, NO_GAINS, type BlockStats } from "./allocation.js";
 import { blockValid, isGated, validField, type ChunkJob } from "./block-fit.js";
-import { cornerStats } from "./continuous-background.js";
+import { nodeStats } from "./continuous-background.js";
 import { describeBlock, type FailedBlock } from "./manifest.js";
 
 /** How the store allocates bytes, the most Gaussians a block of this level can be given, and whether the chunk's CRC is wanted. */
@@ -17,8 +17,8 @@ export interface PlanHow {
   maxGaussians: number;
   /** False at level 0, whose CRCs (of the block with its halo, plannedCrc) the input's statistics pass takes. */
   crc: boolean;
-  /** Whether the store's background is continuous: the chunk's corner statistics are wanted. */
-  corners: boolean;
+  /** Whether the store's background is continuous: the chunk's node statistics are wanted. */
+  nodes: boolean;
 }
 
 export interface BlockPlanStats {
@@ -28,14 +28,14 @@ export interface BlockPlanStats {
   weight: number;
   /** blockCrc of the chunk (0 when `how.crc` is false). */
   crc: number;
-  /** The chunk's cornerStats (when `how.corners`). */
-  corners?: Float32Array;
+  /** The chunk's nodeStats (when `how.nodes`). */
+  nodes?: Float32Array;
 }
 
 /** A chunk's planning statistics. */
 export function planBlock(job: ChunkJob, how: PlanHow): BlockPlanStats {
   const crc = how.crc ? blockCrc(job) : 0;
-  const corners = how.corners ? { corners: cornerStats(validField(job), job.valid, job.chunk, job.gate) } : {};
+  const corners = how.nodes ? { nodes: nodeStats(validField(job), job.valid, job.chunk, job.gate) } : {};
   if (how.allocation !== "slope") return { stats: NO_GAINS, weight: how.allocation === "uniform" ? (hasStructure(job) ? 1 : 0) : energyAboveMean(job), crc, ...corners };
   const voxels = job.valid[0] * job.valid[1] * job.valid[2];
   // no block can hold more Gaussians than it has voxels (which bounds the pursuit's memory by the block)

@@ -1,29 +1,34 @@
 /**
- * A store's continuous background (docs/vmg-zarr-codec.md § 6.2): per level one trilinear field
- * whose nodes sit at the chunks' corners, fixed by the planning pass, so that every chunk stores
- * its 8 corners (the codec's compact 2×2×2 grid, kind 3) and two neighbours decode the same values
- * on their shared face: no level steps at a chunk face, whatever each chunk's Gaussians do.
+ * A store's continuous background (docs/vmg-zarr-codec.md § 6.2): per level one trilinear field on
+ * a regular lattice of nodes, NODES per chunk axis (the chunk's corners and, between, nodes every
+ * chunk/(NODES − 1) voxels), fixed by the planning pass. Every chunk stores its NODES³ nodes (the
+ * codec's float16 grid, kind 3), and two neighbours hold the same nodes on their shared face, so
+ * they decode the same field there: no level steps at a chunk face, whatever their Gaussians do.
  *
  * The nodes are the least-squares fit of that field to the level's background voxels: those of a
  * chunk within BACKGROUND_SIGMAS robust standard deviations (1.4826 × the median absolute deviation)
  * of its median, and at or below the gate. A plain "below the gate" would count the faint
  * structure and noise floor of a sparse volume into its background (DIADEM: 93 % of its voxels
- * are 0, and that mean of a few units lifts every dark voxel). Each chunk contributes, from its voxels alone,
- * the normal equations of its 8 corners (cornerStats), and the plan solves the level's sparse
- * system once (solveNodes), with a weak smoothness term so a node no background voxel sees takes
- * its neighbours' level. Node values are rounded to float16 once, there, so every job reads the
- * same corners.
+ * are 0, and that mean of a few units lifts every dark voxel). Each chunk contributes, from its
+ * voxels alone, the normal equations of its nodes (nodeStats), and the plan solves the level's
+ * sparse system once (solveNodes), with a weak smoothness term so a node no background voxel sees
+ * takes its neighbours' level. Node values are rounded to float16 once, there, so every job reads
+ * the same nodes.
  */
 import { roundToHalf } from "../core/float16.js";
 import type { Shape3 } from "../core/gaussian.js";
 
-/** Floats of a chunk's statistics: the upper triangle of its 8×8 normal matrix (row by row), then the 8 right-hand sides. */
-export const CORNER_STATS = 36 + 8;
+/** Nodes per chunk axis (3: corners and mid-points, every 32 voxels of a 64³ chunk). */
+export const NODES = 3;
+/** Nodes of a chunk. */
+export const CHUNK_NODES = NODES ** 3;
+/** Floats of a chunk's statistics: the upper triangle of its normal matrix (row by row), then its right-hand sides. */
+export const NODE_STATS = (CHUNK_NODES * (CHUNK_NODES + 1)) / 2 + CHUNK_NODES;
 
-/** Index of (i, j), i ≤ j, in the upper triangle of an 8×8 matrix stored row by row. */
-const upper = (i: number, j: number) => i * 8 - (i * (i - 1)) / 2 + (j - i);
+/** Index of (i, j), i ≤ j, in the upper triangle of a CHUNK_NODES² matrix stored row by row. */
+const upper = (i: number, j: number) => i * CHUNK_NODES - (i * (i - 1)) / 2 + (j - i);
 
-/** Half-width of a chunk's background window in robust standard deviations (cornerStats). */
+/** Half-width of a chunk's background window in robust standard deviations (nodeStats). */
 export const BACKGROUND_SIGMAS = 2.5;
 
 /** The field values a chunk's background is fitted to: [median − kσ, min(median + kσ, gate)], σ = 1.4826 · MAD. */
@@ -35,39 +40,54 @@ export function backgroundWindow(field: ArrayLike<number>, gate: number): { lo: 
   return { lo: median - BACKGROUND_SIGMAS * sigma, hi: Math.min(gate, median + BACKGROUND_SIGMAS * sigma) };
 }
 
+/** Lower node and weight of the node above, at voxel j of an axis of n voxels (t = (j + ½)/n, as the codec's grid evaluates). */
+function axisNode(j: number, n: number): [number, number] {
+  const t = ((j + 0.5) / n) * (NODES - 1), i = Math.min(Math.floor(t), NODES - 2);
+  return [i, t - i];
+}
+
 /**
- * The normal equations of a chunk's corners: Σ w_i w_j and Σ w_i f over its voxels whose field
- * value f is in the chunk's backgroundWindow, w the trilinear weights of the corners at the voxel's centre
- * (corner k = (kz·2 + ky)·2 + kx, t = (j + ½)/n along an axis of the chunk's declared n voxels, as
- * the codec's grid background evaluates). `field` holds the chunk's `valid` voxels, z, y, x order.
- * Per x-row the sums reduce to five moments of t and f, so a voxel costs a few additions.
+ * The normal equations of a chunk's nodes: Σ w_i w_j and Σ w_i f over its voxels whose field value f
+ * is in the chunk's backgroundWindow, w the trilinear weights of the nodes at the voxel's centre
+ * (node (kz·NODES + ky)·NODES + kx; the chunk's declared shape spans the nodes). `field` holds the
+ * chunk's `valid` voxels, z, y, x order. Per x-row the sums reduce to moments per x cell, so a voxel
+ * costs a few additions.
  */
-export function cornerStats(field: ArrayLike<number>, valid: Shape3, chunk: Shape3, gate: number): Float32Array {
-  const [vz, vy, vx] = valid, { lo, hi } = backgroundWindow(field, gate);
-  const a = new Float64Array(CORNER_STATS);
-  const tx = Float64Array.from({ length: vx }, (_, x) => (x + 0.5) / chunk[2]);
-  const q = new Float64Array(4);
+export function nodeStats(field: ArrayLike<number>, valid: Shape3, chunk: Shape3, gate: number): Float32Array {
+  const [vz, vy, vx] = valid, { lo, hi } = backgroundWindow(field, gate), G = NODES;
+  const a = new Float64Array(NODE_STATS), rhs = CHUNK_NODES * (CHUNK_NODES + 1) / 2;
+  const xs = Array.from({ length: vx }, (_, x) => axisNode(x, chunk[2]));
+  // per row: Σ w_a w_b over x for x nodes a ≤ b (tridiagonal) and Σ w_a f
+  const mxx = new Float64Array(G * G), fx = new Float64Array(G);
+  const yz: Array<[number, number]> = [];
   for (let z = 0, i = 0; z < vz; z++) {
-    const tz = (z + 0.5) / chunk[0];
+    const [iz, tz] = axisNode(z, chunk[0]);
     for (let y = 0; y < vy; y++) {
-      const ty = (y + 0.5) / chunk[1];
-      let s0 = 0, s1 = 0, s2 = 0, f0 = 0, f1 = 0;
+      const [iy, ty] = axisNode(y, chunk[1]);
+      mxx.fill(0); fx.fill(0);
+      let any = false;
       for (let x = 0; x < vx; x++, i++) {
         const f = field[i]!;
         if (!(f >= lo && f <= hi)) continue;
-        const t = tx[x]!;
-        s0++; s1 += t; s2 += t * t; f0 += f; f1 += t * f;
+        const [ix, t] = xs[x]!, w0 = 1 - t;
+        mxx[ix * G + ix] = mxx[ix * G + ix]! + w0 * w0;
+        mxx[ix * G + ix + 1] = mxx[ix * G + ix + 1]! + w0 * t;
+        mxx[(ix + 1) * G + ix + 1] = mxx[(ix + 1) * G + ix + 1]! + t * t;
+        fx[ix] = fx[ix]! + w0 * f; fx[ix + 1] = fx[ix + 1]! + t * f;
+        any = true;
       }
-      if (s0 === 0) continue;
-      // x moments: Σ w0w0, w0w1, w1w1 and Σ w0 f, w1 f with w0 = 1 − t, w1 = t
-      const mx = [s0 - 2 * s1 + s2, s1 - s2, s2], fx = [f0 - f1, f1];
-      q[0] = (1 - tz) * (1 - ty); q[1] = (1 - tz) * ty; q[2] = tz * (1 - ty); q[3] = tz * ty;
-      for (let p = 0; p < 4; p++) for (let bx = 0; bx < 2; bx++) {
-        const r = 2 * p + bx;
-        a[36 + r] = a[36 + r]! + q[p]! * fx[bx]!;
-        for (let s = p; s < 4; s++) for (let cx = s === p ? bx : 0; cx < 2; cx++) {
-          const k = upper(r, 2 * s + cx);
-          a[k] = a[k]! + q[p]! * q[s]! * mx[bx + cx]!;
+      if (!any) continue;
+      // the row's (z, y) nodes: yz node index and weight
+      yz.length = 0;
+      for (const [dz, wz] of [[0, 1 - tz], [1, tz]] as const) for (const [dy, wy] of [[0, 1 - ty], [1, ty]] as const) yz.push([(iz + dz) * G + iy + dy, wz * wy]);
+      for (const [p, wp] of yz) for (let ax = 0; ax < G; ax++) {
+        const r = p * G + ax;
+        a[rhs + r] = a[rhs + r]! + wp * fx[ax]!;
+        for (const [q, wq] of yz) for (let bx = Math.max(0, ax - 1); bx <= Math.min(G - 1, ax + 1); bx++) {
+          const c = q * G + bx;
+          if (c < r) continue;
+          const m = ax <= bx ? mxx[ax * G + bx]! : mxx[bx * G + ax]!;
+          if (m !== 0) a[upper(r, c)] = a[upper(r, c)]! + wp * wq * m;
         }
       }
     }
@@ -75,55 +95,62 @@ export function cornerStats(field: ArrayLike<number>, valid: Shape3, chunk: Shap
   return Float32Array.from(a);
 }
 
-/** Nodes of a level of `grid` chunks per axis: one more than its chunks per axis, z, y, x order, x fastest. */
+/** Nodes per axis of a level of `grid` chunks per axis, z, y, x order (NODES − 1 cells per chunk). */
 export function nodeGrid(grid: Shape3): Shape3 {
-  return [grid[0] + 1, grid[1] + 1, grid[2] + 1];
+  return [grid[0] * (NODES - 1) + 1, grid[1] * (NODES - 1) + 1, grid[2] * (NODES - 1) + 1];
 }
 
-/** The node index of corner k of chunk c. */
-function cornerNode(n: Shape3, c: Shape3, k: number): number {
-  return ((c[0] + (k >> 2)) * n[1] + c[1] + ((k >> 1) & 1)) * n[2] + c[2] + (k & 1);
+/** The level's node index of node k of chunk c. */
+function levelNode(n: Shape3, c: Shape3, k: number): number {
+  const G = NODES, kz = Math.floor(k / (G * G)), ky = Math.floor(k / G) % G, kx = k % G;
+  return ((c[0] * (G - 1) + kz) * n[1] + c[1] * (G - 1) + ky) * n[2] + c[2] * (G - 1) + kx;
 }
 
-/** Relative weight of the smoothness term (a node's data weight is ~n³/27 for a chunk of n³ voxels around it). */
+/** Relative weight of the smoothness term against a node's mean data weight. */
 const SMOOTHNESS = 1e-3;
 
 /**
- * The level's node values from its chunks' cornerStats (C order; undefined: a chunk with no
+ * The level's node values from its chunks' nodeStats (C order; undefined: a chunk with no
  * statistics), rounded to float16: the least-squares trilinear field plus SMOOTHNESS × the mean
- * data weight × Σ (n_i − n_j)² over neighbouring nodes (and a vanishing pull to 0, so a level
- * with no voxel at or below the gate still has one solution). Solved by conjugate gradients with
- * a Jacobi preconditioner in a fixed order: every run gets the same nodes.
+ * data weight × Σ (n_i − n_j)² over neighbouring nodes (and a vanishing pull to 0, so a level with
+ * no voxel in its windows still has one solution). Solved by conjugate gradients with a Jacobi
+ * preconditioner in a fixed order: every run gets the same nodes.
  */
 export function solveNodes(grid: Shape3, stats: ReadonlyArray<Float32Array | undefined>): Float64Array {
-  const n = nodeGrid(grid), N = n[0] * n[1] * n[2];
-  // the matrix as 27 bands: A[i][27 i + o], o the neighbour's offset ((dz+1)·3 + dy+1)·3 + dx+1
+  const n = nodeGrid(grid), N = n[0] * n[1] * n[2], rhs = CHUNK_NODES * (CHUNK_NODES + 1) / 2;
+  // the matrix as 27 bands: A[27 i + o], o the neighbour's offset ((dz+1)·3 + dy+1)·3 + dx+1 (trilinear nodes couple only within a cell)
   const A = new Float64Array(27 * N), b = new Float64Array(N);
-  const off = (i: number, j: number) => {
-    const d = [Math.floor(j / (n[1] * n[2])) - Math.floor(i / (n[1] * n[2])), (Math.floor(j / n[2]) % n[1]) - (Math.floor(i / n[2]) % n[1]), (j % n[2]) - (i % n[2])];
-    return 27 * i + ((d[0]! + 1) * 3 + d[1]! + 1) * 3 + d[2]! + 1;
+  const coords = (i: number) => [Math.floor(i / (n[1] * n[2])), Math.floor(i / n[2]) % n[1], i % n[2]];
+  const band = (i: number, j: number) => {
+    const p = coords(i), q = coords(j);
+    return 27 * i + ((q[0]! - p[0]! + 1) * 3 + q[1]! - p[1]! + 1) * 3 + q[2]! - p[2]! + 1;
   };
   let c = 0;
   for (let cz = 0; cz < grid[0]; cz++) for (let cy = 0; cy < grid[1]; cy++) for (let cx = 0; cx < grid[2]; cx++, c++) {
     const s = stats[c];
     if (!s) continue;
-    const nodes = Array.from({ length: 8 }, (_, k) => cornerNode(n, [cz, cy, cx], k));
-    for (let i = 0; i < 8; i++) {
-      b[nodes[i]!] = b[nodes[i]!]! + s[36 + i]!;
-      for (let j = 0; j < 8; j++) A[off(nodes[i]!, nodes[j]!)]! += s[upper(Math.min(i, j), Math.max(i, j))]!;
+    const nodes = Array.from({ length: CHUNK_NODES }, (_, k) => levelNode(n, [cz, cy, cx], k));
+    for (let i = 0; i < CHUNK_NODES; i++) {
+      b[nodes[i]!] = b[nodes[i]!]! + s[rhs + i]!;
+      for (let j = i; j < CHUNK_NODES; j++) {
+        const v = s[upper(i, j)]!;
+        if (v === 0) continue;
+        A[band(nodes[i]!, nodes[j]!)] = A[band(nodes[i]!, nodes[j]!)]! + v;
+        if (j !== i) A[band(nodes[j]!, nodes[i]!)] = A[band(nodes[j]!, nodes[i]!)]! + v;
+      }
     }
   }
   let diag = 0;
   for (let i = 0; i < N; i++) diag += A[27 * i + 13]!;
   const lambda = SMOOTHNESS * Math.max(diag / N, 1e-30), ridge = 1e-9 * lambda;
   for (let i = 0; i < N; i++) {
-    A[27 * i + 13]! += ridge;
-    const z = Math.floor(i / (n[1] * n[2])), y = Math.floor(i / n[2]) % n[1], x = i % n[2];
+    A[27 * i + 13] = A[27 * i + 13]! + ridge;
+    const [z, y, x] = coords(i);
     for (const [dz, dy, dx] of [[1, 0, 0], [0, 1, 0], [0, 0, 1]] as const) {
-      if (z + dz >= n[0] || y + dy >= n[1] || x + dx >= n[2]) continue;
+      if (z! + dz >= n[0] || y! + dy >= n[1] || x! + dx >= n[2]) continue;
       const j = i + (dz * n[1] + dy) * n[2] + dx;
-      A[27 * i + 13]! += lambda; A[27 * j + 13]! += lambda;
-      A[off(i, j)]! -= lambda; A[off(j, i)]! -= lambda;
+      A[27 * i + 13] = A[27 * i + 13]! + lambda; A[27 * j + 13] = A[27 * j + 13]! + lambda;
+      A[band(i, j)] = A[band(i, j)]! - lambda; A[band(j, i)] = A[band(j, i)]! - lambda;
     }
   }
   return conjugateGradients(A, b, n).map(roundToHalf);
@@ -132,17 +159,17 @@ export function solveNodes(grid: Shape3, stats: ReadonlyArray<Float32Array | und
 /** Solves the banded SPD system (A as solveNodes lays it out) to a relative residual of 1e-10. */
 function conjugateGradients(A: Float64Array, b: Float64Array, n: Shape3): Float64Array {
   const N = b.length, x = new Float64Array(N), r = Float64Array.from(b), z = new Float64Array(N), p = new Float64Array(N), Ap = new Float64Array(N);
-  const strides = [n[1] * n[2], n[2], 1];
+  const sz = n[1] * n[2], sy = n[2];
   const multiply = (v: Float64Array, out: Float64Array) => {
     for (let i = 0; i < N; i++) {
-      const iz = Math.floor(i / strides[0]!), iy = Math.floor(i / n[2]) % n[1], ix = i % n[2];
+      const iz = Math.floor(i / sz), iy = Math.floor(i / sy) % n[1], ix = i % n[2];
       let s = 0;
       for (let o = 0; o < 27; o++) {
         const a = A[27 * i + o]!;
         if (a === 0) continue;
         const dz = Math.floor(o / 9) - 1, dy = (Math.floor(o / 3) % 3) - 1, dx = (o % 3) - 1;
         if (iz + dz < 0 || iy + dy < 0 || ix + dx < 0 || iz + dz >= n[0] || iy + dy >= n[1] || ix + dx >= n[2]) continue;
-        s += a * v[i + dz * strides[0]! + dy * strides[1]! + dx]!;
+        s += a * v[i + dz * sz + dy * sy + dx]!;
       }
       out[i] = s;
     }
@@ -166,27 +193,36 @@ function conjugateGradients(A: Float64Array, b: Float64Array, n: Shape3): Float6
   return x;
 }
 
-/** The 8 corners of chunk c (z, y, x order, x fastest) from its level's nodes. */
-export function chunkCorners(nodes: ArrayLike<number>, grid: Shape3, c: Shape3): number[] {
+/** The NODES³ nodes of chunk c (z, y, x order, x fastest) from its level's nodes. */
+export function chunkNodes(nodes: ArrayLike<number>, grid: Shape3, c: Shape3): number[] {
   const n = nodeGrid(grid);
-  return Array.from({ length: 8 }, (_, k) => nodes[cornerNode(n, c, k)]!);
+  return Array.from({ length: CHUNK_NODES }, (_, k) => nodes[levelNode(n, c, k)]!);
+}
+
+/** The chunk's field (its nodes' trilinear interpolation) at chunk coordinates t (z, y, x; 0 and 1: its faces), extended linearly past them. */
+function fieldAt(nodes: ArrayLike<number>, t: number[]): number {
+  const G = NODES, cell = t.map((v) => Math.min(Math.max(Math.floor(v * (G - 1)), 0), G - 2)), w = t.map((v, a) => v * (G - 1) - cell[a]!);
+  let s = 0;
+  for (let m = 0; m < 8; m++) {
+    const bits = [m >> 2, (m >> 1) & 1, m & 1];
+    const k = ((cell[0]! + bits[0]!) * G + cell[1]! + bits[1]!) * G + cell[2]! + bits[2]!;
+    s += bits.reduce((p, bit, a) => p * (bit ? w[a]! : 1 - w[a]!), 1) * nodes[k]!;
+  }
+  return s;
 }
 
 /**
- * The same trilinear field as a 2×2×2 grid over another box of the chunk's axes: `offset` is the
- * box's voxel index [z, y, x] of the chunk's voxel 0 and `shape` its extent (a fit's block, which
- * may hold a halo beyond the chunk: there the chunk's field is extended linearly). Each corner is
- * the field at the box's outer corner, so the box's grid evaluates the chunk's field at every voxel.
+ * The chunk's field as a grid over its fit's block: `offset` is the block's voxel index [z, y, x]
+ * of the chunk's voxel 0 and `shape` its extent. Without a halo (the block is the chunk's voxels
+ * inside the level) it is the chunk's own field exactly (the block's nodes, spread evenly over it,
+ * at the chunk's node spacing in each cell, are the field's values there only where the block is
+ * the chunk: else the nodes are the field sampled at the block's own lattice, and the halo sees
+ * the chunk's field extended linearly).
  */
-export function cornersOver(corners: ArrayLike<number>, chunk: Shape3, offset: Shape3, shape: Shape3): Float64Array {
-  const t = [0, 1, 2].map((a) => [-offset[a]! / chunk[a]!, (shape[a]! - offset[a]!) / chunk[a]!]);
-  return Float64Array.from({ length: 8 }, (_, k) => {
-    const at = [t[0]![k >> 2]!, t[1]![(k >> 1) & 1]!, t[2]![k & 1]!];
-    let v = 0;
-    for (let m = 0; m < 8; m++) {
-      const w = [m >> 2, (m >> 1) & 1, m & 1].reduce((p, bit, a) => p * (bit ? at[a]! : 1 - at[a]!), 1);
-      v += w * corners[m]!;
-    }
-    return v;
-  });
+export function nodesOver(nodes: ArrayLike<number>, chunk: Shape3, offset: Shape3, shape: Shape3): { dims: [number, number, number]; params: Float64Array } {
+  const G = NODES;
+  const at = (k: number, a: number) => (-offset[a]! + (k / (G - 1)) * shape[a]!) / chunk[a]!;
+  const params = new Float64Array(CHUNK_NODES);
+  for (let kz = 0, i = 0; kz < G; kz++) for (let ky = 0; ky < G; ky++) for (let kx = 0; kx < G; kx++, i++) params[i] = fieldAt(nodes, [at(kz, 0), at(ky, 1), at(kx, 2)]);
+  return { dims: [G, G, G], params };
 }

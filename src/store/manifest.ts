@@ -7,6 +7,7 @@
 import type { Shape3 } from "../core/gaussian.js";
 import type { Box } from "../core/background.js";
 import { GAUSSIAN_CODEC_VERSION, type GaussianCodecConfig } from "./codec/config.js";
+import { nodeGrid } from "./continuous-background.js";
 import { chunkBox, type LevelPlan } from "./plan.js";
 
 /** The manifest's file name at the top of the store. */
@@ -44,7 +45,7 @@ export interface RunManifest {
   levels: LevelLayout[];
   /**
    * Per level, the nodes of its continuous background (store/continuous-background.ts: field units,
-   * float16 numbers, one more than the level's chunks per axis, z, y, x order, x fastest), when the
+   * float16 numbers, nodeGrid of the level's chunks per axis, z, y, x order, x fastest), when the
    * settings' background is "continuous".
    */
   backgrounds?: number[][];
@@ -78,7 +79,7 @@ export function checkManifest(m: unknown): RunManifest {
   if (!input || !Array.isArray(input.shape) || input.shape.length !== 3 || typeof input.dtype !== "string" || !Number.isInteger(input.crc32) || !Number.isFinite(input.peak)) throw new Error("its input (shape, dtype, crc32, peak) is malformed");
   if (!Array.isArray(o.levels) || !Array.isArray(o.jobs) || typeof o.settings !== "object" || o.settings === null) throw new Error("its levels, jobs or settings are missing");
   if (o.settings["background"] === "continuous") {
-    const nodes = (l: LevelLayout) => (l.chunkGrid[0] + 1) * (l.chunkGrid[1] + 1) * (l.chunkGrid[2] + 1);
+    const nodes = (l: LevelLayout) => nodeGrid(l.chunkGrid).reduce((n, g) => n * g, 1);
     const bg = o.backgrounds, levels = o.levels;
     if (!Array.isArray(bg) || bg.length !== levels.length || !bg.every((b, i) => Array.isArray(b) && b.length === nodes(levels[i]!) && b.every(Number.isFinite))) {
       throw new Error("its continuous backgrounds are missing or not one finite value per chunk corner of each level");

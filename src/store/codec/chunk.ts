@@ -20,20 +20,17 @@ import { GAUSSIAN_CODEC_NAME, GAUSSIAN_CODEC_VERSION, type GaussianCodecConfig }
 import { readVarint, varintBytes, writeVarint } from "./varint.js";
 
 const KINDS = ["constant", "polynomial", "grid"] as const;
-/** Kind byte of § 3's compact form of a 2×2×2 grid: its eight corners as float16 (a store's continuous background, § 6.2). */
-const CORNERS_KIND = 3;
+/** Kind byte of § 3's float16 grid: a grid (kind 2's shape fields) whose nodes are float16 (a store's continuous background, § 6.2). */
+const HALF_GRID_KIND = 3;
 
-/**
- * Whether `bg` is written as kind 3: a 2×2×2 grid (a trilinear function over the chunk, its nodes
- * the chunk's corners) whose values are all float16 numbers, so the 8 bytes saved lose nothing.
- */
-export function isCornerBackground(bg: BackgroundModel): boolean {
-  return bg.kind === "grid" && bg.dims.every((g) => g === 2) && bg.params.every((p) => Number.isFinite(roundToHalf(p)) && roundToHalf(p) === p);
+/** Whether `bg` is written as kind 3: a grid whose node values are all float16 numbers, so the 2 bytes a node saves lose nothing. */
+export function isHalfGrid(bg: BackgroundModel): boolean {
+  return bg.kind === "grid" && bg.params.every((p) => Number.isFinite(roundToHalf(p)) && roundToHalf(p) === p);
 }
 
-/** The 2×2×2 grid background of `corners` (z, y, x order, x fastest), each rounded to float16: what kind 3 stores. */
-export function cornerBackground(corners: ArrayLike<number>): BackgroundModel {
-  return { kind: "grid", dims: [2, 2, 2], params: Float64Array.from({ length: 8 }, (_, i) => roundToHalf(corners[i]!)) };
+/** The grid background of `nodes` (z, y, x order, x fastest) with `g` nodes per axis, each rounded to float16: what kind 3 stores. */
+export function halfGrid(nodes: ArrayLike<number>, g: number): BackgroundModel {
+  return { kind: "grid", dims: [g, g, g], params: Float64Array.from({ length: g ** 3 }, (_, i) => roundToHalf(nodes[i]!)) };
 }
 
 export interface ChunkContent {
@@ -47,7 +44,6 @@ export interface ChunkContent {
 
 /** Bytes before the background parameters: version, kind and the kind's shape fields. */
 function headBytes(bg: BackgroundModel): number {
-  if (isCornerBackground(bg)) return 2;
   if (bg.kind === "polynomial") return 3;
   if (bg.kind === "grid") return 2 + bg.dims.reduce((n, g) => n + varintBytes(g), 0);
   return 2;
@@ -55,7 +51,7 @@ function headBytes(bg: BackgroundModel): number {
 
 /** Bytes of a chunk around its payload: the fixed fields, the background and the count. */
 export function chunkOverheadBytes(bg: BackgroundModel, count: number): number {
-  return headBytes(bg) + (isCornerBackground(bg) ? 2 : 4) * bg.params.length + varintBytes(count);
+  return headBytes(bg) + (isHalfGrid(bg) ? 2 : 4) * bg.params.length + varintBytes(count);
 }
 
 /**
@@ -78,17 +74,12 @@ export function encodeChunk(c: ChunkContent, chunkShape: Shape3, config: Gaussia
   const view = new DataView(out.buffer);
   out[0] = GAUSSIAN_CODEC_VERSION;
   let o = 2;
-  if (isCornerBackground(bg)) {
-    out[1] = CORNERS_KIND;
-    for (let i = 0; i < 8; i++, o += 2) view.setUint16(o, toHalfBits(bg.params[i]!), true);
-    o = writeVarint(out, o, c.count);
-    out.set(payload, o);
-    return out;
-  }
-  out[1] = KINDS.indexOf(bg.kind);
+  const half = isHalfGrid(bg);
+  out[1] = half ? HALF_GRID_KIND : KINDS.indexOf(bg.kind);
   if (bg.kind === "polynomial") out[o++] = bg.degree;
   if (bg.kind === "grid") for (const g of bg.dims) o = writeVarint(out, o, g);
-  for (let i = 0; i < bg.params.length; i++, o += 4) view.setFloat32(o, bg.params[i]!, true);
+  if (half) for (let i = 0; i < bg.params.length; i++, o += 2) view.setUint16(o, toHalfBits(bg.params[i]!), true);
+  else for (let i = 0; i < bg.params.length; i++, o += 4) view.setFloat32(o, bg.params[i]!, true);
   o = writeVarint(out, o, c.count);
   out.set(payload, o);
   return out;
@@ -107,14 +98,12 @@ export function readChunk(bytes: Uint8Array, chunkShape: Shape3, config: Gaussia
 function parseChunk(bytes: Uint8Array, chunkShape: Shape3, config: GaussianCodecConfig): ChunkContent {
   if (bytes.length < 2) throw new TruncatedFileError(`${bytes.length} bytes is shorter than the version and kind bytes`);
   if (bytes[0] !== GAUSSIAN_CODEC_VERSION) throw new UnsupportedVersionError(`chunk version ${bytes[0]} is not supported (this reader reads ${GAUSSIAN_CODEC_VERSION})`);
-  const corners = bytes[1] === CORNERS_KIND;
-  const kind = corners ? "grid" : KINDS[bytes[1]!];
-  if (!kind) throw new InvalidHeaderError(`background kind ${bytes[1]} is not 0 (constant), 1 (polynomial), 2 (grid) or 3 (corners)`);
+  const half = bytes[1] === HALF_GRID_KIND;
+  const kind = half ? "grid" : KINDS[bytes[1]!];
+  if (!kind) throw new InvalidHeaderError(`background kind ${bytes[1]} is not 0 (constant), 1 (polynomial), 2 (grid) or 3 (float16 grid)`);
   let o = 2;
   let shapeOnly: BackgroundModel;
-  if (corners) {
-    shapeOnly = { kind: "grid", dims: [2, 2, 2], params: new Float64Array(0) };
-  } else if (kind === "polynomial") {
+  if (kind === "polynomial") {
     if (o >= bytes.length) throw new TruncatedFileError("chunk ends before its polynomial degree");
     shapeOnly = { kind, degree: bytes[o++]!, params: new Float64Array(0) };
   } else if (kind === "grid") {
@@ -130,11 +119,11 @@ function parseChunk(bytes: Uint8Array, chunkShape: Shape3, config: GaussianCodec
     shapeOnly = { kind, params: new Float64Array(0) };
   }
   if (kind === "polynomial") validateBackground({ ...shapeOnly, params: new Float64Array(backgroundParamCount(shapeOnly)) }); // the degree, before sizing anything by it
-  const P = backgroundParamCount(shapeOnly), size = corners ? 2 : 4;
-  if (o + size * P > bytes.length) throw new TruncatedFileError(`${corners ? "corners" : kind} background needs ${size * P} bytes of parameters, the chunk has ${bytes.length - o} left`);
+  const P = backgroundParamCount(shapeOnly), size = half ? 2 : 4;
+  if (o + size * P > bytes.length) throw new TruncatedFileError(`${half ? "float16 grid" : kind} background needs ${size * P} bytes of parameters, the chunk has ${bytes.length - o} left`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const params = new Float64Array(P);
-  for (let i = 0; i < P; i++, o += size) params[i] = corners ? fromHalfBits(view.getUint16(o, true)) : view.getFloat32(o, true);
+  for (let i = 0; i < P; i++, o += size) params[i] = half ? fromHalfBits(view.getUint16(o, true)) : view.getFloat32(o, true);
   const background = { ...shapeOnly, params } as BackgroundModel;
   validateBackground(background);
   const n = readVarint(bytes, o, "Gaussian count");
