@@ -22,7 +22,7 @@ import { gaussianStoreInfo, readGaussianStore } from "../src/node/store-reader.j
 import { VolumeReadError } from "../src/io/errors.js";
 import { isVmgError } from "../src/core/errors.js";
 import { writeGaussianStore } from "../src/node/store-writer.js";
-import { chunkAsFile, decodeChunk, encodeChunk, readChunk } from "../src/store/codec/chunk.js";
+import { chunkAsFile, chunkOverheadBytes, decodeChunk, encodeChunk, halfGrid, readChunk } from "../src/store/codec/chunk.js";
 import { chunkDType, chunkShape3, GAUSSIAN_CODEC_NAME, GAUSSIAN_CODEC_VERSION, parseConfig, type GaussianCodecConfig } from "../src/store/codec/config.js";
 import { writeVarint } from "../src/store/codec/varint.js";
 import { rebaseBackground } from "../src/store/rebase.js";
@@ -77,6 +77,29 @@ describe("volmicro.gaussians chunk codec", () => {
     assert.ok(v.every((x) => x === 260)); // ⌊10.5 + 1000 · 0.25⌋
   });
 
+  test("a grid background of float16 nodes is stored in 2 bytes a node (kind 3) and decodes to exactly those nodes; other grids keep float32", () => {
+    const nodes = Float64Array.from({ length: 27 }, (_, i) => 0.1 + 0.01 * i);
+    const half = halfGrid(nodes, 3);
+    const bytes = encodeChunk({ ...content(10), background: half }, CHUNK, CONFIG);
+    assert.equal(bytes[1], 3);
+    assert.equal(chunkOverheadBytes(half, 10), 2 + 3 + 2 * 27 + 1);
+    const back = readChunk(bytes, CHUNK, CONFIG).background;
+    assert.deepEqual(back, half);
+    assert.ok(half.params.some((p, i) => p !== nodes[i]), "the nodes were rounded to float16");
+    const wide: BackgroundModel = { kind: "grid", dims: [3, 3, 3], params: nodes };
+    const f32 = encodeChunk({ ...content(10), background: wide }, CHUNK, CONFIG);
+    assert.equal(f32[1], 2);
+    assert.equal(f32.length - bytes.length, 2 * 27);
+    // the decoder sees the grid as a .vmg of it would
+    assert.deepEqual(decodeChunk(bytes, CHUNK, "uint16", CONFIG), new VmgDecoder(chunkAsFile(readChunk(bytes, CHUNK, CONFIG), CHUNK, "uint16", CONFIG)).decode(fullBox(CHUNK)));
+    // an infinite or NaN node, a node count past the bytes, is refused
+    const at = 2 + 3; // version, kind, three dims
+    const inf = bytes.slice(); inf[at] = 0x00; inf[at + 1] = 0x7c;
+    assert.throws(() => readChunk(inf, CHUNK, CONFIG), (e: unknown) => e instanceof VmgFormatError && /background parameter 0 is Infinity/.test((e as Error).message));
+    const big = bytes.slice(); big[2] = 200;
+    assert.throws(() => readChunk(big, CHUNK, CONFIG), VmgFormatError);
+  });
+
   test("a polynomial background moved into a chunk's frame gives the same field there", () => {
     const bg: BackgroundModel = { kind: "polynomial", degree: 2, params: Float64Array.from({ length: 10 }, (_, i) => 0.1 * (i + 1) * (i % 2 ? -1 : 1)) };
     const block: Shape3 = [20, 24, 28], chunk: Shape3 = [16, 16, 16], offset: Shape3 = [4, 0, 8];
@@ -101,6 +124,7 @@ describe("volmicro.gaussians chunk codec", () => {
     const edited = (f: (b: Uint8Array) => void) => { const b = good.slice(); f(b); return b; };
     const head = 3 + 4 * 4; // version, kind, degree, 4 polynomial parameters
     assert.throws(() => readChunk(edited((b) => { b[0] = 1; }), CHUNK, CONFIG), UnsupportedVersionError); // version 1 chunks had the file's 45-byte table
+    assert.throws(() => readChunk(edited((b) => { b[0] = 2; }), CHUNK, CONFIG), UnsupportedVersionError); // version 2 stores are written again
     assert.throws(() => readChunk(edited((b) => { b[head + 1] = 11; }), CHUNK, CONFIG), InvalidHeaderError); // packed position exponent past 10
     assert.throws(() => readChunk(edited((b) => { b[1] = 9; }), CHUNK, CONFIG), InvalidHeaderError);
     assert.throws(() => readChunk(edited((b) => { b[2] = 7; }), CHUNK, CONFIG), InvalidHeaderError); // polynomial degree 7
@@ -112,13 +136,13 @@ describe("volmicro.gaussians chunk codec", () => {
     // more Gaussians than the chunk has voxels
     const tiny: Shape3 = [1, 2, 2];
     const many = new Uint8Array(2 + 4 + 1 + 200);
-    many[0] = 2; many[1] = 0; many[6] = 5;
+    many[0] = GAUSSIAN_CODEC_VERSION; many[1] = 0; many[6] = 5;
     assert.throws(() => readChunk(many, tiny, CONFIG), CountBoundError);
     // a varint that never ends
-    const endless = new Uint8Array([2, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+    const endless = new Uint8Array([GAUSSIAN_CODEC_VERSION, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
     assert.throws(() => readChunk(endless, CHUNK, CONFIG), InvalidHeaderError);
     // payload bytes after a count of 0
-    assert.throws(() => readChunk(new Uint8Array([2, 0, 0, 0, 0, 0, 0, 42]), CHUNK, CONFIG), CountMismatchError);
+    assert.throws(() => readChunk(new Uint8Array([GAUSSIAN_CODEC_VERSION, 0, 0, 0, 0, 0, 0, 42]), CHUNK, CONFIG), CountMismatchError);
     // a huge scale: σ beyond the chunk's diagonal (f16 records carry it as written)
     const f16 = { ...CONFIG, encoding: "f16" as const };
     const huge = content(2);
@@ -151,10 +175,9 @@ describe("volmicro.gaussians chunk codec", () => {
   });
 
   test("configurations are checked field by field", () => {
-    const json = { version: 2, encoding: "packed", truncation: 3, value_offset: 0, value_scale: 2 };
-    assert.deepEqual(parseConfig(json), { version: 2, encoding: "packed", truncation: 3, valueOffset: 0, valueScale: 2 });
-    assert.throws(() => parseConfig({ ...json, version: 1 }), UnsupportedVersionError);
-    assert.throws(() => parseConfig({ ...json, version: 3 }), UnsupportedVersionError);
+    const json = { version: 3, encoding: "packed", truncation: 3, value_offset: 0, value_scale: 2 };
+    assert.deepEqual(parseConfig(json), { version: 3, encoding: "packed", truncation: 3, valueOffset: 0, valueScale: 2 });
+    for (const version of [1, 2, 4]) assert.throws(() => parseConfig({ ...json, version }), UnsupportedVersionError);
     assert.throws(() => parseConfig({ ...json, encoding: "zfp" }), CodecConfigurationError);
     assert.throws(() => parseConfig({ ...json, truncation: 20 }), CodecConfigurationError);
     assert.throws(() => parseConfig({ ...json, value_scale: 0 }), CodecConfigurationError);

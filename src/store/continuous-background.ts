@@ -32,12 +32,12 @@ const upper = (i: number, j: number) => i * CHUNK_NODES - (i * (i - 1)) / 2 + (j
 export const BACKGROUND_SIGMAS = 2.5;
 
 /** The field values a chunk's background is fitted to: [median − kσ, min(median + kσ, gate)], σ = 1.4826 · MAD. */
-export function backgroundWindow(field: ArrayLike<number>, gate: number): { lo: number; hi: number } {
+export function backgroundWindow(field: ArrayLike<number>, gate: number): { lo: number; hi: number; sigma: number } {
   const v = Float64Array.from(field).sort();
   const median = v[v.length >> 1]!;
   for (let i = 0; i < v.length; i++) v[i] = Math.abs(v[i]! - median);
   const sigma = 1.4826 * v.sort()[v.length >> 1]!;
-  return { lo: median - BACKGROUND_SIGMAS * sigma, hi: Math.min(gate, median + BACKGROUND_SIGMAS * sigma) };
+  return { lo: median - BACKGROUND_SIGMAS * sigma, hi: Math.min(gate, median + BACKGROUND_SIGMAS * sigma), sigma };
 }
 
 /** Lower node and weight of the node above, at voxel j of an axis of n voxels (t = (j + ½)/n, as the codec's grid evaluates). */
@@ -54,7 +54,8 @@ function axisNode(j: number, n: number): [number, number] {
  * costs a few additions.
  */
 export function nodeStats(field: ArrayLike<number>, valid: Shape3, chunk: Shape3, gate: number): Float32Array {
-  const [vz, vy, vx] = valid, { lo, hi } = backgroundWindow(field, gate), G = NODES;
+  const [vz, vy, vx] = valid, { lo, hi, sigma } = backgroundWindow(field, gate), G = NODES;
+  const below = Number(process.env.VMG_KAPPA ?? 0) * sigma;
   const a = new Float64Array(NODE_STATS), rhs = CHUNK_NODES * (CHUNK_NODES + 1) / 2;
   const xs = Array.from({ length: vx }, (_, x) => axisNode(x, chunk[2]));
   // per row: Σ w_a w_b over x for x nodes a ≤ b (tridiagonal) and Σ w_a f
@@ -67,8 +68,9 @@ export function nodeStats(field: ArrayLike<number>, valid: Shape3, chunk: Shape3
       mxx.fill(0); fx.fill(0);
       let any = false;
       for (let x = 0; x < vx; x++, i++) {
-        const f = field[i]!;
-        if (!(f >= lo && f <= hi)) continue;
+        const v = field[i]!;
+        if (!(v >= lo && v <= hi)) continue;
+        const f = v - below;
         const [ix, t] = xs[x]!, w0 = 1 - t;
         mxx[ix * G + ix] = mxx[ix * G + ix]! + w0 * w0;
         mxx[ix * G + ix + 1] = mxx[ix * G + ix + 1]! + w0 * t;
