@@ -1,11 +1,22 @@
 /**
  * A store's continuous background (docs/vmg-zarr-codec.md § 6.2): the planning pass's node
- * statistics and solve recover a level's smooth background under bright structure, and two
+ * statistics and solve recover a level's smooth background under bright structure, two
  * neighbouring chunks hold the same nodes on their shared face, so the decoded background has no
- * step there.
+ * step there, and a store of it is the same bytes however its jobs are run.
  */
 import assert from "node:assert/strict";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
+import type { Volume } from "../src/core/volume.js";
+import { gaussianStoreInfo } from "../src/node/store-reader.js";
+import { writeGaussianStore } from "../src/node/store-writer.js";
+import { readChunk } from "../src/store/codec/chunk.js";
+import { MANIFEST_NAME } from "../src/store/manifest.js";
+import { levelChunks } from "../bench/store-tile.js";
+import { assertSameStore } from "./helpers/stores.js";
+import { knownGaussians } from "./helpers/volumes.js";
 import { fillBackground } from "../src/core/background.js";
 import type { Shape3 } from "../src/core/gaussian.js";
 import { halfGrid } from "../src/store/codec/chunk.js";
@@ -79,4 +90,33 @@ test("a level whose chunks have no background voxels in their windows still solv
   assert.ok(nodes.every((v) => v === 0));
   const one = solveNodes(grid, [nodeStats(new Float64Array(CHUNK ** 3).fill(0.25), [CHUNK, CHUNK, CHUNK], [CHUNK, CHUNK, CHUNK], 0.5), undefined]);
   assert.ok(one.every((v) => Math.abs(v - 0.25) < 1e-3), "the chunk without statistics takes its neighbour's level");
+});
+
+test("a store of the continuous background: the same bytes on 1 or 2 threads and as --blocks tasks from the manifest; neighbours agree on their shared faces", { timeout: 240_000 }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), "vmg-continuous-"));
+  try {
+    // a tilted background under Gaussian structure: each chunk fitting its own would step at the faces
+    const { volume } = knownGaussians([24, 28, 32], 20, 3);
+    const tilt = volume.data.map((v, i) => v + 300 + 4 * (i % 32) + 3 * Math.floor(i / (28 * 32)));
+    const input: Volume = { ...volume, data: tilt };
+    const o = { chunk: 8, shard: 16, bytes: Math.floor((4 * 24 * 28 * 32) / 8), halo: 0, iterations: 12, seed: 1, encoding: "packed", background: "continuous", gate: 0.5, name: "c" } as const;
+    const one = join(dir, "one.ome.zarr"), two = join(dir, "two.ome.zarr"), parts = join(dir, "parts.ome.zarr");
+    await writeGaussianStore(one, input, { ...o, threads: 1 });
+    await writeGaussianStore(two, input, { ...o, threads: 2 });
+    await assertSameStore(two, one);
+    for (const index of [1, 0]) await writeGaussianStore(parts, input, { ...o, threads: 1, blocks: { index, count: 2 } });
+    await assertSameStore(parts, one);
+    const manifest = JSON.parse(await readFile(join(one, MANIFEST_NAME), "utf8"));
+    assert.equal(manifest.backgrounds.length, manifest.levels.length);
+    // level 0's chunks hold their lattice's nodes: every chunk with Gaussians or a background has a kind-3 grid of NODES³ float16 nodes
+    const info = await gaussianStoreInfo(one);
+    const chunks = (await levelChunks(one, 0)).chunks;
+    assert.ok(chunks.size > 0);
+    for (const c of chunks.values()) {
+      const bg = readChunk(c, [8, 8, 8], info.config).background;
+      assert.ok(bg.kind === "constant" || (bg.kind === "grid" && bg.dims.every((g) => g === NODES) && c[1] === 3), `a chunk's background is ${bg.kind}`);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

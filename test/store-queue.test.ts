@@ -193,7 +193,7 @@ describe("the queue engine (BullMQ on a real Redis)", { timeout: 300_000 }, () =
   /** The store vmg compress … ARGS plans, through the coordinator's steps: planned, its run opened. */
   async function plannedRun(out: string) {
     const plan = await planStore(out, await openVolumeSource(input), {
-      chunk: 8, shard: 16, bytes: Math.floor((4 * 24 * 28 * 32) / 8), halo: DEFAULT_HALO, iterations: 25, seed: 1, encoding: "packed", background: "continuous", gate: 0.5, name: "in",
+      chunk: 8, shard: 16, bytes: Math.floor((4 * 24 * 28 * 32) / 8), halo: DEFAULT_HALO, iterations: 25, seed: 1, encoding: "packed", background: "poly1", gate: 0.5, name: "in",
     });
     await openStoreRun(out, plan, "fresh");
     return plan;

@@ -50,7 +50,7 @@ export interface StoreWriteOptions {
   iterations: number;
   seed: number;
   encoding: "packed" | "f16";
-  /** "continuous" (the CLI's default): one trilinear background per level, nodes at the chunks' corners, fixed by the plan; or each chunk fits its own (constant, poly0..4). */
+  /** Each chunk fits its own (constant, poly0..4; the CLI's default poly1), or "continuous": one trilinear background per level on a lattice through the chunks' corners, fixed by the plan (store/continuous-background.ts). */
   background: BackgroundChoice | "continuous";
   gate: number;
   threads?: number;
