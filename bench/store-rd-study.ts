@@ -77,7 +77,7 @@ function chunkErrors(ref: VoxelArray, a: ArrayLike<number>, b: ArrayLike<number>
 const dir = await mkdtemp(join(tmpdir(), "vmg-bench-store-quality-"));
 const o: StoreWriteOptions = {
   chunk, shard: chunk * 4, bytes: Math.floor((bpp * volume.data.length) / 8), halo: Number(flag("halo", "2")),
-  iterations: Number(flag("iterations", "200")), seed: 1, encoding: "packed", background: flag("background", "continuous") as StoreWriteOptions["background"], gate: 0.5, name,
+  iterations: Number(flag("iterations", "200")), seed: 1, encoding: "packed", background: flag("background", "poly1") as StoreWriteOptions["background"], gate: 0.5, name,
   allocation: flag("allocation", "slope") as "slope",
 };
 try {
