@@ -74,25 +74,39 @@ export class RangeDecoder {
     return this.bytes[this.pos++]!;
   }
 
-  bit(probs: Uint16Array, i: number): number {
-    const p = probs[i]!;
-    const bound = (this.range >>> PROB_BITS) * p;
-    let bit: number;
-    if (this.code < bound) {
-      this.range = bound;
-      probs[i] = p + (((1 << PROB_BITS) - p) >>> MOVE_BITS);
-      bit = 0;
-    } else {
-      this.code -= bound;
-      this.range -= bound;
-      probs[i] = p - (p >>> MOVE_BITS);
-      bit = 1;
+  /**
+   * `n` bits, most significant first, appended to `value`: through the binary tree of contexts
+   * rooted at `probs[start]` (`tree`: a bit's context is the path above it), or each bit through
+   * its own context `probs[b]`, b = n − 1 … 0. One call per field instead of one per bit, with the
+   * coder's state in locals: this runs once per file before any voxel, mostly in code not yet
+   * optimised, where a call per bit cost more than the arithmetic.
+   */
+  bits(probs: Uint16Array, start: number, n: number, tree: boolean, value = 0): number {
+    let range = this.range, code = this.code, node = start;
+    for (let b = n - 1; b >= 0; b--) {
+      const i = tree ? node : b;
+      const p = probs[i]!;
+      const bound = (range >>> PROB_BITS) * p;
+      let bit = 0;
+      if (code < bound) {
+        range = bound;
+        probs[i] = p + (((1 << PROB_BITS) - p) >>> MOVE_BITS);
+      } else {
+        code -= bound;
+        range -= bound;
+        probs[i] = p - (p >>> MOVE_BITS);
+        bit = 1;
+      }
+      while (range < TOP) {
+        range = (range * 256) >>> 0;
+        code = ((code * 256) + this.next()) >>> 0;
+      }
+      node = (node << 1) | bit;
+      value = value * 2 + bit;
     }
-    while (this.range < TOP) {
-      this.range = (this.range * 256) >>> 0;
-      this.code = ((this.code * 256) + this.next()) >>> 0;
-    }
-    return bit;
+    this.range = range;
+    this.code = code;
+    return value;
   }
 }
 
@@ -126,12 +140,8 @@ export class IntModel {
   }
 
   decode(rd: RangeDecoder): number {
-    const lowBits = this.bits - this.treeBits;
-    let node = 1;
-    for (let b = 0; b < this.treeBits; b++) node = (node << 1) | rd.bit(this.tree, node);
-    let v = node - (1 << this.treeBits);
-    for (let b = lowBits - 1; b >= 0; b--) v = v * 2 + rd.bit(this.low, b);
-    return v;
+    const v = rd.bits(this.tree, 1, this.treeBits, true);
+    return this.bits > this.treeBits ? rd.bits(this.low, 0, this.bits - this.treeBits, false, v) : v;
   }
 }
 
@@ -148,9 +158,6 @@ export class GammaModel {
   }
 
   decode(rd: RangeDecoder): number {
-    const n = this.length.decode(rd);
-    let v = 1;
-    for (let b = n - 1; b >= 0; b--) v = v * 2 + rd.bit(this.mantissa, b);
-    return v - 1;
+    return rd.bits(this.mantissa, 0, this.length.decode(rd), false, 1) - 1;
   }
 }
