@@ -8,6 +8,7 @@
 import { StreamOverrunError } from "./errors.js";
 
 const TOP = 1 << 24;
+const TOP_MASK = -TOP; // the bits of 2^24 and above, as an int32 (0xff000000)
 const PROB_BITS = 11;
 const PROB_INIT = 1 << (PROB_BITS - 1);
 const MOVE_BITS = 5;
@@ -56,13 +57,21 @@ export class RangeEncoder {
   }
 }
 
+/**
+ * The decoder keeps `range` and `code` as int32 bit patterns of the uint32s the construction
+ * names (unsigned comparisons by flipping the sign bit, products by Math.imul): small integers to
+ * V8 at every step, so code not yet optimised — all of it, in a process that decodes one file and
+ * exits — allocates no heap number per bit. Bit-identical to the uint32 arithmetic.
+ */
+const SIGN = 1 << 31;
+
 export class RangeDecoder {
-  private range = 0xffffffff;
+  private range = -1; // 0xffffffff
   private code = 0;
   private pos = 0;
 
   constructor(private readonly bytes: Uint8Array) {
-    for (let i = 0; i < 4; i++) this.code = ((this.code * 256) + this.next()) >>> 0;
+    for (let i = 0; i < 4; i++) this.code = (this.code << 8) | this.next();
   }
 
   private next(): number {
@@ -86,20 +95,20 @@ export class RangeDecoder {
     for (let b = n - 1; b >= 0; b--) {
       const i = tree ? node : b;
       const p = probs[i]!;
-      const bound = (range >>> PROB_BITS) * p;
+      const bound = Math.imul(range >>> PROB_BITS, p);
       let bit = 0;
-      if (code < bound) {
+      if ((code ^ SIGN) < (bound ^ SIGN)) {
         range = bound;
         probs[i] = p + (((1 << PROB_BITS) - p) >>> MOVE_BITS);
       } else {
-        code -= bound;
-        range -= bound;
+        code = (code - bound) | 0;
+        range = (range - bound) | 0;
         probs[i] = p - (p >>> MOVE_BITS);
         bit = 1;
       }
-      while (range < TOP) {
-        range = (range * 256) >>> 0;
-        code = ((code * 256) + this.next()) >>> 0;
+      while ((range & TOP_MASK) === 0) { // range < 2^24
+        range <<= 8;
+        code = (code << 8) | this.next();
       }
       node = (node << 1) | bit;
       value = value * 2 + bit;

@@ -10,25 +10,29 @@
  * other existing file or non-empty directory is refused, so a typo cannot wipe unrelated data.
  * Chunk files are not fsynced one by one (that is for crash durability, not atomic visibility).
  */
-import { randomBytes } from "node:crypto";
 import { lstat, mkdir, open, readdir, rename, rm, rmdir, unlink } from "node:fs/promises";
 import { basename, dirname, extname, join } from "node:path";
 import type { Volume } from "../core/volume.js";
 import { VolumeWriteError } from "../io/errors.js";
-import { encodeTiffStack } from "../io/tiff-write.js";
+import { tiffStackParts } from "../io/tiff-write.js";
 import type { ZarrWriteOptions } from "../io/zarr.js";
 import { FileSystemStore } from "./fs-store.js";
 
-/** `bytes` at `path`, written under a temporary name (beside it, or in `tmpDir` on the same filesystem) and renamed. */
-export async function writeFileAtomic(path: string, bytes: Uint8Array, tmpDir?: string): Promise<void> {
+/**
+ * `bytes` at `path` (parts written one after the other), under a temporary name (beside it, or
+ * in `tmpDir` on the same filesystem) and renamed.
+ */
+export async function writeFileAtomic(path: string, bytes: Uint8Array | Uint8Array[], tmpDir?: string): Promise<void> {
   const tmp = tempName(tmpDir === undefined ? path : join(tmpDir, basename(path)), "tmp");
   let fh;
   try {
     fh = await open(tmp, "wx", 0o666);
-    let done = 0;
-    while (done < bytes.byteLength) {
-      const { bytesWritten } = await fh.write(bytes, done, bytes.byteLength - done);
-      done += bytesWritten;
+    for (const part of Array.isArray(bytes) ? bytes : [bytes]) {
+      let done = 0;
+      while (done < part.byteLength) {
+        const { bytesWritten } = await fh.write(part, done, part.byteLength - done);
+        done += bytesWritten;
+      }
     }
     await fh.sync();
     await fh.close();
@@ -47,9 +51,9 @@ export async function writeVolume(path: string, volume: Volume, opts: ZarrWriteO
   const clean = path.replace(/[\\/]+$/, "");
   const ext = extname(clean).toLowerCase();
   if (ext === ".tif" || ext === ".tiff") {
-    let bytes: Uint8Array;
+    let bytes: Uint8Array[];
     try {
-      bytes = encodeTiffStack(volume);
+      bytes = tiffStackParts(volume);
     } catch (e) {
       if (e instanceof VolumeWriteError) throw new VolumeWriteError(path, e.problem, { cause: e });
       throw e;
@@ -120,9 +124,16 @@ async function inspectTarget(path: string): Promise<"absent" | "empty" | "zarr">
   throw new VolumeWriteError(path, "exists, is not empty and is not a zarr store; refusing to overwrite it");
 }
 
-/** A hidden name beside `path`, unique to this process and call (concurrent writers never share one). */
+let tempCount = 0;
+
+/**
+ * A hidden name beside `path`, unique to this process and call (concurrent writers never share
+ * one: the pid, a count, and a random part for hosts sharing a filesystem). Not node:crypto's
+ * random bytes: loading that module was ~4 ms of every `vmg decode`'s start.
+ */
 export function tempName(path: string, kind: string): string {
-  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.${kind}`);
+  const random = Math.floor(Math.random() * 2 ** 32).toString(16).padStart(8, "0");
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${(tempCount++).toString(36)}${random}.${kind}`);
 }
 
 /** Persist the rename itself; not every platform lets a directory be fsynced, so best effort. */
