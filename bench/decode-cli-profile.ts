@@ -18,18 +18,9 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildCli } from "../scripts/build-cli.js";
-import { demoBlock, manifestVolumes } from "./bench-volumes.js";
+import { anyFitterVersion, benchVolumes, json, log, runs, VMG } from "./cli-bench-args.js";
 import { cachedFit } from "./stream-cache.js";
 
-const args = process.argv.slice(2);
-const json = args.includes("--json");
-const flag = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
-const only = flag("--volumes")?.split(",");
-const runs = Number(flag("--runs") ?? 5);
-const iterations = flag("--iterations") !== undefined ? Number(flag("--iterations")) : undefined;
-const anyFitterVersion = args.includes("--any-fit-version");
-const log = (s: string) => { if (json) process.stderr.write(s + "\n"); else console.log(s); };
-const VMG = fileURLToPath(new URL("../bin/vmg.mjs", import.meta.url));
 
 /** Phase of a sample whose innermost own frame is function `fn` of source `src` (a path from the repository root). */
 function phaseOf(src: string, fn: string): string {
@@ -114,7 +105,7 @@ function profileCommand(dir: string, argv: string[]): { profiled_ms: number; pha
 
 await buildCli();
 log(`load average at start: ${loadavg().map((x) => x.toFixed(2)).join(", ")}`);
-for (const v of [...manifestVolumes(iterations), demoBlock()].filter((b) => !only || only.includes(b.name))) {
+for (const v of benchVolumes()) {
   const volume = await v.load();
   const fit = await cachedFit(volume, v.name, v.settings, log, anyFitterVersion);
   const dir = mkdtempSync(join(tmpdir(), "vmg-bench-cli-profile-"));

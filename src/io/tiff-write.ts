@@ -32,19 +32,37 @@ interface Entry { tag: number; type: number; values: number[] | string }
  * out-of-line values), then the planes. One strip per plane, as ImageJ writes them.
  */
 export function encodeTiffStack(volume: Volume): Uint8Array {
-  const [head, planes] = tiffStackParts(volume);
-  const out = new Uint8Array(head.length + planes.length);
+  const [nz, ny, nx] = volume.shape;
+  const head = tiffStackHeader(volume);
+  if (volume.data.length !== nz * ny * nx) {
+    throw new VolumeWriteError("TIFF output", `data has ${volume.data.length} voxels but shape ${volume.shape.join("x")} needs ${nz * ny * nx}`);
+  }
+  const out = new Uint8Array(head.length + volume.data.byteLength);
   out.set(head);
-  out.set(planes, head.length);
+  out.set(tiffPlanes(volume.data, ny * nx, 0, nz), head.length);
   return out;
 }
 
 /**
- * The same file as two parts to write one after the other: the header and IFDs (padded to where
- * the planes start), and the planes — on a little-endian host the volume's own bytes, not a copy
- * (a decoded 303³ u16 volume is 56 MB: copying it cost more than writing it).
+ * Planes [z0, z1) of `data` (planes of `planeVoxels`) as the file stores them: a view of the
+ * data on a little-endian host (no copy: a decoded 303³ u16 volume is 56 MB, and copying it cost
+ * more than writing it), a byte-swapped copy elsewhere.
  */
-export function tiffStackParts(volume: Volume): [Uint8Array, Uint8Array] {
+export function tiffPlanes(data: Volume["data"], planeVoxels: number, z0: number, z1: number): Uint8Array {
+  const width = data.BYTES_PER_ELEMENT;
+  const planes = new Uint8Array(data.buffer, data.byteOffset + z0 * planeVoxels * width, (z1 - z0) * planeVoxels * width);
+  if (HOST_LITTLE_ENDIAN || width === 1) return planes;
+  const swapped = planes.slice();
+  swapBytes(swapped, width);
+  return swapped;
+}
+
+/**
+ * The file up to its first plane (header, IFDs, padding) for a volume of this shape, type and
+ * calibration; plane z starts at the returned length + z · plane bytes. Needs no voxels, so a
+ * decoder can write it first and each plane as it is decoded.
+ */
+export function tiffStackHeader(volume: Omit<Volume, "data">): Uint8Array {
   const [nz, ny, nx] = volume.shape;
   const sample = SAMPLE[volume.dtype];
   const target = "TIFF output";
@@ -52,9 +70,6 @@ export function tiffStackParts(volume: Volume): [Uint8Array, Uint8Array] {
     throw new VolumeWriteError(target, `cannot write ${volume.dtype} voxels to TIFF (supported: uint8, uint16, int8, int16, float32); write a .zarr instead`);
   }
   if (!(nz >= 1 && ny >= 1 && nx >= 1)) throw new VolumeWriteError(target, `empty volume shape ${volume.shape.join("x")}`);
-  if (volume.data.length !== nz * ny * nx) {
-    throw new VolumeWriteError(target, `data has ${volume.data.length} voxels but shape ${volume.shape.join("x")} needs ${nz * ny * nx}`);
-  }
   const planeBytes = nx * ny * (sample.bits / 8);
 
   const calib = imageJCalibration(volume);
@@ -107,12 +122,7 @@ export function tiffStackParts(volume: Volume): [Uint8Array, Uint8Array] {
     writeIfd(view, ifdOffsets[z]!, entries, z + 1 < nz ? ifdOffsets[z + 1]! : 0);
   });
 
-  const src = volume.data;
-  const planes = new Uint8Array(src.buffer, src.byteOffset, src.byteLength);
-  if (HOST_LITTLE_ENDIAN || sample.bits === 8) return [out, planes];
-  const swapped = planes.slice();
-  swapBytes(swapped, sample.bits / 8);
-  return [out, swapped];
+  return out;
 }
 
 export const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -170,7 +180,7 @@ function writeIfd(view: DataView, at: number, entries: Entry[], next: number): v
 
 interface Calibration { x: number; y: number; z: number; unit: string; resolutionUnit: number; origin?: [number, number, number] }
 
-function imageJCalibration(volume: Volume): Calibration | undefined {
+function imageJCalibration(volume: Omit<Volume, "data">): Calibration | undefined {
   const vs = volume.voxelSize;
   if (!vs || !vs.every((v) => Number.isFinite(v) && v > 0)) return undefined;
   const unit = imageJUnit(volume.unit);
