@@ -65,21 +65,19 @@ export function decodeNextTile(decoder: VmgDecoder, job: DecodeJob, out: VoxelAr
   if (z0 >= depth) return -1;
   const z1 = Math.min(depth, z0 + job.slab);
   decoder.decode({ ...box, z0: box.z0 + z0, z1: box.z0 + z1 }, job.factors, out.subarray(z0 * plane, z1 * plane), scratch);
-  Atomics.add(control, TILES_DONE, 1);
   return z0;
 }
 
 /** Int32 slots of a job's control buffer. */
 export const NEXT_TILE = 0;
 export const CANCELLED = 1;
-export const TILES_DONE = 2;
 
 export interface DecodeJob {
   id: number;
   factors: Factors;
   box: Box;
   buffer: SharedArrayBuffer;
-  /** Int32 [NEXT_TILE, CANCELLED, TILES_DONE]. */
+  /** Int32 [NEXT_TILE, CANCELLED]. */
   control: SharedArrayBuffer;
   slab: number;
 }
@@ -165,17 +163,20 @@ export class DecodePool {
       options.onSlices?.(0, depth);
       return out;
     }
-    const control = new SharedArrayBuffer(12);
+    const control = new SharedArrayBuffer(8);
     const slab = tileSlices(box, this.workerCount + (this.callerDecodes ? 1 : 0)); // callerDecodes alone: this thread's tiles
     const total = Math.ceil(depth / slab);
     let done = 0, finished = false;
     const job: DecodeJob = { id: nextJobId++, factors, box, buffer, control, slab };
     const cancel = () => Atomics.store(new Int32Array(control), CANCELLED, 1);
     options.signal?.addEventListener("abort", cancel, { once: true });
+    let allReported = () => {};
+    const reported = new Promise<void>((resolve) => { allReported = resolve; });
     const tileDone = (z0: number) => {
       if (finished) return;
       options.onProgress?.(++done, total);
       options.onSlices?.(z0, Math.min(depth, z0 + slab));
+      if (done === total) allReported();
     };
     const onTile = (m: Reply) => { if (m.type === "tile") tileDone((m as TileReply).z0); };
     try {
@@ -193,8 +194,10 @@ export class DecodePool {
           await new Promise((resolve) => setImmediate(resolve));
         }
       }
-      // workers still booting when this thread has decoded every tile are not waited for
-      if (Atomics.load(new Int32Array(control), TILES_DONE) < total) await workers;
+      // Every tile's report is awaited (a worker's last one may still be on its way when this
+      // thread finds no tile left: its slab must reach onSlices), but not workers still booting,
+      // which decode none.
+      if (done < total) await Promise.race([reported, workers]);
     } catch (e) {
       cancel(); // this thread's tile failed: the workers stop too
       throw e;
