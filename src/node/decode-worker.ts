@@ -18,7 +18,7 @@ function run(job: DecodeJob): void {
   const plane = (box.y1 - box.y0) * (box.x1 - box.x0);
   const out = allocVoxels(decoder.file.header.dtype, (box.z1 - box.z0) * plane, job.buffer);
   if (scratch.length < job.slab * plane) scratch = new Float32Array(job.slab * plane);
-  while (decodeNextTile(decoder, job, out, scratch)) reply({ type: "tile", id: job.id });
+  for (let z0; (z0 = decodeNextTile(decoder, job, out, scratch)) >= 0;) reply({ type: "tile", id: job.id, z0 });
 }
 
 parentPort!.on("message", (job: DecodeJob) => {
