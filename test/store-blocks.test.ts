@@ -178,16 +178,16 @@ describe("a store written as block jobs", { timeout: 240_000 }, () => {
     await assertSameStore(out, local);
   });
 
-  test("a run planned by an older vmg (manifest layout 1: jobs without their CRC) is refused in one line, not fitted block by block", async () => {
+  test("a run planned by an older vmg (manifest layout 2: its jobs listed in the JSON) is refused in one line, not fitted block by block", async () => {
     const out = join(dir, "older.ome.zarr");
     await compress(input, out, ["--plan-only"]);
     const path = join(out, MANIFEST_NAME);
     const m = JSON.parse(await readFile(path, "utf8"));
-    await writeFile(path, JSON.stringify({ ...m, volmicro_run: 1, input: { ...m.input, peak: undefined }, jobs: m.jobs.map((j: number[]) => j.slice(0, 5)) }) + "\n");
+    await writeFile(path, JSON.stringify({ ...m, volmicro_run: 2, jobs: [[0, 0, 0, 0, 120, 12345]] }) + "\n");
     for (const extra of [["--blocks", "0/1"], ["--resume"]]) {
       const r = await vmg(["compress", input, "-o", out, ...ARGS, ...extra]);
       assert.equal(r.code, 1, r.stderr);
-      assert.match(r.stderr, /^vmg: .*older\.ome\.zarr: volmicro-manifest\.json is not a run manifest \(its layout is 1, this vmg reads 2: the run was planned by another vmg version; .*\)\n$/);
+      assert.match(r.stderr, /^vmg: .*older\.ome\.zarr: volmicro-manifest\.json is not a run manifest \(its layout is 2, this vmg reads 3: the run was planned by another vmg version; .*\)\n$/);
     }
     assert.deepEqual((await readdir(join(out, STAGING_NAME), { recursive: true })).filter((n) => /^[0-9a-f]{16}\/\d+\/\d+\.\d+\.\d+$/.test(n)), [], "no chunk was staged");
   });
@@ -195,7 +195,7 @@ describe("a store written as block jobs", { timeout: 240_000 }, () => {
   test("--resume and --blocks refuse a run of other settings, and --resume refuses where there is none", async () => {
     const other = await vmg(["compress", input, "-o", local, ...ARGS, "--seed", "2", "--resume"]);
     assert.equal(other.code, 1);
-    assert.match(other.stderr, /^vmg: .*local\.ome\.zarr: nothing to resume: it holds a run \(volmicro-manifest\.json\) planned for another input or other settings/);
+    assert.match(other.stderr, /^vmg: .*local\.ome\.zarr: holds a run planned with other settings \(seed 1, not 2\): cannot resume it: resume with the settings it was planned with, or run without --resume to replace it\n$/);
     const share = await vmg(["compress", input, "-o", local, ...ARGS, "--seed", "2", "--blocks", "0/2"]);
     assert.equal(share.code, 1);
     assert.equal(share.stderr.trim().split("\n").length, 1);
@@ -246,13 +246,14 @@ describe("local worker threads", { timeout: 120_000 }, () => {
     const voxels = (bs: Box[]) => bs.reduce((n, b) => n + (b.z1 - b.z0) * (b.y1 - b.y0) * (b.x1 - b.x0), 0);
     const out = join(root, "planned.ome.zarr");
     const { plan } = await openPlannedRun(out, counted, o);
-    const level0 = plan.jobs.flatMap((j, k) => (j.level === 0 ? [k] : []));
-    const blocks = level0.map((k) => blockBox(plan.levels[0]!, plan.jobs[k]!.chunk, 8, 2));
+    const jobs = await Promise.all(Array.from({ length: plan.jobs.count }, (_, k) => plan.jobs.job(k)));
+    const level0 = jobs.flatMap((j, k) => (j.level === 0 ? [k] : []));
+    const blocks = level0.map((k) => blockBox(plan.levels[0]!, jobs[k]!.chunk, 8, 2));
     assert.equal(voxels(reads), voxels(blocks) + v.data.length, "the plan step: statistics and CRCs of the blocks, then the levels (their scratch written on the way)");
     for (let i = 0; i < 3; i++) {
       reads.length = 0;
       const r = await writeGaussianStore(out, counted, { ...o, blocks: { index: i, count: 3 } });
-      assert.equal(r.fitted, plan.jobs.filter((_, k) => k % 3 === i).length);
+      assert.equal(r.fitted, jobs.filter((_, k) => k % 3 === i).length);
       // the task's level-0 blocks (each chunk and its halo), once each, and nothing else of the input
       const mine = blocks.filter((_, n) => level0[n]! % 3 === i);
       assert.deepEqual(reads.map((b) => JSON.stringify(b)).sort(), mine.map((b) => JSON.stringify(b)).sort(), `task ${i}`);
@@ -318,9 +319,9 @@ describe("local worker threads", { timeout: 120_000 }, () => {
       return k === bad ? { ...job, config: { ...job.config, encoding: "bogus" as "packed" } } : job;
     };
     const stored: number[] = [];
-    const failures = await fitChunksOnWorkers(plan.jobs.length, make, async (k) => { stored.push(k); }, 2);
+    const failures = await fitChunksOnWorkers(plan.jobs.count, make, async (k) => { stored.push(k); }, 2);
     assert.deepEqual(failures.map((f) => f.index), [bad]);
     assert.match(failures[0]!.error.message, /unknown Gaussian encoding "bogus"/);
-    assert.deepEqual(stored.sort((a, b) => a - b), plan.jobs.map((_, k) => k).filter((k) => k !== bad));
+    assert.deepEqual(stored.sort((a, b) => a - b), Array.from({ length: plan.jobs.count }, (_, k) => k).filter((k) => k !== bad));
   });
 });
