@@ -175,6 +175,31 @@ describe("a store written as block jobs", { timeout: 240_000 }, () => {
     await writeFile(join(out, STAGING_NAME, plan, "tmp", ".0.123.deadbeef.tmp"), "half");
     const line = await compress(input, out, ["--resume"]);
     assert.ok(line.levels.length === 3);
+    // it continued from the run's manifest: no planning pass read the input again
+    const phases = line.phases.map((p: { phase: string }) => p.phase);
+    assert.ok(phases.includes("plan: the run's manifest") && !phases.some((p: string) => /statistics|allocation/.test(p)), phases.join(", "));
+    await assertSameStore(out, local);
+  });
+
+  test("--resume refuses, in one line naming the store and what differs, an input of another shape or other voxels", async () => {
+    const out = join(dir, "resume-other.ome.zarr");
+    await compress(input, out, ["--plan-only"]);
+    const other = join(dir, "other", "in.zarr"); // named as the input, so only its voxels differ
+    await mkdir(dirname(other), { recursive: true });
+    await writeVolume(other, knownGaussians([24, 28, 32], 25, 8).volume);
+    const changed = await vmg(["compress", other, "-o", out, ...ARGS, "--resume"]);
+    assert.equal(changed.code, 1);
+    assert.match(changed.stderr, /^vmg: .*resume-other\.ome\.zarr: cannot resume it: the input is not the one its run was planned with \(.*other\/in\.zarr: level 0 chunk \[0, 0, 0\] \(voxels z 0:8, y 0:8, x 0:8\): its voxels are not those planned \(CRC-32 [0-9a-f]+, planned [0-9a-f]+\).*\); resume with that input, or run without --resume to replace the store\n$/);
+    const smaller = join(dir, "smaller", "in.zarr");
+    await mkdir(dirname(smaller), { recursive: true });
+    await writeVolume(smaller, knownGaussians([24, 32, 28], 25, 7).volume);
+    const shape = await vmg(["compress", smaller, "-o", out, ...ARGS, "--resume"]);
+    assert.equal(shape.code, 1);
+    assert.match(shape.stderr, /^vmg: .*smaller\/in\.zarr: is 24×32×28 uint16, but the run at .*resume-other\.ome\.zarr was planned for 24×28×32 uint16: .*\n$/);
+    const names = await readdir(join(out, STAGING_NAME), { recursive: true });
+    assert.deepEqual(names.filter((n) => /^[0-9a-f]+\/\d+\/\d+\.\d+\.\d+$/.test(n)), [], "nothing was fitted");
+    // the planned input resumes it (here: fits every block) to the local run's store
+    await compress(input, out, ["--resume"]);
     await assertSameStore(out, local);
   });
 
