@@ -50,7 +50,7 @@ export async function storeStatus(entry: RegisteredStore, q: StoreQueues, redis:
   });
   const total = first;
   const failed = (await q.fit.getFailed(0, KEEP_FAILED - 1)).flatMap((j): FailedBlock[] => {
-    const p = jobPlace(entry.levels, (j.data as FitJobData).k);
+    const p = jobPlace(entry.levels ?? [], (j.data as FitJobData).k); // an entry of an older vmg has no levels: its jobs are not listed
     return p ? [{ ...p, box: chunkBox(entry.levels[p.level]!, p.chunk, entry.chunk), error: j.failedReason, attempts: j.attemptsMade }] : [];
   }).sort((a, b) => a.level - b.level || a.chunk.join().localeCompare(b.chunk.join()));
   const c = await q.fit.getJobCounts("active", "waiting", "delayed", "prioritized", "waiting-children", "failed");

@@ -74,7 +74,7 @@ const servedAt = (s: RegisteredStore) => JSON.stringify([s.store, s.input, s.rea
 
 /** Fit job k of a store in words: "level 0 chunk [1, 0, 2] (voxels z 8:16, …)". */
 function fitBlock(s: RegisteredStore, k: number): string {
-  const p = jobPlace(s.levels, k);
+  const p = jobPlace(s.levels ?? [], k); // an entry of an older vmg has no levels
   return p ? describeBlock({ ...p, box: chunkBox(s.levels[p.level]!, p.chunk, s.chunk) }) : `block job ${k}`;
 }
 
