@@ -20,6 +20,7 @@ import { chunkBox, type LevelPlan } from "../src/store/plan.js";
 import type { Shape3 } from "../src/core/gaussian.js";
 import { memorySource, type VolumeSource } from "../src/io/region.js";
 import { MANIFEST_NAME, STAGING_NAME } from "../src/store/manifest.js";
+import { jobRecordOffset } from "../src/store/job-table.js";
 import { vmg } from "./helpers/cli.js";
 import { assertSameStore, storeFiles } from "./helpers/stores.js";
 import { knownGaussians } from "./helpers/volumes.js";
@@ -214,6 +215,23 @@ describe("a store written as block jobs", { timeout: 240_000 }, () => {
       assert.equal(r.code, 1, r.stderr);
       assert.match(r.stderr, /^vmg: .*older\.ome\.zarr: volmicro-manifest\.json is not a run manifest \(its layout is 2, this vmg reads 3: the run was planned by another vmg version; .*\)\n$/);
     }
+    assert.deepEqual((await readdir(join(out, STAGING_NAME), { recursive: true })).filter((n) => /^[0-9a-f]{16}\/\d+\/\d+\.\d+\.\d+$/.test(n)), [], "no chunk was staged");
+  });
+
+  test("a damaged or missing job table fails the blocks that read it, naming the table, and fits nothing from a wrong cap", async () => {
+    const out = join(dir, "table.ome.zarr");
+    await compress(input, out, ["--plan-only"]);
+    const name = (await readdir(out)).find((n) => /^volmicro-manifest\.[0-9a-f]{16}\.jobs$/.test(n))!;
+    const table = await readFile(join(out, name));
+    table[jobRecordOffset(0) + 16]! ^= 1; // job 0's cap
+    await writeFile(join(out, name), table);
+    const damaged = await vmg(["compress", input, "-o", out, ...ARGS, "--blocks", "0/57"]);
+    assert.equal(damaged.code, 1);
+    assert.match(damaged.stderr, new RegExp(`failed after 1 attempt: .*table\\.ome\\.zarr: ${name.replace(/\./g, "\\.")} job 0's record is damaged \\(its CRC-32 does not match\\)\n.*1 of 1 blocks failed`, "s"));
+    await rm(join(out, name));
+    const missing = await vmg(["compress", input, "-o", out, ...ARGS, "--blocks", "1/57"]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /is missing: the run's job table goes with its manifest/);
     assert.deepEqual((await readdir(join(out, STAGING_NAME), { recursive: true })).filter((n) => /^[0-9a-f]{16}\/\d+\/\d+\.\d+\.\d+$/.test(n)), [], "no chunk was staged");
   });
 
