@@ -5,7 +5,7 @@
  */
 import type { Viewer } from "neuroglancer/unstable/viewer.js";
 import { VMG_FILE_CACHE_RPC_ID } from "./base.js";
-import { releaseUnshown } from "./shown-records.js";
+import { shownSources } from "./shown-records.js";
 import { decodeStats, decodeStatsChanged } from "./stats.js";
 import { storeChunkFailures, storeChunkFailuresChanged } from "./store-failures.js";
 import { zarrStoreUrl } from "./tab/zarr-url.js";
@@ -41,9 +41,10 @@ function shownStoreUrls(viewer: Viewer): string[] {
 
 export function installFileHolds(viewer: Viewer): void {
   const send = () => {
-    const files = shownVmgUrls(viewer), shown = [...files, ...shownStoreUrls(viewer)];
-    if (releaseUnshown(decodeStats, shown)) decodeStatsChanged.dispatch();
-    if (releaseUnshown(storeChunkFailures, shown)) storeChunkFailuresChanged.dispatch();
+    const files = shownVmgUrls(viewer);
+    shownSources.set([...files, ...shownStoreUrls(viewer)]);
+    if (shownSources.release(decodeStats)) decodeStatsChanged.dispatch();
+    if (shownSources.release(storeChunkFailures)) storeChunkFailuresChanged.dispatch();
     void viewer.chunkManager.rpc!.promiseInvoke(VMG_FILE_CACHE_RPC_ID, { shown: files }).catch(() => undefined);
   };
   viewer.layerManager.layersChanged.add(send);
