@@ -10,7 +10,7 @@ import { writeVolume } from "../node/atomic-write.js";
 import { openVolume, openVolumeSource } from "../node/open-volume.js";
 import type { VolumeSource } from "../io/region.js";
 import { gaussianStoreInfo, readGaussianStore } from "../node/store-reader.js";
-import { buildScratch, openPlannedRun, openStoreRun, plannedLevels, planStore, storeStats, writeGaussianStore, type StoreWriteOptions, type StoreWriteResult } from "../node/store-writer.js";
+import { buildScratch, openPlannedRun, openStoreRun, plannedLevels, planStore, resumedPlan, storeStats, writeGaussianStore, type StoreWriteOptions, type StoreWriteResult } from "../node/store-writer.js";
 import type { Volume } from "../core/volume.js";
 import { DEFAULT_HALO } from "../store/plan.js";
 import { VolumeWriteError } from "../io/errors.js";
@@ -96,7 +96,7 @@ export async function compressToStore(p: Parsed, input: string, out: string, bpp
  */
 async function planOnlyStore(out: string, volume: VolumeSource, o: StoreWriteOptions, started: number, bar: ProgressBar, json: boolean): Promise<void> {
   const { plan, complete, phases } = await openPlannedRun(out, volume, o);
-  const levels = plannedLevels(plan);
+  const levels = await plannedLevels(plan);
   const sum = (k: "chunks" | "fitted" | "empty") => levels.reduce((n, l) => n + l[k], 0);
   bar.done(`planned ${out}`);
   const line = { chunks: sum("chunks"), fitted: sum("fitted"), empty: sum("empty"), bytes: o.bytes, complete, seconds: (performance.now() - started) / 1000, levels, phases };
@@ -133,12 +133,13 @@ async function compressOnQueue(url: string, out: string, volume: VolumeSource, o
   const { enqueueStore, watchStore } = await import("../queue/coordinator.js"); // BullMQ loads only for a queue run
   const { connectRedis } = await import("../queue/store-queues.js");
   (await connectRedis(url)).disconnect(); // a Redis that is not there is said now, not after the planning pass
-  const plan = await planStore(out, volume, o);
+  // --resume continues from the run's manifest, as a local run does (no planning pass)
+  const plan = o.resume ? await resumedPlan(out, volume, o) : await planStore(out, volume, o);
   const run = await openStoreRun(out, plan, o.resume ? "resume" : "fresh");
   if (await run.complete()) return { ...(await storeStats(out, plan)), peak: plan.peak };
   await buildScratch(plan); // workers read the levels below the input from it
   const entry = await enqueueStore(url, out, plan, q);
-  const total = plan.jobs.length;
+  const total = plan.jobs.count;
   if (detach) {
     if (json) console.log(JSON.stringify({ store: entry.store, queue: entry.ns, jobs: total }));
     else console.log(`queued ${total} block jobs of ${out} on ${url} (queues ${entry.ns}-*): start workers with vmg worker ${url}; follow with vmg status ${url}`);
