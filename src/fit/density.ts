@@ -164,6 +164,13 @@ export interface FreeingEdit {
   cost: number;
 }
 
+/** The bucket of a cell of mergeEdits' grid: a number (a string key per lookup was most of its garbage), clamped far outside any block. */
+function cellKey(x: number, y: number, z: number): number {
+  const c = (v: number) => Math.min(CELL_RANGE, Math.max(-CELL_RANGE, v)) + CELL_RANGE;
+  return (c(z) * CELL_SPAN + c(y)) * CELL_SPAN + c(x);
+}
+const CELL_RANGE = 2 ** 15, CELL_SPAN = 2 * CELL_RANGE + 1;
+
 /**
  * First-order loss change of merging each Gaussian with its nearest same-sign neighbour (within
  * 3 σ), evaluated on the grid: with d = c_i + c_j − c_merged over the pair's support,
@@ -175,15 +182,16 @@ export function mergeEdits(opt: Float64Array, count: number, residual: Float32Ar
   const k = new Float64Array(3 * KERNEL_STRIDE);
   const one = new Float32Array(PARAMS_PER_GAUSSIAN);
   const row = new Float64Array(OPT_STRIDE * 2);
-  const seen = new Set<string>();
+  const seen = new Set<number>();
   const edits: FreeingEdit[] = [];
   const cell = 6;
-  const buckets = new Map<string, number[]>();
-  const key = (x: number, y: number, z: number) => `${x},${y},${z}`;
+  const buckets = new Map<number, number[]>();
   for (let i = 0; i < count; i++) {
     const b = i * OPT_STRIDE;
-    const kk = key(Math.floor(opt[b]! / cell), Math.floor(opt[b + 1]! / cell), Math.floor(opt[b + 2]! / cell));
-    (buckets.get(kk) ?? buckets.set(kk, []).get(kk)!).push(i);
+    const kk = cellKey(Math.floor(opt[b]! / cell), Math.floor(opt[b + 1]! / cell), Math.floor(opt[b + 2]! / cell));
+    const bucket = buckets.get(kk);
+    if (bucket) bucket.push(i);
+    else buckets.set(kk, [i]);
   }
   let buf = new Float32Array(0);
   for (let i = 0; i < count; i++) {
@@ -192,7 +200,10 @@ export function mergeEdits(opt: Float64Array, count: number, residual: Float32Ar
     let best = -1, bestD = Infinity;
     const cx = Math.floor(opt[b]! / cell), cy = Math.floor(opt[b + 1]! / cell), cz = Math.floor(opt[b + 2]! / cell);
     for (let dz = -1; dz <= 1; dz++) for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
-      for (const j of buckets.get(key(cx + dx, cy + dy, cz + dz)) ?? []) {
+      const bucket = buckets.get(cellKey(cx + dx, cy + dy, cz + dz));
+      if (bucket === undefined) continue;
+      for (let n = 0; n < bucket.length; n++) {
+        const j = bucket[n]!;
         if (j === i || Math.sign(opt[b + O_AMP]!) !== Math.sign(opt[j * OPT_STRIDE + O_AMP]!)) continue;
         const d = Math.hypot(opt[b]! - opt[j * OPT_STRIDE]!, opt[b + 1]! - opt[j * OPT_STRIDE + 1]!, opt[b + 2]! - opt[j * OPT_STRIDE + 2]!);
         if (d < bestD) { bestD = d; best = j; }
@@ -201,7 +212,7 @@ export function mergeEdits(opt: Float64Array, count: number, residual: Float32Ar
     if (best < 0) continue;
     const sj = Math.exp(Math.max(opt[best * OPT_STRIDE + O_LOGS]!, opt[best * OPT_STRIDE + O_LOGS + 1]!, opt[best * OPT_STRIDE + O_LOGS + 2]!));
     if (bestD > 3 * Math.max(si, sj)) continue;
-    const pairKey = i < best ? `${i}:${best}` : `${best}:${i}`;
+    const pairKey = Math.min(i, best) * count + Math.max(i, best);
     if (seen.has(pairKey)) continue;
     seen.add(pairKey);
     // kernels of i, j and (negated) their merge
