@@ -169,6 +169,7 @@ async function writeOnPool(path: string, source: VolumeSource, o: StoreWriteOpti
         if (await run.staged(plan.jobs[k]!)) skipped++;
         else todo.push(k);
       }
+      longestFirst(todo, plan.jobs);
       if (todo.some((k) => plan.jobs[k]!.level > 0)) await clock.time("scratch", () => buildScratch(plan));
       const voxels = todo.map((k) => jobVoxels(plan, k));
       const stage = async (i: number, bytes: Uint8Array | undefined) => { await run.stage(plan.jobs[todo[i]!]!, bytes); fitted++; };
@@ -191,6 +192,16 @@ async function writeOnPool(path: string, source: VolumeSource, o: StoreWriteOpti
   // the figures the budget check took when this run finished the store; read them only if another run did
   const stats = complete ? (finished ?? (await storeStats(path, plan))) : { bytes: 0, levels: [] };
   return { complete, fitted, skipped, assembled, failed, ...stats, peak: plan.peak, phases: clock.phases };
+}
+
+/**
+ * Orders jobs (indices into `jobs`) by their planned byte cap, largest first, ties by index: a
+ * chunk's bytes buy its Gaussians, which set the cost of its fit, so the long fits start first and
+ * the last to start are short ones (a long fit started last leaves the other threads idle until it
+ * ends). A job's bytes do not depend on when it runs.
+ */
+export function longestFirst(todo: number[], jobs: PlannedJob[]): void {
+  todo.sort((a, b) => jobs[b]!.bytes - jobs[a]!.bytes || a - b);
 }
 
 /**

@@ -16,6 +16,9 @@ import { shardingCodec, shardIndexBytes } from "./shard.js";
  */
 export const DEFAULT_HALO = 0;
 
+/** Fitter steps of a block by default (the CLI's `--iterations` for a store). */
+export const DEFAULT_STORE_ITERATIONS = 200;
+
 export interface LevelPlan {
   path: string;
   shape: Shape3;
