@@ -180,7 +180,9 @@ async function writeOnPool(path: string, source: VolumeSource, o: StoreWriteOpti
         o.onProgress?.(d, todo.length, doneVoxels);
       }));
       // a late duplicate's jobs can fail once the run that completed the store has cleared its staging (the level scratch with it)
-      if (!(await run.complete())) for (const f of failures) failed.push(failedBlock(plan.levels, plan.jobs[todo[f.index]!]!, o.chunk, f.error.message, 1));
+      // reported in the plan's order of jobs, whatever order they ran in
+      const byJob = failures.map((f) => ({ k: todo[f.index]!, error: f.error })).sort((a, b) => a.k - b.k);
+      if (!(await run.complete())) for (const f of byJob) failed.push(failedBlock(plan.levels, plan.jobs[f.k]!, o.chunk, f.error.message, 1));
       ({ assembled, stats: finished } = await clock.time("assemble", () => assembleAndFinish(run, plan, plan.meta, o.bytes)));
     }
   } catch (e) {
