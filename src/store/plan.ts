@@ -16,8 +16,13 @@ import { shardingCodec, shardIndexBytes } from "./shard.js";
  */
 export const DEFAULT_HALO = 0;
 
-/** Fitter steps of a block by default (the CLI's `--iterations` for a store). */
-export const DEFAULT_STORE_ITERATIONS = 200;
+/**
+ * Fitter steps of a block by default (the CLI's `--iterations` for a store). A block's PSNR gains
+ * little past the first hundred steps (trailmap 64³ blocks, 0.073 bpp: 140 steps 0.01–0.09 dB below
+ * 200, 100 steps 0.05–0.19 dB) while its cost grows with each: the trailmap 303³ store at 140 is
+ * 49.18 dB against 49.27 at 200 (the file of level 0's bytes: 49.30) for about 0.6 of the CPU time.
+ */
+export const DEFAULT_STORE_ITERATIONS = 140;
 
 export interface LevelPlan {
   path: string;
