@@ -12,7 +12,7 @@ import type { VolumeSource } from "../io/region.js";
 import { gaussianStoreInfo, readGaussianStore } from "../node/store-reader.js";
 import { buildScratch, openPlannedRun, openStoreRun, plannedLevels, planStore, resumedPlan, storeStats, writeGaussianStore, type StoreWriteOptions, type StoreWriteResult } from "../node/store-writer.js";
 import type { Volume } from "../core/volume.js";
-import { DEFAULT_HALO } from "../store/plan.js";
+import { DEFAULT_HALO, DEFAULT_STORE_ITERATIONS } from "../store/plan.js";
 import { VolumeWriteError } from "../io/errors.js";
 import { parseRedisUrl } from "../queue/connection.js";
 import type { EnqueueOptions } from "../queue/coordinator.js";
@@ -61,7 +61,7 @@ export async function compressToStore(p: Parsed, input: string, out: string, bpp
   if (planOnly && other) throw new UsageError(`give --plan-only or --${other}, not both (--plan-only opens the run the --blocks i/N tasks then fit)`);
   const options: StoreWriteOptions = {
     chunk, shard, bytes, halo: numberFlag(p, "halo", { integer: true, min: 0 }) ?? DEFAULT_HALO,
-    iterations: numberFlag(p, "iterations", { integer: true, min: 1 }) ?? 200, seed: numberFlag(p, "seed", { integer: true, min: 0 }) ?? 1,
+    iterations: numberFlag(p, "iterations", { integer: true, min: 1 }) ?? DEFAULT_STORE_ITERATIONS, seed: numberFlag(p, "seed", { integer: true, min: 0 }) ?? 1,
     encoding, background, gate: numberFlag(p, "gate", { min: 0, max: 1 }) ?? 0.5, allocation,
     name: basename(input).replace(/\.(tiff?|zarr)$/i, ""), onProgress: (d, t, v) => bar.updateBlocks(d, t, v),
     ...(threads ? { threads } : {}), ...(blocks ? { blocks } : {}), resume,

@@ -171,6 +171,7 @@ async function writeOnPool(path: string, source: VolumeSource, o: StoreWriteOpti
         if (await run.staged(jobPlace(plan.levels, k)!)) skipped++;
         else todo.push(k);
       }
+      await longestFirst(todo, plan.jobs);
       const level0 = levelJobCounts(plan.levels)[0]!;
       if (todo.some((k) => k >= level0)) await clock.time("scratch", () => buildScratch(plan));
       const stage = async (i: number, bytes: Uint8Array | undefined) => { await run.stage(place(i), bytes); fitted++; };
@@ -181,7 +182,9 @@ async function writeOnPool(path: string, source: VolumeSource, o: StoreWriteOpti
         o.onProgress?.(d, todo.length, doneVoxels);
       }));
       // a late duplicate's jobs can fail once the run that completed the store has cleared its staging (the level scratch with it)
-      if (!(await run.complete())) for (const f of failures) failed.push(failedBlock(plan.levels, place(f.index), o.chunk, f.error.message, 1));
+      // reported in the plan's order of jobs, whatever order they ran in
+      const byJob = failures.map((f) => ({ k: todo[f.index]!, error: f.error })).sort((a, b) => a.k - b.k);
+      if (!(await run.complete())) for (const f of byJob) failed.push(failedBlock(plan.levels, jobPlace(plan.levels, f.k)!, o.chunk, f.error.message, 1));
       ({ assembled, stats: finished } = await clock.time("assemble", () => assembleAndFinish(run, plan, plan.meta, o.bytes)));
     }
   } catch (e) {
@@ -193,6 +196,20 @@ async function writeOnPool(path: string, source: VolumeSource, o: StoreWriteOpti
   // the figures the budget check took when this run finished the store; read them only if another run did
   const stats = complete ? (finished ?? (await storeStats(path, plan))) : { bytes: 0, levels: [] };
   return { complete, fitted, skipped, assembled, failed, ...stats, peak: plan.peak, phases: clock.phases };
+}
+
+/**
+ * Orders jobs (indices into `jobs`) by their planned byte cap, largest first, ties by index: a
+ * chunk's bytes buy its Gaussians, which set the cost of its fit, so the long fits start first and
+ * the last to start are short ones (a long fit started last leaves the other threads idle until it
+ * ends). A job's bytes do not depend on when it runs.
+ */
+export async function longestFirst(todo: number[], jobs: JobTable): Promise<void> {
+  const caps = new Float64Array(todo.length);
+  for (let i = 0; i < todo.length; i++) caps[i] = (await jobs.job(todo[i]!)).bytes;
+  const order = Array.from(todo.keys()).sort((a, b) => caps[b]! - caps[a]! || todo[a]! - todo[b]!);
+  const sorted = order.map((i) => todo[i]!);
+  for (let i = 0; i < sorted.length; i++) todo[i] = sorted[i]!;
 }
 
 /**
