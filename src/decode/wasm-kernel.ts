@@ -1,0 +1,158 @@
+/**
+ * Host of the decoder's WebAssembly SIMD kernel (asm/decode-kernel.ts): lays out its memory
+ * (kernel-layout.ts), gathers the kernels a box needs, runs the splat and the background +
+ * conversion sweep, and copies the values out. The same module runs in Node (decode pool, CLI)
+ * and in the browser's workers; each adapter hands the bytes to `installWasmKernel` once per
+ * thread (src/node/wasm-kernel.ts, src/viewer/wasm-kernel.ts). Without WebAssembly SIMD nothing
+ * is installed and the decoder keeps its JavaScript path, the reference.
+ *
+ * The memory grows only as a call needs (the largest box decoded so far) and is reused by every
+ * call on the thread, whichever file it decodes.
+ */
+import { BackgroundRows, boxVoxels, type BackgroundModel, type Box } from "../core/background.js";
+import {
+  K_AMP, K_AXX, K_AXY, K_AXZ, K_AYY, K_AYZ, K_AZZ, K_CX, K_CY, K_CYY, K_CYZ, K_CZ, K_CZZ, K_FLOOR, K_R2, KERNEL_STRIDE,
+} from "../core/constants.js";
+import { DTYPES, type DType, type VoxelArray } from "../core/dtype.js";
+import type { Factors, Shape3 } from "../core/gaussian.js";
+import * as L from "./kernel-layout.js";
+import { EXP_TABLE } from "./rows.js";
+
+interface KernelExports {
+  memory: WebAssembly.Memory;
+  splat(kernels: number, count: number, field: number, x0: number, x1: number, y0: number, y1: number, z0: number, z1: number): void;
+  convert(
+    kind: number, field: number, out: number, w: number, h: number, d: number, x0: number, offset: number, scale: number,
+    params: number, gx: number, gy: number, gz: number, zNode: number, zWeight: number, yNode: number, yWeight: number,
+    nRuns: number, runStart: number, runCell: number, runNode: number, slope: number, node: number,
+  ): void;
+}
+
+/** Output kind of the sweep for each dtype (kernel-layout.ts OUT_*). */
+const OUT_KIND: Record<DType, number> = {
+  uint8: L.OUT_U8, uint16: L.OUT_U16, uint32: L.OUT_U32, int8: L.OUT_I8, int16: L.OUT_I16, int32: L.OUT_I32, float32: L.OUT_F32,
+};
+
+/** Kernels splatted per call into the module: an aborted signal is seen between batches, as the JS path sees it every 256 kernels. */
+const BATCH = 256;
+
+const align = (n: number) => Math.ceil(n / L.CALL_ALIGN) * L.CALL_ALIGN;
+
+/** The background and conversion of a decode: what `sumToValues` takes. */
+export interface ValuesRequest {
+  model: BackgroundModel;
+  shape: Shape3;
+  factors: Factors;
+  dtype: DType;
+  offset: number;
+  scale: number;
+  out: VoxelArray;
+}
+
+export class WasmKernel {
+  private readonly x: KernelExports;
+
+  constructor(module: WebAssembly.Module) {
+    this.x = new WebAssembly.Instance(module, { env: { abort: () => { throw new Error("decode kernel aborted"); } } }).exports as unknown as KernelExports;
+    this.reserve(0);
+    new Float64Array(this.x.memory.buffer, L.TABLES_PTR, L.EXP_TABLE_LENGTH).set(EXP_TABLE);
+  }
+
+  /** Bytes of the module's memory (grown to the largest call so far). */
+  get bytes(): number {
+    return this.x.memory.buffer.byteLength;
+  }
+
+  /**
+   * Σ kernels `ids` (indices into `k`, KERNEL_STRIDE apart) over `box` into `sum` (box-sized);
+   * with `values`, the background is added and the sum converted to `values.out` instead.
+   * Returns false (nothing written) when the background model has no sweep here (polynomial):
+   * the sum is then in `sum` for the caller's JS sweep.
+   */
+  decode(k: Float64Array, ids: Uint32Array, box: Box, sum: Float32Array, signal?: AbortSignal, values?: ValuesRequest): boolean {
+    const n = boxVoxels(box), w = box.x1 - box.x0, h = box.y1 - box.y0, d = box.z1 - box.z0;
+    const count = ids.length;
+    const kernPtr = L.CALL_PTR;
+    const fieldPtr = align(kernPtr + count * L.KREC_STRIDE * 8) + L.CALL_ALIGN;
+    let end = align(fieldPtr + n * 4) + L.CALL_ALIGN;
+    const rows = values && values.model.kind !== "polynomial" ? new BackgroundRows(values.model, values.shape, box, values.factors) : undefined;
+    const outPtr = end;
+    let tables: Record<string, number> = {};
+    if (rows && values) {
+      const nRuns = rows.runCell.length, gx = rows.dims[2];
+      const sizes: Array<[string, number]> = [
+        ["out", n * DTYPES[values.dtype].bytes], ["params", values.model.params.length * 8], ["zNode", d * 4], ["zWeight", d * 8],
+        ["yNode", h * 4], ["yWeight", h * 8], ["runStart", (nRuns + 1) * 4], ["runCell", nRuns * 4], ["runNode", nRuns * 4], ["node", gx * 8],
+      ];
+      for (const [name, bytes] of sizes) { tables[name] = end; end = align(end + bytes); }
+    }
+    this.reserve(end - L.CALL_PTR);
+    const buf = this.x.memory.buffer;
+    // the kernels, gathered into records (the field order of kernel-layout.ts, not of constants.ts)
+    const rec = new Float64Array(buf, kernPtr, count * L.KREC_STRIDE);
+    for (let i = 0; i < count; i++) {
+      const o = ids[i]! * KERNEL_STRIDE, r = i * L.KREC_STRIDE;
+      rec[r + L.KREC_CX] = k[o + K_CX]!; rec[r + L.KREC_CY] = k[o + K_CY]!; rec[r + L.KREC_CZ] = k[o + K_CZ]!;
+      rec[r + L.KREC_AMP] = k[o + K_AMP]!; rec[r + L.KREC_AXX] = k[o + K_AXX]!; rec[r + L.KREC_AXY] = k[o + K_AXY]!;
+      rec[r + L.KREC_AXZ] = k[o + K_AXZ]!; rec[r + L.KREC_AYY] = k[o + K_AYY]!; rec[r + L.KREC_AYZ] = k[o + K_AYZ]!;
+      rec[r + L.KREC_AZZ] = k[o + K_AZZ]!; rec[r + L.KREC_CYY] = k[o + K_CYY]!; rec[r + L.KREC_CZZ] = k[o + K_CZZ]!;
+      rec[r + L.KREC_CYZ] = k[o + K_CYZ]!; rec[r + L.KREC_R2] = k[o + K_R2]!; rec[r + L.KREC_FLOOR] = k[o + K_FLOOR]!;
+    }
+    const field = new Float32Array(buf, fieldPtr, n);
+    field.fill(0);
+    for (let i = 0; i < count; i += BATCH) {
+      if (i > 0) signal?.throwIfAborted();
+      this.x.splat(kernPtr + i * L.KREC_STRIDE * 8, Math.min(BATCH, count - i), fieldPtr, box.x0, box.x1, box.y0, box.y1, box.z0, box.z1);
+    }
+    if (!rows || !values) { sum.set(field); return !values; }
+    const t = tables as Record<"out" | "params" | "zNode" | "zWeight" | "yNode" | "yWeight" | "runStart" | "runCell" | "runNode" | "node", number>;
+    const grid = values.model.kind === "grid";
+    new Float64Array(buf, t.params, values.model.params.length).set(values.model.params);
+    // constant model: one node, every row at node 0 (weights 0)
+    if (grid) new Int32Array(buf, t.zNode, d).set(rows.zNode); else new Int32Array(buf, t.zNode, d).fill(0);
+    if (grid) new Float64Array(buf, t.zWeight, d).set(rows.zWeight); else new Float64Array(buf, t.zWeight, d).fill(0);
+    if (grid) new Int32Array(buf, t.yNode, h).set(rows.yNode); else new Int32Array(buf, t.yNode, h).fill(0);
+    if (grid) new Float64Array(buf, t.yWeight, h).set(rows.yWeight); else new Float64Array(buf, t.yWeight, h).fill(0);
+    const nRuns = rows.runCell.length;
+    new Int32Array(buf, t.runStart, nRuns + 1).set(rows.runStart);
+    new Int32Array(buf, t.runCell, nRuns).set(rows.runCell);
+    new Int32Array(buf, t.runNode, nRuns).set(rows.runNode);
+    const [gz, gy, gx] = rows.dims;
+    this.x.convert(OUT_KIND[values.dtype], fieldPtr, t.out, w, h, d, box.x0, values.offset, values.scale,
+      t.params, gx, gy, gz, t.zNode, t.zWeight, t.yNode, t.yWeight, nRuns, t.runStart, t.runCell, t.runNode, rows.slope, t.node);
+    const out = values.out;
+    out.set(new (out.constructor as new (b: ArrayBufferLike, o: number, n: number) => VoxelArray)(buf, t.out, n) as never);
+    return true;
+  }
+
+  /** Grow the memory (whole pages) so that the per-call area holds `bytes`. */
+  private reserve(bytes: number): void {
+    const need = L.CALL_PTR + bytes, have = this.x.memory.buffer.byteLength;
+    if (need > have) this.x.memory.grow(Math.ceil((need - have) / 65536));
+  }
+}
+
+let installed: WasmKernel | undefined;
+
+/** A tiny module using one SIMD instruction (i32x4.splat): validates only where WebAssembly SIMD128 is supported. */
+const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 8, 1, 6, 0, 65, 0, 253, 17, 11]);
+
+/** Whether this engine runs WebAssembly with SIMD128. */
+export function wasmSimdSupported(): boolean {
+  return typeof WebAssembly === "object" && WebAssembly.validate(SIMD_PROBE);
+}
+
+/**
+ * Compile the kernel from its bytes and make it the thread's (once; later calls return the
+ * first). Undefined where WebAssembly SIMD is not supported: the decoder stays on JS.
+ */
+export function installWasmKernel(bytes: BufferSource): WasmKernel | undefined {
+  if (installed || !wasmSimdSupported()) return installed;
+  installed = new WasmKernel(new WebAssembly.Module(bytes));
+  return installed;
+}
+
+/** The thread's installed kernel, if any. */
+export function installedWasmKernel(): WasmKernel | undefined {
+  return installed;
+}
