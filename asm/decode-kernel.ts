@@ -39,16 +39,15 @@ const ANCHOR_MASK: i32 = (1 << ANCHOR_BITS) - 1;
  * voxel 0 in `field`), whose anchor lies `skip` voxels before o. Lanes are aligned to the anchor
  * (lane m holds anchor + m, m = 4j … 4j+3 in step j), so a voxel's value does not depend on where
  * the segment was entered; lanes outside the segment add +0 (the field is padded for them).
+ * With ρ the ratio at the anchor and s the step: g(m) = g(0)·ρ^m·s^(m(m−1)/2), and each lane's
+ * factor over 4 voxels is ρ⁴·s^(6+4m), times s¹⁶ per step; `sg`, `sf0`, `sf1` hold the step powers.
  */
-@inline function walk(field: usize, o: i32, len: i32, skip: i32, e: f64, ratio: f64, step: f64, step16: f64, amp: f64, floor: f64): void {
-  // values of lanes 0..3 and their 4-step factors, by the scalar recurrence from the anchor
-  const g0 = amp * e;
-  const r1 = ratio * step, r2 = r1 * step, r3 = r2 * step, r4 = r3 * step, r5 = r4 * step, r6 = r5 * step;
-  const g1 = g0 * ratio, g2 = g1 * r1, g3 = g2 * r2;
-  const p12 = r1 * r2, p34 = r3 * r4;
-  let glo = f64x2(g0, g1), ghi = f64x2(g2, g3);
-  let flo = f64x2(ratio * p12 * r3, p12 * p34), fhi = f64x2(r2 * p34 * r5, p34 * r5 * r6);
-  const s16 = f64x2.splat(step16), fl = f64x2.splat(floor);
+@inline function walk(field: usize, o: i32, len: i32, skip: i32, e: f64, ratio: f64, sg: v128, sf0: v128, sf1: v128, s16: v128, amp: f64, fl: v128): void {
+  const g0 = amp * e, r2 = ratio * ratio, r4 = r2 * r2;
+  let glo = f64x2.mul(f64x2.splat(g0), f64x2(1, ratio));
+  let ghi = f64x2.mul(f64x2.mul(f64x2.splat(g0 * r2), f64x2(1, ratio)), sg);
+  const rr = f64x2.splat(r4);
+  let flo = f64x2.mul(rr, sf0), fhi = f64x2.mul(rr, sf1);
   const jb = skip >> 2, je = (skip + len - 1) >> 2;
   for (let j = 0; j < jb; j++) { glo = f64x2.mul(glo, flo); ghi = f64x2.mul(ghi, fhi); flo = f64x2.mul(flo, s16); fhi = f64x2.mul(fhi, s16); }
   const lo = f64x2.splat(<f64>skip), hi = f64x2.splat(<f64>(skip + len));
@@ -68,7 +67,7 @@ const ANCHOR_MASK: i32 = (1 << ANCHOR_BITS) - 1;
 }
 
 /** Solve the rows of the kernel record at `k` inside the box and walk each segment (rows.ts visitRows). */
-function splatOne(k: usize, field: usize, bx0: f64, bx1: f64, by0: f64, by1: f64, bz0: f64, bz1: f64): void {
+function splatOne(k: usize, field: usize, rows: usize, cap: i32, bx0: f64, bx1: f64, by0: f64, by1: f64, bz0: f64, bz1: f64): void {
   const cx = kf(k, KREC_CX), cy = kf(k, KREC_CY), cz = kf(k, KREC_CZ), r2 = kf(k, KREC_R2);
   const axx = kf(k, KREC_AXX), axy = kf(k, KREC_AXY), axz = kf(k, KREC_AXZ);
   const ayy = kf(k, KREC_AYY), ayz = kf(k, KREC_AYZ), azz = kf(k, KREC_AZZ);
@@ -79,8 +78,14 @@ function splatOne(k: usize, field: usize, bx0: f64, bx1: f64, by0: f64, by1: f64
   const zlo = max(bz0, Math.ceil(cz - zr)), zhi = min(bz1 - 1, Math.floor(cz + zr));
   const detYZ = cyy * czz - cyz * cyz;
   const step = Math.exp(-axx);
-  const s2 = step * step, s4 = s2 * s2, s8 = s4 * s4, step16 = s8 * s8;
+  const s2 = step * step, s3 = s2 * step, s4 = s2 * s2, s6 = s3 * s3, s8 = s4 * s4, s16 = s8 * s8;
+  const s10 = s6 * s4, s14 = s10 * s4, s18 = s14 * s4;
+  const sg = f64x2(step, s3), sf0 = f64x2(s6, s10), sf1 = f64x2(s14, s18), sv16 = f64x2.splat(s16), fl = f64x2.splat(floor);
   const iaxx = 1 / axx, iczz = 1 / czz;
+  const vcx = f64x2.splat(cx), vcy = f64x2.splat(cy), vr2 = f64x2.splat(r2), vaxx = f64x2.splat(axx), vaxy = f64x2.splat(axy);
+  const vayy = f64x2.splat(ayy), viaxx = f64x2.splat(iaxx), v2 = f64x2.splat(2);
+  const rowB = rows, rowQ = rows + (<usize>cap << 3), rowM = rows + (<usize>cap << 4), rowS = rows + (<usize>cap * 24);
+  const rowE = rows + (<usize>cap << 5), rowQ0 = rows + (<usize>cap * 40);
   const carry = axx <= <f64>MAX_CARRY_CURVATURE && Math.abs(axy) <= <f64>MAX_CARRY_CURVATURE;
   const cross = Math.exp(-axy);
   if (carry) {
@@ -100,17 +105,37 @@ function splatOne(k: usize, field: usize, bx0: f64, bx1: f64, by0: f64, by1: f64
     const ys = Math.ceil(ym - yh);
     const ylo = max(by0, ys), yhi = min(by1 - 1, Math.floor(ym + yh));
     if (!(ylo <= yhi)) continue;
+    // pass 1, two rows a step in f64x2 lanes: each row's solve, the same operations as the
+    // scalar code, into the row scratch (structure of arrays, `cap` rows each)
+    const ystart = carry ? ylo - <f64>anchorResidue(ylo - ys) : ylo;
+    const nrows = <i32>(yhi - ystart) + 1;
+    let Y = f64x2(ystart, ystart + 1);
+    for (let i = 0; i < nrows; i += 2, Y = f64x2.add(Y, v2)) {
+      const dy = f64x2.sub(Y, vcy);
+      const b = f64x2.add(f64x2.mul(vaxy, dy), f64x2.splat(bz));
+      const c = f64x2.add(f64x2.mul(f64x2.add(f64x2.mul(vayy, dy), f64x2.splat(cyz2)), dy), f64x2.splat(czz2));
+      const bi = f64x2.mul(b, viaxx);
+      const qmin = f64x2.sub(c, f64x2.mul(b, bi));
+      const xm = f64x2.sub(vcx, bi);
+      const xh = f64x2.sqrt(f64x2.max(f64x2.splat(0), f64x2.mul(f64x2.sub(vr2, qmin), viaxx)));
+      const xs = f64x2.ceil(f64x2.sub(xm, xh));
+      const ta = f64x2.sub(xs, xm);
+      const q = <usize>i << 3;
+      v128.store(rowB + q, b);
+      v128.store(rowQ + q, qmin);
+      v128.store(rowM + q, xm);
+      v128.store(rowS + q, xs);
+      v128.store(rowE + q, f64x2.floor(f64x2.add(xm, xh)));
+      v128.store(rowQ0 + q, f64x2.add(qmin, f64x2.mul(vaxx, f64x2.mul(ta, ta))));
+    }
+    // pass 2, row by row: the ratio carried down the slice, the segments walked
     let ratio: f64 = NaN, ax: f64 = 0;
-    for (let y = carry ? ylo - <f64>anchorResidue(ylo - ys) : ylo; y <= yhi; y++, ratio *= cross) {
-      const dy = y - cy;
-      const b = axy * dy + bz;
-      const c = (ayy * dy + cyz2) * dy + czz2;
-      const bi = b * iaxx;
-      const qmin = c - b * bi;
+    let y = ystart;
+    for (let i = 0; i < nrows; i++, y++, ratio *= cross) {
+      const q = <usize>i << 3;
+      const qmin = load<f64>(rowQ + q);
       if (qmin > r2) continue;
-      const xm = cx - bi;
-      const xh = Math.sqrt((r2 - qmin) * iaxx);
-      const xs = Math.ceil(xm - xh);
+      const xs = load<f64>(rowS + q), b = load<f64>(rowB + q);
       const move = xs - ax;
       if (carry && anchorResidue(y - ys) != 0 && ratio == ratio && move >= -<f64>MAX_ANCHOR_MOVE && move <= <f64>MAX_ANCHOR_MOVE) {
         ratio *= load<f64>(MOVE_POWER_PTR + (<usize>(<i32>move + MAX_ANCHOR_MOVE) << 3));
@@ -119,22 +144,30 @@ function splatOne(k: usize, field: usize, bx0: f64, bx1: f64, by0: f64, by1: f64
       }
       ax = xs;
       if (y < ylo) continue;
-      const xlo = max(bx0, xs), xhi = min(bx1 - 1, Math.floor(xm + xh));
+      const xlo = max(bx0, xs), xhi = min(bx1 - 1, load<f64>(rowE + q));
       if (!(xlo <= xhi)) continue;
       const o0 = ((z - bz0) * h + (y - by0)) * w - bx0; // field index of column 0 of the row
       for (let a = xlo - <f64>anchorResidue(xlo - xs); a <= xhi; a += ANCHOR_SPACING) {
         const first = max(a, xlo), last = min(xhi, a + <f64>ANCHOR_MASK);
-        const ta = a - xm;
-        const r = a == xs ? ratio : Math.exp(-0.5 * (axx * (2 * (a - cx) + 1) + 2 * b));
-        walk(field, <i32>(o0 + first), <i32>(last - first) + 1, <i32>(first - a), kernelExp(qmin + axx * ta * ta), r, step, step16, amp, floor);
+        let e: f64, r: f64;
+        if (a == xs) { e = kernelExp(load<f64>(rowQ0 + q)); r = ratio; } else {
+          const ta = a - load<f64>(rowM + q);
+          e = kernelExp(qmin + axx * ta * ta);
+          r = Math.exp(-0.5 * (axx * (2 * (a - cx) + 1) + 2 * b));
+        }
+        walk(field, <i32>(o0 + first), <i32>(last - first) + 1, <i32>(first - a), e, r, sg, sf0, sf1, sv16, amp, fl);
       }
     }
   }
 }
 
-/** Σ of `count` kernel records at `kernels` over the box (half-open, scale-grid voxels), added into the float32 field at `field`. */
-export function splat(kernels: usize, count: i32, field: usize, bx0: f64, bx1: f64, by0: f64, by1: f64, bz0: f64, bz1: f64): void {
-  for (let i = 0; i < count; i++) splatOne(kernels + (<usize>(i * KREC_STRIDE) << 3), field, bx0, bx1, by0, by1, bz0, bz1);
+/**
+ * Σ of `count` kernel records at `kernels` over the box (half-open, scale-grid voxels), added into
+ * the float32 field at `field`; `rows` is the row scratch: ROW_ARRAYS f64 arrays of `cap` entries,
+ * cap ≥ the box's height + ANCHOR_SPACING + 2 (rows carried from above the box, a pair's spare lane).
+ */
+export function splat(kernels: usize, count: i32, field: usize, rows: usize, cap: i32, bx0: f64, bx1: f64, by0: f64, by1: f64, bz0: f64, bz1: f64): void {
+  for (let i = 0; i < count; i++) splatOne(kernels + (<usize>(i * KREC_STRIDE) << 3), field, rows, cap, bx0, bx1, by0, by1, bz0, bz1);
 }
 
 /** One field value (f32 sum + background, rounded to f32 as addBackground rounds it) → a stored value (values.ts). */

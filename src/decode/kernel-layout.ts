@@ -25,6 +25,9 @@ export const CALL_PTR = 131072;
 /** Alignment of every per-call array, and the bytes kept free before and after the field (the walk's masked vector lanes touch up to 3 voxels beyond a row segment). */
 export const CALL_ALIGN = 16;
 
+/** f64 arrays of the row planner's per-call scratch (per row of a slice: b, qmin, xm, xs, xe, q at xs). */
+export const ROW_ARRAYS = 6;
+
 /** One kernel record in the per-call area: f64 fields at these indices, KREC_STRIDE f64 apart. */
 export const KREC_CX = 0;
 export const KREC_CY = 1;

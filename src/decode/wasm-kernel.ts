@@ -20,7 +20,7 @@ import { EXP_TABLE } from "./rows.js";
 
 interface KernelExports {
   memory: WebAssembly.Memory;
-  splat(kernels: number, count: number, field: number, x0: number, x1: number, y0: number, y1: number, z0: number, z1: number): void;
+  splat(kernels: number, count: number, field: number, rows: number, cap: number, x0: number, x1: number, y0: number, y1: number, z0: number, z1: number): void;
   convert(
     kind: number, field: number, out: number, w: number, h: number, d: number, x0: number, offset: number, scale: number,
     params: number, gx: number, gy: number, gz: number, zNode: number, zWeight: number, yNode: number, yWeight: number,
@@ -74,7 +74,9 @@ export class WasmKernel {
     const count = ids.length;
     const kernPtr = L.CALL_PTR;
     const fieldPtr = align(kernPtr + count * L.KREC_STRIDE * 8) + L.CALL_ALIGN;
-    let end = align(fieldPtr + n * 4) + L.CALL_ALIGN;
+    const rowCap = 2 * Math.ceil((h + (1 << L.ANCHOR_BITS) + 2) / 2); // rows of a slice inside the box, those carried from above it, a spare lane
+    const rowsPtr = align(fieldPtr + n * 4) + L.CALL_ALIGN;
+    let end = rowsPtr + L.ROW_ARRAYS * rowCap * 8;
     const rows = values && values.model.kind !== "polynomial" ? new BackgroundRows(values.model, values.shape, box, values.factors) : undefined;
     const outPtr = end;
     let tables: Record<string, number> = {};
@@ -102,7 +104,7 @@ export class WasmKernel {
     field.fill(0);
     for (let i = 0; i < count; i += BATCH) {
       if (i > 0) signal?.throwIfAborted();
-      this.x.splat(kernPtr + i * L.KREC_STRIDE * 8, Math.min(BATCH, count - i), fieldPtr, box.x0, box.x1, box.y0, box.y1, box.z0, box.z1);
+      this.x.splat(kernPtr + i * L.KREC_STRIDE * 8, Math.min(BATCH, count - i), fieldPtr, rowsPtr, rowCap, box.x0, box.x1, box.y0, box.y1, box.z0, box.z1);
     }
     if (!rows || !values) { sum.set(field); return !values; }
     const t = tables as Record<"out" | "params" | "zNode" | "zWeight" | "yNode" | "yWeight" | "runStart" | "runCell" | "runNode" | "node", number>;
