@@ -34,6 +34,23 @@ const ANCHOR_MASK: i32 = (1 << ANCHOR_BITS) - 1;
   return load<f64>(TABLES_PTR + (<usize>i << 3)) * (1 - f * (1 - f * (0.5 - f * (1.0 / 6 - f * (1.0 / 24)))));
 }
 
+/** kernelExp of two values at once: the same operations lane by lane, so the same results. */
+@inline function kernelExp2(q: v128): v128 {
+  const lim = f64x2.splat(<f64>(EXP_TABLE_LENGTH - 1));
+  const t = f64x2.max(f64x2.splat(0), f64x2.mul(f64x2.mul(f64x2.splat(0.5), q), f64x2.splat(<f64>EXP_STEPS)));
+  const inside = f64x2.lt(t, lim); // false past the table and for NaN: 0 there
+  const ti = i32x4.trunc_sat_f64x2_s_zero(f64x2.min(t, lim));
+  const fi = f64x2.convert_low_i32x4_s(ti);
+  const f = f64x2.mul(f64x2.sub(t, fi), f64x2.splat(1.0 / <f64>EXP_STEPS));
+  const tab = f64x2(load<f64>(TABLES_PTR + (<usize>i32x4.extract_lane(ti, 0) << 3)), load<f64>(TABLES_PTR + (<usize>i32x4.extract_lane(ti, 1) << 3)));
+  const one = f64x2.splat(1);
+  let p = f64x2.sub(f64x2.splat(1.0 / 6), f64x2.mul(f, f64x2.splat(1.0 / 24)));
+  p = f64x2.sub(f64x2.splat(0.5), f64x2.mul(f, p));
+  p = f64x2.sub(one, f64x2.mul(f, p));
+  p = f64x2.sub(one, f64x2.mul(f, p));
+  return v128.and(f64x2.mul(tab, p), inside);
+}
+
 /**
  * Adds amp·(e − floor) along one row segment: voxels o … o+len−1 of the field (byte address of
  * voxel 0 in `field`), whose anchor lies `skip` voxels before o. Lanes are aligned to the anchor
@@ -126,7 +143,7 @@ function splatOne(k: usize, field: usize, rows: usize, cap: i32, bx0: f64, bx1: 
       v128.store(rowM + q, xm);
       v128.store(rowS + q, xs);
       v128.store(rowE + q, f64x2.floor(f64x2.add(xm, xh)));
-      v128.store(rowQ0 + q, f64x2.add(qmin, f64x2.mul(vaxx, f64x2.mul(ta, ta))));
+      v128.store(rowQ0 + q, kernelExp2(f64x2.add(qmin, f64x2.mul(vaxx, f64x2.mul(ta, ta)))));
     }
     // pass 2, row by row: the ratio carried down the slice, the segments walked
     let ratio: f64 = NaN, ax: f64 = 0;
@@ -150,7 +167,7 @@ function splatOne(k: usize, field: usize, rows: usize, cap: i32, bx0: f64, bx1: 
       for (let a = xlo - <f64>anchorResidue(xlo - xs); a <= xhi; a += ANCHOR_SPACING) {
         const first = max(a, xlo), last = min(xhi, a + <f64>ANCHOR_MASK);
         let e: f64, r: f64;
-        if (a == xs) { e = kernelExp(load<f64>(rowQ0 + q)); r = ratio; } else {
+        if (a == xs) { e = load<f64>(rowQ0 + q); r = ratio; } else {
           const ta = a - load<f64>(rowM + q);
           e = kernelExp(qmin + axx * ta * ta);
           r = Math.exp(-0.5 * (axx * (2 * (a - cx) + 1) + 2 * b));
@@ -216,7 +233,27 @@ function sweep<T>(
       } else { A = load<f64>(node + (<usize>load<i32>(runNode + (<usize>r << 2)) << 3)); B = 0; }
       const s = load<i32>(runStart + (<usize>r << 2)), e = load<i32>(runStart + (<usize>(r + 1) << 2));
       let X = x0 + <f64>s;
-      for (let i = i0 + s, end = i0 + e; i < end; i++, X++) {
+      let i = i0 + s;
+      const end = i0 + e;
+      if (isInteger<T>() && !isSigned<T>() && sizeof<T>() <= 2) {
+        // four voxels a step: the scalar path's operations lane by lane (NaN → 0 as there)
+        const vA = f64x2.splat(A), vB = f64x2.splat(B), vo = f64x2.splat(o), vs = f64x2.splat(scale);
+        const vmax = f64x2.splat(<f64><T>-1), zero = f64x2.splat(0), four = f64x2.splat(4);
+        let Xlo = f64x2(X, X + 1), Xhi = f64x2(X + 2, X + 3);
+        for (; i + 4 <= end; i += 4, X += 4, Xlo = f64x2.add(Xlo, four), Xhi = f64x2.add(Xhi, four)) {
+          const acc = v128.load(field + (<usize>i << 2));
+          const lo = f64x2.add(f64x2.promote_low_f32x4(acc), f64x2.add(vA, f64x2.mul(vB, Xlo)));
+          const hi = f64x2.add(f64x2.promote_low_f32x4(v128.shuffle<i32>(acc, acc, 2, 3, 0, 1)), f64x2.add(vA, f64x2.mul(vB, Xhi)));
+          const frlo = f64x2.promote_low_f32x4(f32x4.demote_f64x2_zero(lo)), frhi = f64x2.promote_low_f32x4(f32x4.demote_f64x2_zero(hi));
+          const tlo = f64x2.max(f64x2.min(f64x2.add(vo, f64x2.mul(vs, frlo)), vmax), zero);
+          const thi = f64x2.max(f64x2.min(f64x2.add(vo, f64x2.mul(vs, frhi)), vmax), zero);
+          const u = v128.shuffle<i32>(i32x4.trunc_sat_f64x2_u_zero(tlo), i32x4.trunc_sat_f64x2_u_zero(thi), 0, 1, 4, 5);
+          const h16 = i16x8.narrow_i32x4_u(u, u);
+          if (sizeof<T>() == 2) v128.store64_lane(out + (<usize>i << 1), h16, 0);
+          else v128.store32_lane(out + <usize>i, i8x16.narrow_i16x8_u(h16, h16), 0);
+        }
+      }
+      for (; i < end; i++, X++) {
         storeValue<T>(out, i, <f64>load<f32>(field + (<usize>i << 2)) + (A + B * X), offset, o, scale);
       }
     }
