@@ -46,6 +46,6 @@ export async function ensureWasmBuild(): Promise<Uint8Array> {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const t0 = performance.now();
-  const bytes = await buildWasm();
+  const bytes = process.argv.includes("--if-stale") ? await ensureWasmBuild() : await buildWasm();
   if (!process.argv.includes("--quiet")) console.log(`build:wasm: dist/wasm/decode-kernel.wasm (${bytes.length} bytes) in ${(performance.now() - t0).toFixed(0)} ms`);
 }

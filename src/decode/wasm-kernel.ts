@@ -148,9 +148,9 @@ export function wasmSimdSupported(): boolean {
  * Compile the kernel from its bytes and make it the thread's (once; later calls return the
  * first). Undefined where WebAssembly SIMD is not supported: the decoder stays on JS.
  */
-export function installWasmKernel(bytes: BufferSource): WasmKernel | undefined {
+export function installWasmKernel(bytes: Uint8Array): WasmKernel | undefined {
   if (installed || !wasmSimdSupported()) return installed;
-  installed = new WasmKernel(new WebAssembly.Module(bytes));
+  installed = new WasmKernel(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>));
   return installed;
 }
 
