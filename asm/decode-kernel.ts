@@ -205,13 +205,15 @@ export function splat(kernels: usize, count: i32, field: usize, rows: usize, cap
  * A + B·X at absolute column X (core/background.ts BackgroundRows.lines), added to the sum.
  */
 function sweep<T>(
-  field: usize, out: usize, w: i32, h: i32, d: i32, x0: f64, offset: f64, scale: f64,
+  field: usize, out: usize, outRow: i32, outPlane: i32, w: i32, h: i32, d: i32, x0: f64, offset: f64, scale: f64,
   params: usize, gx: i32, gy: i32, gz: i32, zNode: usize, zWeight: usize, yNode: usize, yWeight: usize,
   nRuns: i32, runStart: usize, runCell: usize, runNode: usize, slope: f64, node: usize,
 ): void {
   const o = offset + 0.5;
   let i0 = 0;
   for (let z = 0; z < d; z++) for (let y = 0; y < h; y++, i0 += w) {
+    // output element of field index i in this row: orow + i·sizeof<T> (the output box may be wider than the field's)
+    const orow = out + <usize>((z * outPlane + y * outRow - i0) * <i32>sizeof<T>());
     const iz = load<i32>(zNode + (<usize>z << 2)), tz = load<f64>(zWeight + (<usize>z << 3));
     const iz1 = min(iz + 1, gz - 1);
     const iy = load<i32>(yNode + (<usize>y << 2)), ty = load<f64>(yWeight + (<usize>y << 3));
@@ -247,28 +249,32 @@ function sweep<T>(
           const thi = f64x2.max(f64x2.min(f64x2.add(vo, f64x2.mul(vs, frhi)), vmax), zero);
           const u = v128.shuffle<i32>(i32x4.trunc_sat_f64x2_u_zero(tlo), i32x4.trunc_sat_f64x2_u_zero(thi), 0, 1, 4, 5);
           const h16 = i16x8.narrow_i32x4_u(u, u);
-          if (sizeof<T>() == 2) v128.store64_lane(out + (<usize>i << 1), h16, 0);
-          else v128.store32_lane(out + <usize>i, i8x16.narrow_i16x8_u(h16, h16), 0);
+          if (sizeof<T>() == 2) v128.store64_lane(orow + (<usize>i << 1), h16, 0);
+          else v128.store32_lane(orow + <usize>i, i8x16.narrow_i16x8_u(h16, h16), 0);
         }
       }
       for (; i < end; i++, X++) {
-        storeValue<T>(out, i, <f64>load<f32>(field + (<usize>i << 2)) + (A + B * X), offset, o, scale);
+        storeValue<T>(orow, i, <f64>load<f32>(field + (<usize>i << 2)) + (A + B * X), offset, o, scale);
       }
     }
   }
 }
 
-/** Field sum + grid/constant background → stored values of output kind `kind` (OUT_*), over a w×h×d box. */
+/**
+ * Field sum + grid/constant background → stored values of output kind `kind` (OUT_*), over a
+ * w×h×d box; voxel (z, y, x) of the box goes to element z·outPlane + y·outRow + x of `out` (a box
+ * that is one tile of a larger output).
+ */
 export function convert(
-  kind: i32, field: usize, out: usize, w: i32, h: i32, d: i32, x0: f64, offset: f64, scale: f64,
+  kind: i32, field: usize, out: usize, outRow: i32, outPlane: i32, w: i32, h: i32, d: i32, x0: f64, offset: f64, scale: f64,
   params: usize, gx: i32, gy: i32, gz: i32, zNode: usize, zWeight: usize, yNode: usize, yWeight: usize,
   nRuns: i32, runStart: usize, runCell: usize, runNode: usize, slope: f64, node: usize,
 ): void {
-  if (kind == OUT_U8) sweep<u8>(field, out, w, h, d, x0, offset, scale, params, gx, gy, gz, zNode, zWeight, yNode, yWeight, nRuns, runStart, runCell, runNode, slope, node);
-  else if (kind == OUT_U16) sweep<u16>(field, out, w, h, d, x0, offset, scale, params, gx, gy, gz, zNode, zWeight, yNode, yWeight, nRuns, runStart, runCell, runNode, slope, node);
-  else if (kind == OUT_U32) sweep<u32>(field, out, w, h, d, x0, offset, scale, params, gx, gy, gz, zNode, zWeight, yNode, yWeight, nRuns, runStart, runCell, runNode, slope, node);
-  else if (kind == OUT_I8) sweep<i8>(field, out, w, h, d, x0, offset, scale, params, gx, gy, gz, zNode, zWeight, yNode, yWeight, nRuns, runStart, runCell, runNode, slope, node);
-  else if (kind == OUT_I16) sweep<i16>(field, out, w, h, d, x0, offset, scale, params, gx, gy, gz, zNode, zWeight, yNode, yWeight, nRuns, runStart, runCell, runNode, slope, node);
-  else if (kind == OUT_I32) sweep<i32>(field, out, w, h, d, x0, offset, scale, params, gx, gy, gz, zNode, zWeight, yNode, yWeight, nRuns, runStart, runCell, runNode, slope, node);
-  else if (kind == OUT_F32) sweep<f32>(field, out, w, h, d, x0, offset, scale, params, gx, gy, gz, zNode, zWeight, yNode, yWeight, nRuns, runStart, runCell, runNode, slope, node);
+  if (kind == OUT_U8) sweep<u8>(field, out, outRow, outPlane, w, h, d, x0, offset, scale, params, gx, gy, gz, zNode, zWeight, yNode, yWeight, nRuns, runStart, runCell, runNode, slope, node);
+  else if (kind == OUT_U16) sweep<u16>(field, out, outRow, outPlane, w, h, d, x0, offset, scale, params, gx, gy, gz, zNode, zWeight, yNode, yWeight, nRuns, runStart, runCell, runNode, slope, node);
+  else if (kind == OUT_U32) sweep<u32>(field, out, outRow, outPlane, w, h, d, x0, offset, scale, params, gx, gy, gz, zNode, zWeight, yNode, yWeight, nRuns, runStart, runCell, runNode, slope, node);
+  else if (kind == OUT_I8) sweep<i8>(field, out, outRow, outPlane, w, h, d, x0, offset, scale, params, gx, gy, gz, zNode, zWeight, yNode, yWeight, nRuns, runStart, runCell, runNode, slope, node);
+  else if (kind == OUT_I16) sweep<i16>(field, out, outRow, outPlane, w, h, d, x0, offset, scale, params, gx, gy, gz, zNode, zWeight, yNode, yWeight, nRuns, runStart, runCell, runNode, slope, node);
+  else if (kind == OUT_I32) sweep<i32>(field, out, outRow, outPlane, w, h, d, x0, offset, scale, params, gx, gy, gz, zNode, zWeight, yNode, yWeight, nRuns, runStart, runCell, runNode, slope, node);
+  else if (kind == OUT_F32) sweep<f32>(field, out, outRow, outPlane, w, h, d, x0, offset, scale, params, gx, gy, gz, zNode, zWeight, yNode, yWeight, nRuns, runStart, runCell, runNode, slope, node);
 }

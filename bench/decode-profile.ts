@@ -78,7 +78,7 @@ function profileBox(decoder: VmgDecoder, wasm: VmgDecoder | undefined, file: Vmg
     t = now();
     wasm.decode(box, [1, 1, 1], out, field);
     st.wasm_total += now() - t; t = now();
-    kernel.decode(k, ids, box, f);
+    kernel.decode(k, () => ids, box, f);
     st.wasm_splat += now() - t;
   }
   c.voxels += n; c.kernels += ids.length; c.rows += rows; c.visits += visits;

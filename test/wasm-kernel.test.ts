@@ -10,7 +10,7 @@ import { constantBackground, polynomialTerms, type BackgroundModel, type Box } f
 import { DTYPES, type DType } from "../src/core/dtype.js";
 import { P_AMP, PARAMS_PER_GAUSSIAN } from "../src/core/constants.js";
 import { fullBox, levelFactors, scaledShape, VmgDecoder } from "../src/decode/decoder.js";
-import { installedWasmKernel } from "../src/decode/wasm-kernel.js";
+import { installedWasmKernel, tilesOf } from "../src/decode/wasm-kernel.js";
 import { readVmg, writeVmg, type VmgFile } from "../src/format/vmg.js";
 import "./helpers/decode-paths.js";
 import { randomFile } from "./helpers/files.js";
@@ -95,6 +95,26 @@ test("absurd but valid Gaussians: volume-wide, far outside with supports reachin
   for (const box of [fullBox(shape), { z0: 3, z1: 17, y0: 30, y1: 33, x0: 0, x1: 40 }]) {
     const r = compare(file, box);
     assert.ok(r.field <= 1e-4 * peak(file), `box ${JSON.stringify(box)}: field off by ${r.field}`);
+  }
+});
+
+test("boxes decoded in tiles (over TILE_VOXELS, wider than a tile) give every voxel the value of a chunk decode of it, and the JS path's within a level", () => {
+  for (const [shape, seed] of [[[20, 150, 130], 51], [[3, 90, 700], 52]] as const) {
+    const f = readVmg(writeVmg(randomFile([...shape], 150, seed, { maxScale: 8, background: { kind: "grid", dims: [2, 3, 4], params: Float64Array.from({ length: 24 }, (_, i) => 0.1 + 0.01 * i) } })));
+    const whole = fullBox(f.header.shape);
+    assert.ok(tilesOf(whole).length > 1, "the box is one tile: a weak test");
+    const d = new VmgDecoder(f, "wasm");
+    const full = d.decode(whole);
+    const [nz, ny, nx] = f.header.shape;
+    for (const box of [{ z0: 0, z1: nz, y0: 60, y1: 70, x0: 500 % nx, x1: nx }, { z0: 1, z1: 2, y0: 0, y1: ny, x0: 0, x1: 9 }]) {
+      const chunk = new VmgDecoder(f, "wasm").decode(box);
+      let o = 0;
+      for (let z = box.z0; z < box.z1; z++) for (let y = box.y0; y < box.y1; y++) for (let x = box.x0; x < box.x1; x++) {
+        assert.equal(chunk[o++], full[(z * ny + y) * nx + x], `${shape.join("×")}: voxel ${z},${y},${x}`);
+      }
+    }
+    const r = compare(f, whole);
+    assert.ok(r.values <= 1, `${shape.join("×")}: values off by ${r.values}`);
   }
 });
 

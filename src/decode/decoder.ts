@@ -138,13 +138,13 @@ export class VmgDecoder {
     const n = boxVoxels(box);
     if (out && out.length < n) throw new ChunkRangeError(`output buffer holds ${out.length} values, box needs ${n}`);
     const s = this.scale(factors);
-    const ids = s.index.query(box);
     const k = s.kernels.k;
     const wasm = this.wasmFor(box);
     if (wasm) {
       const field = out ? out.subarray(0, n) : new Float32Array(n);
-      return wasm.decode(k, ids, box, field, signal, values) && values ? undefined : field;
+      return wasm.decode(k, (b) => s.index.query(b), box, field, signal, values) && values ? undefined : field;
     }
+    const ids = s.index.query(box);
     const field = out ? out.subarray(0, n).fill(0) : new Float32Array(n);
     for (let j = 0; j < ids.length; j++) {
       if ((j & 255) === 255) signal?.throwIfAborted();

@@ -22,7 +22,7 @@ interface KernelExports {
   memory: WebAssembly.Memory;
   splat(kernels: number, count: number, field: number, rows: number, cap: number, x0: number, x1: number, y0: number, y1: number, z0: number, z1: number): void;
   convert(
-    kind: number, field: number, out: number, w: number, h: number, d: number, x0: number, offset: number, scale: number,
+    kind: number, field: number, out: number, outRow: number, outPlane: number, w: number, h: number, d: number, x0: number, offset: number, scale: number,
     params: number, gx: number, gy: number, gz: number, zNode: number, zWeight: number, yNode: number, yWeight: number,
     nRuns: number, runStart: number, runCell: number, runNode: number, slope: number, node: number,
   ): void;
@@ -38,6 +38,29 @@ const BATCH = 256;
 
 const align = (n: number) => Math.ceil(n / L.CALL_ALIGN) * L.CALL_ALIGN;
 
+/**
+ * Voxels of a tile of a values decode: a 1 MB field (a 64³ chunk is one tile). Full-volume tiles
+ * of 2 M voxels decoded whole spent ~1.4× a chunk's time per voxel, the field out of cache.
+ */
+export const TILE_VOXELS = 1 << 18;
+/** Widest tile: rows split in x only past this (a split row is planned and set up twice). */
+const TILE_WIDTH = 512;
+/** Bytes reserved for one tile's background tables: a grid of ≤ 256 nodes an axis and tiles ≤ TILE_WIDTH wide need far less. */
+const TABLES_RESERVE = 1 << 20;
+
+/** `box` cut into tiles of at most TILE_VOXELS (full rows where they fit, then as many slices, then rows). */
+export function tilesOf(box: Box): Box[] {
+  const w = box.x1 - box.x0, h = box.y1 - box.y0, d = box.z1 - box.z0;
+  const tw = Math.min(w, TILE_WIDTH);
+  const td = Math.min(d, Math.max(1, Math.floor(TILE_VOXELS / (tw * Math.min(h, 64)))));
+  const th = Math.min(h, Math.max(1, Math.floor(TILE_VOXELS / (tw * td))));
+  const tiles: Box[] = [];
+  for (let z0 = box.z0; z0 < box.z1; z0 += td) for (let y0 = box.y0; y0 < box.y1; y0 += th) for (let x0 = box.x0; x0 < box.x1; x0 += tw) {
+    tiles.push({ z0, z1: Math.min(box.z1, z0 + td), y0, y1: Math.min(box.y1, y0 + th), x0, x1: Math.min(box.x1, x0 + tw) });
+  }
+  return tiles;
+}
+
 /** The background and conversion of a decode: what `sumToValues` takes. */
 export interface ValuesRequest {
   model: BackgroundModel;
@@ -51,6 +74,8 @@ export interface ValuesRequest {
 
 export class WasmKernel {
   private readonly x: KernelExports;
+  /** Where the background tables of the current tile go (after its row scratch). */
+  private tablesPtr = L.CALL_PTR;
 
   constructor(module: WebAssembly.Module) {
     this.x = new WebAssembly.Instance(module, { env: { abort: () => { throw new Error("decode kernel aborted"); } } }).exports as unknown as KernelExports;
@@ -64,31 +89,46 @@ export class WasmKernel {
   }
 
   /**
-   * Σ kernels `ids` (indices into `k`, KERNEL_STRIDE apart) over `box` into `sum` (box-sized);
-   * with `values`, the background is added and the sum converted to `values.out` instead.
-   * Returns false (nothing written) when the background model has no sweep here (polynomial):
-   * the sum is then in `sum` for the caller's JS sweep.
+   * Σ kernels over `box` (`query` lists the indices into `k`, KERNEL_STRIDE apart, of those that
+   * may reach a box) into `sum` (box-sized); with `values`, the background is added and the sum
+   * converted to `values.out` instead, tile by tile (TILE_VOXELS: a field that stays in cache; a
+   * voxel's value does not depend on the box it is decoded in, so the tiles make the same values).
+   * Returns false when the background model has no sweep here (polynomial): the sum is then in
+   * `sum` for the caller's JS sweep.
    */
-  decode(k: Float64Array, ids: Uint32Array, box: Box, sum: Float32Array, signal?: AbortSignal, values?: ValuesRequest): boolean {
-    const n = boxVoxels(box), w = box.x1 - box.x0, h = box.y1 - box.y0, d = box.z1 - box.z0;
-    const count = ids.length;
-    const kernPtr = L.CALL_PTR;
+  decode(k: Float64Array, query: (b: Box) => Uint32Array, box: Box, sum: Float32Array, signal?: AbortSignal, values?: ValuesRequest): boolean {
+    if (!values || values.model.kind === "polynomial") {
+      const field = this.splat(k, query(box), box, 0, signal);
+      sum.set(new Float32Array(this.x.memory.buffer, field, boxVoxels(box)));
+      return !values;
+    }
+    const n = boxVoxels(box), bytes = DTYPES[values.dtype].bytes;
+    const w = box.x1 - box.x0, h = box.y1 - box.y0;
+    const tiles = tilesOf(box);
+    const outPtr = L.CALL_PTR, after = align(outPtr + n * bytes);
+    for (const tile of tiles) {
+      const rows = new BackgroundRows(values.model, values.shape, tile, values.factors);
+      const fieldPtr = this.splat(k, query(tile), tile, after - L.CALL_PTR, signal);
+      const o = outPtr + ((tile.z0 - box.z0) * h * w + (tile.y0 - box.y0) * w + (tile.x0 - box.x0)) * bytes;
+      this.convert(values, rows, tile, fieldPtr, o, w, h * w);
+    }
+    const out = values.out, buf = this.x.memory.buffer;
+    out.set(new (out.constructor as new (b: ArrayBufferLike, o: number, n: number) => VoxelArray)(buf, outPtr, n) as never);
+    return true;
+  }
+
+  /**
+   * Σ kernels `ids` over `box` into a zeroed float32 field in the module's memory, laid out from
+   * CALL_PTR + `base` (kernel records, the padded field, the row scratch); returns the field's address.
+   */
+  private splat(k: Float64Array, ids: Uint32Array, box: Box, base: number, signal: AbortSignal | undefined): number {
+    const n = boxVoxels(box), h = box.y1 - box.y0, count = ids.length;
+    const kernPtr = L.CALL_PTR + base;
     const fieldPtr = align(kernPtr + count * L.KREC_STRIDE * 8) + L.CALL_ALIGN;
     const rowCap = 2 * Math.ceil((h + (1 << L.ANCHOR_BITS) + 2) / 2); // rows of a slice inside the box, those carried from above it, a spare lane
     const rowsPtr = align(fieldPtr + n * 4) + L.CALL_ALIGN;
-    let end = rowsPtr + L.ROW_ARRAYS * rowCap * 8;
-    const rows = values && values.model.kind !== "polynomial" ? new BackgroundRows(values.model, values.shape, box, values.factors) : undefined;
-    const outPtr = end;
-    let tables: Record<string, number> = {};
-    if (rows && values) {
-      const nRuns = rows.runCell.length, gx = rows.dims[2];
-      const sizes: Array<[string, number]> = [
-        ["out", n * DTYPES[values.dtype].bytes], ["params", values.model.params.length * 8], ["zNode", d * 4], ["zWeight", d * 8],
-        ["yNode", h * 4], ["yWeight", h * 8], ["runStart", (nRuns + 1) * 4], ["runCell", nRuns * 4], ["runNode", nRuns * 4], ["node", gx * 8],
-      ];
-      for (const [name, bytes] of sizes) { tables[name] = end; end = align(end + bytes); }
-    }
-    this.reserve(end - L.CALL_PTR);
+    this.tablesPtr = rowsPtr + L.ROW_ARRAYS * rowCap * 8;
+    this.reserve(this.tablesPtr - L.CALL_PTR + TABLES_RESERVE);
     const buf = this.x.memory.buffer;
     // the kernels, gathered into records (the field order of kernel-layout.ts, not of constants.ts)
     const rec = new Float64Array(buf, kernPtr, count * L.KREC_STRIDE);
@@ -100,31 +140,39 @@ export class WasmKernel {
       rec[r + L.KREC_AZZ] = k[o + K_AZZ]!; rec[r + L.KREC_CYY] = k[o + K_CYY]!; rec[r + L.KREC_CZZ] = k[o + K_CZZ]!;
       rec[r + L.KREC_CYZ] = k[o + K_CYZ]!; rec[r + L.KREC_R2] = k[o + K_R2]!; rec[r + L.KREC_FLOOR] = k[o + K_FLOOR]!;
     }
-    const field = new Float32Array(buf, fieldPtr, n);
-    field.fill(0);
+    new Float32Array(buf, fieldPtr, n).fill(0);
     for (let i = 0; i < count; i += BATCH) {
       if (i > 0) signal?.throwIfAborted();
       this.x.splat(kernPtr + i * L.KREC_STRIDE * 8, Math.min(BATCH, count - i), fieldPtr, rowsPtr, rowCap, box.x0, box.x1, box.y0, box.y1, box.z0, box.z1);
     }
-    if (!rows || !values) { sum.set(field); return !values; }
-    const t = tables as Record<"out" | "params" | "zNode" | "zWeight" | "yNode" | "yWeight" | "runStart" | "runCell" | "runNode" | "node", number>;
+    return fieldPtr;
+  }
+
+  /** The background tables of `tile` after its field, then the sweep into `out` (rows `outRow`, planes `outPlane` elements apart). */
+  private convert(values: ValuesRequest, rows: BackgroundRows, tile: Box, fieldPtr: number, out: number, outRow: number, outPlane: number): void {
+    const w = tile.x1 - tile.x0, h = tile.y1 - tile.y0, d = tile.z1 - tile.z0;
+    const nRuns = rows.runCell.length, [gz, gy, gx] = rows.dims, params = values.model.params;
+    const t: Record<string, number> = {};
+    let end = this.tablesPtr;
+    const sizes: Array<[string, number]> = [
+      ["params", params.length * 8], ["zNode", d * 4], ["zWeight", d * 8], ["yNode", h * 4], ["yWeight", h * 8],
+      ["runStart", (nRuns + 1) * 4], ["runCell", nRuns * 4], ["runNode", nRuns * 4], ["node", gx * 8],
+    ];
+    for (const [name, bytes] of sizes) { t[name] = end; end = align(end + bytes); }
+    if (end - this.tablesPtr > TABLES_RESERVE) throw new Error(`background tables of ${end - this.tablesPtr} bytes exceed the kernel's reserve`);
+    const buf = this.x.memory.buffer;
     const grid = values.model.kind === "grid";
-    new Float64Array(buf, t.params, values.model.params.length).set(values.model.params);
+    new Float64Array(buf, t.params!, params.length).set(params);
     // constant model: one node, every row at node 0 (weights 0)
-    if (grid) new Int32Array(buf, t.zNode, d).set(rows.zNode); else new Int32Array(buf, t.zNode, d).fill(0);
-    if (grid) new Float64Array(buf, t.zWeight, d).set(rows.zWeight); else new Float64Array(buf, t.zWeight, d).fill(0);
-    if (grid) new Int32Array(buf, t.yNode, h).set(rows.yNode); else new Int32Array(buf, t.yNode, h).fill(0);
-    if (grid) new Float64Array(buf, t.yWeight, h).set(rows.yWeight); else new Float64Array(buf, t.yWeight, h).fill(0);
-    const nRuns = rows.runCell.length;
-    new Int32Array(buf, t.runStart, nRuns + 1).set(rows.runStart);
-    new Int32Array(buf, t.runCell, nRuns).set(rows.runCell);
-    new Int32Array(buf, t.runNode, nRuns).set(rows.runNode);
-    const [gz, gy, gx] = rows.dims;
-    this.x.convert(OUT_KIND[values.dtype], fieldPtr, t.out, w, h, d, box.x0, values.offset, values.scale,
-      t.params, gx, gy, gz, t.zNode, t.zWeight, t.yNode, t.yWeight, nRuns, t.runStart, t.runCell, t.runNode, rows.slope, t.node);
-    const out = values.out;
-    out.set(new (out.constructor as new (b: ArrayBufferLike, o: number, n: number) => VoxelArray)(buf, t.out, n) as never);
-    return true;
+    if (grid) new Int32Array(buf, t.zNode!, d).set(rows.zNode); else new Int32Array(buf, t.zNode!, d).fill(0);
+    if (grid) new Float64Array(buf, t.zWeight!, d).set(rows.zWeight); else new Float64Array(buf, t.zWeight!, d).fill(0);
+    if (grid) new Int32Array(buf, t.yNode!, h).set(rows.yNode); else new Int32Array(buf, t.yNode!, h).fill(0);
+    if (grid) new Float64Array(buf, t.yWeight!, h).set(rows.yWeight); else new Float64Array(buf, t.yWeight!, h).fill(0);
+    new Int32Array(buf, t.runStart!, nRuns + 1).set(rows.runStart);
+    new Int32Array(buf, t.runCell!, nRuns).set(rows.runCell);
+    new Int32Array(buf, t.runNode!, nRuns).set(rows.runNode);
+    this.x.convert(OUT_KIND[values.dtype], fieldPtr, out, outRow, outPlane, w, h, d, tile.x0, values.offset, values.scale,
+      t.params!, gx, gy, gz, t.zNode!, t.zWeight!, t.yNode!, t.yWeight!, nRuns, t.runStart!, t.runCell!, t.runNode!, rows.slope, t.node!);
   }
 
   /** Grow the memory (whole pages) so that the per-call area holds `bytes`. */
