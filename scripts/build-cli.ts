@@ -62,9 +62,10 @@ export function cliBuildIsFresh(): boolean {
   return Object.entries(inputs).every(([rel, sha]) => existsSync(join(ROOT, rel)) && hashFile(rel) === sha);
 }
 
-/** Rebuild dist/cli unless it is current. */
+/** Rebuild dist/cli unless it is current (and dist/wasm unless it is: its sources are not the bundle's). */
 export async function ensureCliBuild(): Promise<void> {
   if (!cliBuildIsFresh()) await buildCli();
+  else await ensureWasmBuild();
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
