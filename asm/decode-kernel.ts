@@ -1,13 +1,15 @@
 /**
  * The decoder's hot loops in WebAssembly (AssemblyScript, SIMD128): the splat of prepared kernels
- * into a float32 field (row planning as in src/decode/rows.ts, the row walk four voxels a step in
- * f64x2 lanes) and the sweep that adds the background and converts to the stored dtype. The host
- * (src/decode/wasm-kernel.ts) lays out the memory as src/decode/kernel-layout.ts describes.
+ * into a float32 field (row planning as in src/decode/rows.ts, two rows a step in f64x2 lanes, the
+ * ratio at each row's anchor in closed form by a vector exp instead of carried down the slice; the
+ * row walk four voxels a step in float32x4 lanes) and the sweep that adds the background and
+ * converts to the stored dtype. The host (src/decode/wasm-kernel.ts) lays out the memory as
+ * src/decode/kernel-layout.ts describes.
  *
  * Built by scripts/build-wasm.ts; not type-checked by tsc (AssemblyScript types: f64, i32, v128).
  */
 import {
-  ANCHOR_BITS, MAX_ANCHOR_MOVE, MAX_CARRY_CURVATURE, EXP_STEPS, EXP_TABLE_LENGTH, TABLES_PTR, MOVE_POWER_PTR,
+  ANCHOR_BITS, EXP_STEPS, EXP_TABLE_LENGTH, TABLES_PTR,
   KREC_CX, KREC_CY, KREC_CZ, KREC_AMP, KREC_AXX, KREC_AXY, KREC_AXZ, KREC_AYY, KREC_AYZ, KREC_AZZ,
   KREC_CYY, KREC_CZZ, KREC_CYZ, KREC_R2, KREC_FLOOR, KREC_STRIDE,
   OUT_U8, OUT_U16, OUT_U32, OUT_I8, OUT_I16, OUT_I32, OUT_F32,
@@ -32,6 +34,31 @@ const ANCHOR_MASK: i32 = (1 << ANCHOR_BITS) - 1;
   const i = <i32>t;
   const f = (t - <f64>i) * (1.0 / <f64>EXP_STEPS);
   return load<f64>(TABLES_PTR + (<usize>i << 3)) * (1 - f * (1 - f * (0.5 - f * (1.0 / 6 - f * (1.0 / 24)))));
+}
+
+/**
+ * exp(x) of two values: 2^k·p(r), x = k·ln 2 + r, |r| ≤ ln 2 / 2, p the Taylor polynomial of
+ * degree 11 (relative error below 1e-14); x clamped to ±700 (a ratio that large only ever meets
+ * lanes outside the support, which the walk masks).
+ */
+@inline function expV(x: v128): v128 {
+  const c = f64x2.min(f64x2.max(x, f64x2.splat(-700)), f64x2.splat(700));
+  const k = f64x2.nearest(f64x2.mul(c, f64x2.splat(1.4426950408889634)));
+  const r = f64x2.sub(f64x2.sub(c, f64x2.mul(k, f64x2.splat(6.93147180369123816490e-01))), f64x2.mul(k, f64x2.splat(1.90821492927058770002e-10)));
+  let p = f64x2.splat(1.0 / 39916800);
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 3628800));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 362880));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 40320));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 5040));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 720));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 120));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 24));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 6));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(0.5));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1));
+  const ki = i64x2.extend_low_i32x4_s(i32x4.trunc_sat_f64x2_s_zero(k));
+  return f64x2.mul(p, i64x2.shl(i64x2.add(ki, i64x2.splat(1023)), 52));
 }
 
 /** kernelExp of two values at once: the same operations lane by lane, so the same results. */
@@ -100,16 +127,8 @@ function splatOne(k: usize, field: usize, rows: usize, cap: i32, bx0: f64, bx1: 
   const vcx = f64x2.splat(cx), vcy = f64x2.splat(cy), vr2 = f64x2.splat(r2), vaxx = f64x2.splat(axx), vaxy = f64x2.splat(axy);
   const vayy = f64x2.splat(ayy), viaxx = f64x2.splat(iaxx), v2 = f64x2.splat(2);
   const rowB = rows, rowQ = rows + (<usize>cap << 3), rowM = rows + (<usize>cap << 4), rowS = rows + (<usize>cap * 24);
-  const rowE = rows + (<usize>cap << 5), rowQ0 = rows + (<usize>cap * 40);
-  const carry = axx <= <f64>MAX_CARRY_CURVATURE && Math.abs(axy) <= <f64>MAX_CARRY_CURVATURE;
-  const cross = Math.exp(-axy);
-  if (carry) {
-    store<f64>(MOVE_POWER_PTR + (<usize>MAX_ANCHOR_MOVE << 3), 1.0);
-    for (let m = 1; m <= MAX_ANCHOR_MOVE; m++) {
-      store<f64>(MOVE_POWER_PTR + (<usize>(MAX_ANCHOR_MOVE + m) << 3), load<f64>(MOVE_POWER_PTR + (<usize>(MAX_ANCHOR_MOVE + m - 1) << 3)) * step);
-      store<f64>(MOVE_POWER_PTR + (<usize>(MAX_ANCHOR_MOVE - m) << 3), load<f64>(MOVE_POWER_PTR + (<usize>(MAX_ANCHOR_MOVE - m + 1) << 3)) / step);
-    }
-  }
+  const rowE = rows + (<usize>cap << 5), rowQ0 = rows + (<usize>cap * 40), rowR = rows + (<usize>cap * 48);
+  const vhalf = f64x2.splat(-0.5), vone = f64x2.splat(1);
   for (let z = zlo; z <= zhi; z++) {
     const dz = z - cz;
     const bz = axz * dz, cyz2 = 2 * ayz * dz, czz2 = azz * dz * dz;
@@ -122,7 +141,7 @@ function splatOne(k: usize, field: usize, rows: usize, cap: i32, bx0: f64, bx1: 
     if (!(ylo <= yhi)) continue;
     // pass 1, two rows a step in f64x2 lanes: each row's solve, the same operations as the
     // scalar code, into the row scratch (structure of arrays, `cap` rows each)
-    const ystart = carry ? ylo - <f64>anchorResidue(ylo - ys) : ylo;
+    const ystart = ylo;
     const nrows = <i32>(yhi - ystart) + 1;
     let Y = f64x2(ystart, ystart + 1);
     for (let i = 0; i < nrows; i += 2, Y = f64x2.add(Y, v2)) {
@@ -142,23 +161,17 @@ function splatOne(k: usize, field: usize, rows: usize, cap: i32, bx0: f64, bx1: 
       v128.store(rowS + q, xs);
       v128.store(rowE + q, f64x2.floor(f64x2.add(xm, xh)));
       v128.store(rowQ0 + q, kernelExp2(f64x2.add(qmin, f64x2.mul(vaxx, f64x2.mul(ta, ta)))));
+      // the ratio at xs in closed form: exp(−(axx·(2(xs − cx) + 1) + 2b)/2)
+      const arg = f64x2.mul(vhalf, f64x2.add(f64x2.mul(vaxx, f64x2.add(f64x2.mul(v2, f64x2.sub(xs, vcx)), vone)), f64x2.mul(v2, b)));
+      v128.store(rowR + q, expV(arg));
     }
-    // pass 2, row by row: the ratio carried down the slice, the segments walked
-    let ratio: f64 = NaN, ax: f64 = 0;
+    // pass 2, row by row: the segments walked
     let y = ystart;
-    for (let i = 0; i < nrows; i++, y++, ratio *= cross) {
+    for (let i = 0; i < nrows; i++, y++) {
       const q = <usize>i << 3;
       const qmin = load<f64>(rowQ + q);
       if (qmin > r2) continue;
-      const xs = load<f64>(rowS + q), b = load<f64>(rowB + q);
-      const move = xs - ax;
-      if (carry && anchorResidue(y - ys) != 0 && ratio == ratio && move >= -<f64>MAX_ANCHOR_MOVE && move <= <f64>MAX_ANCHOR_MOVE) {
-        ratio *= load<f64>(MOVE_POWER_PTR + (<usize>(<i32>move + MAX_ANCHOR_MOVE) << 3));
-      } else {
-        ratio = Math.exp(-0.5 * (axx * (2 * (xs - cx) + 1) + 2 * b));
-      }
-      ax = xs;
-      if (y < ylo) continue;
+      const xs = load<f64>(rowS + q), b = load<f64>(rowB + q), ratio = load<f64>(rowR + q);
       const xlo = max(bx0, xs), xhi = min(bx1 - 1, load<f64>(rowE + q));
       if (!(xlo <= xhi)) continue;
       const o0 = ((z - bz0) * h + (y - by0)) * w - bx0; // field index of column 0 of the row
@@ -179,7 +192,7 @@ function splatOne(k: usize, field: usize, rows: usize, cap: i32, bx0: f64, bx1: 
 /**
  * Σ of `count` kernel records at `kernels` over the box (half-open, scale-grid voxels), added into
  * the float32 field at `field`; `rows` is the row scratch: ROW_ARRAYS f64 arrays of `cap` entries,
- * cap ≥ the box's height + ANCHOR_SPACING + 2 (rows carried from above the box, a pair's spare lane).
+ * cap ≥ the box's height + 2 (a pair's spare lane).
  */
 export function splat(kernels: usize, count: i32, field: usize, rows: usize, cap: i32, bx0: f64, bx1: f64, by0: f64, by1: f64, bz0: f64, bz1: f64): void {
   for (let i = 0; i < count; i++) splatOne(kernels + (<usize>(i * KREC_STRIDE) << 3), field, rows, cap, bx0, bx1, by0, by1, bz0, bz1);

@@ -6,9 +6,9 @@
 
 /** Anchors every 2^ANCHOR_BITS voxels along a row (see rows.ts). */
 export const ANCHOR_BITS = 6;
-/** Anchor moves from row to row that the carried ratio's power table covers. */
+/** Anchor moves from row to row that the JS path's carried ratio covers with its power table. */
 export const MAX_ANCHOR_MOVE = 8;
-/** The carried ratio is used when Axx, |Axy| ≤ this: every factor within exp(±128). */
+/** The JS path carries the ratio when Axx, |Axy| ≤ this: every factor within exp(±128). (The WebAssembly kernel computes it per row.) */
 export const MAX_CARRY_CURVATURE = 16;
 /** exp(-q/2) at an anchor is tabulated at steps of 1/EXP_STEPS in q/2 … */
 export const EXP_STEPS = 32;
@@ -18,15 +18,13 @@ export const EXP_TABLE_LENGTH = EXP_STEPS * 33 + 2;
 // WebAssembly memory, byte offsets. Below TABLES_PTR: the module's own static data (none today).
 /** The exp table (EXP_TABLE_LENGTH f64), written by the host once per instance. */
 export const TABLES_PTR = 65536;
-/** Scratch of the row planner: the carried ratio's powers (2·MAX_ANCHOR_MOVE + 1 f64). */
-export const MOVE_POWER_PTR = TABLES_PTR + EXP_TABLE_LENGTH * 8;
 /** Start of the per-call area (kernels, field, values, background tables), laid out by the host. */
 export const CALL_PTR = 131072;
 /** Alignment of every per-call array, and the bytes kept free before and after the field (the walk's masked vector lanes touch up to 3 voxels beyond a row segment). */
 export const CALL_ALIGN = 16;
 
-/** f64 arrays of the row planner's per-call scratch (per row of a slice: b, qmin, xm, xs, xe, q at xs). */
-export const ROW_ARRAYS = 6;
+/** f64 arrays of the row planner's per-call scratch (per row of a slice: b, qmin, xm, xs, xe, e and the ratio at xs). */
+export const ROW_ARRAYS = 7;
 
 /** One kernel record in the per-call area: f64 fields at these indices, KREC_STRIDE f64 apart. */
 export const KREC_CX = 0;

@@ -125,7 +125,7 @@ export class WasmKernel {
     const n = boxVoxels(box), h = box.y1 - box.y0, count = ids.length;
     const kernPtr = L.CALL_PTR + base;
     const fieldPtr = align(kernPtr + count * L.KREC_STRIDE * 8) + L.CALL_ALIGN;
-    const rowCap = 2 * Math.ceil((h + (1 << L.ANCHOR_BITS) + 2) / 2); // rows of a slice inside the box, those carried from above it, a spare lane
+    const rowCap = 2 * Math.ceil((h + 2) / 2); // rows of a slice inside the box and a pair's spare lane
     const rowsPtr = align(fieldPtr + n * 4) + L.CALL_ALIGN;
     this.tablesPtr = rowsPtr + L.ROW_ARRAYS * rowCap * 8;
     this.reserve(this.tablesPtr - L.CALL_PTR + TABLES_RESERVE);
