@@ -1,6 +1,7 @@
 // Builds a Neuroglancer 2.41.2 page with the VolMicro `vmg://` plugin into dist/.
 //   npx webpack --mode production     (npm run build)
 //   npx webpack --mode development    (npm run build:dev: about 4x faster, used by the browser tests)
+import { execFileSync } from "node:child_process";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import webpack from "webpack";
@@ -51,8 +52,14 @@ ${js.join("\n")}
   }
 }
 
+/** Builds dist/wasm/decode-kernel.wasm from asm/ unless it is current (scripts/build-wasm.ts); the workers inline it. */
+function buildWasmKernel() {
+  execFileSync(process.execPath, ["--import", "tsx", resolve(root, "scripts/build-wasm.ts"), "--if-stale", "--quiet"], { cwd: root, stdio: ["ignore", "inherit", "inherit"] });
+}
+
 export default (_env, argv) => {
   const production = argv.mode !== "development";
+  buildWasmKernel();
   return {
     mode: production ? "production" : "development",
     context: root,
@@ -62,7 +69,8 @@ export default (_env, argv) => {
       filename: production ? "[name].[contenthash:8].js" : "[name].js",
       chunkFilename: production ? "[name].[contenthash:8].js" : "[name].js",
       assetModuleFilename: "assets/[name].[contenthash:8][ext]",
-      clean: true,
+      // dist/cli (the compiled CLI) and dist/wasm (the decode kernel) are build-cli's, not ours
+      clean: { keep: /^(cli|wasm)(\/|$)/ },
     },
     devtool: production ? "source-map" : "eval-cheap-source-map",
     experiments: { css: true },
@@ -87,6 +95,8 @@ export default (_env, argv) => {
           // Types are checked by `npm run typecheck`; the bundle only needs transpiling.
           options: { transpileOnly: true, compilerOptions: { noEmit: false, sourceMap: true } },
         },
+        // The WebAssembly decode kernel, inlined into the workers as a data URL (src/viewer/wasm-kernel.ts).
+        { test: /decode-kernel\.wasm$/, type: "asset/inline" },
         // Icons (`.svg?raw`) and our WGSL (`.wgsl?raw`) come in as strings.
         { resourceQuery: /raw/, type: "asset/source" },
         // Auth redirect pages of the brainmaps and bossDB datasources.

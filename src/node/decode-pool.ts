@@ -21,6 +21,7 @@ import type { Factors } from "../core/gaussian.js";
 import type { Box } from "../core/background.js";
 import { boxVoxels, fullBox, scaledShape, VmgDecoder } from "../decode/decoder.js";
 import { readVmg, type VmgFile } from "../format/vmg.js";
+import "./wasm-kernel.js"; // this thread decodes with the WebAssembly kernel where it is built
 import { workerScript } from "./worker-script.js";
 import { allSettledOrThrow, WorkerCalls, type Reply } from "./worker-calls.js";
 

@@ -7,6 +7,7 @@ import { toWire } from "../core/errors.js";
 import { allocVoxels } from "../core/dtype.js";
 import { VmgDecoder } from "../decode/decoder.js";
 import type { VmgFile } from "../format/vmg.js";
+import "./wasm-kernel.js"; // the WebAssembly kernel for this worker thread
 import { decodeNextTile, type DecodeJob, type DecodeReply } from "./decode-pool.js";
 
 const decoder = new VmgDecoder(workerData.file as VmgFile); // parsed and checked by the pool

@@ -4,6 +4,7 @@
  */
 import { registerAsyncComputation } from "neuroglancer/unstable/async_computation/handler.js";
 import { toWire } from "../core/errors.js";
+import { installedWasmKernel } from "../decode/wasm-kernel.js";
 import { decodeChunk } from "../store/codec/chunk.js";
 import { decodeGaussianChunkOnPool, warmGaussianPool } from "./gaussian-codec.js";
 
@@ -12,7 +13,8 @@ registerAsyncComputation(decodeGaussianChunkOnPool, async (bytes, shape, dtype, 
   try {
     const t0 = performance.now();
     const data = decodeChunk(bytes, shape, dtype, config);
-    return { value: { data, ms: performance.now() - t0 }, transfer: [data.buffer as ArrayBuffer] };
+    // the decoder takes the WebAssembly kernel for every box wherever it is installed (WASM_MIN_VOXELS)
+    return { value: { data, ms: performance.now() - t0, kernel: installedWasmKernel() ? "wasm" as const : "js" as const }, transfer: [data.buffer as ArrayBuffer] };
   } catch (e) {
     throw toWire(e);
   }
