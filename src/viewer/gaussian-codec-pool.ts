@@ -6,6 +6,7 @@ import { registerAsyncComputation } from "neuroglancer/unstable/async_computatio
 import { toWire } from "../core/errors.js";
 import { decodeChunk } from "../store/codec/chunk.js";
 import { decodeGaussianChunkOnPool, warmGaussianPool } from "./gaussian-codec.js";
+import { warmDecoder } from "./gaussian-codec-jit.js";
 
 // Errors go back as WireErrors: the pool posts what is thrown by structured clone.
 registerAsyncComputation(decodeGaussianChunkOnPool, async (bytes, shape, dtype, config) => {
@@ -18,5 +19,11 @@ registerAsyncComputation(decodeGaussianChunkOnPool, async (bytes, shape, dtype, 
   }
 });
 
-// Nothing to do: the request only makes Neuroglancer's pool start this worker early.
-registerAsyncComputation(warmGaussianPool, async () => ({ value: true }));
+// The request makes Neuroglancer's pool start this worker early, and compiles the decoder here.
+registerAsyncComputation(warmGaussianPool, async (dtype, config) => {
+  try {
+    return { value: warmDecoder(dtype, config) };
+  } catch (e) {
+    throw toWire(e);
+  }
+});

@@ -7,8 +7,8 @@
  * (gpu-settled.ts) starts here rather than at the first decode. Once per worker.
  */
 import { requestAsyncComputation } from "neuroglancer/unstable/async_computation/request.js";
-import type { DecodeMode } from "./base.js";
-import { warmGaussianPool } from "./gaussian-codec.js";
+import type { DataType } from "neuroglancer/unstable/util/data_type.js";
+import { ngDType, warmGaussianPool, type ResolvedGaussianConfig } from "./gaussian-codec.js";
 import { gpuIfSettled } from "./gpu-settled.js";
 
 /** Pool workers started ahead: enough for the first chunks to decode side by side; the pool adds more as chunks queue. */
@@ -16,10 +16,14 @@ const WARM_WORKERS = Math.min(4, globalThis.navigator?.hardwareConcurrency ?? 4)
 
 let warmed = false;
 
-export function warmGaussianDecode(mode: DecodeMode): void {
+export function warmGaussianDecode(config: ResolvedGaussianConfig, dataType: DataType): void {
   if (warmed) return;
   warmed = true;
+  const mode = config.decode;
   if (mode !== "cpu") gpuIfSettled();
   // "webgpu" decodes on the pool only when the device fails
-  if (mode !== "webgpu") for (let i = 0; i < WARM_WORKERS; i++) requestAsyncComputation(warmGaussianPool, undefined, []).catch(() => {});
+  if (mode !== "webgpu") {
+    const dtype = ngDType(dataType);
+    for (let i = 0; i < WARM_WORKERS; i++) requestAsyncComputation(warmGaussianPool, undefined, [], dtype, config).catch(() => {});
+  }
 }
