@@ -13,6 +13,7 @@ import type { Shape3 } from "../core/gaussian.js";
 import { decodeChunk, encodeChunk } from "../store/codec/chunk.js";
 import type { GaussianCodecConfig } from "../store/codec/config.js";
 import { syntheticNeuron } from "../synthetic/neuron.js";
+import { poolScratch } from "./pool-scratch.js";
 
 /** Rows and planes as large as a 64³ chunk's, a quarter of its voxels. */
 export const WARM_UP_SHAPE: Shape3 = [16, 64, 64];
@@ -39,7 +40,7 @@ export function warmDecoder(dtype: DType, config: GaussianCodecConfig): number {
   const bytes = warmUpChunk(config);
   let n = 0;
   while (n < MAX_DECODES && performance.now() - t0 < BUDGET_MS) {
-    decodeChunk(bytes, WARM_UP_SHAPE, dtype, config);
+    decodeChunk(bytes, WARM_UP_SHAPE, dtype, config, poolScratch(WARM_UP_SHAPE[0] * WARM_UP_SHAPE[1] * WARM_UP_SHAPE[2]));
     n++;
   }
   return n;

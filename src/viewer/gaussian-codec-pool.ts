@@ -7,12 +7,13 @@ import { toWire } from "../core/errors.js";
 import { decodeChunk } from "../store/codec/chunk.js";
 import { decodeGaussianChunkOnPool, warmGaussianPool } from "./gaussian-codec.js";
 import { warmDecoder } from "./gaussian-codec-jit.js";
+import { poolScratch } from "./pool-scratch.js";
 
 // Errors go back as WireErrors: the pool posts what is thrown by structured clone.
 registerAsyncComputation(decodeGaussianChunkOnPool, async (bytes, shape, dtype, config) => {
   try {
     const t0 = performance.now();
-    const data = decodeChunk(bytes, shape, dtype, config);
+    const data = decodeChunk(bytes, shape, dtype, config, poolScratch(shape[0] * shape[1] * shape[2]));
     return { value: { data, ms: performance.now() - t0 }, transfer: [data.buffer as ArrayBuffer] };
   } catch (e) {
     throw toWire(e);
