@@ -1,5 +1,5 @@
 /**
- * `npm run bench:decode-browser [-- --json] [--reps N] [--any-fit-version]`: issue 13's browser
+ * `npm run bench:decode-browser [-- --json] [--reps N] [--any-fit-version] [--viewer DIST]`: issue 13's browser
  * chunk figure. The demo's light-sheet block fitted as bench:decode fits it (cached under .cache/fits),
  * every 64³-aligned chunk decoded the way each side decodes a `vmg://` layer's CPU chunk:
  *  - Node, as bench:decode: one thread, in process, after the file's setup and a warm-up, each
@@ -9,7 +9,8 @@
  *    (decodeCpuChunk, as the pool runs it): each chunk's median, from post to answer in the page
  *    and the decode alone as the worker times it.
  * `--json` prints one line: `{"volume","chunks","chunk64_node_median_ms","chunk64_browser_median_ms",
- * "chunk64_browser_decode_median_ms","browser_vs_node","load"}` (medians over the chunks).
+ * "chunk64_browser_decode_median_ms","browser_vs_node","load"}` (medians over the chunks). `--viewer DIST`:
+ * that production viewer build (another commit's) instead of this one's.
  */
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
@@ -19,7 +20,7 @@ import { alignedChunks, demoBlock } from "./bench-volumes.js";
 import { StoreBrowser } from "./store-browser.js";
 import { cachedFit } from "./stream-cache.js";
 
-const { values } = parseArgs({ options: { json: { type: "boolean", default: false }, reps: { type: "string", default: "5" }, "any-fit-version": { type: "boolean", default: false } } });
+const { values } = parseArgs({ options: { json: { type: "boolean", default: false }, reps: { type: "string", default: "5" }, "any-fit-version": { type: "boolean", default: false }, viewer: { type: "string" } } });
 const log = (s: string) => (values.json ? process.stderr.write(`${s}\n`) : console.log(s));
 const reps = Math.max(1, Number(values.reps));
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]!; };
@@ -38,7 +39,7 @@ for (const box of chunks.slice(0, 8)) decoder.decode(box, undefined, undefined, 
 const passes = Array.from({ length: reps }, () => chunks.map((box) => { const t = performance.now(); decoder.decode(box, undefined, undefined, scratch); return performance.now() - t; }));
 const nodeMs = chunks.map((_, i) => median(passes.map((p) => p[i]!)));
 
-const browser = await StoreBrowser.start({}, log);
+const browser = await StoreBrowser.start({}, log, values.viewer);
 let inBrowser: { roundTrip: number[]; decode: number[] };
 try {
   inBrowser = await browser.vmgBoxDecodeMs(fit.bytes, chunks, reps);
