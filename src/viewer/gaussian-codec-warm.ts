@@ -2,9 +2,11 @@
  * Chunk worker: what a Gaussian store's first chunk would otherwise wait for, started with the
  * store's first chunk request (store-chunk-source.ts) so that it overlaps the reads of the shard
  * index and the chunk (three round trips). Neuroglancer's async-computation pool starts its
- * workers only when tasks queue, so the first chunk paid a worker's start (its bundle fetched and
- * evaluated: about 70 ms at 25 Mbit/s, bench:store-profile); and the WebGPU device request
- * (gpu-settled.ts) starts here rather than at the first decode. Once per worker.
+ * workers only when tasks queue, so the first chunk paid a worker's start (its script fetched and
+ * evaluated, one request since the build keeps that worker whole: webpack.config.js) and its
+ * decoder's compilation (the warm request decodes a synthetic chunk: gaussian-codec-jit.ts); and
+ * the WebGPU device request (gpu-settled.ts) starts here rather than at the first decode. Once
+ * per worker.
  */
 import { requestAsyncComputation } from "neuroglancer/unstable/async_computation/request.js";
 import type { DataType } from "neuroglancer/unstable/util/data_type.js";
