@@ -25,8 +25,12 @@ export type ResolvedGaussianConfig = GaussianCodecConfig & { decode: DecodeMode 
 /** The user timing measure of each chunk's decode in the chunk worker (call to result; DevTools and bench:store-profile show it). */
 export const DECODE_MEASURE = "volmicro.gaussians decode";
 
-/** Starts a pool worker ahead of the first chunk (gaussian-codec-warm.ts); answers true. */
-export const warmGaussianPool = asyncComputation<() => boolean>("volmicro/zarr/warm");
+/**
+ * Starts a pool worker ahead of the first chunk (gaussian-codec-warm.ts) and has it decode a
+ * synthetic chunk of the store's dtype and configuration (gaussian-codec-jit.ts); answers the
+ * decodes it made.
+ */
+export const warmGaussianPool = asyncComputation<(dtype: DType, config: GaussianCodecConfig) => number>("volmicro/zarr/warm");
 
 /** One chunk's voxels, C order, decoded on a pool worker, and the decode's milliseconds there; errors come back as WireErrors. */
 export const decodeGaussianChunkOnPool = asyncComputation<
