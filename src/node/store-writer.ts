@@ -206,7 +206,8 @@ async function writeOnPool(path: string, source: VolumeSource, o: StoreWriteOpti
  */
 export async function longestFirst(todo: number[], jobs: JobTable): Promise<void> {
   const caps = new Float64Array(todo.length);
-  for (let i = 0; i < todo.length; i++) caps[i] = (await jobs.job(todo[i]!)).bytes;
+  // a record that cannot be read sorts last; its block fails when it runs, as any block reading it would
+  for (let i = 0; i < todo.length; i++) caps[i] = await jobs.job(todo[i]!).then((j) => j.bytes, () => -1);
   const order = Array.from(todo.keys()).sort((a, b) => caps[b]! - caps[a]! || todo[a]! - todo[b]!);
   const sorted = order.map((i) => todo[i]!);
   for (let i = 0; i < sorted.length; i++) todo[i] = sorted[i]!;
