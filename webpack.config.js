@@ -1,12 +1,15 @@
 // Builds a Neuroglancer 2.41.2 page with the VolMicro `vmg://` plugin into dist/.
 //   npx webpack --mode production     (npm run build)
 //   npx webpack --mode development    (npm run build:dev: about 4x faster, used by the browser tests)
+import { execFileSync } from "node:child_process";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import webpack from "webpack";
 
 const root = dirname(fileURLToPath(import.meta.url));
 const viewer = resolve(root, "src/viewer");
+/** Neuroglancer names its async-computation worker's chunk so (async_computation/request.js). */
+const ASYNC_WORKER_CHUNK = "neuroglancer_async_computation";
 
 /**
  * Neuroglancer starts its workers from hard-coded bundle URLs. Point those two `new Worker(...)`
@@ -51,8 +54,14 @@ ${js.join("\n")}
   }
 }
 
+/** Builds dist/wasm/decode-kernel.wasm from asm/ unless it is current (scripts/build-wasm.ts); the workers inline it. */
+function buildWasmKernel() {
+  execFileSync(process.execPath, ["--import", "tsx", resolve(root, "scripts/build-wasm.ts"), "--if-stale", "--quiet"], { cwd: root, stdio: ["ignore", "inherit", "inherit"] });
+}
+
 export default (_env, argv) => {
   const production = argv.mode !== "development";
+  buildWasmKernel();
   return {
     mode: production ? "production" : "development",
     context: root,
@@ -62,11 +71,21 @@ export default (_env, argv) => {
       filename: production ? "[name].[contenthash:8].js" : "[name].js",
       chunkFilename: production ? "[name].[contenthash:8].js" : "[name].js",
       assetModuleFilename: "assets/[name].[contenthash:8][ext]",
-      clean: true,
+      // dist/cli (the compiled CLI) and dist/wasm (the decode kernel) are build-cli's, not ours
+      clean: { keep: /^(cli|wasm)(\/|$)/ },
     },
     devtool: production ? "source-map" : "eval-cheap-source-map",
     experiments: { css: true },
     performance: { hints: false },
+    optimization: {
+      splitChunks: {
+        // The async-computation worker loads its split chunks one after another (importScripts), a
+        // round trip each: four of them held a Gaussian store's first decode back by ~150 ms at
+        // 25 Mbit/s (bench:store-profile). It starts when a layer's first chunk is requested, so
+        // it is kept whole: one request. (The chunk worker starts with the page.)
+        chunks: (chunk) => !chunk.canBeInitial() && chunk.name !== ASYNC_WORKER_CHUNK,
+      },
+    },
     resolve: {
       extensions: [".ts", ".js"],
       // Our TypeScript imports local files as `.js` (Node ESM style).
@@ -87,6 +106,8 @@ export default (_env, argv) => {
           // Types are checked by `npm run typecheck`; the bundle only needs transpiling.
           options: { transpileOnly: true, compilerOptions: { noEmit: false, sourceMap: true } },
         },
+        // The WebAssembly decode kernel, inlined into the workers as a data URL (src/viewer/wasm-kernel.ts).
+        { test: /decode-kernel\.wasm$/, type: "asset/inline" },
         // Icons (`.svg?raw`) and our WGSL (`.wgsl?raw`) come in as strings.
         { resourceQuery: /raw/, type: "asset/source" },
         // Auth redirect pages of the brainmaps and bossDB datasources.

@@ -1,5 +1,5 @@
 /**
- * `node --import tsx bench/decode-cpu.ts [--json] [--volumes a,b] [--iterations K] [--any-fit-version]`:
+ * `node --import tsx bench/decode-cpu.ts [--json] [--volumes a,b] [--iterations K] [--any-fit-version] [--paths js,wasm]`:
  * bench:decode's figures in CPU time, for a shared machine, where wall time mostly measures the
  * neighbours (at load 10 on 2 cores a 64³ chunk's wall-time median moved 2–3× between runs of the
  * same code). Same cached fits and HEVC streams as bench:decode. Per volume, one JSON line
@@ -11,7 +11,9 @@
  *  - hevc_cpu_ms: user + system time of ffmpeg's whole process (all its threads) decoding the HEVC
  *    stream of the same volume at the same bytes into raw 12-bit frames, as bench/decode-cli.ts runs
  *    it, least of 3 after a warm-up (null without ffmpeg/libx265 or /usr/bin/time);
- *  - vs_hevc = hevc_cpu_ms / full_cpu_ms: how many times less CPU the `.vmg` decode needs.
+ *  - vs_hevc = hevc_cpu_ms / full_cpu_ms: how many times less CPU the `.vmg` decode needs;
+ *  - path: the decoder's path that ran ("js" or "wasm"; `--paths` runs each given one, default
+ *    both where the WebAssembly SIMD kernel is built, their passes interleaved in one process).
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -19,8 +21,9 @@ import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Box } from "../src/core/background.js";
 import { fullBox, VmgDecoder } from "../src/decode/decoder.js";
+import { installedWasmKernel } from "../src/decode/wasm-kernel.js";
 import { readVmg } from "../src/format/vmg.js";
-import { tileSlices } from "../src/node/decode-pool.js";
+import { tileSlices } from "../src/node/decode-pool.js"; // also installs the WebAssembly kernel
 import { alignedChunks, demoBlock, manifestVolumes } from "./bench-volumes.js";
 import { unpackStream } from "./codecs/codec.js";
 import { cachedFit, cachedHevc } from "./stream-cache.js";
@@ -31,6 +34,7 @@ const flag = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 
 const only = flag("--volumes")?.split(",");
 const iterations = flag("--iterations") !== undefined ? Number(flag("--iterations")) : undefined;
 const anyFitterVersion = args.includes("--any-fit-version");
+const paths = (flag("--paths")?.split(",") ?? (installedWasmKernel() ? ["js", "wasm"] : ["js"])) as Array<"js" | "wasm">;
 const log = (s: string) => { if (json) process.stderr.write(s + "\n"); else console.log(s); };
 const cpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
 const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
@@ -61,8 +65,8 @@ for (const v of [...manifestVolumes(iterations), demoBlock()].filter((b) => !onl
   const volume = await v.load();
   const fit = await cachedFit(volume, v.name, v.settings, log, anyFitterVersion);
   const file = readVmg(fit.bytes);
-  const decoder = new VmgDecoder(file);
-  decoder.scale([1, 1, 1]); // per-file setup, once
+  const decoders = paths.map((p) => new VmgDecoder(file, p));
+  for (const d of decoders) d.scale([1, 1, 1]); // per-file setup, once
   const shape = file.header.shape, voxels = shape[0] * shape[1] * shape[2];
   const whole = fullBox(shape);
   const slab = tileSlices(whole, availableParallelism());
@@ -70,25 +74,27 @@ for (const v of [...manifestVolumes(iterations), demoBlock()].filter((b) => !onl
   for (let z0 = 0; z0 < shape[0]; z0 += slab) tiles.push({ ...whole, z0, z1: Math.min(shape[0], z0 + slab) });
   const chunks = alignedChunks(shape, 200);
   const scratch = new Float32Array(Math.max(slab * shape[1] * shape[2], 64 ** 3));
-  for (const b of chunks.slice(0, 8)) decoder.decode(b, undefined, undefined, scratch); // JIT warm-up
-  let full = Infinity;
-  const chunkMs = chunks.map(() => Infinity);
-  for (let pass = 0; pass < 3; pass++) {
-    chunks.forEach((b, i) => { const t = cpuMs(); decoder.decode(b, undefined, undefined, scratch); chunkMs[i] = Math.min(chunkMs[i]!, cpuMs() - t); });
+  for (const d of decoders) for (const b of chunks.slice(0, 8)) d.decode(b, undefined, undefined, scratch); // JIT warm-up
+  const full = decoders.map(() => Infinity);
+  const chunkMs = decoders.map(() => chunks.map(() => Infinity));
+  for (let pass = 0; pass < 3; pass++) decoders.forEach((decoder, p) => {
+    chunks.forEach((b, i) => { const t = cpuMs(); decoder.decode(b, undefined, undefined, scratch); chunkMs[p]![i] = Math.min(chunkMs[p]![i]!, cpuMs() - t); });
     const t = cpuMs();
     for (const b of tiles) decoder.decode(b, undefined, undefined, scratch);
-    full = Math.min(full, cpuMs() - t);
-  }
+    full[p] = Math.min(full[p]!, cpuMs() - t);
+  });
   const stream = await cachedHevc(volume, v.name, fit.bytes.length, log);
   const hevc = stream ? ffmpegCpuMs(unpackStream(stream.bytes).payload) : null;
-  const row = {
-    volume: v.name, voxels, gaussians: file.count, full_cpu_ms: round(full), mvox_per_cpu_s: round(voxels / 1e3 / full),
-    chunk64_median_cpu_ms: round(quantile(chunkMs, 0.5)), chunk64_p95_cpu_ms: round(quantile(chunkMs, 0.95)),
-    hevc_cpu_ms: hevc === null ? null : round(hevc), hevc_mvox_per_cpu_s: hevc === null ? null : round(voxels / 1e3 / hevc),
-    vs_hevc: hevc === null ? null : round(hevc / full),
-  };
-  if (json) console.log(JSON.stringify(row));
-  log(`${v.name}: ${file.count} Gaussians | full decode ${row.full_cpu_ms} CPU ms (${row.mvox_per_cpu_s} MVox per CPU-s) | 64³ chunk median ${row.chunk64_median_cpu_ms} CPU ms, p95 ${row.chunk64_p95_cpu_ms} | ` +
-    (hevc === null ? "HEVC: not measured" : `ffmpeg HEVC ${row.hevc_cpu_ms} CPU ms: .vmg needs ${row.vs_hevc}× less`));
+  decoders.forEach((decoder, p) => {
+    const row = {
+      volume: v.name, path: decoder.lastPath, voxels, gaussians: file.count, full_cpu_ms: round(full[p]!), mvox_per_cpu_s: round(voxels / 1e3 / full[p]!),
+      chunk64_median_cpu_ms: round(quantile(chunkMs[p]!, 0.5)), chunk64_p95_cpu_ms: round(quantile(chunkMs[p]!, 0.95)),
+      hevc_cpu_ms: hevc === null ? null : round(hevc), hevc_mvox_per_cpu_s: hevc === null ? null : round(voxels / 1e3 / hevc),
+      vs_hevc: hevc === null ? null : round(hevc / full[p]!),
+    };
+    if (json) console.log(JSON.stringify(row));
+    log(`${v.name} [${row.path}]: ${file.count} Gaussians | full decode ${row.full_cpu_ms} CPU ms (${row.mvox_per_cpu_s} MVox per CPU-s) | 64³ chunk median ${row.chunk64_median_cpu_ms} CPU ms, p95 ${row.chunk64_p95_cpu_ms} | ` +
+      (hevc === null ? "HEVC: not measured" : `ffmpeg HEVC ${row.hevc_cpu_ms} CPU ms: .vmg needs ${row.vs_hevc}× less`));
+  });
 }
 log(`load average at end: ${loadavg().map((x) => x.toFixed(2)).join(", ")}`);

@@ -12,6 +12,9 @@
  *    one thread, in process, after the per-file setup (each chunk's median of 3 passes); and x265's decode of the same volume at the
  *    same bytes as bench:rd runs it (ffmpeg process start, file I/O and conversion included, ffmpeg's
  *    default threads: all cores), median of 3 after a warm-up. hevc_mvox_s is null without ffmpeg.
+ *    Each line ends with "kernel": the decoder's path that ran, "wasm" (the WebAssembly SIMD kernel,
+ *    in the pool's threads and in process, where dist/wasm is built) or "js" (VMG_DECODE_KERNEL=js,
+ *    or no build).
  * The whole `vmg decode` process against ffmpeg's, on the same fits and streams: bench/decode-cli.ts.
  */
 import { availableParallelism } from "node:os";
@@ -58,6 +61,7 @@ async function synthetic(): Promise<void> {
   const fullMs = median(fullRuns);
   log(`full decode (${threads} threads): median ${fullMs.toFixed(0)} ms of ${fullRuns.map((x) => x.toFixed(0)).join(", ")}`);
 
+  let kernel = "js";
   function chunkLatency(level: number): number {
     const decoder = new VmgDecoder(file);
     const factors = levelFactors(level);
@@ -73,6 +77,7 @@ async function synthetic(): Promise<void> {
       decoder.decode(box, factors, undefined, scratch);
       times.push(performance.now() - t);
     }
+    kernel = decoder.lastPath;
     return median(times.slice(20));
   }
   // Reading the payload: float16 records vs the packed encoding of the same Gaussians (the packed
@@ -94,7 +99,7 @@ async function synthetic(): Promise<void> {
     voxels, gaussians: file.count, full_ms: round(fullMs), mvox_s: round(voxels / 1e6 / (fullMs / 1000)),
     chunk64_ms: round(chunk0), chunk64_scale2_ms: round(chunk2),
     parse_f16_ms: round(parseF16), parse_packed_ms: round(parsePacked), packed_bytes: packedBytes.length,
-    peak_rss_mb: round(process.resourceUsage().maxRSS / 1024),
+    peak_rss_mb: round(process.resourceUsage().maxRSS / 1024), kernel,
   };
   if (json) console.log(JSON.stringify(result));
   log(`throughput ${result.mvox_s} MVox/s, peak RSS ${result.peak_rss_mb} MB`);
@@ -139,11 +144,11 @@ for (const v of [...manifestVolumes(iterations), demoBlock()].filter((b) => !onl
   const row = {
     volume: v.name, voxels, gaussians: vmg.count, full_ms: round(full), mvox_s: round(voxels / 1e3 / full),
     chunk64_median_ms: round(median(chunkMs)), chunk64_p95_ms: round(quantile(chunkMs, 0.95)),
-    hevc_mvox_s: hevcMs === undefined ? null : round(voxels / 1e3 / hevcMs),
+    hevc_mvox_s: hevcMs === undefined ? null : round(voxels / 1e3 / hevcMs), kernel: decoder.lastPath,
   };
   if (json) console.log(JSON.stringify(row));
   log(`${v.name}: ${volume.shape.join("×")} ${volume.dtype}, ${vmg.count} Gaussians, ${fit.bytes.length} bytes (fit ${fit.seconds.toFixed(0)} s${fit.fresh ? ", this run" : ", cached"})`);
-  log(`  full decode ${row.full_ms} ms = ${row.mvox_s} MVox/s | 64³ chunk (${chunks.length}) median ${row.chunk64_median_ms} ms, p95 ${row.chunk64_p95_ms} ms | ` +
+  log(`  [${row.kernel}] full decode ${row.full_ms} ms = ${row.mvox_s} MVox/s | 64³ chunk (${chunks.length}) median ${row.chunk64_median_ms} ms, p95 ${row.chunk64_p95_ms} ms | ` +
     (stream && hevcMs !== undefined ? `HEVC ${stream.bytes.length} bytes: ${hevcMs.toFixed(0)} ms = ${row.hevc_mvox_s} MVox/s` : "HEVC: ffmpeg with libx265 not found"));
 }
 log(`load average at end: ${loadavg().map((x) => x.toFixed(2)).join(", ")}`);

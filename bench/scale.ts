@@ -10,16 +10,18 @@
  *    preloaded probe, bench/rss-probe.mjs, which also gives the CPU time: `mvox_s_per_core` is input
  *    voxels per CPU-second of the 1-thread run, steadier than wall time on a shared machine);
  *  - the cost of an empty block (cellfinder's chunks with nothing above the gate, median) and of
- *    a full one (trailmap's central 64³ chunk with the default halo, the store's default 200 iterations): fitChunk
+ *    a full one (trailmap's central 64³ chunk with the default halo and the store's default iterations): fitChunk
  *    in this process on one thread, in CPU time (what a worker's core spends on it);
- *  - PSNR of the store against a single-file fit of the same input at the same bytes;
+ *  - PSNR of the store's finest level against a single-file fit of the same input at that level's
+ *    bytes (the coarser levels are the store's extra, as bench:store compares), the file at its own
+ *    default iterations: today's single-file fit;
  *  - the fraction of empty chunks of the cellfinder serial two-photon section (the closest to a
  *    brain section here) and from it a projection of the hours to compress 10^11 and 10^12 voxels
  *    on N workers: chunks × (empty fraction × empty cost + the rest × full cost) / N, with 8/7 the
  *    chunks for the pyramid's coarser levels.
  * Default input: the 303³ trailmap volume at the store's defaults (hours on a loaded machine);
  * `--quick`: its central 64×128×128 crop in 32³ chunks (37 blocks over three levels, so two threads
- * have work to share; its 8× tiling 293) at the store's 200 iterations. Results go to
+ * have work to share; its 8× tiling 293) at the store's default iterations. Results go to
  * bench/results/scale.json|md; `--json` prints one line. Wall-clock figures are noisy on a shared
  * machine: each run's load average is recorded, and the parallel fraction is computed from CPU time
  * too (the main thread's CPU, read at exit by the probe, against the process's).
@@ -32,12 +34,13 @@ import { fileURLToPath } from "node:url";
 import { allocVoxels } from "../src/core/dtype.js";
 import type { Shape3 } from "../src/core/gaussian.js";
 import type { Volume } from "../src/core/volume.js";
+import { DEFAULT_ITERATIONS } from "../src/fit/fitter.js";
 import { robustMapping } from "../src/fit/prepare.js";
 import { encodeTiffStack } from "../src/io/tiff.js";
 import { writeFileAtomic } from "../src/node/atomic-write.js";
 import { openVolume } from "../src/node/open-volume.js";
 import { fitChunk, gatedChunk, type ChunkJob } from "../src/store/block-fit.js";
-import { DEFAULT_HALO, levelCount } from "../src/store/plan.js";
+import { DEFAULT_HALO, DEFAULT_STORE_ITERATIONS, levelCount } from "../src/store/plan.js";
 import { blockJobAt, chunkOrigins } from "./block-job.js";
 import { DATA_DIR } from "./bench-volumes.js";
 
@@ -45,7 +48,7 @@ const args = process.argv.slice(2);
 const json = args.includes("--json");
 const quick = args.includes("--quick");
 const log = (s: string) => process.stderr.write(`bench:scale: ${s}\n`);
-const CHUNK = 64, BPP = 0.073, STORE_ITERATIONS = 200;
+const CHUNK = 64, BPP = 0.073, STORE_ITERATIONS = DEFAULT_STORE_ITERATIONS;
 // --quick: 32³ chunks, so its 1 MVox make 37 blocks (32 + 4 + 1 over three levels) and 2 threads have work to share
 const iterations = STORE_ITERATIONS, storeChunk = quick ? 32 : CHUNK;
 const vmg = fileURLToPath(new URL("../bin/vmg.mjs", import.meta.url));
@@ -123,10 +126,11 @@ try {
   const two = await runVmg(storeArgs(baseTif, join(dir, "t2.ome.zarr"), 2), dir);
   log(`${two.seconds.toFixed(1)} s; 8× the voxels (${tile8Shape(base.shape).join("×")}), 2 worker threads…`);
   const big = await runVmg(storeArgs(bigTif, join(dir, "t8.ome.zarr"), 2), dir);
-  log(`${big.seconds.toFixed(1)} s; scoring the store, then a single-file fit at the same bytes…`);
+  log(`${big.seconds.toFixed(1)} s; scoring the store, then a single-file fit at its finest level's bytes…`);
   const storeEval = JSON.parse((await runVmg(["eval", join(dir, "t1.ome.zarr"), "--ref", baseTif, "--json"], dir)).stdout) as { psnr: number };
-  const storeBytes = JSON.parse((await runVmg(["info", join(dir, "t1.ome.zarr"), "--json"], dir)).stdout) as { bytes: number };
-  const single = await runVmg(["compress", baseTif, "-o", join(dir, "single.vmg"), "--size", String(storeBytes.bytes), ...(quick ? ["--iterations", String(iterations)] : []), "--threads", "2", "--json"], dir);
+  const storeBytes = JSON.parse((await runVmg(["info", join(dir, "t1.ome.zarr"), "--json"], dir)).stdout) as { bytes: number; levels: Array<{ bytes: number }> };
+  const finestBytes = storeBytes.levels[0]!.bytes;
+  const single = await runVmg(["compress", baseTif, "-o", join(dir, "single.vmg"), "--size", String(finestBytes), "--threads", "2", "--json"], dir);
   const singleLine = JSON.parse(single.stdout.trim().split("\n").at(-1)!) as { psnr: number; bytes: number; seconds: number };
 
   log("block costs: an empty block, a full one…");
@@ -168,7 +172,7 @@ try {
     seconds: { threads_1: one.seconds, threads_2: two.seconds, tiled_8x_threads_2: big.seconds, single_file_threads_2: single.seconds },
     cpu_seconds: { threads_1: one.cpuSeconds, threads_2: two.cpuSeconds, tiled_8x_threads_2: big.cpuSeconds, single_file_threads_2: single.cpuSeconds },
     time_ratio_8x_cpu: big.cpuSeconds / two.cpuSeconds, mvox_s_per_core_wall: voxels / 1e6 / one.seconds,
-    peak_rss_mb_threads_1: one.peakMb, full_block_wall_ms: full.wallMs, store_bytes: storeBytes.bytes, single_file_bytes: singleLine.bytes,
+    peak_rss_mb_threads_1: one.peakMb, full_block_wall_ms: full.wallMs, store_bytes: storeBytes.bytes, store_finest_level_bytes: finestBytes, single_file_iterations: DEFAULT_ITERATIONS, single_file_bytes: singleLine.bytes,
     single_file_mvox_s_per_core: voxels / 1e6 / single.cpuSeconds,
     empty_fraction_cellfinder: emptyFraction, cellfinder_chunks: cellJobs.length, projection,
     measured: new Date().toISOString().slice(0, 10),
@@ -188,7 +192,7 @@ try {
     `| 8× the voxels, 2 threads: wall, CPU | ${f(big.seconds, 1)} s, ${f(big.cpuSeconds, 1)} s [load ${f(big.load, 1)}] |`,
     `| peak RSS of the vmg process, 1× / 8× | ${f(line.peak_rss_mb_1x, 0)} MB / ${f(line.peak_rss_mb_8x, 0)} MB |`,
     `| empty block (gate + background chunk), CPU | ${f(emptyMs, 3)} ms |`, `| full block (${CHUNK + 2 * DEFAULT_HALO}³ with the default halo, ${STORE_ITERATIONS} iterations, 1 thread), CPU | ${f(fullMs, 0)} ms (${f(fullMs / emptyMs, 0)}× the empty one) |`,
-    `| PSNR store / single file at ${storeBytes.bytes} bytes | ${f(line.psnr_store)} dB / ${f(line.psnr_single_file)} dB |`,
+    `| PSNR store (finest level, ${finestBytes} of its ${storeBytes.bytes} bytes) / single file at ${finestBytes} bytes, ${DEFAULT_ITERATIONS} iterations | ${f(line.psnr_store)} dB / ${f(line.psnr_single_file)} dB |`,
     `| single-file fit, MVox/s per CPU-second | ${f(record.single_file_mvox_s_per_core, 3)} |`,
     `| empty chunks of the cellfinder section | ${cellJobs.length - emptyJobs.length} fitted, ${emptyJobs.length} empty of ${cellJobs.length} (${f(100 * emptyFraction, 1)} %) |`, "",
     "Projected hours (per-block costs above, cellfinder's empty fraction, +1/7 chunks for the coarser levels):", "",

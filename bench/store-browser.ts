@@ -22,6 +22,8 @@ import { ensureViewerBuild, ROOT } from "../demo/build.js";
 import { startStaticServer, type StaticServer } from "../demo/server.js";
 import type { Shape3 } from "../src/core/gaussian.js";
 import type { GaussianCodecConfig } from "../src/store/codec/config.js";
+import type { Box } from "../src/core/background.js";
+import { decodeCpuChunk } from "../src/viewer/async-decode.js";
 import { decodeGaussianChunkOnPool } from "../src/viewer/gaussian-codec.js";
 import { CHROMIUM, CHROMIUM_ARGS } from "../test/browser/harness.js";
 
@@ -150,17 +152,37 @@ export class StoreBrowser {
     }
   }
 
+  /** The viewer's async-computation worker bundle, served. */
+  private poolWorkerUrl(): string {
+    const worker = readdirSync(this.dist).find((f) => /^neuroglancer_async_computation.*\.js$/.test(f));
+    if (!worker) throw new Error(`no async-computation worker bundle in ${this.dist}`);
+    return `${this.server.url}${worker}`;
+  }
+
+  /**
+   * Milliseconds per decode of each 64³ box of a `.vmg` file (`reps` passes after one warm-up
+   * pass, each box's median kept), decoded one at a time by a fresh copy of the viewer's
+   * async-computation worker as a `vmg://` layer's CPU chunks are (decodeCpuChunk, level 0): from
+   * post to answer in the page, and the decode alone as the worker times it.
+   */
+  async vmgBoxDecodeMs(file: Uint8Array, boxes: Box[], reps: number): Promise<{ roundTrip: number[]; decode: number[] }> {
+    const page = await this.emptyView({ url: "", centre: [0, 0, 0], voxelSize: [1, 1, 1], unit: "", zoom: 1, shader: "" });
+    try {
+      return await page.evaluate(`(${VMG_BOXES_IN_WORKER})(${JSON.stringify({ url: this.poolWorkerUrl(), op: decodeCpuChunk.id, b64: Buffer.from(file).toString("base64"), boxes, reps })})`) as { roundTrip: number[]; decode: number[] };
+    } finally {
+      await page.close();
+    }
+  }
+
   /**
    * Milliseconds per decode of each chunk (`reps` each, the median kept), decoded one at a time by
    * a fresh copy of the viewer's async-computation worker.
    */
   async chunkDecodeMs(chunks: Uint8Array[], shape: Shape3, dtype: string, config: GaussianCodecConfig, reps: number): Promise<number[]> {
-    const worker = readdirSync(this.dist).find((f) => /^neuroglancer_async_computation.*\.js$/.test(f));
-    if (!worker) throw new Error(`no async-computation worker bundle in ${this.dist}`);
     const page = await this.emptyView({ url: "", centre: [0, 0, 0], voxelSize: [1, 1, 1], unit: "", zoom: 1, shader: "" });
     try {
       const b64 = chunks.map((c) => Buffer.from(c).toString("base64"));
-      return await page.evaluate(`(${DECODE_IN_WORKER})(${JSON.stringify({ url: `${this.server.url}${worker}`, op: decodeGaussianChunkOnPool.id, b64, shape, dtype, config, reps })})`) as number[];
+      return await page.evaluate(`(${DECODE_IN_WORKER})(${JSON.stringify({ url: this.poolWorkerUrl(), op: decodeGaussianChunkOnPool.id, b64, shape, dtype, config, reps })})`) as number[];
     } finally {
       await page.close();
     }
@@ -224,4 +246,31 @@ const DECODE_IN_WORKER = `async ({ url, op, b64, shape, dtype, config, reps }) =
   }
   w.terminate();
   return out;
+}`;
+
+/**
+ * In the page (a string, as DECODE_IN_WORKER): start the worker, send the file with the first box
+ * (the worker keeps it, as for a layer), then decode every box once (warm-up) and `reps` more
+ * times; each box's median round trip and median worker-side decode time.
+ */
+const VMG_BOXES_IN_WORKER = `async ({ url, op, b64, boxes, reps }) => {
+  const w = new Worker(url);
+  await new Promise((ok) => { w.onmessage = ok; });
+  const file = Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+  let id = 0, sent = false;
+  const call = (box) => new Promise((ok, fail) => {
+    w.onmessage = (m) => (m.data.error !== undefined ? fail(new Error(String(m.data.error && m.data.error.message || m.data.error))) : ok(m.data.value));
+    w.postMessage({ t: op, id: id++, args: ["bench.vmg", sent ? null : file, box, 0] });
+    sent = true;
+  });
+  const trips = boxes.map(() => []), decodes = boxes.map(() => []);
+  for (let r = 0; r <= reps; r++) for (let i = 0; i < boxes.length; i++) {
+    const t0 = performance.now();
+    const v = await call(boxes[i]);
+    if (v.missing) throw new Error("the worker lost the file");
+    if (r > 0) { trips[i].push(performance.now() - t0); decodes[i].push(v.ms); }
+  }
+  w.terminate();
+  const med = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  return { roundTrip: trips.map(med), decode: decodes.map(med) };
 }`;

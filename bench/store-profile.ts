@@ -1,14 +1,17 @@
 /**
- * `npm run bench:store-profile [-- --quick] [--runs N] [--json]`: where the first complete frame
+ * `npm run bench:store-profile [-- --quick] [--runs N] [--traced N] [--json]`: where the first complete frame
  * of bench:store's 25 Mbit/s comparison goes. The same view (bench/store-view.ts) of the trailmap
  * store and of its gzip OME-Zarr, network emulated at 25 Mbit/s and 20 ms latency, first untraced
- * (`runs` each, medians: the figures bench:store reports), then once each with a Chromium trace
- * (bench/store-timeline.ts): a table of the phases of each run (requests by kind, the decode
- * pool's start, the chunk decodes, the ready frame) in milliseconds from the layer's addition.
+ * (`runs` each, medians: the figures bench:store reports), then `traced` times each (default 3)
+ * with a Chromium trace (bench/store-timeline.ts): where the time goes (consecutive segments of
+ * each run: metadata round trips, set-up, shard indexes, chunk reads, decodes after the last
+ * chunk, drawing; medians), and a table of the phases of each side's median traced run (requests
+ * by kind, the decode pool's start, the chunk decodes, the ready frame) in milliseconds from the
+ * layer's addition.
  * Tracing slows the page (about 1.5× here): read the traced columns for order and proportion,
  * the untraced medians for the figure. `--quick`: the store of 20 fitter steps (as bench:store
  * --quick; its bytes, and so its transfer, differ little from the full fit's). `--traces DIR`:
- * the two traces written there too (DevTools' Performance panel opens them). `--data DIR`: the
+ * the traces written there too (DevTools' Performance panel opens them). `--data DIR`: the
  * volumes' folder (default ../shared/data). `--baseline DIST`: the untraced store runs also on
  * the production viewer build at DIST (another commit's `webpack --mode production
  * --output-path DIST`), interleaved with this one's, so that a change is measured under the same
@@ -26,7 +29,7 @@ import { BENCH_BPP, DATA_DIR } from "./bench-volumes.js";
 import { StoreBrowser, type FrameRun } from "./store-browser.js";
 import { writeGzipStore } from "./store-gzip.js";
 import { fitStore } from "./store-quality.js";
-import { phases, readTimeline, requestKinds, type Phase, type Timeline } from "./store-timeline.js";
+import { criticalPath, phases, readTimeline, requestKinds, type Phase, type Timeline } from "./store-timeline.js";
 import { storeView, THROTTLE, VIEW_CENTRE } from "./store-view.js";
 
 const { values } = parseArgs({
@@ -37,9 +40,11 @@ const { values } = parseArgs({
     data: { type: "string" },
     traces: { type: "string" },
     baseline: { type: "string" },
+    traced: { type: "string", default: "3" },
   },
 });
 const runs = Math.max(1, Number(values.runs));
+const tracedRuns = Math.max(1, Number(values.traced));
 const log = (s: string) => (values.json ? process.stderr.write(`${s}\n`) : console.log(s));
 const TRAILMAP = "trailmap_lightsheet_axons_303x303x303_u16";
 const dataDir = values.data ?? DATA_DIR;
@@ -59,24 +64,26 @@ try {
   const baselineRuns: FrameRun[] = [];
   const sides = [["store", "/s/store"], ["gzip", "/s/gzip"]] as const;
   const untraced: Record<string, FrameRun[]> = { store: [], gzip: [] };
-  const traced: Record<string, { run: FrameRun; timeline: Timeline }> = {};
+  const tracedAll: Record<string, Array<{ run: FrameRun; timeline: Timeline }>> = {};
   try {
     const view = (mount: string) => storeView(info, `${browser.server.url}${mount.slice(1)}/`, VIEW_CENTRE);
     for (let r = 0; r < runs; r++) {
       for (const [side, mount] of sides) untraced[side]!.push(await browser.firstFrame(view(mount), mount, THROTTLE));
       if (baseline) baselineRuns.push(await baseline.firstFrame(storeView(info, `${baseline.server.url}s/store/`, VIEW_CENTRE), "/s/store", THROTTLE));
     }
-    const tracedRuns: Array<[string, StoreBrowser, string]> = [...sides.map(([side, mount]) => [side, browser, mount] as [string, StoreBrowser, string]), ...(baseline ? [["baseline", baseline, "/s/store"] as [string, StoreBrowser, string]] : [])];
-    for (const [side, b, mount] of tracedRuns) {
+    const tracedSides: Array<[string, StoreBrowser, string]> = [...sides.map(([side, mount]) => [side, browser, mount] as [string, StoreBrowser, string]), ...(baseline ? [["baseline", baseline, "/s/store"] as [string, StoreBrowser, string]] : [])];
+    for (let r = 0; r < tracedRuns; r++) for (const [side, b, mount] of tracedSides) {
       const run = await b.firstFrame(storeView(info, `${b.server.url}${mount.slice(1)}/`, VIEW_CENTRE), mount, THROTTLE, true);
-      traced[side] = { run, timeline: readTimeline(run.trace!, `${mount}/`) };
-      if (values.traces) writeFileSync(join(values.traces, `store-profile-${side}.json`), run.trace!);
+      (tracedAll[side] ??= []).push({ run, timeline: readTimeline(run.trace!, `${mount}/`) });
+      if (values.traces) writeFileSync(join(values.traces, `store-profile-${side}-${r}.json`), run.trace!);
     }
   } finally {
     await browser.close();
     await baseline?.close();
   }
 
+  // the phase tables show each side's traced run of median length; the critical path, medians of all
+  const traced = Object.fromEntries(Object.entries(tracedAll).map(([side, xs]) => [side, [...xs].sort((a, b) => a.run.ms - b.run.ms)[Math.floor(xs.length / 2)]!]));
   const ms = (side: string) => median(untraced[side]!.map((r) => r.ms));
   const figure = { store_ms: Math.round(ms("store")), gzip_ms: Math.round(ms("gzip")), ratio: Math.round((100 * ms("gzip")) / ms("store")) / 100, runs };
   if (baseline) log(`baseline viewer (${values.baseline}), the same store, interleaved: ${baselineRuns.map((r) => r.ms.toFixed(0)).join(", ")} ms (median ${median(baselineRuns.map((r) => r.ms)).toFixed(0)}, this viewer's ${ms("store").toFixed(0)})`);
@@ -91,7 +98,12 @@ try {
     "# bench:store-profile", "",
     `The first complete frame of bench:store's view at ${THROTTLE.downloadMbit} Mbit/s (${THROTTLE.latencyMs} ms latency), the trailmap store${values.quick ? " (--quick fit)" : ""} against its gzip OME-Zarr.`,
     `Untraced, median of ${runs}: store ${figure.store_ms} ms, gzip ${figure.gzip_ms} ms (${figure.ratio}×)${baseline ? `; the baseline viewer on the same store, interleaved: ${median(baselineRuns.map((r) => r.ms)).toFixed(0)} ms (runs ${baselineRuns.map((r) => r.ms.toFixed(0)).join(", ")}; this viewer's ${untraced["store"]!.map((r) => r.ms.toFixed(0)).join(", ")})` : ""}. Load average at the start ${startLoad[0]!.toFixed(1)} on ${availableParallelism()} cores (noisy).`, "",
-    `One traced run each (tracing slows the page: ${columns.map((c) => `${title[c]} ${traced[c]!.run.ms.toFixed(0)} ms`).join(", ")}). Each cell: count · first start–last end, ms from the layer's addition · bytes (as sent: headers included).`, "",
+    `${tracedRuns} traced run(s) each (tracing slows the page: ${columns.map((c) => `${title[c]} ${tracedAll[c]!.map((x) => x.run.ms.toFixed(0)).join(", ")} ms`).join("; ")}).`, "",
+    `Where the time goes, medians over the traced runs (ms; consecutive segments, so each column sums to about its ready frame):`, "",
+    `| segment | ${columns.map((c) => title[c]).join(" | ")} |`, `| --- |${columns.map(() => " --- |").join("")}`,
+    ...criticalPath(traced[columns[0]!]!.timeline).map((seg, i) => `| ${seg.segment} | ${columns.map((c) => median(tracedAll[c]!.map((x) => criticalPath(x.timeline)[i]!.ms)).toFixed(0)).join(" | ")} |`),
+    "",
+    `Phases of each side's traced run of median length. Each cell: count · first start–last end, ms from the layer's addition · bytes (as sent: headers included).`, "",
     `| phase | ${columns.map((c) => title[c]).join(" | ")} |`, `| --- |${columns.map(() => " --- |").join("")}`,
     ...names.map((n) => `| ${n} | ${columns.map((c) => cell(rows(c).find((p) => p.phase === n))).join(" | ")} |`),
     "", "Requests of the traced store run (start / response / end, ms):", "", "| request | method | kind | bytes | start | response | end |", "| --- | --- | --- | --- | --- | --- | --- |",

@@ -125,3 +125,32 @@ export function phases(t: Timeline): Phase[] {
   out.push({ phase: "ready frame", count: 1, start: t.ready, end: t.ready });
   return out;
 }
+
+export interface Segment { segment: string; ms: number }
+
+/**
+ * The run as consecutive segments that sum to the ready frame: the metadata round trips (the
+ * group's and the levels' zarr.json), the set-up until the first shard or chunk request, the shard
+ * sizes and indexes, the chunk reads after them, the decodes still running after the last chunk
+ * arrived, and what follows the last decode (upload, drawing) until the ready frame.
+ */
+export function criticalPath(t: Timeline): Segment[] {
+  const kinds = requestKinds(t.requests);
+  const of = (k: string) => t.requests.filter((_, i) => kinds[i] === k);
+  const meta = t.requests.filter((r, i) => kinds[i] === "metadata" && r.url.endsWith("zarr.json"));
+  const data = t.requests.filter((_, i) => kinds[i] !== "metadata");
+  const metaEnd = Math.max(0, ...meta.map((r) => r.end));
+  const firstData = Math.max(metaEnd, Math.min(...data.map((r) => r.start)));
+  const indexEnd = Math.max(firstData, ...of("shard index").map((r) => r.end));
+  const chunkEnd = Math.max(indexEnd, ...of("chunk").map((r) => r.end));
+  const decodeEnd = Math.max(chunkEnd, ...t.decodes.map((d) => d.end));
+  const ready = Math.max(decodeEnd, t.ready);
+  return [
+    { segment: "metadata round trips (zarr.json)", ms: metaEnd },
+    { segment: "set-up until the first shard or chunk request", ms: firstData - metaEnd },
+    { segment: "shard sizes and indexes", ms: indexEnd - firstData },
+    { segment: "chunk reads after them", ms: chunkEnd - indexEnd },
+    { segment: "decodes after the last chunk arrived", ms: decodeEnd - chunkEnd },
+    { segment: "after the last decode until the ready frame (upload, drawing)", ms: ready - decodeEnd },
+  ];
+}

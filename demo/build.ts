@@ -1,6 +1,6 @@
 /**
  * Build the viewer with webpack unless an up-to-date build is there: the inputs' digest (paths,
- * sizes, mtimes of src/, shaders/, webpack.config.js, package-lock.json) is stamped into the
+ * sizes, mtimes of src/, asm/, shaders/, webpack.config.js, package-lock.json) is stamped into the
  * output folder. A lock folder keeps parallel callers (test files) from building twice.
  */
 import { execFileSync } from "node:child_process";
@@ -10,7 +10,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const INPUTS = ["src", "shaders", "webpack.config.js", "package-lock.json"];
+const INPUTS = ["src", "asm", "shaders", "webpack.config.js", "package-lock.json"];
 const STAMP = ".volmicro-build";
 
 function inputsDigest(mode: string): string {

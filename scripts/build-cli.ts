@@ -1,6 +1,6 @@
 /**
  * `npm run build:cli` (also run by `npm ci`/`npm install` through `prepare`, and before `npm test`):
- * bundles the `vmg` command and the worker threads it starts into dist/cli/ with esbuild, so that
+ * builds the WebAssembly decode kernel (build-wasm.ts) and bundles the `vmg` command and the worker threads it starts into dist/cli/ with esbuild, so that
  * `vmg` starts as plain JavaScript instead of booting a TypeScript loader in every process and
  * thread (tsc emitting per-file JS took 16 s here, esbuild under 1 s). Code splitting keeps each
  * command's modules in their own chunk (main.ts imports them lazily), so `vmg info` loads little;
@@ -14,6 +14,7 @@ import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "nod
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { ensureWasmBuild } from "./build-wasm.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const OUT = join(ROOT, "dist", "cli");
@@ -24,6 +25,7 @@ const hashFile = (rel: string) => createHash("sha256").update(readFileSync(join(
 
 /** Bundle into a fresh folder, then swap it in, so a reader never sees half a build. */
 export async function buildCli(): Promise<void> {
+  await ensureWasmBuild(); // dist/wasm, which the CLI's decode threads load (src/node/wasm-kernel.ts)
   const tmp = `${OUT}.${process.pid}.tmp`;
   rmSync(tmp, { recursive: true, force: true });
   const result = await build({
@@ -60,9 +62,10 @@ export function cliBuildIsFresh(): boolean {
   return Object.entries(inputs).every(([rel, sha]) => existsSync(join(ROOT, rel)) && hashFile(rel) === sha);
 }
 
-/** Rebuild dist/cli unless it is current. */
+/** Rebuild dist/cli unless it is current (and dist/wasm unless it is: its sources are not the bundle's). */
 export async function ensureCliBuild(): Promise<void> {
   if (!cliBuildIsFresh()) await buildCli();
+  else await ensureWasmBuild();
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

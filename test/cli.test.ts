@@ -7,6 +7,8 @@ import { fullBox, levelFactors, VmgDecoder } from "../src/decode/decoder.js";
 import { getMetadata, readVmg, writeVmg } from "../src/format/vmg.js";
 import { openVolume } from "../src/node/open-volume.js";
 import { writeVolume } from "../src/node/atomic-write.js";
+// the decoder this process compares against takes the path the CLI takes (its WebAssembly kernel)
+import "../src/node/wasm-kernel.js";
 import { sharedData, vmg } from "./helpers/cli.js";
 import { randomFile } from "./helpers/files.js";
 

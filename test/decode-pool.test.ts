@@ -97,18 +97,32 @@ test("the decoder itself rejects an aborted signal with its AbortError", () => {
   assert.throws(() => d.decode(fullBox(d.file.header.shape), [1, 1, 1], undefined, undefined, AbortSignal.abort(reason)), (e) => e === reason);
 });
 
-test("a pool whose calling thread decodes too (a command's one decode) equals the plain decoder, with threads − 1 workers or none", async () => {
+test("a pool whose calling thread decodes too (a command's one decode) equals the plain decoder, with threads − 1 workers or none; each slab is final when reported", async () => {
   const bytes = writeVmg(randomFile([24, 240, 240], 400, 15, { maxScale: 5 }));
   const f = readVmg(bytes);
   const ref = new VmgDecoder(f).decode(fullBox(f.header.shape));
+  const [depth, ny, nx] = f.header.shape;
   assert.ok(boxVoxels(fullBox(f.header.shape)) > IN_PROCESS_VOXELS, "the full box is cut into tiles");
   for (const threads of [1, 2, 3]) {
     const pool = await DecodePool.create(bytes, threads, undefined, { callerDecodes: true, parsed: f });
     try {
       let last = 0, total = 0;
-      const full = await pool.decode({ onProgress: (done, of) => { last = done; total = of; } });
+      // what a streaming writer sees: the slab's values at the moment it is reported
+      let output: ArrayLike<number> = [];
+      const reported = new Uint8Array(depth);
+      let stale = 0;
+      const full = await pool.decode({
+        onProgress: (done, of) => { last = done; total = of; },
+        onOutput: (o) => { output = o; },
+        onSlices: (z0, z1) => {
+          for (let z = z0; z < z1; z++) reported[z]!++;
+          for (let i = z0 * ny * nx; i < z1 * ny * nx; i++) if (output[i] !== ref[i]) stale++;
+        },
+      });
       assert.deepEqual(full, ref, `${threads} threads`);
       assert.ok(total >= 1 && last >= 1 && last <= total, "progress counts tiles");
+      assert.deepEqual([...new Set(reported)], [1], "every slice reported once");
+      assert.equal(stale, 0, "a reported slab holds its final values");
       const aborted = new AbortController();
       aborted.abort();
       await assert.rejects(pool.decode({ signal: aborted.signal }), { name: "AbortError" });

@@ -10,6 +10,7 @@ import { fullBox, levelFactors, scaledShape, VmgDecoder } from "../src/decode/de
 import { prepareKernels } from "../src/decode/kernels.js";
 import { kernelExp, visitRows } from "../src/decode/rows.js";
 import { readVmg, writeVmg, type VmgFile } from "../src/format/vmg.js";
+import { DECODE_PATHS } from "./helpers/decode-paths.js";
 import { randomFile } from "./helpers/files.js";
 
 /** Float64 brute force: every Gaussian at every voxel, same kernel and truncation. */
@@ -39,23 +40,23 @@ function maxAbsAmp(f: VmgFile): number {
   return m;
 }
 
-test("decoder matches the float64 brute-force reference within 1e-4 of the peak amplitude", () => {
+for (const path of DECODE_PATHS) test(`decoder matches the float64 brute-force reference within 1e-4 of the peak amplitude [${path}]`, () => {
   for (const [seed, truncation] of [[1, 3], [2, 2.5], [3, 4]] as const) {
     const f = readVmg(writeVmg(randomFile([17, 23, 29], 60, seed, { maxScale: 5 })));
     f.header.truncation = truncation;
     const ref = bruteForceField(f);
-    const got = new VmgDecoder(f).decodeField(fullBox(f.header.shape));
+    const got = new VmgDecoder(f, path).decodeField(fullBox(f.header.shape));
     let err = 0;
     for (let i = 0; i < ref.length; i++) err = Math.max(err, Math.abs(ref[i]! - got[i]!));
     assert.ok(err <= 1e-4 * maxAbsAmp(f), `seed ${seed}: max error ${err}`);
   }
 });
 
-test("Gaussians taller than the restart spacing: field within 1e-4 of the peak, chunks bit-identical to the full decode", () => {
+for (const path of DECODE_PATHS) test(`Gaussians taller than the restart spacing: field within 1e-4 of the peak, chunks bit-identical to the full decode [${path}]`, () => {
   // supports of up to ~240 rows: the ratio carried down a z-slice restarts every 64 rows, and boxes
   // entering a slice past a restart row start from it
   const f = readVmg(writeVmg(randomFile([12, 200, 60], 6, 21, { maxScale: 40 })));
-  const d = new VmgDecoder(f);
+  const d = new VmgDecoder(f, path);
   const full = d.decodeField(fullBox(f.header.shape));
   const ref = bruteForceField(f);
   let err = 0;
@@ -78,7 +79,7 @@ test("Gaussians taller than the restart spacing: field within 1e-4 of the peak, 
     const all = values(whole, kid);
     for (const box of [{ z0: 2, z1: 9, y0: 70, y1: 134, x0: 5, x1: 50 }, { z0: 0, z1: nz, y0: 129, y1: 200, x0: 0, x1: 60 }, { z0: 5, z1: 6, y0: 191, y1: 192, x0: 31, x1: 32 }]) {
       const part = values(box, kid);
-      const chunk = new VmgDecoder(f).decodeField(box);
+      const chunk = new VmgDecoder(f, path).decodeField(box);
       let o = 0;
       for (let z = box.z0; z < box.z1; z++) for (let y = box.y0; y < box.y1; y++) for (let x = box.x0; x < box.x1; x++, o++) {
         const i = (z * ny + y) * nx + x;
@@ -89,11 +90,11 @@ test("Gaussians taller than the restart spacing: field within 1e-4 of the peak, 
   }
 });
 
-test("stored values are the field mapped, rounded and clamped to the source dtype", () => {
+for (const path of DECODE_PATHS) test(`stored values are the field mapped, rounded and clamped to the source dtype [${path}]`, () => {
   const f = readVmg(writeVmg(randomFile([6, 7, 8], 20, 4, { dtype: "uint8" })));
   f.header.valueOffset = -400;
   f.header.valueScale = 200;
-  const d = new VmgDecoder(f);
+  const d = new VmgDecoder(f, path);
   const field = d.decodeField(fullBox(f.header.shape));
   const values = d.decode(fullBox(f.header.shape));
   assert.ok(values instanceof Uint8Array);
@@ -108,13 +109,13 @@ test("stored values are the field mapped, rounded and clamped to the source dtyp
   assert.ok(clampedLow > 0 && clampedHigh > 0, "the test exercises both clamps");
 });
 
-test("a chunk equals the same region of a full decode, bit for bit", () => {
+for (const path of DECODE_PATHS) test(`a chunk equals the same region of a full decode, bit for bit [${path}]`, () => {
   const f = readVmg(writeVmg(randomFile([40, 70, 90], 300, 9, { maxScale: 6 })));
-  const d = new VmgDecoder(f);
+  const d = new VmgDecoder(f, path);
   const full = d.decode(fullBox(f.header.shape));
   const [, ny, nx] = f.header.shape;
   for (const box of [{ z0: 3, z1: 19, y0: 5, y1: 37, x0: 60, x1: 90 }, { z0: 0, z1: 40, y0: 69, y1: 70, x0: 0, x1: 1 }, { z0: 31, z1: 40, y0: 32, y1: 64, x0: 32, x1: 64 }]) {
-    const chunk = new VmgDecoder(f).decode(box);
+    const chunk = new VmgDecoder(f, path).decode(box);
     let o = 0;
     for (let z = box.z0; z < box.z1; z++) for (let y = box.y0; y < box.y1; y++) for (let x = box.x0; x < box.x1; x++) {
       assert.equal(chunk[o++], full[(z * ny + y) * nx + x], `voxel ${z},${y},${x}`);
@@ -122,11 +123,11 @@ test("a chunk equals the same region of a full decode, bit for bit", () => {
   }
 });
 
-test("coarse scales are analytic and match a box-downsampled fine decode", () => {
+for (const path of DECODE_PATHS) test(`coarse scales are analytic and match a box-downsampled fine decode [${path}]`, () => {
   // Gaussians of 1.5–5 voxels, smooth polynomial background.
   const bg = { kind: "polynomial" as const, degree: 2, params: Float64Array.from(polynomialTerms(2), (_, i) => 0.05 / (i + 1)) };
   const f = readVmg(writeVmg(randomFile([32, 48, 64], 120, 11, { maxScale: 5, background: bg })));
-  const d = new VmgDecoder(f);
+  const d = new VmgDecoder(f, path);
   const fine = d.decodeField(fullBox(f.header.shape));
   const [nz, ny, nx] = f.header.shape;
   for (const level of [1, 2]) {
@@ -153,8 +154,8 @@ test("coarse scales are analytic and match a box-downsampled fine decode", () =>
   void nz;
 });
 
-test("out-of-range and malformed chunk requests raise ChunkRangeError", () => {
-  const d = new VmgDecoder(readVmg(writeVmg(randomFile([8, 8, 8], 5))));
+for (const path of DECODE_PATHS) test(`out-of-range and malformed chunk requests raise ChunkRangeError [${path}]`, () => {
+  const d = new VmgDecoder(readVmg(writeVmg(randomFile([8, 8, 8], 5))), path);
   assert.throws(() => d.decode({ z0: 0, z1: 9, y0: 0, y1: 8, x0: 0, x1: 8 }), ChunkRangeError);
   assert.throws(() => d.decode({ z0: -1, z1: 4, y0: 0, y1: 8, x0: 0, x1: 8 }), ChunkRangeError);
   assert.throws(() => d.decode({ z0: 4, z1: 4, y0: 0, y1: 8, x0: 0, x1: 8 }), ChunkRangeError);
@@ -191,7 +192,7 @@ function gridReference(dims: [number, number, number], p: Float64Array, u: [numb
   return v;
 }
 
-test("a grid background decodes to its trilinear definition, and a chunk's values equal the full decode's bit for bit, at scales 0 and 1", () => {
+for (const path of DECODE_PATHS) test(`a grid background decodes to its trilinear definition, and a chunk's values equal the full decode's bit for bit, at scales 0 and 1 [${path}]`, () => {
   const dims: [number, number, number] = [3, 4, 5];
   const params = Float64Array.from({ length: 60 }, (_, i) => 0.2 + 0.05 * Math.sin(i * 1.7));
   const f = readVmg(writeVmg(randomFile([21, 30, 45], 40, 5, { background: { kind: "grid", dims, params } })));
@@ -200,17 +201,17 @@ test("a grid background decodes to its trilinear definition, and a chunk's value
     const factors = levelFactors(level);
     const shape = scaledShape(f.header.shape, factors);
     const [nz, ny, nx] = f.header.shape;
-    const bg = new VmgDecoder(empty).decodeField(fullBox(shape), factors);
+    const bg = new VmgDecoder(empty, path).decodeField(fullBox(shape), factors);
     let o = 0;
     for (let z = 0; z < shape[0]; z++) for (let y = 0; y < shape[1]; y++) for (let x = 0; x < shape[2]; x++) {
       const u: [number, number, number] = [(((x + 0.5) * factors[0]) / nx) * 2 - 1, (((y + 0.5) * factors[1]) / ny) * 2 - 1, (((z + 0.5) * factors[2]) / nz) * 2 - 1];
       const err = Math.abs(bg[o++]! - gridReference(dims, params, u));
       assert.ok(err < 1e-6, `scale ${level} voxel ${z},${y},${x}: background off by ${err}`);
     }
-    const d = new VmgDecoder(f);
+    const d = new VmgDecoder(f, path);
     const full = d.decode(fullBox(shape), factors);
     for (const box of [{ z0: 2, z1: 9, y0: 3, y1: 14, x0: 7, x1: Math.min(shape[2], 30) }, { z0: 0, z1: shape[0], y0: shape[1] - 1, y1: shape[1], x0: shape[2] - 3, x1: shape[2] }]) {
-      const chunk = new VmgDecoder(f).decode(box, factors);
+      const chunk = new VmgDecoder(f, path).decode(box, factors);
       let i = 0;
       for (let z = box.z0; z < box.z1; z++) for (let y = box.y0; y < box.y1; y++) for (let x = box.x0; x < box.x1; x++) {
         assert.equal(chunk[i++], full[(z * shape[1] + y) * shape[2] + x], `scale ${level} voxel ${z},${y},${x}`);
@@ -219,15 +220,15 @@ test("a grid background decodes to its trilinear definition, and a chunk's value
   }
 });
 
-test("decode adds the background as it converts: the same values as converting decodeField's field, for every background model and dtype", () => {
+for (const path of DECODE_PATHS) test(`decode adds the background as it converts: the same values as converting decodeField's field, for every background model and dtype [${path}]`, () => {
   const models: BackgroundModel[] = [
     constantBackground(0.15),
     { kind: "polynomial", degree: 2, params: Float64Array.from({ length: polynomialTerms(2).length }, (_, i) => 0.1 + 0.02 * i) },
     { kind: "grid", dims: [2, 3, 4], params: Float64Array.from({ length: 24 }, (_, i) => 0.1 + 0.01 * ((i * 7) % 5)) },
   ];
-  for (const background of models) for (const dtype of ["uint8", "uint16", "int16", "float32"] as const) {
+  for (const background of models) for (const dtype of ["uint8", "uint16", "uint32", "int8", "int16", "int32", "float32"] as const) {
     const f = readVmg(writeVmg(randomFile([12, 20, 30], 30, 3, { dtype, background })));
-    const d = new VmgDecoder(f);
+    const d = new VmgDecoder(f, path);
     const box = { z0: 1, z1: 11, y0: 2, y1: 19, x0: 3, x1: 30 };
     const values = d.decode(box);
     const expected = allocVoxels(f.header.dtype, values.length);

@@ -22,6 +22,7 @@ import { UnsupportedVersionError } from "../src/format/errors.js";
 import { readVmg } from "../src/format/vmg.js";
 import { openVolume } from "../src/node/open-volume.js";
 import { vmg } from "./helpers/cli.js";
+import { DECODE_PATHS } from "./helpers/decode-paths.js";
 import { reseal } from "./helpers/files.js";
 import { fieldTolerance, GOLDEN_DIR, readBytes, readFloat32, readManifest, roundingBoundaries, type GoldenCase, type GoldenFixture } from "./helpers/golden.js";
 
@@ -71,9 +72,9 @@ test("golden files decode to their committed Gaussian parameters, bit for bit", 
   }
 });
 
-test("golden files decode to their committed fields and stored values at scales 0, 1 (2) and in a box", () => {
+for (const path of DECODE_PATHS) test(`golden files decode to their committed fields and stored values at scales 0, 1 (2) and in a box [${path}]`, () => {
   for (const fx of fixtures) {
-    const decoder = new VmgDecoder(readVmg(readBytes(fx.file), { file: fx.file }));
+    const decoder = new VmgDecoder(readVmg(readBytes(fx.file), { file: fx.file }), path);
     for (const c of fx.cases) {
       const factors = levelFactors(c.scale);
       assertField(decoder.decodeField(c.box, factors), fx, c);

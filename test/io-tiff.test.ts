@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { test } from "node:test";
 import { fromArrayBuffer } from "geotiff";
@@ -9,6 +11,7 @@ import {
   NotAVolumeError, UnsupportedDTypeError, UnsupportedFormatError, VolumeReadError, VolumeWriteError,
 } from "../src/io/errors.js";
 import { decodeTiffStack, encodeTiffStack, rational } from "../src/io/tiff.js";
+import { openTiffStack } from "../src/node/atomic-write.js";
 
 /** Deterministic test pattern (LCG) so failures reproduce. */
 function pattern(n: number, seed: number, scale: number, offset = 0): number[] {
@@ -93,6 +96,24 @@ test("TIFF writer: little-endian, ImageJ stack description, readable by UTIF", a
     assert.deepEqual(ifd["t258"], [16]);
     UTIF.decodeImage(bytes.buffer as ArrayBuffer, ifd);
     assert.equal(ifd.data.length, 4 * 5 * 2);
+  }
+});
+
+test("a TIFF stack written plane range by plane range, in any order, is the encoder's file; an aborted one leaves nothing", async () => {
+  const v = vol([7, 5, 6], Uint16Array.from(pattern(210, 3, 65535), Math.floor), { voxelSize: [2, 0.5, 0.5], unit: "micrometer", origin: [1, 2, 3] });
+  const dir = mkdtempSync(join(tmpdir(), "vmg-tiff-stream-"));
+  try {
+    const tiff = await openTiffStack(join(dir, "out.tif"), v);
+    for (const [z0, z1] of [[4, 7], [0, 1], [1, 4]] as const) tiff.planes(v.data, z0, z1);
+    await tiff.commit();
+    assert.deepEqual(new Uint8Array(readFileSync(join(dir, "out.tif"))), encodeTiffStack(v));
+    const dropped = await openTiffStack(join(dir, "dropped.tif"), v);
+    dropped.planes(v.data, 0, 7);
+    await dropped.abort();
+    assert.deepEqual(readdirSync(dir), ["out.tif"], "no temporary file or partial output left");
+    await assert.rejects(openTiffStack(join(dir, "u32.tif"), vol([1, 2, 2], new Uint32Array(4))), (e: unknown) => e instanceof VolumeWriteError && /u32\.tif: cannot write uint32/.test(e.message));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

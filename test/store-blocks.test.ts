@@ -20,6 +20,7 @@ import { chunkBox, type LevelPlan } from "../src/store/plan.js";
 import type { Shape3 } from "../src/core/gaussian.js";
 import { memorySource, type VolumeSource } from "../src/io/region.js";
 import { MANIFEST_NAME, RUN_MANIFEST_VERSION, STAGING_NAME } from "../src/store/manifest.js";
+import { jobRecordOffset } from "../src/store/job-table.js";
 import { vmg } from "./helpers/cli.js";
 import { assertSameStore, storeFiles } from "./helpers/stores.js";
 import { knownGaussians } from "./helpers/volumes.js";
@@ -175,27 +176,69 @@ describe("a store written as block jobs", { timeout: 240_000 }, () => {
     await writeFile(join(out, STAGING_NAME, plan, "tmp", ".0.123.deadbeef.tmp"), "half");
     const line = await compress(input, out, ["--resume"]);
     assert.ok(line.levels.length === 3);
+    // it continued from the run's manifest: no planning pass read the input again
+    const phases = line.phases.map((p: { phase: string }) => p.phase);
+    assert.ok(phases.includes("plan: the run's manifest") && !phases.some((p: string) => /statistics|allocation/.test(p)), phases.join(", "));
     await assertSameStore(out, local);
   });
 
-  test("a run planned by an older vmg (manifest layout 1: jobs without their CRC) is refused in one line, not fitted block by block", async () => {
+  test("--resume refuses, in one line naming the store and what differs, an input of another shape or other voxels", async () => {
+    const out = join(dir, "resume-other.ome.zarr");
+    await compress(input, out, ["--plan-only"]);
+    const other = join(dir, "other", "in.zarr"); // named as the input, so only its voxels differ
+    await mkdir(dirname(other), { recursive: true });
+    await writeVolume(other, knownGaussians([24, 28, 32], 25, 8).volume);
+    const changed = await vmg(["compress", other, "-o", out, ...ARGS, "--resume"]);
+    assert.equal(changed.code, 1);
+    assert.match(changed.stderr, /^vmg: .*resume-other\.ome\.zarr: cannot resume it: the input is not the one its run was planned with \(.*other\/in\.zarr: level 0 chunk \[0, 0, 0\] \(voxels z 0:8, y 0:8, x 0:8\): its voxels are not those planned \(CRC-32 [0-9a-f]+, planned [0-9a-f]+\).*\); resume with that input, or run without --resume to replace the store\n$/);
+    const smaller = join(dir, "smaller", "in.zarr");
+    await mkdir(dirname(smaller), { recursive: true });
+    await writeVolume(smaller, knownGaussians([24, 32, 28], 25, 7).volume);
+    const shape = await vmg(["compress", smaller, "-o", out, ...ARGS, "--resume"]);
+    assert.equal(shape.code, 1);
+    assert.match(shape.stderr, /^vmg: .*smaller\/in\.zarr: is 24×32×28 uint16, but the run at .*resume-other\.ome\.zarr was planned for 24×28×32 uint16: .*\n$/);
+    const names = await readdir(join(out, STAGING_NAME), { recursive: true });
+    assert.deepEqual(names.filter((n) => /^[0-9a-f]+\/\d+\/\d+\.\d+\.\d+$/.test(n)), [], "nothing was fitted");
+    // the planned input resumes it (here: fits every block) to the local run's store
+    await compress(input, out, ["--resume"]);
+    await assertSameStore(out, local);
+  });
+
+  test("a run planned by an older vmg (manifest layout 2: its jobs listed in the JSON) is refused in one line, not fitted block by block", async () => {
     const out = join(dir, "older.ome.zarr");
     await compress(input, out, ["--plan-only"]);
     const path = join(out, MANIFEST_NAME);
     const m = JSON.parse(await readFile(path, "utf8"));
-    await writeFile(path, JSON.stringify({ ...m, volmicro_run: 1, input: { ...m.input, peak: undefined }, jobs: m.jobs.map((j: number[]) => j.slice(0, 5)) }) + "\n");
+    await writeFile(path, JSON.stringify({ ...m, volmicro_run: 2, jobs: [[0, 0, 0, 0, 120, 12345]] }) + "\n");
     for (const extra of [["--blocks", "0/1"], ["--resume"]]) {
       const r = await vmg(["compress", input, "-o", out, ...ARGS, ...extra]);
       assert.equal(r.code, 1, r.stderr);
-      assert.match(r.stderr, new RegExp(`^vmg: .*older\\.ome\\.zarr: volmicro-manifest\\.json is not a run manifest \\(its layout is 1, this vmg reads ${RUN_MANIFEST_VERSION}: the run was planned by another vmg version; .*\\)\\n$`));
+      assert.match(r.stderr, new RegExp(`^vmg: .*older\\.ome\\.zarr: volmicro-manifest\\.json is not a run manifest \\(its layout is 2, this vmg reads ${RUN_MANIFEST_VERSION}: the run was planned by another vmg version; .*\\)\\n$`));
     }
+    assert.deepEqual((await readdir(join(out, STAGING_NAME), { recursive: true })).filter((n) => /^[0-9a-f]{16}\/\d+\/\d+\.\d+\.\d+$/.test(n)), [], "no chunk was staged");
+  });
+
+  test("a damaged or missing job table fails the blocks that read it, naming the table, and fits nothing from a wrong cap", async () => {
+    const out = join(dir, "table.ome.zarr");
+    await compress(input, out, ["--plan-only"]);
+    const name = (await readdir(out)).find((n) => /^volmicro-manifest\.[0-9a-f]{16}\.jobs$/.test(n))!;
+    const table = await readFile(join(out, name));
+    table[jobRecordOffset(0) + 16]! ^= 1; // job 0's cap
+    await writeFile(join(out, name), table);
+    const damaged = await vmg(["compress", input, "-o", out, ...ARGS, "--blocks", "0/57"]);
+    assert.equal(damaged.code, 1);
+    assert.match(damaged.stderr, new RegExp(`failed after 1 attempt: .*table\\.ome\\.zarr: ${name.replace(/\./g, "\\.")} job 0's record is damaged \\(its CRC-32 does not match\\)\n.*1 of 1 blocks failed`, "s"));
+    await rm(join(out, name));
+    const missing = await vmg(["compress", input, "-o", out, ...ARGS, "--blocks", "1/57"]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /is missing: the run's job table goes with its manifest/);
     assert.deepEqual((await readdir(join(out, STAGING_NAME), { recursive: true })).filter((n) => /^[0-9a-f]{16}\/\d+\/\d+\.\d+\.\d+$/.test(n)), [], "no chunk was staged");
   });
 
   test("--resume and --blocks refuse a run of other settings, and --resume refuses where there is none", async () => {
     const other = await vmg(["compress", input, "-o", local, ...ARGS, "--seed", "2", "--resume"]);
     assert.equal(other.code, 1);
-    assert.match(other.stderr, /^vmg: .*local\.ome\.zarr: nothing to resume: it holds a run \(volmicro-manifest\.json\) planned for another input or other settings/);
+    assert.match(other.stderr, /^vmg: .*local\.ome\.zarr: holds a run planned with other settings \(seed 1, not 2\): cannot resume it: resume with the settings it was planned with, or run without --resume to replace it\n$/);
     const share = await vmg(["compress", input, "-o", local, ...ARGS, "--seed", "2", "--blocks", "0/2"]);
     assert.equal(share.code, 1);
     assert.equal(share.stderr.trim().split("\n").length, 1);
@@ -246,13 +289,14 @@ describe("local worker threads", { timeout: 120_000 }, () => {
     const voxels = (bs: Box[]) => bs.reduce((n, b) => n + (b.z1 - b.z0) * (b.y1 - b.y0) * (b.x1 - b.x0), 0);
     const out = join(root, "planned.ome.zarr");
     const { plan } = await openPlannedRun(out, counted, o);
-    const level0 = plan.jobs.flatMap((j, k) => (j.level === 0 ? [k] : []));
-    const blocks = level0.map((k) => blockBox(plan.levels[0]!, plan.jobs[k]!.chunk, 8, 2));
+    const jobs = await Promise.all(Array.from({ length: plan.jobs.count }, (_, k) => plan.jobs.job(k)));
+    const level0 = jobs.flatMap((j, k) => (j.level === 0 ? [k] : []));
+    const blocks = level0.map((k) => blockBox(plan.levels[0]!, jobs[k]!.chunk, 8, 2));
     assert.equal(voxels(reads), voxels(blocks) + v.data.length, "the plan step: statistics and CRCs of the blocks, then the levels (their scratch written on the way)");
     for (let i = 0; i < 3; i++) {
       reads.length = 0;
       const r = await writeGaussianStore(out, counted, { ...o, blocks: { index: i, count: 3 } });
-      assert.equal(r.fitted, plan.jobs.filter((_, k) => k % 3 === i).length);
+      assert.equal(r.fitted, jobs.filter((_, k) => k % 3 === i).length);
       // the task's level-0 blocks (each chunk and its halo), once each, and nothing else of the input
       const mine = blocks.filter((_, n) => level0[n]! % 3 === i);
       assert.deepEqual(reads.map((b) => JSON.stringify(b)).sort(), mine.map((b) => JSON.stringify(b)).sort(), `task ${i}`);
@@ -318,9 +362,9 @@ describe("local worker threads", { timeout: 120_000 }, () => {
       return k === bad ? { ...job, config: { ...job.config, encoding: "bogus" as "packed" } } : job;
     };
     const stored: number[] = [];
-    const failures = await fitChunksOnWorkers(plan.jobs.length, make, async (k) => { stored.push(k); }, 2);
+    const failures = await fitChunksOnWorkers(plan.jobs.count, make, async (k) => { stored.push(k); }, 2);
     assert.deepEqual(failures.map((f) => f.index), [bad]);
     assert.match(failures[0]!.error.message, /unknown Gaussian encoding "bogus"/);
-    assert.deepEqual(stored.sort((a, b) => a - b), plan.jobs.map((_, k) => k).filter((k) => k !== bad));
+    assert.deepEqual(stored.sort((a, b) => a - b), Array.from({ length: plan.jobs.count }, (_, k) => k).filter((k) => k !== bad));
   });
 });

@@ -26,6 +26,7 @@ import { FINISH_ID, SEAL_ID, shardId, StoreQueues } from "../src/queue/store-que
 import { memorySource } from "../src/io/region.js";
 import { runFinishJob, runFitJob, runShardJob, type FinishJobData } from "../src/queue/jobs.js";
 import { STAGING_NAME } from "../src/store/manifest.js";
+import { shardCount } from "../src/store/job-table.js";
 import { DEFAULT_HALO } from "../src/store/plan.js";
 import type { Volume } from "../src/core/volume.js";
 import type { StoreStatus } from "../src/queue/status.js";
@@ -215,11 +216,11 @@ describe("the queue engine (BullMQ on a real Redis)", { timeout: 300_000 }, () =
         assert.equal((await q.fit.getJobCounts("waiting")).waiting, JOBS);
         assert.equal(await q.finish.getJobState(FINISH_ID), "waiting-children");
         assert.equal(await q.finish.getJobState(await sealOf()), "waiting");
-        assert.equal((await (await q.finish.getJob(FINISH_ID))!.getDependenciesCount()).unprocessed, plan.shards.length + 1);
+        assert.equal((await (await q.finish.getJob(FINISH_ID))!.getDependenciesCount()).unprocessed, shardCount(plan.levels) + 1);
       };
       await whole();
       // as a coordinator killed while adding leaves it: the last part missing, the seal still delayed
-      await (await q.shard.getJob(shardId(plan.shards.length - 1)))!.remove();
+      await (await q.shard.getJob(shardId(shardCount(plan.levels) - 1)))!.remove();
       const seal = await sealOf();
       await (await q.finish.getJob(seal))!.remove();
       await flows.add({ name: SEAL_ID, queueName: names.finish, data: {}, opts: { jobId: seal, delay: 3_600_000, parent: { id: FINISH_ID, queue: `bull:${names.finish}` } } });
@@ -258,11 +259,11 @@ describe("the queue engine (BullMQ on a real Redis)", { timeout: 300_000 }, () =
       await until("the old seal failed", async () => (await q.finish.getJobState("old-seal")) === "failed");
       await failing!.close();
       failing = undefined;
-      for (let i = 0; i < plan.shards.length; i++) await (await q.shard.getJob(shardId(i)))!.remove();
+      for (let i = 0; i < shardCount(plan.levels); i++) await (await q.shard.getJob(shardId(i)))!.remove();
       assert.equal(await q.finish.getJobState(FINISH_ID), "waiting-children");
       await assert.rejects(watchStore(url, entry, () => {}, 20), /finish job waits for no job, so it can never run/);
       await enqueueStore(url, out, plan, o);
-      assert.equal((await (await q.finish.getJob(FINISH_ID))!.getDependenciesCount({ unprocessed: true })).unprocessed, plan.shards.length + 1);
+      assert.equal((await (await q.finish.getJob(FINISH_ID))!.getDependenciesCount({ unprocessed: true })).unprocessed, shardCount(plan.levels) + 1);
     } finally {
       await failing?.close();
       failing = undefined;
@@ -373,11 +374,10 @@ describe("a queued job of a replaced store's plan", () => {
     const newer = await planStore(store, memorySource(v, "s"), { ...settings, seed: 2 });
     const now = await openStoreRun(store, newer, "fresh");
     assert.notEqual(now.plan, run.plan);
-    await assert.rejects(run.stage(older.jobs[0]!, new Uint8Array([1, 2, 3])), /staging area of its run's plan .* is gone: the store was completed, or replaced by a run of another plan/);
-    assert.equal(await now.staged(newer.jobs[0]!), false, "nothing staged for the new plan");
+    await assert.rejects(run.stage(await older.jobs.job(0), new Uint8Array([1, 2, 3])), /staging area of its run's plan .* is gone: the store was completed, or replaced by a run of another plan/);
+    assert.equal(await now.staged(await newer.jobs.job(0)), false, "nothing staged for the new plan");
     // and the older plan's jobs still queued are refused before they fit (the manifest's change is seen)
-    const fit = { store, plan: run.plan, input: join(root, "gone.zarr"), read: {}, k: 0, level: 0, chunk: [0, 0, 0] as [number, number, number], box: { z0: 0, z1: 8, y0: 0, y1: 8, x0: 0, x1: 8 }, crc: older.blockCrcs[0]! };
-    await assert.rejects(runFitJob(fit), /holds a run of another plan/);
+    await assert.rejects(runFitJob({ store, input: join(root, "gone.zarr"), read: {} }, { k: 0, plan: run.plan }), /holds a run of another plan/);
     await assert.rejects(runShardJob({ store, plan: run.plan, shard: 0 }), /holds a run of another plan/);
   });
 });

@@ -16,8 +16,9 @@ import { fullBox, VmgDecoder } from "../src/decode/decoder.js";
 import { encodingByName } from "../src/format/encodings.js";
 import {
   CodecConfigurationError, CountBoundError, CountMismatchError, InvalidHeaderError, ParameterBoundError,
-  UnsupportedVersionError, VmgFormatError,
+  UnencodableError, UnsupportedVersionError, VmgFormatError,
 } from "../src/format/errors.js";
+import { choosePackedSteps } from "../src/format/packed.js";
 import { gaussianStoreInfo, readGaussianStore } from "../src/node/store-reader.js";
 import { VolumeReadError } from "../src/io/errors.js";
 import { isVmgError } from "../src/core/errors.js";
@@ -68,6 +69,18 @@ describe("volmicro.gaussians chunk codec", () => {
     assert.ok(bytes.length - head <= filePayload.length - 45 + 24, `${bytes.length - head} payload bytes against the file's ${filePayload.length}`);
     assert.ok(bytes.length - head >= filePayload.length - 45 + 18);
     assert.deepEqual(readChunk(bytes, CHUNK, CONFIG).gaussians, encodingByName("packed").decode(filePayload, 40).gaussians);
+  });
+
+  test("steps a chunk's table cannot state are the writer's UnencodableError, not a reader's header error", () => {
+    const c = content(30);
+    const steps = choosePackedSteps(c.gaussians, c.count, CHUNK);
+    assert.ok(encodeChunk({ ...c, packing: steps }, CHUNK, CONFIG).length > 0, "the chosen steps are stated");
+    assert.throws(() => encodeChunk({ ...c, packing: { ...steps, scaleStep: 0.3 } }, CHUNK, CONFIG), (e: unknown) => {
+      assert.ok(e instanceof UnencodableError && !(e instanceof VmgFormatError), String(e));
+      assert.equal((e as UnencodableError).tag, "format/unencodable");
+      assert.match((e as Error).message, /packed steps are not powers of two .*: a chunk cannot state them/);
+      return true;
+    });
   });
 
   test("an all-background chunk costs 7 bytes and decodes to its constant", () => {

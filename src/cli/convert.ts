@@ -15,11 +15,11 @@ export async function convertCommand(argv: string[]): Promise<void> {
   if (encoding !== "packed" && encoding !== "f16") throw new UsageError(`--encoding must be packed or f16, got "${encoding}"`);
   encodingByName(encoding);
   const source = p.positionals[0]!;
-  const { bytes, file } = await loadVmg(source);
+  const { bytes, file, layout: before } = await loadVmg(source);
   // a new encoding chooses its own quantisation from the data
   const converted = writeVmg({ ...file, header: { ...file.header, encoding }, ...(file.header.encoding === encoding && file.packing ? { packing: file.packing } : { packing: undefined }) });
   await writeFileAtomic(out, converted);
-  const before = vmgLayout(bytes), after = vmgLayout(converted);
+  const after = vmgLayout(converted);
   const line = {
     from: file.header.encoding, to: encoding, gaussians: file.count, bytes_before: bytes.length, bytes: converted.length,
     bytes_per_gaussian: file.count ? after.payloadBytes / file.count : 0,

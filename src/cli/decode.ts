@@ -1,9 +1,10 @@
 /** `vmg decode <file.vmg> -o <out.tif|out.zarr> [--scale K] [--box z0:z1,y0:y1,x0:x1]` */
 import type { Box } from "../core/background.js";
+import type { VoxelArray } from "../core/dtype.js";
 import { boxVoxels, fullBox, levelFactors, scaledShape } from "../decode/decoder.js";
 import { DecodePool, ONE_THREAD_VOXELS } from "../node/decode-pool.js";
 import { loadVmg } from "../node/vmg-file.js";
-import { writeVolume } from "../node/atomic-write.js";
+import { openTiffStack, volumeFormat, writeVolume, type TiffStackWriter } from "../node/atomic-write.js";
 import { numberFlag, parseArgs, stringFlag, UsageError } from "./args.js";
 import { ProgressBar } from "./progress.js";
 import { basename } from "node:path";
@@ -46,22 +47,33 @@ export async function decodeCommand(argv: string[]): Promise<void> {
   const boxText = stringFlag(p, "box");
   const box = boxText ? parseBox(boxText) : fullBox(shape);
   const bar = new ProgressBar("decode", p.flags.has("quiet"));
+  const h = file.header;
+  const f = [factors[2], factors[1], factors[0]]; // z, y, x
+  const corner = [box.z0, box.y0, box.x0];
+  const meta = {
+    shape: [box.z1 - box.z0, box.y1 - box.y0, box.x1 - box.x0] as [number, number, number],
+    dtype: h.dtype,
+    voxelSize: [h.voxelSize[0] * f[0]!, h.voxelSize[1] * f[1]!, h.voxelSize[2] * f[2]!] as [number, number, number],
+    unit: h.unit,
+    // A coarse voxel i covers fine voxels f·i … f·i + f − 1: its centre is at f·i + (f − 1)/2.
+    origin: [0, 1, 2].map((k) => h.origin[k]! + h.voxelSize[k]! * (f[k]! * corner[k]! + (f[k]! - 1) / 2)) as [number, number, number],
+  };
   const pool = await DecodePool.create(bytes, boxVoxels(box) <= ONE_THREAD_VOXELS ? 1 : undefined, source, { callerDecodes: true, parsed: file });
+  let tiff: TiffStackWriter | undefined;
   try {
-    const data = await pool.decode({ factors, box, onProgress: (d, t) => bar.update(d / t) });
+    // a TIFF is written slab by slab while the next decodes; a zarr store once it is all decoded
+    if (volumeFormat(out) === "tiff") tiff = await openTiffStack(out, meta);
+    let output: VoxelArray | undefined;
+    const data = await pool.decode({
+      factors, box, onProgress: (d, t) => bar.update(d / t),
+      ...(tiff ? { onOutput: (o: VoxelArray) => { output = o; }, onSlices: (z0: number, z1: number) => tiff!.planes(output!, z0, z1) } : {}),
+    });
     bar.done(`${boxVoxels(box)} voxels`);
-    const h = file.header;
-    const f = [factors[2], factors[1], factors[0]]; // z, y, x
-    const corner = [box.z0, box.y0, box.x0];
-    await writeVolume(out, {
-      shape: [box.z1 - box.z0, box.y1 - box.y0, box.x1 - box.x0],
-      dtype: h.dtype,
-      data,
-      voxelSize: [h.voxelSize[0] * f[0]!, h.voxelSize[1] * f[1]!, h.voxelSize[2] * f[2]!],
-      unit: h.unit,
-      // A coarse voxel i covers fine voxels f·i … f·i + f − 1: its centre is at f·i + (f − 1)/2.
-      origin: [0, 1, 2].map((k) => h.origin[k]! + h.voxelSize[k]! * (f[k]! * corner[k]! + (f[k]! - 1) / 2)) as [number, number, number],
-    }, { zarrFormat: zarrFormat === "2" ? 2 : 3, name: basename(source).replace(/\.vmg$/i, "") });
+    if (tiff) await tiff.commit();
+    else await writeVolume(out, { ...meta, data }, { zarrFormat: zarrFormat === "2" ? 2 : 3, name: basename(source).replace(/\.vmg$/i, "") });
+  } catch (e) {
+    await tiff?.abort();
+    throw e;
   } finally {
     await pool.close();
   }

@@ -1,6 +1,6 @@
 /** `vmg info <file.vmg> [--json]` */
 import { DTYPES } from "../core/dtype.js";
-import { bitsPerVoxel, getMetadata, vmgLayout } from "../format/vmg.js";
+import { bitsPerVoxel, getMetadata } from "../format/vmg.js";
 import { loadVmg } from "../node/vmg-file.js";
 import { parseArgs, UsageError } from "./args.js";
 import { stat } from "node:fs/promises";
@@ -16,9 +16,8 @@ export async function infoCommand(argv: string[]): Promise<void> {
   if (directory && await (await import("../node/store-reader.js")).isGaussianStore(source)) {
     return (await import("./store-commands.js")).storeInfo(source, p.flags.has("json"));
   }
-  const { bytes, file } = await loadVmg(source);
+  const { bytes, file, layout } = await loadVmg(source);
   const h = file.header;
-  const layout = vmgLayout(bytes);
   const voxels = h.shape[0] * h.shape[1] * h.shape[2];
   const info = {
     file: source,

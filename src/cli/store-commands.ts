@@ -9,9 +9,9 @@ import { writeVolume } from "../node/atomic-write.js";
 import { openVolume, openVolumeSource } from "../node/open-volume.js";
 import type { VolumeSource } from "../io/region.js";
 import { gaussianStoreInfo, readGaussianStore } from "../node/store-reader.js";
-import { buildScratch, openPlannedRun, openStoreRun, plannedLevels, planStore, storeStats, writeGaussianStore, type StoreWriteOptions, type StoreWriteResult } from "../node/store-writer.js";
+import { buildScratch, openPlannedRun, openStoreRun, plannedLevels, planStore, resumedPlan, storeStats, writeGaussianStore, type StoreWriteOptions, type StoreWriteResult } from "../node/store-writer.js";
 import type { Volume } from "../core/volume.js";
-import { DEFAULT_HALO } from "../store/plan.js";
+import { DEFAULT_HALO, DEFAULT_STORE_ITERATIONS } from "../store/plan.js";
 import { VolumeWriteError } from "../io/errors.js";
 import { parseRedisUrl } from "../queue/connection.js";
 import type { EnqueueOptions } from "../queue/coordinator.js";
@@ -61,7 +61,7 @@ export async function compressToStore(p: Parsed, input: string, out: string, bpp
   if (planOnly && other) throw new UsageError(`give --plan-only or --${other}, not both (--plan-only opens the run the --blocks i/N tasks then fit)`);
   const options: StoreWriteOptions = {
     chunk, shard, bytes, halo: numberFlag(p, "halo", { integer: true, min: 0 }) ?? DEFAULT_HALO,
-    iterations: numberFlag(p, "iterations", { integer: true, min: 1 }) ?? 200, seed: numberFlag(p, "seed", { integer: true, min: 0 }) ?? 1,
+    iterations: numberFlag(p, "iterations", { integer: true, min: 1 }) ?? DEFAULT_STORE_ITERATIONS, seed: numberFlag(p, "seed", { integer: true, min: 0 }) ?? 1,
     encoding, background, gate: numberFlag(p, "gate", { min: 0, max: 1 }) ?? 0.5, allocation,
     name: basename(input).replace(/\.(tiff?|zarr)$/i, ""), onProgress: (d, t, v) => bar.updateBlocks(d, t, v),
     ...(threads ? { threads } : {}), ...(blocks ? { blocks } : {}), resume,
@@ -96,7 +96,7 @@ export async function compressToStore(p: Parsed, input: string, out: string, bpp
  */
 async function planOnlyStore(out: string, volume: VolumeSource, o: StoreWriteOptions, started: number, bar: ProgressBar, json: boolean): Promise<void> {
   const { plan, complete, phases } = await openPlannedRun(out, volume, o);
-  const levels = plannedLevels(plan);
+  const levels = await plannedLevels(plan);
   const sum = (k: "chunks" | "fitted" | "empty") => levels.reduce((n, l) => n + l[k], 0);
   bar.done(`planned ${out}`);
   const line = { chunks: sum("chunks"), fitted: sum("fitted"), empty: sum("empty"), bytes: o.bytes, complete, seconds: (performance.now() - started) / 1000, levels, phases };
@@ -133,12 +133,13 @@ async function compressOnQueue(url: string, out: string, volume: VolumeSource, o
   const { enqueueStore, watchStore } = await import("../queue/coordinator.js"); // BullMQ loads only for a queue run
   const { connectRedis } = await import("../queue/store-queues.js");
   (await connectRedis(url)).disconnect(); // a Redis that is not there is said now, not after the planning pass
-  const plan = await planStore(out, volume, o);
+  // --resume continues from the run's manifest, as a local run does (no planning pass)
+  const plan = o.resume ? await resumedPlan(out, volume, o) : await planStore(out, volume, o);
   const run = await openStoreRun(out, plan, o.resume ? "resume" : "fresh");
   if (await run.complete()) return { ...(await storeStats(out, plan)), peak: plan.peak };
   await buildScratch(plan); // workers read the levels below the input from it
   const entry = await enqueueStore(url, out, plan, q);
-  const total = plan.jobs.length;
+  const total = plan.jobs.count;
   if (detach) {
     if (json) console.log(JSON.stringify({ store: entry.store, queue: entry.ns, jobs: total }));
     else console.log(`queued ${total} block jobs of ${out} on ${url} (queues ${entry.ns}-*): start workers with vmg worker ${url}; follow with vmg status ${url}`);

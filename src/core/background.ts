@@ -90,16 +90,17 @@ export class BackgroundRows {
   readonly runB: Float64Array;
   /** Whether rows are runs of A + B·X (grid and constant models; `lines`), not only values (`row`). */
   readonly linear: boolean;
-  private readonly runCell: Int32Array;
-  private readonly runNode: Int32Array;
+  readonly runCell: Int32Array;
+  readonly runNode: Int32Array;
   /** Grid: t = slope·(X + ½) is the x-node coordinate of column X. */
-  private readonly slope: number;
+  readonly slope: number;
   /** Grid: lower node and weight of each row's y and each slice's z (per box, so a row allocates nothing). */
-  private readonly yNode: Int32Array;
-  private readonly yWeight: Float64Array;
-  private readonly zNode: Int32Array;
-  private readonly zWeight: Float64Array;
-  private readonly dims: [number, number, number] = [1, 1, 1];
+  readonly yNode: Int32Array;
+  readonly yWeight: Float64Array;
+  readonly zNode: Int32Array;
+  readonly zWeight: Float64Array;
+  /** Grid nodes [z, y, x] ([1, 1, 1] for the other models). */
+  readonly dims: [number, number, number] = [1, 1, 1];
 
   constructor(
     private readonly model: BackgroundModel, private readonly shape: Shape3, private readonly box: Box,

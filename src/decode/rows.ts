@@ -27,6 +27,7 @@ import type { Box } from "../core/background.js";
 import {
   K_AXX, K_AXY, K_AXZ, K_AYY, K_AYZ, K_AZZ, K_CX, K_CY, K_CYY, K_CYZ, K_CZ, K_CZZ, K_R2,
 } from "../core/constants.js";
+import { ANCHOR_BITS, EXP_STEPS, EXP_TABLE_LENGTH, MAX_ANCHOR_MOVE, MAX_CARRY_CURVATURE } from "./kernel-layout.js";
 
 /**
  * Anchors every 2^6 voxels: a segment skips at most 63 voxels, no more than a 64³ chunk's row
@@ -34,14 +35,10 @@ import {
  * bench:decode's 64³ chunks no row is split (anchors at multiples of 64 of absolute x instead
  * split 7.1% of them at scale 0).
  */
-export const ANCHOR_BITS = 6;
+export { ANCHOR_BITS };
 export const ANCHOR_SPACING = 2 ** ANCHOR_BITS;
 const ANCHOR_MASK = ANCHOR_SPACING - 1;
 
-/** Anchor moves from row to row the power table covers, and its entries exp(-Axx)^m, |m| ≤ this. */
-const MAX_ANCHOR_MOVE = 8;
-/** The carried ratio is used when Axx, |Axy| ≤ this: every factor within exp(±128). */
-const MAX_CARRY_CURVATURE = 16;
 const movePower = new Float64Array(2 * MAX_ANCHOR_MOVE + 1);
 
 /**
@@ -53,10 +50,9 @@ export interface RowVisitor {
   row(o: number, len: number, skip: number, e: number, ratio: number, step: number, dx: number, dy: number, dz: number): void;
 }
 
-/** exp(-q/2) at an anchor tabulated at steps of 1/EXP_STEPS in q/2, from q/2 = 0 to past r²/2 for the largest radius. */
-const EXP_STEPS = 32;
-const EXP_TABLE = (() => {
-  const t = new Float64Array(EXP_STEPS * 33 + 2);
+/** exp(-q/2) at an anchor tabulated at steps of 1/EXP_STEPS in q/2, from q/2 = 0 to past r²/2 for the largest radius (the WebAssembly kernel gets a copy). */
+export const EXP_TABLE = (() => {
+  const t = new Float64Array(EXP_TABLE_LENGTH);
   for (let i = 0; i < t.length; i++) t[i] = Math.exp(-i / EXP_STEPS);
   return t;
 })();

@@ -8,9 +8,10 @@ import { K_AMP, KERNEL_STRIDE, PARAMS_PER_GAUSSIAN } from "../core/constants.js"
 import { prepareKernel, quatToRotation, supportHalfExtents, type Shape3 } from "../core/gaussian.js";
 import { prepareKernels } from "../decode/kernels.js";
 import { splatKernel } from "../decode/splat.js";
-import { accumulateMoments, M_E, M_R, MOMENT_STRIDE } from "./gradient.js";
+import { M_E, M_R, MOMENT_STRIDE } from "./gradient.js";
 import { rotationToQuaternion, symmetricEigen3 } from "./linalg.js";
 import { O_AMP, O_LOGS, O_POS, O_ROT, OPT_STRIDE, toFileParams } from "./params.js";
+import { RecordedRows } from "./recorded-rows.js";
 
 /** Squared L2 norm of a Gaussian up to a constant: amp² · s_x s_y s_z. */
 export function importance(opt: Float64Array, i: number): number {
@@ -128,6 +129,9 @@ export function kernelIntegral(r: number, p: 1 | 2): number {
   return v;
 }
 
+const lossRows = new RecordedRows();
+let lossField = new Float32Array(0);
+
 /**
  * First-order loss changes against a residual (target − field), per Gaussian of `opt`:
  *   cost of removing i:  Σ c_i² + 2 Σ res·c_i
@@ -140,9 +144,13 @@ export function lossChanges(opt: Float64Array, count: number, residual: Float32A
   const kernels = prepareKernels(params, shape, [1, 1, 1], radius);
   const moments = new Float64Array(count * MOMENT_STRIDE);
   const box = { z0: 0, z1: shape[0], y0: 0, y1: shape[1], x0: 0, x1: shape[2] };
-  for (let kid = 0; kid < kernels.count; kid++) {
-    accumulateMoments(kernels.k, kid * KERNEL_STRIDE, box, residual, moments, kernels.source[kid]! * MOMENT_STRIDE);
-  }
+  // the moments through the recording splat (its field is not needed) rather than accumulateMoments:
+  // the same sums, and the row walk then sees one visitor fewer in a fit (a walk called with three
+  // or more kinds of visitor can no longer inline their row(), and boxes every number it passes)
+  if (lossField.length < residual.length) lossField = new Float32Array(residual.length);
+  else lossField.fill(0);
+  lossRows.splat(kernels.k, Uint32Array.from({ length: kernels.count }, (_, i) => i), box, lossField);
+  lossRows.moments(kernels.k, kernels.source, residual, moments);
   const f0 = Math.exp(-0.5 * radius * radius);
   const e2 = kernelIntegral(radius, 2);
   const cost = new Float64Array(count), gain = new Float64Array(count);
@@ -164,6 +172,13 @@ export interface FreeingEdit {
   cost: number;
 }
 
+/** The bucket of a cell of mergeEdits' grid: a number (a string key per lookup was most of its garbage), clamped far outside any block. */
+function cellKey(x: number, y: number, z: number): number {
+  const c = (v: number) => Math.min(CELL_RANGE, Math.max(-CELL_RANGE, v)) + CELL_RANGE;
+  return (c(z) * CELL_SPAN + c(y)) * CELL_SPAN + c(x);
+}
+const CELL_RANGE = 2 ** 15, CELL_SPAN = 2 * CELL_RANGE + 1;
+
 /**
  * First-order loss change of merging each Gaussian with its nearest same-sign neighbour (within
  * 3 σ), evaluated on the grid: with d = c_i + c_j − c_merged over the pair's support,
@@ -175,15 +190,16 @@ export function mergeEdits(opt: Float64Array, count: number, residual: Float32Ar
   const k = new Float64Array(3 * KERNEL_STRIDE);
   const one = new Float32Array(PARAMS_PER_GAUSSIAN);
   const row = new Float64Array(OPT_STRIDE * 2);
-  const seen = new Set<string>();
+  const seen = new Set<number>();
   const edits: FreeingEdit[] = [];
   const cell = 6;
-  const buckets = new Map<string, number[]>();
-  const key = (x: number, y: number, z: number) => `${x},${y},${z}`;
+  const buckets = new Map<number, number[]>();
   for (let i = 0; i < count; i++) {
     const b = i * OPT_STRIDE;
-    const kk = key(Math.floor(opt[b]! / cell), Math.floor(opt[b + 1]! / cell), Math.floor(opt[b + 2]! / cell));
-    (buckets.get(kk) ?? buckets.set(kk, []).get(kk)!).push(i);
+    const kk = cellKey(Math.floor(opt[b]! / cell), Math.floor(opt[b + 1]! / cell), Math.floor(opt[b + 2]! / cell));
+    const bucket = buckets.get(kk);
+    if (bucket) bucket.push(i);
+    else buckets.set(kk, [i]);
   }
   let buf = new Float32Array(0);
   for (let i = 0; i < count; i++) {
@@ -192,7 +208,10 @@ export function mergeEdits(opt: Float64Array, count: number, residual: Float32Ar
     let best = -1, bestD = Infinity;
     const cx = Math.floor(opt[b]! / cell), cy = Math.floor(opt[b + 1]! / cell), cz = Math.floor(opt[b + 2]! / cell);
     for (let dz = -1; dz <= 1; dz++) for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
-      for (const j of buckets.get(key(cx + dx, cy + dy, cz + dz)) ?? []) {
+      const bucket = buckets.get(cellKey(cx + dx, cy + dy, cz + dz));
+      if (bucket === undefined) continue;
+      for (let n = 0; n < bucket.length; n++) {
+        const j = bucket[n]!;
         if (j === i || Math.sign(opt[b + O_AMP]!) !== Math.sign(opt[j * OPT_STRIDE + O_AMP]!)) continue;
         const d = Math.hypot(opt[b]! - opt[j * OPT_STRIDE]!, opt[b + 1]! - opt[j * OPT_STRIDE + 1]!, opt[b + 2]! - opt[j * OPT_STRIDE + 2]!);
         if (d < bestD) { bestD = d; best = j; }
@@ -201,7 +220,7 @@ export function mergeEdits(opt: Float64Array, count: number, residual: Float32Ar
     if (best < 0) continue;
     const sj = Math.exp(Math.max(opt[best * OPT_STRIDE + O_LOGS]!, opt[best * OPT_STRIDE + O_LOGS + 1]!, opt[best * OPT_STRIDE + O_LOGS + 2]!));
     if (bestD > 3 * Math.max(si, sj)) continue;
-    const pairKey = i < best ? `${i}:${best}` : `${best}:${i}`;
+    const pairKey = Math.min(i, best) * count + Math.max(i, best);
     if (seen.has(pairKey)) continue;
     seen.add(pairKey);
     // kernels of i, j and (negated) their merge

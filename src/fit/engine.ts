@@ -92,10 +92,13 @@ export function evaluateLanes(target: FitTarget, req: EvalRequest, slabs: Box[],
   const kernels = prepareKernels(req.params, target.shape, [1, 1, 1], req.radius);
   const index = new SpatialIndex(kernels, target.shape);
   return lanes.map((lane) => {
+    const mine = laneSlabs(slabs.length, req.subset, lane);
+    // a lane with no slab (most of them, in a block of one slab) adds nothing: no zero moments to make and add
+    if (mine.length === 0) return { lane, wsse: 0, sse: 0, voxels: 0 };
     const moments = req.gradients ? new Float64Array(req.count * MOMENT_STRIDE) : undefined;
     const bgGrad = req.gradients ? new Float64Array(req.background.params.length) : undefined;
     let wsse = 0, sse = 0, voxels = 0;
-    for (const i of laneSlabs(slabs.length, req.subset, lane)) {
+    for (const i of mine) {
       const box = slabs[i]!;
       const r = evaluator.evaluate(target, kernels, index, req.background, box, moments, bgGrad);
       wsse += r.wsse;

@@ -20,7 +20,7 @@ import { choosePackedSteps, encodePacked, PACKED_HEADER_BYTES, quantizePacked, t
 import { isDType } from "../core/dtype.js";
 import { Random } from "../core/random.js";
 import type { Volume } from "../core/volume.js";
-import { prepareKernels } from "../decode/kernels.js";
+import { prepareKernels, type PreparedKernels } from "../decode/kernels.js";
 import { defaultHeader, setMetadata, writeVmg, type VmgFile } from "../format/vmg.js";
 import { GaussianAdam, VectorAdam } from "./adam.js";
 import { describeBackground, initialBackground, type BackgroundChoice } from "./background-init.js";
@@ -31,7 +31,7 @@ import { LocalEngine, SLAB_VOXELS, type FitEngine } from "./engine.js";
 import { FitCancelledError, FitInputError, NothingToFitError } from "./errors.js";
 import { M_E, M_R, MOMENT_STRIDE } from "./gradient.js";
 import type { FitTarget } from "./objective.js";
-import { float16Quantizer, O_AMP, O_LOGS, O_POS, OPT_STRIDE, toFileParams, type Quantizer } from "./params.js";
+import { float16Quantizer, O_AMP, O_LOGS, O_POS, O_ROT, OPT_STRIDE, toFileParams, type Quantizer } from "./params.js";
 import { edgeMask, normalise, occupancyGate, robustMapping } from "./prepare.js";
 import { clock, type PhaseTimes } from "./profile.js";
 import { knnSeeds, pursuitSeeds } from "./seed.js";
@@ -186,6 +186,7 @@ export async function fitVolume(volume: Volume, o: FitOptions): Promise<FitResul
     const adam = new GaussianAdam(count);
     const bgAdam = new VectorAdam(background.params.length);
     let params = new Float32Array(count * PARAMS_PER_GAUSSIAN);
+    const buffers = new StepBuffers();
     let gradNorm = new Float64Array(count);
     let gradSteps = new Int32Array(count);
     const peakField = (mapping.max - mapping.min) / mapping.scale;
@@ -234,8 +235,7 @@ export async function fitVolume(volume: Volume, o: FitOptions): Promise<FitResul
       const Nb = r.voxels;
       // sparsity: λ · (1/N) Σ |amp|·mass — the L1 norm of the Gaussians' contribution per voxel, so λ
       // means the same on any volume size and Gaussian count
-      let l1 = 0;
-      for (let i = 0; i < count; i++) l1 += Math.abs(opt[i * OPT_STRIDE + O_AMP]!) * gaussianMass(opt, i, radius);
+      const l1 = contributionL1(opt, count, radius);
       const loss = r.wsse / Nb + (lambda * l1) / N;
       const mseField = r.sse / Nb;
       const entry: StepLog = {
@@ -246,27 +246,10 @@ export async function fitVolume(volume: Volume, o: FitOptions): Promise<FitResul
 
       // gradients
       const kernels = prepareKernels(params, shape, [1, 1, 1], radius);
-      const grad = new Float64Array(count * OPT_STRIDE);
-      const m = r.moments!;
       const scale = 2 / Nb;
-      for (let i = 0; i < m.length; i++) m[i] = m[i]! * scale;
-      // Gaussians the minibatch did not reach keep their state (sparse Adam)
-      const touched = new Uint8Array(count);
-      for (let i = 0; i < count; i++) touched[i] = m[i * MOMENT_STRIDE + M_R] !== 0 || m[i * MOMENT_STRIDE + M_E] !== 0 ? 1 : 0;
-      for (let kid = 0; kid < kernels.count; kid++) {
-        const i = kernels.source[kid]!;
-        chainGradient(m, i * MOMENT_STRIDE, kernels.k, kid * KERNEL_STRIDE, opt, grad, i * OPT_STRIDE);
-      }
-      for (let i = 0; i < count; i++) {
-        if (!touched[i]) continue;
-        const a = i * OPT_STRIDE;
-        const amp = opt[a + O_AMP]!, mass = gaussianMass(opt, i, radius);
-        grad[a + O_AMP] = grad[a + O_AMP]! + (lambda / N) * Math.sign(amp) * mass;
-        for (let j = 0; j < 3; j++) grad[a + O_LOGS + j] = grad[a + O_LOGS + j]! + (lambda / N) * Math.abs(amp) * mass;
-        gradNorm[i] = gradNorm[i]! + Math.hypot(grad[a + O_POS]!, grad[a + O_POS + 1]!, grad[a + O_POS + 2]!);
-        gradSteps[i] = gradSteps[i]! + 1;
-      }
-      const bgGrad = r.bgGrad!.map((g) => g * scale);
+      const { grad, touched } = buffers.gradients(count, r.moments!, scale, kernels, opt, radius, lambda / N, gradNorm, gradSteps);
+      const bgGrad = r.bgGrad!;
+      for (let i = 0; i < bgGrad.length; i++) bgGrad[i] = bgGrad[i]! * scale;
       if (times) tick = times.lap("chain rule", tick);
 
       // learning rates: positions decay 20× over the run, everything anneals 10× in the last 30 %
@@ -274,7 +257,7 @@ export async function fitVolume(volume: Volume, o: FitOptions): Promise<FitResul
       const anneal = t < 0.7 ? 1 : 1 - 0.9 * ((t - 0.7) / 0.3);
       const posLr = (o.rates?.position ?? 0.3) * Math.pow(0.05, t);
       const sLr = (o.rates?.logScale ?? 1) * lr * anneal, rLr = (o.rates?.rotation ?? 1) * lr * anneal;
-      const rates = [posLr, posLr, posLr, sLr, sLr, sLr, rLr, rLr, rLr, rLr, lr * anneal];
+      const rates = buffers.rates(posLr, sLr, rLr, lr * anneal);
       adam.step(opt, grad, count, rates, touched);
       if (!o.fixedBackground) bgAdam.step(background.params, bgGrad, (o.rates?.background ?? 0.2) * lr * anneal);
       clampScales(opt, count);
@@ -341,6 +324,63 @@ export async function fitVolume(volume: Volume, o: FitOptions): Promise<FitResul
 function inFieldUnits(bg: BackgroundModel, m: { offset: number; scale: number }): BackgroundModel {
   if (bg.kind === "polynomial") throw new RangeError("a fixed background is a grid or a constant");
   return { ...bg, params: bg.params.map((v) => (v - m.offset) / m.scale) };
+}
+
+/**
+ * The buffers of one optimiser step, reused from step to step (grown when density control adds
+ * Gaussians), so that a step leaves no garbage behind, and the step's arithmetic in a small method
+ * that V8 optimises once instead of inside fitVolume's loop (each recompile of fitVolume costs
+ * tens of milliseconds of a background thread, on every worker thread).
+ */
+class StepBuffers {
+  private grad = new Float64Array(0);
+  private touched = new Uint8Array(0);
+  private readonly lr = new Float64Array(OPT_STRIDE);
+
+  /**
+   * dL/dopt of every Gaussian from the step's kernel moments `m` (scaled by `scale` in place) and
+   * the sparsity term of weight `l1` (λ/N); Gaussians the minibatch did not reach are not
+   * `touched` and keep their state (sparse Adam). Adds the positional gradient's norm to
+   * `gradNorm`, counted in `gradSteps`.
+   */
+  gradients(count: number, m: Float64Array, scale: number, kernels: PreparedKernels, opt: Float64Array, radius: number, l1: number, gradNorm: Float64Array, gradSteps: Int32Array): { grad: Float64Array; touched: Uint8Array } {
+    if (this.touched.length < count) { this.grad = new Float64Array(count * OPT_STRIDE); this.touched = new Uint8Array(count); }
+    const grad = this.grad.subarray(0, count * OPT_STRIDE), touched = this.touched.subarray(0, count);
+    grad.fill(0);
+    for (let i = 0; i < m.length; i++) m[i] = m[i]! * scale;
+    for (let i = 0; i < count; i++) touched[i] = m[i * MOMENT_STRIDE + M_R] !== 0 || m[i * MOMENT_STRIDE + M_E] !== 0 ? 1 : 0;
+    for (let kid = 0; kid < kernels.count; kid++) {
+      const i = kernels.source[kid]!;
+      chainGradient(m, i * MOMENT_STRIDE, kernels.k, kid * KERNEL_STRIDE, opt, grad, i * OPT_STRIDE);
+    }
+    for (let i = 0; i < count; i++) {
+      if (!touched[i]) continue;
+      const a = i * OPT_STRIDE;
+      const amp = opt[a + O_AMP]!, mass = gaussianMass(opt, i, radius);
+      grad[a + O_AMP] = grad[a + O_AMP]! + l1 * Math.sign(amp) * mass;
+      for (let j = 0; j < 3; j++) grad[a + O_LOGS + j] = grad[a + O_LOGS + j]! + l1 * Math.abs(amp) * mass;
+      gradNorm[i] = gradNorm[i]! + Math.hypot(grad[a + O_POS]!, grad[a + O_POS + 1]!, grad[a + O_POS + 2]!);
+      gradSteps[i] = gradSteps[i]! + 1;
+    }
+    return { grad, touched };
+  }
+
+  /** The step's learning rate of each optimiser column (positions, log-scales, rotation, amplitude). */
+  rates(position: number, logScale: number, rotation: number, amplitude: number): Float64Array {
+    const lr = this.lr;
+    lr.fill(position, O_POS, O_POS + 3);
+    lr.fill(logScale, O_LOGS, O_LOGS + 3);
+    lr.fill(rotation, O_ROT, O_ROT + 4);
+    lr[O_AMP] = amplitude;
+    return lr;
+  }
+}
+
+/** Σ |amp|·mass over the Gaussians: the L1 norm of their contribution, times the voxel count. */
+function contributionL1(opt: Float64Array, count: number, radius: number): number {
+  let l1 = 0;
+  for (let i = 0; i < count; i++) l1 += Math.abs(opt[i * OPT_STRIDE + O_AMP]!) * gaussianMass(opt, i, radius);
+  return l1;
 }
 
 /** Σ_v k(q(v)) of a Gaussian in voxels (continuous approximation): s_x s_y s_z · ∫k for unit scales. */

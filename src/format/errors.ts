@@ -52,8 +52,20 @@ export class UnsupportedEncodingError extends VmgFormatError {
   static override readonly tag: string = "format/unsupported-encoding";
 }
 
+/**
+ * A writer given values its format cannot state (e.g. packed steps a store chunk's table has no
+ * code for): the writer's fault or its caller's, never a file's — so not a VmgFormatError, which
+ * says a file read is bad.
+ */
+export class UnencodableError extends VmgError {
+  static override readonly tag: string = "format/unencodable";
+  constructor(readonly problem: string) {
+    super(problem);
+  }
+}
+
 registerErrorClasses(
-  VmgFormatError, TruncatedFileError, BadMagicError, UnsupportedVersionError, ChecksumMismatchError,
+  UnencodableError, VmgFormatError, TruncatedFileError, BadMagicError, UnsupportedVersionError, ChecksumMismatchError,
   CountMismatchError, InvalidHeaderError, InvalidParameterError, UnsupportedEncodingError,
 );
 /**

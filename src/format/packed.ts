@@ -138,22 +138,58 @@ function quantiseOne(p: ArrayLike<number>, b: number, s: PackedSteps): Quantised
   return { pos, scale, rotIndex, rot, sign: a < 0 ? 1 : 0, amp };
 }
 
-function dequantiseOne(g: Quantised, s: PackedSteps, out: Float32Array | Float64Array, b: number): void {
-  for (let a = 0; a < 3; a++) {
-    out[b + P_POS + a] = (g.pos[a]! + s.posMin[a]!) * s.posStep[a]!;
-    out[b + P_SCALE + a] = 2 ** (s.scaleMin + g.scale[a]! * s.scaleStep);
+/** A field's value per quantised level, each computed on first use (a table holds 2^bits; most levels are never used). */
+class Levels {
+  private readonly values: Float64Array;
+  constructor(count: number, private readonly value: (level: number) => number) {
+    this.values = new Float64Array(count).fill(NaN);
   }
-  const levels = 2 ** s.rotBits - 1;
-  const c0 = (g.rot[0] / levels) * 2 * SQRT1_2 - SQRT1_2, c1 = (g.rot[1] / levels) * 2 * SQRT1_2 - SQRT1_2, c2 = (g.rot[2] / levels) * 2 * SQRT1_2 - SQRT1_2;
-  const big = Math.sqrt(Math.max(0, 1 - c0 * c0 - c1 * c1 - c2 * c2));
-  const kept = (j: number) => (j === 0 ? c0 : j === 1 ? c1 : c2);
-  for (let k = 0, j = 0; k < 4; k++) out[b + P_ROT + k] = k === g.rotIndex ? big : kept(j++);
-  out[b + P_AMP] = (g.sign ? -1 : 1) * 2 ** (s.ampMin + g.amp * s.ampStep);
+  at(level: number): number {
+    const v = this.values[level]!;
+    return v === v ? v : (this.values[level] = this.value(level));
+  }
+}
+
+/**
+ * Quantised fields back to parameters, through tables of the levels a field takes (the same
+ * expressions, once per level used instead of once per Gaussian): the decoder runs this for every
+ * Gaussian of a file before any voxel is decoded, where `2 **` and a closure per Gaussian were a
+ * third of the payload's decode.
+ */
+class Dequantiser {
+  private readonly scale: Levels;
+  private readonly rot: Levels;
+  private readonly amp: Levels;
+  constructor(private readonly s: PackedSteps) {
+    this.scale = new Levels(2 ** s.scaleBits, (k) => 2 ** (s.scaleMin + k * s.scaleStep));
+    const levels = 2 ** s.rotBits - 1;
+    this.rot = new Levels(levels + 1, (k) => (k / levels) * 2 * SQRT1_2 - SQRT1_2);
+    this.amp = new Levels(2 ** s.ampBits, (k) => 2 ** (s.ampMin + k * s.ampStep));
+  }
+
+  write(g: Quantised, out: Float32Array | Float64Array, b: number): void {
+    const { posMin, posStep } = this.s;
+    for (let a = 0; a < 3; a++) {
+      out[b + P_POS + a] = (g.pos[a]! + posMin[a]!) * posStep[a]!;
+      out[b + P_SCALE + a] = this.scale.at(g.scale[a]!);
+    }
+    const c0 = this.rot.at(g.rot[0]), c1 = this.rot.at(g.rot[1]), c2 = this.rot.at(g.rot[2]);
+    const big = Math.sqrt(Math.max(0, 1 - c0 * c0 - c1 * c1 - c2 * c2));
+    // the dropped component k is `big`; the three kept ones fill the other places in order
+    const r = b + P_ROT, k = g.rotIndex;
+    out[r] = k === 0 ? big : c0;
+    out[r + 1] = k === 1 ? big : k < 1 ? c0 : c1;
+    out[r + 2] = k === 2 ? big : k < 2 ? c1 : c2;
+    out[r + 3] = k === 3 ? big : c2;
+    const amp = this.amp.at(g.amp);
+    out[b + P_AMP] = g.sign ? -amp : amp;
+  }
 }
 
 /** The parameters as a packed file will hold them (same order), in `out`. */
 export function quantizePacked(params: ArrayLike<number>, count: number, steps: PackedSteps, out: Float32Array): void {
-  for (let i = 0; i < count; i++) dequantiseOne(quantiseOne(params, i * PARAMS_PER_GAUSSIAN, steps), steps, out, i * PARAMS_PER_GAUSSIAN);
+  const dq = new Dequantiser(steps);
+  for (let i = 0; i < count; i++) dq.write(quantiseOne(params, i * PARAMS_PER_GAUSSIAN, steps), out, i * PARAMS_PER_GAUSSIAN);
 }
 
 // Morton codes of 3 × 10 bits fit in 30 bits: plain int32 bit operations are exact.
@@ -165,10 +201,16 @@ function morton(x: number, y: number, z: number): number {
 
 /** Cell coordinate along `axis` (0 x, 1 y, 2 z) of a Morton code. */
 function unmorton(m: number, axis: number): number {
-  let v = 0;
-  for (let b = 0; b < MAX_CELL_BITS; b++) v |= ((m >>> (3 * b + axis)) & 1) << b;
-  return v;
+  // three bits of the axis per 9-bit group of the code, through a table of the 512 groups
+  const t = UNMORTON[axis]!;
+  return t[m & 511]! | (t[(m >>> 9) & 511]! << 3) | (t[(m >>> 18) & 511]! << 6) | (t[(m >>> 27) & 7]! << 9);
 }
+
+const UNMORTON = [0, 1, 2].map((axis) => Uint8Array.from({ length: 512 }, (_, g) => {
+  let v = 0;
+  for (let b = 0; b < 3; b++) v |= ((g >>> (3 * b + axis)) & 1) << b;
+  return v;
+}));
 
 class Models {
   gap = new GammaModel();
@@ -234,6 +276,7 @@ export function decodePackedStream(stream: Uint8Array, count: number, steps: Pac
   const rd = new RangeDecoder(stream);
   const m = new Models(steps);
   const out = new Float32Array(count * PARAMS_PER_GAUSSIAN);
+  const dq = new Dequantiser(steps);
   const cellSize = 2 ** steps.cellShift;
   // one scratch record: this runs once per file, before any voxel is decoded, and must be quick
   const g: Quantised = { pos: [0, 0, 0], scale: [0, 0, 0], rotIndex: 0, rot: [0, 0, 0], sign: 0, amp: 0 };
@@ -247,7 +290,7 @@ export function decodePackedStream(stream: Uint8Array, count: number, steps: Pac
     for (let a = 0; a < 3; a++) g.rot[a] = m.rot[a]!.decode(rd);
     g.sign = m.sign.decode(rd);
     g.amp = m.amp.decode(rd);
-    dequantiseOne(g, steps, out, i * PARAMS_PER_GAUSSIAN);
+    dq.write(g, out, i * PARAMS_PER_GAUSSIAN);
   }
   return out;
 }

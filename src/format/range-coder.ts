@@ -8,6 +8,7 @@
 import { StreamOverrunError } from "./errors.js";
 
 const TOP = 1 << 24;
+const TOP_MASK = -TOP; // the bits of 2^24 and above, as an int32 (0xff000000)
 const PROB_BITS = 11;
 const PROB_INIT = 1 << (PROB_BITS - 1);
 const MOVE_BITS = 5;
@@ -56,13 +57,21 @@ export class RangeEncoder {
   }
 }
 
+/**
+ * The decoder keeps `range` and `code` as int32 bit patterns of the uint32s the construction
+ * names (unsigned comparisons by flipping the sign bit, products by Math.imul): small integers to
+ * V8 at every step, so code not yet optimised — all of it, in a process that decodes one file and
+ * exits — allocates no heap number per bit. Bit-identical to the uint32 arithmetic.
+ */
+const SIGN = 1 << 31;
+
 export class RangeDecoder {
-  private range = 0xffffffff;
+  private range = -1; // 0xffffffff
   private code = 0;
   private pos = 0;
 
   constructor(private readonly bytes: Uint8Array) {
-    for (let i = 0; i < 4; i++) this.code = ((this.code * 256) + this.next()) >>> 0;
+    for (let i = 0; i < 4; i++) this.code = (this.code << 8) | this.next();
   }
 
   private next(): number {
@@ -74,25 +83,39 @@ export class RangeDecoder {
     return this.bytes[this.pos++]!;
   }
 
-  bit(probs: Uint16Array, i: number): number {
-    const p = probs[i]!;
-    const bound = (this.range >>> PROB_BITS) * p;
-    let bit: number;
-    if (this.code < bound) {
-      this.range = bound;
-      probs[i] = p + (((1 << PROB_BITS) - p) >>> MOVE_BITS);
-      bit = 0;
-    } else {
-      this.code -= bound;
-      this.range -= bound;
-      probs[i] = p - (p >>> MOVE_BITS);
-      bit = 1;
+  /**
+   * `n` bits, most significant first, appended to `value`: through the binary tree of contexts
+   * rooted at `probs[start]` (`tree`: a bit's context is the path above it), or each bit through
+   * its own context `probs[b]`, b = n − 1 … 0. One call per field instead of one per bit, with the
+   * coder's state in locals: this runs once per file before any voxel, mostly in code not yet
+   * optimised, where a call per bit cost more than the arithmetic.
+   */
+  bits(probs: Uint16Array, start: number, n: number, tree: boolean, value = 0): number {
+    let range = this.range, code = this.code, node = start;
+    for (let b = n - 1; b >= 0; b--) {
+      const i = tree ? node : b;
+      const p = probs[i]!;
+      const bound = Math.imul(range >>> PROB_BITS, p);
+      let bit = 0;
+      if ((code ^ SIGN) < (bound ^ SIGN)) {
+        range = bound;
+        probs[i] = p + (((1 << PROB_BITS) - p) >>> MOVE_BITS);
+      } else {
+        code = (code - bound) | 0;
+        range = (range - bound) | 0;
+        probs[i] = p - (p >>> MOVE_BITS);
+        bit = 1;
+      }
+      while ((range & TOP_MASK) === 0) { // range < 2^24
+        range <<= 8;
+        code = (code << 8) | this.next();
+      }
+      node = (node << 1) | bit;
+      value = value * 2 + bit;
     }
-    while (this.range < TOP) {
-      this.range = (this.range * 256) >>> 0;
-      this.code = ((this.code * 256) + this.next()) >>> 0;
-    }
-    return bit;
+    this.range = range;
+    this.code = code;
+    return value;
   }
 }
 
@@ -126,12 +149,8 @@ export class IntModel {
   }
 
   decode(rd: RangeDecoder): number {
-    const lowBits = this.bits - this.treeBits;
-    let node = 1;
-    for (let b = 0; b < this.treeBits; b++) node = (node << 1) | rd.bit(this.tree, node);
-    let v = node - (1 << this.treeBits);
-    for (let b = lowBits - 1; b >= 0; b--) v = v * 2 + rd.bit(this.low, b);
-    return v;
+    const v = rd.bits(this.tree, 1, this.treeBits, true);
+    return this.bits > this.treeBits ? rd.bits(this.low, 0, this.bits - this.treeBits, false, v) : v;
   }
 }
 
@@ -148,9 +167,6 @@ export class GammaModel {
   }
 
   decode(rd: RangeDecoder): number {
-    const n = this.length.decode(rd);
-    let v = 1;
-    for (let b = n - 1; b >= 0; b--) v = v * 2 + rd.bit(this.mantissa, b);
-    return v - 1;
+    return rd.bits(this.mantissa, 0, this.length.decode(rd), false, 1) - 1;
   }
 }

@@ -240,8 +240,13 @@ export interface ReadOptions {
 
 /** Parse and validate a `.vmg` file; throws a VmgFormatError subclass naming the problem. */
 export function readVmg(bytes: Uint8Array, options: ReadOptions = {}): VmgFile {
+  return readVmgWithLayout(bytes, options).file;
+}
+
+/** `readVmg` and the file's byte layout from the one parse (the payload's decode is most of a small file's start). */
+export function readVmgWithLayout(bytes: Uint8Array, options: ReadOptions = {}): { file: VmgFile; layout: VmgLayout } {
   try {
-    return parse(bytes).file;
+    return parse(bytes);
   } catch (e) {
     if (e instanceof VmgFormatError && options.file) throw e.withFile(options.file);
     throw e;

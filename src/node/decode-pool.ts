@@ -21,6 +21,7 @@ import type { Factors } from "../core/gaussian.js";
 import type { Box } from "../core/background.js";
 import { boxVoxels, fullBox, scaledShape, VmgDecoder } from "../decode/decoder.js";
 import { readVmg, type VmgFile } from "../format/vmg.js";
+import "./wasm-kernel.js"; // this thread decodes with the WebAssembly kernel where it is built
 import { workerScript } from "./worker-script.js";
 import { allSettledOrThrow, WorkerCalls, type Reply } from "./worker-calls.js";
 
@@ -52,33 +53,32 @@ export function tileSlices(box: Box, workers: number): number {
 
 /**
  * Claim the job's next z-slab tile from its shared counter and decode it into `out` (the job's
- * whole output); false when no tile is left or the job is cancelled. The loop of both halves.
+ * whole output): the tile's first slice in the box, or −1 when no tile is left or the job is
+ * cancelled. The loop of both halves.
  */
-export function decodeNextTile(decoder: VmgDecoder, job: DecodeJob, out: VoxelArray, scratch: Float32Array): boolean {
+export function decodeNextTile(decoder: VmgDecoder, job: DecodeJob, out: VoxelArray, scratch: Float32Array): number {
   const control = new Int32Array(job.control);
-  if (Atomics.load(control, CANCELLED) !== 0) return false;
+  if (Atomics.load(control, CANCELLED) !== 0) return -1;
   const { box } = job;
   const plane = (box.y1 - box.y0) * (box.x1 - box.x0);
   const depth = box.z1 - box.z0;
   const z0 = Atomics.add(control, NEXT_TILE, 1) * job.slab;
-  if (z0 >= depth) return false;
+  if (z0 >= depth) return -1;
   const z1 = Math.min(depth, z0 + job.slab);
   decoder.decode({ ...box, z0: box.z0 + z0, z1: box.z0 + z1 }, job.factors, out.subarray(z0 * plane, z1 * plane), scratch);
-  Atomics.add(control, TILES_DONE, 1);
-  return true;
+  return z0;
 }
 
 /** Int32 slots of a job's control buffer. */
 export const NEXT_TILE = 0;
 export const CANCELLED = 1;
-export const TILES_DONE = 2;
 
 export interface DecodeJob {
   id: number;
   factors: Factors;
   box: Box;
   buffer: SharedArrayBuffer;
-  /** Int32 [NEXT_TILE, CANCELLED, TILES_DONE]. */
+  /** Int32 [NEXT_TILE, CANCELLED]. */
   control: SharedArrayBuffer;
   slab: number;
 }
@@ -88,10 +88,19 @@ export interface FullDecodeOptions {
   /** Region on the scale's grid (default: all of it). */
   box?: Box;
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Slices [z0, z1) of the box (counted from its corner) are decoded in the output passed to
+   * `onOutput`, in no particular order: a caller can write them out while the rest decode.
+   */
+  onSlices?: (z0: number, z1: number) => void;
+  /** The output, before any voxel is decoded into it. */
+  onOutput?: (out: VoxelArray) => void;
   signal?: AbortSignal;
 }
 
-export type DecodeReply = Reply | { type: "tile"; id: number };
+/** A worker's tile is in the output: its first slice in the box. */
+export interface TileReply { type: "tile"; id: number; z0: number }
+export type DecodeReply = Reply | TileReply;
 
 export interface PoolOptions {
   /** The calling thread decodes tiles too, beside threads − 1 workers started on first need (see above). */
@@ -146,21 +155,31 @@ export class DecodePool {
     const dtype = this.file.header.dtype;
     const n = boxVoxels(box);
     const buffer = new SharedArrayBuffer(n * DTYPES[dtype].bytes);
+    const depth = box.z1 - box.z0;
+    const out = allocVoxels(dtype, n, buffer);
+    options.onOutput?.(out);
     if (n <= IN_PROCESS_VOXELS) {
-      const out = allocVoxels(dtype, n, buffer);
       local.decode(box, factors, out, undefined, options.signal);
       options.onProgress?.(1, 1);
+      options.onSlices?.(0, depth);
       return out;
     }
-    const control = new SharedArrayBuffer(12);
-    const depth = box.z1 - box.z0;
+    const control = new SharedArrayBuffer(8);
     const slab = tileSlices(box, this.workerCount + (this.callerDecodes ? 1 : 0)); // callerDecodes alone: this thread's tiles
     const total = Math.ceil(depth / slab);
     let done = 0, finished = false;
     const job: DecodeJob = { id: nextJobId++, factors, box, buffer, control, slab };
     const cancel = () => Atomics.store(new Int32Array(control), CANCELLED, 1);
     options.signal?.addEventListener("abort", cancel, { once: true });
-    const onTile = (m: Reply) => { if (m.type === "tile" && !finished) options.onProgress?.(++done, total); };
+    let allReported = () => {};
+    const reported = new Promise<void>((resolve) => { allReported = resolve; });
+    const tileDone = (z0: number) => {
+      if (finished) return;
+      options.onProgress?.(++done, total);
+      options.onSlices?.(z0, Math.min(depth, z0 + slab));
+      if (done === total) allReported();
+    };
+    const onTile = (m: Reply) => { if (m.type === "tile") tileDone((m as TileReply).z0); };
     try {
       // A worker's failure stops the others' tiles too; the call rejects once all have stopped.
       const workers = this.workerCount === 0 ? Promise.resolve([]) : this.workers().then((calls) => allSettledOrThrow(calls.workers.map((w) => calls.call(w, job, onTile).catch((e: unknown) => {
@@ -169,16 +188,17 @@ export class DecodePool {
       }))), (e: unknown) => { cancel(); throw e; });
       workers.catch(() => {}); // awaited below, after this thread's tiles
       if (this.callerDecodes) {
-        const out = allocVoxels(dtype, n, buffer);
         const scratch = new Float32Array(slab * (box.y1 - box.y0) * (box.x1 - box.x0));
         // between tiles the event loop runs: workers get the job as they become ready, aborts land
-        while (decodeNextTile(local, job, out, scratch)) {
-          options.onProgress?.(++done, total);
+        for (let z0; (z0 = decodeNextTile(local, job, out, scratch)) >= 0;) {
+          tileDone(z0);
           await new Promise((resolve) => setImmediate(resolve));
         }
       }
-      // workers still booting when this thread has decoded every tile are not waited for
-      if (Atomics.load(new Int32Array(control), TILES_DONE) < total) await workers;
+      // Every tile's report is awaited (a worker's last one may still be on its way when this
+      // thread finds no tile left: its slab must reach onSlices), but not workers still booting,
+      // which decode none.
+      if (done < total) await Promise.race([reported, workers]);
     } catch (e) {
       cancel(); // this thread's tile failed: the workers stop too
       throw e;
@@ -187,7 +207,7 @@ export class DecodePool {
       options.signal?.removeEventListener("abort", cancel);
     }
     options.signal?.throwIfAborted();
-    return allocVoxels(dtype, n, buffer);
+    return out;
   }
 
   async close(): Promise<void> {

@@ -7,6 +7,7 @@ import { toWire } from "../core/errors.js";
 import { allocVoxels } from "../core/dtype.js";
 import { VmgDecoder } from "../decode/decoder.js";
 import type { VmgFile } from "../format/vmg.js";
+import "./wasm-kernel.js"; // the WebAssembly kernel for this worker thread
 import { decodeNextTile, type DecodeJob, type DecodeReply } from "./decode-pool.js";
 
 const decoder = new VmgDecoder(workerData.file as VmgFile); // parsed and checked by the pool
@@ -18,7 +19,7 @@ function run(job: DecodeJob): void {
   const plane = (box.y1 - box.y0) * (box.x1 - box.x0);
   const out = allocVoxels(decoder.file.header.dtype, (box.z1 - box.z0) * plane, job.buffer);
   if (scratch.length < job.slab * plane) scratch = new Float32Array(job.slab * plane);
-  while (decodeNextTile(decoder, job, out, scratch)) reply({ type: "tile", id: job.id });
+  for (let z0; (z0 = decodeNextTile(decoder, job, out, scratch)) >= 0;) reply({ type: "tile", id: job.id, z0 });
 }
 
 parentPort!.on("message", (job: DecodeJob) => {

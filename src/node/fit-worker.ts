@@ -41,7 +41,7 @@ function run(call: WorkerCall): void {
   }
   const req = { ...call.req, gradients: true, ...(call.subset ? { subset: call.subset } : {}) };
   const results = evaluateLanes(target, req, init.slabs, call.lanes!, evaluator);
-  const transfer = results.flatMap((r) => [r.moments!.buffer, r.bgGrad!.buffer]) as ArrayBuffer[];
+  const transfer = results.flatMap((r) => (r.moments ? [r.moments.buffer, r.bgGrad!.buffer] : [])) as ArrayBuffer[];
   reply({ type: "done", id: call.id, results }, transfer);
 }
 reply({ type: "ready", id: -1 });

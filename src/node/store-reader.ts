@@ -4,7 +4,7 @@
  */
 import { existsSync } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
-import { MANIFEST_NAME, planStaging, STAGING_NAME, type RunManifest } from "../store/manifest.js";
+import { isRunFile, MANIFEST_NAME, planStaging, STAGING_NAME, type RunManifest } from "../store/manifest.js";
 import { join } from "node:path";
 import type { Box } from "../core/background.js";
 import type { Shape3 } from "../core/gaussian.js";
@@ -67,21 +67,21 @@ export async function isGaussianStore(path: string): Promise<boolean> {
 /** "k of n chunks staged" for an unfinished run (store-run.ts), from its staging area and manifest. */
 async function runProgress(path: string): Promise<string> {
   const m = (await readJson(join(path, MANIFEST_NAME))) as RunManifest | undefined;
-  if (!Array.isArray(m?.jobs)) return "its manifest lists no jobs";
+  if (!m || !Number.isInteger(m.jobs?.count)) return "its manifest lists no jobs";
   // the plan's chunks lie in one folder per level; temporaries in "tmp" (Dirent.parentPath needs Node 20.12, so no recursive listing)
   const staging = join(path, planStaging(planId(m)));
   let done = 0;
   for (const level of await readdir(staging, { withFileTypes: true }).catch(() => [])) {
     if (level.isDirectory() && /^\d+$/.test(level.name)) done += (await readdir(join(staging, level.name))).length;
   }
-  return `${done} of ${m.jobs.length} chunks staged`;
+  return `${done} of ${m.jobs.count} chunks staged`;
 }
 
-/** Bytes and files under `dir`, the run's manifest and staging area aside (a record of how it was written, not the store's data). */
+/** Bytes and files under `dir`, the run's manifest, job table and staging area aside (a record of how it was written, not the store's data). */
 async function treeBytes(dir: string): Promise<{ bytes: number; files: number }> {
   let bytes = 0, files = 0;
   for (const e of await readdir(dir, { withFileTypes: true })) {
-    if (e.name === MANIFEST_NAME || e.name === STAGING_NAME) continue;
+    if (isRunFile(e.name) || e.name === STAGING_NAME) continue;
     const p = join(dir, e.name);
     if (e.isDirectory()) { const t = await treeBytes(p); bytes += t.bytes; files += t.files; }
     else { bytes += (await stat(p)).size; files++; }

@@ -15,9 +15,11 @@ import { createHash } from "node:crypto";
 import { link, lstat, mkdir, readdir, readFile, rm, stat, unlink, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { VolumeWriteError } from "../io/errors.js";
-import { checkManifest, MANIFEST_NAME, manifestBytes, planKey, planStaging, STAGING_NAME, stagedPath, type PlannedJob, type PlannedShard, type RunManifest } from "../store/manifest.js";
+import { checkManifest, isRunFile, jobTableName, MANIFEST_NAME, manifestBytes, planKey, planStaging, STAGING_NAME, stagedPath, type JobPlace, type PlannedShard, type RunManifest } from "../store/manifest.js";
+import { jobPlace, type JobTable } from "../store/job-table.js";
 import { buildShard } from "../store/shard.js";
 import { tempName, writeFileAtomic } from "./atomic-write.js";
+import { fileJobTable } from "./job-table-file.js";
 
 /** "fresh": a local run (replaces another store or run there); "resume": continue the run there; "share": one run of `--blocks i/N`. */
 export type RunMode = "fresh" | "resume" | "share";
@@ -49,8 +51,12 @@ export class StoreRun {
     for (let l = 0; l < this.manifest.levels.length; l++) await mkdir(join(this.root, planStaging(this.plan), String(l)), { recursive: true });
   }
 
-  /** Opens (or starts) the run of `manifest` at `root`, refusing a run of another plan unless `fresh`. */
-  static async open(root: string, manifest: RunManifest, mode: RunMode): Promise<StoreRun> {
+  /**
+   * Opens (or starts) the run of `manifest` at `root`, refusing a run of another plan unless `fresh`.
+   * `table`: the plan's job table (encodeJobTable), written beside the manifest before it; none
+   * when the plan was read from the run there (its table is there).
+   */
+  static async open(root: string, manifest: RunManifest, mode: RunMode, table?: Uint8Array): Promise<StoreRun> {
     const there = await inspect(root);
     if (there === "absent") {
       if (mode === "resume") throw new VolumeWriteError(root, NO_STORE);
@@ -68,8 +74,21 @@ export class StoreRun {
     }
     const run = new StoreRun(root, manifest);
     await run.makeStaging();
-    await publishManifest(root, manifest, run.plan);
+    // the table first: a manifest once published always has its table (the same bytes for every run of the plan)
+    if (table) await run.write(jobTableName(run.plan), table);
+    try {
+      await publishManifest(root, manifest, run.plan);
+    } catch (e) {
+      // refused: another plan's run is there, which never reads this plan's table
+      if (table) await unlink(join(root, jobTableName(run.plan))).catch(() => {});
+      throw e;
+    }
     return run;
+  }
+
+  /** The run's jobs, read one by one from its table file (nothing per job is held). */
+  jobs(): JobTable {
+    return fileJobTable(this.root, this.manifest, this.plan);
   }
 
   /**
@@ -102,12 +121,12 @@ export class StoreRun {
     return (await readManifest(this.root))?.complete === true;
   }
 
-  async staged(j: PlannedJob): Promise<boolean> {
+  async staged(j: JobPlace): Promise<boolean> {
     return (await inspect(join(this.root, stagedPath(this.plan, j)))) !== "absent";
   }
 
   /** A finished chunk (an empty file: absent, the fill value). */
-  async stage(j: PlannedJob, bytes: Uint8Array | undefined): Promise<void> {
+  async stage(j: JobPlace, bytes: Uint8Array | undefined): Promise<void> {
     await this.write(stagedPath(this.plan, j), bytes ?? new Uint8Array(0), false);
   }
 
@@ -115,12 +134,12 @@ export class StoreRun {
    * Assembles every shard whose chunks are all staged and whose file is not there yet; `ready` when
    * every shard is assembled (or holds only absent chunks, so it has no file).
    */
-  async assemble(shards: PlannedShard[], jobs: PlannedJob[]): Promise<{ assembled: number; ready: boolean }> {
+  async assemble(shards: Iterable<PlannedShard>): Promise<{ assembled: number; ready: boolean }> {
     let assembled = 0, ready = true;
     for (const s of shards) {
       const file = join(this.root, s.path);
       if ((await inspect(file)) !== "absent") continue;
-      const inner = await this.stagedChunks(s, jobs);
+      const inner = await this.stagedChunks(s);
       if (inner === undefined) { ready = false; continue; }
       const shard = buildShard(inner);
       if (!shard) continue;
@@ -145,16 +164,17 @@ export class StoreRun {
   }
 
   /** A shard's inner chunks from staging, or undefined while one is missing. */
-  private async stagedChunks(s: PlannedShard, jobs: PlannedJob[]): Promise<Array<Uint8Array | undefined> | undefined> {
+  private async stagedChunks(s: PlannedShard): Promise<Array<Uint8Array | undefined> | undefined> {
     const inner: Array<Uint8Array | undefined> = [];
     for (const k of s.jobs) {
       if (k < 0) { inner.push(undefined); continue; }
+      const staged = stagedPath(this.plan, jobPlace(this.manifest.levels, k)!);
       let b: Uint8Array;
       try {
-        b = new Uint8Array(await readFile(join(this.root, stagedPath(this.plan, jobs[k]!))));
+        b = new Uint8Array(await readFile(join(this.root, staged)));
       } catch (e) {
         if ((e as { code?: string }).code === "ENOENT") return undefined; // not fitted yet, or cleared by the run that completed the store
-        throw new VolumeWriteError(this.root, `cannot read the staged chunk ${stagedPath(this.plan, jobs[k]!)} (${(e as Error).message})`, { cause: e });
+        throw new VolumeWriteError(this.root, `cannot read the staged chunk ${staged} (${(e as Error).message})`, { cause: e });
       }
       inner.push(b.length === 0 ? undefined : b);
     }
@@ -211,8 +231,8 @@ async function inspect(path: string): Promise<"absent" | "empty" | "store" | "ot
     throw new VolumeWriteError(path, `cannot inspect the output path (${(e as Error).message})`, { cause: e });
   }
   if (!info.isDirectory()) return "other";
-  // hidden names are temporary files, and a staging area without a manifest is a run publishing its manifest now
-  const entries = (await readdir(path)).filter((n) => !n.startsWith(".") && n !== STAGING_NAME);
+  // hidden names are temporary files, and a staging area or job table without a manifest is a run publishing its manifest now
+  const entries = (await readdir(path)).filter((n) => !n.startsWith(".") && n !== STAGING_NAME && (n === MANIFEST_NAME || !isRunFile(n)));
   if (entries.length === 0) return "empty";
   return entries.some((n) => n === "zarr.json" || n === ".zarray" || n === MANIFEST_NAME) ? "store" : "other";
 }

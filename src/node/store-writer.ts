@@ -25,14 +25,16 @@ import { allocateCaps, chunkCosts, levelChunkBytes, NO_GAINS, type BlockStats } 
 import { checkPlannedBlock, planBlock, planIsCheap, voxelCrc, type BlockPlanStats, type PlanHow } from "../store/block-plan.js";
 import { allocate, arrayMetadata, chunkBox, groupMetadata, halfGeometry, levelCount, levelIndexBytes, planLevel, type LevelGeometry, type LevelPlan } from "../store/plan.js";
 import { shardChunks } from "../store/shard.js";
-import { failedBlock, inShare, makeManifest, planKey, plannedJobs, plannedShards, type FailedBlock, type LevelLayout, type PlannedJob, type PlannedShard, type RunManifest } from "../store/manifest.js";
+import { failedBlock, inShare, makeManifest, planInputsKey, type FailedBlock, type JobPlace, type LevelLayout, type PlannedJob, type PlannedShard, type RunManifest } from "../store/manifest.js";
+import { allShards, encodeJobTable, jobCount, jobPlace, levelJobCounts, memoryJobTable, type JobTable } from "../store/job-table.js";
 import { VolumeReadError, VolumeWriteError } from "../io/errors.js";
 import { cutBox, memorySource, type VolumeSource } from "../io/region.js";
 import { InputStats } from "../store/plan-stats.js";
 import { pyramidChunks } from "../store/pyramid.js";
 import { BlockPool } from "./block-pool.js";
 import { LevelScratch, type PrivateScratch } from "./level-scratch.js";
-import { assertResumable, peekRun, StoreRun, type RunMode } from "./store-run.js";
+import { assertResumable, peekRun, planId, StoreRun, type RunMode } from "./store-run.js";
+import { fileJobTable } from "./job-table-file.js";
 import { PhaseClock, type PhaseTime } from "./phase-clock.js";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -105,7 +107,8 @@ export type JobSettings = Pick<StoreWriteOptions, "chunk" | "halo" | "gate" | "i
 export interface BlockPlan {
   config: GaussianCodecConfig;
   levels: LevelPlan[];
-  jobs: PlannedJob[];
+  /** Every job's cap and CRC, read one at a time (a table in memory for the planning run, its file otherwise). */
+  jobs: JobTable;
   settings: JobSettings;
   /** Per level, the nodes of its continuous background (RunManifest.backgrounds), when the settings' background is "continuous". */
   backgrounds?: number[][];
@@ -113,12 +116,10 @@ export interface BlockPlan {
   source: (level: number) => Promise<VolumeSource>;
 }
 
-/** What assembling shards and finishing a store need: the manifest's layout, no voxels. */
+/** What assembling shards and finishing a store need: the manifest's layout (jobs and shards follow from the levels), no voxels. */
 export interface RunLayout {
   config: GaussianCodecConfig;
   levels: LevelLayout[];
-  jobs: PlannedJob[];
-  shards: PlannedShard[];
   chunk: number;
 }
 
@@ -127,8 +128,8 @@ export interface StorePlan extends BlockPlan, RunLayout {
   levels: LevelPlan[];
   meta: Map<string, Uint8Array>;
   manifest: RunManifest;
-  /** Each job's planned CRC-32 (plannedCrc: its block at level 0, its chunk below), so a worker that reads the input again can tell it is the planned one. */
-  blockCrcs: number[];
+  /** The job table's bytes when this run planned (StoreRun.open writes them beside the manifest); none for a plan read from the run's manifest. */
+  table?: Uint8Array;
   /** The levels below the input, made chunk by chunk into the run's staging area. */
   scratch: LevelScratch;
   /** The levels the planning walk wrote aside, published when the run opens (openStoreRun), else none. */
@@ -158,31 +159,35 @@ export async function writeGaussianStore(path: string, input: Volume | VolumeSou
 }
 
 async function writeOnPool(path: string, source: VolumeSource, o: StoreWriteOptions, clock: PhaseClock, pool: Promise<BlockPool>): Promise<StoreWriteResult> {
-  // a --blocks task takes the plan of a run opened there (by --plan-only or an earlier task) instead of reading the whole input again
-  const opened = o.blocks ? await clock.time("plan: the run's manifest", () => planFromRun(path, source, o)) : undefined;
+  // a --blocks task or a resumed run takes the plan of the run there (opened by --plan-only, an earlier task, the interrupted run) instead of reading the whole input again
+  const opened = o.blocks || o.resume ? await clock.time("plan: the run's manifest", () => (o.resume ? resumedPlan(path, source, o) : planFromRun(path, source, o))) : undefined;
   const plan = opened ?? (await planStore(path, source, { ...o, clock }, pool));
   const run = await clock.time("open", () => openStoreRun(path, plan, o.resume ? "resume" : o.blocks ? "share" : "fresh"));
   let fitted = 0, skipped = 0, assembled = 0, finished: StoreFigures | undefined;
   const failed: FailedBlock[] = [];
   try {
     if (!(await run.complete())) {
-      const todo: number[] = [];
-      for (let k = 0; k < plan.jobs.length; k++) {
+      // the jobs of the share not staged yet: their numbers only (each job's cap and CRC are read when it runs)
+      const todo: number[] = [], place = (i: number) => jobPlace(plan.levels, todo[i]!)!;
+      for (let k = 0; k < plan.jobs.count; k++) {
         if (!inShare(k, o.blocks)) continue;
-        if (await run.staged(plan.jobs[k]!)) skipped++;
+        if (await run.staged(jobPlace(plan.levels, k)!)) skipped++;
         else todo.push(k);
       }
-      if (todo.some((k) => plan.jobs[k]!.level > 0)) await clock.time("scratch", () => buildScratch(plan));
-      const voxels = todo.map((k) => jobVoxels(plan, k));
-      const stage = async (i: number, bytes: Uint8Array | undefined) => { await run.stage(plan.jobs[todo[i]!]!, bytes); fitted++; };
+      await longestFirst(todo, plan.jobs);
+      const level0 = levelJobCounts(plan.levels)[0]!;
+      if (todo.some((k) => k >= level0)) await clock.time("scratch", () => buildScratch(plan));
+      const stage = async (i: number, bytes: Uint8Array | undefined) => { await run.stage(place(i), bytes); fitted++; };
       let doneVoxels = 0;
       const p = await pool;
       const failures = await clock.time("fit", () => p.fitChunks(todo.length, (i) => plannedJobBlock(plan, todo[i]!, source.name), stage, (d, i) => {
-        doneVoxels += voxels[i]!;
+        doneVoxels += jobVoxels(plan, todo[i]!);
         o.onProgress?.(d, todo.length, doneVoxels);
       }));
       // a late duplicate's jobs can fail once the run that completed the store has cleared its staging (the level scratch with it)
-      if (!(await run.complete())) for (const f of failures) failed.push(failedBlock(plan.levels, plan.jobs[todo[f.index]!]!, o.chunk, f.error.message, 1));
+      // reported in the plan's order of jobs, whatever order they ran in
+      const byJob = failures.map((f) => ({ k: todo[f.index]!, error: f.error })).sort((a, b) => a.k - b.k);
+      if (!(await run.complete())) for (const f of byJob) failed.push(failedBlock(plan.levels, jobPlace(plan.levels, f.k)!, o.chunk, f.error.message, 1));
       ({ assembled, stats: finished } = await clock.time("assemble", () => assembleAndFinish(run, plan, plan.meta, o.bytes)));
     }
   } catch (e) {
@@ -194,6 +199,21 @@ async function writeOnPool(path: string, source: VolumeSource, o: StoreWriteOpti
   // the figures the budget check took when this run finished the store; read them only if another run did
   const stats = complete ? (finished ?? (await storeStats(path, plan))) : { bytes: 0, levels: [] };
   return { complete, fitted, skipped, assembled, failed, ...stats, peak: plan.peak, phases: clock.phases };
+}
+
+/**
+ * Orders jobs (indices into `jobs`) by their planned byte cap, largest first, ties by index: a
+ * chunk's bytes buy its Gaussians, which set the cost of its fit, so the long fits start first and
+ * the last to start are short ones (a long fit started last leaves the other threads idle until it
+ * ends). A job's bytes do not depend on when it runs.
+ */
+export async function longestFirst(todo: number[], jobs: JobTable): Promise<void> {
+  const caps = new Float64Array(todo.length);
+  // a record that cannot be read sorts last; its block fails when it runs, as any block reading it would
+  for (let i = 0; i < todo.length; i++) caps[i] = await jobs.job(todo[i]!).then((j) => j.bytes, () => -1);
+  const order = Array.from(todo.keys()).sort((a, b) => caps[b]! - caps[a]! || todo[a]! - todo[b]!);
+  const sorted = order.map((i) => todo[i]!);
+  for (let i = 0; i < sorted.length; i++) todo[i] = sorted[i]!;
 }
 
 /**
@@ -214,7 +234,7 @@ export async function openPlannedRun(path: string, source: VolumeSource, o: Stor
 export async function openStoreRun(path: string, plan: StorePlan, mode: RunMode): Promise<StoreRun> {
   let run: StoreRun;
   try {
-    run = await StoreRun.open(path, plan.manifest, mode);
+    run = await StoreRun.open(path, plan.manifest, mode, plan.table);
   } catch (e) {
     // refused (another input or settings): its levels must not reach the run's scratch; a failed clean-up must not hide why
     await plan.early?.discard().catch(() => undefined);
@@ -235,11 +255,11 @@ export function buildScratch(plan: StorePlan): Promise<void> {
  * it likes.
  */
 export async function assembleAndFinish(run: StoreRun, layout: RunLayout, meta: Map<string, Uint8Array>, budget: number): Promise<{ assembled: number; complete: boolean; stats?: StoreFigures }> {
-  const a = await run.assemble(layout.shards, layout.jobs);
+  const a = await run.assemble(allShards(layout.levels));
   let stats: StoreFigures | undefined;
   if (a.ready && !(await run.complete())) {
     stats = await storeStats(run.root, { ...layout, meta });
-    if (stats.bytes > budget) throw new FitInputError(run.root, `a budget of ${budget} bytes is too small for ${layout.jobs.length} chunks and their metadata (they take ${stats.bytes}); raise it or use larger chunks`);
+    if (stats.bytes > budget) throw new FitInputError(run.root, `a budget of ${budget} bytes is too small for ${jobCount(layout.levels)} chunks and their metadata (they take ${stats.bytes}); raise it or use larger chunks`);
     await run.finish(meta);
   }
   return { assembled: a.assembled, complete: await run.complete(), ...(stats ? { stats } : {}) };
@@ -247,8 +267,7 @@ export async function assembleAndFinish(run: StoreRun, layout: RunLayout, meta: 
 
 /** The layout a manifest records (what a queue worker assembling or finishing needs). */
 export function runLayout(m: RunManifest): RunLayout {
-  const jobs = plannedJobs(m);
-  return { config: m.codec, levels: m.levels, jobs, shards: plannedShards(m.levels, jobs), chunk: Number(m.settings.chunk) };
+  return { config: m.codec, levels: m.levels, chunk: Number(m.settings.chunk) };
 }
 
 /**
@@ -257,12 +276,12 @@ export function runLayout(m: RunManifest): RunLayout {
  * caps, CRCs, codec and settings from the manifest (no planning pass; the CRCs the planning pass
  * computed tell whether its read is the planned input).
  */
-export function blockPlanFromManifest(input: VolumeSource, store: string, m: RunManifest, jobs: PlannedJob[] = plannedJobs(m)): BlockPlan {
+export function blockPlanFromManifest(input: VolumeSource, store: string, m: RunManifest, jobs: JobTable): BlockPlan {
   return manifestPlan(input, store, m, jobs).plan;
 }
 
 /** blockPlanFromManifest's plan and the level scratch its sources read. */
-function manifestPlan(input: VolumeSource, store: string, m: RunManifest, jobs: PlannedJob[]): { plan: BlockPlan; scratch: LevelScratch } {
+function manifestPlan(input: VolumeSource, store: string, m: RunManifest, jobs: JobTable): { plan: BlockPlan; scratch: LevelScratch } {
   if (input.dtype !== m.input.dtype || input.shape.some((n, a) => n !== m.input.shape[a])) {
     throw new VolumeReadError(input.name, `is ${input.shape.join("×")} ${input.dtype}, but the run at ${store} was planned for ${m.input.shape.join("×")} ${m.input.dtype}: give every worker and task the input and read options the run was planned with`);
   }
@@ -278,11 +297,8 @@ function manifestPlan(input: VolumeSource, store: string, m: RunManifest, jobs: 
 
 /** The whole plan a manifest makes (a --blocks task's, planFromRun): the block plan with the layout, metadata, CRCs and scratch. */
 function storePlanFromManifest(input: VolumeSource, store: string, m: RunManifest): StorePlan {
-  const { plan: b, scratch } = manifestPlan(input, store, m, plannedJobs(m)), chunk = b.settings.chunk;
-  return {
-    ...b, shards: plannedShards(b.levels, b.jobs), chunk, manifest: m, meta: storeMetadata(b.levels, input, chunk, String(m.settings.name), m.codec),
-    blockCrcs: b.jobs.map((j) => j.crc), scratch, input, peak: m.input.peak,
-  };
+  const { plan: b, scratch } = manifestPlan(input, store, m, fileJobTable(store, m, planId(m))), chunk = b.settings.chunk;
+  return { ...b, chunk, manifest: m, meta: storeMetadata(b.levels, input, chunk, String(m.settings.name), m.codec), scratch, input, peak: m.input.peak };
 }
 
 /**
@@ -291,21 +307,44 @@ function storePlanFromManifest(input: VolumeSource, store: string, m: RunManifes
  * blocks, each checked against the planned CRC. Undefined when there is no run there (the task
  * plans itself); a run of other settings is refused, naming them.
  */
-export async function planFromRun(path: string, source: VolumeSource, o: StoreWriteOptions): Promise<StorePlan | undefined> {
+export async function planFromRun(path: string, source: VolumeSource, o: StoreWriteOptions, advice = "every task of a store must be given the settings it was planned with"): Promise<StorePlan | undefined> {
   const { manifest } = await peekRun(path);
   if (!manifest) return undefined;
   const mine = recordedSettings(o), theirs = manifest.settings;
   const differ = Object.keys({ ...mine, ...theirs }).filter((k) => String(mine[k]) !== String(theirs[k]));
   if (differ.length) {
     const said = differ.map((k) => `${k} ${theirs[k] ?? "unset"}, not ${mine[k] ?? "unset"}`).join("; ");
-    throw new VolumeWriteError(path, `holds a run planned with other settings (${said}): every task of a store must be given the settings it was planned with`);
+    throw new VolumeWriteError(path, `holds a run planned with other settings (${said}): ${advice}`);
   }
   return storePlanFromManifest(source, path, manifest);
 }
 
+/**
+ * `--resume`: the plan of the interrupted run at `path`, from its manifest (no planning pass),
+ * refused in one line naming the store when there is none, when it was planned with other settings
+ * or another input's shape or type, or when the input's voxels are not those planned (its first and
+ * last level-0 blocks checked against their planned CRC-32 now; every block the run fits is checked
+ * again before its fit, as a --blocks task's).
+ */
+export async function resumedPlan(path: string, source: VolumeSource, o: StoreWriteOptions): Promise<StorePlan> {
+  await assertResumable(path);
+  const advice = "resume with the settings it was planned with, or run without --resume to replace it";
+  const plan = (await planFromRun(path, source, o, `cannot resume it: ${advice}`))!;
+  const level0 = levelJobCounts(plan.levels)[0]!;
+  for (const k of new Set([0, level0 - 1])) {
+    try {
+      await plannedJobBlock(plan, k, source.name);
+    } catch (e) {
+      if (!(e instanceof VolumeReadError)) throw e;
+      throw new VolumeWriteError(path, `cannot resume it: the input is not the one its run was planned with (${e.message}); resume with that input, or run without --resume to replace the store`, { cause: e });
+    }
+  }
+  return plan;
+}
+
 /** Job k's block, refused when its voxels are not those the plan's CRC was taken of (the input changed since planning). */
 async function plannedJobBlock(plan: StorePlan, k: number, input: string): Promise<ChunkJob> {
-  const job = await jobBlock(plan, k), j = plan.jobs[k]!;
+  const j = await plan.jobs.job(k), job = await blockFor(plan, j);
   checkPlannedBlock(job, j.crc, input, { level: j.level, chunk: j.chunk, box: chunkBox(plan.levels[j.level]!, j.chunk, plan.chunk) }, "since the store's run was planned");
   return job;
 }
@@ -328,16 +367,20 @@ function storeMetadata(levels: LevelPlan[], source: Pick<VolumeSource, "unit" | 
 
 /** Job k's block and settings, ready for a fit: the one step from a planned job to the voxels it fits. */
 export async function jobBlock(plan: BlockPlan, k: number): Promise<ChunkJob> {
-  const j = plan.jobs[k]!, level = plan.levels[j.level]!;
+  return blockFor(plan, await plan.jobs.job(k));
+}
+
+/** The block of job `j` of the plan, with its cap (and its nodes of the level's continuous background, if any). */
+async function blockFor(plan: BlockPlan, j: PlannedJob): Promise<ChunkJob> {
+  const level = plan.levels[j.level]!, nodes = plan.backgrounds?.[j.level];
   const job = await blockJob(await plan.source(j.level), level, j.chunk, plan.settings, plan.config);
-  const nodes = plan.backgrounds?.[j.level];
   return { ...job, bytes: j.bytes, ...(nodes ? { nodes: chunkNodes(nodes, level.chunkGrid, j.chunk) } : {}) };
 }
 
 
 /** Voxels of job k's chunk inside its level (what progress counts). */
-export function jobVoxels(plan: Pick<RunLayout, "levels" | "jobs" | "chunk">, k: number): number {
-  const j = plan.jobs[k]!, b = chunkBox(plan.levels[j.level]!, j.chunk, plan.chunk);
+export function jobVoxels(plan: Pick<RunLayout, "levels" | "chunk">, k: number): number {
+  const j = jobPlace(plan.levels, k)!, b = chunkBox(plan.levels[j.level]!, j.chunk, plan.chunk);
   return (b.z1 - b.z0) * (b.y1 - b.y0) * (b.x1 - b.x0);
 }
 
@@ -417,7 +460,7 @@ export async function planStore(path: string, source: VolumeSource, o: StoreWrit
   levels.forEach((_, li) => (how[li]!.maxGaussians = Math.floor(perLevel[li]! / costs.perGaussian)));
   const recorded = recordedSettings(o);
   const inputId = { shape: source.shape, dtype: source.dtype, crc32: input.crc32, peak: mapping.max - mapping.min };
-  const identity = makeManifest(inputId, recorded, config, levels, []);
+  const identity = makeManifest(inputId, recorded, config, levels, encodeJobTable([]));
   const scratch = new LevelScratch(path, levels, source.dtype, o.chunk);
   const early = await scratchOnTheWay(path, scratch, identity, o.resume === true);
   await clock.time("plan: block statistics", () => withPool(pool, o.threads, chunkCount, async (p) => {
@@ -454,9 +497,10 @@ export async function planStore(path: string, source: VolumeSource, o: StoreWrit
     const caps = slope ? allocateCaps(stats[li]!, perLevel[li]!, costs, empty) : allocate(weights[li]!, perLevel[li]!, MIN_CHUNK_BYTES, emptyBytes);
     levelChunks(l).forEach((c, k) => jobs.push({ level: li, chunk: c, bytes: caps[k]!, crc: li === 0 ? inputCrcs[k]! : crcs[li]![k]! }));
   }));
-  const manifest = makeManifest(inputId, recorded, config, levels, jobs, backgrounds);
+  const table = encodeJobTable(jobs);
+  const manifest = makeManifest(inputId, recorded, config, levels, table, backgrounds);
   return {
-    config, levels, meta, jobs, ...(backgrounds ? { backgrounds } : {}), shards: plannedShards(levels, jobs), manifest, settings, chunk: o.chunk, blockCrcs: jobs.map((j) => j.crc),
+    config, levels, meta, jobs: memoryJobTable(levels, table), table, ...(backgrounds ? { backgrounds } : {}), manifest, settings, chunk: o.chunk,
     scratch, ...(early ? { early } : {}), input: source, source: levelSources(source, scratch), peak: mapping.max - mapping.min,
   };
 }
@@ -465,10 +509,11 @@ export async function planStore(path: string, source: VolumeSource, o: StoreWrit
 export interface PlannedLevel { shape: Shape3; chunks: number; fitted: number; empty: number; bytes: number }
 
 /** What the planning pass fixed, level by level (what `--plan-only` reports). */
-export function plannedLevels(plan: Pick<RunLayout, "levels" | "jobs"> & Pick<BlockPlan, "settings" | "config">): PlannedLevel[] {
+export async function plannedLevels(plan: Pick<BlockPlan, "levels" | "jobs" | "settings" | "config">): Promise<PlannedLevel[]> {
   const empty = chunkCosts(plan.settings.background, plan.config.encoding, [plan.settings.chunk, plan.settings.chunk, plan.settings.chunk]).empty;
   const out: PlannedLevel[] = plan.levels.map((l) => ({ shape: l.shape, chunks: 0, fitted: 0, empty: 0, bytes: 0 }));
-  for (const j of plan.jobs) {
+  for (let k = 0; k < plan.jobs.count; k++) {
+    const j = await plan.jobs.job(k);
     const l = out[j.level]!;
     l.chunks++; l.bytes += j.bytes;
     if (j.bytes > empty) l.fitted++; else l.empty++;
@@ -481,7 +526,7 @@ export async function storeStats(path: string, plan: RunLayout & { meta: Map<str
   const chunk = plan.chunk;
   const levels: LevelStats[] = plan.levels.map((l) => ({ shape: l.shape, chunks: 0, fitted: 0, background: 0, absent: 0, bytes: plan.meta.get(`/${l.path}/zarr.json`)!.length }));
   let bytes = plan.meta.get("/zarr.json")!.length + levels.reduce((n, l) => n + l.bytes, 0);
-  for (const s of plan.shards) {
+  for (const s of allShards(plan.levels)) {
     const ls = levels[s.level]!;
     const present = s.jobs.filter((k) => k >= 0).length;
     ls.chunks += present;
@@ -564,6 +609,6 @@ async function scratchOnTheWay(path: string, scratch: LevelScratch, identity: Ru
   if (scratch.levels.length < 2) return undefined;
   if (there === "absent" || there === "empty") return resume ? undefined : scratch.privateWriter();
   // the manifest's jobs (the byte caps) follow from its input and settings: compare the rest (a complete store needs no levels)
-  const same = manifest !== undefined && !manifest.complete && planKey({ ...manifest, jobs: [], backgrounds: undefined }) === planKey(identity);
+  const same = manifest !== undefined && !manifest.complete && planInputsKey(manifest) === planInputsKey(identity);
   return same && !(await scratch.complete()) ? scratch.privateWriter() : undefined;
 }

@@ -1,7 +1,7 @@
 /** Load a `.vmg` from a path or an http(s) URL, with errors that name it. */
 import { readFile } from "node:fs/promises";
 import { registerErrorClasses, VmgError } from "../core/errors.js";
-import { readVmg, type VmgFile } from "../format/vmg.js";
+import { readVmgWithLayout, type VmgFile, type VmgLayout } from "../format/vmg.js";
 
 /** A `.vmg` input that cannot be read: `status` is the HTTP status of a refused request. */
 export class InputError extends VmgError {
@@ -38,7 +38,7 @@ export async function loadBytes(source: string): Promise<Uint8Array> {
   }
 }
 
-export async function loadVmg(source: string): Promise<{ bytes: Uint8Array; file: VmgFile }> {
+export async function loadVmg(source: string): Promise<{ bytes: Uint8Array; file: VmgFile; layout: VmgLayout }> {
   const bytes = await loadBytes(source);
-  return { bytes, file: readVmg(bytes, { file: source }) };
+  return { bytes, ...readVmgWithLayout(bytes, { file: source }) };
 }

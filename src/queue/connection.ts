@@ -5,6 +5,8 @@
  */
 import { createHash } from "node:crypto";
 import { resolve } from "node:path";
+import type { OpenVolumeOptions } from "../node/open-volume.js";
+import type { LevelLayout } from "../store/manifest.js";
 import { QueueUrlError } from "./errors.js";
 
 /** Where a Redis is and how a connection to it retries: options both ioredis and BullMQ take. */
@@ -78,6 +80,11 @@ export interface RegisteredStore {
   ns: string;
   store: string;
   input: string;
+  /** How the input is read (every worker's fit threads open it so). */
+  read: OpenVolumeOptions;
+  /** The plan's levels and chunk edge: a fit job's level, chunk and voxels follow from its number. */
+  levels: LevelLayout[];
+  chunk: number;
   /** The plan's identity (hash of its manifest), so a re-planned store replaces its old jobs. */
   plan: string;
   /** Jobs per level, levels in order (job k's level follows from it). */

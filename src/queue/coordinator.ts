@@ -9,8 +9,8 @@ import { resolve } from "node:path";
 import { FlowProducer, type FlowJob } from "bullmq";
 import type { OpenVolumeOptions } from "../node/open-volume.js";
 import { planId } from "../node/store-run.js";
-import { jobVoxels, type StorePlan } from "../node/store-writer.js";
-import { chunkBox } from "../store/plan.js";
+import type { StorePlan } from "../node/store-writer.js";
+import { levelJobCounts, plannedShard, shardCount } from "../store/job-table.js";
 import { doneKey, queueNames, redisOptions, REGISTRY_KEY, storeNamespace, type RegisteredStore } from "./connection.js";
 import type { FinishJobData, FitJobData, ShardJobData } from "./jobs.js";
 import { doneJobs, KEEP_FAILED, storeStatus, type StoreStatus } from "./status.js";
@@ -36,11 +36,10 @@ export interface EnqueueOptions {
  */
 export async function enqueueStore(url: string, store: string, plan: StorePlan, o: EnqueueOptions): Promise<RegisteredStore> {
   const ns = storeNamespace(store), names = queueNames(ns), id = planId(plan.manifest);
-  const levelJobs = plan.levels.map(() => 0);
-  for (const j of plan.jobs) levelJobs[j.level]!++;
   const entry: RegisteredStore = {
-    ns, store: resolve(store), input: o.input, plan: id,
-    levelJobs, voxels: plan.jobs.reduce((n, _, k) => n + jobVoxels(plan, k), 0), queued: new Date().toISOString(),
+    ns, store: resolve(store), input: o.input, read: o.read, levels: plan.manifest.levels, chunk: plan.chunk, plan: id,
+    // a level's chunks cover its voxels once
+    levelJobs: levelJobCounts(plan.levels), voxels: plan.levels.reduce((n, l) => n + l.shape[0] * l.shape[1] * l.shape[2], 0), queued: new Date().toISOString(),
   };
   const redis = await connectRedis(url);
   const q = new StoreQueues(url, ns);
@@ -80,27 +79,25 @@ const SEAL_DELAY_MS = 24 * 3600 * 1000;
  * is this enqueue's own, so a coordinator releases only its seal (not that of another coordinator
  * that replaced its flow meanwhile); a seal that fails does not hold the finish back. Redis keeps
  * none of its finished fits and shards (a run may have 10^6 jobs): completed ones are removed (the
- * done bitmap counts them), failed ones kept up to KEEP_FAILED per queue (the report's); the
- * finish job is kept (its result is the store's state).
+ * done bitmap counts them), failed ones kept up to KEEP_FAILED per queue (the report's; for fits
+ * the worker's options say so, not each job's); the finish job is kept (its result is the store's
+ * state). A fit job holds only its number and plan: Redis keeps each queued job's data and options.
  */
 async function addFlow(url: string, names: ReturnType<typeof queueNames>, store: string, plan: StorePlan, id: string, o: EnqueueOptions): Promise<void> {
   const path = resolve(store);
   const finished = { removeOnComplete: true, removeOnFail: { count: KEEP_FAILED } };
-  const fitOpts = { attempts: o.attempts, backoff: { type: "exponential", delay: o.backoffMs ?? 1000 }, ignoreDependencyOnFailure: true, ...finished };
-  const fit = (k: number): FlowJob => {
-    const j = plan.jobs[k]!;
-    const data: FitJobData = { store: path, plan: id, input: o.input, read: o.read, k, level: j.level, chunk: j.chunk, box: chunkBox(plan.levels[j.level]!, j.chunk, plan.chunk), crc: plan.blockCrcs[k]! };
-    return { name: "fit", queueName: names.fit, data, opts: { jobId: fitId(k), ...fitOpts } };
-  };
+  const fitOpts = { attempts: o.attempts, backoff: { type: "exponential", delay: o.backoffMs ?? 1000 }, ignoreDependencyOnFailure: true };
+  const fit = (k: number): FlowJob => ({ name: "fit", queueName: names.fit, data: { k, plan: id } satisfies FitJobData, opts: { jobId: fitId(k), ...fitOpts } });
+  const inner = (i: number) => plannedShard(plan.levels, i)!.jobs.filter((k) => k >= 0);
   const parent = { id: FINISH_ID, queue: `bull:${names.finish}` };
   const shard = (i: number, first: boolean): FlowJob => ({
     name: "shard", queueName: names.shard, data: { store: path, plan: id, shard: i } satisfies ShardJobData,
     opts: { jobId: shardId(i), attempts: o.attempts, ignoreDependencyOnFailure: true, ...finished, ...(first ? {} : { parent }) },
-    children: plan.shards[i]!.jobs.filter((k) => k >= 0).map(fit),
+    children: inner(i).map(fit),
   });
   const parts: number[][] = [[]];
-  for (let i = 0, fits = 0; i < plan.shards.length; i++) {
-    const n = plan.shards[i]!.jobs.filter((k) => k >= 0).length;
+  for (let i = 0, fits = 0, shards = shardCount(plan.levels); i < shards; i++) {
+    const n = inner(i).length;
     if (fits + n > (o.fitsPerAdd ?? FITS_PER_ADD) && parts.at(-1)!.length) { parts.push([]); fits = 0; }
     parts.at(-1)!.push(i);
     fits += n;

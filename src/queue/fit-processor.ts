@@ -8,11 +8,11 @@ import { workerData } from "node:worker_threads";
 import type { SandboxedJob } from "bullmq";
 import type { Redis } from "ioredis";
 import { doneKey } from "./connection.js";
-import { runFitJob, type FitJobData, type FitResult } from "./jobs.js";
+import { runFitJob, type FitJobData, type FitResult, type FitRun } from "./jobs.js";
 import { connectRedis } from "./store-queues.js";
 
-/** What `vmg worker` gives the fit threads of a store (queue/worker.ts): its Redis and the store's namespace. */
-export interface FitThreadData { redis: string; ns: string }
+/** What `vmg worker` gives the fit threads of a store (queue/worker.ts): its Redis, the store's namespace, and where its run and input are (its registry entry). */
+export interface FitThreadData extends FitRun { redis: string; ns: string }
 
 let redis: Promise<Redis> | undefined;
 
@@ -31,8 +31,8 @@ function connection(url: string): Promise<Redis> {
 }
 
 export default async function process(job: SandboxedJob<FitJobData, FitResult>): Promise<FitResult> {
-  const r = await runFitJob(job.data);
-  const { redis: url, ns } = workerData as FitThreadData;
+  const t = workerData as FitThreadData, { redis: url, ns } = t;
+  const r = await runFitJob(t, job.data);
   await (await connection(url)).setbit(doneKey(ns, job.data.plan), job.data.k, 1);
   return r;
 }

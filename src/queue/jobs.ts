@@ -4,31 +4,32 @@
  * (parent of every shard) writes the metadata. Each is idempotent, so BullMQ's at-least-once
  * delivery (a stalled job runs again) leaves the same store.
  *
- * A job's own work does not grow with the run: the manifest (every job's cap, so as large as the
- * run) is parsed once per thread and store, and again only when its file changes (a re-plan, the
- * store's completion); each job then checks its stamp, one stat.
+ * A job's own work and memory do not grow with the run: the manifest (a few fields per level) is
+ * parsed once per thread and store, and again only when its file changes (a re-plan, the store's
+ * completion; each job checks its stamp, one stat); a fit reads its own cap and CRC from the job
+ * table by offset. A fit job carries only its number and plan (Redis holds 10^6 of them): where the
+ * store and its input are comes from the store's registry entry, through the fit thread.
  */
-import type { Box } from "../core/background.js";
-import type { Shape3 } from "../core/gaussian.js";
 import { VolumeWriteError } from "../io/errors.js";
 import { openVolumeSource, type OpenVolumeOptions } from "../node/open-volume.js";
 import { StoreRun } from "../node/store-run.js";
 import { assembleAndFinish, blockPlanFromManifest, jobBlock, runLayout, type BlockPlan, type RunLayout } from "../node/store-writer.js";
 import { fitChunk } from "../store/block-fit.js";
 import { checkPlannedBlock } from "../store/block-plan.js";
+import { plannedShard, shardCount, type JobTable } from "../store/job-table.js";
+import { chunkBox } from "../store/plan.js";
 
+/** A fit job: job k of the run's job table, for the plan it was queued for (planId: a store replaced by another plan refuses it). */
 export interface FitJobData {
-  store: string;
-  /** The plan the job was queued for (planId): a store replaced by another plan refuses it. */
+  k: number;
   plan: string;
+}
+
+/** Where a store's fit jobs find their run and its input (its registry entry, given to the fit threads). */
+export interface FitRun {
+  store: string;
   input: string;
   read: OpenVolumeOptions;
-  k: number;
-  level: number;
-  chunk: Shape3;
-  box: Box;
-  /** CRC-32 of the block's voxels as planned. */
-  crc: number;
 }
 
 export interface ShardJobData {
@@ -57,6 +58,8 @@ interface KnownRun {
   stamp: string | undefined;
   run: StoreRun;
   layout: RunLayout;
+  /** The run's jobs, read from its table one at a time. */
+  jobs: JobTable;
   /** The input source and level scratch this thread opened for the run's fits, for the input and read options they were opened with. */
   blocks?: { key: string; plan: Promise<BlockPlan> };
 }
@@ -71,7 +74,7 @@ async function knownRun(store: string): Promise<KnownRun> {
   const had = known.get(store);
   if (had && stamp !== undefined && had.stamp === stamp) return had;
   const run = await StoreRun.attach(store); // read after the stamp: a change in between is seen by the next call
-  const now: KnownRun = { stamp, run, layout: runLayout(run.manifest) };
+  const now: KnownRun = { stamp, run, layout: runLayout(run.manifest), jobs: run.jobs() };
   known.delete(store);
   known.set(store, now);
   for (const old of known.keys()) if (known.size > KNOWN_RUNS) known.delete(old);
@@ -79,21 +82,21 @@ async function knownRun(store: string): Promise<KnownRun> {
 }
 
 /** Fits and stages job k unless it is staged or the store is complete. */
-export async function runFitJob(d: FitJobData): Promise<FitResult> {
+export async function runFitJob(at: FitRun, job: FitJobData): Promise<FitResult> {
+  const d = { ...at, ...job };
   let r = await knownRun(d.store);
   samePlan(d, r.run);
-  const j = r.layout.jobs[d.k];
-  if (!j) throw new VolumeWriteError(d.store, `has no block job ${d.k} (its plan has ${r.layout.jobs.length})`);
+  const j = await r.jobs.job(d.k);
   if (r.run.manifest.complete || (await r.run.staged(j))) return { fitted: false };
   const key = JSON.stringify([d.input, d.read]);
   if (r.blocks?.key !== key) {
-    const run = r, entry = { key, plan: openVolumeSource(d.input, d.read).then((v) => blockPlanFromManifest(v, d.store, run.run.manifest, run.layout.jobs)) };
+    const run = r, entry = { key, plan: openVolumeSource(d.input, d.read).then((v) => blockPlanFromManifest(v, d.store, run.run.manifest, run.jobs)) };
     entry.plan.catch(() => { if (run.blocks === entry) delete run.blocks; }); // a failed read is tried again by the job's next attempt
     run.blocks = entry;
   }
-  const job = await jobBlock(await r.blocks!.plan, d.k);
-  checkPlannedBlock(job, d.crc, d.input, d, "since vmg compress --queue planned the store");
-  const bytes = await fitChunk(job);
+  const block = await jobBlock(await r.blocks!.plan, d.k);
+  checkPlannedBlock(block, j.crc, d.input, { ...j, box: chunkBox(r.layout.levels[j.level]!, j.chunk, r.layout.chunk) }, "since vmg compress --queue planned the store");
+  const bytes = await fitChunk(block);
   // the store may have been completed, or replaced by a run of another plan, during the fit
   r = await knownRun(d.store);
   samePlan(d, r.run);
@@ -117,10 +120,10 @@ function samePlan(d: { store: string; plan: string }, run: StoreRun): void {
 export async function runShardJob(d: ShardJobData): Promise<{ assembled: number }> {
   const r = await knownRun(d.store);
   samePlan(d, r.run);
-  const shard = r.layout.shards[d.shard];
-  if (!shard) throw new VolumeWriteError(d.store, `has no shard ${d.shard} (its plan has ${r.layout.shards.length})`);
+  const shard = plannedShard(r.layout.levels, d.shard);
+  if (!shard) throw new VolumeWriteError(d.store, `has no shard ${d.shard} (its plan has ${shardCount(r.layout.levels)})`);
   if (r.run.manifest.complete) return { assembled: 0 };
-  return { assembled: (await r.run.assemble([shard], r.layout.jobs)).assembled };
+  return { assembled: (await r.run.assemble([shard])).assembled };
 }
 
 /** Assembles what is ready and finishes the store when every shard is in. */

@@ -1,6 +1,8 @@
 /** A store's progress as its queues hold it: done/total per level, failed blocks, whether it is complete. */
 import type { Redis } from "ioredis";
 import type { FailedBlock } from "../store/manifest.js";
+import { jobPlace } from "../store/job-table.js";
+import { chunkBox } from "../store/plan.js";
 import { doneKey, type RegisteredStore } from "./connection.js";
 import type { FinishResult, FitJobData } from "./jobs.js";
 import { FINISH_ID, type StoreQueues } from "./store-queues.js";
@@ -47,9 +49,9 @@ export async function storeStatus(entry: RegisteredStore, q: StoreQueues, redis:
     return { level, done: n, total };
   });
   const total = first;
-  const failed = (await q.fit.getFailed(0, KEEP_FAILED - 1)).map((j): FailedBlock => {
-    const d = j.data as FitJobData;
-    return { level: d.level, chunk: d.chunk, box: d.box, error: j.failedReason, attempts: j.attemptsMade };
+  const failed = (await q.fit.getFailed(0, KEEP_FAILED - 1)).flatMap((j): FailedBlock[] => {
+    const p = jobPlace(entry.levels ?? [], (j.data as FitJobData).k); // an entry of an older vmg has no levels: its jobs are not listed
+    return p ? [{ ...p, box: chunkBox(entry.levels[p.level]!, p.chunk, entry.chunk), error: j.failedReason, attempts: j.attemptsMade }] : [];
   }).sort((a, b) => a.level - b.level || a.chunk.join().localeCompare(b.chunk.join()));
   const c = await q.fit.getJobCounts("active", "waiting", "delayed", "prioritized", "waiting-children", "failed");
   const pending = (c.active ?? 0) + (c.waiting ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0) + (c["waiting-children"] ?? 0);

@@ -10,6 +10,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { Worker, type Job } from "bullmq";
 import { describeBlock } from "../store/manifest.js";
+import { jobPlace } from "../store/job-table.js";
+import { chunkBox } from "../store/plan.js";
+import { KEEP_FAILED } from "./status.js";
 import { queueNames, redisOptions, type RegisteredStore } from "./connection.js";
 import { QueueError } from "./errors.js";
 import type { FitThreadData } from "./fit-processor.js";
@@ -66,6 +69,15 @@ class RedisWatch {
   }
 }
 
+/** What a store's fit threads are given (FitThreadData): serving it again when it changes. */
+const servedAt = (s: RegisteredStore) => JSON.stringify([s.store, s.input, s.read]);
+
+/** Fit job k of a store in words: "level 0 chunk [1, 0, 2] (voxels z 8:16, …)". */
+function fitBlock(s: RegisteredStore, k: number): string {
+  const p = jobPlace(s.levels ?? [], k); // an entry of an older vmg has no levels
+  return p ? describeBlock({ ...p, box: chunkBox(s.levels[p.level]!, p.chunk, s.chunk) }) : `block job ${k}`;
+}
+
 export async function runWorker(url: string, o: WorkerOptions): Promise<void> {
   const processor = fitProcessor();
   const watch = new RedisWatch(url, o.log);
@@ -73,21 +85,24 @@ export async function runWorker(url: string, o: WorkerOptions): Promise<void> {
   redis.on("ready", () => watch.back());
   const connection = redisOptions(url, "patient");
   /** Stores served now, with the flow (its `queued` stamp) they are served for. */
-  const served = new Map<string, { queued: string; workers: Worker[] }>();
+  const served = new Map<string, { queued: string; at: string; workers: Worker[] }>();
   /** Stores whose flow this worker saw finished (by `queued` stamp): not served again until queued anew. */
   const settled = new Map<string, string>();
   const common = { connection, lockDuration: o.lockMs, stalledInterval: o.lockMs, maxStalledCount: 3 };
   const serve = (s: RegisteredStore): Worker[] => {
     const names = queueNames(s.ns);
     // workerData must be an object anyway: geotiff's web-worker polyfill, imported by the input readers, reads it in any thread
-    const workerData: FitThreadData = { redis: url, ns: s.ns };
-    const fit = new Worker<FitJobData>(names.fit, processor, { ...common, concurrency: o.threads, useWorkerThreads: true, workerThreadsOptions: { workerData } });
+    const workerData: FitThreadData = { redis: url, ns: s.ns, store: s.store, input: s.input, read: s.read };
+    // completed fits are removed, failed ones kept for the report: said here, not in each of 10^6 queued jobs
+    const fit = new Worker<FitJobData>(names.fit, processor, {
+      ...common, concurrency: o.threads, useWorkerThreads: true, workerThreadsOptions: { workerData }, removeOnComplete: { count: 0 }, removeOnFail: { count: KEEP_FAILED },
+    });
     const shard = new Worker<ShardJobData>(names.shard, (job) => runShardJob(job.data), { ...common, concurrency: 1 });
     // the seal (a child of the finish job in its queue) only holds the finish back until its flow is wholly added
     const finish = new Worker<FinishJobData, FinishResult | undefined>(names.finish, async (job) => (job.name === SEAL_ID ? undefined : runFinishJob(job.data)), { ...common, concurrency: 1 });
-    fit.on("completed", (job: Job<FitJobData>) => o.log(`${s.store}: ${describeBlock(job.data)} done`));
+    fit.on("completed", (job: Job<FitJobData>) => o.log(`${s.store}: ${fitBlock(s, job.data.k)} done`));
     fit.on("failed", (job: Job<FitJobData> | undefined, e: Error) => {
-      if (job) o.log(`${s.store}: ${describeBlock(job.data)} attempt ${job.attemptsMade} of ${job.opts.attempts ?? 1} failed: ${e.message}`);
+      if (job) o.log(`${s.store}: ${fitBlock(s, job.data.k)} attempt ${job.attemptsMade} of ${job.opts.attempts ?? 1} failed: ${e.message}`);
     });
     fit.on("stalled", (id: string) => o.log(`${s.store}: job ${id} stalled (its worker stopped renewing the lock): back in the queue`));
     finish.on("completed", (job: Job, r: FinishResult | undefined) => { if (r) o.log(`${s.store}: ${r.complete ? "complete" : "not complete (blocks failed)"}`); });
@@ -117,8 +132,12 @@ export async function runWorker(url: string, o: WorkerOptions): Promise<void> {
           if (await flowFinished(redis, s.ns)) {
             settled.set(s.ns, s.queued);
             if (now) await release(s.ns, `${s.store}: its flow has finished; not served until it is queued again`);
-          } else if (now) now.queued = s.queued;
-          else served.set(s.ns, { queued: s.queued, workers: serve(s) });
+          } else if (now && now.at === servedAt(s)) now.queued = s.queued;
+          else {
+            // queued anew for another input or read options: the fit threads were given the old ones
+            if (now) await release(s.ns, `${s.store}: queued again for ${s.input}; serving it anew`);
+            served.set(s.ns, { queued: s.queued, at: servedAt(s), workers: serve(s) });
+          }
         }
       } catch (e) {
         if (isConnectionError(e as Error)) watch.lost(e as Error);

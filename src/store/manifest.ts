@@ -8,10 +8,26 @@ import type { Shape3 } from "../core/gaussian.js";
 import type { Box } from "../core/background.js";
 import { GAUSSIAN_CODEC_VERSION, type GaussianCodecConfig } from "./codec/config.js";
 import { nodeGrid } from "./continuous-background.js";
+import { crc32 } from "../format/crc32.js";
+import { JOB_RECORD_BYTES, JOB_TABLE_HEADER_BYTES, jobCount } from "./job-table.js";
 import { chunkBox, type LevelPlan } from "./plan.js";
 
 /** The manifest's file name at the top of the store. */
 export const MANIFEST_NAME = "volmicro-manifest.json";
+
+/**
+ * The file of a plan's job table (job-table.ts) beside the manifest, named by the plan (planId), so
+ * runs of another plan on the same path never write over it; like the manifest, a record of the
+ * run, not the store's data.
+ */
+export function jobTableName(plan: string): string {
+  return `volmicro-manifest.${plan}.jobs`;
+}
+
+/** Whether a name at the store's top is the run's record (the manifest or a job table), not the store's data. */
+export function isRunFile(name: string): boolean {
+  return name === MANIFEST_NAME || /^volmicro-manifest\.[0-9a-f]{16}\.jobs$/.test(name);
+}
 /**
  * The per-run staging area: one file per finished chunk until every shard is assembled, in a folder
  * of the run's plan (stagedPath), so a job of another plan cannot stage into this run.
@@ -31,8 +47,10 @@ export interface PlannedJob {
 export type LevelLayout = Pick<LevelPlan, "path" | "shape" | "chunkGrid" | "perShard" | "shardGrid">;
 
 /**
- * The manifest's layout version: 3 since it holds the levels' continuous backgrounds (2: jobs carry
- * their planned CRC-32, the input its peak). A run planned by a vmg of another layout is refused, never half-read.
+ * The manifest's layout version: 3 since the jobs are a table of fixed-size records beside it
+ * (job-table.ts) and it holds the levels' continuous backgrounds (2, the released one: a JSON list
+ * of jobs with their planned CRC-32, the input its peak, codec version 2). A run planned by a vmg
+ * of another layout is refused, never half-read.
  */
 export const RUN_MANIFEST_VERSION = 3;
 
@@ -49,18 +67,19 @@ export interface RunManifest {
    * settings' background is "continuous".
    */
   backgrounds?: number[][];
-  /** [level, cz, cy, cx, bytes, crc] per job, levels in order, chunks in C order. */
-  jobs: Array<[number, number, number, number, number, number]>;
+  /** The job table (jobTableName): its jobs (levels in order, chunks in C order) and the CRC-32 of its bytes, part of the plan's identity. */
+  jobs: { count: number; crc32: number };
   /** Set by whichever run assembles the last shard and writes the metadata. */
   complete: boolean;
 }
 
-export function makeManifest(input: RunManifest["input"], settings: RunManifest["settings"], codec: GaussianCodecConfig, levels: LevelPlan[], jobs: PlannedJob[], backgrounds?: number[][]): RunManifest {
+/** The manifest of a plan whose job table is `table` (encodeJobTable's bytes), with its levels' continuous `backgrounds` if any. */
+export function makeManifest(input: RunManifest["input"], settings: RunManifest["settings"], codec: GaussianCodecConfig, levels: LevelPlan[], table: Uint8Array, backgrounds?: number[][]): RunManifest {
   return {
     volmicro_run: RUN_MANIFEST_VERSION, input, settings, codec,
     levels: levels.map((l) => ({ path: l.path, shape: l.shape, chunkGrid: l.chunkGrid, perShard: l.perShard, shardGrid: l.shardGrid })),
     ...(backgrounds ? { backgrounds } : {}),
-    jobs: jobs.map((j) => [j.level, ...j.chunk, j.bytes, j.crc]), complete: false,
+    jobs: { count: (table.length - JOB_TABLE_HEADER_BYTES) / JOB_RECORD_BYTES, crc32: crc32(table) }, complete: false,
   };
 }
 
@@ -77,7 +96,11 @@ export function checkManifest(m: unknown): RunManifest {
   if (o.codec?.version !== GAUSSIAN_CODEC_VERSION) throw new Error(`its codec is version ${JSON.stringify(o.codec?.version)}, this vmg writes ${GAUSSIAN_CODEC_VERSION}`);
   const input = o.input;
   if (!input || !Array.isArray(input.shape) || input.shape.length !== 3 || typeof input.dtype !== "string" || !Number.isInteger(input.crc32) || !Number.isFinite(input.peak)) throw new Error("its input (shape, dtype, crc32, peak) is malformed");
-  if (!Array.isArray(o.levels) || !Array.isArray(o.jobs) || typeof o.settings !== "object" || o.settings === null) throw new Error("its levels, jobs or settings are missing");
+  if (!Array.isArray(o.levels) || typeof o.jobs !== "object" || o.jobs === null || typeof o.settings !== "object" || o.settings === null) throw new Error("its levels, jobs or settings are missing");
+  const grid = (g: unknown) => Array.isArray(g) && g.length === 3 && g.every((x) => Number.isInteger(x) && x >= 1);
+  for (const [i, l] of o.levels.entries()) {
+    if (typeof l?.path !== "string" || ![l.shape, l.chunkGrid, l.perShard, l.shardGrid].every(grid)) throw new Error(`its level ${i} is not a layout (path, shape, chunkGrid, perShard, shardGrid)`);
+  }
   if (o.settings["background"] === "continuous") {
     const nodes = (l: LevelLayout) => nodeGrid(l.chunkGrid).reduce((n, g) => n * g, 1);
     const bg = o.backgrounds, levels = o.levels;
@@ -85,24 +108,25 @@ export function checkManifest(m: unknown): RunManifest {
       throw new Error("its continuous backgrounds are missing or not one finite value per chunk corner of each level");
     }
   }
-  for (const [k, j] of o.jobs.entries()) {
-    if (!Array.isArray(j) || j.length !== 6 || !j.every((x) => Number.isInteger(x) && x >= 0)) throw new Error(`its job ${k} is not [level, cz, cy, cx, cap, crc] of non-negative integers`);
-  }
+  if (!Number.isInteger(o.jobs.crc32) || o.jobs.count !== jobCount(o.levels)) throw new Error(`its jobs (${JSON.stringify(o.jobs)}) are not the ${jobCount(o.levels)} chunks of its levels with their table's CRC-32`);
   return o as RunManifest;
 }
 
-/** The plan's identity: the manifest without its progress flag (runs must agree on it exactly). */
+/** The plan's identity: the manifest without its progress flag (runs must agree on it exactly; the job table by its CRC-32). */
 export function planKey(m: RunManifest): string {
   return JSON.stringify({ ...m, complete: false });
 }
 
-export function manifestBytes(m: RunManifest): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify(m) + "\n");
+/**
+ * What fixes a plan's jobs: the manifest without them and without the continuous backgrounds the
+ * planning pass fitted with them (its input, settings, codec and levels).
+ */
+export function planInputsKey(m: RunManifest): string {
+  return JSON.stringify({ ...m, backgrounds: undefined, jobs: null, complete: false });
 }
 
-/** The manifest's jobs, as the planning pass made them. */
-export function plannedJobs(m: RunManifest): PlannedJob[] {
-  return m.jobs.map(([level, cz, cy, cx, bytes, crc]) => ({ level, chunk: [cz, cy, cx], bytes, crc }));
+export function manifestBytes(m: RunManifest): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(m) + "\n");
 }
 
 /** Job k belongs to run i of n (strided, so each run gets a share of every level and region). */
@@ -115,8 +139,11 @@ export function planStaging(plan: string): string {
   return `${STAGING_NAME}/${plan}`;
 }
 
+/** A job's place in the run: its level and chunk. */
+export type JobPlace = Pick<PlannedJob, "level" | "chunk">;
+
 /** The staged file of a chunk of the plan, relative to the store. */
-export function stagedPath(plan: string, j: PlannedJob): string {
+export function stagedPath(plan: string, j: JobPlace): string {
   return `${planStaging(plan)}/${j.level}/${j.chunk.join(".")}`;
 }
 
@@ -125,22 +152,6 @@ export interface PlannedShard {
   level: number;
   path: string;
   jobs: number[];
-}
-
-export function plannedShards(levels: LevelLayout[], jobs: PlannedJob[]): PlannedShard[] {
-  const at = new Map(jobs.map((j, k) => [`${j.level}/${j.chunk.join()}`, k]));
-  const out: PlannedShard[] = [];
-  levels.forEach((l, li) => {
-    const [pz, py, px] = l.perShard;
-    for (let sz = 0; sz < l.shardGrid[0]; sz++) for (let sy = 0; sy < l.shardGrid[1]; sy++) for (let sx = 0; sx < l.shardGrid[2]; sx++) {
-      const inner: number[] = [];
-      for (let iz = 0; iz < pz; iz++) for (let iy = 0; iy < py; iy++) for (let ix = 0; ix < px; ix++) {
-        inner.push(at.get(`${li}/${[sz * pz + iz, sy * py + iy, sx * px + ix].join()}`) ?? -1);
-      }
-      out.push({ level: li, path: `${l.path}/c/${sz}/${sy}/${sx}`, jobs: inner });
-    }
-  });
-  return out;
 }
 
 /** A block job that failed after its retries, in the words a user checks: level, chunk, voxel box, error. */
@@ -153,7 +164,7 @@ export interface FailedBlock {
   attempts: number;
 }
 
-export function failedBlock(levels: LevelLayout[], j: PlannedJob, chunk: number, error: string, attempts: number): FailedBlock {
+export function failedBlock(levels: LevelLayout[], j: JobPlace, chunk: number, error: string, attempts: number): FailedBlock {
   return { level: j.level, chunk: j.chunk, box: chunkBox(levels[j.level]!, j.chunk, chunk), error, attempts };
 }
 

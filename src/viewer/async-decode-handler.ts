@@ -4,12 +4,13 @@
  * which layers exist, so nothing is held here: the bound alone limits what it keeps.
  */
 import { registerAsyncComputation } from "neuroglancer/unstable/async_computation/handler.js";
-import type { Box } from "../core/background.js";
+import { boxVoxels, type Box } from "../core/background.js";
 import { toWire } from "../core/errors.js";
 import { ByteCache } from "./byte-cache.js";
 import { VmgDecoder, levelFactors } from "../decode/decoder.js";
 import { readVmg } from "../format/vmg.js";
 import { decodeCpuChunk, type AsyncDecodeResult } from "./async-decode.js";
+import { poolScratch } from "./pool-scratch.js";
 
 /** Per pool worker (up to 12 of them). */
 const POOL_CACHE_BYTES = 256 << 20;
@@ -36,7 +37,7 @@ function decodeOnThisWorker(url: string, bytes: Uint8Array | null, box: Box, lev
   d.scale(factors); // per-scale setup, once per file: not part of a chunk's decode time
   decoders.resize(url, entry.fileBytes + d.bytes());
   const t0 = performance.now();
-  const data = d.decode(box, factors);
+  const data = d.decode(box, factors, undefined, poolScratch(boxVoxels(box)));
   const ms = performance.now() - t0;
   return { value: { missing: false, data, ms }, transfer: [data.buffer as ArrayBuffer] };
 }

@@ -69,4 +69,9 @@ export interface ChunkDecodeReport {
   ms: number;
   /** Milliseconds from the request to the result, queueing included. */
   totalMs: number;
+  /** CPU decodes: the sampler that ran, the WebAssembly SIMD kernel or the JavaScript fallback. */
+  kernel?: CpuKernel;
 }
+
+/** The CPU decoder's path in a worker: "wasm" where its WebAssembly kernel is installed. */
+export type CpuKernel = "wasm" | "js";

@@ -3,6 +3,7 @@
 // `new Worker(".../chunk_worker.bundle.js")` here; the stock bundle must load first.
 import "neuroglancer/unstable/chunk_worker.bundle.js";
 import { registerPromiseRPC } from "neuroglancer/unstable/worker_rpc.js";
+import "./wasm-kernel.js"; // before any decoder runs: the WebAssembly kernel for this worker
 import "./backend.js";
 import "./store-chunk-source.js";
 import "./gaussian-codec-decode.js";

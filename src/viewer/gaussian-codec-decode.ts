@@ -20,15 +20,15 @@ import { getGpu, gpuUnavailable, type GpuContext } from "../gpu/device.js";
 import { GpuDecodeError, GpuVmgDecoder } from "../gpu/gpu-decoder.js";
 import { chunkAsFile, readChunk } from "../store/codec/chunk.js";
 import { chunkShape3, GAUSSIAN_CODEC_NAME } from "../store/codec/config.js";
-import { VMG_DECODE_REPORT_RPC_ID, type ChunkDecodeReport, type DecodeMode, type DecodePath } from "./base.js";
+import { VMG_DECODE_REPORT_RPC_ID, type ChunkDecodeReport, type CpuKernel, type DecodeMode, type DecodePath } from "./base.js";
 import { DECODE_MEASURE, decodeGaussianChunkOnPool, ngDType, type ResolvedGaussianConfig } from "./gaussian-codec.js";
 import { gpuIfSettled } from "./gpu-settled.js";
 import { cpuReason } from "./loader.js";
 import { storeSourceOf } from "./store-chunk-source.js";
 
-interface StoreChunkDecode { data: VoxelArray; ms: number; path: DecodePath; reason: string }
+interface StoreChunkDecode { data: VoxelArray; ms: number; path: DecodePath; reason: string; kernel?: CpuKernel }
 
-async function onPool(bytes: Uint8Array, shape: Shape3, dtype: DType, config: ResolvedGaussianConfig, signal: AbortSignal): Promise<{ data: VoxelArray; ms: number }> {
+async function onPool(bytes: Uint8Array, shape: Shape3, dtype: DType, config: ResolvedGaussianConfig, signal: AbortSignal): Promise<{ data: VoxelArray; ms: number; kernel: CpuKernel }> {
   // A copy of its own, so that transferring it cannot detach a buffer Neuroglancer still holds.
   const copy = bytes.slice();
   try {
@@ -78,7 +78,7 @@ registerCodec<ResolvedGaussianConfig>({
     performance.clearMeasures?.(DECODE_MEASURE);
     const source = storeSourceOf(signal);
     if (source) {
-      const report: ChunkDecodeReport = { url: source.parameters.url, level: 0, path: r.path, reason: r.reason, voxels: r.data.length, ms: r.ms, totalMs: performance.now() - t0 };
+      const report: ChunkDecodeReport = { url: source.parameters.url, level: 0, path: r.path, reason: r.reason, voxels: r.data.length, ms: r.ms, totalMs: performance.now() - t0, kernel: r.kernel };
       source.rpc?.invoke(VMG_DECODE_REPORT_RPC_ID, report);
     }
     return r.data as ArrayBufferView<ArrayBuffer>;

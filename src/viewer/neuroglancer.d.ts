@@ -80,10 +80,11 @@ declare module "neuroglancer/unstable/async_computation.bundle.js";
 
 declare module "neuroglancer/unstable/datasource/zarr/backend.js" {
   import type { CodecChainSpec } from "neuroglancer/unstable/datasource/zarr/codec/index.js";
+  import type { DataType } from "neuroglancer/unstable/util/data_type.js";
   import type { RPC } from "neuroglancer/unstable/worker_rpc.js";
   /** The zarr datasource's worker-side chunk source: one per level array. */
   export class ZarrVolumeChunkSource {
-    parameters: { url: string; metadata: { codecs: CodecChainSpec } };
+    parameters: { url: string; metadata: { codecs: CodecChainSpec; dataType: DataType } };
     rpc: RPC | null;
     download(chunk: unknown, signal: AbortSignal): Promise<void>;
   }

@@ -6,6 +6,7 @@
 import { registerRPC } from "neuroglancer/unstable/worker_rpc.js";
 import { NullarySignal } from "neuroglancer/unstable/util/signal.js";
 import { VMG_DECODE_REPORT_RPC_ID, type ChunkDecodeReport, type DecodePath } from "./base.js";
+import { shownSources } from "./shown-records.js";
 
 const KEEP = 2000; // timings kept per file and path
 
@@ -27,6 +28,7 @@ export const decodeStatsChanged = new NullarySignal();
 export function recordDecode(r: ChunkDecodeReport): void {
   let s = decodeStats.get(r.url);
   if (!s) {
+    if (!shownSources.has(r.url)) return; // decoded after its layer went
     s = { chunks: { cpu: 0, webgpu: 0 }, ms: { cpu: [], webgpu: [] }, lastPath: r.path, lastReason: r.reason, updated: 0, reports: [] };
     decodeStats.set(r.url, s);
   }

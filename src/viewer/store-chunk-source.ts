@@ -34,7 +34,7 @@ function gaussianCodecConfig(codecs: CodecChainSpec): ResolvedGaussianConfig | u
 const download = ZarrVolumeChunkSource.prototype.download;
 ZarrVolumeChunkSource.prototype.download = async function (this: ZarrVolumeChunkSource, chunk: unknown, signal: AbortSignal): Promise<void> {
   const gaussian = gaussianCodecConfig(this.parameters.metadata.codecs);
-  if (gaussian) warmGaussianDecode(gaussian.decode);
+  if (gaussian) warmGaussianDecode(gaussian, this.parameters.metadata.dataType);
   inFlight.set(signal, this);
   try {
     await download.call(this, chunk, signal);

@@ -7,6 +7,7 @@
 import { NullarySignal } from "neuroglancer/unstable/util/signal.js";
 import { registerRPC } from "neuroglancer/unstable/worker_rpc.js";
 import { VMG_STORE_CHUNK_FAILURE_RPC_ID, type StoreChunkFailure } from "./base.js";
+import { shownSources } from "./shown-records.js";
 
 export interface ArrayFailures {
   count: number;
@@ -30,6 +31,7 @@ export function failuresUnder(storeUrl: string): ArrayFailures | undefined {
 registerRPC(VMG_STORE_CHUNK_FAILURE_RPC_ID, (f: StoreChunkFailure) => {
   const known = storeChunkFailures.get(f.url);
   if (known) known.count++;
-  else storeChunkFailures.set(f.url, { count: 1, first: f });
+  else if (shownSources.has(f.url)) storeChunkFailures.set(f.url, { count: 1, first: f });
+  else return; // a chunk of a layer that has gone
   storeChunkFailuresChanged.dispatch();
 });

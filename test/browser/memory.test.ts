@@ -56,6 +56,8 @@ test("removing a layer releases its file's cache entry and GPU buffers, and revo
     assert.ok(release && release.gpuBytes > 0, `its GPU buffers were destroyed: ${JSON.stringify(gone.released)}`);
     const revoked = await page.evaluate(async (u: string) => fetch(u).then(() => false, () => true), blob);
     assert.ok(revoked, "the blob: URL no longer resolves");
+    const stats = await page.evaluate(() => (globalThis as unknown as { volmicro: Hooks }).volmicro.decodeStats());
+    assert.equal(stats[blob], undefined, "its decode statistics are released with it");
     assert.deepEqual(errors, []);
   } finally {
     await page.close();

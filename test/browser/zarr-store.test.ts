@@ -136,6 +136,10 @@ for (const scheme of ["zarr", "zarr3", "vmg"]) test(`${scheme}:// streams a Gaus
     const stats = await storeStats(page, "store.ome.zarr");
     assert.ok(stats.chunks.cpu > 0 && stats.chunks.webgpu === 0, JSON.stringify(stats));
     assert.match(stats.lastReason, /^auto: (.*software fallback adapter|WebGPU device not ready yet)/);
+    // the pool workers decode with the WebAssembly SIMD kernel that webpack inlined (Chromium has SIMD128)
+    const kernels = await page.evaluate(() => Object.values((globalThis as unknown as { volmicro: { decodeStats(): Record<string, { reports: Array<{ path: string; kernel?: string }> }> } }).volmicro.decodeStats())
+      .flatMap((s) => s.reports).filter((r) => r.path === "cpu").map((r) => r.kernel));
+    assert.ok(kernels.length > 0 && kernels.every((k) => k === "wasm"), `CPU chunk kernels: ${JSON.stringify(kernels)}`);
     // once the worker's request has settled, chunks not decoded yet (slice 6: level 0's other layer) refuse the fallback adapter
     const adapter = await page.evaluate(() => (globalThis as unknown as { volmicro: { workerGpu(): Promise<string | null> } }).volmicro.workerGpu());
     assert.ok(adapter, "the chunk worker has no WebGPU adapter: nothing to refuse");

@@ -3,13 +3,13 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { MANIFEST_NAME, STAGING_NAME } from "../../src/store/manifest.js";
+import { isRunFile, MANIFEST_NAME, STAGING_NAME } from "../../src/store/manifest.js";
 
-/** Every file of a store but its manifest, by relative path. */
+/** Every file of a store but its run's record (manifest and job table), by relative path. */
 export async function storeFiles(root: string): Promise<Map<string, Buffer>> {
   const out = new Map<string, Buffer>();
   for (const e of await readdir(root, { recursive: true, withFileTypes: true })) {
-    if (!e.isFile() || e.name === MANIFEST_NAME) continue;
+    if (!e.isFile() || isRunFile(e.name)) continue;
     const p = join(e.parentPath, e.name);
     out.set(p.slice(root.length), await readFile(p));
   }

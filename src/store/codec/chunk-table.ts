@@ -7,7 +7,7 @@
  * of the bytes at 0.073 bpp.
  */
 import type { Shape3 } from "../../core/gaussian.js";
-import { InvalidHeaderError, TruncatedFileError } from "../../format/errors.js";
+import { InvalidHeaderError, TruncatedFileError, UnencodableError } from "../../format/errors.js";
 import { checkPackedSteps, type PackedSteps } from "../../format/packed.js";
 import { readVarint, varintBytes, writeVarint } from "./varint.js";
 
@@ -33,13 +33,13 @@ function stepExponent(step: number, max: number): number | undefined {
   return undefined;
 }
 
-/** The table's bytes, or an error when the steps are not ones a chunk can state (non-power-of-two steps). */
+/** The table's bytes, or an UnencodableError when the steps are not ones a chunk can state (non-power-of-two steps). */
 export function encodeChunkTable(s: PackedSteps, shape: Shape3): Uint8Array {
   let e = 0;
   while (e <= MAX_POSITION_EXPONENT && positionSteps(e, shape).some((x, a) => x !== s.posStep[a])) e++;
   const es = stepExponent(s.scaleStep, MAX_STEP_EXPONENT), ea = stepExponent(s.ampStep, MAX_STEP_EXPONENT);
   if (e > MAX_POSITION_EXPONENT || es === undefined || ea === undefined) {
-    throw new InvalidHeaderError("packed steps are not powers of two per voxel and octave: a chunk cannot state them");
+    throw new UnencodableError("packed steps are not powers of two per voxel and octave: a chunk cannot state them");
   }
   const origins = s.posMin.map(zigzag);
   const out = new Uint8Array(1 + origins.reduce((n, z) => n + varintBytes(z), 0) + 1 + 1 + 4 + 1 + 1 + 1 + 4 + 1);

@@ -176,8 +176,8 @@ export function chunkAsFile(c: ChunkContent, chunkShape: Shape3, dtype: DType, c
   };
 }
 
-/** The chunk's stored values, C order (x fastest), exactly prod(chunkShape) of them. */
-export function decodeChunk(bytes: Uint8Array, chunkShape: Shape3, dtype: DType, config: GaussianCodecConfig): VoxelArray {
+/** The chunk's stored values, C order (x fastest), exactly prod(chunkShape) of them; `scratch`: the decoder's field buffer, reused by a caller decoding many chunks. */
+export function decodeChunk(bytes: Uint8Array, chunkShape: Shape3, dtype: DType, config: GaussianCodecConfig, scratch?: Float32Array): VoxelArray {
   const content = readChunk(bytes, chunkShape, config);
-  return new VmgDecoder(chunkAsFile(content, chunkShape, dtype, config)).decode(fullBox(chunkShape));
+  return new VmgDecoder(chunkAsFile(content, chunkShape, dtype, config)).decode(fullBox(chunkShape), undefined, undefined, scratch);
 }

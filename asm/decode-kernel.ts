@@ -1,0 +1,293 @@
+/**
+ * The decoder's hot loops in WebAssembly (AssemblyScript, SIMD128): the splat of prepared kernels
+ * into a float32 field (row planning as in src/decode/rows.ts, two rows a step in f64x2 lanes, the
+ * ratio at each row's anchor in closed form by a vector exp instead of carried down the slice; the
+ * row walk four voxels a step in float32x4 lanes) and the sweep that adds the background and
+ * converts to the stored dtype. The host (src/decode/wasm-kernel.ts) lays out the memory as
+ * src/decode/kernel-layout.ts describes.
+ *
+ * Built by scripts/build-wasm.ts; not type-checked by tsc (AssemblyScript types: f64, i32, v128).
+ */
+import {
+  ANCHOR_BITS, EXP_STEPS, EXP_TABLE_LENGTH, TABLES_PTR,
+  KREC_CX, KREC_CY, KREC_CZ, KREC_AMP, KREC_AXX, KREC_AXY, KREC_AXZ, KREC_AYY, KREC_AYZ, KREC_AZZ,
+  KREC_CYY, KREC_CZZ, KREC_CYZ, KREC_R2, KREC_FLOOR, KREC_STRIDE,
+  OUT_U8, OUT_U16, OUT_U32, OUT_I8, OUT_I16, OUT_I32, OUT_F32,
+} from "../src/decode/kernel-layout";
+
+const ANCHOR_SPACING: f64 = <f64>(1 << ANCHOR_BITS);
+const ANCHOR_MASK: i32 = (1 << ANCHOR_BITS) - 1;
+
+@inline function kf(k: usize, i: i32): f64 {
+  return load<f64>(k + (<usize>i << 3));
+}
+
+/** The residue of an integer-valued double modulo the anchor spacing, as JavaScript's `(v) & mask` takes it. */
+@inline function anchorResidue(v: f64): i32 {
+  return <i32><i64>v & ANCHOR_MASK;
+}
+
+/** exp(-q/2) for q at an anchor: the table value times a degree-4 polynomial (rows.ts kernelExp). */
+@inline function kernelExp(q: f64): f64 {
+  const t = max(0.0, 0.5 * q * <f64>EXP_STEPS);
+  if (!(t < <f64>(EXP_TABLE_LENGTH - 1))) return 0;
+  const i = <i32>t;
+  const f = (t - <f64>i) * (1.0 / <f64>EXP_STEPS);
+  return load<f64>(TABLES_PTR + (<usize>i << 3)) * (1 - f * (1 - f * (0.5 - f * (1.0 / 6 - f * (1.0 / 24)))));
+}
+
+/**
+ * exp(x) of two values: 2^k·p(r), x = k·ln 2 + r, |r| ≤ ln 2 / 2, p the Taylor polynomial of
+ * degree 11 (relative error below 1e-14); x clamped to ±700 (a ratio that large only ever meets
+ * lanes outside the support, which the walk masks).
+ */
+@inline function expV(x: v128): v128 {
+  const c = f64x2.min(f64x2.max(x, f64x2.splat(-700)), f64x2.splat(700));
+  const k = f64x2.nearest(f64x2.mul(c, f64x2.splat(1.4426950408889634)));
+  const r = f64x2.sub(f64x2.sub(c, f64x2.mul(k, f64x2.splat(6.93147180369123816490e-01))), f64x2.mul(k, f64x2.splat(1.90821492927058770002e-10)));
+  let p = f64x2.splat(1.0 / 39916800);
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 3628800));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 362880));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 40320));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 5040));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 720));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 120));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 24));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0 / 6));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(0.5));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1));
+  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1));
+  const ki = i64x2.extend_low_i32x4_s(i32x4.trunc_sat_f64x2_s_zero(k));
+  return f64x2.mul(p, i64x2.shl(i64x2.add(ki, i64x2.splat(1023)), 52));
+}
+
+/** kernelExp of two values at once: the same operations lane by lane, so the same results. */
+@inline function kernelExp2(q: v128): v128 {
+  const lim = f64x2.splat(<f64>(EXP_TABLE_LENGTH - 1));
+  const t = f64x2.max(f64x2.splat(0), f64x2.mul(f64x2.mul(f64x2.splat(0.5), q), f64x2.splat(<f64>EXP_STEPS)));
+  const inside = f64x2.lt(t, lim); // false past the table and for NaN: 0 there
+  const ti = i32x4.trunc_sat_f64x2_s_zero(f64x2.min(t, lim));
+  const fi = f64x2.convert_low_i32x4_s(ti);
+  const f = f64x2.mul(f64x2.sub(t, fi), f64x2.splat(1.0 / <f64>EXP_STEPS));
+  const tab = f64x2(load<f64>(TABLES_PTR + (<usize>i32x4.extract_lane(ti, 0) << 3)), load<f64>(TABLES_PTR + (<usize>i32x4.extract_lane(ti, 1) << 3)));
+  const one = f64x2.splat(1);
+  let p = f64x2.sub(f64x2.splat(1.0 / 6), f64x2.mul(f, f64x2.splat(1.0 / 24)));
+  p = f64x2.sub(f64x2.splat(0.5), f64x2.mul(f, p));
+  p = f64x2.sub(one, f64x2.mul(f, p));
+  p = f64x2.sub(one, f64x2.mul(f, p));
+  return v128.and(f64x2.mul(tab, p), inside);
+}
+
+/**
+ * Adds amp·(e − floor) along one row segment: voxels o … o+len−1 of the field (byte address of
+ * voxel 0 in `field`), whose anchor lies `skip` voxels before o. Lanes are aligned to the anchor
+ * (lane m holds anchor + m, m = 4j … 4j+3 in step j), so a voxel's value does not depend on where
+ * the segment was entered; lanes outside the segment add +0 (the field is padded for them).
+ * With ρ the ratio at the anchor and s the step: g(m) = g(0)·ρ^m·s^(m(m−1)/2), and each lane's
+ * factor over 4 voxels is ρ⁴·s^(6+4m), times s¹⁶ per step; `sg`, `sf0`, `sf1` hold the step powers.
+ * The lanes start in float64 and walk in float32 (four voxels a vector): every value a valid lane
+ * takes lies inside the support, within exp(−r²/2)·amp … amp, and the float32 recurrence over at
+ * most 16 steps stays within 1e-5 of the float64 one, relative.
+ */
+@inline function walk(field: usize, o: i32, len: i32, skip: i32, e: f64, ratio: f64, sg: v128, sf0: v128, sf1: v128, s16: v128, amp: f64, fl: v128): void {
+  const g0 = amp * e, r2 = ratio * ratio, r4 = r2 * r2;
+  const glo = f64x2.mul(f64x2.splat(g0), f64x2(1, ratio));
+  const ghi = f64x2.mul(f64x2.mul(f64x2.splat(g0 * r2), f64x2(1, ratio)), sg);
+  const rr = f64x2.splat(r4);
+  let g = v128.shuffle<i32>(f32x4.demote_f64x2_zero(glo), f32x4.demote_f64x2_zero(ghi), 0, 1, 4, 5);
+  let f = v128.shuffle<i32>(f32x4.demote_f64x2_zero(f64x2.mul(rr, sf0)), f32x4.demote_f64x2_zero(f64x2.mul(rr, sf1)), 0, 1, 4, 5);
+  const jb = skip >> 2, je = (skip + len - 1) >> 2;
+  for (let j = 0; j < jb; j++) { g = f32x4.mul(g, f); f = f32x4.mul(f, s16); }
+  const lo = i32x4.splat(skip), hi = i32x4.splat(skip + len), four = i32x4.splat(4);
+  let m = i32x4.add(i32x4.splat(jb << 2), i32x4(0, 1, 2, 3));
+  let p = field + (<usize>(o - skip + (jb << 2)) << 2);
+  for (let j = jb; j <= je; j++, p += 16) {
+    const inside = v128.and(i32x4.ge_s(m, lo), i32x4.lt_s(m, hi));
+    v128.store(p, f32x4.add(v128.load(p), v128.and(f32x4.sub(g, fl), inside)));
+    g = f32x4.mul(g, f); f = f32x4.mul(f, s16); m = i32x4.add(m, four);
+  }
+}
+
+/** Solve the rows of the kernel record at `k` inside the box and walk each segment (rows.ts visitRows). */
+function splatOne(k: usize, field: usize, rows: usize, cap: i32, bx0: f64, bx1: f64, by0: f64, by1: f64, bz0: f64, bz1: f64): void {
+  const cx = kf(k, KREC_CX), cy = kf(k, KREC_CY), cz = kf(k, KREC_CZ), r2 = kf(k, KREC_R2);
+  const axx = kf(k, KREC_AXX), axy = kf(k, KREC_AXY), axz = kf(k, KREC_AXZ);
+  const ayy = kf(k, KREC_AYY), ayz = kf(k, KREC_AYZ), azz = kf(k, KREC_AZZ);
+  const cyy = kf(k, KREC_CYY), czz = kf(k, KREC_CZZ), cyz = kf(k, KREC_CYZ);
+  const amp = kf(k, KREC_AMP), floor = kf(k, KREC_FLOOR);
+  const w = bx1 - bx0, h = by1 - by0;
+  const zr = Math.sqrt(r2 * czz);
+  const zlo = max(bz0, Math.ceil(cz - zr)), zhi = min(bz1 - 1, Math.floor(cz + zr));
+  const detYZ = cyy * czz - cyz * cyz;
+  const step = Math.exp(-axx);
+  const s2 = step * step, s3 = s2 * step, s4 = s2 * s2, s6 = s3 * s3, s8 = s4 * s4, s16 = s8 * s8;
+  const s10 = s6 * s4, s14 = s10 * s4, s18 = s14 * s4;
+  const sg = f64x2(step, s3), sf0 = f64x2(s6, s10), sf1 = f64x2(s14, s18), sv16 = f32x4.splat(<f32>s16), fl = f32x4.splat(<f32>floor);
+  const iaxx = 1 / axx, iczz = 1 / czz;
+  const vcx = f64x2.splat(cx), vcy = f64x2.splat(cy), vr2 = f64x2.splat(r2), vaxx = f64x2.splat(axx), vaxy = f64x2.splat(axy);
+  const vayy = f64x2.splat(ayy), viaxx = f64x2.splat(iaxx), v2 = f64x2.splat(2);
+  const rowB = rows, rowQ = rows + (<usize>cap << 3), rowM = rows + (<usize>cap << 4), rowS = rows + (<usize>cap * 24);
+  const rowE = rows + (<usize>cap << 5), rowQ0 = rows + (<usize>cap * 40), rowR = rows + (<usize>cap * 48);
+  const vhalf = f64x2.splat(-0.5), vone = f64x2.splat(1);
+  for (let z = zlo; z <= zhi; z++) {
+    const dz = z - cz;
+    const bz = axz * dz, cyz2 = 2 * ayz * dz, czz2 = azz * dz * dz;
+    const t = czz * r2 - dz * dz;
+    if (t < 0) continue;
+    const ym = cy + cyz * dz * iczz;
+    const yh = Math.sqrt(max(0.0, detYZ * t)) * iczz;
+    const ys = Math.ceil(ym - yh);
+    const ylo = max(by0, ys), yhi = min(by1 - 1, Math.floor(ym + yh));
+    if (!(ylo <= yhi)) continue;
+    // pass 1, two rows a step in f64x2 lanes: each row's solve, the same operations as the
+    // scalar code, into the row scratch (structure of arrays, `cap` rows each)
+    const ystart = ylo;
+    const nrows = <i32>(yhi - ystart) + 1;
+    let Y = f64x2(ystart, ystart + 1);
+    for (let i = 0; i < nrows; i += 2, Y = f64x2.add(Y, v2)) {
+      const dy = f64x2.sub(Y, vcy);
+      const b = f64x2.add(f64x2.mul(vaxy, dy), f64x2.splat(bz));
+      const c = f64x2.add(f64x2.mul(f64x2.add(f64x2.mul(vayy, dy), f64x2.splat(cyz2)), dy), f64x2.splat(czz2));
+      const bi = f64x2.mul(b, viaxx);
+      const qmin = f64x2.sub(c, f64x2.mul(b, bi));
+      const xm = f64x2.sub(vcx, bi);
+      const xh = f64x2.sqrt(f64x2.max(f64x2.splat(0), f64x2.mul(f64x2.sub(vr2, qmin), viaxx)));
+      const xs = f64x2.ceil(f64x2.sub(xm, xh));
+      const ta = f64x2.sub(xs, xm);
+      const q = <usize>i << 3;
+      v128.store(rowB + q, b);
+      v128.store(rowQ + q, qmin);
+      v128.store(rowM + q, xm);
+      v128.store(rowS + q, xs);
+      v128.store(rowE + q, f64x2.floor(f64x2.add(xm, xh)));
+      v128.store(rowQ0 + q, kernelExp2(f64x2.add(qmin, f64x2.mul(vaxx, f64x2.mul(ta, ta)))));
+      // the ratio at xs in closed form: exp(−(axx·(2(xs − cx) + 1) + 2b)/2)
+      const arg = f64x2.mul(vhalf, f64x2.add(f64x2.mul(vaxx, f64x2.add(f64x2.mul(v2, f64x2.sub(xs, vcx)), vone)), f64x2.mul(v2, b)));
+      v128.store(rowR + q, expV(arg));
+    }
+    // pass 2, row by row: the segments walked
+    let y = ystart;
+    for (let i = 0; i < nrows; i++, y++) {
+      const q = <usize>i << 3;
+      const qmin = load<f64>(rowQ + q);
+      if (qmin > r2) continue;
+      const xs = load<f64>(rowS + q), b = load<f64>(rowB + q), ratio = load<f64>(rowR + q);
+      const xlo = max(bx0, xs), xhi = min(bx1 - 1, load<f64>(rowE + q));
+      if (!(xlo <= xhi)) continue;
+      const o0 = ((z - bz0) * h + (y - by0)) * w - bx0; // field index of column 0 of the row
+      for (let a = xlo - <f64>anchorResidue(xlo - xs); a <= xhi; a += ANCHOR_SPACING) {
+        const first = max(a, xlo), last = min(xhi, a + <f64>ANCHOR_MASK);
+        let e: f64, r: f64;
+        if (a == xs) { e = load<f64>(rowQ0 + q); r = ratio; } else {
+          const ta = a - load<f64>(rowM + q);
+          e = kernelExp(qmin + axx * ta * ta);
+          r = Math.exp(-0.5 * (axx * (2 * (a - cx) + 1) + 2 * b));
+        }
+        walk(field, <i32>(o0 + first), <i32>(last - first) + 1, <i32>(first - a), e, r, sg, sf0, sf1, sv16, amp, fl);
+      }
+    }
+  }
+}
+
+/**
+ * Σ of `count` kernel records at `kernels` over the box (half-open, scale-grid voxels), added into
+ * the float32 field at `field`; `rows` is the row scratch: ROW_ARRAYS f64 arrays of `cap` entries,
+ * cap ≥ the box's height + 2 (a pair's spare lane).
+ */
+export function splat(kernels: usize, count: i32, field: usize, rows: usize, cap: i32, bx0: f64, bx1: f64, by0: f64, by1: f64, bz0: f64, bz1: f64): void {
+  for (let i = 0; i < count; i++) splatOne(kernels + (<usize>(i * KREC_STRIDE) << 3), field, rows, cap, bx0, bx1, by0, by1, bz0, bz1);
+}
+
+/** One field value (f32 sum + background, rounded to f32 as addBackground rounds it) → a stored value (values.ts). */
+@inline function storeValue<T>(out: usize, i: i32, v: f64, offset: f64, o: f64, scale: f64): void {
+  const fr = <f64><f32>v;
+  if (!isInteger<T>()) {
+    store<f32>(out + (<usize>i << 2), <f32>(offset + scale * fr));
+  } else if (!isSigned<T>()) {
+    const max = <f64><T>-1;
+    const t = o + scale * fr;
+    store<T>(out + (<usize>i << alignof<T>()), <T><u32>(t > max ? max : t > 0 ? t : 0));
+  } else {
+    const lo = -<f64>(<i64>1 << <i64>(sizeof<T>() * 8 - 1)), hi = -lo - 1;
+    store<T>(out + (<usize>i << alignof<T>()), <T><i32>Math.floor(min(max(o + scale * fr, lo), hi)));
+  }
+}
+
+/**
+ * The sweep for one output type: row by row, the grid (or constant) background as runs of
+ * A + B·X at absolute column X (core/background.ts BackgroundRows.lines), added to the sum.
+ */
+function sweep<T>(
+  field: usize, out: usize, outRow: i32, outPlane: i32, w: i32, h: i32, d: i32, x0: f64, offset: f64, scale: f64,
+  params: usize, gx: i32, gy: i32, gz: i32, zNode: usize, zWeight: usize, yNode: usize, yWeight: usize,
+  nRuns: i32, runStart: usize, runCell: usize, runNode: usize, slope: f64, node: usize,
+): void {
+  const o = offset + 0.5;
+  let i0 = 0;
+  for (let z = 0; z < d; z++) for (let y = 0; y < h; y++, i0 += w) {
+    // output element of field index i in this row: orow + i·sizeof<T> (the output box may be wider than the field's)
+    const orow = out + <usize>((z * outPlane + y * outRow - i0) * <i32>sizeof<T>());
+    const iz = load<i32>(zNode + (<usize>z << 2)), tz = load<f64>(zWeight + (<usize>z << 3));
+    const iz1 = min(iz + 1, gz - 1);
+    const iy = load<i32>(yNode + (<usize>y << 2)), ty = load<f64>(yWeight + (<usize>y << 3));
+    const iy1 = min(iy + 1, gy - 1);
+    const pa = params + (<usize>((iz * gy + iy) * gx) << 3), pb = params + (<usize>((iz * gy + iy1) * gx) << 3);
+    const pc = params + (<usize>((iz1 * gy + iy) * gx) << 3), pe = params + (<usize>((iz1 * gy + iy1) * gx) << 3);
+    for (let k = 0; k < gx; k++) {
+      const q = <usize>k << 3;
+      store<f64>(node + q, (1 - tz) * ((1 - ty) * load<f64>(pa + q) + ty * load<f64>(pb + q)) + tz * ((1 - ty) * load<f64>(pc + q) + ty * load<f64>(pe + q)));
+    }
+    for (let r = 0; r < nRuns; r++) {
+      const k = load<i32>(runCell + (<usize>r << 2));
+      let A: f64, B: f64;
+      if (k >= 0) {
+        const nk = load<f64>(node + (<usize>k << 3)), dd = load<f64>(node + (<usize>(k + 1) << 3)) - nk;
+        B = slope * dd; A = nk + (0.5 * slope - <f64>k) * dd;
+      } else { A = load<f64>(node + (<usize>load<i32>(runNode + (<usize>r << 2)) << 3)); B = 0; }
+      const s = load<i32>(runStart + (<usize>r << 2)), e = load<i32>(runStart + (<usize>(r + 1) << 2));
+      let X = x0 + <f64>s;
+      let i = i0 + s;
+      const end = i0 + e;
+      if (isInteger<T>() && !isSigned<T>() && sizeof<T>() <= 2) {
+        // four voxels a step: the scalar path's operations lane by lane (NaN → 0 as there)
+        const vA = f64x2.splat(A), vB = f64x2.splat(B), vo = f64x2.splat(o), vs = f64x2.splat(scale);
+        const vmax = f64x2.splat(<f64><T>-1), zero = f64x2.splat(0), four = f64x2.splat(4);
+        let Xlo = f64x2(X, X + 1), Xhi = f64x2(X + 2, X + 3);
+        for (; i + 4 <= end; i += 4, X += 4, Xlo = f64x2.add(Xlo, four), Xhi = f64x2.add(Xhi, four)) {
+          const acc = v128.load(field + (<usize>i << 2));
+          const lo = f64x2.add(f64x2.promote_low_f32x4(acc), f64x2.add(vA, f64x2.mul(vB, Xlo)));
+          const hi = f64x2.add(f64x2.promote_low_f32x4(v128.shuffle<i32>(acc, acc, 2, 3, 0, 1)), f64x2.add(vA, f64x2.mul(vB, Xhi)));
+          const frlo = f64x2.promote_low_f32x4(f32x4.demote_f64x2_zero(lo)), frhi = f64x2.promote_low_f32x4(f32x4.demote_f64x2_zero(hi));
+          const tlo = f64x2.max(f64x2.min(f64x2.add(vo, f64x2.mul(vs, frlo)), vmax), zero);
+          const thi = f64x2.max(f64x2.min(f64x2.add(vo, f64x2.mul(vs, frhi)), vmax), zero);
+          const u = v128.shuffle<i32>(i32x4.trunc_sat_f64x2_u_zero(tlo), i32x4.trunc_sat_f64x2_u_zero(thi), 0, 1, 4, 5);
+          const h16 = i16x8.narrow_i32x4_u(u, u);
+          if (sizeof<T>() == 2) v128.store64_lane(orow + (<usize>i << 1), h16, 0);
+          else v128.store32_lane(orow + <usize>i, i8x16.narrow_i16x8_u(h16, h16), 0);
+        }
+      }
+      for (; i < end; i++, X++) {
+        storeValue<T>(orow, i, <f64>load<f32>(field + (<usize>i << 2)) + (A + B * X), offset, o, scale);
+      }
+    }
+  }
+}
+
+/**
+ * Field sum + grid/constant background → stored values of output kind `kind` (OUT_*), over a
+ * w×h×d box; voxel (z, y, x) of the box goes to element z·outPlane + y·outRow + x of `out` (a box
+ * that is one tile of a larger output).
+ */
+export function convert(
+  kind: i32, field: usize, out: usize, outRow: i32, outPlane: i32, w: i32, h: i32, d: i32, x0: f64, offset: f64, scale: f64,
+  params: usize, gx: i32, gy: i32, gz: i32, zNode: usize, zWeight: usize, yNode: usize, yWeight: usize,
+  nRuns: i32, runStart: usize, runCell: usize, runNode: usize, slope: f64, node: usize,
+): void {
+  if (kind == OUT_U8) sweep<u8>(field, out, outRow, outPlane, w, h, d, x0, offset, scale, params, gx, gy, gz, zNode, zWeight, yNode, yWeight, nRuns, runStart, runCell, runNode, slope, node);
+  else if (kind == OUT_U16) sweep<u16>(field, out, outRow, outPlane, w, h, d, x0, offset, scale, params, gx, gy, gz, zNode, zWeight, yNode, yWeight, nRuns, runStart, runCell, runNode, slope, node);
+  else if (kind == OUT_U32) sweep<u32>(field, out, outRow, outPlane, w, h, d, x0, offset, scale, params, gx, gy, gz, zNode, zWeight, yNode, yWeight, nRuns, runStart, runCell, runNode, slope, node);
+  else if (kind == OUT_I8) sweep<i8>(field, out, outRow, outPlane, w, h, d, x0, offset, scale, params, gx, gy, gz, zNode, zWeight, yNode, yWeight, nRuns, runStart, runCell, runNode, slope, node);
+  else if (kind == OUT_I16) sweep<i16>(field, out, outRow, outPlane, w, h, d, x0, offset, scale, params, gx, gy, gz, zNode, zWeight, yNode, yWeight, nRuns, runStart, runCell, runNode, slope, node);
+  else if (kind == OUT_I32) sweep<i32>(field, out, outRow, outPlane, w, h, d, x0, offset, scale, params, gx, gy, gz, zNode, zWeight, yNode, yWeight, nRuns, runStart, runCell, runNode, slope, node);
+  else if (kind == OUT_F32) sweep<f32>(field, out, outRow, outPlane, w, h, d, x0, offset, scale, params, gx, gy, gz, zNode, zWeight, yNode, yWeight, nRuns, runStart, runCell, runNode, slope, node);
+}

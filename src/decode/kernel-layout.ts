@@ -1,0 +1,54 @@
+/**
+ * The numbers the two row planners (rows.ts in JavaScript, asm/decode-kernel.ts in WebAssembly)
+ * and the WebAssembly module's memory share: one description, read by both compilers. Plain
+ * integer constants only, so that the file is valid TypeScript and valid AssemblyScript.
+ */
+
+/** Anchors every 2^ANCHOR_BITS voxels along a row (see rows.ts). */
+export const ANCHOR_BITS = 6;
+/** Anchor moves from row to row that the JS path's carried ratio covers with its power table. */
+export const MAX_ANCHOR_MOVE = 8;
+/** The JS path carries the ratio when Axx, |Axy| ≤ this: every factor within exp(±128). (The WebAssembly kernel computes it per row.) */
+export const MAX_CARRY_CURVATURE = 16;
+/** exp(-q/2) at an anchor is tabulated at steps of 1/EXP_STEPS in q/2 … */
+export const EXP_STEPS = 32;
+/** … over this many entries (q/2 from 0 to past r²/2 for the largest radius, 8σ). */
+export const EXP_TABLE_LENGTH = EXP_STEPS * 33 + 2;
+
+// WebAssembly memory, byte offsets. Below TABLES_PTR: the module's own static data (none today).
+/** The exp table (EXP_TABLE_LENGTH f64), written by the host once per instance. */
+export const TABLES_PTR = 65536;
+/** Start of the per-call area (kernels, field, values, background tables), laid out by the host. */
+export const CALL_PTR = 131072;
+/** Alignment of every per-call array, and the bytes kept free before and after the field (the walk's masked vector lanes touch up to 3 voxels beyond a row segment). */
+export const CALL_ALIGN = 16;
+
+/** f64 arrays of the row planner's per-call scratch (per row of a slice: b, qmin, xm, xs, xe, e and the ratio at xs). */
+export const ROW_ARRAYS = 7;
+
+/** One kernel record in the per-call area: f64 fields at these indices, KREC_STRIDE f64 apart. */
+export const KREC_CX = 0;
+export const KREC_CY = 1;
+export const KREC_CZ = 2;
+export const KREC_AMP = 3;
+export const KREC_AXX = 4;
+export const KREC_AXY = 5;
+export const KREC_AXZ = 6;
+export const KREC_AYY = 7;
+export const KREC_AYZ = 8;
+export const KREC_AZZ = 9;
+export const KREC_CYY = 10;
+export const KREC_CZZ = 11;
+export const KREC_CYZ = 12;
+export const KREC_R2 = 13;
+export const KREC_FLOOR = 14;
+export const KREC_STRIDE = 16;
+
+/** Output element kinds of the conversion sweep. */
+export const OUT_U8 = 1;
+export const OUT_U16 = 2;
+export const OUT_U32 = 3;
+export const OUT_I8 = 4;
+export const OUT_I16 = 5;
+export const OUT_I32 = 6;
+export const OUT_F32 = 7;

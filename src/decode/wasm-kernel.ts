@@ -1,0 +1,208 @@
+/**
+ * Host of the decoder's WebAssembly SIMD kernel (asm/decode-kernel.ts): lays out its memory
+ * (kernel-layout.ts), gathers the kernels a box needs, runs the splat and the background +
+ * conversion sweep, and copies the values out. The same module runs in Node (decode pool, CLI)
+ * and in the browser's workers; each adapter hands the bytes to `installWasmKernel` once per
+ * thread (src/node/wasm-kernel.ts, src/viewer/wasm-kernel.ts). Without WebAssembly SIMD nothing
+ * is installed and the decoder keeps its JavaScript path, the reference.
+ *
+ * The memory grows only as a call needs (the largest box decoded so far) and is reused by every
+ * call on the thread, whichever file it decodes.
+ */
+import { BackgroundRows, boxVoxels, type BackgroundModel, type Box } from "../core/background.js";
+import {
+  K_AMP, K_AXX, K_AXY, K_AXZ, K_AYY, K_AYZ, K_AZZ, K_CX, K_CY, K_CYY, K_CYZ, K_CZ, K_CZZ, K_FLOOR, K_R2, KERNEL_STRIDE,
+} from "../core/constants.js";
+import { DTYPES, type DType, type VoxelArray } from "../core/dtype.js";
+import type { Factors, Shape3 } from "../core/gaussian.js";
+import * as L from "./kernel-layout.js";
+import { EXP_TABLE } from "./rows.js";
+
+interface KernelExports {
+  memory: WebAssembly.Memory;
+  splat(kernels: number, count: number, field: number, rows: number, cap: number, x0: number, x1: number, y0: number, y1: number, z0: number, z1: number): void;
+  convert(
+    kind: number, field: number, out: number, outRow: number, outPlane: number, w: number, h: number, d: number, x0: number, offset: number, scale: number,
+    params: number, gx: number, gy: number, gz: number, zNode: number, zWeight: number, yNode: number, yWeight: number,
+    nRuns: number, runStart: number, runCell: number, runNode: number, slope: number, node: number,
+  ): void;
+}
+
+/** Output kind of the sweep for each dtype (kernel-layout.ts OUT_*). */
+const OUT_KIND: Record<DType, number> = {
+  uint8: L.OUT_U8, uint16: L.OUT_U16, uint32: L.OUT_U32, int8: L.OUT_I8, int16: L.OUT_I16, int32: L.OUT_I32, float32: L.OUT_F32,
+};
+
+/** Kernels splatted per call into the module: an aborted signal is seen between batches, as the JS path sees it every 256 kernels. */
+const BATCH = 256;
+
+const align = (n: number) => Math.ceil(n / L.CALL_ALIGN) * L.CALL_ALIGN;
+
+/**
+ * Voxels of a tile of a values decode: a 1 MB field (a 64³ chunk is one tile). Full-volume tiles
+ * of 2 M voxels decoded whole spent ~1.4× a chunk's time per voxel, the field out of cache.
+ */
+export const TILE_VOXELS = 1 << 18;
+/** Widest tile: rows split in x only past this (a split row is planned and set up twice). */
+const TILE_WIDTH = 512;
+/** Bytes reserved for one tile's background tables: a grid of ≤ 256 nodes an axis and tiles ≤ TILE_WIDTH wide need far less. */
+const TABLES_RESERVE = 1 << 20;
+
+/** `box` cut into tiles of at most TILE_VOXELS (full rows where they fit, then as many slices, then rows). */
+export function tilesOf(box: Box): Box[] {
+  const w = box.x1 - box.x0, h = box.y1 - box.y0, d = box.z1 - box.z0;
+  const tw = Math.min(w, TILE_WIDTH);
+  const td = Math.min(d, Math.max(1, Math.floor(TILE_VOXELS / (tw * Math.min(h, 64)))));
+  const th = Math.min(h, Math.max(1, Math.floor(TILE_VOXELS / (tw * td))));
+  const tiles: Box[] = [];
+  for (let z0 = box.z0; z0 < box.z1; z0 += td) for (let y0 = box.y0; y0 < box.y1; y0 += th) for (let x0 = box.x0; x0 < box.x1; x0 += tw) {
+    tiles.push({ z0, z1: Math.min(box.z1, z0 + td), y0, y1: Math.min(box.y1, y0 + th), x0, x1: Math.min(box.x1, x0 + tw) });
+  }
+  return tiles;
+}
+
+/** The background and conversion of a decode: what `sumToValues` takes. */
+export interface ValuesRequest {
+  model: BackgroundModel;
+  shape: Shape3;
+  factors: Factors;
+  dtype: DType;
+  offset: number;
+  scale: number;
+  out: VoxelArray;
+}
+
+export class WasmKernel {
+  private readonly x: KernelExports;
+  /** Where the background tables of the current tile go (after its row scratch). */
+  private tablesPtr = L.CALL_PTR;
+
+  constructor(module: WebAssembly.Module) {
+    this.x = new WebAssembly.Instance(module, { env: { abort: () => { throw new Error("decode kernel aborted"); } } }).exports as unknown as KernelExports;
+    this.reserve(0);
+    new Float64Array(this.x.memory.buffer, L.TABLES_PTR, L.EXP_TABLE_LENGTH).set(EXP_TABLE);
+  }
+
+  /** Bytes of the module's memory (grown to the largest call so far). */
+  get bytes(): number {
+    return this.x.memory.buffer.byteLength;
+  }
+
+  /**
+   * Σ kernels over `box` (`query` lists the indices into `k`, KERNEL_STRIDE apart, of those that
+   * may reach a box) into `sum` (box-sized); with `values`, the background is added and the sum
+   * converted to `values.out` instead, tile by tile (TILE_VOXELS: a field that stays in cache; a
+   * voxel's value does not depend on the box it is decoded in, so the tiles make the same values).
+   * Returns false when the background model has no sweep here (polynomial): the sum is then in
+   * `sum` for the caller's JS sweep.
+   */
+  decode(k: Float64Array, query: (b: Box) => Uint32Array, box: Box, sum: Float32Array, signal?: AbortSignal, values?: ValuesRequest): boolean {
+    if (!values || values.model.kind === "polynomial") {
+      const field = this.splat(k, query(box), box, 0, signal);
+      sum.set(new Float32Array(this.x.memory.buffer, field, boxVoxels(box)));
+      return !values;
+    }
+    const n = boxVoxels(box), bytes = DTYPES[values.dtype].bytes;
+    const w = box.x1 - box.x0, h = box.y1 - box.y0;
+    const tiles = tilesOf(box);
+    const outPtr = L.CALL_PTR, after = align(outPtr + n * bytes);
+    for (const tile of tiles) {
+      const rows = new BackgroundRows(values.model, values.shape, tile, values.factors);
+      const fieldPtr = this.splat(k, query(tile), tile, after - L.CALL_PTR, signal);
+      const o = outPtr + ((tile.z0 - box.z0) * h * w + (tile.y0 - box.y0) * w + (tile.x0 - box.x0)) * bytes;
+      this.convert(values, rows, tile, fieldPtr, o, w, h * w);
+    }
+    const out = values.out, buf = this.x.memory.buffer;
+    out.set(new (out.constructor as new (b: ArrayBufferLike, o: number, n: number) => VoxelArray)(buf, outPtr, n) as never);
+    return true;
+  }
+
+  /**
+   * Σ kernels `ids` over `box` into a zeroed float32 field in the module's memory, laid out from
+   * CALL_PTR + `base` (kernel records, the padded field, the row scratch); returns the field's address.
+   */
+  private splat(k: Float64Array, ids: Uint32Array, box: Box, base: number, signal: AbortSignal | undefined): number {
+    const n = boxVoxels(box), h = box.y1 - box.y0, count = ids.length;
+    const kernPtr = L.CALL_PTR + base;
+    const fieldPtr = align(kernPtr + count * L.KREC_STRIDE * 8) + L.CALL_ALIGN;
+    const rowCap = 2 * Math.ceil((h + 2) / 2); // rows of a slice inside the box and a pair's spare lane
+    const rowsPtr = align(fieldPtr + n * 4) + L.CALL_ALIGN;
+    this.tablesPtr = rowsPtr + L.ROW_ARRAYS * rowCap * 8;
+    this.reserve(this.tablesPtr - L.CALL_PTR + TABLES_RESERVE);
+    const buf = this.x.memory.buffer;
+    // the kernels, gathered into records (the field order of kernel-layout.ts, not of constants.ts)
+    const rec = new Float64Array(buf, kernPtr, count * L.KREC_STRIDE);
+    for (let i = 0; i < count; i++) {
+      const o = ids[i]! * KERNEL_STRIDE, r = i * L.KREC_STRIDE;
+      rec[r + L.KREC_CX] = k[o + K_CX]!; rec[r + L.KREC_CY] = k[o + K_CY]!; rec[r + L.KREC_CZ] = k[o + K_CZ]!;
+      rec[r + L.KREC_AMP] = k[o + K_AMP]!; rec[r + L.KREC_AXX] = k[o + K_AXX]!; rec[r + L.KREC_AXY] = k[o + K_AXY]!;
+      rec[r + L.KREC_AXZ] = k[o + K_AXZ]!; rec[r + L.KREC_AYY] = k[o + K_AYY]!; rec[r + L.KREC_AYZ] = k[o + K_AYZ]!;
+      rec[r + L.KREC_AZZ] = k[o + K_AZZ]!; rec[r + L.KREC_CYY] = k[o + K_CYY]!; rec[r + L.KREC_CZZ] = k[o + K_CZZ]!;
+      rec[r + L.KREC_CYZ] = k[o + K_CYZ]!; rec[r + L.KREC_R2] = k[o + K_R2]!; rec[r + L.KREC_FLOOR] = k[o + K_FLOOR]!;
+    }
+    new Float32Array(buf, fieldPtr, n).fill(0);
+    for (let i = 0; i < count; i += BATCH) {
+      if (i > 0) signal?.throwIfAborted();
+      this.x.splat(kernPtr + i * L.KREC_STRIDE * 8, Math.min(BATCH, count - i), fieldPtr, rowsPtr, rowCap, box.x0, box.x1, box.y0, box.y1, box.z0, box.z1);
+    }
+    return fieldPtr;
+  }
+
+  /** The background tables of `tile` after its field, then the sweep into `out` (rows `outRow`, planes `outPlane` elements apart). */
+  private convert(values: ValuesRequest, rows: BackgroundRows, tile: Box, fieldPtr: number, out: number, outRow: number, outPlane: number): void {
+    const w = tile.x1 - tile.x0, h = tile.y1 - tile.y0, d = tile.z1 - tile.z0;
+    const nRuns = rows.runCell.length, [gz, gy, gx] = rows.dims, params = values.model.params;
+    const t: Record<string, number> = {};
+    let end = this.tablesPtr;
+    const sizes: Array<[string, number]> = [
+      ["params", params.length * 8], ["zNode", d * 4], ["zWeight", d * 8], ["yNode", h * 4], ["yWeight", h * 8],
+      ["runStart", (nRuns + 1) * 4], ["runCell", nRuns * 4], ["runNode", nRuns * 4], ["node", gx * 8],
+    ];
+    for (const [name, bytes] of sizes) { t[name] = end; end = align(end + bytes); }
+    if (end - this.tablesPtr > TABLES_RESERVE) throw new Error(`background tables of ${end - this.tablesPtr} bytes exceed the kernel's reserve`);
+    const buf = this.x.memory.buffer;
+    const grid = values.model.kind === "grid";
+    new Float64Array(buf, t.params!, params.length).set(params);
+    // constant model: one node, every row at node 0 (weights 0)
+    if (grid) new Int32Array(buf, t.zNode!, d).set(rows.zNode); else new Int32Array(buf, t.zNode!, d).fill(0);
+    if (grid) new Float64Array(buf, t.zWeight!, d).set(rows.zWeight); else new Float64Array(buf, t.zWeight!, d).fill(0);
+    if (grid) new Int32Array(buf, t.yNode!, h).set(rows.yNode); else new Int32Array(buf, t.yNode!, h).fill(0);
+    if (grid) new Float64Array(buf, t.yWeight!, h).set(rows.yWeight); else new Float64Array(buf, t.yWeight!, h).fill(0);
+    new Int32Array(buf, t.runStart!, nRuns + 1).set(rows.runStart);
+    new Int32Array(buf, t.runCell!, nRuns).set(rows.runCell);
+    new Int32Array(buf, t.runNode!, nRuns).set(rows.runNode);
+    this.x.convert(OUT_KIND[values.dtype], fieldPtr, out, outRow, outPlane, w, h, d, tile.x0, values.offset, values.scale,
+      t.params!, gx, gy, gz, t.zNode!, t.zWeight!, t.yNode!, t.yWeight!, nRuns, t.runStart!, t.runCell!, t.runNode!, rows.slope, t.node!);
+  }
+
+  /** Grow the memory (whole pages) so that the per-call area holds `bytes`. */
+  private reserve(bytes: number): void {
+    const need = L.CALL_PTR + bytes, have = this.x.memory.buffer.byteLength;
+    if (need > have) this.x.memory.grow(Math.ceil((need - have) / 65536));
+  }
+}
+
+let installed: WasmKernel | undefined;
+
+/** A tiny module using one SIMD instruction (i32x4.splat): validates only where WebAssembly SIMD128 is supported. */
+const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 8, 1, 6, 0, 65, 0, 253, 17, 11]);
+
+/** Whether this engine runs WebAssembly with SIMD128. */
+export function wasmSimdSupported(): boolean {
+  return typeof WebAssembly === "object" && WebAssembly.validate(SIMD_PROBE);
+}
+
+/**
+ * Compile the kernel from its bytes and make it the thread's (once; later calls return the
+ * first). Undefined where WebAssembly SIMD is not supported: the decoder stays on JS.
+ */
+export function installWasmKernel(bytes: Uint8Array): WasmKernel | undefined {
+  if (installed || !wasmSimdSupported()) return installed;
+  installed = new WasmKernel(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>));
+  return installed;
+}
+
+/** The thread's installed kernel, if any. */
+export function installedWasmKernel(): WasmKernel | undefined {
+  return installed;
+}

@@ -1,0 +1,24 @@
+/**
+ * Node adapter of the WebAssembly decode kernel: installs dist/wasm/decode-kernel.wasm (built by
+ * scripts/build-wasm.ts, which `npm ci` and the CLI build run) for this thread on import. Found
+ * beside the compiled CLI (dist/cli → dist/wasm) or from the sources (src/node → dist/wasm).
+ * VMG_DECODE_KERNEL=js keeps the thread on the JavaScript path (A/B runs, a suspected kernel bug);
+ * a missing build does too, silently: the JS path is the reference.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { installWasmKernel, type WasmKernel } from "../decode/wasm-kernel.js";
+
+const CANDIDATES = ["../wasm/decode-kernel.wasm", "../../dist/wasm/decode-kernel.wasm"];
+
+/** Install the kernel for this thread unless VMG_DECODE_KERNEL=js or no build is found. */
+export function loadWasmKernel(): WasmKernel | undefined {
+  if (process.env.VMG_DECODE_KERNEL === "js") return undefined;
+  for (const rel of CANDIDATES) {
+    const path = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(path)) return installWasmKernel(readFileSync(path));
+  }
+  return undefined;
+}
+
+loadWasmKernel();
