@@ -137,7 +137,8 @@ describe("volmicro.gaussians chunk codec", () => {
     const edited = (f: (b: Uint8Array) => void) => { const b = good.slice(); f(b); return b; };
     const head = 3 + 4 * 4; // version, kind, degree, 4 polynomial parameters
     assert.throws(() => readChunk(edited((b) => { b[0] = 1; }), CHUNK, CONFIG), UnsupportedVersionError); // version 1 chunks had the file's 45-byte table
-    assert.throws(() => readChunk(edited((b) => { b[0] = 2; }), CHUNK, CONFIG), UnsupportedVersionError); // version 2 stores are written again
+    assert.throws(() => readChunk(edited((b) => { b[0] = 2; }), CHUNK, CONFIG), UnsupportedVersionError); // a version 2 chunk in a version 3 array
+    assert.throws(() => readChunk(good, CHUNK, { ...CONFIG, version: 2 }), UnsupportedVersionError); // and the other way round
     assert.throws(() => readChunk(edited((b) => { b[head + 1] = 11; }), CHUNK, CONFIG), InvalidHeaderError); // packed position exponent past 10
     assert.throws(() => readChunk(edited((b) => { b[1] = 9; }), CHUNK, CONFIG), InvalidHeaderError);
     assert.throws(() => readChunk(edited((b) => { b[2] = 7; }), CHUNK, CONFIG), InvalidHeaderError); // polynomial degree 7
@@ -181,6 +182,19 @@ describe("volmicro.gaussians chunk codec", () => {
     }
   });
 
+  test("a chunk of the released codec version 2 reads as version 3's without kind 3; kind 3 in a version 2 array is refused; 2 is never written", () => {
+    const v2 = { ...CONFIG, version: 2 };
+    const c = content(20);
+    const bytes = encodeChunk(c, CHUNK, CONFIG);
+    const old = bytes.slice(); old[0] = 2; // version 2's chunk of this content: the same bytes but its version
+    assert.deepEqual(readChunk(old, CHUNK, v2), readChunk(bytes, CHUNK, CONFIG));
+    assert.deepEqual(decodeChunk(old, CHUNK, "uint16", v2), decodeChunk(bytes, CHUNK, "uint16", CONFIG));
+    const half = encodeChunk({ ...c, background: halfGrid(Float64Array.from({ length: 27 }, (_, i) => 0.01 * i), 3) }, CHUNK, CONFIG);
+    half[0] = 2;
+    assert.throws(() => readChunk(half, CHUNK, v2), (e: unknown) => e instanceof InvalidHeaderError && /background kind 3 \(float16 grid\) is not one of codec version 2's/.test(e.message));
+    assert.throws(() => encodeChunk(c, CHUNK, v2), UnencodableError);
+  });
+
   test("the writer refuses what a reader would refuse", () => {
     const c = content(3);
     c.gaussians[P_SCALE] = 1000; // beyond the 28.8-voxel diagonal
@@ -190,7 +204,8 @@ describe("volmicro.gaussians chunk codec", () => {
   test("configurations are checked field by field", () => {
     const json = { version: 3, encoding: "packed", truncation: 3, value_offset: 0, value_scale: 2 };
     assert.deepEqual(parseConfig(json), { version: 3, encoding: "packed", truncation: 3, valueOffset: 0, valueScale: 2 });
-    for (const version of [1, 2, 4]) assert.throws(() => parseConfig({ ...json, version }), UnsupportedVersionError);
+    assert.equal(parseConfig({ ...json, version: 2 }).version, 2); // the released version's stores are read
+    for (const version of [1, 4, "3"]) assert.throws(() => parseConfig({ ...json, version }), UnsupportedVersionError);
     assert.throws(() => parseConfig({ ...json, encoding: "zfp" }), CodecConfigurationError);
     assert.throws(() => parseConfig({ ...json, truncation: 20 }), CodecConfigurationError);
     assert.throws(() => parseConfig({ ...json, value_scale: 0 }), CodecConfigurationError);
@@ -357,6 +372,39 @@ describe("a store written by the writer", { timeout: 240_000 }, () => {
     const r = await vmg(["decode", copy, "-o", join(dir, "damaged.tif")]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^vmg: .*damaged\.ome\.zarr: level 0 chunk \[0, 0, 0\] \(shard file 0\/c\/0\/0\/0\): volmicro\.gaussians chunk 16x16x16: chunk version 7/);
+  });
+
+  test("a store of the released codec version 2 (poly1 chunks) still decodes, level by level, to what its version 3 bytes decode to", async () => {
+    const copy = join(dir, "version2.ome.zarr");
+    await cp(store, copy, { recursive: true });
+    const levels = JSON.parse(await readFile(join(copy, "zarr.json"), "utf8")).attributes.ome.multiscales[0].datasets.map((d: { path: string }) => d.path);
+    let chunks = 0;
+    for (const level of levels) {
+      // the level's codec configuration says version 2, and every chunk's first byte
+      const metaPath = join(copy, level, "zarr.json"), meta = JSON.parse(await readFile(metaPath, "utf8"));
+      const sharding = meta.codecs[0].configuration, inner = sharding.codecs[0].configuration;
+      assert.equal(inner.version, GAUSSIAN_CODEC_VERSION);
+      inner.version = 2;
+      await writeFile(metaPath, JSON.stringify(meta));
+      const n = (meta.chunk_grid.configuration.chunk_shape as number[]).reduce((p, s, a) => p * (s / sharding.chunk_shape[a]), 1);
+      for (const [name, file] of await filesOf(join(copy, level, "c"))) {
+        const index = new DataView(file.buffer, file.byteOffset + file.length - 16 * n - 4, 16 * n);
+        for (let k = 0; k < n; k++) {
+          const offset = index.getBigUint64(16 * k, true);
+          if (offset === 0xffffffffffffffffn) continue;
+          assert.equal(file[Number(offset)], GAUSSIAN_CODEC_VERSION);
+          assert.notEqual(file[Number(offset) + 1], 3, "a poly1 store holds no kind 3");
+          file[Number(offset)] = 2;
+          chunks++;
+        }
+        await writeFile(join(copy, level, "c", name), file);
+      }
+    }
+    assert.ok(chunks > 0);
+    for (let level = 0; level < levels.length; level++) {
+      assert.deepEqual((await readGaussianStore(copy, level)).data, (await readGaussianStore(store, level)).data, `level ${level}`);
+    }
+    assert.equal((await gaussianStoreInfo(copy)).config.version, 2, "vmg info reads its version");
   });
 
   test("a zarr reader without the codec fails naming it", async () => {

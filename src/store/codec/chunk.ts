@@ -12,7 +12,7 @@ import type { DType, VoxelArray } from "../../core/dtype.js";
 import type { Shape3 } from "../../core/gaussian.js";
 import { fullBox, VmgDecoder } from "../../decode/decoder.js";
 import { encodingByName } from "../../format/encodings.js";
-import { CountBoundError, CountMismatchError, InvalidHeaderError, TruncatedFileError, UnsupportedVersionError, VmgFormatError } from "../../format/errors.js";
+import { CountBoundError, CountMismatchError, InvalidHeaderError, TruncatedFileError, UnencodableError, UnsupportedVersionError, VmgFormatError } from "../../format/errors.js";
 import { choosePackedSteps, decodePackedStream, encodePackedStream, MIN_BYTES_PER_GAUSSIAN, type PackedSteps } from "../../format/packed.js";
 import { validateBackground, validateCount, validateGaussians, type VmgFile } from "../../format/vmg.js";
 import { decodeChunkTable, encodeChunkTable } from "./chunk-table.js";
@@ -22,6 +22,8 @@ import { readVarint, varintBytes, writeVarint } from "./varint.js";
 const KINDS = ["constant", "polynomial", "grid"] as const;
 /** Kind byte of § 3's float16 grid: a grid (kind 2's shape fields) whose nodes are float16 (a store's continuous background, § 6.2). */
 const HALF_GRID_KIND = 3;
+/** The codec version that added kind 3 (version 2's chunks are otherwise the same). */
+const HALF_GRID_VERSION = 3;
 
 /** Whether `bg` is written as kind 3: a grid whose node values are all float16 numbers, so the 2 bytes a node saves lose nothing. */
 export function isHalfGrid(bg: BackgroundModel): boolean {
@@ -59,6 +61,8 @@ export function chunkOverheadBytes(bg: BackgroundModel, count: number): number {
  * reader will decode them, σ within the chunk's diagonal) and throws its typed errors.
  */
 export function encodeChunk(c: ChunkContent, chunkShape: Shape3, config: GaussianCodecConfig): Uint8Array {
+  // only the version this writes: an older one's chunks (a store of version 2) are only read
+  if (config.version !== GAUSSIAN_CODEC_VERSION) throw new UnencodableError(`${GAUSSIAN_CODEC_NAME}: this writer writes codec version ${GAUSSIAN_CODEC_VERSION}, not ${config.version}`);
   validateBackground(c.background);
   if (c.gaussians.length < c.count * PARAMS_PER_GAUSSIAN) throw new CountMismatchError(`${c.count} Gaussians need ${c.count * PARAMS_PER_GAUSSIAN} parameters, found ${c.gaussians.length}`);
   validateCount(c.count, chunkShape);
@@ -97,8 +101,10 @@ export function readChunk(bytes: Uint8Array, chunkShape: Shape3, config: Gaussia
 
 function parseChunk(bytes: Uint8Array, chunkShape: Shape3, config: GaussianCodecConfig): ChunkContent {
   if (bytes.length < 2) throw new TruncatedFileError(`${bytes.length} bytes is shorter than the version and kind bytes`);
-  if (bytes[0] !== GAUSSIAN_CODEC_VERSION) throw new UnsupportedVersionError(`chunk version ${bytes[0]} is not supported (this reader reads ${GAUSSIAN_CODEC_VERSION})`);
+  // a chunk is of its array's codec version (a store of the released version 2 is read as such)
+  if (bytes[0] !== config.version) throw new UnsupportedVersionError(`chunk version ${bytes[0]} is not supported (its array's codec version is ${config.version})`);
   const half = bytes[1] === HALF_GRID_KIND;
+  if (half && config.version < HALF_GRID_VERSION) throw new InvalidHeaderError(`background kind 3 (float16 grid) is not one of codec version ${config.version}'s (0 constant, 1 polynomial, 2 grid)`);
   const kind = half ? "grid" : KINDS[bytes[1]!];
   if (!kind) throw new InvalidHeaderError(`background kind ${bytes[1]} is not 0 (constant), 1 (polynomial), 2 (grid) or 3 (float16 grid)`);
   let o = 2;
