@@ -92,7 +92,7 @@ test("a level whose chunks have no background voxels in their windows still solv
   assert.ok(one.every((v) => Math.abs(v - 0.25) < 1e-3), "the chunk without statistics takes its neighbour's level");
 });
 
-test("a store of the continuous background: the same bytes on 1 or 2 threads and as --blocks tasks from the manifest; neighbours agree on their shared faces", { timeout: 240_000 }, async () => {
+test("a store of the continuous background: the same bytes on 1 or 2 threads, as --blocks tasks from the manifest and resumed from it; neighbours agree on their shared faces", { timeout: 240_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), "vmg-continuous-"));
   try {
     // a tilted background under Gaussian structure: each chunk fitting its own would step at the faces
@@ -106,6 +106,11 @@ test("a store of the continuous background: the same bytes on 1 or 2 threads and
     await assertSameStore(two, one);
     for (const index of [1, 0]) await writeGaussianStore(parts, input, { ...o, threads: 1, blocks: { index, count: 2 } });
     await assertSameStore(parts, one);
+    // an interrupted run (one task of two) resumed from its manifest: the backgrounds come from it, not a new plan
+    const resumed = join(dir, "resumed.ome.zarr");
+    await writeGaussianStore(resumed, input, { ...o, threads: 1, blocks: { index: 1, count: 2 } });
+    await writeGaussianStore(resumed, input, { ...o, threads: 1, resume: true });
+    await assertSameStore(resumed, one);
     const manifest = JSON.parse(await readFile(join(one, MANIFEST_NAME), "utf8"));
     assert.equal(manifest.backgrounds.length, manifest.levels.length);
     // level 0's chunks hold their lattice's nodes: every chunk with Gaussians or a background has a kind-3 grid of NODES³ float16 nodes
