@@ -1,6 +1,6 @@
 /**
  * `node --import tsx bench/store-rd-study.ts [--volume NAME] [--crop N] [--bpp B] [--chunk N]
- *  [--iterations K] [--halo H] [--allocation A] [--file-iterations K | --no-file] [--chunks] [--png out.png] [--json]`:
+ *  [--iterations K] [--halo H] [--background continuous|poly1|…] [--allocation A] [--file-iterations K | --no-file] [--chunks] [--png out.png] [--json]`:
  * where a store's bytes and quality go (issue #14's quality targets). Writes the volume as a store,
  * then reports per level its bytes and share of the store, the finest level's PSNR/SSIM, PSNR of the
  * voxels within 2 of an internal chunk face against the rest, and a single-file `.vmg` fitted to
@@ -77,7 +77,7 @@ function chunkErrors(ref: VoxelArray, a: ArrayLike<number>, b: ArrayLike<number>
 const dir = await mkdtemp(join(tmpdir(), "vmg-bench-store-quality-"));
 const o: StoreWriteOptions = {
   chunk, shard: chunk * 4, bytes: Math.floor((bpp * volume.data.length) / 8), halo: Number(flag("halo", "2")),
-  iterations: Number(flag("iterations", "200")), seed: 1, encoding: "packed", background: "poly1", gate: 0.5, name,
+  iterations: Number(flag("iterations", "200")), seed: 1, encoding: "packed", background: flag("background", "poly1") as StoreWriteOptions["background"], gate: 0.5, name,
   allocation: flag("allocation", "slope") as "slope",
 };
 try {

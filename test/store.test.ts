@@ -23,7 +23,7 @@ import { gaussianStoreInfo, readGaussianStore } from "../src/node/store-reader.j
 import { VolumeReadError } from "../src/io/errors.js";
 import { isVmgError } from "../src/core/errors.js";
 import { writeGaussianStore } from "../src/node/store-writer.js";
-import { chunkAsFile, decodeChunk, encodeChunk, readChunk } from "../src/store/codec/chunk.js";
+import { chunkAsFile, chunkOverheadBytes, decodeChunk, encodeChunk, halfGrid, readChunk } from "../src/store/codec/chunk.js";
 import { chunkDType, chunkShape3, GAUSSIAN_CODEC_NAME, GAUSSIAN_CODEC_VERSION, parseConfig, type GaussianCodecConfig } from "../src/store/codec/config.js";
 import { writeVarint } from "../src/store/codec/varint.js";
 import { rebaseBackground } from "../src/store/rebase.js";
@@ -90,6 +90,29 @@ describe("volmicro.gaussians chunk codec", () => {
     assert.ok(v.every((x) => x === 260)); // ⌊10.5 + 1000 · 0.25⌋
   });
 
+  test("a grid background of float16 nodes is stored in 2 bytes a node (kind 3) and decodes to exactly those nodes; other grids keep float32", () => {
+    const nodes = Float64Array.from({ length: 27 }, (_, i) => 0.1 + 0.01 * i);
+    const half = halfGrid(nodes, 3);
+    const bytes = encodeChunk({ ...content(10), background: half }, CHUNK, CONFIG);
+    assert.equal(bytes[1], 3);
+    assert.equal(chunkOverheadBytes(half, 10), 2 + 3 + 2 * 27 + 1);
+    const back = readChunk(bytes, CHUNK, CONFIG).background;
+    assert.deepEqual(back, half);
+    assert.ok(half.params.some((p, i) => p !== nodes[i]), "the nodes were rounded to float16");
+    const wide: BackgroundModel = { kind: "grid", dims: [3, 3, 3], params: nodes };
+    const f32 = encodeChunk({ ...content(10), background: wide }, CHUNK, CONFIG);
+    assert.equal(f32[1], 2);
+    assert.equal(f32.length - bytes.length, 2 * 27);
+    // the decoder sees the grid as a .vmg of it would
+    assert.deepEqual(decodeChunk(bytes, CHUNK, "uint16", CONFIG), new VmgDecoder(chunkAsFile(readChunk(bytes, CHUNK, CONFIG), CHUNK, "uint16", CONFIG)).decode(fullBox(CHUNK)));
+    // an infinite or NaN node, a node count past the bytes, is refused
+    const at = 2 + 3; // version, kind, three dims
+    const inf = bytes.slice(); inf[at] = 0x00; inf[at + 1] = 0x7c;
+    assert.throws(() => readChunk(inf, CHUNK, CONFIG), (e: unknown) => e instanceof VmgFormatError && /background parameter 0 is Infinity/.test((e as Error).message));
+    const big = bytes.slice(); big[2] = 200;
+    assert.throws(() => readChunk(big, CHUNK, CONFIG), VmgFormatError);
+  });
+
   test("a polynomial background moved into a chunk's frame gives the same field there", () => {
     const bg: BackgroundModel = { kind: "polynomial", degree: 2, params: Float64Array.from({ length: 10 }, (_, i) => 0.1 * (i + 1) * (i % 2 ? -1 : 1)) };
     const block: Shape3 = [20, 24, 28], chunk: Shape3 = [16, 16, 16], offset: Shape3 = [4, 0, 8];
@@ -114,6 +137,8 @@ describe("volmicro.gaussians chunk codec", () => {
     const edited = (f: (b: Uint8Array) => void) => { const b = good.slice(); f(b); return b; };
     const head = 3 + 4 * 4; // version, kind, degree, 4 polynomial parameters
     assert.throws(() => readChunk(edited((b) => { b[0] = 1; }), CHUNK, CONFIG), UnsupportedVersionError); // version 1 chunks had the file's 45-byte table
+    assert.throws(() => readChunk(edited((b) => { b[0] = 2; }), CHUNK, CONFIG), UnsupportedVersionError); // a version 2 chunk in a version 3 array
+    assert.throws(() => readChunk(good, CHUNK, { ...CONFIG, version: 2 }), UnsupportedVersionError); // and the other way round
     assert.throws(() => readChunk(edited((b) => { b[head + 1] = 11; }), CHUNK, CONFIG), InvalidHeaderError); // packed position exponent past 10
     assert.throws(() => readChunk(edited((b) => { b[1] = 9; }), CHUNK, CONFIG), InvalidHeaderError);
     assert.throws(() => readChunk(edited((b) => { b[2] = 7; }), CHUNK, CONFIG), InvalidHeaderError); // polynomial degree 7
@@ -125,13 +150,13 @@ describe("volmicro.gaussians chunk codec", () => {
     // more Gaussians than the chunk has voxels
     const tiny: Shape3 = [1, 2, 2];
     const many = new Uint8Array(2 + 4 + 1 + 200);
-    many[0] = 2; many[1] = 0; many[6] = 5;
+    many[0] = GAUSSIAN_CODEC_VERSION; many[1] = 0; many[6] = 5;
     assert.throws(() => readChunk(many, tiny, CONFIG), CountBoundError);
     // a varint that never ends
-    const endless = new Uint8Array([2, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+    const endless = new Uint8Array([GAUSSIAN_CODEC_VERSION, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
     assert.throws(() => readChunk(endless, CHUNK, CONFIG), InvalidHeaderError);
     // payload bytes after a count of 0
-    assert.throws(() => readChunk(new Uint8Array([2, 0, 0, 0, 0, 0, 0, 42]), CHUNK, CONFIG), CountMismatchError);
+    assert.throws(() => readChunk(new Uint8Array([GAUSSIAN_CODEC_VERSION, 0, 0, 0, 0, 0, 0, 42]), CHUNK, CONFIG), CountMismatchError);
     // a huge scale: σ beyond the chunk's diagonal (f16 records carry it as written)
     const f16 = { ...CONFIG, encoding: "f16" as const };
     const huge = content(2);
@@ -157,6 +182,19 @@ describe("volmicro.gaussians chunk codec", () => {
     }
   });
 
+  test("a chunk of the released codec version 2 reads as version 3's without kind 3; kind 3 in a version 2 array is refused; 2 is never written", () => {
+    const v2 = { ...CONFIG, version: 2 };
+    const c = content(20);
+    const bytes = encodeChunk(c, CHUNK, CONFIG);
+    const old = bytes.slice(); old[0] = 2; // version 2's chunk of this content: the same bytes but its version
+    assert.deepEqual(readChunk(old, CHUNK, v2), readChunk(bytes, CHUNK, CONFIG));
+    assert.deepEqual(decodeChunk(old, CHUNK, "uint16", v2), decodeChunk(bytes, CHUNK, "uint16", CONFIG));
+    const half = encodeChunk({ ...c, background: halfGrid(Float64Array.from({ length: 27 }, (_, i) => 0.01 * i), 3) }, CHUNK, CONFIG);
+    half[0] = 2;
+    assert.throws(() => readChunk(half, CHUNK, v2), (e: unknown) => e instanceof InvalidHeaderError && /background kind 3 \(float16 grid\) is not one of codec version 2's/.test(e.message));
+    assert.throws(() => encodeChunk(c, CHUNK, v2), UnencodableError);
+  });
+
   test("the writer refuses what a reader would refuse", () => {
     const c = content(3);
     c.gaussians[P_SCALE] = 1000; // beyond the 28.8-voxel diagonal
@@ -164,10 +202,10 @@ describe("volmicro.gaussians chunk codec", () => {
   });
 
   test("configurations are checked field by field", () => {
-    const json = { version: 2, encoding: "packed", truncation: 3, value_offset: 0, value_scale: 2 };
-    assert.deepEqual(parseConfig(json), { version: 2, encoding: "packed", truncation: 3, valueOffset: 0, valueScale: 2 });
-    assert.throws(() => parseConfig({ ...json, version: 1 }), UnsupportedVersionError);
-    assert.throws(() => parseConfig({ ...json, version: 3 }), UnsupportedVersionError);
+    const json = { version: 3, encoding: "packed", truncation: 3, value_offset: 0, value_scale: 2 };
+    assert.deepEqual(parseConfig(json), { version: 3, encoding: "packed", truncation: 3, valueOffset: 0, valueScale: 2 });
+    assert.equal(parseConfig({ ...json, version: 2 }).version, 2); // the released version's stores are read
+    for (const version of [1, 4, "3"]) assert.throws(() => parseConfig({ ...json, version }), UnsupportedVersionError);
     assert.throws(() => parseConfig({ ...json, encoding: "zfp" }), CodecConfigurationError);
     assert.throws(() => parseConfig({ ...json, truncation: 20 }), CodecConfigurationError);
     assert.throws(() => parseConfig({ ...json, value_scale: 0 }), CodecConfigurationError);
@@ -334,6 +372,39 @@ describe("a store written by the writer", { timeout: 240_000 }, () => {
     const r = await vmg(["decode", copy, "-o", join(dir, "damaged.tif")]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^vmg: .*damaged\.ome\.zarr: level 0 chunk \[0, 0, 0\] \(shard file 0\/c\/0\/0\/0\): volmicro\.gaussians chunk 16x16x16: chunk version 7/);
+  });
+
+  test("a store of the released codec version 2 (poly1 chunks) still decodes, level by level, to what its version 3 bytes decode to", async () => {
+    const copy = join(dir, "version2.ome.zarr");
+    await cp(store, copy, { recursive: true });
+    const levels = JSON.parse(await readFile(join(copy, "zarr.json"), "utf8")).attributes.ome.multiscales[0].datasets.map((d: { path: string }) => d.path);
+    let chunks = 0;
+    for (const level of levels) {
+      // the level's codec configuration says version 2, and every chunk's first byte
+      const metaPath = join(copy, level, "zarr.json"), meta = JSON.parse(await readFile(metaPath, "utf8"));
+      const sharding = meta.codecs[0].configuration, inner = sharding.codecs[0].configuration;
+      assert.equal(inner.version, GAUSSIAN_CODEC_VERSION);
+      inner.version = 2;
+      await writeFile(metaPath, JSON.stringify(meta));
+      const n = (meta.chunk_grid.configuration.chunk_shape as number[]).reduce((p, s, a) => p * (s / sharding.chunk_shape[a]), 1);
+      for (const [name, file] of await filesOf(join(copy, level, "c"))) {
+        const index = new DataView(file.buffer, file.byteOffset + file.length - 16 * n - 4, 16 * n);
+        for (let k = 0; k < n; k++) {
+          const offset = index.getBigUint64(16 * k, true);
+          if (offset === 0xffffffffffffffffn) continue;
+          assert.equal(file[Number(offset)], GAUSSIAN_CODEC_VERSION);
+          assert.notEqual(file[Number(offset) + 1], 3, "a poly1 store holds no kind 3");
+          file[Number(offset)] = 2;
+          chunks++;
+        }
+        await writeFile(join(copy, level, "c", name), file);
+      }
+    }
+    assert.ok(chunks > 0);
+    for (let level = 0; level < levels.length; level++) {
+      assert.deepEqual((await readGaussianStore(copy, level)).data, (await readGaussianStore(store, level)).data, `level ${level}`);
+    }
+    assert.equal((await gaussianStoreInfo(copy)).config.version, 2, "vmg info reads its version");
   });
 
   test("a zarr reader without the codec fails naming it", async () => {

@@ -24,7 +24,7 @@ export const COMPRESS_USAGE = `usage: vmg compress <input> -o <out.vmg> [--bpp B
        [--strict] [--record-source]
        vmg compress <input> -o <out.ome.zarr> [--bpp B | --size BYTES] [--chunk N] [--shard M] [--halo H]
        [--allocation slope|energy|uniform] [--iterations K] [--seed S] [--threads T] [--encoding packed|f16]
-       [--background constant|poly0..4] [--gate TAU] [--plan-only | --blocks i/N | --resume] [--json]
+       [--background continuous|constant|poly0..4] [--gate TAU] [--plan-only | --blocks i/N | --resume] [--json]
        [--queue redis://host:port/db [--detach] [--attempts N]]
 
   <input>          TIFF stack, zarr v2/v3 or OME-Zarr store (directory or http(s) URL)

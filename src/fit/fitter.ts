@@ -55,6 +55,12 @@ export interface FitOptions {
   init?: "pursuit" | "knn";
   knnK?: number;
   background?: BackgroundChoice;
+  /**
+   * A background fixed in advance, in the volume's stored values (grid or constant; a chunked
+   * store's continuous background, store/continuous-background.ts): used as given and not
+   * optimised, so the fit spends its Gaussians over it. `background` is then ignored.
+   */
+  fixedBackground?: BackgroundModel;
   densify?: boolean;
   /** Learning rates relative to `lr`: position (voxels per step at the start), log-scale, rotation, background. */
   rates?: { position?: number; logScale?: number; rotation?: number; background?: number };
@@ -142,9 +148,10 @@ export async function fitVolume(volume: Volume, o: FitOptions): Promise<FitResul
   const metaBytes = new TextEncoder().encode(JSON.stringify(meta(-999.99))).length;
   const capBytes = Math.min(o.budget.bytes ?? Infinity, o.budget.bpp !== undefined ? (o.budget.bpp * N) / 8 : Infinity);
   o.onStage?.("background");
-  const bg = initialBackground(o.background ?? "auto", data, gate, shape, Number.isFinite(capBytes) ? 0.05 * capBytes : 4096, seed);
+  const background: BackgroundModel = o.fixedBackground
+    ? inFieldUnits(o.fixedBackground, mapping)
+    : initialBackground(o.background ?? "auto", data, gate, shape, Number.isFinite(capBytes) ? 0.05 * capBytes : 4096, seed).model;
   if (times) tick = times.lap("background init", tick);
-  const background: BackgroundModel = bg.model;
   const encoding = o.encoding ?? "packed";
   const overhead = overheadBytes(background.params.length, [metaBytes]) + (encoding === "packed" ? PACKED_HEADER_BYTES : 0);
   // packed records have no fixed size: start from a typical 9.5 bytes, then measure (below)
@@ -252,7 +259,7 @@ export async function fitVolume(volume: Volume, o: FitOptions): Promise<FitResul
       const sLr = (o.rates?.logScale ?? 1) * lr * anneal, rLr = (o.rates?.rotation ?? 1) * lr * anneal;
       const rates = buffers.rates(posLr, sLr, rLr, lr * anneal);
       adam.step(opt, grad, count, rates, touched);
-      bgAdam.step(background.params, bgGrad, (o.rates?.background ?? 0.2) * lr * anneal);
+      if (!o.fixedBackground) bgAdam.step(background.params, bgGrad, (o.rates?.background ?? 0.2) * lr * anneal);
       clampScales(opt, count);
       if (times) tick = times.lap("adam", tick);
 
@@ -311,6 +318,12 @@ export async function fitVolume(volume: Volume, o: FitOptions): Promise<FitResul
   } finally {
     await engine.close();
   }
+}
+
+/** A grid or constant background of stored values in the fit's field units ((v − offset)/scale, node by node). */
+function inFieldUnits(bg: BackgroundModel, m: { offset: number; scale: number }): BackgroundModel {
+  if (bg.kind === "polynomial") throw new RangeError("a fixed background is a grid or a constant");
+  return { ...bg, params: bg.params.map((v) => (v - m.offset) / m.scale) };
 }
 
 /**

@@ -18,15 +18,15 @@ import type { Volume } from "../core/volume.js";
 import type { BackgroundChoice } from "../fit/background-init.js";
 import { FitInputError } from "../fit/errors.js";
 import { GAUSSIAN_CODEC_VERSION, type GaussianCodecConfig } from "../store/codec/config.js";
-import { chunkOverheadBytes, readChunk } from "../store/codec/chunk.js";
-import type { ChunkJob } from "../store/block-fit.js";
+import { readChunk } from "../store/codec/chunk.js";
+import { nodesOnlyBytes, type ChunkJob } from "../store/block-fit.js";
+import { chunkNodes, NODES, solveNodes } from "../store/continuous-background.js";
 import { allocateCaps, chunkCosts, levelChunkBytes, NO_GAINS, type BlockStats } from "../store/allocation.js";
 import { checkPlannedBlock, planBlock, planIsCheap, voxelCrc, type BlockPlanStats, type PlanHow } from "../store/block-plan.js";
 import { allocate, arrayMetadata, chunkBox, groupMetadata, halfGeometry, levelCount, levelIndexBytes, planLevel, type LevelGeometry, type LevelPlan } from "../store/plan.js";
 import { shardChunks } from "../store/shard.js";
 import { failedBlock, inShare, makeManifest, planInputsKey, type FailedBlock, type JobPlace, type LevelLayout, type PlannedJob, type PlannedShard, type RunManifest } from "../store/manifest.js";
 import { allShards, encodeJobTable, jobCount, jobPlace, levelJobCounts, memoryJobTable, type JobTable } from "../store/job-table.js";
-import { constantBackground } from "../core/background.js";
 import { VolumeReadError, VolumeWriteError } from "../io/errors.js";
 import { cutBox, memorySource, type VolumeSource } from "../io/region.js";
 import { InputStats } from "../store/plan-stats.js";
@@ -52,7 +52,8 @@ export interface StoreWriteOptions {
   iterations: number;
   seed: number;
   encoding: "packed" | "f16";
-  background: BackgroundChoice;
+  /** Each chunk fits its own (constant, poly0..4; the CLI's default poly1), or "continuous": one trilinear background per level on a lattice through the chunks' corners, fixed by the plan (store/continuous-background.ts). */
+  background: BackgroundChoice | "continuous";
   gate: number;
   threads?: number;
   /**
@@ -109,6 +110,8 @@ export interface BlockPlan {
   /** Every job's cap and CRC, read one at a time (a table in memory for the planning run, its file otherwise). */
   jobs: JobTable;
   settings: JobSettings;
+  /** Per level, the nodes of its continuous background (RunManifest.backgrounds), when the settings' background is "continuous". */
+  backgrounds?: number[][];
   /** Level 0 from the input, levels ≥ 1 from the run's scratch (written by buildScratch before their jobs run). */
   source: (level: number) => Promise<VolumeSource>;
 }
@@ -286,10 +289,10 @@ function manifestPlan(input: VolumeSource, store: string, m: RunManifest, jobs: 
   const levels = levelGeometry(input, m.levels.length).map((g, i) => planLevel(i, g, chunk, shard));
   const settings: JobSettings = {
     chunk, halo: Number(m.settings.halo), gate: Number(m.settings.gate), iterations: Number(m.settings.iterations), seed: Number(m.settings.seed),
-    background: m.settings.background as BackgroundChoice, keep: m.settings.keep as JobSettings["keep"],
+    background: m.settings.background as JobSettings["background"], keep: m.settings.keep as JobSettings["keep"],
   };
   const scratch = new LevelScratch(store, levels, input.dtype, chunk);
-  return { plan: { config: m.codec, levels, jobs, settings, source: levelSources(input, scratch) }, scratch };
+  return { plan: { config: m.codec, levels, jobs, settings, ...(m.backgrounds ? { backgrounds: m.backgrounds } : {}), source: levelSources(input, scratch) }, scratch };
 }
 
 /** The whole plan a manifest makes (a --blocks task's, planFromRun): the block plan with the layout, metadata, CRCs and scratch. */
@@ -351,6 +354,7 @@ function recordedSettings(o: StoreWriteOptions): RunManifest["settings"] {
   return {
     chunk: o.chunk, shard: o.shard, bytes: o.bytes, halo: o.halo, iterations: o.iterations, seed: o.seed, encoding: o.encoding,
     background: o.background, gate: o.gate, allocation: o.allocation ?? "slope", keep: o.keep ?? "overlap", name: o.name,
+    ...(o.background === "continuous" ? { background_nodes: NODES } : {}),
   };
 }
 
@@ -366,9 +370,11 @@ export async function jobBlock(plan: BlockPlan, k: number): Promise<ChunkJob> {
   return blockFor(plan, await plan.jobs.job(k));
 }
 
-/** The block of job `j` of the plan, with its cap. */
+/** The block of job `j` of the plan, with its cap (and its nodes of the level's continuous background, if any). */
 async function blockFor(plan: BlockPlan, j: PlannedJob): Promise<ChunkJob> {
-  return { ...(await blockJob(await plan.source(j.level), plan.levels[j.level]!, j.chunk, plan.settings, plan.config)), bytes: j.bytes };
+  const level = plan.levels[j.level]!, nodes = plan.backgrounds?.[j.level];
+  const job = await blockJob(await plan.source(j.level), level, j.chunk, plan.settings, plan.config);
+  return { ...job, bytes: j.bytes, ...(nodes ? { nodes: chunkNodes(nodes, level.chunkGrid, j.chunk) } : {}) };
 }
 
 
@@ -433,7 +439,9 @@ export async function planStore(path: string, source: VolumeSource, o: StoreWrit
   const meta = storeMetadata(levels, source, o.chunk, o.name, config);
   const fixed = [...meta.values()].reduce((n, b) => n + b.length, 0) + levels.reduce((n, l) => n + levelIndexBytes(l), 0);
   const chunkBytes = o.bytes - fixed;
-  const emptyBytes = chunkOverheadBytes(constantBackground(0), 0);
+  const continuous = o.background === "continuous";
+  const costs = chunkCosts(o.background, o.encoding, [o.chunk, o.chunk, o.chunk]);
+  const emptyBytes = costs.empty;
   const chunkCount = levels.reduce((n, l) => n + l.chunkGrid[0] * l.chunkGrid[1] * l.chunkGrid[2], 0);
   if (chunkBytes < chunkCount * emptyBytes) {
     throw new FitInputError(path, `a budget of ${o.bytes} bytes does not cover the store's metadata and shard indexes (${fixed} bytes) and ${chunkCount} chunks`);
@@ -441,14 +449,13 @@ export async function planStore(path: string, source: VolumeSource, o: StoreWrit
   const perLevel = levelChunkBytes(chunkBytes, o.bytes, levels.map((l) => ({
     voxels: l.shape[0] * l.shape[1] * l.shape[2], fixed: meta.get(`/${l.path}/zarr.json`)!.length + levelIndexBytes(l), min: emptyBytes * l.chunkGrid[0] * l.chunkGrid[1] * l.chunkGrid[2],
   })));
-  const costs = chunkCosts(o.background, o.encoding, [o.chunk, o.chunk, o.chunk]);
 
   // the allocation, from each block's statistics: fixed here, so no run needs another's results
   // (one common slope: each block's pursuit gains; or the older weights of energy and uniform)
   const slope = (o.allocation ?? "slope") === "slope";
   const perChunk = <T>(fill: T) => levels.map((l) => new Array<T>(l.chunkGrid[0] * l.chunkGrid[1] * l.chunkGrid[2]).fill(fill));
-  const weights = perChunk(0), crcs = perChunk(0), stats = perChunk<BlockStats>(NO_GAINS);
-  const how = levels.map((_, li): PlanHow => ({ allocation: o.allocation ?? "slope", maxGaussians: 0, crc: li > 0 }));
+  const weights = perChunk(0), crcs = perChunk(0), stats = perChunk<BlockStats>(NO_GAINS), nodes = perChunk<Float32Array | undefined>(undefined);
+  const how = levels.map((_, li): PlanHow => ({ allocation: o.allocation ?? "slope", maxGaussians: 0, crc: li > 0, nodes: continuous }));
   // no block can hold more Gaussians than its level's bytes buy (or than it has voxels, planBlock's bound)
   levels.forEach((_, li) => (how[li]!.maxGaussians = Math.floor(perLevel[li]! / costs.perGaussian)));
   const recorded = recordedSettings(o);
@@ -472,7 +479,7 @@ export async function planStore(path: string, source: VolumeSource, o: StoreWrit
       return { post: { kind: "plan", job: { ...job, block: { ...job.block, data: v.data.slice() } }, how: how[level]! } };
     }, async (i, r) => {
       const li = at[2 * i]!, k = at[2 * i + 1]!;
-      stats[li]![k] = r.stats; weights[li]![k] = r.weight; crcs[li]![k] = r.crc;
+      stats[li]![k] = r.stats; weights[li]![k] = r.weight; crcs[li]![k] = r.crc; nodes[li]![k] = r.nodes;
     });
     if (failures.length) throw failures[0]!.error;
     await early?.finish();
@@ -482,18 +489,18 @@ export async function planStore(path: string, source: VolumeSource, o: StoreWrit
     throw e;
   });
   const jobs: PlannedJob[] = [];
+  // each level's continuous background: one solve over its chunks' corner statistics
+  const backgrounds = continuous ? await clock.time("plan: continuous background", async () => levels.map((l, li) => Array.from(solveNodes(l.chunkGrid, nodes[li]!)))) : undefined;
   await clock.time("plan: allocation", async () => levels.forEach((l, li) => {
-    const caps = slope ? allocateCaps(stats[li]!, perLevel[li]!, costs) : allocate(weights[li]!, perLevel[li]!, MIN_CHUNK_BYTES, emptyBytes);
-    let k = 0;
-    for (let cz = 0; cz < l.chunkGrid[0]; cz++) for (let cy = 0; cy < l.chunkGrid[1]; cy++) for (let cx = 0; cx < l.chunkGrid[2]; cx++) {
-      jobs.push({ level: li, chunk: [cz, cy, cx], bytes: caps[k]!, crc: li === 0 ? inputCrcs[k]! : crcs[li]![k]! });
-      k++;
-    }
+    // a continuous background's background-only chunk is absent, a constant or its nodes: they say which
+    const empty = backgrounds ? levelChunks(l).map((c) => nodesOnlyBytes(chunkNodes(backgrounds[li]!, l.chunkGrid, c), { block: { dtype: source.dtype }, chunk: [o.chunk, o.chunk, o.chunk], config, fill: FILL })) : undefined;
+    const caps = slope ? allocateCaps(stats[li]!, perLevel[li]!, costs, empty) : allocate(weights[li]!, perLevel[li]!, MIN_CHUNK_BYTES, emptyBytes);
+    levelChunks(l).forEach((c, k) => jobs.push({ level: li, chunk: c, bytes: caps[k]!, crc: li === 0 ? inputCrcs[k]! : crcs[li]![k]! }));
   }));
   const table = encodeJobTable(jobs);
-  const manifest = makeManifest(inputId, recorded, config, levels, table);
+  const manifest = makeManifest(inputId, recorded, config, levels, table, backgrounds);
   return {
-    config, levels, meta, jobs: memoryJobTable(levels, table), table, manifest, settings, chunk: o.chunk,
+    config, levels, meta, jobs: memoryJobTable(levels, table), table, ...(backgrounds ? { backgrounds } : {}), manifest, settings, chunk: o.chunk,
     scratch, ...(early ? { early } : {}), input: source, source: levelSources(source, scratch), peak: mapping.max - mapping.min,
   };
 }
@@ -502,8 +509,8 @@ export async function planStore(path: string, source: VolumeSource, o: StoreWrit
 export interface PlannedLevel { shape: Shape3; chunks: number; fitted: number; empty: number; bytes: number }
 
 /** What the planning pass fixed, level by level (what `--plan-only` reports). */
-export async function plannedLevels(plan: Pick<BlockPlan, "levels" | "jobs">): Promise<PlannedLevel[]> {
-  const empty = chunkOverheadBytes(constantBackground(0), 0);
+export async function plannedLevels(plan: Pick<BlockPlan, "levels" | "jobs" | "settings" | "config">): Promise<PlannedLevel[]> {
+  const empty = chunkCosts(plan.settings.background, plan.config.encoding, [plan.settings.chunk, plan.settings.chunk, plan.settings.chunk]).empty;
   const out: PlannedLevel[] = plan.levels.map((l) => ({ shape: l.shape, chunks: 0, fitted: 0, empty: 0, bytes: 0 }));
   for (let k = 0; k < plan.jobs.count; k++) {
     const j = await plan.jobs.job(k);
@@ -570,6 +577,13 @@ function chunkJob(block: Volume, offset: Shape3, valid: Shape3, o: JobSettings, 
     block: { shape: block.shape, dtype: block.dtype, data: block.data }, offset, valid, chunk: [o.chunk, o.chunk, o.chunk], bytes: 0,
     gate: o.gate, config, fill: FILL, iterations: o.iterations, seed: o.seed, background: o.background, keep: o.keep,
   };
+}
+
+/** A level's chunk positions [z, y, x] in C order. */
+function levelChunks(l: LevelPlan): Shape3[] {
+  const out: Shape3[] = [];
+  for (let cz = 0; cz < l.chunkGrid[0]; cz++) for (let cy = 0; cy < l.chunkGrid[1]; cy++) for (let cx = 0; cx < l.chunkGrid[2]; cx++) out.push([cz, cy, cx]);
+  return out;
 }
 
 /** Runs `f` on `pool`, or on a pool of its own (at most one thread per task, closed after). */

@@ -13,7 +13,8 @@ import type { Shape3 } from "../core/gaussian.js";
 import { candidateModels, type BackgroundChoice } from "../fit/background-init.js";
 import { O_AMP, O_LOGS, OPT_STRIDE } from "../fit/params.js";
 import { pursuitSeeds } from "../fit/seed.js";
-import { chunkOverheadBytes } from "./codec/chunk.js";
+import { chunkOverheadBytes, halfGrid } from "./codec/chunk.js";
+import { CHUNK_NODES, NODES } from "./continuous-background.js";
 import { TYPICAL_TABLE_BYTES } from "./codec/chunk-table.js";
 
 /**
@@ -127,13 +128,13 @@ export interface ChunkCosts {
 /**
  * Byte caps of blocks sharing `total` at one common slope: their sum never exceeds `total`. Block i
  * gets K_i Gaussians, those whose gain per byte beats λ, as `structured + K_i · perGaussian` bytes
- * (or `empty` when K_i = 0); λ is the smallest slope whose caps fit. What that leaves buys the next
+ * (or `empty`, or empty[i] where given: what that block's background-only chunk takes, when K_i = 0); λ is the smallest slope whose caps fit. What that leaves buys the next
  * best Gaussians of structured blocks, and the last bytes go to them in proportion to K_i.
  */
-export function allocateCaps(stats: readonly BlockStats[], total: number, c: ChunkCosts): number[] {
+export function allocateCaps(stats: readonly BlockStats[], total: number, c: ChunkCosts, empty?: ArrayLike<number>): number[] {
   const count = (s: BlockStats, lambda: number) => countAtLeast(s, lambda * c.perGaussian);
-  const cost = (k: number) => (k > 0 ? c.structured + k * c.perGaussian : c.empty);
-  const spend = (lambda: number) => stats.reduce((n, s) => n + cost(count(s, lambda)), 0);
+  const cost = (k: number, i: number) => (k > 0 ? c.structured + k * c.perGaussian : (empty?.[i] ?? c.empty));
+  const spend = (lambda: number) => stats.reduce((n, s, i) => n + cost(count(s, lambda), i), 0);
   // loops, not spread arguments: a level may have millions of chunks
   let top = 0, least = Infinity;
   for (const s of stats) {
@@ -156,7 +157,7 @@ export function allocateCaps(stats: readonly BlockStats[], total: number, c: Chu
     lambda = hi;
   }
   const ks = stats.map((s) => count(s, lambda));
-  let left = total - ks.reduce((n, k) => n + cost(k), 0);
+  let left = total - ks.reduce((n, k, i) => n + cost(k, i), 0);
   // the next Gaussians of the structured blocks, best first, while a whole one fits (a block of none
   // would need its fixed bytes too: that is what stopped the slope)
   for (;;) {
@@ -167,15 +168,21 @@ export function allocateCaps(stats: readonly BlockStats[], total: number, c: Chu
     left -= c.perGaussian;
   }
   const kSum = ks.reduce((n, k) => n + k, 0);
-  return ks.map((k) => Math.floor(cost(k) + (kSum > 0 ? (left * k) / kSum : 0)));
+  return ks.map((k, i) => Math.floor(cost(k, i) + (kSum > 0 ? (left * k) / kSum : 0)));
 }
 
-/** A chunk's costs for a background choice and encoding: the largest background it may fit, the packed table. */
-export function chunkCosts(background: BackgroundChoice, encoding: "packed" | "f16", chunk: Shape3): ChunkCosts {
-  const head = Math.max(...candidateModels(background, chunk).map((m) => chunkOverheadBytes(m, 1 << 14)));
+/**
+ * A chunk's costs for a background choice and encoding: the largest background it may fit (or, for
+ * the store's continuous background, its nodes: kind 3, which a background-only chunk stores
+ * too), the packed table.
+ */
+export function chunkCosts(background: BackgroundChoice | "continuous", encoding: "packed" | "f16", chunk: Shape3): ChunkCosts {
+  const nodes = halfGrid(new Float64Array(CHUNK_NODES), NODES);
+  const head = background === "continuous" ? chunkOverheadBytes(nodes, 1 << 14) : Math.max(...candidateModels(background, chunk).map((m) => chunkOverheadBytes(m, 1 << 14)));
+  const empty = chunkOverheadBytes(background === "continuous" ? nodes : constantBackground(0), 0);
   return encoding === "packed"
-    ? { perGaussian: PACKED_BYTES_PER_GAUSSIAN, structured: head + TYPICAL_TABLE_BYTES, empty: chunkOverheadBytes(constantBackground(0), 0) }
-    : { perGaussian: F16_RECORD_BYTES, structured: head, empty: chunkOverheadBytes(constantBackground(0), 0) };
+    ? { perGaussian: PACKED_BYTES_PER_GAUSSIAN, structured: head + TYPICAL_TABLE_BYTES, empty }
+    : { perGaussian: F16_RECORD_BYTES, structured: head, empty };
 }
 
 /**

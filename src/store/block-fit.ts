@@ -6,7 +6,7 @@
  * nothing above the fitter's gate is a background-only chunk (a few bytes), or absent when that
  * background stores the fill value everywhere.
  */
-import { constantBackground, type BackgroundModel, type Box } from "../core/background.js";
+import { constantBackground, fillBackground, type BackgroundModel, type Box } from "../core/background.js";
 import { P_AMP, P_ROT, P_SCALE, PARAMS_PER_GAUSSIAN } from "../core/constants.js";
 import { allocVoxels, type DType, type VoxelArray } from "../core/dtype.js";
 import { covariance, volumeDiagonal, type Shape3 } from "../core/gaussian.js";
@@ -19,7 +19,8 @@ import { clock, type PhaseTimes } from "../fit/profile.js";
 import { PACKED_HEADER_BYTES } from "../format/packed.js";
 import { HEADER_BYTES } from "../format/vmg.js";
 import type { GaussianCodecConfig } from "./codec/config.js";
-import { encodeChunk } from "./codec/chunk.js";
+import { chunkOverheadBytes, encodeChunk, halfGrid } from "./codec/chunk.js";
+import { CHUNK_NODES, NODES } from "./continuous-background.js";
 import { TYPICAL_TABLE_BYTES } from "./codec/chunk-table.js";
 import { rebaseBackground, rebaseGaussians, type Frame } from "./rebase.js";
 
@@ -40,7 +41,14 @@ export interface ChunkJob {
   fill: number;
   iterations: number;
   seed: number;
-  background: BackgroundChoice;
+  /** The fit's background model, or "continuous": the store's, fixed by the plan (`nodes`). */
+  background: BackgroundChoice | "continuous";
+  /**
+   * The chunk's NODES³ nodes of its level's continuous background (field units, float16 numbers, z,
+   * y, x order, x fastest; store/continuous-background.ts): the chunk's background, which its fit
+   * does not change, so neighbours agree on their shared face. Set with `background` "continuous".
+   */
+  nodes?: number[];
   /**
    * Which of the block's Gaussians the chunk keeps: "overlap" (default), every one whose support
    * reaches it, so the chunk decodes the block fit's field on its voxels; "centre", only those
@@ -60,6 +68,9 @@ export interface ChunkJob {
  */
 const FILE_OVERHEAD = HEADER_BYTES + 12 + 80 + 4;
 const fileOverhead = (encoding: GaussianCodecConfig["encoding"]) => FILE_OVERHEAD + (encoding === "packed" ? PACKED_HEADER_BYTES - TYPICAL_TABLE_BYTES : 0);
+
+/** What a chunk's bytes depend on besides its content: its dtype, shape, codec and fill value. */
+export interface ChunkTarget { block: { dtype: DType }; chunk: Shape3; config: GaussianCodecConfig; fill: number }
 
 export function blockValid(job: ChunkJob): Box {
   const [oz, oy, ox] = job.offset, [vz, vy, vx] = job.valid;
@@ -103,19 +114,51 @@ function chunkStats(job: ChunkJob): { mean: number; structured: boolean } {
  * so an empty block costs one pass over its voxels.
  */
 export function gatedChunk(job: ChunkJob, stats = chunkStats(job)): { bytes: Uint8Array | undefined } | undefined {
-  // a NaN or infinite voxel makes the sum so (the planning pass refused them: the input changed since, or is corrupt)
-  if (!Number.isFinite(stats.mean)) throw new FitInputError("block", "contains NaN or infinite voxels: the input is corrupt, or changed since the store was planned");
-  if (stats.structured && job.block.shape.every((n) => n >= 2)) return undefined;
-  return { bytes: backgroundChunk(constantBackground(stats.mean), job) };
+  return isGated(job, stats) ? { bytes: backgroundChunk(chunkBackground(job, stats.mean), job) } : undefined;
 }
 
-/** A background-only chunk, or undefined when it would store the fill value everywhere. */
-function backgroundChunk(bg: BackgroundModel, job: ChunkJob): Uint8Array | undefined {
-  const c = Math.fround(bg.params[0]!);
-  if (bg.kind === "constant") {
-    const one = allocVoxels(job.block.dtype, 1);
-    fieldToValues(Float32Array.of(c), job.block.dtype, job.config.valueOffset, job.config.valueScale, one);
-    if (one[0] === job.fill) return undefined;
+/** Whether the gate finds the block empty or too thin to fit (gatedChunk without the chunk's bytes: what planning asks). */
+export function isGated(job: ChunkJob, stats = chunkStats(job)): boolean {
+  // a NaN or infinite voxel makes the sum so (the planning pass refused them: the input changed since, or is corrupt)
+  if (!Number.isFinite(stats.mean)) throw new FitInputError("block", "contains NaN or infinite voxels: the input is corrupt, or changed since the store was planned");
+  return !(stats.structured && job.block.shape.every((n) => n >= 2));
+}
+
+/**
+ * The background a chunk stores when it has no Gaussians of its own: its nodes of the store's
+ * continuous background (a constant when they are all one value: 7 bytes), or the constant of its mean.
+ */
+function chunkBackground(job: ChunkJob, mean: number): BackgroundModel {
+  return job.background === "continuous" ? nodesOnly(planNodes(job)) : constantBackground(mean);
+}
+
+/** A background-only chunk's model of its nodes: a constant when they are all one value. */
+function nodesOnly(nodes: number[]): BackgroundModel {
+  return nodes.every((c) => c === nodes[0]) ? constantBackground(nodes[0]!) : halfGrid(nodes, NODES);
+}
+
+/** Bytes of the background-only chunk of `nodes` (0: absent), for the plan's allocation. */
+export function nodesOnlyBytes(nodes: number[], target: ChunkTarget): number {
+  return backgroundChunk(nodesOnly(nodes), target)?.length ?? 0;
+}
+
+/** The job's planned nodes (a job of the continuous background without them is a bug in its plan). */
+function planNodes(job: ChunkJob): number[] {
+  if (job.nodes?.length !== CHUNK_NODES) throw new RangeError(`a chunk of a continuous background needs its ${CHUNK_NODES} planned nodes`);
+  return job.nodes;
+}
+
+/**
+ * A background-only chunk, or undefined when it would store the fill value everywhere: a constant
+ * that maps to it, or corners whose least and largest do (every voxel of a trilinear field lies
+ * between them; a margin of 10⁻⁶ covers the evaluation's rounding).
+ */
+function backgroundChunk(bg: BackgroundModel, job: ChunkTarget): Uint8Array | undefined {
+  if (bg.kind !== "polynomial") {
+    const p = bg.params.map(Math.fround), lo = Math.min(...p), hi = Math.max(...p), margin = bg.kind === "grid" ? 1e-6 * (1 + Math.abs(lo) + Math.abs(hi)) : 0;
+    const ends = allocVoxels(job.block.dtype, 2);
+    fieldToValues(Float32Array.of(lo - margin, hi + margin), job.block.dtype, job.config.valueOffset, job.config.valueScale, ends);
+    if (ends[0] === job.fill && ends[1] === job.fill) return undefined;
   }
   return encodeChunk({ background: { ...bg, params: bg.params.map(Math.fround) } as BackgroundModel, gaussians: new Float32Array(0), count: 0 }, job.chunk, job.config);
 }
@@ -145,13 +188,18 @@ export async function fitChunk(job: ChunkJob, times?: PhaseTimes): Promise<Uint8
   const gated = gatedChunk(job, stats);
   if (times) tick = times.lap("gate (block statistics)", tick);
   if (gated) return gated.bytes;
-  const flat = constantBackground(stats.mean);
-  const volume: Volume = { shape: job.block.shape, dtype: job.block.dtype, data: job.block.data };
+  const flat = chunkBackground(job, stats.mean);
+  const fixed = job.background === "continuous" ? halfGrid(planNodes(job), NODES) : undefined;
+  // a fixed background: the fit's volume is the block less it (in stored values), over a background of 0
+  const volume: Volume = fixed ? residualBlock(job, fixed) : { shape: job.block.shape, dtype: job.block.dtype, data: job.block.data };
+  // the fitter's file then holds a 4-byte constant where the chunk holds its nodes: the fit has that less to spend
+  const extra = fixed ? 4 - chunkOverheadBytes(fixed, 1) : 0;
   let fit;
   try {
     fit = await fitVolume(volume, {
-      budget: { bytes: job.bytes + fileOverhead(job.config.encoding) },
-      iterations: blockSteps(job.iterations, job.chunk, job.valid), seed: job.seed, background: job.background, truncation: job.config.truncation,
+      budget: { bytes: job.bytes + fileOverhead(job.config.encoding) + extra },
+      iterations: blockSteps(job.iterations, job.chunk, job.valid), seed: job.seed, truncation: job.config.truncation,
+      ...(fixed ? { fixedBackground: constantBackground(0) } : { background: job.background as BackgroundChoice }),
       encoding: job.config.encoding, gate: job.gate, ...(times ? { profile: times } : {}),
     });
     if (times) tick = clock(times);
@@ -165,7 +213,7 @@ export async function fitChunk(job: ChunkJob, times?: PhaseTimes): Promise<Uint8
   const h = fit.file.header;
   const value = { gain: h.valueScale / job.config.valueScale, shift: (h.valueOffset - job.config.valueOffset) / job.config.valueScale };
   const frame: Frame = { block: job.block.shape, chunk: job.chunk, offset: job.offset };
-  const background = rebaseBackground(fit.file.background, frame, value);
+  const background = fixed ?? rebaseBackground(fit.file.background, frame, value);
   const src = fit.file.gaussians, r = job.config.truncation;
   const reach = (c: [number, number, number], i: number) => {
     const b = i * PARAMS_PER_GAUSSIAN;
@@ -188,6 +236,21 @@ export async function fitChunk(job: ChunkJob, times?: PhaseTimes): Promise<Uint8
     const over = Math.ceil(((bytes.length - job.bytes) / bytes.length) * count) + 1;
     ({ gaussians, count } = strongest(gaussians, count, Math.max(0, count - over)));
   }
+}
+
+/**
+ * The block less the chunk's background `bg` (its grid over the chunk, evaluated as the decoder does
+ * at the block's voxels: exactly on the chunk's, held at its outer nodes in a halo), in stored
+ * values, float32: what the fit runs on, so any block, an edge chunk's or one with a halo, sees
+ * the background its chunk will decode.
+ */
+function residualBlock(job: ChunkJob, bg: BackgroundModel): Volume {
+  const [bz, by, bx] = job.block.shape, [oz, oy, ox] = job.offset;
+  const field = new Float32Array(bz * by * bx);
+  fillBackground(bg, job.chunk, { z0: -oz, z1: bz - oz, y0: -oy, y1: by - oy, x0: -ox, x1: bx - ox }, [1, 1, 1], field);
+  const a = job.config.valueOffset, b = job.config.valueScale, data = job.block.data;
+  for (let i = 0; i < field.length; i++) field[i] = data[i]! - (a + b * field[i]!);
+  return { shape: job.block.shape, dtype: "float32", data: field };
 }
 
 /** σ within the chunk's bound (its diagonal, § 5 of the codec spec): wider is background there. */

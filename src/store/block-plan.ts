@@ -7,7 +7,8 @@ import { crc32 } from "../format/crc32.js";
 import { VolumeReadError } from "../io/errors.js";
 import { cutBox } from "../io/region.js";
 import { blockStats, NO_GAINS, type BlockStats } from "./allocation.js";
-import { blockValid, gatedChunk, validField, type ChunkJob } from "./block-fit.js";
+import { blockValid, isGated, validField, type ChunkJob } from "./block-fit.js";
+import { nodeStats } from "./continuous-background.js";
 import { describeBlock, type FailedBlock } from "./manifest.js";
 
 /** How the store allocates bytes, the most Gaussians a block of this level can be given, and whether the chunk's CRC is wanted. */
@@ -16,6 +17,8 @@ export interface PlanHow {
   maxGaussians: number;
   /** False at level 0, whose CRCs (of the block with its halo, plannedCrc) the input's statistics pass takes. */
   crc: boolean;
+  /** Whether the store's background is continuous: the chunk's node statistics are wanted. */
+  nodes: boolean;
 }
 
 export interface BlockPlanStats {
@@ -25,15 +28,18 @@ export interface BlockPlanStats {
   weight: number;
   /** blockCrc of the chunk (0 when `how.crc` is false). */
   crc: number;
+  /** The chunk's nodeStats (when `how.nodes`). */
+  nodes?: Float32Array;
 }
 
 /** A chunk's planning statistics. */
 export function planBlock(job: ChunkJob, how: PlanHow): BlockPlanStats {
   const crc = how.crc ? blockCrc(job) : 0;
-  if (how.allocation !== "slope") return { stats: NO_GAINS, weight: how.allocation === "uniform" ? (hasStructure(job) ? 1 : 0) : energyAboveMean(job), crc };
+  const corners = how.nodes ? { nodes: nodeStats(validField(job), job.valid, job.chunk, job.gate) } : {};
+  if (how.allocation !== "slope") return { stats: NO_GAINS, weight: how.allocation === "uniform" ? (hasStructure(job) ? 1 : 0) : energyAboveMean(job), crc, ...corners };
   const voxels = job.valid[0] * job.valid[1] * job.valid[2];
   // no block can hold more Gaussians than it has voxels (which bounds the pursuit's memory by the block)
-  return { stats: blockStats(validField(job), job.valid, job.gate, Math.min(how.maxGaussians, voxels)), weight: 0, crc };
+  return { stats: blockStats(validField(job), job.valid, job.gate, Math.min(how.maxGaussians, voxels)), weight: 0, crc, ...corners };
 }
 
 /**
@@ -41,7 +47,7 @@ export function planBlock(job: ChunkJob, how: PlanHow): BlockPlanStats {
  * run (the slope statistics are NO_GAINS), and the energy and uniform weights are one cheap pass.
  */
 export function planIsCheap(job: ChunkJob, how: PlanHow): boolean {
-  return how.allocation !== "slope" || gatedChunk(job) !== undefined;
+  return how.allocation !== "slope" || isGated(job);
 }
 
 /** CRC-32 of a job's chunk voxels (its block without the halo), C order. */

@@ -7,6 +7,7 @@
 import type { Shape3 } from "../core/gaussian.js";
 import type { Box } from "../core/background.js";
 import { GAUSSIAN_CODEC_VERSION, type GaussianCodecConfig } from "./codec/config.js";
+import { nodeGrid } from "./continuous-background.js";
 import { crc32 } from "../format/crc32.js";
 import { JOB_RECORD_BYTES, JOB_TABLE_HEADER_BYTES, jobCount } from "./job-table.js";
 import { chunkBox, type LevelPlan } from "./plan.js";
@@ -47,8 +48,9 @@ export type LevelLayout = Pick<LevelPlan, "path" | "shape" | "chunkGrid" | "perS
 
 /**
  * The manifest's layout version: 3 since the jobs are a table of fixed-size records beside it
- * (job-table.ts; 2: a JSON list with their planned CRC-32, the input its peak, codec version 2).
- * A run planned by a vmg of another layout is refused, never half-read.
+ * (job-table.ts) and it holds the levels' continuous backgrounds (2, the released one: a JSON list
+ * of jobs with their planned CRC-32, the input its peak, codec version 2). A run planned by a vmg
+ * of another layout is refused, never half-read.
  */
 export const RUN_MANIFEST_VERSION = 3;
 
@@ -59,17 +61,24 @@ export interface RunManifest {
   settings: Record<string, string | number>;
   codec: GaussianCodecConfig;
   levels: LevelLayout[];
+  /**
+   * Per level, the nodes of its continuous background (store/continuous-background.ts: field units,
+   * float16 numbers, nodeGrid of the level's chunks per axis, z, y, x order, x fastest), when the
+   * settings' background is "continuous".
+   */
+  backgrounds?: number[][];
   /** The job table (jobTableName): its jobs (levels in order, chunks in C order) and the CRC-32 of its bytes, part of the plan's identity. */
   jobs: { count: number; crc32: number };
   /** Set by whichever run assembles the last shard and writes the metadata. */
   complete: boolean;
 }
 
-/** The manifest of a plan whose job table is `table` (encodeJobTable's bytes). */
-export function makeManifest(input: RunManifest["input"], settings: RunManifest["settings"], codec: GaussianCodecConfig, levels: LevelPlan[], table: Uint8Array): RunManifest {
+/** The manifest of a plan whose job table is `table` (encodeJobTable's bytes), with its levels' continuous `backgrounds` if any. */
+export function makeManifest(input: RunManifest["input"], settings: RunManifest["settings"], codec: GaussianCodecConfig, levels: LevelPlan[], table: Uint8Array, backgrounds?: number[][]): RunManifest {
   return {
     volmicro_run: RUN_MANIFEST_VERSION, input, settings, codec,
     levels: levels.map((l) => ({ path: l.path, shape: l.shape, chunkGrid: l.chunkGrid, perShard: l.perShard, shardGrid: l.shardGrid })),
+    ...(backgrounds ? { backgrounds } : {}),
     jobs: { count: (table.length - JOB_TABLE_HEADER_BYTES) / JOB_RECORD_BYTES, crc32: crc32(table) }, complete: false,
   };
 }
@@ -92,6 +101,13 @@ export function checkManifest(m: unknown): RunManifest {
   for (const [i, l] of o.levels.entries()) {
     if (typeof l?.path !== "string" || ![l.shape, l.chunkGrid, l.perShard, l.shardGrid].every(grid)) throw new Error(`its level ${i} is not a layout (path, shape, chunkGrid, perShard, shardGrid)`);
   }
+  if (o.settings["background"] === "continuous") {
+    const nodes = (l: LevelLayout) => nodeGrid(l.chunkGrid).reduce((n, g) => n * g, 1);
+    const bg = o.backgrounds, levels = o.levels;
+    if (!Array.isArray(bg) || bg.length !== levels.length || !bg.every((b, i) => Array.isArray(b) && b.length === nodes(levels[i]!) && b.every(Number.isFinite))) {
+      throw new Error("its continuous backgrounds are missing or not one finite value per chunk corner of each level");
+    }
+  }
   if (!Number.isInteger(o.jobs.crc32) || o.jobs.count !== jobCount(o.levels)) throw new Error(`its jobs (${JSON.stringify(o.jobs)}) are not the ${jobCount(o.levels)} chunks of its levels with their table's CRC-32`);
   return o as RunManifest;
 }
@@ -101,9 +117,12 @@ export function planKey(m: RunManifest): string {
   return JSON.stringify({ ...m, complete: false });
 }
 
-/** What fixes a plan's jobs: the manifest without them (its input, settings, codec and levels). */
+/**
+ * What fixes a plan's jobs: the manifest without them and without the continuous backgrounds the
+ * planning pass fitted with them (its input, settings, codec and levels).
+ */
 export function planInputsKey(m: RunManifest): string {
-  return JSON.stringify({ ...m, jobs: null, complete: false });
+  return JSON.stringify({ ...m, backgrounds: undefined, jobs: null, complete: false });
 }
 
 export function manifestBytes(m: RunManifest): Uint8Array {

@@ -99,25 +99,31 @@ function json(o: unknown): Uint8Array {
 /** zarr.json of the root group: OME-Zarr 0.5 multiscales with one dataset per level. */
 export function groupMetadata(levels: LevelPlan[], unit: string | undefined, name: string): Uint8Array {
   const axes = ["z", "y", "x"].map((n) => (unit ? { name: n, type: "space", unit } : { name: n, type: "space" }));
+  // a translation of zero is the default (OME-Zarr: it is optional), and bytes here are bytes the Gaussians do not get
   const datasets = levels.map((l) => ({
     path: l.path,
-    coordinateTransformations: [{ type: "scale", scale: [...l.voxelSize] }, { type: "translation", translation: [...l.origin] }],
+    coordinateTransformations: [{ type: "scale", scale: [...l.voxelSize] }, ...(l.origin.some((t) => t !== 0) ? [{ type: "translation", translation: [...l.origin] }] : [])],
   }));
   return json({
     zarr_format: 3, node_type: "group",
-    attributes: { ome: { version: "0.5", multiscales: [{ name, axes, datasets, type: "mean", metadata: { description: "each level fitted with Gaussians to the 2x mean-downsampled level above", codec: GAUSSIAN_CODEC_NAME } }] } },
+    attributes: { ome: { version: "0.5", multiscales: [{ name, axes, datasets, type: "mean", metadata: { codec: GAUSSIAN_CODEC_NAME } }] } },
   });
 }
 
-/** zarr.json of a level's array: shards of `perShard` chunks per axis, each `chunk`³ voxels coded by the Gaussian codec. */
+/**
+ * zarr.json of a level's array: shards of `perShard` chunks per axis, each `chunk`³ voxels coded by
+ * the Gaussian codec. Optional fields at their defaults are left out (the chunk key separator "/",
+ * the shard index at the end, empty attributes): on a small volume a level's zarr.json is a tenth
+ * of the bytes its Gaussians get.
+ */
 export function arrayMetadata(l: LevelPlan, dtype: string, chunk: number, config: GaussianCodecConfig, fill: number): Uint8Array {
   return json({
     zarr_format: 3, node_type: "array", shape: [...l.shape], data_type: dtype,
     chunk_grid: { name: "regular", configuration: { chunk_shape: l.perShard.map((p) => p * chunk) } },
-    chunk_key_encoding: { name: "default", configuration: { separator: "/" } },
+    chunk_key_encoding: { name: "default" },
     fill_value: fill,
     codecs: [shardingCodec([chunk, chunk, chunk], { name: GAUSSIAN_CODEC_NAME, configuration: configToJson(config) })],
-    dimension_names: ["z", "y", "x"], attributes: {},
+    dimension_names: ["z", "y", "x"],
   });
 }
 

@@ -42,8 +42,8 @@ export function shardingCodec(chunkShape: readonly number[], inner: Record<strin
     configuration: {
       chunk_shape: [...chunkShape],
       codecs: [inner],
+      // index_location "end" is the default
       index_codecs: [{ name: "bytes", configuration: { endian: "little" } }, { name: "crc32c" }],
-      index_location: "end",
     },
   };
 }

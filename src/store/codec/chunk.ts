@@ -6,12 +6,13 @@
  * CPU decoder, so the bounds and the math are those of a `.vmg` file whose volume is the chunk.
  */
 import { backgroundParamCount, MAX_GRID_NODES_PER_AXIS, type BackgroundModel } from "../../core/background.js";
+import { fromHalfBits, roundToHalf, toHalfBits } from "../../core/float16.js";
 import { PARAMS_PER_GAUSSIAN } from "../../core/constants.js";
 import type { DType, VoxelArray } from "../../core/dtype.js";
 import type { Shape3 } from "../../core/gaussian.js";
 import { fullBox, VmgDecoder } from "../../decode/decoder.js";
 import { encodingByName } from "../../format/encodings.js";
-import { CountBoundError, CountMismatchError, InvalidHeaderError, TruncatedFileError, UnsupportedVersionError, VmgFormatError } from "../../format/errors.js";
+import { CountBoundError, CountMismatchError, InvalidHeaderError, TruncatedFileError, UnencodableError, UnsupportedVersionError, VmgFormatError } from "../../format/errors.js";
 import { choosePackedSteps, decodePackedStream, encodePackedStream, MIN_BYTES_PER_GAUSSIAN, type PackedSteps } from "../../format/packed.js";
 import { validateBackground, validateCount, validateGaussians, type VmgFile } from "../../format/vmg.js";
 import { decodeChunkTable, encodeChunkTable } from "./chunk-table.js";
@@ -19,6 +20,20 @@ import { GAUSSIAN_CODEC_NAME, GAUSSIAN_CODEC_VERSION, type GaussianCodecConfig }
 import { readVarint, varintBytes, writeVarint } from "./varint.js";
 
 const KINDS = ["constant", "polynomial", "grid"] as const;
+/** Kind byte of § 3's float16 grid: a grid (kind 2's shape fields) whose nodes are float16 (a store's continuous background, § 6.2). */
+const HALF_GRID_KIND = 3;
+/** The codec version that added kind 3 (version 2's chunks are otherwise the same). */
+const HALF_GRID_VERSION = 3;
+
+/** Whether `bg` is written as kind 3: a grid whose node values are all float16 numbers, so the 2 bytes a node saves lose nothing. */
+export function isHalfGrid(bg: BackgroundModel): boolean {
+  return bg.kind === "grid" && bg.params.every((p) => Number.isFinite(roundToHalf(p)) && roundToHalf(p) === p);
+}
+
+/** The grid background of `nodes` (z, y, x order, x fastest) with `g` nodes per axis, each rounded to float16: what kind 3 stores. */
+export function halfGrid(nodes: ArrayLike<number>, g: number): BackgroundModel {
+  return { kind: "grid", dims: [g, g, g], params: Float64Array.from({ length: g ** 3 }, (_, i) => roundToHalf(nodes[i]!)) };
+}
 
 export interface ChunkContent {
   background: BackgroundModel;
@@ -38,7 +53,7 @@ function headBytes(bg: BackgroundModel): number {
 
 /** Bytes of a chunk around its payload: the fixed fields, the background and the count. */
 export function chunkOverheadBytes(bg: BackgroundModel, count: number): number {
-  return headBytes(bg) + 4 * bg.params.length + varintBytes(count);
+  return headBytes(bg) + (isHalfGrid(bg) ? 2 : 4) * bg.params.length + varintBytes(count);
 }
 
 /**
@@ -46,6 +61,8 @@ export function chunkOverheadBytes(bg: BackgroundModel, count: number): number {
  * reader will decode them, σ within the chunk's diagonal) and throws its typed errors.
  */
 export function encodeChunk(c: ChunkContent, chunkShape: Shape3, config: GaussianCodecConfig): Uint8Array {
+  // only the version this writes: an older one's chunks (a store of version 2) are only read
+  if (config.version !== GAUSSIAN_CODEC_VERSION) throw new UnencodableError(`${GAUSSIAN_CODEC_NAME}: this writer writes codec version ${GAUSSIAN_CODEC_VERSION}, not ${config.version}`);
   validateBackground(c.background);
   if (c.gaussians.length < c.count * PARAMS_PER_GAUSSIAN) throw new CountMismatchError(`${c.count} Gaussians need ${c.count * PARAMS_PER_GAUSSIAN} parameters, found ${c.gaussians.length}`);
   validateCount(c.count, chunkShape);
@@ -60,11 +77,13 @@ export function encodeChunk(c: ChunkContent, chunkShape: Shape3, config: Gaussia
   const out = new Uint8Array(chunkOverheadBytes(bg, c.count) + payload.length);
   const view = new DataView(out.buffer);
   out[0] = GAUSSIAN_CODEC_VERSION;
-  out[1] = KINDS.indexOf(bg.kind);
   let o = 2;
+  const half = isHalfGrid(bg);
+  out[1] = half ? HALF_GRID_KIND : KINDS.indexOf(bg.kind);
   if (bg.kind === "polynomial") out[o++] = bg.degree;
   if (bg.kind === "grid") for (const g of bg.dims) o = writeVarint(out, o, g);
-  for (let i = 0; i < bg.params.length; i++, o += 4) view.setFloat32(o, bg.params[i]!, true);
+  if (half) for (let i = 0; i < bg.params.length; i++, o += 2) view.setUint16(o, toHalfBits(bg.params[i]!), true);
+  else for (let i = 0; i < bg.params.length; i++, o += 4) view.setFloat32(o, bg.params[i]!, true);
   o = writeVarint(out, o, c.count);
   out.set(payload, o);
   return out;
@@ -82,9 +101,12 @@ export function readChunk(bytes: Uint8Array, chunkShape: Shape3, config: Gaussia
 
 function parseChunk(bytes: Uint8Array, chunkShape: Shape3, config: GaussianCodecConfig): ChunkContent {
   if (bytes.length < 2) throw new TruncatedFileError(`${bytes.length} bytes is shorter than the version and kind bytes`);
-  if (bytes[0] !== GAUSSIAN_CODEC_VERSION) throw new UnsupportedVersionError(`chunk version ${bytes[0]} is not supported (this reader reads ${GAUSSIAN_CODEC_VERSION})`);
-  const kind = KINDS[bytes[1]!];
-  if (!kind) throw new InvalidHeaderError(`background kind ${bytes[1]} is not 0 (constant), 1 (polynomial) or 2 (grid)`);
+  // a chunk is of its array's codec version (a store of the released version 2 is read as such)
+  if (bytes[0] !== config.version) throw new UnsupportedVersionError(`chunk version ${bytes[0]} is not supported (its array's codec version is ${config.version})`);
+  const half = bytes[1] === HALF_GRID_KIND;
+  if (half && config.version < HALF_GRID_VERSION) throw new InvalidHeaderError(`background kind 3 (float16 grid) is not one of codec version ${config.version}'s (0 constant, 1 polynomial, 2 grid)`);
+  const kind = half ? "grid" : KINDS[bytes[1]!];
+  if (!kind) throw new InvalidHeaderError(`background kind ${bytes[1]} is not 0 (constant), 1 (polynomial), 2 (grid) or 3 (float16 grid)`);
   let o = 2;
   let shapeOnly: BackgroundModel;
   if (kind === "polynomial") {
@@ -103,11 +125,11 @@ function parseChunk(bytes: Uint8Array, chunkShape: Shape3, config: GaussianCodec
     shapeOnly = { kind, params: new Float64Array(0) };
   }
   if (kind === "polynomial") validateBackground({ ...shapeOnly, params: new Float64Array(backgroundParamCount(shapeOnly)) }); // the degree, before sizing anything by it
-  const P = backgroundParamCount(shapeOnly);
-  if (o + 4 * P > bytes.length) throw new TruncatedFileError(`${kind} background needs ${4 * P} bytes of parameters, the chunk has ${bytes.length - o} left`);
+  const P = backgroundParamCount(shapeOnly), size = half ? 2 : 4;
+  if (o + size * P > bytes.length) throw new TruncatedFileError(`${half ? "float16 grid" : kind} background needs ${size * P} bytes of parameters, the chunk has ${bytes.length - o} left`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const params = new Float64Array(P);
-  for (let i = 0; i < P; i++, o += 4) params[i] = view.getFloat32(o, true);
+  for (let i = 0; i < P; i++, o += size) params[i] = half ? fromHalfBits(view.getUint16(o, true)) : view.getFloat32(o, true);
   const background = { ...shapeOnly, params } as BackgroundModel;
   validateBackground(background);
   const n = readVarint(bytes, o, "Gaussian count");

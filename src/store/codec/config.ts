@@ -10,8 +10,13 @@ import { CodecConfigurationError, UnsupportedVersionError } from "../../format/e
 
 /** The codec's registered name: namespaced like `numcodecs.*`, so it cannot collide with a zarr core codec. */
 export const GAUSSIAN_CODEC_NAME = "volmicro.gaussians";
-/** Codec version this implementation writes and reads (configuration `version`, chunk byte 0). */
-export const GAUSSIAN_CODEC_VERSION = 2;
+/** Codec version this implementation writes (configuration `version`, chunk byte 0). */
+export const GAUSSIAN_CODEC_VERSION = 3;
+/**
+ * Codec versions it reads: 3, and 2 (the released writer's), whose chunks are version 3's without
+ * background kind 3 (docs/vmg-zarr-codec.md § 7).
+ */
+export const READABLE_CODEC_VERSIONS: readonly number[] = [2, GAUSSIAN_CODEC_VERSION];
 
 export interface GaussianCodecConfig {
   version: number;
@@ -38,8 +43,9 @@ export function parseConfig(json: unknown): GaussianCodecConfig {
   const o = json as Record<string, unknown>;
   const unknown = Object.keys(o).filter((k) => !KEYS.includes(k));
   if (unknown.length) throw bad(`unknown key${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => `"${k}"`).join(", ")}`);
-  if (o["version"] !== GAUSSIAN_CODEC_VERSION) {
-    throw new UnsupportedVersionError(`${GAUSSIAN_CODEC_NAME} configuration: version ${JSON.stringify(o["version"])} is not supported (this reader reads ${GAUSSIAN_CODEC_VERSION})`);
+  const version = o["version"];
+  if (typeof version !== "number" || !READABLE_CODEC_VERSIONS.includes(version)) {
+    throw new UnsupportedVersionError(`${GAUSSIAN_CODEC_NAME} configuration: version ${JSON.stringify(version)} is not supported (this reader reads ${READABLE_CODEC_VERSIONS.join(" and ")})`);
   }
   const encoding = o["encoding"];
   if (encoding !== "packed" && encoding !== "f16") throw bad(`encoding ${JSON.stringify(encoding)} is not "packed" or "f16"`);
@@ -50,7 +56,7 @@ export function parseConfig(json: unknown): GaussianCodecConfig {
   const a = o["value_offset"], b = o["value_scale"];
   if (typeof a !== "number" || !Number.isFinite(a)) throw bad(`value_offset ${JSON.stringify(a)} is not a finite number`);
   if (typeof b !== "number" || !Number.isFinite(b) || b === 0) throw bad(`value_scale ${JSON.stringify(b)} is not a non-zero finite number`);
-  return { version: GAUSSIAN_CODEC_VERSION, encoding, truncation: Math.fround(truncation), valueOffset: a, valueScale: b };
+  return { version, encoding, truncation: Math.fround(truncation), valueOffset: a, valueScale: b };
 }
 
 /** The array's zarr data type as a decodable dtype, or CodecConfigurationError. */
