@@ -118,6 +118,16 @@ test("boxes decoded in tiles (over TILE_VOXELS, wider than a tile) give every vo
   }
 });
 
+test("a grid background of 64³ nodes (2 MiB of params, past any fixed table reserve) decodes on the wasm path as the JS path does", () => {
+  const dims: [number, number, number] = [64, 64, 64];
+  const params = Float64Array.from({ length: 64 ** 3 }, (_, i) => 0.15 + 0.1 * Math.sin(i * 0.37));
+  const f = readVmg(writeVmg(randomFile([64, 70, 72], 120, 61, { background: { kind: "grid", dims, params } })));
+  for (const box of [fullBox(f.header.shape), { z0: 10, z1: 18, y0: 3, y1: 11, x0: 60, x1: 72 }]) {
+    const r = compare(f, box);
+    assert.ok(r.field <= 1e-4 * peak(f) && r.values <= 1, `box ${JSON.stringify(box)}: ${JSON.stringify(r)}`);
+  }
+});
+
 test("the module's memory grows to the largest box decoded and is reused: a smaller or repeated box allocates nothing", () => {
   const kernel = installedWasmKernel()!;
   const f = readVmg(writeVmg(randomFile([40, 64, 64], 100, 5)));
