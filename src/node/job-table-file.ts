@@ -61,7 +61,8 @@ export function fileJobTable(root: string, m: RunManifest, plan: string): JobTab
     caps: (ks) => withTable(async (fh) => {
       const table = await readAt(fh, 0, jobRecordOffset(count));
       if (table.length !== jobRecordOffset(count)) throw new Error(`ends at byte ${table.length}, not the ${jobRecordOffset(count)} of ${count} jobs`);
-      // a damaged record fails only its own block; intact records that are not the manifest's are another plan's table
+      // a damaged record fails only its own block. Each record ends in its own CRC-32, so the whole table's CRC (the
+      // manifest's) depends on its header and job count only: this check cannot tell another plan's intact records
       if (crc32(table) !== m.jobs.crc32 && !hasDamagedRecord(table, m.levels, count)) throw new Error(`is not its manifest's (its CRC-32 does not match): the run's job table goes with its manifest (copy or remove both)`);
       return recordCaps(table, m.levels, ks).caps;
     }),
