@@ -20,6 +20,7 @@ import { EXP_TABLE } from "./rows.js";
 
 interface KernelExports {
   memory: WebAssembly.Memory;
+  layout?(): number;
   splat(kernels: number, count: number, field: number, rows: number, cap: number, x0: number, x1: number, y0: number, y1: number, z0: number, z1: number): void;
   convert(
     kind: number, field: number, out: number, outRow: number, outPlane: number, w: number, h: number, d: number, x0: number, offset: number, scale: number,
@@ -85,6 +86,8 @@ export class WasmKernel {
 
   constructor(module: WebAssembly.Module) {
     this.x = new WebAssembly.Instance(module, { env: { abort: () => { throw new Error("decode kernel aborted"); } } }).exports as unknown as KernelExports;
+    const built = this.x.layout?.();
+    if (built !== L.layoutSignature()) throw new Error(`the decode kernel was built for another memory layout (${built ?? "none"}, not ${L.layoutSignature()}): rebuild it (node --import tsx scripts/build-wasm.ts)`);
     this.reserve(0);
     new Float64Array(this.x.memory.buffer, L.TABLES_PTR, L.EXP_TABLE_LENGTH).set(EXP_TABLE);
   }
@@ -204,7 +207,8 @@ export function wasmSimdSupported(): boolean {
 
 /**
  * Compile the kernel from its bytes and make it the thread's (once; later calls return the
- * first). Undefined where WebAssembly SIMD is not supported: the decoder stays on JS.
+ * first). Undefined where WebAssembly SIMD is not supported: the decoder stays on JS. Throws for
+ * bytes that do not compile or a module built for another kernel-layout.ts (nothing installed).
  */
 export function installWasmKernel(bytes: Uint8Array): WasmKernel | undefined {
   if (installed || !wasmSimdSupported()) return installed;
