@@ -12,8 +12,13 @@ import {
   ANCHOR_BITS, EXP_STEPS, EXP_TABLE_LENGTH, TABLES_PTR,
   KREC_CX, KREC_CY, KREC_CZ, KREC_AMP, KREC_AXX, KREC_AXY, KREC_AXZ, KREC_AYY, KREC_AYZ, KREC_AZZ,
   KREC_CYY, KREC_CZZ, KREC_CYZ, KREC_R2, KREC_FLOOR, KREC_STRIDE,
-  OUT_U8, OUT_U16, OUT_U32, OUT_I8, OUT_I16, OUT_I32, OUT_F32,
+  OUT_U8, OUT_U16, OUT_U32, OUT_I8, OUT_I16, OUT_I32, OUT_F32, layoutSignature,
 } from "../src/decode/kernel-layout";
+
+/** The layout this module was built for (the host checks it on install). */
+export function layout(): f64 {
+  return layoutSignature();
+}
 
 const ANCHOR_SPACING: f64 = <f64>(1 << ANCHOR_BITS);
 const ANCHOR_MASK: i32 = (1 << ANCHOR_BITS) - 1;

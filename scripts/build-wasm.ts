@@ -20,7 +20,8 @@ const ASC_ARGS = ["asm/decode-kernel.ts", "--outFile", "decode-kernel.wasm", "-O
 function inputsHash(): string {
   const h = createHash("sha256");
   for (const rel of SOURCES) h.update(rel).update(readFileSync(join(ROOT, rel)));
-  return h.update(ASC_ARGS.join(" ")).digest("hex");
+  // another compiler version makes another binary from the same sources
+  return h.update(ASC_ARGS.join(" ")).update(`assemblyscript ${asc.version}`).digest("hex");
 }
 
 /** Compile the kernel and write it atomically; returns its bytes. */

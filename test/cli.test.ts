@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { after, test } from "node:test";
 import { fullBox, levelFactors, VmgDecoder } from "../src/decode/decoder.js";
 import { getMetadata, readVmg, writeVmg } from "../src/format/vmg.js";
@@ -13,6 +15,7 @@ import { sharedData, vmg } from "./helpers/cli.js";
 import { randomFile } from "./helpers/files.js";
 
 const dir = mkdtempSync(join(tmpdir(), "vmg-cli-"));
+const BIN = fileURLToPath(new URL("../bin/vmg.mjs", import.meta.url));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const TINC = "tinc_test_8x128x128_u16.tif";
 
@@ -129,4 +132,24 @@ test("the same data under two paths gives the same file; --record-source stores 
   assert.deepEqual(readFileSync(join(dir, "a.vmg")), readFileSync(join(dir, "b.vmg")));
   assert.equal((await vmg(["compress", b, "-o", join(dir, "r.vmg"), ...args, "--record-source"])).code, 0);
   assert.equal(getMetadata(readVmg(readFileSync(join(dir, "r.vmg")))).source, b.slice(-64));
+});
+
+test("a decode to TIFF stopped by SIGINT or SIGTERM mid-way exits non-zero and leaves neither the TIFF nor its temporary file", async () => {
+  await vmg(["decode", "--help"]); // the compiled CLI, built once
+  const out = join(dir, "stopped");
+  mkdirSync(out);
+  const file = join(out, "big.vmg");
+  writeFileSync(file, writeVmg(randomFile([128, 512, 512], 4000, 3, { maxScale: 6 })));
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    const child = spawn(process.execPath, [BIN, "decode", file, "-o", join(out, "out.tif"), "--quiet"], { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (b) => { stderr += b; });
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    // the temporary TIFF exists from before the first slab is decoded: stop the decode then
+    while (!readdirSync(out).some((n) => n.endsWith(".tmp"))) await new Promise((r) => setTimeout(r, 5));
+    child.kill(signal);
+    assert.equal(await exited, 1, `${signal}: ${stderr}`);
+    assert.match(stderr, /^vmg: .*aborted/);
+    assert.deepEqual(readdirSync(out), ["big.vmg"], `${signal}: the partial TIFF is removed`);
+  }
 });

@@ -1,8 +1,13 @@
 /** A run's job table (docs/vmg-zarr-codec.md § 6.3): jobs placed by the levels alone, records read back checked. */
 import assert from "node:assert/strict";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
+import { crc32 } from "../src/format/crc32.js";
+import { fileJobTable } from "../src/node/job-table-file.js";
 import { checkJobTableHeader, decodeJobRecord, encodeJobTable, jobCount, jobIndex, jobPlace, JOB_RECORD_BYTES, jobRecordOffset, memoryJobTable, plannedShard, shardCount } from "../src/store/job-table.js";
-import type { PlannedJob } from "../src/store/manifest.js";
+import { jobTableName, type PlannedJob, type RunManifest } from "../src/store/manifest.js";
 import { planLevel } from "../src/store/plan.js";
 
 // 24×28×32 in 8³ chunks and 16³ shards, then its halves: 48 + 8 + 1 chunks
@@ -47,4 +52,26 @@ test("a table gives back every job; a damaged, misplaced or foreign record or he
   const later = bytes.slice(0, 16);
   later[8] = 2;
   assert.throws(() => checkJobTableHeader(later, jobs.length), /its layout is 2, this vmg reads 1/);
+});
+
+test("a table's caps come from one read of the file: -1 for a damaged record, the task refused up front for a missing, truncated or foreign-header table", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "vmg-jobcaps-"));
+  try {
+    const jobs = planned(), bytes = encodeJobTable(jobs);
+    const m = { jobs: { count: jobs.length, crc32: crc32(bytes) }, levels } as unknown as RunManifest;
+    const path = join(dir, jobTableName("p"));
+    bytes[jobRecordOffset(5) + 16]! ^= 1; // job 5's cap
+    await writeFile(path, bytes);
+    const ks = [7, 5, 0, 56];
+    assert.deepEqual([...(await fileJobTable(dir, m, "p").caps(ks))], [jobs[7]!.bytes, -1, jobs[0]!.bytes, jobs[56]!.bytes]);
+    assert.deepEqual([...(await memoryJobTable(levels, bytes).caps(ks))], [jobs[7]!.bytes, -1, jobs[0]!.bytes, jobs[56]!.bytes]);
+    await writeFile(path, bytes.subarray(0, bytes.length - 3));
+    await assert.rejects(fileJobTable(dir, m, "p").caps(ks), /volmicro-manifest\.p\.jobs is \d+ bytes, not the \d+ of 57 jobs/);
+    await writeFile(path, encodeJobTable(jobs.slice(0, 56)));
+    await assert.rejects(fileJobTable(dir, m, "p").caps(ks), /holds 56 jobs, its manifest 57/);
+    await rm(path);
+    await assert.rejects(fileJobTable(dir, m, "p").caps(ks), /volmicro-manifest\.p\.jobs is missing/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

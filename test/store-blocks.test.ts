@@ -232,6 +232,7 @@ describe("a store written as block jobs", { timeout: 240_000 }, () => {
     const missing = await vmg(["compress", input, "-o", out, ...ARGS, "--blocks", "1/57"]);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /is missing: the run's job table goes with its manifest/);
+    assert.doesNotMatch(missing.stderr, /blocks failed/, "a missing table fails the task up front, not each of its blocks");
     assert.deepEqual((await readdir(join(out, STAGING_NAME), { recursive: true })).filter((n) => /^[0-9a-f]{16}\/\d+\/\d+\.\d+\.\d+$/.test(n)), [], "no chunk was staged");
   });
 

@@ -10,7 +10,7 @@ import { constantBackground, polynomialTerms, type BackgroundModel, type Box } f
 import { DTYPES, type DType } from "../src/core/dtype.js";
 import { P_AMP, PARAMS_PER_GAUSSIAN } from "../src/core/constants.js";
 import { fullBox, levelFactors, scaledShape, VmgDecoder } from "../src/decode/decoder.js";
-import { installedWasmKernel, tilesOf } from "../src/decode/wasm-kernel.js";
+import { installedWasmKernel, tilesOf, WasmKernel } from "../src/decode/wasm-kernel.js";
 import { readVmg, writeVmg, type VmgFile } from "../src/format/vmg.js";
 import "./helpers/decode-paths.js";
 import { randomFile } from "./helpers/files.js";
@@ -118,6 +118,16 @@ test("boxes decoded in tiles (over TILE_VOXELS, wider than a tile) give every vo
   }
 });
 
+test("a grid background of 64³ nodes (2 MiB of params, past any fixed table reserve) decodes on the wasm path as the JS path does", () => {
+  const dims: [number, number, number] = [64, 64, 64];
+  const params = Float64Array.from({ length: 64 ** 3 }, (_, i) => 0.15 + 0.1 * Math.sin(i * 0.37));
+  const f = readVmg(writeVmg(randomFile([64, 70, 72], 120, 61, { background: { kind: "grid", dims, params } })));
+  for (const box of [fullBox(f.header.shape), { z0: 10, z1: 18, y0: 3, y1: 11, x0: 60, x1: 72 }]) {
+    const r = compare(f, box);
+    assert.ok(r.field <= 1e-4 * peak(f) && r.values <= 1, `box ${JSON.stringify(box)}: ${JSON.stringify(r)}`);
+  }
+});
+
 test("the module's memory grows to the largest box decoded and is reused: a smaller or repeated box allocates nothing", () => {
   const kernel = installedWasmKernel()!;
   const f = readVmg(writeVmg(randomFile([40, 64, 64], 100, 5)));
@@ -136,4 +146,18 @@ test("an aborted decode stops with the signal's AbortError on the wasm path too"
   const ac = new AbortController();
   ac.abort();
   assert.throws(() => new VmgDecoder(f, "wasm").decode(fullBox(f.header.shape), undefined, undefined, undefined, ac.signal), { name: "AbortError" });
+});
+
+test("a module built for another kernel layout is refused, saying so (the Node and browser adapters then stay on JS)", () => {
+  // a module exporting memory and layout() = 1.0, as a build of some other kernel-layout.ts would
+  const name = (t: string) => [t.length, ...new TextEncoder().encode(t)];
+  const bytes = new Uint8Array([
+    0, 97, 115, 109, 1, 0, 0, 0,
+    1, 5, 1, 0x60, 0, 1, 0x7c, // type: () -> f64
+    3, 2, 1, 0,
+    5, 3, 1, 0, 1, // one page of memory
+    7, 19, 2, ...name("layout"), 0, 0, ...name("memory"), 2, 0,
+    10, 13, 1, 11, 0, 0x44, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 0x0b, // f64.const 1.0
+  ]);
+  assert.throws(() => new WasmKernel(new WebAssembly.Module(bytes)), /the decode kernel was built for another memory layout \(1, not \d+\): rebuild it/);
 });

@@ -60,12 +60,17 @@ export async function decodeCommand(argv: string[]): Promise<void> {
   };
   const pool = await DecodePool.create(bytes, boxVoxels(box) <= ONE_THREAD_VOXELS ? 1 : undefined, source, { callerDecodes: true, parsed: file });
   let tiff: TiffStackWriter | undefined;
+  // Ctrl-C or SIGTERM stops the decode and removes the partial TIFF (a thrown error does the same)
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
   try {
     // a TIFF is written slab by slab while the next decodes; a zarr store once it is all decoded
     if (volumeFormat(out) === "tiff") tiff = await openTiffStack(out, meta);
     let output: VoxelArray | undefined;
     const data = await pool.decode({
-      factors, box, onProgress: (d, t) => bar.update(d / t),
+      factors, box, signal: stop.signal, onProgress: (d, t) => bar.update(d / t),
       ...(tiff ? { onOutput: (o: VoxelArray) => { output = o; }, onSlices: (z0: number, z1: number) => tiff!.planes(output!, z0, z1) } : {}),
     });
     bar.done(`${boxVoxels(box)} voxels`);
@@ -75,6 +80,8 @@ export async function decodeCommand(argv: string[]): Promise<void> {
     await tiff?.abort();
     throw e;
   } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
     await pool.close();
   }
 }

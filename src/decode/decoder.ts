@@ -144,8 +144,8 @@ export class VmgDecoder {
     const k = s.kernels.k;
     const wasm = this.wasmFor(box);
     if (wasm) {
-      const field = out ? out.subarray(0, n) : new Float32Array(n);
-      return wasm.decode(k, (b) => s.index.query(b), box, field, signal, values) && values ? undefined : field;
+      // no buffer allocated here: the kernel makes one only when it hands a sum back
+      return wasm.decode(k, (b) => s.index.query(b), box, out?.subarray(0, n), signal, values);
     }
     const ids = s.index.query(box);
     const field = out ? out.subarray(0, n).fill(0) : new Float32Array(n);

@@ -1,7 +1,8 @@
 /**
  * The numbers the two row planners (rows.ts in JavaScript, asm/decode-kernel.ts in WebAssembly)
  * and the WebAssembly module's memory share: one description, read by both compilers. Plain
- * integer constants only, so that the file is valid TypeScript and valid AssemblyScript.
+ * integer constants only (and layoutSignature, in the subset both languages share), so that the
+ * file is valid TypeScript and valid AssemblyScript.
  */
 
 /** Anchors every 2^ANCHOR_BITS voxels along a row (see rows.ts). */
@@ -52,3 +53,45 @@ export const OUT_I8 = 4;
 export const OUT_I16 = 5;
 export const OUT_I32 = 6;
 export const OUT_F32 = 7;
+
+/**
+ * A number mixed from every constant above: the module exports it (`layout()`) and the host refuses
+ * a module whose number is not its own (a build of another layout decodes wrongly). A constant
+ * added above is added here. (`number` is f64 in AssemblyScript: the same arithmetic in both.)
+ */
+export function layoutSignature(): number {
+  let h: number = 17;
+  h = (h * 31 + <number>ANCHOR_BITS) % 4294967291;
+  h = (h * 31 + <number>MAX_ANCHOR_MOVE) % 4294967291;
+  h = (h * 31 + <number>MAX_CARRY_CURVATURE) % 4294967291;
+  h = (h * 31 + <number>EXP_STEPS) % 4294967291;
+  h = (h * 31 + <number>EXP_TABLE_LENGTH) % 4294967291;
+  h = (h * 31 + <number>TABLES_PTR) % 4294967291;
+  h = (h * 31 + <number>CALL_PTR) % 4294967291;
+  h = (h * 31 + <number>CALL_ALIGN) % 4294967291;
+  h = (h * 31 + <number>ROW_ARRAYS) % 4294967291;
+  h = (h * 31 + <number>KREC_CX) % 4294967291;
+  h = (h * 31 + <number>KREC_CY) % 4294967291;
+  h = (h * 31 + <number>KREC_CZ) % 4294967291;
+  h = (h * 31 + <number>KREC_AMP) % 4294967291;
+  h = (h * 31 + <number>KREC_AXX) % 4294967291;
+  h = (h * 31 + <number>KREC_AXY) % 4294967291;
+  h = (h * 31 + <number>KREC_AXZ) % 4294967291;
+  h = (h * 31 + <number>KREC_AYY) % 4294967291;
+  h = (h * 31 + <number>KREC_AYZ) % 4294967291;
+  h = (h * 31 + <number>KREC_AZZ) % 4294967291;
+  h = (h * 31 + <number>KREC_CYY) % 4294967291;
+  h = (h * 31 + <number>KREC_CZZ) % 4294967291;
+  h = (h * 31 + <number>KREC_CYZ) % 4294967291;
+  h = (h * 31 + <number>KREC_R2) % 4294967291;
+  h = (h * 31 + <number>KREC_FLOOR) % 4294967291;
+  h = (h * 31 + <number>KREC_STRIDE) % 4294967291;
+  h = (h * 31 + <number>OUT_U8) % 4294967291;
+  h = (h * 31 + <number>OUT_U16) % 4294967291;
+  h = (h * 31 + <number>OUT_U32) % 4294967291;
+  h = (h * 31 + <number>OUT_I8) % 4294967291;
+  h = (h * 31 + <number>OUT_I16) % 4294967291;
+  h = (h * 31 + <number>OUT_I32) % 4294967291;
+  h = (h * 31 + <number>OUT_F32) % 4294967291;
+  return h;
+}

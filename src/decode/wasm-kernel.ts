@@ -20,6 +20,7 @@ import { EXP_TABLE } from "./rows.js";
 
 interface KernelExports {
   memory: WebAssembly.Memory;
+  layout?(): number;
   splat(kernels: number, count: number, field: number, rows: number, cap: number, x0: number, x1: number, y0: number, y1: number, z0: number, z1: number): void;
   convert(
     kind: number, field: number, out: number, outRow: number, outPlane: number, w: number, h: number, d: number, x0: number, offset: number, scale: number,
@@ -45,8 +46,14 @@ const align = (n: number) => Math.ceil(n / L.CALL_ALIGN) * L.CALL_ALIGN;
 export const TILE_VOXELS = 1 << 18;
 /** Widest tile: rows split in x only past this (a split row is planned and set up twice). */
 const TILE_WIDTH = 512;
-/** Bytes reserved for one tile's background tables: a grid of ≤ 256 nodes an axis and tiles ≤ TILE_WIDTH wide need far less. */
-const TABLES_RESERVE = 1 << 20;
+/** The per-tile background tables, in their order in the module's memory, and their bytes. */
+function tableSizes(rows: BackgroundRows, tile: Box): Array<[string, number]> {
+  const nRuns = rows.runCell.length, d = tile.z1 - tile.z0, h = tile.y1 - tile.y0;
+  return [
+    ["zNode", d * 4], ["zWeight", d * 8], ["yNode", h * 4], ["yWeight", h * 8],
+    ["runStart", (nRuns + 1) * 4], ["runCell", nRuns * 4], ["runNode", nRuns * 4], ["node", rows.dims[2] * 8],
+  ];
+}
 
 /** `box` cut into tiles of at most TILE_VOXELS (full rows where they fit, then as many slices, then rows). */
 export function tilesOf(box: Box): Box[] {
@@ -79,6 +86,8 @@ export class WasmKernel {
 
   constructor(module: WebAssembly.Module) {
     this.x = new WebAssembly.Instance(module, { env: { abort: () => { throw new Error("decode kernel aborted"); } } }).exports as unknown as KernelExports;
+    const built = this.x.layout?.();
+    if (built !== L.layoutSignature()) throw new Error(`the decode kernel was built for another memory layout (${built ?? "none"}, not ${L.layoutSignature()}): rebuild it (node --import tsx scripts/build-wasm.ts)`);
     this.reserve(0);
     new Float64Array(this.x.memory.buffer, L.TABLES_PTR, L.EXP_TABLE_LENGTH).set(EXP_TABLE);
   }
@@ -93,42 +102,49 @@ export class WasmKernel {
    * may reach a box) into `sum` (box-sized); with `values`, the background is added and the sum
    * converted to `values.out` instead, tile by tile (TILE_VOXELS: a field that stays in cache; a
    * voxel's value does not depend on the box it is decoded in, so the tiles make the same values).
-   * Returns false when the background model has no sweep here (polynomial): the sum is then in
-   * `sum` for the caller's JS sweep.
+   * Returns the sum (in `sum`, or a new buffer without one) unless it wrote the values: without
+   * `values`, or when the background model has no sweep here (polynomial: the caller's JS sweep).
    */
-  decode(k: Float64Array, query: (b: Box) => Uint32Array, box: Box, sum: Float32Array, signal?: AbortSignal, values?: ValuesRequest): boolean {
+  decode(k: Float64Array, query: (b: Box) => Uint32Array, box: Box, sum: Float32Array | undefined, signal?: AbortSignal, values?: ValuesRequest): Float32Array | undefined {
     if (!values || values.model.kind === "polynomial") {
       const field = this.splat(k, query(box), box, 0, signal);
-      sum.set(new Float32Array(this.x.memory.buffer, field, boxVoxels(box)));
-      return !values;
+      const out = sum ?? new Float32Array(boxVoxels(box));
+      out.set(new Float32Array(this.x.memory.buffer, field, boxVoxels(box)));
+      return out;
     }
     const n = boxVoxels(box), bytes = DTYPES[values.dtype].bytes;
     const w = box.x1 - box.x0, h = box.y1 - box.y0;
     const tiles = tilesOf(box);
-    const outPtr = L.CALL_PTR, after = align(outPtr + n * bytes);
+    // the values, then the model's params (copied once: a grid may hold up to 256³ nodes), then each tile's area
+    const params = values.model.params;
+    const outPtr = L.CALL_PTR, paramsPtr = align(outPtr + n * bytes), after = align(paramsPtr + params.length * 8);
+    this.reserve(after - L.CALL_PTR);
+    new Float64Array(this.x.memory.buffer, paramsPtr, params.length).set(params);
     for (const tile of tiles) {
       const rows = new BackgroundRows(values.model, values.shape, tile, values.factors);
-      const fieldPtr = this.splat(k, query(tile), tile, after - L.CALL_PTR, signal);
+      const sizes = tableSizes(rows, tile);
+      const fieldPtr = this.splat(k, query(tile), tile, after - L.CALL_PTR, signal, sizes.reduce((s, [, b]) => s + align(b), 0));
       const o = outPtr + ((tile.z0 - box.z0) * h * w + (tile.y0 - box.y0) * w + (tile.x0 - box.x0)) * bytes;
-      this.convert(values, rows, tile, fieldPtr, o, w, h * w);
+      this.convert(values, rows, sizes, tile, paramsPtr, fieldPtr, o, w, h * w);
     }
     const out = values.out, buf = this.x.memory.buffer;
     out.set(new (out.constructor as new (b: ArrayBufferLike, o: number, n: number) => VoxelArray)(buf, outPtr, n) as never);
-    return true;
+    return undefined;
   }
 
   /**
    * Σ kernels `ids` over `box` into a zeroed float32 field in the module's memory, laid out from
-   * CALL_PTR + `base` (kernel records, the padded field, the row scratch); returns the field's address.
+   * CALL_PTR + `base` (kernel records, the padded field, the row scratch, then `tables` bytes for
+   * the caller's background tables); returns the field's address.
    */
-  private splat(k: Float64Array, ids: Uint32Array, box: Box, base: number, signal: AbortSignal | undefined): number {
+  private splat(k: Float64Array, ids: Uint32Array, box: Box, base: number, signal: AbortSignal | undefined, tables = 0): number {
     const n = boxVoxels(box), h = box.y1 - box.y0, count = ids.length;
     const kernPtr = L.CALL_PTR + base;
     const fieldPtr = align(kernPtr + count * L.KREC_STRIDE * 8) + L.CALL_ALIGN;
     const rowCap = 2 * Math.ceil((h + 2) / 2); // rows of a slice inside the box and a pair's spare lane
     const rowsPtr = align(fieldPtr + n * 4) + L.CALL_ALIGN;
     this.tablesPtr = rowsPtr + L.ROW_ARRAYS * rowCap * 8;
-    this.reserve(this.tablesPtr - L.CALL_PTR + TABLES_RESERVE);
+    this.reserve(this.tablesPtr - L.CALL_PTR + tables);
     const buf = this.x.memory.buffer;
     // the kernels, gathered into records (the field order of kernel-layout.ts, not of constants.ts)
     const rec = new Float64Array(buf, kernPtr, count * L.KREC_STRIDE);
@@ -148,21 +164,18 @@ export class WasmKernel {
     return fieldPtr;
   }
 
-  /** The background tables of `tile` after its field, then the sweep into `out` (rows `outRow`, planes `outPlane` elements apart). */
-  private convert(values: ValuesRequest, rows: BackgroundRows, tile: Box, fieldPtr: number, out: number, outRow: number, outPlane: number): void {
+  /**
+   * The background tables of `tile` (`sizes`, reserved after its field by splat), then the sweep
+   * into `out` (rows `outRow`, planes `outPlane` elements apart); the model's params are at `paramsPtr`.
+   */
+  private convert(values: ValuesRequest, rows: BackgroundRows, sizes: Array<[string, number]>, tile: Box, paramsPtr: number, fieldPtr: number, out: number, outRow: number, outPlane: number): void {
     const w = tile.x1 - tile.x0, h = tile.y1 - tile.y0, d = tile.z1 - tile.z0;
-    const nRuns = rows.runCell.length, [gz, gy, gx] = rows.dims, params = values.model.params;
+    const nRuns = rows.runCell.length, [gz, gy, gx] = rows.dims;
     const t: Record<string, number> = {};
     let end = this.tablesPtr;
-    const sizes: Array<[string, number]> = [
-      ["params", params.length * 8], ["zNode", d * 4], ["zWeight", d * 8], ["yNode", h * 4], ["yWeight", h * 8],
-      ["runStart", (nRuns + 1) * 4], ["runCell", nRuns * 4], ["runNode", nRuns * 4], ["node", gx * 8],
-    ];
     for (const [name, bytes] of sizes) { t[name] = end; end = align(end + bytes); }
-    if (end - this.tablesPtr > TABLES_RESERVE) throw new Error(`background tables of ${end - this.tablesPtr} bytes exceed the kernel's reserve`);
     const buf = this.x.memory.buffer;
     const grid = values.model.kind === "grid";
-    new Float64Array(buf, t.params!, params.length).set(params);
     // constant model: one node, every row at node 0 (weights 0)
     if (grid) new Int32Array(buf, t.zNode!, d).set(rows.zNode); else new Int32Array(buf, t.zNode!, d).fill(0);
     if (grid) new Float64Array(buf, t.zWeight!, d).set(rows.zWeight); else new Float64Array(buf, t.zWeight!, d).fill(0);
@@ -172,7 +185,7 @@ export class WasmKernel {
     new Int32Array(buf, t.runCell!, nRuns).set(rows.runCell);
     new Int32Array(buf, t.runNode!, nRuns).set(rows.runNode);
     this.x.convert(OUT_KIND[values.dtype], fieldPtr, out, outRow, outPlane, w, h, d, tile.x0, values.offset, values.scale,
-      t.params!, gx, gy, gz, t.zNode!, t.zWeight!, t.yNode!, t.yWeight!, nRuns, t.runStart!, t.runCell!, t.runNode!, rows.slope, t.node!);
+      paramsPtr, gx, gy, gz, t.zNode!, t.zWeight!, t.yNode!, t.yWeight!, nRuns, t.runStart!, t.runCell!, t.runNode!, rows.slope, t.node!);
   }
 
   /** Grow the memory (whole pages) so that the per-call area holds `bytes`. */
@@ -194,7 +207,8 @@ export function wasmSimdSupported(): boolean {
 
 /**
  * Compile the kernel from its bytes and make it the thread's (once; later calls return the
- * first). Undefined where WebAssembly SIMD is not supported: the decoder stays on JS.
+ * first). Undefined where WebAssembly SIMD is not supported: the decoder stays on JS. Throws for
+ * bytes that do not compile or a module built for another kernel-layout.ts (nothing installed).
  */
 export function installWasmKernel(bytes: Uint8Array): WasmKernel | undefined {
   if (installed || !wasmSimdSupported()) return installed;

@@ -2,48 +2,69 @@
  * A run's job table read from its file beside the manifest (store/job-table.ts), one record by its
  * offset per request: a task or queue thread holds the manifest's few fields and nothing per job,
  * whatever the run's size. The file of a plan is never rewritten (its name is the plan's), so its
- * header is checked once.
+ * header is checked once. `caps` (the longest-first order of a task's jobs) reads the whole table
+ * once through one handle and checks it against the manifest's CRC-32.
  */
-import { open } from "node:fs/promises";
+import { open, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { isVmgError } from "../core/errors.js";
+import { crc32 } from "../format/crc32.js";
 import { VolumeWriteError } from "../io/errors.js";
-import { checkJobTableHeader, decodeJobRecord, JOB_RECORD_BYTES, JOB_TABLE_HEADER_BYTES, jobRecordOffset, type JobTable } from "../store/job-table.js";
+import { checkJobTableHeader, decodeJobRecord, hasDamagedRecord, JOB_RECORD_BYTES, JOB_TABLE_HEADER_BYTES, jobRecordOffset, recordCaps, type JobTable } from "../store/job-table.js";
 import { jobTableName, type RunManifest } from "../store/manifest.js";
+
+/** `n` bytes at `at` (fewer only at the end of the file): a read may return less than asked (network file systems). */
+async function readAt(fh: FileHandle, at: number, n: number): Promise<Uint8Array> {
+  const buf = new Uint8Array(n);
+  let got = 0;
+  while (got < n) {
+    const { bytesRead } = await fh.read(buf, got, n - got, at + got);
+    if (bytesRead === 0) break;
+    got += bytesRead;
+  }
+  return buf.subarray(0, got);
+}
 
 export function fileJobTable(root: string, m: RunManifest, plan: string): JobTable {
   const name = jobTableName(plan), path = join(root, name), count = m.jobs.count;
   const fail = (problem: string, cause?: unknown) => new VolumeWriteError(root, `${name} ${problem}`, cause === undefined ? undefined : { cause });
   let checked = false;
-  const read = async (fh: Awaited<ReturnType<typeof open>>, at: number, n: number) => {
-    const buf = new Uint8Array(n);
-    const { bytesRead } = await fh.read(buf, 0, n, at);
-    return buf.subarray(0, bytesRead);
+  /** `use` with the table open and its header and size checked (once), its errors naming the table. */
+  const withTable = async <T>(use: (fh: FileHandle) => Promise<T>): Promise<T> => {
+    let fh;
+    try {
+      fh = await open(path, "r");
+    } catch (e) {
+      const missing = (e as { code?: string }).code === "ENOENT";
+      throw fail(missing ? "is missing: the run's job table goes with its manifest (copy or remove both)" : `cannot be read (${(e as Error).message})`, e);
+    }
+    try {
+      if (!checked) {
+        checkJobTableHeader(await readAt(fh, 0, JOB_TABLE_HEADER_BYTES), count);
+        const size = (await fh.stat()).size;
+        if (size !== jobRecordOffset(count)) throw new Error(`is ${size} bytes, not the ${jobRecordOffset(count)} of ${count} jobs`);
+        checked = true;
+      }
+      return await use(fh);
+    } catch (e) {
+      throw isVmgError(e) ? e : fail((e as Error).message, e);
+    } finally {
+      await fh.close().catch(() => {});
+    }
   };
   return {
     count,
     async job(k) {
       if (!(Number.isInteger(k) && k >= 0 && k < count)) throw fail(`has no job ${k} (the run has ${count})`);
-      let fh;
-      try {
-        fh = await open(path, "r");
-      } catch (e) {
-        const missing = (e as { code?: string }).code === "ENOENT";
-        throw fail(missing ? "is missing: the run's job table goes with its manifest (copy or remove both)" : `cannot be read (${(e as Error).message})`, e);
-      }
-      try {
-        if (!checked) {
-          checkJobTableHeader(await read(fh, 0, JOB_TABLE_HEADER_BYTES), count);
-          const size = (await fh.stat()).size;
-          if (size !== jobRecordOffset(count)) throw new Error(`is ${size} bytes, not the ${jobRecordOffset(count)} of ${count} jobs`);
-          checked = true;
-        }
-        return decodeJobRecord(await read(fh, jobRecordOffset(k), JOB_RECORD_BYTES), m.levels, k);
-      } catch (e) {
-        throw isVmgError(e) ? e : fail((e as Error).message, e);
-      } finally {
-        await fh.close().catch(() => {});
-      }
+      return withTable(async (fh) => decodeJobRecord(await readAt(fh, jobRecordOffset(k), JOB_RECORD_BYTES), m.levels, k));
     },
+    caps: (ks) => withTable(async (fh) => {
+      const table = await readAt(fh, 0, jobRecordOffset(count));
+      if (table.length !== jobRecordOffset(count)) throw new Error(`ends at byte ${table.length}, not the ${jobRecordOffset(count)} of ${count} jobs`);
+      // a damaged record fails only its own block. Each record ends in its own CRC-32, so the whole table's CRC (the
+      // manifest's) depends on its header and job count only: this check cannot tell another plan's intact records
+      if (crc32(table) !== m.jobs.crc32 && !hasDamagedRecord(table, m.levels, count)) throw new Error(`is not its manifest's (its CRC-32 does not match): the run's job table goes with its manifest (copy or remove both)`);
+      return recordCaps(table, m.levels, ks).caps;
+    }),
   };
 }

@@ -76,13 +76,7 @@ export class StoreRun {
     await run.makeStaging();
     // the table first: a manifest once published always has its table (the same bytes for every run of the plan)
     if (table) await run.write(jobTableName(run.plan), table);
-    try {
-      await publishManifest(root, manifest, run.plan);
-    } catch (e) {
-      // refused: another plan's run is there, which never reads this plan's table
-      if (table) await unlink(join(root, jobTableName(run.plan))).catch(() => {});
-      throw e;
-    }
+    await publishManifest(root, manifest, run.plan, table !== undefined);
     return run;
   }
 
@@ -253,7 +247,12 @@ async function readManifest(root: string): Promise<RunManifest | undefined> {
 }
 
 /** Writes the manifest unless a run already has (link refuses an existing name); then that one must be the same plan. */
-async function publishManifest(root: string, m: RunManifest, plan: string): Promise<void> {
+/**
+ * Publishes `m` unless a manifest is there (then it must be of the same plan). `wroteTable`: this
+ * run wrote the plan's table; it is removed only when another plan's manifest refuses this one
+ * (that run never reads it). On any other failure it stays: a live run of the same plan may read it.
+ */
+async function publishManifest(root: string, m: RunManifest, plan: string, wroteTable: boolean): Promise<void> {
   const path = join(root, MANIFEST_NAME);
   const tmp = tempName(join(tempDir(root, plan), MANIFEST_NAME), "tmp");
   await writeFile(tmp, manifestBytes(m));
@@ -262,6 +261,7 @@ async function publishManifest(root: string, m: RunManifest, plan: string): Prom
   } catch (e) {
     if ((e as { code?: string }).code !== "EEXIST") throw new VolumeWriteError(root, `cannot write ${MANIFEST_NAME} (${(e as Error).message})`, { cause: e });
     const other = await readManifest(root);
+    if (other && planKey(other) !== planKey(m) && wroteTable) await unlink(join(root, jobTableName(plan))).catch(() => {});
     if (!other || planKey(other) !== planKey(m)) throw new VolumeWriteError(root, `${MANIFEST_NAME} was written by a run planned for another input or other settings; every run of a store must be given the same input and settings`);
   } finally {
     await unlink(tmp).catch(() => {});

@@ -208,9 +208,8 @@ async function writeOnPool(path: string, source: VolumeSource, o: StoreWriteOpti
  * ends). A job's bytes do not depend on when it runs.
  */
 export async function longestFirst(todo: number[], jobs: JobTable): Promise<void> {
-  const caps = new Float64Array(todo.length);
-  // a record that cannot be read sorts last; its block fails when it runs, as any block reading it would
-  for (let i = 0; i < todo.length; i++) caps[i] = await jobs.job(todo[i]!).then((j) => j.bytes, () => -1);
+  // one read of the table, checked whole (a missing or foreign table fails the task here); a damaged record sorts last, its block fails when it runs
+  const caps = await jobs.caps(todo);
   const order = Array.from(todo.keys()).sort((a, b) => caps[b]! - caps[a]! || todo[a]! - todo[b]!);
   const sorted = order.map((i) => todo[i]!);
   for (let i = 0; i < sorted.length; i++) todo[i] = sorted[i]!;

@@ -3,10 +3,13 @@
  * scripts/build-wasm.ts, which `npm ci` and the CLI build run) for this thread on import. Found
  * beside the compiled CLI (dist/cli → dist/wasm) or from the sources (src/node → dist/wasm).
  * VMG_DECODE_KERNEL=js keeps the thread on the JavaScript path (A/B runs, a suspected kernel bug);
- * a missing build does too, silently: the JS path is the reference.
+ * a missing build does too, silently: the JS path is the reference. A build that does not compile
+ * or was made for another kernel layout (a stale dist/wasm run from the sources) is refused with
+ * one warning naming the file (from the main thread; workers stay quiet) and the JS path is used.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { isMainThread } from "node:worker_threads";
 import { installWasmKernel, type WasmKernel } from "../decode/wasm-kernel.js";
 
 const CANDIDATES = ["../wasm/decode-kernel.wasm", "../../dist/wasm/decode-kernel.wasm"];
@@ -16,7 +19,13 @@ export function loadWasmKernel(): WasmKernel | undefined {
   if (process.env.VMG_DECODE_KERNEL === "js") return undefined;
   for (const rel of CANDIDATES) {
     const path = fileURLToPath(new URL(rel, import.meta.url));
-    if (existsSync(path)) return installWasmKernel(readFileSync(path));
+    if (!existsSync(path)) continue;
+    try {
+      return installWasmKernel(readFileSync(path));
+    } catch (e) {
+      if (isMainThread) process.stderr.write(`vmg: warning: ${path}: ${(e as Error).message}; decoding on the JavaScript path\n`);
+      return undefined;
+    }
   }
   return undefined;
 }

@@ -92,7 +92,7 @@ export async function runWorker(url: string, o: WorkerOptions): Promise<void> {
   const serve = (s: RegisteredStore): Worker[] => {
     const names = queueNames(s.ns);
     // workerData must be an object anyway: geotiff's web-worker polyfill, imported by the input readers, reads it in any thread
-    const workerData: FitThreadData = { redis: url, ns: s.ns, store: s.store, input: s.input, read: s.read };
+    const workerData: FitThreadData = { redis: url, ns: s.ns, store: s.store, input: s.input, read: s.read, plan: s.plan };
     // completed fits are removed, failed ones kept for the report: said here, not in each of 10^6 queued jobs
     const fit = new Worker<FitJobData>(names.fit, processor, {
       ...common, concurrency: o.threads, useWorkerThreads: true, workerThreadsOptions: { workerData }, removeOnComplete: { count: 0 }, removeOnFail: { count: KEEP_FAILED },

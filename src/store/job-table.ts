@@ -115,6 +115,32 @@ export interface JobTable {
   readonly count: number;
   /** Job k; rejects for a k outside the run or a damaged record. */
   job(k: number): Promise<PlannedJob>;
+  /**
+   * The byte caps of jobs `ks` from one read of the whole table, -1 for a record that is damaged
+   * (its own CRC or place; its block fails when it runs); rejects for a table that cannot be read
+   * or is not its run's (header, size, CRC-32 with no damaged record to account for it).
+   */
+  caps(ks: readonly number[]): Promise<Float64Array>;
+}
+
+/** Jobs `ks`'s caps read from a whole `table`, -1 where a record does not check out (decodeJobRecord); `damaged`: how many. */
+export function recordCaps(table: Uint8Array, levels: Pick<LevelLayout, "chunkGrid">[], ks: readonly number[]): { caps: Float64Array; damaged: number } {
+  const caps = new Float64Array(ks.length);
+  let damaged = 0;
+  ks.forEach((k, i) => {
+    try {
+      caps[i] = decodeJobRecord(table.subarray(jobRecordOffset(k), jobRecordOffset(k + 1)), levels, k).bytes;
+    } catch {
+      caps[i] = -1;
+      damaged++;
+    }
+  });
+  return { caps, damaged };
+}
+
+/** Whether any record of `table` is damaged (its CRC or place): then a whole-table CRC mismatch is that damage, not another plan's table. */
+export function hasDamagedRecord(table: Uint8Array, levels: Pick<LevelLayout, "chunkGrid">[], count: number): boolean {
+  return recordCaps(table, levels, Array.from({ length: count }, (_, k) => k)).damaged > 0;
 }
 
 /** A table held in memory (the planning pass's, which wrote it): its bytes, 28 per job. */
@@ -126,6 +152,7 @@ export function memoryJobTable(levels: Pick<LevelLayout, "chunkGrid">[], bytes: 
       if (!(Number.isInteger(k) && k >= 0 && k < count)) throw new RangeError(`no job ${k} (the run has ${count})`);
       return decodeJobRecord(bytes.subarray(jobRecordOffset(k), jobRecordOffset(k + 1)), levels, k);
     },
+    caps: async (ks) => recordCaps(bytes, levels, ks).caps,
   };
 }
 
