@@ -4,9 +4,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { crc32 } from "../src/format/crc32.js";
 import { fileJobTable } from "../src/node/job-table-file.js";
-import { checkJobTableHeader, decodeJobRecord, encodeJobTable, jobCount, jobIndex, jobPlace, JOB_RECORD_BYTES, jobRecordOffset, memoryJobTable, plannedShard, shardCount } from "../src/store/job-table.js";
+import { checkJobTableHeader, decodeJobRecord, encodeJobTable, jobCount, jobIndex, jobPlace, JOB_RECORD_BYTES, jobRecordOffset, jobTableDigest, memoryJobTable, plannedShard, shardCount } from "../src/store/job-table.js";
 import { jobTableName, type PlannedJob, type RunManifest } from "../src/store/manifest.js";
 import { planLevel } from "../src/store/plan.js";
 
@@ -58,7 +57,7 @@ test("a table's caps come from one read of the file: -1 for a damaged record, th
   const dir = await mkdtemp(join(tmpdir(), "vmg-jobcaps-"));
   try {
     const jobs = planned(), bytes = encodeJobTable(jobs);
-    const m = { jobs: { count: jobs.length, crc32: crc32(bytes) }, levels } as unknown as RunManifest;
+    const m = { jobs: { count: jobs.length, crc32: jobTableDigest(bytes) }, levels } as unknown as RunManifest;
     const path = join(dir, jobTableName("p"));
     bytes[jobRecordOffset(5) + 16]! ^= 1; // job 5's cap
     await writeFile(path, bytes);
@@ -69,6 +68,9 @@ test("a table's caps come from one read of the file: -1 for a damaged record, th
     await assert.rejects(fileJobTable(dir, m, "p").caps(ks), /volmicro-manifest\.p\.jobs is \d+ bytes, not the \d+ of 57 jobs/);
     await writeFile(path, encodeJobTable(jobs.slice(0, 56)));
     await assert.rejects(fileJobTable(dir, m, "p").caps(ks), /holds 56 jobs, its manifest 57/);
+    // another plan's table of the same count, every record intact (its caps differ): refused, not read as this plan's
+    await writeFile(path, encodeJobTable(jobs.map((j) => ({ ...j, bytes: j.bytes + 8 }))));
+    await assert.rejects(fileJobTable(dir, m, "p").caps(ks), /volmicro-manifest\.p\.jobs is not its manifest's/);
     await rm(path);
     await assert.rejects(fileJobTable(dir, m, "p").caps(ks), /volmicro-manifest\.p\.jobs is missing/);
   } finally {

@@ -8,9 +8,8 @@
 import { open, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { isVmgError } from "../core/errors.js";
-import { crc32 } from "../format/crc32.js";
 import { VolumeWriteError } from "../io/errors.js";
-import { checkJobTableHeader, decodeJobRecord, hasDamagedRecord, JOB_RECORD_BYTES, JOB_TABLE_HEADER_BYTES, jobRecordOffset, recordCaps, type JobTable } from "../store/job-table.js";
+import { checkJobTableHeader, decodeJobRecord, hasDamagedRecord, JOB_RECORD_BYTES, JOB_TABLE_HEADER_BYTES, jobRecordOffset, jobTableDigest, recordCaps, type JobTable } from "../store/job-table.js";
 import { jobTableName, type RunManifest } from "../store/manifest.js";
 
 /** `n` bytes at `at` (fewer only at the end of the file): a read may return less than asked (network file systems). */
@@ -61,9 +60,8 @@ export function fileJobTable(root: string, m: RunManifest, plan: string): JobTab
     caps: (ks) => withTable(async (fh) => {
       const table = await readAt(fh, 0, jobRecordOffset(count));
       if (table.length !== jobRecordOffset(count)) throw new Error(`ends at byte ${table.length}, not the ${jobRecordOffset(count)} of ${count} jobs`);
-      // a damaged record fails only its own block. Each record ends in its own CRC-32, so the whole table's CRC (the
-      // manifest's) depends on its header and job count only: this check cannot tell another plan's intact records
-      if (crc32(table) !== m.jobs.crc32 && !hasDamagedRecord(table, m.levels, count)) throw new Error(`is not its manifest's (its CRC-32 does not match): the run's job table goes with its manifest (copy or remove both)`);
+      // another plan's table is refused here; a damaged record (its fields changed, so the digest) fails only its own block
+      if (jobTableDigest(table) !== m.jobs.crc32 && !hasDamagedRecord(table, m.levels, count)) throw new Error(`is not its manifest's (its CRC-32 does not match): the run's job table goes with its manifest (copy or remove both)`);
       return recordCaps(table, m.levels, ks).caps;
     }),
   };

@@ -90,6 +90,18 @@ export function encodeJobTable(jobs: PlannedJob[]): Uint8Array {
   return out;
 }
 
+/**
+ * The manifest's digest of a table (`jobs.crc32`): the CRC-32 of its header and of each record's
+ * fields, the records' own CRC-32s left out. (A CRC over bytes followed by their own CRC is the
+ * same for any bytes, so the CRC of the whole table would depend on its header alone and could not
+ * tell another plan's table of the same count.)
+ */
+export function jobTableDigest(table: Uint8Array): number {
+  let c = crc32(table, 0, Math.min(table.length, JOB_TABLE_HEADER_BYTES));
+  for (let o = JOB_TABLE_HEADER_BYTES; o + JOB_RECORD_BYTES <= table.length; o += JOB_RECORD_BYTES) c = crc32(table, o, o + 24, c);
+  return c;
+}
+
 /** Checks a table's first JOB_TABLE_HEADER_BYTES against the manifest's job count; throws an Error saying what is wrong. */
 export function checkJobTableHeader(head: Uint8Array, count: number): void {
   if (head.length < JOB_TABLE_HEADER_BYTES || MAGIC.some((b, i) => head[i] !== b)) throw new Error("is not a job table (no VMGJOBS header)");

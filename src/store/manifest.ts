@@ -8,8 +8,7 @@ import type { Shape3 } from "../core/gaussian.js";
 import type { Box } from "../core/background.js";
 import { GAUSSIAN_CODEC_VERSION, type GaussianCodecConfig } from "./codec/config.js";
 import { nodeGrid } from "./continuous-background.js";
-import { crc32 } from "../format/crc32.js";
-import { JOB_RECORD_BYTES, JOB_TABLE_HEADER_BYTES, jobCount } from "./job-table.js";
+import { JOB_RECORD_BYTES, JOB_TABLE_HEADER_BYTES, jobCount, jobTableDigest } from "./job-table.js";
 import { chunkBox, type LevelPlan } from "./plan.js";
 
 /** The manifest's file name at the top of the store. */
@@ -67,7 +66,7 @@ export interface RunManifest {
    * settings' background is "continuous".
    */
   backgrounds?: number[][];
-  /** The job table (jobTableName): its jobs (levels in order, chunks in C order) and the CRC-32 of its bytes, part of the plan's identity. */
+  /** The job table (jobTableName): its jobs (levels in order, chunks in C order) and its digest (jobTableDigest: the CRC-32 of its header and records' fields), part of the plan's identity. */
   jobs: { count: number; crc32: number };
   /** Set by whichever run assembles the last shard and writes the metadata. */
   complete: boolean;
@@ -79,7 +78,7 @@ export function makeManifest(input: RunManifest["input"], settings: RunManifest[
     volmicro_run: RUN_MANIFEST_VERSION, input, settings, codec,
     levels: levels.map((l) => ({ path: l.path, shape: l.shape, chunkGrid: l.chunkGrid, perShard: l.perShard, shardGrid: l.shardGrid })),
     ...(backgrounds ? { backgrounds } : {}),
-    jobs: { count: (table.length - JOB_TABLE_HEADER_BYTES) / JOB_RECORD_BYTES, crc32: crc32(table) }, complete: false,
+    jobs: { count: (table.length - JOB_TABLE_HEADER_BYTES) / JOB_RECORD_BYTES, crc32: jobTableDigest(table) }, complete: false,
   };
 }
 
