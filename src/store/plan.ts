@@ -17,15 +17,16 @@ import { shardingCodec, shardIndexBytes } from "./shard.js";
 export const DEFAULT_HALO = 0;
 
 /**
- * Fitter steps of a block by default (the CLI's `--iterations` for a store). A block's PSNR gains
- * little past the first hundred steps (trailmap 64³ blocks at 0.073 bpp: 100 steps 0.05–0.19 dB
- * below 200, 140 steps 0.01–0.09 dB) while its cost grows with each. The trailmap 303³ store: 49.15
- * dB at 120 steps, 49.18 at 140, 49.27 at 200, against 49.30 for the file of level 0's bytes (600
- * steps), and its fit takes 0.63 of the CPU time at 200 steps (0.52 with the fit loop's other
- * savings). Small sparse volumes lose more (DIADEM 92×77×86: 38.09 dB at 120, 38.33 at 200, 38.79
- * at 600), which is why a chunk the volume's edge cuts short gets more (`blockSteps`).
+ * Fitter steps of a full chunk's block by default (the CLI's `--iterations` for a store). A block's
+ * PSNR gains little past the first hundred steps (trailmap 64³ blocks at 0.073 bpp: 100 steps
+ * 0.05–0.19 dB below 200, 140 steps 0.01–0.09 dB) while its cost grows with each. The trailmap
+ * 303³ store, with edge chunks' extra steps (`blockSteps`): 49.18 dB at 120 steps, 49.24 at 160,
+ * against 49.32 for the file of level 0's bytes (600 steps); 160 is the fewest within 0.1 dB of it,
+ * and fits in 297 CPU-s, 154 s on 2 cores (0.094 MVox per CPU-s; at 200 steps without the fit
+ * loop's savings, 370 CPU-s). Small sparse volumes lose more (DIADEM 92×77×86: 38.09 dB at 120,
+ * 38.33 at 200, 38.79 at 600, before the edge chunks' steps).
  */
-export const DEFAULT_STORE_ITERATIONS = 120;
+export const DEFAULT_STORE_ITERATIONS = 160;
 
 export interface LevelPlan {
   path: string;
