@@ -6,6 +6,7 @@
 import { mkdir, open, readFile, writeFile } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
 import type { AbsolutePath, RangeQuery } from "zarrita";
+import { readAt } from "./read-at.js";
 
 export class FileSystemStore {
   readonly root: string;
@@ -36,14 +37,7 @@ export class FileSystemStore {
       const [offset, length] = "suffixLength" in range
         ? [Math.max(0, size - range.suffixLength), Math.min(size, range.suffixLength)]
         : [range.offset, Math.max(0, Math.min(range.length, size - range.offset))];
-      const out = new Uint8Array(length);
-      let done = 0;
-      while (done < length) {
-        const { bytesRead } = await fh.read(out, done, length - done, offset + done);
-        if (bytesRead === 0) break;
-        done += bytesRead;
-      }
-      return out.subarray(0, done);
+      return await readAt(fh, offset, length);
     } finally {
       await fh.close();
     }

@@ -11,18 +11,7 @@ import { isVmgError } from "../core/errors.js";
 import { VolumeWriteError } from "../io/errors.js";
 import { checkJobTableHeader, decodeJobRecord, hasDamagedRecord, JOB_RECORD_BYTES, JOB_TABLE_HEADER_BYTES, jobRecordOffset, jobTableDigest, recordCaps, type JobTable } from "../store/job-table.js";
 import { jobTableName, type RunManifest } from "../store/manifest.js";
-
-/** `n` bytes at `at` (fewer only at the end of the file): a read may return less than asked (network file systems). */
-async function readAt(fh: FileHandle, at: number, n: number): Promise<Uint8Array> {
-  const buf = new Uint8Array(n);
-  let got = 0;
-  while (got < n) {
-    const { bytesRead } = await fh.read(buf, got, n - got, at + got);
-    if (bytesRead === 0) break;
-    got += bytesRead;
-  }
-  return buf.subarray(0, got);
-}
+import { readAt } from "./read-at.js";
 
 export function fileJobTable(root: string, m: RunManifest, plan: string): JobTable {
   const name = jobTableName(plan), path = join(root, name), count = m.jobs.count;
