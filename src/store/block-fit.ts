@@ -215,10 +215,13 @@ export async function fitChunk(job: ChunkJob, times?: PhaseTimes): Promise<Uint8
   if (gated) return gated.bytes;
   const flat = chunkBackground(job, stats.mean);
   const fixed = job.background === "continuous" ? halfGrid(planNodes(job), NODES) : undefined;
+  // what the chunk stores of it: a constant where its nodes are all one value (6 bytes, not 59: a
+  // sparse volume's zero background), which decodes the same field
+  const stored = job.background === "continuous" ? nodesOnly(planNodes(job)) : undefined;
   // a fixed background: the fit's volume is the block less it (in stored values), over a background of 0
   const volume: Volume = fixed ? residualBlock(job, fixed) : { shape: job.block.shape, dtype: job.block.dtype, data: job.block.data };
   // the fitter's file then holds a 4-byte constant where the chunk holds its nodes: the fit has that less to spend
-  const extra = fixed ? 4 - chunkOverheadBytes(fixed, 1) : 0;
+  const extra = stored ? 4 - chunkOverheadBytes(stored, 1) : 0;
   let fit;
   try {
     fit = await fitVolume(volume, {
@@ -238,7 +241,7 @@ export async function fitChunk(job: ChunkJob, times?: PhaseTimes): Promise<Uint8
   const h = fit.file.header;
   const value = { gain: h.valueScale / job.config.valueScale, shift: (h.valueOffset - job.config.valueOffset) / job.config.valueScale };
   const frame: Frame = { block: job.block.shape, chunk: job.chunk, offset: job.offset };
-  const background = fixed ?? rebaseBackground(fit.file.background, frame, value);
+  const background = stored ?? rebaseBackground(fit.file.background, frame, value);
   const src = fit.file.gaussians, r = job.config.truncation;
   const reach = (c: [number, number, number], i: number) => {
     const b = i * PARAMS_PER_GAUSSIAN;
