@@ -35,7 +35,7 @@ export function blockJobAt(v: Volume, at: Shape3, s: BlockSettings, mapping = ro
     block: { shape, dtype: v.dtype, data }, offset: at.map((c, a) => c - lo[a]!) as unknown as Shape3, valid,
     chunk: [s.chunk, s.chunk, s.chunk], bytes: Math.floor((s.bpp * s.chunk ** 3) / 8), gate: s.gate ?? 0.5,
     config: { version: GAUSSIAN_CODEC_VERSION, encoding: "packed", truncation: 3, valueOffset: mapping.offset, valueScale: mapping.scale },
-    fill: 0, iterations: s.iterations, seed: s.seed ?? 1, background: "poly1",
+    fill: 0, iterations: s.iterations, storeVoxels: v.shape[0] * v.shape[1] * v.shape[2], seed: s.seed ?? 1, background: "poly1",
   };
 }
 

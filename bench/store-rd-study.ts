@@ -6,6 +6,7 @@
  * voxels within 2 of an internal chunk face against the rest, and a single-file `.vmg` fitted to
  * the same bytes as the store's finest level (and with `--chunks`, both one's squared error per chunk).
  * `--crop N` takes the centre N³ of the volume; a coarse level is scored against the downsampled data.
+ * The store's bytes by kind (bench/store-bytes.ts) and the file's container against its Gaussians are printed too.
  * `--png` writes the middle z slice of original | store | single file side by side. Figures are
  * wall-clock on a shared machine: noisy.
  */
@@ -24,9 +25,10 @@ import { WorkerEngine } from "../src/node/fit-engine.js";
 import { openVolume } from "../src/node/open-volume.js";
 import { gaussianStoreInfo, readGaussianStore } from "../src/node/store-reader.js";
 import { writeGaussianStore, type StoreWriteOptions } from "../src/node/store-writer.js";
-import { downsample2 } from "../src/store/plan.js";
+import { DEFAULT_HALO, DEFAULT_STORE_ITERATIONS, downsample2 } from "../src/store/plan.js";
 import { cropVolume } from "../demo/make-data.js";
 import { grayPng } from "./png.js";
+import { describeStoreBytes, fileBytes, storeBytes } from "./store-bytes.js";
 
 const args = process.argv.slice(2);
 const flag = (name: string, d: string) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1]! : d; };
@@ -76,8 +78,8 @@ function chunkErrors(ref: VoxelArray, a: ArrayLike<number>, b: ArrayLike<number>
 
 const dir = await mkdtemp(join(tmpdir(), "vmg-bench-store-quality-"));
 const o: StoreWriteOptions = {
-  chunk, shard: chunk * 4, bytes: Math.floor((bpp * volume.data.length) / 8), halo: Number(flag("halo", "2")),
-  iterations: Number(flag("iterations", "200")), seed: 1, encoding: "packed", background: flag("background", "poly1") as StoreWriteOptions["background"], gate: 0.5, name,
+  chunk, shard: chunk * 4, bytes: Math.floor((bpp * volume.data.length) / 8), halo: Number(flag("halo", String(DEFAULT_HALO))),
+  iterations: Number(flag("iterations", String(DEFAULT_STORE_ITERATIONS))), seed: 1, encoding: "packed", background: flag("background", "poly1") as StoreWriteOptions["background"], gate: 0.5, name,
   allocation: flag("allocation", "slope") as "slope",
 };
 try {
@@ -100,6 +102,7 @@ try {
     const q = i > 0 ? `, PSNR ${evaluate(reference.data, (await readGaussianStore(path, i)).data, reference.shape).psnr.toFixed(2)} dB against the downsampled data` : "";
     log(`  level ${l.path} ${l.shape.join("x")}: ${l.bytes} bytes (${((100 * l.bytes) / w.bytes).toFixed(1)} %), ${s.fitted} fitted, ${s.background} background, ${s.absent} absent${q}`);
   }
+  for (const line of describeStoreBytes(storeBytes(path))) log(line);
   const row: Record<string, number> = {
     store_psnr: m.psnr, store_ssim: m.ssim, store_bytes: w.bytes, finest_level_bytes: finest,
     coarse_share: info.levels.slice(1).reduce((n, l) => n + l.bytes, 0) / w.bytes,
@@ -117,6 +120,8 @@ try {
     const ff = facePsnr(volume.data, file, volume.shape);
     Object.assign(row, { file_psnr: fm.psnr, file_ssim: fm.ssim, file_bytes: r.bytes.length, file_seconds: fileSeconds });
     log(`file at the finest level's ${finest} bytes: ${r.bytes.length} bytes, ${r.file.count} Gaussians in ${fileSeconds.toFixed(1)} s; PSNR ${fm.psnr.toFixed(2)} dB, SSIM ${fm.ssim.toFixed(4)} (same faces ${ff.face.toFixed(2)}, interior ${ff.interior.toFixed(2)})`);
+    const fb = fileBytes(r.bytes);
+    log(`  file: container ${fb.container} bytes (header, background, packed table, META, CRC) + Gaussians ${fb.gaussians} (${fb.count}, ${(fb.gaussians / fb.count).toFixed(2)} B each)`);
     log(`store − file: ${(m.psnr - fm.psnr).toFixed(2)} dB, SSIM ${(m.ssim - fm.ssim).toFixed(4)}`);
     if (args.includes("--chunks")) for (const c of chunkErrors(volume.data, back.data, file, volume.shape)) log(`  chunk ${c.at}: store SE ${c.store.toExponential(3)}, file SE ${c.file.toExponential(3)}`);
   }

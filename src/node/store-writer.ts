@@ -372,7 +372,7 @@ export async function jobBlock(plan: BlockPlan, k: number): Promise<ChunkJob> {
 /** The block of job `j` of the plan, with its cap (and its nodes of the level's continuous background, if any). */
 async function blockFor(plan: BlockPlan, j: PlannedJob): Promise<ChunkJob> {
   const level = plan.levels[j.level]!, nodes = plan.backgrounds?.[j.level];
-  const job = await blockJob(await plan.source(j.level), level, j.chunk, plan.settings, plan.config);
+  const job = await blockJob(await plan.source(j.level), level, j.chunk, plan.settings, plan.config, voxelCount(plan.levels[0]!.shape));
   return { ...job, bytes: j.bytes, ...(nodes ? { nodes: chunkNodes(nodes, level.chunkGrid, j.chunk) } : {}) };
 }
 
@@ -472,7 +472,7 @@ export async function planStore(path: string, source: VolumeSource, o: StoreWrit
       const { level, chunk: c, data: v } = next.value, g = levels[level]!.chunkGrid;
       at[2 * i] = level; at[2 * i + 1] = (c[0] * g[1] + c[1]) * g[2] + c[2];
       await early?.put(level, c, v);
-      const job = chunkJob(v, [0, 0, 0], v.shape, settings, config);
+      const job = chunkJob(v, [0, 0, 0], v.shape, settings, config, voxelCount(levels[0]!.shape));
       if (planIsCheap(job, how[level]!)) return { local: planBlock(job, how[level]!) };
       // the walk still needs the voxels (a coarser chunk is made of them): the worker gets a copy
       return { post: { kind: "plan", job: { ...job, block: { ...job.block, data: v.data.slice() } }, how: how[level]! } };
@@ -551,10 +551,10 @@ export async function storeStats(path: string, plan: RunLayout & { meta: Map<str
 }
 
 /** The chunk's block, read from its level: its voxels plus `halo` on every side, clipped to the level. */
-async function blockJob(src: VolumeSource, l: LevelPlan, c: Shape3, o: JobSettings, config: GaussianCodecConfig): Promise<ChunkJob> {
+async function blockJob(src: VolumeSource, l: LevelPlan, c: Shape3, o: JobSettings, config: GaussianCodecConfig, storeVoxels: number): Promise<ChunkJob> {
   const box = chunkBox(l, c, o.chunk), read = blockBox(l, box, o.halo);
   const at = shiftBox(box, read);
-  return chunkJob(await src.read(read), [at.z0, at.y0, at.x0], [box.z1 - box.z0, box.y1 - box.y0, box.x1 - box.x0], o, config);
+  return chunkJob(await src.read(read), [at.z0, at.y0, at.x0], [box.z1 - box.z0, box.y1 - box.y0, box.x1 - box.x0], o, config, storeVoxels);
 }
 
 /** A chunk's block: its box and `halo` voxels on every side, clipped to the level. */
@@ -571,12 +571,14 @@ function shiftBox(box: Box, outer: Box): Box {
 }
 
 /** The job of a block whose chunk starts at `offset` and has `valid` voxels inside the level. */
-function chunkJob(block: Volume, offset: Shape3, valid: Shape3, o: JobSettings, config: GaussianCodecConfig): ChunkJob {
+function chunkJob(block: Volume, offset: Shape3, valid: Shape3, o: JobSettings, config: GaussianCodecConfig, storeVoxels: number): ChunkJob {
   return {
     block: { shape: block.shape, dtype: block.dtype, data: block.data }, offset, valid, chunk: [o.chunk, o.chunk, o.chunk], bytes: 0,
-    gate: o.gate, config, fill: FILL, iterations: o.iterations, seed: o.seed, background: o.background, keep: o.keep,
+    gate: o.gate, config, fill: FILL, iterations: o.iterations, storeVoxels, seed: o.seed, background: o.background, keep: o.keep,
   };
 }
+
+const voxelCount = (s: Shape3) => s[0] * s[1] * s[2];
 
 /** A level's chunk positions [z, y, x] in C order. */
 function levelChunks(l: LevelPlan): Shape3[] {

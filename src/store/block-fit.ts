@@ -14,13 +14,14 @@ import type { Volume } from "../core/volume.js";
 import { fieldToValues } from "../decode/values.js";
 import type { BackgroundChoice } from "../fit/background-init.js";
 import { FitInputError, NothingToFitError } from "../fit/errors.js";
-import { fitVolume } from "../fit/fitter.js";
+import { DEFAULT_ITERATIONS, fitVolume } from "../fit/fitter.js";
 import { clock, type PhaseTimes } from "../fit/profile.js";
 import { PACKED_HEADER_BYTES } from "../format/packed.js";
 import { HEADER_BYTES } from "../format/vmg.js";
 import type { GaussianCodecConfig } from "./codec/config.js";
 import { chunkOverheadBytes, encodeChunk, halfGrid } from "./codec/chunk.js";
 import { CHUNK_NODES, NODES } from "./continuous-background.js";
+import { DEFAULT_STORE_ITERATIONS } from "./plan.js";
 import { TYPICAL_TABLE_BYTES } from "./codec/chunk-table.js";
 import { rebaseBackground, rebaseGaussians, type Frame } from "./rebase.js";
 
@@ -40,6 +41,8 @@ export interface ChunkJob {
   config: GaussianCodecConfig;
   fill: number;
   iterations: number;
+  /** Voxels of the store's level 0 (its input): a small store's blocks get more steps (blockSteps). */
+  storeVoxels: number;
   seed: number;
   /** The fit's background model, or "continuous": the store's, fixed by the plan (`nodes`). */
   background: BackgroundChoice | "continuous";
@@ -167,15 +170,37 @@ function backgroundChunk(bg: BackgroundModel, job: ChunkTarget): Uint8Array | un
 export const MAX_STEP_FACTOR = 5;
 
 /**
+ * A store of at most this many level-0 voxels is small: its blocks get more steps, up to the file
+ * fitter's steps per voxel (smallStoreSteps), and its whole fit still costs no more voxel-steps than
+ * a store of this many voxels at the default steps (about 45 CPU-s on trailmap's blocks).
+ */
+export const SMALL_STORE_VOXELS = 2 ** 22;
+/** The most a small store multiplies its steps by: the file fitter's default steps per the store's. */
+const SMALL_STORE_FACTOR = DEFAULT_ITERATIONS / DEFAULT_STORE_ITERATIONS;
+
+/**
+ * The least steps of any block of a store of `storeVoxels` level-0 voxels: `iterations` for a large
+ * store, and for a small one up to SMALL_STORE_FACTOR× as many, so that its voxel-steps stay within
+ * SMALL_STORE_VOXELS × `iterations` (DIADEM 92×77×86 at the default: 600 steps, the file's;
+ * a 128³ store 320). A small store's single file fits every voxel with the file's steps, and its
+ * store's few blocks cost seconds: 160 steps lost DIADEM 0.4 dB (bench/results/store.md).
+ */
+export function smallStoreSteps(iterations: number, storeVoxels: number): number {
+  return Math.round(iterations * Math.min(SMALL_STORE_FACTOR, Math.max(1, SMALL_STORE_VOXELS / storeVoxels)));
+}
+
+/**
  * A block's fitter steps: `iterations` for a full chunk, and for a chunk the volume's edge cuts
  * short the same voxel-steps (a step's cost grows with the block's voxels), up to
  * MAX_STEP_FACTOR× as many: small blocks are cheap and the steps are where their PSNR is (DIADEM
- * 92×77×86, whose 64³ chunks are mostly edge chunks: 38.09 dB at 120 steps, 38.79 at 600). A
- * pure function of the job, so every engine fits a block the same.
+ * 92×77×86, whose 64³ chunks are mostly edge chunks: 38.09 dB at 120 steps, 38.79 at 600); and in
+ * a small store (`storeVoxels` level-0 voxels) at least smallStoreSteps. A pure function of the
+ * job, so every engine fits a block the same.
  */
-export function blockSteps(iterations: number, chunk: Shape3, valid: Shape3): number {
+export function blockSteps(iterations: number, chunk: Shape3, valid: Shape3, storeVoxels = Infinity): number {
   const full = chunk[0] * chunk[1] * chunk[2], inside = valid[0] * valid[1] * valid[2];
-  return Math.min(MAX_STEP_FACTOR * iterations, Math.max(iterations, Math.round((iterations * full) / inside)));
+  const edge = Math.min(MAX_STEP_FACTOR * iterations, Math.max(iterations, Math.round((iterations * full) / inside)));
+  return Math.max(edge, smallStoreSteps(iterations, storeVoxels));
 }
 
 /**
@@ -190,15 +215,18 @@ export async function fitChunk(job: ChunkJob, times?: PhaseTimes): Promise<Uint8
   if (gated) return gated.bytes;
   const flat = chunkBackground(job, stats.mean);
   const fixed = job.background === "continuous" ? halfGrid(planNodes(job), NODES) : undefined;
+  // what the chunk stores of it: a constant where its nodes are all one value (6 bytes, not 59: a
+  // sparse volume's zero background), which decodes the same field
+  const stored = job.background === "continuous" ? nodesOnly(planNodes(job)) : undefined;
   // a fixed background: the fit's volume is the block less it (in stored values), over a background of 0
   const volume: Volume = fixed ? residualBlock(job, fixed) : { shape: job.block.shape, dtype: job.block.dtype, data: job.block.data };
   // the fitter's file then holds a 4-byte constant where the chunk holds its nodes: the fit has that less to spend
-  const extra = fixed ? 4 - chunkOverheadBytes(fixed, 1) : 0;
+  const extra = stored ? 4 - chunkOverheadBytes(stored, 1) : 0;
   let fit;
   try {
     fit = await fitVolume(volume, {
       budget: { bytes: job.bytes + fileOverhead(job.config.encoding) + extra },
-      iterations: blockSteps(job.iterations, job.chunk, job.valid), seed: job.seed, truncation: job.config.truncation,
+      iterations: blockSteps(job.iterations, job.chunk, job.valid, job.storeVoxels), seed: job.seed, truncation: job.config.truncation,
       ...(fixed ? { fixedBackground: constantBackground(0) } : { background: job.background as BackgroundChoice }),
       encoding: job.config.encoding, gate: job.gate, ...(times ? { profile: times } : {}),
     });
@@ -213,7 +241,7 @@ export async function fitChunk(job: ChunkJob, times?: PhaseTimes): Promise<Uint8
   const h = fit.file.header;
   const value = { gain: h.valueScale / job.config.valueScale, shift: (h.valueOffset - job.config.valueOffset) / job.config.valueScale };
   const frame: Frame = { block: job.block.shape, chunk: job.chunk, offset: job.offset };
-  const background = fixed ?? rebaseBackground(fit.file.background, frame, value);
+  const background = stored ?? rebaseBackground(fit.file.background, frame, value);
   const src = fit.file.gaussians, r = job.config.truncation;
   const reach = (c: [number, number, number], i: number) => {
     const b = i * PARAMS_PER_GAUSSIAN;

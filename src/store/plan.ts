@@ -24,7 +24,8 @@ export const DEFAULT_HALO = 0;
  * against 49.32 for the file of level 0's bytes (600 steps); 160 is the fewest within 0.1 dB of it,
  * and fits in 297 CPU-s, 154 s on 2 cores (0.094 MVox per CPU-s; at 200 steps without the fit
  * loop's savings, 370 CPU-s). Small sparse volumes lose more (DIADEM 92×77×86: 38.09 dB at 120,
- * 38.33 at 200, 38.79 at 600, before the edge chunks' steps).
+ * 38.33 at 200, 38.79 at 600, before the edge chunks' steps), so a small store's blocks get up to
+ * the file's steps (block-fit.ts smallStoreSteps).
  */
 export const DEFAULT_STORE_ITERATIONS = 160;
 
