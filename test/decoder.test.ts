@@ -8,7 +8,7 @@ import { covariance, invertSym3, kernelProfile, toVoxel } from "../src/core/gaus
 import { ChunkRangeError } from "../src/decode/errors.js";
 import { fullBox, levelFactors, scaledShape, VmgDecoder } from "../src/decode/decoder.js";
 import { prepareKernels } from "../src/decode/kernels.js";
-import { kernelExp, visitRows } from "../src/decode/rows.js";
+import { kernelExp, SEG_E, SEG_RATIO, SEG_STEP, visitRows } from "../src/decode/rows.js";
 import { readVmg, writeVmg, type VmgFile } from "../src/format/vmg.js";
 import { DECODE_PATHS } from "./helpers/decode-paths.js";
 import { randomFile } from "./helpers/files.js";
@@ -68,7 +68,9 @@ for (const path of DECODE_PATHS) test(`Gaussians taller than the restart spacing
   const kernels = prepareKernels(f.gaussians, f.header.shape, [1, 1, 1], f.header.truncation);
   const values = (box: Box, kid: number) => {
     const out = new Float64Array((box.z1 - box.z0) * (box.y1 - box.y0) * (box.x1 - box.x0));
-    visitRows(kernels.k, kid * KERNEL_STRIDE, box, { row(o, len, skip, e, ratio, step) {
+    visitRows(kernels.k, kid * KERNEL_STRIDE, box, { row(o, len, skip, seg) {
+      let e = seg[SEG_E]!, ratio = seg[SEG_RATIO]!;
+      const step = seg[SEG_STEP]!;
       for (let s = skip; s > 0; s--) { e *= ratio; ratio *= step; }
       for (const end = o + len; o < end; o++) { out[o] = e; e *= ratio; ratio *= step; }
     } });

@@ -219,6 +219,20 @@ export function addBackground(
   forBackgroundRows(model, shape, box, factors, (row, o, w) => { for (let x = 0; x < w; x++) field[o + x]! += row[x]!; });
 }
 
+/**
+ * Rows of `model` over a whole volume of `shape` (scale 1): row (z, y) written into a float32 row of
+ * shape[2] values, exactly as fillBackground writes it over that row's box. Made once, so a caller
+ * visiting many single rows allocates nothing per row (fillBackground makes its rows per call).
+ */
+export function volumeRows(model: BackgroundModel, shape: Shape3): (z: number, y: number, out: Float32Array) => void {
+  if (model.kind === "constant") return (_z, _y, out) => { out.fill(model.params[0]!, 0, shape[2]); };
+  const rows = new BackgroundRows(model, shape, { z0: 0, z1: shape[0], y0: 0, y1: shape[1], x0: 0, x1: shape[2] }, [1, 1, 1]);
+  return (z, y, out) => {
+    const v = rows.row(z, y);
+    for (let x = 0; x < v.length; x++) out[x] = v[x]!;
+  };
+}
+
 /** Hand each x-row's background values and the row's offset in a box-sized buffer to `each`. */
 function forBackgroundRows(
   model: BackgroundModel, shape: Shape3, box: Box, factors: Factors,

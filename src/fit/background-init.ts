@@ -1,9 +1,9 @@
 /**
  * Initial background: least squares over voxels outside the occupancy gate, for each candidate
- * model, then the simplest model that is clearly better. The basis columns come from
- * `fillBackground` itself (unit parameter vectors), so the fit uses exactly the decoder's model.
+ * model, then the simplest model that is clearly better. The basis columns come from the
+ * background's own rows (volumeRows, unit parameter vectors), so the fit uses exactly the decoder's model.
  */
-import { backgroundParamCount, fillBackground, polynomialTerms, type BackgroundModel } from "../core/background.js";
+import { backgroundParamCount, polynomialTerms, volumeRows, type BackgroundModel } from "../core/background.js";
 import type { Shape3 } from "../core/gaussian.js";
 import { Random } from "../core/random.js";
 import { solveSpd } from "./linalg.js";
@@ -38,15 +38,15 @@ export function fitBackgroundLS(model: BackgroundModel, target: Float32Array, ga
   const P = model.params.length;
   const AtA = new Float64Array(P * P), Atb = new Float64Array(P);
   const cols = Array.from({ length: P }, () => new Float32Array(nx));
-  const unit = { ...model, params: new Float64Array(P) } as BackgroundModel;
+  // basis t: the model with unit parameter vector t, its rows made once (not once per sampled row)
+  const basis = Array.from({ length: P }, (_, t) => {
+    const params = new Float64Array(P);
+    params[t] = 1;
+    return volumeRows({ ...model, params } as BackgroundModel, shape);
+  });
   let used = 0;
   for (const { z, y } of sample.rows) {
-    const box = { z0: z, z1: z + 1, y0: y, y1: y + 1, x0: 0, x1: nx };
-    for (let t = 0; t < P; t++) {
-      unit.params.fill(0);
-      unit.params[t] = 1;
-      fillBackground(unit, shape, box, [1, 1, 1], cols[t]!);
-    }
+    for (let t = 0; t < P; t++) basis[t]!(z, y, cols[t]!);
     const base = (z * ny + y) * nx;
     const nonzero: number[] = [];
     for (let x = 0; x < nx; x++) {
@@ -70,9 +70,9 @@ export function fitBackgroundLS(model: BackgroundModel, target: Float32Array, ga
   model.params.set(solveSpd(AtA, Atb, P, 1e-6));
   // residual over the same voxels
   let sse = 0;
-  const fitted = new Float32Array(nx);
+  const fitted = new Float32Array(nx), fittedRow = volumeRows(model, shape);
   for (const { z, y } of sample.rows) {
-    fillBackground(model, shape, { z0: z, z1: z + 1, y0: y, y1: y + 1, x0: 0, x1: nx }, [1, 1, 1], fitted);
+    fittedRow(z, y, fitted);
     const base = (z * ny + y) * nx;
     for (let x = 0; x < nx; x++) if (!gate[base + x]) sse += (fitted[x]! - target[base + x]!) ** 2;
   }

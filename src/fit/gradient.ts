@@ -10,7 +10,7 @@
  * term: the gradient is exact for the function the decoder computes.
  */
 import type { Box } from "../core/background.js";
-import { visitRows, type RowVisitor } from "../decode/rows.js";
+import { SEG_DX, SEG_DY, SEG_DZ, SEG_E, SEG_RATIO, SEG_STEP, visitRows, type RowVisitor } from "../decode/rows.js";
 
 /** Doubles per kernel in a moment accumulator. */
 export const MOMENT_STRIDE = 11;
@@ -21,8 +21,9 @@ class MomentRows implements RowVisitor {
   residual: Float32Array = new Float32Array(0);
   sr = 0; se = 0; sex = 0; sey = 0; sez = 0; sexx = 0; sexy = 0; sexz = 0; seyy = 0; seyz = 0; sezz = 0;
 
-  row(o: number, len: number, skip: number, e: number, ratio: number, step: number, dx: number, dy: number, dz: number): void {
-    const residual = this.residual;
+  row(o: number, len: number, skip: number, seg: Float64Array): void {
+    const residual = this.residual, step = seg[SEG_STEP]!, dy = seg[SEG_DY]!, dz = seg[SEG_DZ]!;
+    let e = seg[SEG_E]!, ratio = seg[SEG_RATIO]!, dx = seg[SEG_DX]!;
     for (let s = skip; s > 0; s--) { e *= ratio; ratio *= step; } // from the anchor
     let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
     for (const end = o + len; o < end; o++) {

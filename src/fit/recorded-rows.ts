@@ -10,7 +10,7 @@
  */
 import type { Box } from "../core/background.js";
 import { K_AMP, K_FLOOR, KERNEL_STRIDE } from "../core/constants.js";
-import { visitRows, type RowVisitor } from "../decode/rows.js";
+import { SEG_DX, SEG_DY, SEG_DZ, SEG_E, SEG_RATIO, SEG_STEP, visitRows, type RowVisitor } from "../decode/rows.js";
 import { accumulateMoments, M_E, M_EX, M_EXX, M_EXY, M_EXZ, M_EY, M_EYY, M_EYZ, M_EZ, M_EZZ, M_R, MOMENT_STRIDE } from "./gradient.js";
 
 /** Most voxel values one slab records (8 bytes each); kernels beyond it are solved again instead. */
@@ -29,7 +29,9 @@ class Recorder implements RowVisitor {
   nVal = 0;
   overflow = false;
 
-  row(o: number, len: number, skip: number, e: number, ratio: number, step: number, dx: number, dy: number, dz: number): void {
+  row(o: number, len: number, skip: number, seg: Float64Array): void {
+    const step = seg[SEG_STEP]!;
+    let e = seg[SEG_E]!, ratio = seg[SEG_RATIO]!;
     // g = amp·e as the decoder's splat carries it (so the field is bit-identical to splatKernel's),
     // e as the moments pass carries it
     let g = this.amp * e;
@@ -40,7 +42,7 @@ class Recorder implements RowVisitor {
       let v = this.nVal;
       const s = this.nSeg;
       this.segI[2 * s] = o; this.segI[2 * s + 1] = len;
-      this.segF[3 * s] = dx; this.segF[3 * s + 1] = dy; this.segF[3 * s + 2] = dz;
+      this.segF[3 * s] = seg[SEG_DX]!; this.segF[3 * s + 1] = seg[SEG_DY]!; this.segF[3 * s + 2] = seg[SEG_DZ]!;
       for (const end = o + len; o < end; o++) {
         values[v++] = e;
         out[o]! += g - floor;
