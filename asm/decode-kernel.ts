@@ -219,6 +219,30 @@ export function splat(kernels: usize, count: i32, field: usize, rows: usize, cap
 }
 
 /**
+ * Four field sums (f32x4) + their backgrounds (f64x2 pairs) → four stored u8/u16 values (the
+ * low lanes of the result), the scalar path's operations lane by lane: the sum rounded to f32 as
+ * addBackground rounds it, then offset + ½ + scale·v. Below 0 and NaN → 0 are the saturating
+ * truncation's; above, a pseudo-minimum (one instruction, where f64x2.min with its NaN rules is
+ * several; NaN stays NaN and truncates to 0).
+ */
+@inline function values4<T>(acc: v128, bglo: v128, bghi: v128, vo: v128, vs: v128, vmax: v128): v128 {
+  const lo = f64x2.add(f64x2.promote_low_f32x4(acc), bglo);
+  const hi = f64x2.add(f64x2.promote_low_f32x4(v128.shuffle<i32>(acc, acc, 2, 3, 0, 1)), bghi);
+  const frlo = f64x2.promote_low_f32x4(f32x4.demote_f64x2_zero(lo)), frhi = f64x2.promote_low_f32x4(f32x4.demote_f64x2_zero(hi));
+  const tlo = f64x2.pmin(f64x2.add(vo, f64x2.mul(vs, frlo)), vmax);
+  const thi = f64x2.pmin(f64x2.add(vo, f64x2.mul(vs, frhi)), vmax);
+  const u = v128.shuffle<i32>(i32x4.trunc_sat_f64x2_u_zero(tlo), i32x4.trunc_sat_f64x2_u_zero(thi), 0, 1, 4, 5);
+  const h16 = i16x8.narrow_i32x4_u(u, u);
+  return sizeof<T>() == 2 ? h16 : i8x16.narrow_i16x8_u(h16, h16);
+}
+
+/** values4's four values into elements i … i+3 of the row at `orow`. */
+@inline function store4<T>(orow: usize, i: i32, v: v128): void {
+  if (sizeof<T>() == 2) v128.store64_lane(orow + (<usize>i << 1), v, 0);
+  else v128.store32_lane(orow + <usize>i, v, 0);
+}
+
+/**
  * The sweep for one output type: row by row, the grid (or constant) background as runs of
  * A + B·X at absolute column X (core/background.ts BackgroundRows.lines), added to the sum.
  */
@@ -254,22 +278,26 @@ function sweep<T>(
       let i = i0 + s;
       const end = i0 + e;
       if (isInteger<T>() && !isSigned<T>() && sizeof<T>() <= 2) {
-        // four voxels a step: the scalar path's operations lane by lane (NaN → 0 as there)
         const vA = f64x2.splat(A), vB = f64x2.splat(B), vo = f64x2.splat(o), vs = f64x2.splat(scale);
-        const vmax = f64x2.splat(<f64><T>-1), zero = f64x2.splat(0), four = f64x2.splat(4);
-        let Xlo = f64x2(X, X + 1), Xhi = f64x2(X + 2, X + 3);
-        for (; i + 4 <= end; i += 4, X += 4, Xlo = f64x2.add(Xlo, four), Xhi = f64x2.add(Xhi, four)) {
-          const acc = v128.load(field + (<usize>i << 2));
-          const lo = f64x2.add(f64x2.promote_low_f32x4(acc), f64x2.add(vA, f64x2.mul(vB, Xlo)));
-          const hi = f64x2.add(f64x2.promote_low_f32x4(v128.shuffle<i32>(acc, acc, 2, 3, 0, 1)), f64x2.add(vA, f64x2.mul(vB, Xhi)));
-          const frlo = f64x2.promote_low_f32x4(f32x4.demote_f64x2_zero(lo)), frhi = f64x2.promote_low_f32x4(f32x4.demote_f64x2_zero(hi));
-          const tlo = f64x2.max(f64x2.min(f64x2.add(vo, f64x2.mul(vs, frlo)), vmax), zero);
-          const thi = f64x2.max(f64x2.min(f64x2.add(vo, f64x2.mul(vs, frhi)), vmax), zero);
-          const u = v128.shuffle<i32>(i32x4.trunc_sat_f64x2_u_zero(tlo), i32x4.trunc_sat_f64x2_u_zero(thi), 0, 1, 4, 5);
-          const h16 = i16x8.narrow_i32x4_u(u, u);
-          if (sizeof<T>() == 2) v128.store64_lane(orow + (<usize>i << 1), h16, 0);
-          else v128.store32_lane(orow + <usize>i, i8x16.narrow_i16x8_u(h16, h16), 0);
+        const vmax = f64x2.splat(<f64><T>-1);
+        if (B == 0) {
+          // a run of one background value (constant model, outside the grid's outer x nodes):
+          // where the four sums are all +0 (most of a sparse fit) the values are the run's own,
+          // made once by the same steps
+          const plain = values4<T>(v128.splat<i32>(0), vA, vA, vo, vs, vmax);
+          for (; i + 4 <= end; i += 4) {
+            const acc = v128.load(field + (<usize>i << 2));
+            store4<T>(orow, i, v128.any_true(acc) ? values4<T>(acc, vA, vA, vo, vs, vmax) : plain);
+          }
+        } else {
+          const four = f64x2.splat(4);
+          let Xlo = f64x2(X, X + 1), Xhi = f64x2(X + 2, X + 3);
+          for (; i + 4 <= end; i += 4, Xlo = f64x2.add(Xlo, four), Xhi = f64x2.add(Xhi, four)) {
+            const acc = v128.load(field + (<usize>i << 2));
+            store4<T>(orow, i, values4<T>(acc, f64x2.add(vA, f64x2.mul(vB, Xlo)), f64x2.add(vA, f64x2.mul(vB, Xhi)), vo, vs, vmax));
+          }
         }
+        X = x0 + <f64>(i - i0);
       }
       for (; i < end; i++, X++) {
         storeValue<T>(orow, i, <f64>load<f32>(field + (<usize>i << 2)) + (A + B * X), offset, o, scale);

@@ -9,6 +9,8 @@ import { ChunkRangeError } from "../src/decode/errors.js";
 import { fullBox, levelFactors, scaledShape, VmgDecoder } from "../src/decode/decoder.js";
 import { prepareKernels } from "../src/decode/kernels.js";
 import { kernelExp, SEG_E, SEG_RATIO, SEG_STEP, visitRows } from "../src/decode/rows.js";
+import { SpatialIndex } from "../src/decode/spatial-index.js";
+import { splatKernel } from "../src/decode/splat.js";
 import { readVmg, writeVmg, type VmgFile } from "../src/format/vmg.js";
 import { DECODE_PATHS } from "./helpers/decode-paths.js";
 import { randomFile } from "./helpers/files.js";
@@ -236,5 +238,31 @@ for (const path of DECODE_PATHS) test(`decode adds the background as it converts
     const expected = allocVoxels(f.header.dtype, values.length);
     fieldToValues(d.decodeField(box), f.header.dtype, f.header.valueOffset, f.header.valueScale, expected);
     assert.deepEqual(values, expected, `${background.kind} background, ${dtype}`);
+  }
+});
+
+test("the spatial index lists for a thin box every kernel that reaches it and none whose support box misses it by more than a voxel", () => {
+  const f = readVmg(writeVmg(randomFile([40, 70, 90], 600, 71, { maxScale: 3 })));
+  const shape = f.header.shape;
+  const kernels = prepareKernels(f.gaussians, shape, [1, 1, 1], f.header.truncation);
+  const index = new SpatialIndex(kernels, shape);
+  const boxes: Box[] = [
+    { z0: 5, z1: 9, y0: 0, y1: 70, x0: 0, x1: 90 }, // a 4-slice pool tile inside one 32-deep cell
+    { z0: 31, z1: 33, y0: 10, y1: 50, x0: 20, x1: 21 }, // across a cell boundary, one column wide
+    { z0: 0, z1: 40, y0: 33, y1: 34, x0: 0, x1: 90 }, // one row per slice
+  ];
+  for (const box of boxes) {
+    const ids = [...index.query(box)];
+    const b = kernels.box;
+    const near = (i: number) => b[i * 6 + 1]! >= box.x0 - 1 && b[i * 6]! <= box.x1 && b[i * 6 + 3]! >= box.y0 - 1 && b[i * 6 + 2]! <= box.y1 && b[i * 6 + 5]! >= box.z0 - 1 && b[i * 6 + 4]! <= box.z1;
+    assert.ok(ids.every(near), `box ${JSON.stringify(box)}: a listed kernel's support misses it`);
+    const n = (box.z1 - box.z0) * (box.y1 - box.y0) * (box.x1 - box.x0);
+    let reaching = 0;
+    for (let i = 0; i < kernels.count; i++) {
+      const field = new Float32Array(n);
+      splatKernel(kernels.k, i * KERNEL_STRIDE, box, field);
+      if (field.some((v) => v !== 0)) { reaching++; assert.ok(ids.includes(i), `box ${JSON.stringify(box)}: kernel ${i} reaches it but is not listed`); }
+    }
+    assert.ok(reaching > 0 && ids.length < kernels.count / 2, `box ${JSON.stringify(box)}: ${reaching} kernels reach it, ${ids.length} listed of ${kernels.count}: a weak test`);
   }
 });

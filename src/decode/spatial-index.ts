@@ -19,6 +19,8 @@ export class SpatialIndex {
   private readonly items: Uint32Array;
   private readonly global: Uint32Array;
   private readonly stamp: Uint32Array;
+  /** The kernels' inclusive support boxes (PreparedKernels.box), to drop a cell's kernels that miss the queried box. */
+  private readonly boxes: Int32Array;
   private generation = 0;
 
   constructor(kernels: PreparedKernels, gridShape: readonly [number, number, number], cell = 32) {
@@ -55,9 +57,16 @@ export class SpatialIndex {
     this.items = items;
     this.global = Uint32Array.from(globalList);
     this.stamp = new Uint32Array(kernels.count);
+    this.boxes = kernels.box;
   }
 
-  /** Kernels whose support box may overlap `box` (scale grid voxels, half-open), each once. */
+  /**
+   * Kernels whose support box, grown by one voxel, overlaps `box` (scale grid voxels, half-open),
+   * each once. The cells' lists alone hold many that miss a thin box (a 4-slice tile meets cells
+   * 32 deep) and would each be set up for nothing; the voxel of margin keeps every kernel whose
+   * rows reach the box (the row solve's bounds may differ from the box's in the last bit), so a
+   * voxel's sum does not depend on the box it is decoded in.
+   */
   query(box: Box): Uint32Array {
     const [dx, dy, dz] = this.dims;
     const c = this.cell;
@@ -67,12 +76,17 @@ export class SpatialIndex {
     if (++this.generation === 0xffffffff) { this.stamp.fill(0); this.generation = 1; }
     const g = this.generation;
     const out: number[] = [];
-    for (const i of this.global) { this.stamp[i] = g; out.push(i); }
+    const b = this.boxes, bx0 = box.x0 - 1, bx1 = box.x1, by0 = box.y0 - 1, by1 = box.y1, bz0 = box.z0 - 1, bz1 = box.z1;
+    const meets = (i: number) => {
+      const o = i * 6;
+      return b[o + 1]! >= bx0 && b[o]! <= bx1 && b[o + 3]! >= by0 && b[o + 2]! <= by1 && b[o + 5]! >= bz0 && b[o + 4]! <= bz1;
+    };
+    for (const i of this.global) if (meets(i)) { this.stamp[i] = g; out.push(i); }
     for (let z = z0; z <= z1; z++) for (let y = y0; y <= y1; y++) for (let x = x0; x <= x1; x++) {
       const cidx = (z * dy + y) * dx + x;
       for (let p = this.start[cidx]!, e = this.start[cidx + 1]!; p < e; p++) {
         const i = this.items[p]!;
-        if (this.stamp[i] !== g) { this.stamp[i] = g; out.push(i); }
+        if (this.stamp[i] !== g) { this.stamp[i] = g; if (meets(i)) out.push(i); }
       }
     }
     const result = Uint32Array.from(out);
