@@ -84,6 +84,20 @@ const ANCHOR_MASK: i32 = (1 << ANCHOR_BITS) - 1;
   return v128.and(f64x2.mul(tab, p), inside);
 }
 
+/** A walk's four lanes at the anchor: g0·ρ^m·s^(m(m−1)/2), m = 0 … 3, set up in float64 (walk()). */
+@inline function startLanes(g0: f64, ratio: f64, sg: v128): v128 {
+  const r2 = ratio * ratio;
+  const lo = f64x2.mul(f64x2.splat(g0), f64x2(1, ratio));
+  const hi = f64x2.mul(f64x2.mul(f64x2.splat(g0 * r2), f64x2(1, ratio)), sg);
+  return v128.shuffle<i32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
+}
+
+/** Each lane's factor over its first four voxels: ρ⁴·s^(6+4m) (walk()). */
+@inline function startFactors(ratio: f64, sf0: v128, sf1: v128): v128 {
+  const r2 = ratio * ratio, rr = f64x2.splat(r2 * r2);
+  return v128.shuffle<i32>(f32x4.demote_f64x2_zero(f64x2.mul(rr, sf0)), f32x4.demote_f64x2_zero(f64x2.mul(rr, sf1)), 0, 1, 4, 5);
+}
+
 /**
  * Adds amp·(e − floor) along one row segment: voxels o … o+len−1 of the field (byte address of
  * voxel 0 in `field`), whose anchor lies `skip` voxels before o. Lanes are aligned to the anchor
@@ -96,12 +110,7 @@ const ANCHOR_MASK: i32 = (1 << ANCHOR_BITS) - 1;
  * most 16 steps stays within 1e-5 of the float64 one, relative.
  */
 @inline function walk(field: usize, o: i32, len: i32, skip: i32, e: f64, ratio: f64, sg: v128, sf0: v128, sf1: v128, s16: v128, amp: f64, fl: v128): void {
-  const g0 = amp * e, r2 = ratio * ratio, r4 = r2 * r2;
-  const glo = f64x2.mul(f64x2.splat(g0), f64x2(1, ratio));
-  const ghi = f64x2.mul(f64x2.mul(f64x2.splat(g0 * r2), f64x2(1, ratio)), sg);
-  const rr = f64x2.splat(r4);
-  let g = v128.shuffle<i32>(f32x4.demote_f64x2_zero(glo), f32x4.demote_f64x2_zero(ghi), 0, 1, 4, 5);
-  let f = v128.shuffle<i32>(f32x4.demote_f64x2_zero(f64x2.mul(rr, sf0)), f32x4.demote_f64x2_zero(f64x2.mul(rr, sf1)), 0, 1, 4, 5);
+  let g = startLanes(amp * e, ratio, sg), f = startFactors(ratio, sf0, sf1);
   const jb = skip >> 2, je = (skip + len - 1) >> 2;
   for (let j = 0; j < jb; j++) { g = f32x4.mul(g, f); f = f32x4.mul(f, s16); }
   const lo = i32x4.splat(skip), hi = i32x4.splat(skip + len), four = i32x4.splat(4);
@@ -214,12 +223,7 @@ let segCount: i32 = 0, stepCount: i32 = 0, segBase: usize = 0, stepBase: usize =
  * segment and its e vectors are recorded for the moments pass while they fit the capacities.
  */
 @inline function walkRecording(field: usize, o: i32, len: i32, skip: i32, e: f64, ratio: f64, sg: v128, sf0: v128, sf1: v128, s16: v128, amp: f64, fl: v128, dxa: f64, dy: f64, dz: f64): void {
-  const r2 = ratio * ratio, r4 = r2 * r2;
-  const elo = f64x2.mul(f64x2.splat(e), f64x2(1, ratio));
-  const ehi = f64x2.mul(f64x2.mul(f64x2.splat(e * r2), f64x2(1, ratio)), sg);
-  const rr = f64x2.splat(r4);
-  let g = v128.shuffle<i32>(f32x4.demote_f64x2_zero(elo), f32x4.demote_f64x2_zero(ehi), 0, 1, 4, 5);
-  let f = v128.shuffle<i32>(f32x4.demote_f64x2_zero(f64x2.mul(rr, sf0)), f32x4.demote_f64x2_zero(f64x2.mul(rr, sf1)), 0, 1, 4, 5);
+  let g = startLanes(e, ratio, sg), f = startFactors(ratio, sf0, sf1);
   const jb = skip >> 2, je = (skip + len - 1) >> 2;
   for (let j = 0; j < jb; j++) { g = f32x4.mul(g, f); f = f32x4.mul(f, s16); }
   const lo = i32x4.splat(skip), hi = i32x4.splat(skip + len), four = i32x4.splat(4), va = f32x4.splat(<f32>amp);
