@@ -123,8 +123,12 @@ const ANCHOR_MASK: i32 = (1 << ANCHOR_BITS) - 1;
   }
 }
 
-/** Solve the rows of the kernel record at `k` inside the box and walk each segment (rows.ts visitRows). */
-function splatOne(k: usize, field: usize, rows: usize, cap: i32, bx0: f64, bx1: f64, by0: f64, by1: f64, bz0: f64, bz1: f64, record: bool): void {
+/**
+ * Solve the rows of the kernel record at `k` inside the box and walk each segment (rows.ts visitRows);
+ * `record` (a constant at each call: inlined, so the decoder's splat has no recording branch) walks
+ * them for the fitter instead.
+ */
+@inline function splatOne(k: usize, field: usize, rows: usize, cap: i32, bx0: f64, bx1: f64, by0: f64, by1: f64, bz0: f64, bz1: f64, record: bool): void {
   const cx = kf(k, KREC_CX), cy = kf(k, KREC_CY), cz = kf(k, KREC_CZ), r2 = kf(k, KREC_R2);
   const axx = kf(k, KREC_AXX), axy = kf(k, KREC_AXY), axz = kf(k, KREC_AXZ);
   const ayy = kf(k, KREC_AYY), ayz = kf(k, KREC_AYZ), azz = kf(k, KREC_AZZ);
