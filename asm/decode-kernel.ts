@@ -13,6 +13,7 @@ import {
   KREC_CX, KREC_CY, KREC_CZ, KREC_AMP, KREC_AXX, KREC_AXY, KREC_AXZ, KREC_AYY, KREC_AYZ, KREC_AZZ,
   KREC_CYY, KREC_CZZ, KREC_CYZ, KREC_R2, KREC_FLOOR, KREC_STRIDE,
   OUT_U8, OUT_U16, OUT_U32, OUT_I8, OUT_I16, OUT_I32, OUT_F32, layoutSignature,
+  SEG_DX, SEG_DY, SEG_DZ, SEG_P, SEG_M0, SEG_LO, SEG_HI, SEG_STEPS, SEG_BYTES, KMOMENTS,
 } from "../src/decode/kernel-layout";
 
 /** The layout this module was built for (the host checks it on install). */
@@ -83,6 +84,20 @@ const ANCHOR_MASK: i32 = (1 << ANCHOR_BITS) - 1;
   return v128.and(f64x2.mul(tab, p), inside);
 }
 
+/** A walk's four lanes at the anchor: g0·ρ^m·s^(m(m−1)/2), m = 0 … 3, set up in float64 (walk()). */
+@inline function startLanes(g0: f64, ratio: f64, sg: v128): v128 {
+  const r2 = ratio * ratio;
+  const lo = f64x2.mul(f64x2.splat(g0), f64x2(1, ratio));
+  const hi = f64x2.mul(f64x2.mul(f64x2.splat(g0 * r2), f64x2(1, ratio)), sg);
+  return v128.shuffle<i32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
+}
+
+/** Each lane's factor over its first four voxels: ρ⁴·s^(6+4m) (walk()). */
+@inline function startFactors(ratio: f64, sf0: v128, sf1: v128): v128 {
+  const r2 = ratio * ratio, rr = f64x2.splat(r2 * r2);
+  return v128.shuffle<i32>(f32x4.demote_f64x2_zero(f64x2.mul(rr, sf0)), f32x4.demote_f64x2_zero(f64x2.mul(rr, sf1)), 0, 1, 4, 5);
+}
+
 /**
  * Adds amp·(e − floor) along one row segment: voxels o … o+len−1 of the field (byte address of
  * voxel 0 in `field`), whose anchor lies `skip` voxels before o. Lanes are aligned to the anchor
@@ -95,12 +110,7 @@ const ANCHOR_MASK: i32 = (1 << ANCHOR_BITS) - 1;
  * most 16 steps stays within 1e-5 of the float64 one, relative.
  */
 @inline function walk(field: usize, o: i32, len: i32, skip: i32, e: f64, ratio: f64, sg: v128, sf0: v128, sf1: v128, s16: v128, amp: f64, fl: v128): void {
-  const g0 = amp * e, r2 = ratio * ratio, r4 = r2 * r2;
-  const glo = f64x2.mul(f64x2.splat(g0), f64x2(1, ratio));
-  const ghi = f64x2.mul(f64x2.mul(f64x2.splat(g0 * r2), f64x2(1, ratio)), sg);
-  const rr = f64x2.splat(r4);
-  let g = v128.shuffle<i32>(f32x4.demote_f64x2_zero(glo), f32x4.demote_f64x2_zero(ghi), 0, 1, 4, 5);
-  let f = v128.shuffle<i32>(f32x4.demote_f64x2_zero(f64x2.mul(rr, sf0)), f32x4.demote_f64x2_zero(f64x2.mul(rr, sf1)), 0, 1, 4, 5);
+  let g = startLanes(amp * e, ratio, sg), f = startFactors(ratio, sf0, sf1);
   const jb = skip >> 2, je = (skip + len - 1) >> 2;
   for (let j = 0; j < jb; j++) { g = f32x4.mul(g, f); f = f32x4.mul(f, s16); }
   const lo = i32x4.splat(skip), hi = i32x4.splat(skip + len), four = i32x4.splat(4);
@@ -113,8 +123,12 @@ const ANCHOR_MASK: i32 = (1 << ANCHOR_BITS) - 1;
   }
 }
 
-/** Solve the rows of the kernel record at `k` inside the box and walk each segment (rows.ts visitRows). */
-function splatOne(k: usize, field: usize, rows: usize, cap: i32, bx0: f64, bx1: f64, by0: f64, by1: f64, bz0: f64, bz1: f64): void {
+/**
+ * Solve the rows of the kernel record at `k` inside the box and walk each segment (rows.ts visitRows);
+ * `record` (a constant at each call: inlined, so the decoder's splat has no recording branch) walks
+ * them for the fitter instead.
+ */
+@inline function splatOne(k: usize, field: usize, rows: usize, cap: i32, bx0: f64, bx1: f64, by0: f64, by1: f64, bz0: f64, bz1: f64, record: bool): void {
   const cx = kf(k, KREC_CX), cy = kf(k, KREC_CY), cz = kf(k, KREC_CZ), r2 = kf(k, KREC_R2);
   const axx = kf(k, KREC_AXX), axy = kf(k, KREC_AXY), axz = kf(k, KREC_AXZ);
   const ayy = kf(k, KREC_AYY), ayz = kf(k, KREC_AYZ), azz = kf(k, KREC_AZZ);
@@ -188,7 +202,8 @@ function splatOne(k: usize, field: usize, rows: usize, cap: i32, bx0: f64, bx1: 
           e = kernelExp(qmin + axx * ta * ta);
           r = Math.exp(-0.5 * (axx * (2 * (a - cx) + 1) + 2 * b));
         }
-        walk(field, <i32>(o0 + first), <i32>(last - first) + 1, <i32>(first - a), e, r, sg, sf0, sf1, sv16, amp, fl);
+        if (record) walkRecording(field, <i32>(o0 + first), <i32>(last - first) + 1, <i32>(first - a), e, r, sg, sf0, sf1, sv16, amp, fl, a - cx, y - cy, z - cz);
+        else walk(field, <i32>(o0 + first), <i32>(last - first) + 1, <i32>(first - a), e, r, sg, sf0, sf1, sv16, amp, fl);
       }
     }
   }
@@ -200,7 +215,98 @@ function splatOne(k: usize, field: usize, rows: usize, cap: i32, bx0: f64, bx1: 
  * cap ≥ the box's height + 2 (a pair's spare lane).
  */
 export function splat(kernels: usize, count: i32, field: usize, rows: usize, cap: i32, bx0: f64, bx1: f64, by0: f64, by1: f64, bz0: f64, bz1: f64): void {
-  for (let i = 0; i < count; i++) splatOne(kernels + (<usize>(i * KREC_STRIDE) << 3), field, rows, cap, bx0, bx1, by0, by1, bz0, bz1);
+  for (let i = 0; i < count; i++) splatOne(kernels + (<usize>(i * KREC_STRIDE) << 3), field, rows, cap, bx0, bx1, by0, by1, bz0, bz1, false);
+}
+
+// The recording splat's cursors: segments and steps recorded so far in this call (counted on past
+// the capacities, so the host learns what to reserve), where they go, and their capacities.
+let segCount: i32 = 0, stepCount: i32 = 0, segBase: usize = 0, stepBase: usize = 0, segCap: i32 = 0, stepCap: i32 = 0;
+
+/**
+ * walk() for the fitter: the lanes carry e = exp(−q/2) (the field gets amp·e − floor), and the
+ * segment and its e vectors are recorded for the moments pass while they fit the capacities.
+ */
+@inline function walkRecording(field: usize, o: i32, len: i32, skip: i32, e: f64, ratio: f64, sg: v128, sf0: v128, sf1: v128, s16: v128, amp: f64, fl: v128, dxa: f64, dy: f64, dz: f64): void {
+  let g = startLanes(e, ratio, sg), f = startFactors(ratio, sf0, sf1);
+  const jb = skip >> 2, je = (skip + len - 1) >> 2;
+  for (let j = 0; j < jb; j++) { g = f32x4.mul(g, f); f = f32x4.mul(f, s16); }
+  const lo = i32x4.splat(skip), hi = i32x4.splat(skip + len), four = i32x4.splat(4), va = f32x4.splat(<f32>amp);
+  let m = i32x4.add(i32x4.splat(jb << 2), i32x4(0, 1, 2, 3));
+  let p = field + (<usize>(o - skip + (jb << 2)) << 2);
+  const steps = je - jb + 1;
+  const keep = segCount < segCap && stepCount + steps <= stepCap;
+  if (keep) {
+    const s = segBase + <usize>segCount * SEG_BYTES;
+    store<f64>(s + SEG_DX, dxa); store<f64>(s + SEG_DY, dy); store<f64>(s + SEG_DZ, dz);
+    store<i32>(s + SEG_P, <i32>p); store<i32>(s + SEG_M0, jb << 2); store<i32>(s + SEG_LO, skip); store<i32>(s + SEG_HI, skip + len); store<i32>(s + SEG_STEPS, steps);
+  }
+  let v = stepBase + (<usize>stepCount << 4);
+  for (let j = jb; j <= je; j++, p += 16, v += 16) {
+    const inside = v128.and(i32x4.ge_s(m, lo), i32x4.lt_s(m, hi));
+    v128.store(p, f32x4.add(v128.load(p), v128.and(f32x4.sub(f32x4.mul(g, va), fl), inside)));
+    if (keep) v128.store(v, v128.and(g, inside));
+    g = f32x4.mul(g, f); f = f32x4.mul(f, s16); m = i32x4.add(m, four);
+  }
+  segCount++;
+  stepCount += steps;
+}
+
+/**
+ * splat() that records each kernel's row segments (segments at `segs`, up to `maxSegs`; e vectors at
+ * `steps`, up to `maxSteps`; kernel i's segments from kseg[i] to kseg[i + 1], i32) for moments().
+ * Returns the steps it needed (and kseg[count] the segments): when either
+ * exceeds its capacity the records are incomplete (the field is whole) and the host calls again
+ * with more room.
+ */
+export function splatRecording(kernels: usize, count: i32, field: usize, rows: usize, cap: i32, bx0: f64, bx1: f64, by0: f64, by1: f64, bz0: f64, bz1: f64, kseg: usize, segs: usize, maxSegs: i32, steps: usize, maxSteps: i32): i32 {
+  segCount = 0; stepCount = 0; segBase = segs; stepBase = steps; segCap = maxSegs; stepCap = maxSteps;
+  for (let i = 0; i < count; i++) {
+    store<i32>(kseg + (<usize>i << 2), segCount);
+    splatOne(kernels + (<usize>(i * KREC_STRIDE) << 3), field, rows, cap, bx0, bx1, by0, by1, bz0, bz1, true);
+  }
+  store<i32>(kseg + (<usize>count << 2), segCount);
+  return stepCount;
+}
+
+@inline function hsum(v: v128): f64 {
+  return (<f64>f32x4.extract_lane(v, 0) + <f64>f32x4.extract_lane(v, 1)) + (<f64>f32x4.extract_lane(v, 2) + <f64>f32x4.extract_lane(v, 3));
+}
+
+/**
+ * The moments (gradient.ts) of the `count` kernels last recorded by splatRecording, against the
+ * residual now in the field: KMOMENTS f64 per kernel into `out`. Four voxels a step in float32
+ * lanes within a segment (at most 17 steps), each segment's sums added in float64.
+ */
+export function moments(count: i32, kseg: usize, segs: usize, steps: usize, out: usize): void {
+  let v = steps;
+  const four = i32x4.splat(4), fourf = f32x4.splat(4), zero = f32x4.splat(0);
+  for (let i = 0; i < count; i++) {
+    let sr = 0.0, se = 0.0, sex = 0.0, sey = 0.0, sez = 0.0, sexx = 0.0, sexy = 0.0, sexz = 0.0, seyy = 0.0, seyz = 0.0, sezz = 0.0;
+    for (let s = load<i32>(kseg + (<usize>i << 2)), end = load<i32>(kseg + (<usize>(i + 1) << 2)); s < end; s++) {
+      const rec = segs + <usize>s * SEG_BYTES;
+      const dxa = load<f64>(rec + SEG_DX), dy = load<f64>(rec + SEG_DY), dz = load<f64>(rec + SEG_DZ);
+      let p = <usize>load<i32>(rec + SEG_P);
+      const m0 = load<i32>(rec + SEG_M0), n = load<i32>(rec + SEG_STEPS);
+      const lo = i32x4.splat(load<i32>(rec + SEG_LO)), hi = i32x4.splat(load<i32>(rec + SEG_HI));
+      let m = i32x4.add(i32x4.splat(m0), i32x4(0, 1, 2, 3));
+      const d0 = dxa + <f64>m0;
+      let dx = f32x4(<f32>d0, <f32>(d0 + 1), <f32>(d0 + 2), <f32>(d0 + 3));
+      let a0 = zero, a1 = zero, a2 = zero, a3 = zero;
+      for (let j = 0; j < n; j++, p += 16, v += 16) {
+        const r = v128.and(v128.load(p), v128.and(i32x4.ge_s(m, lo), i32x4.lt_s(m, hi)));
+        const re = f32x4.mul(r, v128.load(v));
+        const rex = f32x4.mul(re, dx);
+        a0 = f32x4.add(a0, r); a1 = f32x4.add(a1, re); a2 = f32x4.add(a2, rex); a3 = f32x4.add(a3, f32x4.mul(rex, dx));
+        dx = f32x4.add(dx, fourf); m = i32x4.add(m, four);
+      }
+      const s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
+      sr += s0; se += s1; sex += s2; sey += dy * s1; sez += dz * s1;
+      sexx += s3; sexy += dy * s2; sexz += dz * s2; seyy += dy * dy * s1; seyz += dy * dz * s1; sezz += dz * dz * s1;
+    }
+    const o = out + <usize>i * (KMOMENTS << 3);
+    store<f64>(o, sr); store<f64>(o, se, 8); store<f64>(o, sex, 16); store<f64>(o, sey, 24); store<f64>(o, sez, 32);
+    store<f64>(o, sexx, 40); store<f64>(o, sexy, 48); store<f64>(o, sexz, 56); store<f64>(o, seyy, 64); store<f64>(o, seyz, 72); store<f64>(o, sezz, 80);
+  }
 }
 
 /** One field value (f32 sum + background, rounded to f32 as addBackground rounds it) → a stored value (values.ts). */

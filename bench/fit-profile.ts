@@ -9,6 +9,7 @@
  * the total is given in both.
  */
 import { fileURLToPath } from "node:url";
+import "../src/node/wasm-kernel.js"; // the fit on the WebAssembly kernel unless VMG_DECODE_KERNEL=js, as a store worker runs it
 import type { Shape3 } from "../src/core/gaussian.js";
 import { PhaseTimes } from "../src/fit/profile.js";
 import { openVolume } from "../src/node/open-volume.js";

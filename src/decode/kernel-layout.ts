@@ -45,6 +45,24 @@ export const KREC_R2 = 13;
 export const KREC_FLOOR = 14;
 export const KREC_STRIDE = 16;
 
+/**
+ * One row-segment record of the fitter's recording splat (byte offsets; SEG_BYTES apart): dx at the
+ * segment's anchor, dy, dz (f64); the field's byte address of its first 4-voxel step, that step's
+ * lane index from the anchor, the segment's lanes [lo, hi) and its steps (i32). Its e = exp(−q/2)
+ * values follow in the value records, one f32x4 per step (zero outside the segment).
+ */
+export const SEG_DX = 0;
+export const SEG_DY = 8;
+export const SEG_DZ = 16;
+export const SEG_P = 24;
+export const SEG_M0 = 28;
+export const SEG_LO = 32;
+export const SEG_HI = 36;
+export const SEG_STEPS = 40;
+export const SEG_BYTES = 48;
+/** Moments per kernel the moments pass writes (f64; gradient.ts MOMENT_STRIDE, in its order). */
+export const KMOMENTS = 11;
+
 /** Output element kinds of the conversion sweep. */
 export const OUT_U8 = 1;
 export const OUT_U16 = 2;
@@ -86,6 +104,16 @@ export function layoutSignature(): number {
   h = (h * 31 + <number>KREC_R2) % 4294967291;
   h = (h * 31 + <number>KREC_FLOOR) % 4294967291;
   h = (h * 31 + <number>KREC_STRIDE) % 4294967291;
+  h = (h * 31 + <number>SEG_DX) % 4294967291;
+  h = (h * 31 + <number>SEG_DY) % 4294967291;
+  h = (h * 31 + <number>SEG_DZ) % 4294967291;
+  h = (h * 31 + <number>SEG_P) % 4294967291;
+  h = (h * 31 + <number>SEG_M0) % 4294967291;
+  h = (h * 31 + <number>SEG_LO) % 4294967291;
+  h = (h * 31 + <number>SEG_HI) % 4294967291;
+  h = (h * 31 + <number>SEG_STEPS) % 4294967291;
+  h = (h * 31 + <number>SEG_BYTES) % 4294967291;
+  h = (h * 31 + <number>KMOMENTS) % 4294967291;
   h = (h * 31 + <number>OUT_U8) % 4294967291;
   h = (h * 31 + <number>OUT_U16) % 4294967291;
   h = (h * 31 + <number>OUT_U32) % 4294967291;

@@ -22,6 +22,11 @@ interface KernelExports {
   memory: WebAssembly.Memory;
   layout?(): number;
   splat(kernels: number, count: number, field: number, rows: number, cap: number, x0: number, x1: number, y0: number, y1: number, z0: number, z1: number): void;
+  splatRecording(
+    kernels: number, count: number, field: number, rows: number, cap: number, x0: number, x1: number, y0: number, y1: number, z0: number, z1: number,
+    kseg: number, segs: number, maxSegs: number, steps: number, maxSteps: number,
+  ): number;
+  moments(count: number, kseg: number, segs: number, steps: number, out: number): void;
   convert(
     kind: number, field: number, out: number, outRow: number, outPlane: number, w: number, h: number, d: number, x0: number, offset: number, scale: number,
     params: number, gx: number, gy: number, gz: number, zNode: number, zWeight: number, yNode: number, yWeight: number,
@@ -36,6 +41,9 @@ const OUT_KIND: Record<DType, number> = {
 
 /** Kernels splatted per call into the module: an aborted signal is seen between batches, as the JS path sees it every 256 kernels. */
 const BATCH = 256;
+
+/** Most bytes the fitter's recording splat lays out (a 64³ block + halo needs ~20 MB); beyond, the JS path. */
+const MAX_RECORD_BYTES = 1 << 30;
 
 const align = (n: number) => Math.ceil(n / L.CALL_ALIGN) * L.CALL_ALIGN;
 
@@ -83,6 +91,11 @@ export class WasmKernel {
   private readonly x: KernelExports;
   /** Where the background tables of the current tile go (after its row scratch). */
   private tablesPtr = L.CALL_PTR;
+  /** Room for the recording splat's segments and 4-voxel steps (grown to the largest box's need). */
+  private segCap = 0;
+  private stepCap = 0;
+  /** What the last recording splat left in the module for recordedMoments. */
+  private recorded?: { ids: Uint32Array; count: number; n: number; fieldPtr: number; ksegPtr: number; segsPtr: number; stepsPtr: number; outPtr: number };
 
   constructor(module: WebAssembly.Module) {
     this.x = new WebAssembly.Instance(module, { env: { abort: () => { throw new Error("decode kernel aborted"); } } }).exports as unknown as KernelExports;
@@ -146,16 +159,7 @@ export class WasmKernel {
     this.tablesPtr = rowsPtr + L.ROW_ARRAYS * rowCap * 8;
     this.reserve(this.tablesPtr - L.CALL_PTR + tables);
     const buf = this.x.memory.buffer;
-    // the kernels, gathered into records (the field order of kernel-layout.ts, not of constants.ts)
-    const rec = new Float64Array(buf, kernPtr, count * L.KREC_STRIDE);
-    for (let i = 0; i < count; i++) {
-      const o = ids[i]! * KERNEL_STRIDE, r = i * L.KREC_STRIDE;
-      rec[r + L.KREC_CX] = k[o + K_CX]!; rec[r + L.KREC_CY] = k[o + K_CY]!; rec[r + L.KREC_CZ] = k[o + K_CZ]!;
-      rec[r + L.KREC_AMP] = k[o + K_AMP]!; rec[r + L.KREC_AXX] = k[o + K_AXX]!; rec[r + L.KREC_AXY] = k[o + K_AXY]!;
-      rec[r + L.KREC_AXZ] = k[o + K_AXZ]!; rec[r + L.KREC_AYY] = k[o + K_AYY]!; rec[r + L.KREC_AYZ] = k[o + K_AYZ]!;
-      rec[r + L.KREC_AZZ] = k[o + K_AZZ]!; rec[r + L.KREC_CYY] = k[o + K_CYY]!; rec[r + L.KREC_CZZ] = k[o + K_CZZ]!;
-      rec[r + L.KREC_CYZ] = k[o + K_CYZ]!; rec[r + L.KREC_R2] = k[o + K_R2]!; rec[r + L.KREC_FLOOR] = k[o + K_FLOOR]!;
-    }
+    this.gather(k, ids, kernPtr);
     new Float32Array(buf, fieldPtr, n).fill(0);
     for (let i = 0; i < count; i += BATCH) {
       if (i > 0) signal?.throwIfAborted();
@@ -186,6 +190,76 @@ export class WasmKernel {
     new Int32Array(buf, t.runNode!, nRuns).set(rows.runNode);
     this.x.convert(OUT_KIND[values.dtype], fieldPtr, out, outRow, outPlane, w, h, d, tile.x0, values.offset, values.scale,
       paramsPtr, gx, gy, gz, t.zNode!, t.zWeight!, t.yNode!, t.yWeight!, nRuns, t.runStart!, t.runCell!, t.runNode!, rows.slope, t.node!);
+  }
+
+  /** The kernels `ids` of `k` as records at `ptr` (the field order of kernel-layout.ts, not of constants.ts). */
+  private gather(k: Float64Array, ids: Uint32Array, ptr: number): void {
+    const count = ids.length;
+    const rec = new Float64Array(this.x.memory.buffer, ptr, count * L.KREC_STRIDE);
+    for (let i = 0; i < count; i++) {
+      const o = ids[i]! * KERNEL_STRIDE, r = i * L.KREC_STRIDE;
+      rec[r + L.KREC_CX] = k[o + K_CX]!; rec[r + L.KREC_CY] = k[o + K_CY]!; rec[r + L.KREC_CZ] = k[o + K_CZ]!;
+      rec[r + L.KREC_AMP] = k[o + K_AMP]!; rec[r + L.KREC_AXX] = k[o + K_AXX]!; rec[r + L.KREC_AXY] = k[o + K_AXY]!;
+      rec[r + L.KREC_AXZ] = k[o + K_AXZ]!; rec[r + L.KREC_AYY] = k[o + K_AYY]!; rec[r + L.KREC_AYZ] = k[o + K_AYZ]!;
+      rec[r + L.KREC_AZZ] = k[o + K_AZZ]!; rec[r + L.KREC_CYY] = k[o + K_CYY]!; rec[r + L.KREC_CZZ] = k[o + K_CZZ]!;
+      rec[r + L.KREC_CYZ] = k[o + K_CYZ]!; rec[r + L.KREC_R2] = k[o + K_R2]!; rec[r + L.KREC_FLOOR] = k[o + K_FLOOR]!;
+    }
+  }
+
+  /**
+   * The fitter's forward splat: adds kernels `ids` of `k` over `box` into `field` (box-sized, x
+   * fastest, e.g. holding the background) and records every row segment's e = exp(−q/2) values in
+   * the module for `recordedMoments`, the next kernel call on this thread. The field agrees with
+   * `decode`'s sum to float32 rounding (the lanes carry e, not amp·e). False, `field` untouched,
+   * when the records would pass MAX_RECORD_BYTES: the caller's JS path takes the box then.
+   */
+  splatRecorded(k: Float64Array, ids: Uint32Array, box: Box, field: Float32Array): boolean {
+    const n = boxVoxels(box), h = box.y1 - box.y0, count = ids.length;
+    const kernPtr = L.CALL_PTR;
+    const fieldPtr = align(kernPtr + count * L.KREC_STRIDE * 8) + L.CALL_ALIGN;
+    const rowCap = 2 * Math.ceil((h + 2) / 2);
+    const rowsPtr = align(fieldPtr + n * 4) + L.CALL_ALIGN;
+    const ksegPtr = rowsPtr + L.ROW_ARRAYS * rowCap * 8;
+    const outPtr = align(ksegPtr + (count + 1) * 4);
+    const segsPtr = align(outPtr + count * L.KMOMENTS * 8);
+    this.segCap = Math.max(this.segCap, 4096);
+    this.stepCap = Math.max(this.stepCap, Math.ceil(n / 4));
+    for (;;) {
+      const stepsPtr = align(segsPtr + this.segCap * L.SEG_BYTES);
+      const end = stepsPtr + this.stepCap * 16;
+      if (end - L.CALL_PTR > MAX_RECORD_BYTES) { this.recorded = undefined; return false; }
+      this.reserve(end - L.CALL_PTR);
+      this.gather(k, ids, kernPtr);
+      new Float32Array(this.x.memory.buffer, fieldPtr, n).set(field);
+      const steps = this.x.splatRecording(kernPtr, count, fieldPtr, rowsPtr, rowCap, box.x0, box.x1, box.y0, box.y1, box.z0, box.z1, ksegPtr, segsPtr, this.segCap, stepsPtr, this.stepCap);
+      const segs = new Int32Array(this.x.memory.buffer, ksegPtr, count + 1)[count]!;
+      if (segs <= this.segCap && steps <= this.stepCap) {
+        field.set(new Float32Array(this.x.memory.buffer, fieldPtr, n));
+        this.recorded = { ids, count, n, fieldPtr, ksegPtr, segsPtr, stepsPtr, outPtr };
+        return true;
+      }
+      // records cut short: room for them (and a margin), then the same splat again
+      this.segCap = Math.max(this.segCap, Math.ceil(1.25 * segs));
+      this.stepCap = Math.max(this.stepCap, Math.ceil(1.25 * steps));
+    }
+  }
+
+  /**
+   * Add the moments (src/fit/gradient.ts, M_*) of the kernels last splatted by `splatRecorded`
+   * against `residual` (the same box) to `acc`, at `source[kernel id]`·MOMENT_STRIDE. Within a row
+   * segment the sums run in float32 lanes, across segments in float64.
+   */
+  recordedMoments(residual: Float32Array, source: Uint32Array, acc: Float64Array): void {
+    const r = this.recorded;
+    if (!r) throw new Error("recordedMoments without a recorded splat");
+    this.recorded = undefined;
+    new Float32Array(this.x.memory.buffer, r.fieldPtr, r.n).set(residual.subarray(0, r.n));
+    this.x.moments(r.count, r.ksegPtr, r.segsPtr, r.stepsPtr, r.outPtr);
+    const m = new Float64Array(this.x.memory.buffer, r.outPtr, r.count * L.KMOMENTS);
+    for (let j = 0; j < r.count; j++) {
+      const a = source[r.ids[j]!]! * L.KMOMENTS, o = j * L.KMOMENTS;
+      for (let i = 0; i < L.KMOMENTS; i++) acc[a + i]! += m[o + i]!;
+    }
   }
 
   /** Grow the memory (whole pages) so that the per-call area holds `bytes`. */

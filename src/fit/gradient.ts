@@ -10,10 +10,11 @@
  * term: the gradient is exact for the function the decoder computes.
  */
 import type { Box } from "../core/background.js";
+import { KMOMENTS } from "../decode/kernel-layout.js";
 import { SEG_DX, SEG_DY, SEG_DZ, SEG_E, SEG_RATIO, SEG_STEP, visitRows, type RowVisitor } from "../decode/rows.js";
 
-/** Doubles per kernel in a moment accumulator. */
-export const MOMENT_STRIDE = 11;
+/** Doubles per kernel in a moment accumulator (the WebAssembly moments pass writes them in this order). */
+export const MOMENT_STRIDE = KMOMENTS;
 export const M_R = 0, M_E = 1, M_EX = 2, M_EY = 3, M_EZ = 4, M_EXX = 5, M_EXY = 6, M_EXZ = 7, M_EYY = 8, M_EYZ = 9, M_EZZ = 10;
 
 /** Sums the moments of one kernel along each row as the row is solved. */

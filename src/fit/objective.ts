@@ -11,6 +11,7 @@ import type { Shape3 } from "../core/gaussian.js";
 import type { PreparedKernels } from "../decode/kernels.js";
 import type { SpatialIndex } from "../decode/spatial-index.js";
 import { splatKernel } from "../decode/splat.js";
+import { installedWasmKernel } from "../decode/wasm-kernel.js";
 import { clock, type PhaseTimes } from "./profile.js";
 import { RecordedRows } from "./recorded-rows.js";
 
@@ -29,11 +30,21 @@ export interface SlabResult {
   sse: number;
 }
 
+/**
+ * Where the gradient steps' forward splat and moments run: "auto", the thread's WebAssembly kernel
+ * when one is installed (src/node/wasm-kernel.ts; VMG_DECODE_KERNEL=js installs none), else
+ * JavaScript; "js", the reference path (recorded-rows.ts) always. The two agree to float32
+ * rounding, each deterministic: a fit gives the same bytes on any thread count for one path.
+ */
+export type FitKernelPath = "auto" | "js";
+
 export class SlabEvaluator {
   private pred = new Float32Array(0);
   private readonly rows = new RecordedRows();
   /** Where the time goes, when profiling. */
   times?: PhaseTimes;
+
+  constructor(private readonly path: FitKernelPath = "auto") {}
 
   /**
    * Forward (and, when `moments` is given, backward) over `box`. `moments` is indexed by Gaussian
@@ -54,8 +65,11 @@ export class SlabEvaluator {
     if (times) tick = times.lap("evaluate/background field", tick);
     const ids = index.query(box);
     const k = kernels.k;
-    if (moments) this.rows.splat(k, ids, box, pred);
-    else for (let j = 0; j < ids.length; j++) splatKernel(k, ids[j]! * KERNEL_STRIDE, box, pred);
+    // the kernel is looked up per call: a worker may install it after constructing its evaluator
+    const wasm = moments && this.path === "auto" ? installedWasmKernel() : undefined;
+    const onWasm = wasm !== undefined && wasm.splatRecorded(k, ids, box, pred);
+    if (moments && !onWasm) this.rows.splat(k, ids, box, pred);
+    else if (!moments) for (let j = 0; j < ids.length; j++) splatKernel(k, ids[j]! * KERNEL_STRIDE, box, pred);
     if (times) tick = times.lap("evaluate/forward splat", tick);
     // residual in place: dL/dfield = 2 w (pred − target) / N, scaled by the caller
     const t = target.data, edges = target.edges, boost = target.edgeBoost;
@@ -71,7 +85,8 @@ export class SlabEvaluator {
       }
     }
     if (times) tick = times.lap("evaluate/loss and residual", tick);
-    if (moments) this.rows.moments(k, kernels.source, pred, moments);
+    if (moments && onWasm) wasm.recordedMoments(pred, kernels.source, moments);
+    else if (moments) this.rows.moments(k, kernels.source, pred, moments);
     if (times) tick = times.lap("evaluate/gradient moments", tick);
     if (bgGrad) accumulateBackgroundGradient(background, target.shape, box, pred, bgGrad);
     if (times) times.lap("evaluate/background gradient", tick);

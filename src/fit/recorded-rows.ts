@@ -6,7 +6,9 @@
  * slower: splat + moments 7.8 → 6.9 ms (rows of ~10 voxels: solving them is most of a pass).
  * The moments are bit-identical to accumulateMoments' and the field to splatKernel's (same values,
  * same order of operations), so fits give the same bytes as before; accumulateMoments stays the
- * reference and the path of any kernel whose records would exceed the cap.
+ * reference and the path of any kernel whose records would exceed the cap. This is the fitter's
+ * JavaScript path; where the WebAssembly kernel is installed the same two passes run there
+ * (WasmKernel.splatRecorded / recordedMoments, chosen in objective.ts), to float32 rounding.
  */
 import type { Box } from "../core/background.js";
 import { K_AMP, K_FLOOR, KERNEL_STRIDE } from "../core/constants.js";

@@ -7,7 +7,8 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { Box } from "../core/background.js";
 import { combineLanes, LANES, SLAB_VOXELS, slabs, type EvalRequest, type EvalResult, type FitEngine, type LaneResult } from "../fit/engine.js";
-import type { FitTarget } from "../fit/objective.js";
+import type { FitKernelPath, FitTarget } from "../fit/objective.js";
+import { installedWasmKernel } from "../decode/wasm-kernel.js";
 import { workerScript } from "./worker-script.js";
 import { allSettledOrThrow, WorkerCalls, type Reply } from "./worker-calls.js";
 
@@ -17,6 +18,8 @@ export interface WorkerInit {
   shape: [number, number, number];
   edgeBoost: number;
   slabs: Box[];
+  /** The path the creating thread's LocalEngine would take, so that both engines fit the same bytes. */
+  path: FitKernelPath;
 }
 
 export interface WorkerCall {
@@ -41,8 +44,10 @@ function share<T extends Float32Array | Uint8Array>(a: T): SharedArrayBuffer {
 export class WorkerEngine implements FitEngine {
   private constructor(private readonly calls: WorkerCalls, private readonly voxels: number, readonly slabs: Box[]) {}
 
-  static async create(target: FitTarget, threads = availableParallelism()): Promise<WorkerEngine> {
+  /** `path`: by default the workers take the WebAssembly kernel only where this thread has it installed. */
+  static async create(target: FitTarget, threads = availableParallelism(), path: FitKernelPath = installedWasmKernel() ? "auto" : "js"): Promise<WorkerEngine> {
     const init: WorkerInit = {
+      path,
       data: share(target.data),
       shape: [...target.shape] as [number, number, number],
       edgeBoost: target.edgeBoost,

@@ -2,6 +2,7 @@
  * Worker half of WorkerEngine: evaluates its lanes of the objective (or claims slabs to predict) on
  * shared target data. Every reply carries its call's id; errors go back as WireErrors.
  */
+import "./wasm-kernel.js"; // the fitter's forward and moments passes on the WebAssembly kernel for this thread
 import { parentPort, workerData } from "node:worker_threads";
 import { toWire } from "../core/errors.js";
 import type { Box } from "../core/background.js";
@@ -16,7 +17,7 @@ const target: FitTarget = {
   edgeBoost: init.edgeBoost,
   ...(init.edges ? { edges: new Uint8Array(init.edges) } : {}),
 };
-const evaluator = new SlabEvaluator();
+const evaluator = new SlabEvaluator(init.path);
 
 const reply = (m: FitReply, transfer: ArrayBuffer[] = []) => parentPort!.postMessage(m, transfer);
 

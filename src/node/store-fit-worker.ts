@@ -1,4 +1,5 @@
 /** Worker half of the store writer's block pool: runs the block tasks it is sent (a fit, a block's planning statistics), one at a time. */
+import "./wasm-kernel.js"; // the fitter's forward and moments passes on the WebAssembly kernel for this thread
 import { parentPort } from "node:worker_threads";
 import { toWire } from "../core/errors.js";
 import { fitChunk } from "../store/block-fit.js";

@@ -4,6 +4,7 @@
  * staged it sets the job's bit in the plan's done bitmap, before the job completes: completed jobs
  * are not kept, and a thread that dies in between leaves a job that runs again and sets it again.
  */
+import "../node/wasm-kernel.js"; // the fitter's forward and moments passes on the WebAssembly kernel for this thread
 import { workerData } from "node:worker_threads";
 import type { SandboxedJob } from "bullmq";
 import type { Redis } from "ioredis";
