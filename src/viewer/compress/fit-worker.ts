@@ -5,6 +5,7 @@
  * SSIM against what was read. The page cancels by terminating the worker. Errors go to the page
  * as WireErrors (core/errors.ts), which the page puts in plain words.
  */
+import "../wasm-kernel.js"; // the fitter's forward and moments passes, and the check decode, on the WebAssembly kernel
 import { HttpStore } from "../../io/http-store.js";
 import { toWire } from "../../core/errors.js";
 import { DTYPES } from "../../core/dtype.js";
