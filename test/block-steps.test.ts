@@ -10,7 +10,7 @@ test("a chunk cut short by the volume's edge gets a full chunk's voxel-steps, wi
   assert.equal(blockSteps(7, [32, 32, 32], [32, 32, 32]), 7);
 });
 
-test("a small store's blocks get up to the file fitter's steps, within SMALL_STORE_VOXELS × the steps in all", () => {
+test("a small store's blocks get up to the file fitter's steps per voxel, and an explicit --iterations scales the same way", () => {
   const full: [number, number, number] = [64, 64, 64];
   // DIADEM 92×77×86 at the default 160: the file's 600 for every block, an edge chunk's more where its voxels warrant
   assert.equal(smallStoreSteps(160, 92 * 77 * 86), 600);

@@ -171,8 +171,9 @@ export const MAX_STEP_FACTOR = 5;
 
 /**
  * A store of at most this many level-0 voxels is small: its blocks get more steps, up to the file
- * fitter's steps per voxel (smallStoreSteps), and its whole fit still costs no more voxel-steps than
- * a store of this many voxels at the default steps (about 45 CPU-s on trailmap's blocks).
+ * fitter's steps per voxel (smallStoreSteps), so that its level 0 costs about the voxel-steps of a
+ * store of this many voxels at the default steps (about 45 CPU-s on trailmap's blocks; edge chunks,
+ * halos and the coarser levels add to it as in any store).
  */
 export const SMALL_STORE_VOXELS = 2 ** 22;
 /** The most a small store multiplies its steps by: the file fitter's default steps per the store's. */
@@ -180,9 +181,10 @@ const SMALL_STORE_FACTOR = DEFAULT_ITERATIONS / DEFAULT_STORE_ITERATIONS;
 
 /**
  * The least steps of any block of a store of `storeVoxels` level-0 voxels: `iterations` for a large
- * store, and for a small one up to SMALL_STORE_FACTOR× as many, so that its voxel-steps stay within
- * SMALL_STORE_VOXELS × `iterations` (DIADEM 92×77×86 at the default: 600 steps, the file's;
- * a 128³ store 320). A small store's single file fits every voxel with the file's steps, and its
+ * store, and for a small one up to SMALL_STORE_FACTOR× as many, so that its level 0's voxel-steps
+ * come to about SMALL_STORE_VOXELS × `iterations` (DIADEM 92×77×86 at the default: 600 steps, the
+ * file's; a 128³ store 320). An explicit `--iterations` is scaled the same way: it sets the steps of
+ * a full chunk of a large store. A small store's single file fits every voxel with the file's steps, and its
  * store's few blocks cost seconds: 160 steps lost DIADEM 0.4 dB (bench/results/store.md).
  */
 export function smallStoreSteps(iterations: number, storeVoxels: number): number {
