@@ -395,8 +395,7 @@ function initialGaussians(o: FitOptions, target: FitTarget, gate: Uint8Array, ba
   const bgField = new Float32Array(data.length);
   fillBackground(background, shape, { z0: 0, z1: shape[0], y0: 0, y1: shape[1], x0: 0, x1: shape[2] }, [1, 1, 1], bgField);
   if ((o.init ?? "pursuit") === "knn") return knnSeeds(data, bgField, gate, shape, { count, k: o.knnK ?? 32, seed });
-  for (let i = 0; i < data.length; i++) bgField[i] = data[i]! - bgField[i]!;
-  return pursuitSeeds(bgField, shape, { count, minAmplitude });
+  return pursuitSeeds(subtractFrom(data, bgField), shape, { count, minAmplitude });
 }
 
 /** Keep the `n` Gaussians of largest energy (and their optimiser state). */
@@ -445,9 +444,9 @@ async function densityStep(s: DensityState): Promise<{ opt: Float64Array; count:
 }
 
 /**
- * `target − field`, written over `field`. A loop of its own: inside densityStep its 32k voxels
- * had V8 optimise the step on the first call, before the prune and swap paths had run, and that
- * code then deoptimised at the same two sites on every density step for the rest of the isolate's life.
+ * `target − field`, written over `field`. A loop of its own: inside densityStep (or
+ * initialGaussians) its voxels had V8 compile the caller on the fly (OSR) before the code after
+ * the loop had run, and that code then deoptimised there on every call for the isolate's life.
  */
 function subtractFrom(target: Float32Array, field: Float32Array): Float32Array {
   for (let i = 0; i < field.length; i++) field[i] = target[i]! - field[i]!;
