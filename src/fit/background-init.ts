@@ -34,9 +34,22 @@ interface Sample {
 
 /** Least-squares fit of `model` to `target` where `gate` is 0, over a random sample of x-rows. Returns the mean squared residual. */
 export function fitBackgroundLS(model: BackgroundModel, target: Float32Array, gate: Uint8Array, shape: Shape3, sample: Sample): number {
-  const [, ny, nx] = shape;
   const P = model.params.length;
   const AtA = new Float64Array(P * P), Atb = new Float64Array(P);
+  const used = accumulateNormalEquations(model, target, gate, shape, sample, AtA, Atb);
+  for (let i = 0; i < P; i++) for (let j = 0; j < i; j++) AtA[j * P + i] = AtA[i * P + j]!;
+  model.params.set(solveSpd(AtA, Atb, P, 1e-6));
+  return used ? sampleSse(model, target, gate, shape, sample) / used : 0;
+}
+
+/**
+ * The lower triangle of AᵀA and Aᵀb of `model`'s basis over the sampled ungated voxels; returns
+ * their count. Its own function, like sampleSse: V8 compiles a hot loop on the fly (OSR) and, in
+ * one function with the code after it, kept deoptimising there on every fit.
+ */
+function accumulateNormalEquations(model: BackgroundModel, target: Float32Array, gate: Uint8Array, shape: Shape3, sample: Sample, AtA: Float64Array, Atb: Float64Array): number {
+  const [, ny, nx] = shape;
+  const P = model.params.length;
   const cols = Array.from({ length: P }, () => new Float32Array(nx));
   // basis t: the model with unit parameter vector t, its rows made once (not once per sampled row)
   const basis = Array.from({ length: P }, (_, t) => {
@@ -66,9 +79,12 @@ export function fitBackgroundLS(model: BackgroundModel, target: Float32Array, ga
       }
     }
   }
-  for (let i = 0; i < P; i++) for (let j = 0; j < i; j++) AtA[j * P + i] = AtA[i * P + j]!;
-  model.params.set(solveSpd(AtA, Atb, P, 1e-6));
-  // residual over the same voxels
+  return used;
+}
+
+/** Σ (model − target)² over the sampled ungated voxels. */
+function sampleSse(model: BackgroundModel, target: Float32Array, gate: Uint8Array, shape: Shape3, sample: Sample): number {
+  const [, ny, nx] = shape;
   let sse = 0;
   const fitted = new Float32Array(nx), fittedRow = volumeRows(model, shape);
   for (const { z, y } of sample.rows) {
@@ -76,7 +92,7 @@ export function fitBackgroundLS(model: BackgroundModel, target: Float32Array, ga
     const base = (z * ny + y) * nx;
     for (let x = 0; x < nx; x++) if (!gate[base + x]) sse += (fitted[x]! - target[base + x]!) ** 2;
   }
-  return used ? sse / used : 0;
+  return sse;
 }
 
 /**

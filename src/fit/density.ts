@@ -96,15 +96,19 @@ export function mergeInto(opt: Float64Array, i: number, j: number): void {
   const mass = (b: number) => opt[b + O_AMP]! * Math.exp(opt[b + O_LOGS]! + opt[b + O_LOGS + 1]! + opt[b + O_LOGS + 2]!);
   const wi = mass(bi), wj = mass(bj), W = wi + wj;
   const ci = covarianceOf(opt, i), cj = covarianceOf(opt, j);
-  const mu = [0, 1, 2].map((t) => (wi * opt[bi + t]! + wj * opt[bj + t]!) / W);
+  // typed temporaries: an array literal or map() holds small integers (a centre on a voxel, an
+  // axis-aligned quaternion) in another elements kind, and `opt.set` compiled for one kind then
+  // deoptimised ("wrong map") and was recompiled on every fit
+  const mu = new Float64Array(3);
+  for (let t = 0; t < 3; t++) mu[t] = (wi * opt[bi + t]! + wj * opt[bj + t]!) / W;
   const cov = new Array<number>(9);
   for (let r = 0; r < 3; r++) for (let q = 0; q < 3; q++) {
     const di = (opt[bi + r]! - mu[r]!) * (opt[bi + q]! - mu[q]!), dj = (opt[bj + r]! - mu[r]!) * (opt[bj + q]! - mu[q]!);
     cov[3 * r + q] = (wi * (ci[3 * r + q]! + di) + wj * (cj[3 * r + q]! + dj)) / W;
   }
   const { values, vectors } = symmetricEigen3(cov);
-  const q = rotationToQuaternion(vectors);
-  const logs = values.map((v) => 0.5 * Math.log(Math.max(v, 1e-4)));
+  const q = Float64Array.from(rotationToQuaternion(vectors));
+  const logs = Float64Array.from(values, (v) => 0.5 * Math.log(Math.max(v, 1e-4)));
   opt.set(mu, bi + O_POS);
   opt.set(logs, bi + O_LOGS);
   opt.set(q, bi + O_ROT);

@@ -395,8 +395,7 @@ function initialGaussians(o: FitOptions, target: FitTarget, gate: Uint8Array, ba
   const bgField = new Float32Array(data.length);
   fillBackground(background, shape, { z0: 0, z1: shape[0], y0: 0, y1: shape[1], x0: 0, x1: shape[2] }, [1, 1, 1], bgField);
   if ((o.init ?? "pursuit") === "knn") return knnSeeds(data, bgField, gate, shape, { count, k: o.knnK ?? 32, seed });
-  for (let i = 0; i < data.length; i++) bgField[i] = data[i]! - bgField[i]!;
-  return pursuitSeeds(bgField, shape, { count, minAmplitude });
+  return pursuitSeeds(subtractFrom(data, bgField), shape, { count, minAmplitude });
 }
 
 /** Keep the `n` Gaussians of largest energy (and their optimiser state). */
@@ -435,58 +434,46 @@ interface DensityState {
  *    residual peaks that gain more than they cost.
  */
 async function densityStep(s: DensityState): Promise<{ opt: Float64Array; count: number }> {
-  const { opt, count, times } = s;
-  let tick = clock(times);
-  const params = new Float32Array(count * PARAMS_PER_GAUSSIAN);
-  toFileParams(opt, count, s.shape, params);
-  const residual = await s.engine.predict({ params, count, background: s.background, radius: s.radius });
-  const data = s.target.data;
-  for (let i = 0; i < residual.length; i++) residual[i] = data[i]! - residual[i]!;
-  if (times) tick = times.lap("density/residual field", tick);
-  // removal costs and merge candidates only serve to free slots: computed on first use, which comes
-  // before any edit of `opt` (while growing below the capacity none is needed)
-  let freeing: { cost: Float64Array; merges: FreeingEdit[] } | undefined;
-  const freeingEdits = (): { cost: Float64Array; merges: FreeingEdit[] } => {
-    if (freeing) return freeing;
-    let t = clock(times);
-    const { cost } = lossChanges(opt, count, residual, s.shape, s.radius);
-    if (times) t = times.lap("density/loss changes", t);
-    freeing = { cost, merges: mergeEdits(opt, count, residual, s.shape, s.radius) };
-    if (times) times.lap("density/merge candidates", t);
-    tick = clock(times);
-    return freeing;
-  };
+  const tick = clock(s.times);
+  const params = new Float32Array(s.count * PARAMS_PER_GAUSSIAN);
+  toFileParams(s.opt, s.count, s.shape, params);
+  const field = await s.engine.predict({ params, count: s.count, background: s.background, radius: s.radius });
+  const residual = subtractFrom(s.target.data, field);
+  if (s.times) s.times.lap("density/residual field", tick);
+  return editStructure(s, residual);
+}
 
-  const ampFloor = s.minAmplitude / 4;
-  let keep: number[] = [];
-  for (let i = 0; i < count; i++) if (Math.abs(opt[i * OPT_STRIDE + O_AMP]!) >= ampFloor) keep.push(i);
-  if (keep.length > s.cap) {
-    const { cost, merges } = freeingEdits();
-    const drop = planFreeing(opt, cost, keep, merges, keep.length - s.cap);
-    keep = keep.filter((i) => !drop.has(i));
-  }
-  const swapPhase = keep.length >= s.cap && s.step / s.iterations >= 0.4;
-  const free = s.cap - keep.length;
-  const children: number[] = [];
+/**
+ * `target − field`, written over `field`. A loop of its own: inside densityStep (or
+ * initialGaussians) its voxels had V8 compile the caller on the fly (OSR) before the code after
+ * the loop had run, and that code then deoptimised there on every call for the isolate's life.
+ */
+function subtractFrom(target: Float32Array, field: Float32Array): Float32Array {
+  for (let i = 0; i < field.length; i++) field[i] = target[i]! - field[i]!;
+  return field;
+}
+
+/** densityStep's edits of `s.opt` against the residual (synchronous: the await stays in densityStep). */
+function editStructure(s: DensityState, residual: Float32Array): { opt: Float64Array; count: number } {
+  const { opt, count, cap, times } = s;
+  let tick = clock(times);
+  let keep = strongerThan(opt, count, s.minAmplitude / 4);
+  const late = s.step / s.iterations >= 0.4;
+  // removal costs and merge candidates only serve to free slots (pruning above the capacity, swaps
+  // at it): computed before any edit of `opt`, and only when one of those will run
+  const freeing = keep.length > cap || (keep.length >= cap && late) ? freeingEdits(s, residual) : undefined;
+  if (freeing) tick = clock(times);
+  if (keep.length > cap) keep = without(keep, planFreeing(opt, freeing!.cost, keep, freeing!.merges, keep.length - cap));
+  const swapPhase = keep.length >= cap && late;
+  const free = cap - keep.length;
   const nSplit = swapPhase ? 0 : Math.floor(free / 2);
-  if (nSplit > 0) {
-    const meanGrad = Float64Array.from(keep, (i) => s.gradNorm[i]! / Math.max(1, s.gradSteps[i]!));
-    for (const j of largest(meanGrad, nSplit)) children.push(...splitOrClone(opt, keep[j]!, s.splitAbove));
-  }
+  const children = nSplit > 0 ? splitByGradient(s, keep, nSplit) : new Float64Array(0);
   const nSwap = swapPhase ? Math.max(1, Math.round(0.03 * s.budget)) : 0;
   const nSpawn = swapPhase ? nSwap : free - nSplit;
   let spawned: Float64Array = new Float64Array(0);
   if (nSpawn > 0) {
     spawned = pursuitSeeds(Float32Array.from(residual), s.shape, { count: nSpawn, minAmplitude: s.minAmplitude });
-    if (swapPhase) {
-      // free slots by the cheapest removals or merges, each only while a residual peak gains more
-      const { gain } = lossChanges(spawned, spawned.length / OPT_STRIDE, residual, s.shape, s.radius);
-      const byGain = largest(gain, gain.length);
-      const { cost, merges } = freeingEdits();
-      const drop = planFreeing(opt, cost, keep, merges, byGain.length, (c, k) => gain[byGain[k]!]! > c);
-      keep = keep.filter((i) => !drop.has(i));
-      spawned = compact(spawned, byGain.slice(0, drop.size), new Float64Array(0));
-    }
+    if (swapPhase) ({ keep, spawned } = swapForPeaks(s, residual, keep, spawned, freeing!));
   }
   if (times) tick = times.lap("density/split, spawn and swap", tick);
   const added = new Float64Array(children.length + spawned.length);
@@ -495,4 +482,42 @@ async function densityStep(s: DensityState): Promise<{ opt: Float64Array; count:
   const next = compact(opt, keep, added);
   s.adam.remap(keep, added.length / OPT_STRIDE);
   return { opt: next, count: next.length / OPT_STRIDE };
+}
+
+/** Indices of the Gaussians whose |amplitude| reaches `floor`. */
+function strongerThan(opt: Float64Array, count: number, floor: number): number[] {
+  const keep: number[] = [];
+  for (let i = 0; i < count; i++) if (Math.abs(opt[i * OPT_STRIDE + O_AMP]!) >= floor) keep.push(i);
+  return keep;
+}
+
+function without(keep: number[], drop: Set<number>): number[] {
+  return keep.filter((i) => !drop.has(i));
+}
+
+/** Removal costs and merge candidates of `s.opt` against the residual. */
+function freeingEdits(s: DensityState, residual: Float32Array): { cost: Float64Array; merges: FreeingEdit[] } {
+  let t = clock(s.times);
+  const { cost } = lossChanges(s.opt, s.count, residual, s.shape, s.radius);
+  if (s.times) t = s.times.lap("density/loss changes", t);
+  const merges = mergeEdits(s.opt, s.count, residual, s.shape, s.radius);
+  if (s.times) s.times.lap("density/merge candidates", t);
+  return { cost, merges };
+}
+
+/** Split or clone the `n` kept Gaussians of largest mean positional gradient; their second halves, row after row. */
+function splitByGradient(s: DensityState, keep: number[], n: number): Float64Array {
+  const meanGrad = Float64Array.from(keep, (i) => s.gradNorm[i]! / Math.max(1, s.gradSteps[i]!));
+  const chosen = largest(meanGrad, n);
+  const children = new Float64Array(chosen.length * OPT_STRIDE);
+  for (let c = 0; c < chosen.length; c++) children.set(splitOrClone(s.opt, keep[chosen[c]!]!, s.splitAbove), c * OPT_STRIDE);
+  return children;
+}
+
+/** Free slots by the cheapest removals or merges, each only while a residual peak of `spawned` gains more; the peaks that get one. */
+function swapForPeaks(s: DensityState, residual: Float32Array, keep: number[], spawned: Float64Array, freeing: { cost: Float64Array; merges: FreeingEdit[] }): { keep: number[]; spawned: Float64Array } {
+  const { gain } = lossChanges(spawned, spawned.length / OPT_STRIDE, residual, s.shape, s.radius);
+  const byGain = largest(gain, gain.length);
+  const drop = planFreeing(s.opt, freeing.cost, keep, freeing.merges, byGain.length, (c, k) => gain[byGain[k]!]! > c);
+  return { keep: without(keep, drop), spawned: compact(spawned, byGain.slice(0, drop.size), new Float64Array(0)) };
 }

@@ -71,6 +71,15 @@ export const MAX_FIELD_VALUE = MAX_AMPLITUDE / 4;
  */
 export function robustMapping(volume: Volume, source: string): ValueMapping {
   const { data } = volume;
+  const [min, max] = valueRange(data, source);
+  return mappingFromStats(min, max, () => percentiles(data, [0.001, 0.999]) as [number, number], volume.dtype, source);
+}
+
+/**
+ * [min, max] of `data`; NaN is bad input. A loop of its own: compiled on the fly (OSR) inside
+ * robustMapping, it deoptimised at the code after it on every fit.
+ */
+function valueRange(data: Volume["data"], source: string): [number, number] {
   let min = Infinity, max = -Infinity;
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
@@ -78,7 +87,7 @@ export function robustMapping(volume: Volume, source: string): ValueMapping {
     if (v > max) max = v;
     if (Number.isNaN(v)) throw new FitInputError(source, "contains NaN values");
   }
-  return mappingFromStats(min, max, () => percentiles(data, [0.001, 0.999]) as [number, number], volume.dtype, source);
+  return [min, max];
 }
 
 /**
