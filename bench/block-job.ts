@@ -5,6 +5,7 @@
 import { allocVoxels } from "../src/core/dtype.js";
 import type { Shape3 } from "../src/core/gaussian.js";
 import type { Volume } from "../src/core/volume.js";
+import { installedFitKernel } from "../src/fit/objective.js";
 import { robustMapping } from "../src/fit/prepare.js";
 import type { ChunkJob } from "../src/store/block-fit.js";
 import { GAUSSIAN_CODEC_VERSION } from "../src/store/codec/config.js";
@@ -35,7 +36,7 @@ export function blockJobAt(v: Volume, at: Shape3, s: BlockSettings, mapping = ro
     block: { shape, dtype: v.dtype, data }, offset: at.map((c, a) => c - lo[a]!) as unknown as Shape3, valid,
     chunk: [s.chunk, s.chunk, s.chunk], bytes: Math.floor((s.bpp * s.chunk ** 3) / 8), gate: s.gate ?? 0.5,
     config: { version: GAUSSIAN_CODEC_VERSION, encoding: "packed", truncation: 3, valueOffset: mapping.offset, valueScale: mapping.scale },
-    fill: 0, iterations: s.iterations, storeVoxels: v.shape[0] * v.shape[1] * v.shape[2], seed: s.seed ?? 1, background: "poly1",
+    fill: 0, iterations: s.iterations, storeVoxels: v.shape[0] * v.shape[1] * v.shape[2], seed: s.seed ?? 1, background: "poly1", kernel: installedFitKernel(),
   };
 }
 

@@ -34,7 +34,7 @@ async function run(path: FitKernelPath) {
 }
 
 const results = [];
-for (const path of ["js", "auto", "js", "auto"] as const) results.push(await run(path));
+for (const path of ["js", "wasm", "js", "wasm"] as const) results.push(await run(path));
 if (args.includes("--json")) for (const r of results) console.log(JSON.stringify(r));
 else {
   const phases = [...new Set(results.flatMap((r) => Object.keys(r.phases)))];

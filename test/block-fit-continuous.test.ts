@@ -18,7 +18,7 @@ function blobJob(nodes: number[]): ChunkJob {
   return {
     block: { shape: [16, 16, 16], dtype: "float32", data }, offset: [0, 0, 0], valid: [16, 16, 16], chunk: [16, 16, 16], bytes: 200, gate: 0.5,
     config: { version: GAUSSIAN_CODEC_VERSION, encoding: "packed", truncation: 3, valueOffset: 100, valueScale: 1000 },
-    fill: 0, iterations: 120, storeVoxels: Infinity, seed: 1, background: "continuous", nodes,
+    fill: 0, iterations: 120, storeVoxels: Infinity, seed: 1, background: "continuous", nodes, kernel: "js",
   };
 }
 

@@ -16,7 +16,7 @@ function blobJob(bytes: number): ChunkJob {
   return {
     block: { shape: [20, 20, 20], dtype: "float32", data }, offset: [2, 2, 2], valid: [16, 16, 16], chunk: [16, 16, 16], bytes, gate: 0.5,
     config: { version: GAUSSIAN_CODEC_VERSION, encoding: "packed", truncation: 3, valueOffset: 100, valueScale: 1000 },
-    fill: 0, iterations: 10, storeVoxels: Infinity, seed: 1, background: "poly1",
+    fill: 0, iterations: 10, storeVoxels: Infinity, seed: 1, background: "poly1", kernel: "js",
   };
 }
 

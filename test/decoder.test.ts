@@ -8,7 +8,7 @@ import { covariance, invertSym3, kernelProfile, toVoxel } from "../src/core/gaus
 import { ChunkRangeError } from "../src/decode/errors.js";
 import { fullBox, levelFactors, scaledShape, VmgDecoder } from "../src/decode/decoder.js";
 import { prepareKernels } from "../src/decode/kernels.js";
-import { kernelExp, SEG_E, SEG_RATIO, SEG_STEP, visitRows } from "../src/decode/rows.js";
+import { kernelExp, ROW_E, ROW_RATIO, ROW_STEP, visitRows } from "../src/decode/rows.js";
 import { SpatialIndex } from "../src/decode/spatial-index.js";
 import { splatKernel } from "../src/decode/splat.js";
 import { readVmg, writeVmg, type VmgFile } from "../src/format/vmg.js";
@@ -71,8 +71,8 @@ for (const path of DECODE_PATHS) test(`Gaussians taller than the restart spacing
   const values = (box: Box, kid: number) => {
     const out = new Float64Array((box.z1 - box.z0) * (box.y1 - box.y0) * (box.x1 - box.x0));
     visitRows(kernels.k, kid * KERNEL_STRIDE, box, { row(o, len, skip, seg) {
-      let e = seg[SEG_E]!, ratio = seg[SEG_RATIO]!;
-      const step = seg[SEG_STEP]!;
+      let e = seg[ROW_E]!, ratio = seg[ROW_RATIO]!;
+      const step = seg[ROW_STEP]!;
       for (let s = skip; s > 0; s--) { e *= ratio; ratio *= step; }
       for (const end = o + len; o < end; o++) { out[o] = e; e *= ratio; ratio *= step; }
     } });

@@ -87,7 +87,7 @@ function job(data: Uint16Array): ChunkJob {
   return {
     block: { shape: [20, 20, 20], dtype: "uint16", data }, offset: [2, 2, 2], valid: [16, 16, 16], chunk: [16, 16, 16], bytes: 400, gate: 0.5,
     config: { version: GAUSSIAN_CODEC_VERSION, encoding: "packed", truncation: 3, valueOffset: 100, valueScale: 1000 },
-    fill: 0, iterations: 30, storeVoxels: Infinity, seed: 1, background: "poly1",
+    fill: 0, iterations: 30, storeVoxels: Infinity, seed: 1, background: "poly1", kernel: "js",
   };
 }
 

@@ -4,20 +4,23 @@
  * largest of their kind, and a whole fit within a few hundredths of a dB.
  */
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { fillBackground, type BackgroundModel, type Box } from "../src/core/background.js";
-import { PARAMS_PER_GAUSSIAN } from "../src/core/constants.js";
+import { KERNEL_STRIDE, PARAMS_PER_GAUSSIAN } from "../src/core/constants.js";
 import { toNormalized, type Shape3 } from "../src/core/gaussian.js";
 import { Random } from "../src/core/random.js";
 import { fullBox, VmgDecoder } from "../src/decode/decoder.js";
 import { prepareKernels } from "../src/decode/kernels.js";
+import { visitRows } from "../src/decode/rows.js";
 import { SpatialIndex } from "../src/decode/spatial-index.js";
 import { installedWasmKernel, WasmKernel } from "../src/decode/wasm-kernel.js";
 import { LocalEngine, SLAB_VOXELS } from "../src/fit/engine.js";
 import { fitVolume } from "../src/fit/fitter.js";
 import { MOMENT_STRIDE } from "../src/fit/gradient.js";
+import { SlabEvaluator, type FitKernelPath } from "../src/fit/objective.js";
 import { RecordedRows } from "../src/fit/recorded-rows.js";
 import { readVmg } from "../src/format/vmg.js";
 import { evaluate } from "../src/metrics/evaluate.js";
@@ -98,13 +101,59 @@ test("records that outgrow the module's room are laid out again, with the same r
     kernel.recordedMoments(residual, kernels.source, m);
     return { field, m };
   };
-  // a fresh module starts with room for 4,096 segments: this box needs several times that
-  const before = fresh.bytes;
+  // a fresh module starts with room for 4,096 segments: this box's rows alone (each at least one segment) are more
+  let rows = 0;
+  for (const id of ids) visitRows(kernels.k, id * KERNEL_STRIDE, box, { row: () => void rows++ });
+  assert.ok(rows > 4096, `${rows} rows`);
   const a = run(fresh);
-  assert.ok(fresh.bytes > before);
   const b = run(grown);
   assert.deepEqual(a.field, b.field);
   assert.deepEqual(a.m, b.m);
+});
+
+test("a box whose records pass the limit falls back to JavaScript, and a later small box is on the kernel again", () => {
+  const kernel = installedWasmKernel()!;
+  const count = 120;
+  const kernels = prepareKernels(params(count, 7), shape, [1, 1, 1], 3);
+  const index = new SpatialIndex(kernels, shape);
+  const bg: BackgroundModel = { kind: "constant", params: Float64Array.of(0.1) };
+  const target = { shape, data: Float32Array.from({ length: shape[0] * shape[1] * shape[2] }, (_, i) => Math.cos(i)), edgeBoost: 1 };
+  const big = fullBox(shape), small: Box = { z0: 10, z1: 14, y0: 8, y1: 16, x0: 40, x1: 72 };
+  const moments = (path: FitKernelPath, box: Box) => {
+    const m = new Float64Array(count * MOMENT_STRIDE);
+    const r = new SlabEvaluator(path).evaluate(target, kernels, index, bg, box, m);
+    return { ...r, m };
+  };
+  const limit = kernel.recordLimit;
+  try {
+    // room for the small box's records (a few hundred kB), not for the whole volume's (several MB)
+    kernel.recordLimit = 2 << 20;
+    const field = new Float32Array(shape[0] * shape[1] * shape[2]);
+    assert.equal(kernel.splatRecorded(kernels.k, index.query(big), big, field), false);
+    assert.ok(field.every((v) => v === 0), "a refused splat leaves the field untouched");
+    // the evaluator's JS fallback: the reference path's bits exactly
+    assert.deepEqual(moments("wasm", big), moments("js", big));
+    // the small box after the big one: on the kernel (not the JS bits), as on a fresh thread
+    const onKernel = moments("wasm", small), js = moments("js", small);
+    assert.notDeepEqual(onKernel.m, js.m, "the small box ran on JavaScript after the refused one");
+    assert.ok(kernel.splatRecorded(kernels.k, index.query(small), small, new Float32Array(4 * 8 * 32)));
+    kernel.recordedMoments(new Float32Array(4 * 8 * 32), kernels.source, new Float64Array(count * MOMENT_STRIDE));
+  } finally {
+    kernel.recordLimit = limit;
+  }
+});
+
+/** What `code` (an ES module, the sources through tsx) prints in a fresh process, which installs no kernel unless it imports one. */
+function runIsolated(code: string): string {
+  return execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], { encoding: "utf8" });
+}
+
+test("an evaluator settled on the kernel refuses to run where none is installed", async () => {
+  const r = runIsolated(`
+    const { SlabEvaluator } = await import(${JSON.stringify(new URL("../src/fit/objective.ts", import.meta.url).href)});
+    try { new SlabEvaluator("wasm").evaluate({ shape: [1, 1, 4], data: new Float32Array(4), edgeBoost: 1 }, { k: new Float64Array(0), source: new Uint32Array(0) }, { query: () => new Uint32Array(0) }, { kind: "constant", params: Float64Array.of(0) }, { z0: 0, z1: 1, y0: 0, y1: 1, x0: 0, x1: 4 }, new Float64Array(0)); console.log("ran"); }
+    catch (e) { console.log(e.message); }`);
+  assert.match(r, /^this fit runs on the WebAssembly fit kernel, but this thread has none installed \(VMG_DECODE_KERNEL=js[^\n]*\)\n$/);
 });
 
 test("fits on the wasm kernel are the same bytes on this thread and on worker threads", async () => {
@@ -121,12 +170,12 @@ const diadem = fileURLToPath(new URL("../../shared/data/diadem_OP9_crop_92x77x86
 
 test("a DIADEM fit on the wasm kernel is within 0.1 dB of the JavaScript path's", { skip: !existsSync(diadem) && "no ../shared/data" }, async (t) => {
   const volume = await openVolume(diadem);
-  const psnr = async (path: "auto" | "js") => {
+  const psnr = async (path: FitKernelPath) => {
     const r = await fitVolume(volume, { budget: { bpp: 0.073 }, iterations: 40, seed: 1, engine: async (t) => new LocalEngine(t, SLAB_VOXELS, undefined, path) });
     const file = readVmg(r.bytes);
     return evaluate(volume.data, new VmgDecoder(file, "js").decode(fullBox(volume.shape)), volume.shape).psnr;
   };
-  const js = await psnr("js"), wa = await psnr("auto");
+  const js = await psnr("js"), wa = await psnr("wasm");
   t.diagnostic(`40 steps: JS ${js.toFixed(3)} dB, wasm ${wa.toFixed(3)} dB`);
   assert.ok(js > 30, `JS path ${js} dB`);
   assert.ok(Math.abs(wa - js) <= 0.1, `wasm ${wa.toFixed(3)} dB, JS ${js.toFixed(3)} dB`);

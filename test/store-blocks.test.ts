@@ -218,6 +218,31 @@ describe("a store written as block jobs", { timeout: 240_000 }, () => {
     assert.deepEqual((await readdir(join(out, STAGING_NAME), { recursive: true })).filter((n) => /^[0-9a-f]{16}\/\d+\/\d+\.\d+\.\d+$/.test(n)), [], "no chunk was staged");
   });
 
+  test("a run fits on the kernel path it was planned with: a kernel plan is refused where the kernel is off, a JS plan fits on JS where it is on", async () => {
+    const js = { VMG_DECODE_KERNEL: "js" };
+    const settings = async (out: string) => JSON.parse(await readFile(join(out, MANIFEST_NAME), "utf8")).settings;
+    const kernel = join(dir, "kernel-plan.ome.zarr");
+    await compress(input, kernel, ["--plan-only"]);
+    assert.equal((await settings(kernel)).fit_kernel, "wasm", "this host's CLI runs the WebAssembly kernel");
+    for (const extra of [["--blocks", "0/2"], ["--resume"]]) {
+      const r = await vmg(["compress", input, "-o", kernel, ...ARGS, ...extra], js);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /^vmg: .*kernel-plan\.ome\.zarr: planned with the WebAssembly fit kernel, this host has only the JavaScript fit path \(VMG_DECODE_KERNEL=js[^\n]*\); run it where the kernel is built\n$/);
+    }
+    assert.deepEqual((await readdir(join(kernel, STAGING_NAME), { recursive: true })).filter((n) => /^[0-9a-f]{16}\/\d+\/\d+\.\d+\.\d+$/.test(n)), [], "no chunk was staged");
+    // planned on JS, its tasks run where the kernel is: the bytes of a whole run on JS, not of the kernel's
+    const planned = join(dir, "js-plan.ome.zarr"), whole = join(dir, "js-local.ome.zarr");
+    for (const [out, extra] of [[planned, ["--plan-only"]], [whole, []]] as const) {
+      const r = await vmg(["compress", input, "-o", out, ...ARGS, ...extra], js);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    assert.equal((await settings(planned)).fit_kernel, "js");
+    for (const i of [1, 0]) await compress(input, planned, ["--blocks", `${i}/2`]);
+    await assertSameStore(planned, whole);
+    const shards = async (s: string) => [...(await storeFiles(s))].sort(([a], [b]) => (a < b ? -1 : 1)).filter(([k]) => /\/c\//.test(k)).map(([, v]) => v);
+    assert.notDeepEqual(await shards(whole), await shards(local), "the kernel and JS runs wrote the same chunks: the test shows nothing");
+  });
+
   test("a damaged or missing job table fails the blocks that read it, naming the table, and fits nothing from a wrong cap", async () => {
     const out = join(dir, "table.ome.zarr");
     await compress(input, out, ["--plan-only"]);

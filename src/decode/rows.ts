@@ -43,7 +43,7 @@ const movePower = new Float64Array(2 * MAX_ANCHOR_MOVE + 1);
 
 /**
  * What walks a row segment: voxels o, o+1, …, o+len−1 of the box buffer (x fastest), where the
- * segment's anchor lies `skip` voxels before o; `seg` holds its doubles (SEG_*): e = exp(-q/2) and
+ * segment's anchor lies `skip` voxels before o; `seg` holds its doubles (ROW_*): e = exp(-q/2) and
  * ratio = e(x+1)/e(x) at the anchor, step = exp(-Axx) the ratio's ratio; dx = x − cx at voxel o,
  * dy and dz of the row. The doubles travel in one array, not as arguments: a call that is not
  * inlined (visitRows serves several visitors) boxes each double argument, six heap numbers per
@@ -53,7 +53,7 @@ export interface RowVisitor {
   row(o: number, len: number, skip: number, seg: Float64Array): void;
 }
 
-export const SEG_E = 0, SEG_RATIO = 1, SEG_STEP = 2, SEG_DX = 3, SEG_DY = 4, SEG_DZ = 5;
+export const ROW_E = 0, ROW_RATIO = 1, ROW_STEP = 2, ROW_DX = 3, ROW_DY = 4, ROW_DZ = 5;
 /** The segment handed to every visitor (visitRows does not nest: a visitor never calls it). */
 const segment = new Float64Array(6);
 
@@ -92,7 +92,7 @@ export function visitRows(k: Float64Array, off: number, box: Box, visitor: RowVi
   const carry = axx <= MAX_CARRY_CURVATURE && Math.abs(axy) <= MAX_CARRY_CURVATURE;
   const cross = Math.exp(-axy);
   const seg = segment;
-  seg[SEG_STEP] = step;
+  seg[ROW_STEP] = step;
   if (carry) {
     movePower[MAX_ANCHOR_MOVE] = 1;
     for (let m = 1; m <= MAX_ANCHOR_MOVE; m++) {
@@ -134,15 +134,15 @@ export function visitRows(k: Float64Array, off: number, box: Box, visitor: RowVi
       const xlo = Math.max(box.x0, xs), xhi = Math.min(box.x1 - 1, Math.floor(xm + xh));
       if (!(xlo <= xhi)) continue; // also skips rows of a non-finite (degenerate) kernel
       const o0 = ((z - box.z0) * h + (y - box.y0)) * w - box.x0;
-      seg[SEG_DY] = dy; seg[SEG_DZ] = dz;
+      seg[ROW_DY] = dy; seg[ROW_DZ] = dz;
       // anchors xs + m·ANCHOR_SPACING; xlo − xs is an integer below 2^53, whose int32 image
       // (taken mod 2^32) has the same residue mod ANCHOR_SPACING
       for (let a = xlo - ((xlo - xs) & ANCHOR_MASK); a <= xhi; a += ANCHOR_SPACING) {
         const first = Math.max(a, xlo), last = Math.min(xhi, a + ANCHOR_MASK);
         const dx = a - cx, t = a - xm;
-        seg[SEG_E] = kernelExp(qmin + axx * t * t);
-        seg[SEG_RATIO] = a === xs ? ratio : Math.exp(-0.5 * (axx * (2 * dx + 1) + 2 * b));
-        seg[SEG_DX] = first - cx;
+        seg[ROW_E] = kernelExp(qmin + axx * t * t);
+        seg[ROW_RATIO] = a === xs ? ratio : Math.exp(-0.5 * (axx * (2 * dx + 1) + 2 * b));
+        seg[ROW_DX] = first - cx;
         visitor.row(o0 + first, last - first + 1, first - a, seg);
       }
     }

@@ -91,9 +91,11 @@ export class WasmKernel {
   private readonly x: KernelExports;
   /** Where the background tables of the current tile go (after its row scratch). */
   private tablesPtr = L.CALL_PTR;
-  /** Room for the recording splat's segments and 4-voxel steps (grown to the largest box's need). */
+  /** Room for the recording splat's segments and 4-voxel steps (grown to the largest need within recordLimit). */
   private segCap = 0;
   private stepCap = 0;
+  /** Most bytes a recording splat lays out (MAX_RECORD_BYTES; tests lower it to reach the JS fallback). */
+  recordLimit = MAX_RECORD_BYTES;
   /** What the last recording splat left in the module for recordedMoments. */
   private recorded?: { ids: Uint32Array; count: number; n: number; fieldPtr: number; ksegPtr: number; segsPtr: number; stepsPtr: number; outPtr: number };
 
@@ -211,7 +213,7 @@ export class WasmKernel {
    * fastest, e.g. holding the background) and records every row segment's e = exp(−q/2) values in
    * the module for `recordedMoments`, the next kernel call on this thread. The field agrees with
    * `decode`'s sum to float32 rounding (the lanes carry e, not amp·e). False, `field` untouched,
-   * when the records would pass MAX_RECORD_BYTES: the caller's JS path takes the box then.
+   * when this box's records would pass recordLimit: the caller's JS path takes the box then.
    */
   splatRecorded(k: Float64Array, ids: Uint32Array, box: Box, field: Float32Array): boolean {
     const n = boxVoxels(box), h = box.y1 - box.y0, count = ids.length;
@@ -222,25 +224,31 @@ export class WasmKernel {
     const ksegPtr = rowsPtr + L.ROW_ARRAYS * rowCap * 8;
     const outPtr = align(ksegPtr + (count + 1) * 4);
     const segsPtr = align(outPtr + count * L.KMOMENTS * 8);
-    this.segCap = Math.max(this.segCap, 4096);
-    this.stepCap = Math.max(this.stepCap, Math.ceil(n / 4));
+    // whether records of `segs` segments and `steps` steps fit the limit: decided from this box's need
+    // alone, so a box takes the same path whatever the thread fitted before
+    const end = (segs: number, steps: number) => align(segsPtr + segs * L.SEG_BYTES) + steps * 16;
+    const fits = (segs: number, steps: number) => end(segs, steps) - L.CALL_PTR <= this.recordLimit;
+    let segCap = Math.max(this.segCap, 4096), stepCap = Math.max(this.stepCap, Math.ceil(n / 4));
+    // room left by earlier boxes past the limit here: this box's first guess, or none (the splat then only counts)
+    if (!fits(segCap, stepCap)) [segCap, stepCap] = fits(4096, Math.ceil(n / 4)) ? [4096, Math.ceil(n / 4)] : [0, 0];
+    if (!fits(segCap, stepCap)) { this.recorded = undefined; return false; }
     for (;;) {
-      const stepsPtr = align(segsPtr + this.segCap * L.SEG_BYTES);
-      const end = stepsPtr + this.stepCap * 16;
-      if (end - L.CALL_PTR > MAX_RECORD_BYTES) { this.recorded = undefined; return false; }
-      this.reserve(end - L.CALL_PTR);
+      const stepsPtr = align(segsPtr + segCap * L.SEG_BYTES);
+      this.reserve(end(segCap, stepCap) - L.CALL_PTR);
       this.gather(k, ids, kernPtr);
       new Float32Array(this.x.memory.buffer, fieldPtr, n).set(field);
-      const steps = this.x.splatRecording(kernPtr, count, fieldPtr, rowsPtr, rowCap, box.x0, box.x1, box.y0, box.y1, box.z0, box.z1, ksegPtr, segsPtr, this.segCap, stepsPtr, this.stepCap);
+      const steps = this.x.splatRecording(kernPtr, count, fieldPtr, rowsPtr, rowCap, box.x0, box.x1, box.y0, box.y1, box.z0, box.z1, ksegPtr, segsPtr, segCap, stepsPtr, stepCap);
       const segs = new Int32Array(this.x.memory.buffer, ksegPtr, count + 1)[count]!;
-      if (segs <= this.segCap && steps <= this.stepCap) {
+      if (segs <= segCap && steps <= stepCap) {
         field.set(new Float32Array(this.x.memory.buffer, fieldPtr, n));
         this.recorded = { ids, count, n, fieldPtr, ksegPtr, segsPtr, stepsPtr, outPtr };
         return true;
       }
-      // records cut short: room for them (and a margin), then the same splat again
-      this.segCap = Math.max(this.segCap, Math.ceil(1.25 * segs));
-      this.stepCap = Math.max(this.stepCap, Math.ceil(1.25 * steps));
+      // records cut short: past the limit, the JS path (the caps as they were); else room for them, with a margin within the limit
+      if (!fits(segs, steps)) { this.recorded = undefined; return false; }
+      [segCap, stepCap] = fits(Math.ceil(1.25 * segs), Math.ceil(1.25 * steps)) ? [Math.ceil(1.25 * segs), Math.ceil(1.25 * steps)] : [segs, steps];
+      this.segCap = Math.max(this.segCap, segCap);
+      this.stepCap = Math.max(this.stepCap, stepCap);
     }
   }
 

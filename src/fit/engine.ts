@@ -10,7 +10,7 @@ import { SpatialIndex } from "../decode/spatial-index.js";
 import { splatKernel } from "../decode/splat.js";
 import { fillBackground } from "../core/background.js";
 import { MOMENT_STRIDE } from "./gradient.js";
-import { SlabEvaluator, type FitKernelPath, type FitTarget } from "./objective.js";
+import { installedFitKernel, SlabEvaluator, type FitKernelPath, type FitTarget } from "./objective.js";
 import type { PhaseTimes } from "./profile.js";
 
 export interface EvalRequest {
@@ -142,8 +142,8 @@ export class LocalEngine implements FitEngine {
   private readonly evaluator: SlabEvaluator;
   readonly slabs: Box[];
 
-  /** `slabVoxels` other than the default only for tests that need several slabs in a small volume; `path` "js" for the reference path (objective.ts). */
-  constructor(private readonly target: FitTarget, slabVoxels = SLAB_VOXELS, times?: PhaseTimes, path: FitKernelPath = "auto") {
+  /** `slabVoxels` other than the default only for tests that need several slabs in a small volume; `path` by default this thread's (objective.ts). */
+  constructor(private readonly target: FitTarget, slabVoxels = SLAB_VOXELS, times?: PhaseTimes, path: FitKernelPath = installedFitKernel()) {
     this.evaluator = new SlabEvaluator(path);
     this.slabs = slabs(target.shape, slabVoxels);
     if (times) this.evaluator.times = times;

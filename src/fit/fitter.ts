@@ -30,7 +30,7 @@ import { capacity, compact, importance, kernelIntegral, largest, lossChanges, me
 import { LocalEngine, SLAB_VOXELS, type FitEngine } from "./engine.js";
 import { FitCancelledError, FitInputError, NothingToFitError } from "./errors.js";
 import { M_E, M_R, MOMENT_STRIDE } from "./gradient.js";
-import type { FitTarget } from "./objective.js";
+import type { FitKernelPath, FitTarget } from "./objective.js";
 import { float16Quantizer, O_AMP, O_LOGS, O_POS, O_ROT, OPT_STRIDE, toFileParams, type Quantizer } from "./params.js";
 import { edgeMask, normalise, occupancyGate, robustMapping } from "./prepare.js";
 import { clock, type PhaseTimes } from "./profile.js";
@@ -82,6 +82,8 @@ export interface FitOptions {
   onStep?: (s: StepLog) => void;
   onStage?: (stage: string) => void;
   engine?: (target: FitTarget) => Promise<FitEngine>;
+  /** The local engine's kernel path (objective.ts), by default this thread's; a store's block fits take the one their plan recorded. */
+  kernel?: FitKernelPath;
   /** Collects wall time per phase (bench/fit-profile.ts); the local engine's too. */
   profile?: PhaseTimes;
 }
@@ -180,7 +182,7 @@ export async function fitVolume(volume: Volume, o: FitOptions): Promise<FitResul
   cancelled();
   if (times) tick = times.lap("seeding", tick);
 
-  const engine = o.engine ? await o.engine(target) : new LocalEngine(target, SLAB_VOXELS, times);
+  const engine = o.engine ? await o.engine(target) : new LocalEngine(target, SLAB_VOXELS, times, o.kernel);
   const log: StepLog[] = [];
   try {
     const adam = new GaussianAdam(count);

@@ -11,7 +11,7 @@
  */
 import type { Box } from "../core/background.js";
 import { KMOMENTS } from "../decode/kernel-layout.js";
-import { SEG_DX, SEG_DY, SEG_DZ, SEG_E, SEG_RATIO, SEG_STEP, visitRows, type RowVisitor } from "../decode/rows.js";
+import { ROW_DX, ROW_DY, ROW_DZ, ROW_E, ROW_RATIO, ROW_STEP, visitRows, type RowVisitor } from "../decode/rows.js";
 
 /** Doubles per kernel in a moment accumulator (the WebAssembly moments pass writes them in this order). */
 export const MOMENT_STRIDE = KMOMENTS;
@@ -23,8 +23,8 @@ class MomentRows implements RowVisitor {
   sr = 0; se = 0; sex = 0; sey = 0; sez = 0; sexx = 0; sexy = 0; sexz = 0; seyy = 0; seyz = 0; sezz = 0;
 
   row(o: number, len: number, skip: number, seg: Float64Array): void {
-    const residual = this.residual, step = seg[SEG_STEP]!, dy = seg[SEG_DY]!, dz = seg[SEG_DZ]!;
-    let e = seg[SEG_E]!, ratio = seg[SEG_RATIO]!, dx = seg[SEG_DX]!;
+    const residual = this.residual, step = seg[ROW_STEP]!, dy = seg[ROW_DY]!, dz = seg[ROW_DZ]!;
+    let e = seg[ROW_E]!, ratio = seg[ROW_RATIO]!, dx = seg[ROW_DX]!;
     for (let s = skip; s > 0; s--) { e *= ratio; ratio *= step; } // from the anchor
     let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
     for (const end = o + len; o < end; o++) {

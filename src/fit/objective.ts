@@ -31,12 +31,18 @@ export interface SlabResult {
 }
 
 /**
- * Where the gradient steps' forward splat and moments run: "auto", the thread's WebAssembly kernel
- * when one is installed (src/node/wasm-kernel.ts; VMG_DECODE_KERNEL=js installs none), else
- * JavaScript; "js", the reference path (recorded-rows.ts) always. The two agree to float32
- * rounding, each deterministic: a fit gives the same bytes on any thread count for one path.
+ * Where the gradient steps' forward splat and moments run: "wasm", the thread's WebAssembly kernel
+ * (src/node/wasm-kernel.ts installs it; a box past its record limit takes the JS path, the same on
+ * every host), or "js", the reference path (recorded-rows.ts). The two agree to float32 rounding,
+ * each deterministic, but not bit for bit: a fit's bytes follow its path, so a store records it
+ * (store/fit-kernel.ts) and every thread is given it, never left to choose.
  */
-export type FitKernelPath = "auto" | "js";
+export type FitKernelPath = "wasm" | "js";
+
+/** The path this thread can take: "wasm" where its kernel is installed. */
+export function installedFitKernel(): FitKernelPath {
+  return installedWasmKernel() ? "wasm" : "js";
+}
 
 export class SlabEvaluator {
   private pred = new Float32Array(0);
@@ -44,7 +50,7 @@ export class SlabEvaluator {
   /** Where the time goes, when profiling. */
   times?: PhaseTimes;
 
-  constructor(private readonly path: FitKernelPath = "auto") {}
+  constructor(private readonly path: FitKernelPath) {}
 
   /**
    * Forward (and, when `moments` is given, backward) over `box`. `moments` is indexed by Gaussian
@@ -66,7 +72,8 @@ export class SlabEvaluator {
     const ids = index.query(box);
     const k = kernels.k;
     // the kernel is looked up per call: a worker may install it after constructing its evaluator
-    const wasm = moments && this.path === "auto" ? installedWasmKernel() : undefined;
+    const wasm = moments && this.path === "wasm" ? installedWasmKernel() : undefined;
+    if (moments && this.path === "wasm" && !wasm) throw new Error("this fit runs on the WebAssembly fit kernel, but this thread has none installed (VMG_DECODE_KERNEL=js, no dist/wasm or no WebAssembly SIMD)");
     const onWasm = wasm !== undefined && wasm.splatRecorded(k, ids, box, pred);
     if (moments && !onWasm) this.rows.splat(k, ids, box, pred);
     else if (!moments) for (let j = 0; j < ids.length; j++) splatKernel(k, ids[j]! * KERNEL_STRIDE, box, pred);

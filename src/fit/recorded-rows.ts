@@ -12,7 +12,7 @@
  */
 import type { Box } from "../core/background.js";
 import { K_AMP, K_FLOOR, KERNEL_STRIDE } from "../core/constants.js";
-import { SEG_DX, SEG_DY, SEG_DZ, SEG_E, SEG_RATIO, SEG_STEP, visitRows, type RowVisitor } from "../decode/rows.js";
+import { ROW_DX, ROW_DY, ROW_DZ, ROW_E, ROW_RATIO, ROW_STEP, visitRows, type RowVisitor } from "../decode/rows.js";
 import { accumulateMoments, M_E, M_EX, M_EXX, M_EXY, M_EXZ, M_EY, M_EYY, M_EYZ, M_EZ, M_EZZ, M_R, MOMENT_STRIDE } from "./gradient.js";
 
 /** Most voxel values one slab records (8 bytes each); kernels beyond it are solved again instead. */
@@ -32,8 +32,8 @@ class Recorder implements RowVisitor {
   overflow = false;
 
   row(o: number, len: number, skip: number, seg: Float64Array): void {
-    const step = seg[SEG_STEP]!;
-    let e = seg[SEG_E]!, ratio = seg[SEG_RATIO]!;
+    const step = seg[ROW_STEP]!;
+    let e = seg[ROW_E]!, ratio = seg[ROW_RATIO]!;
     // g = amp·e as the decoder's splat carries it (so the field is bit-identical to splatKernel's),
     // e as the moments pass carries it
     let g = this.amp * e;
@@ -44,7 +44,7 @@ class Recorder implements RowVisitor {
       let v = this.nVal;
       const s = this.nSeg;
       this.segI[2 * s] = o; this.segI[2 * s + 1] = len;
-      this.segF[3 * s] = seg[SEG_DX]!; this.segF[3 * s + 1] = seg[SEG_DY]!; this.segF[3 * s + 2] = seg[SEG_DZ]!;
+      this.segF[3 * s] = seg[ROW_DX]!; this.segF[3 * s + 1] = seg[ROW_DY]!; this.segF[3 * s + 2] = seg[ROW_DZ]!;
       for (const end = o + len; o < end; o++) {
         values[v++] = e;
         out[o]! += g - floor;

@@ -7,8 +7,7 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { Box } from "../core/background.js";
 import { combineLanes, LANES, SLAB_VOXELS, slabs, type EvalRequest, type EvalResult, type FitEngine, type LaneResult } from "../fit/engine.js";
-import type { FitKernelPath, FitTarget } from "../fit/objective.js";
-import { installedWasmKernel } from "../decode/wasm-kernel.js";
+import { installedFitKernel, type FitKernelPath, type FitTarget } from "../fit/objective.js";
 import { workerScript } from "./worker-script.js";
 import { allSettledOrThrow, WorkerCalls, type Reply } from "./worker-calls.js";
 
@@ -44,8 +43,8 @@ function share<T extends Float32Array | Uint8Array>(a: T): SharedArrayBuffer {
 export class WorkerEngine implements FitEngine {
   private constructor(private readonly calls: WorkerCalls, private readonly voxels: number, readonly slabs: Box[]) {}
 
-  /** `path`: by default the workers take the WebAssembly kernel only where this thread has it installed. */
-  static async create(target: FitTarget, threads = availableParallelism(), path: FitKernelPath = installedWasmKernel() ? "auto" : "js"): Promise<WorkerEngine> {
+  /** `path`: by default this thread's, settled here; a worker without that path's kernel fails the call rather than take another. */
+  static async create(target: FitTarget, threads = availableParallelism(), path: FitKernelPath = installedFitKernel()): Promise<WorkerEngine> {
     const init: WorkerInit = {
       path,
       data: share(target.data),

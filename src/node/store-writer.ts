@@ -12,11 +12,14 @@
  * planStore + openStoreRun + buildScratch (the coordinator), jobBlock → fitChunk → StoreRun.stage
  * for job k (any worker, idempotent), assembleAndFinish (whoever sees shards ready).
  */
+import "./wasm-kernel.js"; // the planning thread's kernel fixes the run's fit kernel path, and its in-process fits take it
 import type { Shape3 } from "../core/gaussian.js";
 import type { Box } from "../core/background.js";
 import type { Volume } from "../core/volume.js";
 import type { BackgroundChoice } from "../fit/background-init.js";
 import { FitInputError } from "../fit/errors.js";
+import { installedFitKernel, type FitKernelPath } from "../fit/objective.js";
+import { FIT_KERNEL, FIT_KERNEL_LAYOUT, fitKernelSettings, plannedFitKernel } from "../store/fit-kernel.js";
 import { GAUSSIAN_CODEC_VERSION, type GaussianCodecConfig } from "../store/codec/config.js";
 import { readChunk } from "../store/codec/chunk.js";
 import { nodesOnlyBytes, type ChunkJob } from "../store/block-fit.js";
@@ -101,7 +104,7 @@ const MIN_CHUNK_BYTES = 96;
 const FILL = 0;
 
 /** The settings a block job takes from the plan (the manifest's `settings`). */
-export type JobSettings = Pick<StoreWriteOptions, "chunk" | "halo" | "gate" | "iterations" | "seed" | "background"> & { keep: "centre" | "overlap" };
+export type JobSettings = Pick<StoreWriteOptions, "chunk" | "halo" | "gate" | "iterations" | "seed" | "background"> & { keep: "centre" | "overlap"; kernel: FitKernelPath };
 
 /** What makes a block job: where each level's voxels are read, the levels' layout, every chunk's cap, the codec and settings. */
 export interface BlockPlan {
@@ -288,10 +291,17 @@ function manifestPlan(input: VolumeSource, store: string, m: RunManifest, jobs: 
   const levels = levelGeometry(input, m.levels.length).map((g, i) => planLevel(i, g, chunk, shard));
   const settings: JobSettings = {
     chunk, halo: Number(m.settings.halo), gate: Number(m.settings.gate), iterations: Number(m.settings.iterations), seed: Number(m.settings.seed),
-    background: m.settings.background as JobSettings["background"], keep: m.settings.keep as JobSettings["keep"],
+    background: m.settings.background as JobSettings["background"], keep: m.settings.keep as JobSettings["keep"], kernel: fitKernelFor(store, m),
   };
   const scratch = new LevelScratch(store, levels, input.dtype, chunk);
   return { plan: { config: m.codec, levels, jobs, settings, ...(m.backgrounds ? { backgrounds: m.backgrounds } : {}), source: levelSources(input, scratch) }, scratch };
+}
+
+/** The fit kernel path the run at `store` was planned with, refused in one line where this thread cannot take it (store/fit-kernel.ts). */
+function fitKernelFor(store: string, m: RunManifest): FitKernelPath {
+  const k = plannedFitKernel(m.settings);
+  if ("problem" in k) throw new VolumeWriteError(store, k.problem);
+  return k.path;
 }
 
 /** The whole plan a manifest makes (a --blocks task's, planFromRun): the block plan with the layout, metadata, CRCs and scratch. */
@@ -310,7 +320,8 @@ export async function planFromRun(path: string, source: VolumeSource, o: StoreWr
   const { manifest } = await peekRun(path);
   if (!manifest) return undefined;
   const mine = recordedSettings(o), theirs = manifest.settings;
-  const differ = Object.keys({ ...mine, ...theirs }).filter((k) => String(mine[k]) !== String(theirs[k]));
+  // the fit kernel is the host's, not a setting: manifestPlan checks that this host can take the planned one
+  const differ = Object.keys({ ...mine, ...theirs }).filter((k) => k !== FIT_KERNEL && k !== FIT_KERNEL_LAYOUT && String(mine[k]) !== String(theirs[k]));
   if (differ.length) {
     const said = differ.map((k) => `${k} ${theirs[k] ?? "unset"}, not ${mine[k] ?? "unset"}`).join("; ");
     throw new VolumeWriteError(path, `holds a run planned with other settings (${said}): ${advice}`);
@@ -434,7 +445,7 @@ export async function planStore(path: string, source: VolumeSource, o: StoreWrit
   });
   const mapping = input.mapping();
   const config: GaussianCodecConfig = { version: GAUSSIAN_CODEC_VERSION, encoding: o.encoding, truncation: 3, valueOffset: mapping.offset, valueScale: mapping.scale };
-  const settings: JobSettings = { chunk: o.chunk, halo: o.halo, gate: o.gate, iterations: o.iterations, seed: o.seed, background: o.background, keep: o.keep ?? "overlap" };
+  const settings: JobSettings = { chunk: o.chunk, halo: o.halo, gate: o.gate, iterations: o.iterations, seed: o.seed, background: o.background, keep: o.keep ?? "overlap", kernel: installedFitKernel() };
   const meta = storeMetadata(levels, source, o.chunk, o.name, config);
   const fixed = [...meta.values()].reduce((n, b) => n + b.length, 0) + levels.reduce((n, l) => n + levelIndexBytes(l), 0);
   const chunkBytes = o.bytes - fixed;
@@ -457,7 +468,7 @@ export async function planStore(path: string, source: VolumeSource, o: StoreWrit
   const how = levels.map((_, li): PlanHow => ({ allocation: o.allocation ?? "slope", maxGaussians: 0, crc: li > 0, nodes: continuous }));
   // no block can hold more Gaussians than its level's bytes buy (or than it has voxels, planBlock's bound)
   levels.forEach((_, li) => (how[li]!.maxGaussians = Math.floor(perLevel[li]! / costs.perGaussian)));
-  const recorded = recordedSettings(o);
+  const recorded = { ...recordedSettings(o), ...fitKernelSettings() };
   const inputId = { shape: source.shape, dtype: source.dtype, crc32: input.crc32, peak: mapping.max - mapping.min };
   const identity = makeManifest(inputId, recorded, config, levels, encodeJobTable([]));
   const scratch = new LevelScratch(path, levels, source.dtype, o.chunk);
@@ -574,7 +585,7 @@ function shiftBox(box: Box, outer: Box): Box {
 function chunkJob(block: Volume, offset: Shape3, valid: Shape3, o: JobSettings, config: GaussianCodecConfig, storeVoxels: number): ChunkJob {
   return {
     block: { shape: block.shape, dtype: block.dtype, data: block.data }, offset, valid, chunk: [o.chunk, o.chunk, o.chunk], bytes: 0,
-    gate: o.gate, config, fill: FILL, iterations: o.iterations, storeVoxels, seed: o.seed, background: o.background, keep: o.keep,
+    gate: o.gate, config, fill: FILL, iterations: o.iterations, storeVoxels, seed: o.seed, background: o.background, keep: o.keep, kernel: o.kernel,
   };
 }
 

@@ -3,7 +3,8 @@
  * scripts/build-wasm.ts, which `npm ci` and the CLI build run) for this thread on import. Found
  * beside the compiled CLI (dist/cli → dist/wasm) or from the sources (src/node → dist/wasm).
  * VMG_DECODE_KERNEL=js keeps the thread on the JavaScript path (A/B runs, a suspected kernel bug);
- * a missing build does too, silently: the JS path is the reference. A build that does not compile
+ * a missing build does too, silently: the JS path is the reference. A store's block fits do not
+ * choose: they take the path their run recorded (store/fit-kernel.ts), refused where it is missing. A build that does not compile
  * or was made for another kernel layout (a stale dist/wasm run from the sources) is refused with
  * one warning naming the file (from the main thread; workers stay quiet) and the JS path is used.
  */

@@ -15,6 +15,7 @@ import { fieldToValues } from "../decode/values.js";
 import type { BackgroundChoice } from "../fit/background-init.js";
 import { FitInputError, NothingToFitError } from "../fit/errors.js";
 import { DEFAULT_ITERATIONS, fitVolume } from "../fit/fitter.js";
+import type { FitKernelPath } from "../fit/objective.js";
 import { clock, type PhaseTimes } from "../fit/profile.js";
 import { PACKED_HEADER_BYTES } from "../format/packed.js";
 import { HEADER_BYTES } from "../format/vmg.js";
@@ -36,6 +37,8 @@ export interface ChunkJob {
   chunk: Shape3;
   /** Byte cap of the chunk. */
   bytes: number;
+  /** The fit kernel path the store's run records (store/fit-kernel.ts): every engine fits the block on it. */
+  kernel: FitKernelPath;
   /** Normalised units ((value − a)/b) above which a voxel is structure: a chunk with none is empty. */
   gate: number;
   config: GaussianCodecConfig;
@@ -230,7 +233,7 @@ export async function fitChunk(job: ChunkJob, times?: PhaseTimes): Promise<Uint8
       budget: { bytes: job.bytes + fileOverhead(job.config.encoding) + extra },
       iterations: blockSteps(job.iterations, job.chunk, job.valid, job.storeVoxels), seed: job.seed, truncation: job.config.truncation,
       ...(fixed ? { fixedBackground: constantBackground(0) } : { background: job.background as BackgroundChoice }),
-      encoding: job.config.encoding, gate: job.gate, ...(times ? { profile: times } : {}),
+      encoding: job.config.encoding, gate: job.gate, kernel: job.kernel, ...(times ? { profile: times } : {}),
     });
     if (times) tick = clock(times);
   } catch (e) {

@@ -46,12 +46,15 @@ export interface PlannedJob {
 export type LevelLayout = Pick<LevelPlan, "path" | "shape" | "chunkGrid" | "perShard" | "shardGrid">;
 
 /**
- * The manifest's layout version: 3 since the jobs are a table of fixed-size records beside it
- * (job-table.ts) and it holds the levels' continuous backgrounds (2, the released one: a JSON list
- * of jobs with their planned CRC-32, the input its peak, codec version 2). A run planned by a vmg
- * of another layout is refused, never half-read.
+ * The manifest's layout version: 4 since its settings record the fit kernel path
+ * (store/fit-kernel.ts) and a block's bytes follow the newer fit rules (a small store's steps, the
+ * continuous background's constant head and its budget); 3 put the jobs in a table of fixed-size
+ * records beside it (job-table.ts) with the levels' continuous backgrounds; 2, the released one, a
+ * JSON list of jobs with their planned CRC-32. A run planned by a vmg of another layout is refused
+ * for --resume and --blocks, never half-read or finished with blocks of other rules; finished
+ * stores decode whatever their manifest's version.
  */
-export const RUN_MANIFEST_VERSION = 3;
+export const RUN_MANIFEST_VERSION = 4;
 
 export interface RunManifest {
   volmicro_run: typeof RUN_MANIFEST_VERSION;
