@@ -1,9 +1,10 @@
 /**
  * The decoder's hot loops in WebAssembly (AssemblyScript, SIMD128): the splat of prepared kernels
- * into a float32 field (row planning as in src/decode/rows.ts, two rows a step in f64x2 lanes, the
- * ratio at each row's anchor in closed form by a vector exp instead of carried down the slice; the
- * row walk four voxels a step in float32x4 lanes) and the sweep that adds the background and
- * converts to the stored dtype. The host (src/decode/wasm-kernel.ts) lays out the memory as
+ * into a float32 field (row planning as in src/decode/rows.ts, two rows a step in f64x2 lanes; the
+ * row walk four voxels a step in float32x4 lanes, exp(−q/2) evaluated at every voxel, where the
+ * JS path runs a recurrence from anchors), the fitter's recording splat and moments (the anchored
+ * recurrence, its ratio at each anchor in closed form by a vector exp), and the sweep that adds the
+ * background and converts to the stored dtype. The host (src/decode/wasm-kernel.ts) lays out the memory as
  * src/decode/kernel-layout.ts describes.
  *
  * Built by scripts/build-wasm.ts; not type-checked by tsc (AssemblyScript types: f64, i32, v128).
@@ -84,7 +85,7 @@ const ANCHOR_MASK: i32 = (1 << ANCHOR_BITS) - 1;
   return v128.and(f64x2.mul(tab, p), inside);
 }
 
-/** A walk's four lanes at the anchor: g0·ρ^m·s^(m(m−1)/2), m = 0 … 3, set up in float64 (walk()). */
+/** A recording walk's four lanes at the anchor: g0·ρ^m·s^(m(m−1)/2), m = 0 … 3, set up in float64 (walkRecording()). */
 @inline function startLanes(g0: f64, ratio: f64, sg: v128): v128 {
   const r2 = ratio * ratio;
   const lo = f64x2.mul(f64x2.splat(g0), f64x2(1, ratio));
@@ -92,34 +93,58 @@ const ANCHOR_MASK: i32 = (1 << ANCHOR_BITS) - 1;
   return v128.shuffle<i32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
 }
 
-/** Each lane's factor over its first four voxels: ρ⁴·s^(6+4m) (walk()). */
+/** Each lane's factor over its first four voxels: ρ⁴·s^(6+4m) (walkRecording()). */
 @inline function startFactors(ratio: f64, sf0: v128, sf1: v128): v128 {
   const r2 = ratio * ratio, rr = f64x2.splat(r2 * r2);
   return v128.shuffle<i32>(f32x4.demote_f64x2_zero(f64x2.mul(rr, sf0)), f32x4.demote_f64x2_zero(f64x2.mul(rr, sf1)), 0, 1, 4, 5);
 }
 
+const HALF_LOG2E: f64 = 0.5 * 1.4426950408889634;
+// 2^f ≈ C0 + C1·f + … + C5·f⁵ on [−½, ½]: a near-minimax fit of the relative error (7.5e-8; 2.4e-7 evaluated in float32)
+const EXP2_C0: f32 = 1.0000001192092896;
+const EXP2_C1: f32 = 0.6931469440460205;
+const EXP2_C2: f32 = 0.24022120237350464;
+const EXP2_C3: f32 = 0.05550713464617729;
+const EXP2_C4: f32 = 0.009675540961325169;
+const EXP2_C5: f32 = 0.0013276457320898771;
+/** 1.5·2^23: in float32, t + ROUNDER is round(t) (ties to even) in the low mantissa bits, for |t| < 2^22. */
+const ROUNDER: f32 = 12582912.0;
+
 /**
- * Adds amp·(e − floor) along one row segment: voxels o … o+len−1 of the field (byte address of
- * voxel 0 in `field`), whose anchor lies `skip` voxels before o. Lanes are aligned to the anchor
- * (lane m holds anchor + m, m = 4j … 4j+3 in step j), so a voxel's value does not depend on where
- * the segment was entered; lanes outside the segment add +0 (the field is padded for them).
- * With ρ the ratio at the anchor and s the step: g(m) = g(0)·ρ^m·s^(m(m−1)/2), and each lane's
- * factor over 4 voxels is ρ⁴·s^(6+4m), times s¹⁶ per step; `sg`, `sf0`, `sf1` hold the step powers.
- * The lanes start in float64 and walk in float32 (four voxels a vector): every value a valid lane
- * takes lies inside the support, within exp(−r²/2)·amp … amp, and the float32 recurrence over at
- * most 16 steps stays within 1e-5 of the float64 one, relative.
+ * 2^t, four lanes in float32, for −126 < t ≤ 0 (elsewhere a value the caller masks): 2^n·p(f),
+ * n = round(t), f = t − n in [−½, ½] exactly, p a degree-5 polynomial of 2^f (relative error
+ * below 2.5e-7); 2^n is added to p's exponent bits.
  */
-@inline function walk(field: usize, o: i32, len: i32, skip: i32, e: f64, ratio: f64, sg: v128, sf0: v128, sf1: v128, s16: v128, amp: f64, fl: v128): void {
-  let g = startLanes(amp * e, ratio, sg), f = startFactors(ratio, sf0, sf1);
-  const jb = skip >> 2, je = (skip + len - 1) >> 2;
-  for (let j = 0; j < jb; j++) { g = f32x4.mul(g, f); f = f32x4.mul(f, s16); }
-  const lo = i32x4.splat(skip), hi = i32x4.splat(skip + len), four = i32x4.splat(4);
-  let m = i32x4.add(i32x4.splat(jb << 2), i32x4(0, 1, 2, 3));
-  let p = field + (<usize>(o - skip + (jb << 2)) << 2);
-  for (let j = jb; j <= je; j++, p += 16) {
-    const inside = v128.and(i32x4.ge_s(m, lo), i32x4.lt_s(m, hi));
-    v128.store(p, f32x4.add(v128.load(p), v128.and(f32x4.sub(g, fl), inside)));
-    g = f32x4.mul(g, f); f = f32x4.mul(f, s16); m = i32x4.add(m, four);
+@inline function exp2v(t: v128): v128 {
+  const tm = f32x4.add(t, f32x4.splat(ROUNDER));
+  const f = f32x4.sub(t, f32x4.sub(tm, f32x4.splat(ROUNDER)));
+  let p = f32x4.add(f32x4.mul(f32x4.splat(EXP2_C5), f), f32x4.splat(EXP2_C4));
+  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(EXP2_C3));
+  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(EXP2_C2));
+  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(EXP2_C1));
+  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(EXP2_C0));
+  return i32x4.add(p, i32x4.shl(tm, 23));
+}
+
+/**
+ * The decoder's walk: adds amp·e − floor along voxels o … o+len−1 of the field, the first `k0`
+ * voxels after the row's support start xs, e = 2^(a − c·d²) evaluated at every voxel in float32
+ * lanes: d = u + k, u = xs − xm rounded to float32 once per row, k = x − xs counted exactly in int32,
+ * a = −qmin·log2(e)/2 and c = Axx·log2(e)/2. A voxel's value depends on its row and its x alone,
+ * not on where the walk entered the row or which voxels share its vector, so every box gets the
+ * same bits; no anchor, no recurrence to set up. Inside the support t = a − c·d² ≥ −r²·log2(e)/2
+ * (> −47 for the largest radius), so exp2v's range holds; lanes past the segment are masked to
+ * +0 (the field is padded for them).
+ */
+@inline function walkDirect(field: usize, o: i32, len: i32, k0: i32, u: v128, a: v128, c: v128, amp: v128, fl: v128): void {
+  const end = i32x4.splat(k0 + len), four = i32x4.splat(4);
+  let k = i32x4.add(i32x4.splat(k0), i32x4(0, 1, 2, 3));
+  let p = field + (<usize>o << 2);
+  const stop = p + (<usize>((len + 3) >> 2) << 4);
+  for (; p < stop; p += 16, k = i32x4.add(k, four)) {
+    const d = f32x4.add(u, f32x4.convert_i32x4_s(k));
+    const e = exp2v(f32x4.sub(a, f32x4.mul(c, f32x4.mul(d, d))));
+    v128.store(p, f32x4.add(v128.load(p), v128.and(f32x4.sub(f32x4.mul(amp, e), fl), i32x4.lt_s(k, end))));
   }
 }
 
@@ -138,7 +163,7 @@ const ANCHOR_MASK: i32 = (1 << ANCHOR_BITS) - 1;
   const zr = Math.sqrt(r2 * czz);
   const zlo = max(bz0, Math.ceil(cz - zr)), zhi = min(bz1 - 1, Math.floor(cz + zr));
   const detYZ = cyy * czz - cyz * cyz;
-  const step = Math.exp(-axx);
+  const step = record ? Math.exp(-axx) : 0; // the recording walk's recurrence only
   const s2 = step * step, s3 = s2 * step, s4 = s2 * s2, s6 = s3 * s3, s8 = s4 * s4, s16 = s8 * s8;
   const s10 = s6 * s4, s14 = s10 * s4, s18 = s14 * s4;
   const sg = f64x2(step, s3), sf0 = f64x2(s6, s10), sf1 = f64x2(s14, s18), sv16 = f32x4.splat(<f32>s16), fl = f32x4.splat(<f32>floor);
@@ -148,6 +173,7 @@ const ANCHOR_MASK: i32 = (1 << ANCHOR_BITS) - 1;
   const rowB = rows, rowQ = rows + (<usize>cap << 3), rowM = rows + (<usize>cap << 4), rowS = rows + (<usize>cap * 24);
   const rowE = rows + (<usize>cap << 5), rowQ0 = rows + (<usize>cap * 40), rowR = rows + (<usize>cap * 48);
   const vhalf = f64x2.splat(-0.5), vone = f64x2.splat(1);
+  const vc2 = f32x4.splat(<f32>(HALF_LOG2E * axx)), vamp = f32x4.splat(<f32>amp);
   for (let z = zlo; z <= zhi; z++) {
     const dz = z - cz;
     const bz = axz * dz, cyz2 = 2 * ayz * dz, czz2 = azz * dz * dz;
@@ -172,19 +198,36 @@ const ANCHOR_MASK: i32 = (1 << ANCHOR_BITS) - 1;
       const xm = f64x2.sub(vcx, bi);
       const xh = f64x2.sqrt(f64x2.max(f64x2.splat(0), f64x2.mul(f64x2.sub(vr2, qmin), viaxx)));
       const xs = f64x2.ceil(f64x2.sub(xm, xh));
-      const ta = f64x2.sub(xs, xm);
       const q = <usize>i << 3;
-      v128.store(rowB + q, b);
       v128.store(rowQ + q, qmin);
       v128.store(rowM + q, xm);
       v128.store(rowS + q, xs);
       v128.store(rowE + q, f64x2.floor(f64x2.add(xm, xh)));
-      v128.store(rowQ0 + q, kernelExp2(f64x2.add(qmin, f64x2.mul(vaxx, f64x2.mul(ta, ta)))));
-      // the ratio at xs in closed form: exp(−(axx·(2(xs − cx) + 1) + 2b)/2)
-      const arg = f64x2.mul(vhalf, f64x2.add(f64x2.mul(vaxx, f64x2.add(f64x2.mul(v2, f64x2.sub(xs, vcx)), vone)), f64x2.mul(v2, b)));
-      v128.store(rowR + q, expV(arg));
+      if (record) {
+        // the recurrence's start at xs: e by the table, the ratio in closed form, exp(−(axx·(2(xs − cx) + 1) + 2b)/2)
+        const ta = f64x2.sub(xs, xm);
+        v128.store(rowB + q, b);
+        v128.store(rowQ0 + q, kernelExp2(f64x2.add(qmin, f64x2.mul(vaxx, f64x2.mul(ta, ta)))));
+        const arg = f64x2.mul(vhalf, f64x2.add(f64x2.mul(vaxx, f64x2.add(f64x2.mul(v2, f64x2.sub(xs, vcx)), vone)), f64x2.mul(v2, b)));
+        v128.store(rowR + q, expV(arg));
+      }
     }
-    // pass 2, row by row: the segments walked
+    if (!record) {
+      // pass 2 of the decoder: each row's segment in the box, evaluated voxel by voxel (walkDirect)
+      let y = ystart;
+      for (let i = 0; i < nrows; i++, y++) {
+        const q = <usize>i << 3;
+        const qmin = load<f64>(rowQ + q);
+        if (qmin > r2) continue;
+        const xs = load<f64>(rowS + q);
+        const xlo = max(bx0, xs), xhi = min(bx1 - 1, load<f64>(rowE + q));
+        if (!(xlo <= xhi)) continue;
+        const o = ((z - bz0) * h + (y - by0)) * w + (xlo - bx0);
+        walkDirect(field, <i32>o, <i32>(xhi - xlo) + 1, <i32>(xlo - xs), f32x4.splat(<f32>(xs - load<f64>(rowM + q))), f32x4.splat(<f32>(-HALF_LOG2E * qmin)), vc2, vamp, fl);
+      }
+      continue;
+    }
+    // pass 2 of the recording splat, row by row: the segments walked from their anchors
     let y = ystart;
     for (let i = 0; i < nrows; i++, y++) {
       const q = <usize>i << 3;
@@ -202,8 +245,7 @@ const ANCHOR_MASK: i32 = (1 << ANCHOR_BITS) - 1;
           e = kernelExp(qmin + axx * ta * ta);
           r = Math.exp(-0.5 * (axx * (2 * (a - cx) + 1) + 2 * b));
         }
-        if (record) walkRecording(field, <i32>(o0 + first), <i32>(last - first) + 1, <i32>(first - a), e, r, sg, sf0, sf1, sv16, amp, fl, a - cx, y - cy, z - cz);
-        else walk(field, <i32>(o0 + first), <i32>(last - first) + 1, <i32>(first - a), e, r, sg, sf0, sf1, sv16, amp, fl);
+        walkRecording(field, <i32>(o0 + first), <i32>(last - first) + 1, <i32>(first - a), e, r, sg, sf0, sf1, sv16, amp, fl, a - cx, y - cy, z - cz);
       }
     }
   }
@@ -223,8 +265,16 @@ export function splat(kernels: usize, count: i32, field: usize, rows: usize, cap
 let segCount: i32 = 0, stepCount: i32 = 0, segBase: usize = 0, stepBase: usize = 0, segCap: i32 = 0, stepCap: i32 = 0;
 
 /**
- * walk() for the fitter: the lanes carry e = exp(−q/2) (the field gets amp·e − floor), and the
- * segment and its e vectors are recorded for the moments pass while they fit the capacities.
+ * The fitter's walk: adds amp·e − floor along one row segment, voxels o … o+len−1 of the field
+ * (byte address of voxel 0 in `field`), whose anchor lies `skip` voxels before o, and records the
+ * segment and its e = exp(−q/2) vectors for the moments pass while they fit the capacities.
+ * Lanes are aligned to the anchor (lane m holds anchor + m, m = 4j … 4j+3 in step j); lanes
+ * outside the segment add +0 (the field is padded for them). With ρ the ratio at the anchor and s
+ * the step: e(m) = e(0)·ρ^m·s^(m(m−1)/2), and each lane's factor over 4 voxels is ρ⁴·s^(6+4m), times
+ * s¹⁶ per step; `sg`, `sf0`, `sf1` hold the step powers. The lanes start in float64 and walk in
+ * float32 (four voxels a vector): every value a valid lane takes lies inside the support, within
+ * exp(−r²/2) … 1, and the float32 recurrence over at most 16 steps stays within 1e-5 of the
+ * float64 one, relative.
  */
 @inline function walkRecording(field: usize, o: i32, len: i32, skip: i32, e: f64, ratio: f64, sg: v128, sf0: v128, sf1: v128, s16: v128, amp: f64, fl: v128, dxa: f64, dy: f64, dz: f64): void {
   let g = startLanes(e, ratio, sg), f = startFactors(ratio, sf0, sf1);
