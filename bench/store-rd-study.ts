@@ -1,12 +1,14 @@
 /**
  * `node --import tsx bench/store-rd-study.ts [--volume NAME] [--crop N] [--bpp B] [--chunk N]
- *  [--iterations K] [--halo H] [--background continuous|poly1|…] [--allocation A] [--file-iterations K | --no-file] [--chunks] [--png out.png] [--json]`:
+ *  [--iterations K] [--seed S] [--halo H] [--background continuous|poly1|…] [--allocation A] [--file-iterations K | --no-file] [--chunks] [--png out.png] [--json]`:
  * where a store's bytes and quality go (issue #14's quality targets). Writes the volume as a store,
  * then reports per level its bytes and share of the store, the finest level's PSNR/SSIM, PSNR of the
  * voxels within 2 of an internal chunk face against the rest, and a single-file `.vmg` fitted to
- * the same bytes as the store's finest level (and with `--chunks`, both one's squared error per chunk).
+ * the same bytes as the store's finest level (and with `--chunks`, both one's squared error per chunk
+ * and the file's Gaussians centred in it, against the store's chunk counts).
  * `--crop N` takes the centre N³ of the volume; a coarse level is scored against the downsampled data.
  * The store's bytes by kind (bench/store-bytes.ts) and the file's container against its Gaussians are printed too.
+ * `--seed S` (default 1) seeds the fits: the file's moves with it (its minibatches), a small store's blocks do not (full batches).
  * `--png` writes the middle z slice of original | store | single file side by side. Figures are
  * wall-clock on a shared machine: noisy.
  */
@@ -15,7 +17,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { VoxelArray } from "../src/core/dtype.js";
-import type { Shape3 } from "../src/core/gaussian.js";
+import { P_POS, PARAMS_PER_GAUSSIAN } from "../src/core/constants.js";
+import { toVoxel, type Shape3 } from "../src/core/gaussian.js";
 import type { Volume } from "../src/core/volume.js";
 import { fitVolume } from "../src/fit/fitter.js";
 import { evaluate } from "../src/metrics/evaluate.js";
@@ -63,15 +66,27 @@ function facePsnr(ref: VoxelArray, got: ArrayLike<number>, shape: Shape3, d = 2)
   return { face: psnrFromMse(se[0]! / n[0]!, peak), interior: psnrFromMse(se[1]! / n[1]!, peak) };
 }
 
-/** Squared error of two reconstructions per level-0 chunk: where the store loses against the file. */
-function chunkErrors(ref: VoxelArray, a: ArrayLike<number>, b: ArrayLike<number>, shape: Shape3): Array<{ at: string; store: number; file: number }> {
+/**
+ * Squared error of two reconstructions per level-0 chunk, and how many of the file's Gaussians are
+ * centred in it (what one fit of the whole volume spends there): where the store loses against the
+ * file, and whether its allocation gives a chunk more or less than the file's fit does.
+ */
+function chunkErrors(ref: VoxelArray, a: ArrayLike<number>, b: ArrayLike<number>, shape: Shape3, fileGaussians: Float32Array, fileCount: number): Array<{ at: string; store: number; file: number; fileGaussians: number }> {
   const [nz, ny, nx] = shape;
-  const out = new Map<string, { at: string; store: number; file: number }>();
+  const out = new Map<string, { at: string; store: number; file: number; fileGaussians: number }>();
+  const get = (at: string) => out.get(at) ?? { at, store: 0, file: 0, fileGaussians: 0 };
   for (let z = 0, i = 0; z < nz; z++) for (let y = 0; y < ny; y++) for (let x = 0; x < nx; x++, i++) {
     const at = [z, y, x].map((c) => Math.floor(c / chunk)).join(",");
-    const e = out.get(at) ?? { at, store: 0, file: 0 };
+    const e = get(at);
     e.store += (ref[i]! - a[i]!) ** 2; e.file += (ref[i]! - b[i]!) ** 2;
     out.set(at, e);
+  }
+  for (let g = 0; g < fileCount; g++) {
+    const p = g * PARAMS_PER_GAUSSIAN + P_POS; // x, y, z
+    const c = [2, 1, 0].map((k, a) => Math.min(shape[a]! - 1, Math.max(0, Math.round(toVoxel(fileGaussians[p + k]!, shape[a]!)))));
+    const e = get(c.map((v) => Math.floor(v / chunk)).join(","));
+    e.fileGaussians++;
+    out.set(e.at, e);
   }
   return [...out.values()];
 }
@@ -79,7 +94,7 @@ function chunkErrors(ref: VoxelArray, a: ArrayLike<number>, b: ArrayLike<number>
 const dir = await mkdtemp(join(tmpdir(), "vmg-bench-store-quality-"));
 const o: StoreWriteOptions = {
   chunk, shard: chunk * 4, bytes: Math.floor((bpp * volume.data.length) / 8), halo: Number(flag("halo", String(DEFAULT_HALO))),
-  iterations: Number(flag("iterations", String(DEFAULT_STORE_ITERATIONS))), seed: 1, encoding: "packed", background: flag("background", "poly1") as StoreWriteOptions["background"], gate: 0.5, name,
+  iterations: Number(flag("iterations", String(DEFAULT_STORE_ITERATIONS))), seed: Number(flag("seed", "1")), encoding: "packed", background: flag("background", "poly1") as StoreWriteOptions["background"], gate: 0.5, name,
   allocation: flag("allocation", "slope") as "slope",
 };
 try {
@@ -111,7 +126,7 @@ try {
   let file: ArrayLike<number> | undefined;
   if (!args.includes("--no-file")) {
     t = performance.now();
-    const r = await fitVolume(volume, { budget: { bytes: finest }, engine: (n) => WorkerEngine.create(n), encoding: "packed", iterations: Number(flag("file-iterations", "600")) });
+    const r = await fitVolume(volume, { budget: { bytes: finest }, engine: (n) => WorkerEngine.create(n), encoding: "packed", iterations: Number(flag("file-iterations", "600")), seed: o.seed });
     const fileSeconds = (performance.now() - t) / 1000;
     const pool = await DecodePool.create(r.bytes);
     file = await pool.decode();
@@ -123,7 +138,11 @@ try {
     const fb = fileBytes(r.bytes);
     log(`  file: container ${fb.container} bytes (header, background, packed table, META, CRC) + Gaussians ${fb.gaussians} (${fb.count}, ${(fb.gaussians / fb.count).toFixed(2)} B each)`);
     log(`store − file: ${(m.psnr - fm.psnr).toFixed(2)} dB, SSIM ${(m.ssim - fm.ssim).toFixed(4)}`);
-    if (args.includes("--chunks")) for (const c of chunkErrors(volume.data, back.data, file, volume.shape)) log(`  chunk ${c.at}: store SE ${c.store.toExponential(3)}, file SE ${c.file.toExponential(3)}`);
+    if (args.includes("--chunks")) {
+      for (const c of chunkErrors(volume.data, back.data, file, volume.shape, r.file.gaussians, r.file.count)) {
+        log(`  chunk ${c.at}: store SE ${c.store.toExponential(3)}, file SE ${c.file.toExponential(3)}, file Gaussians centred here ${c.fileGaussians}`);
+      }
+    }
   }
   if (png) {
     const [nz, ny, nx] = volume.shape, z = Math.floor(nz / 2), plane = ny * nx;

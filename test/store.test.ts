@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { constantBackground, type BackgroundModel } from "../src/core/background.js";
+import { roundToHalf } from "../src/core/float16.js";
 import { P_POS, P_SCALE, PARAMS_PER_GAUSSIAN } from "../src/core/constants.js";
 import type { Shape3 } from "../src/core/gaussian.js";
 import type { Volume } from "../src/core/volume.js";
@@ -24,9 +25,10 @@ import { VolumeReadError } from "../src/io/errors.js";
 import { isVmgError } from "../src/core/errors.js";
 import { writeGaussianStore } from "../src/node/store-writer.js";
 import { chunkAsFile, chunkOverheadBytes, decodeChunk, encodeChunk, halfGrid, readChunk } from "../src/store/codec/chunk.js";
-import { chunkDType, chunkShape3, GAUSSIAN_CODEC_NAME, GAUSSIAN_CODEC_VERSION, parseConfig, type GaussianCodecConfig } from "../src/store/codec/config.js";
+import { chunkDType, chunkShape3, configToJson, GAUSSIAN_CODEC_NAME, GAUSSIAN_CODEC_VERSION, parseConfig, type GaussianCodecConfig } from "../src/store/codec/config.js";
 import { writeVarint } from "../src/store/codec/varint.js";
 import { rebaseBackground } from "../src/store/rebase.js";
+import { buildShard, shardChunks } from "../src/store/shard.js";
 import { openVolume, openZarrSource } from "../src/node/open-volume.js";
 import { vmg } from "./helpers/cli.js";
 import { randomFile } from "./helpers/files.js";
@@ -113,6 +115,29 @@ describe("volmicro.gaussians chunk codec", () => {
     assert.throws(() => readChunk(big, CHUNK, CONFIG), VmgFormatError);
   });
 
+  test("a polynomial of float16 coefficients is stored in 2 bytes a coefficient (kind 4, version 4) and decodes as the .vmg of it; a version 3 chunk reads as version 4's", () => {
+    const params = Float64Array.of(0.1, 0.02, -0.03, 0.01).map(roundToHalf);
+    const half: BackgroundModel = { kind: "polynomial", degree: 1, params };
+    const c = { ...content(12), background: half };
+    const bytes = encodeChunk(c, CHUNK, CONFIG);
+    assert.equal(bytes[1], 4);
+    const f32 = encodeChunk(content(12), CHUNK, CONFIG); // the same Gaussians over float32 coefficients (not float16 numbers)
+    assert.equal(f32[1], 1);
+    assert.equal(f32.length - bytes.length, 2 * 4);
+    assert.equal(chunkOverheadBytes(half, 12), 3 + 2 * 4 + 1);
+    assert.deepEqual(readChunk(bytes, CHUNK, CONFIG).background, half);
+    assert.deepEqual(decodeChunk(bytes, CHUNK, "uint16", CONFIG), new VmgDecoder(chunkAsFile(readChunk(bytes, CHUNK, CONFIG), CHUNK, "uint16", CONFIG)).decode(fullBox(CHUNK)));
+    // kind 4 is refused in a version 3 array; a version 3 chunk (kind 1) is version 4's of the same bytes
+    const v3 = { ...CONFIG, version: 3 };
+    const old4 = bytes.slice(); old4[0] = 3;
+    assert.throws(() => readChunk(old4, CHUNK, v3), (e: unknown) => e instanceof InvalidHeaderError && /background kind 4 \(float16 polynomial\) is not one of codec version 3's/.test(e.message));
+    const old1 = f32.slice(); old1[0] = 3;
+    assert.deepEqual(decodeChunk(old1, CHUNK, "uint16", v3), decodeChunk(f32, CHUNK, "uint16", CONFIG));
+    // an infinite coefficient is refused
+    const inf = bytes.slice(); inf[3] = 0x00; inf[4] = 0x7c;
+    assert.throws(() => readChunk(inf, CHUNK, CONFIG), (e: unknown) => e instanceof VmgFormatError && /background parameter 0 is Infinity/.test((e as Error).message));
+  });
+
   test("a polynomial background moved into a chunk's frame gives the same field there", () => {
     const bg: BackgroundModel = { kind: "polynomial", degree: 2, params: Float64Array.from({ length: 10 }, (_, i) => 0.1 * (i + 1) * (i % 2 ? -1 : 1)) };
     const block: Shape3 = [20, 24, 28], chunk: Shape3 = [16, 16, 16], offset: Shape3 = [4, 0, 8];
@@ -137,8 +162,8 @@ describe("volmicro.gaussians chunk codec", () => {
     const edited = (f: (b: Uint8Array) => void) => { const b = good.slice(); f(b); return b; };
     const head = 3 + 4 * 4; // version, kind, degree, 4 polynomial parameters
     assert.throws(() => readChunk(edited((b) => { b[0] = 1; }), CHUNK, CONFIG), UnsupportedVersionError); // version 1 chunks had the file's 45-byte table
-    assert.throws(() => readChunk(edited((b) => { b[0] = 2; }), CHUNK, CONFIG), UnsupportedVersionError); // a version 2 chunk in a version 3 array
-    assert.throws(() => readChunk(good, CHUNK, { ...CONFIG, version: 2 }), UnsupportedVersionError); // and the other way round
+    assert.throws(() => readChunk(edited((b) => { b[0] = 3; }), CHUNK, CONFIG), UnsupportedVersionError); // a version 3 chunk in a version 4 array
+    assert.throws(() => readChunk(good, CHUNK, { ...CONFIG, version: 3 }), UnsupportedVersionError); // and the other way round
     assert.throws(() => readChunk(edited((b) => { b[head + 1] = 11; }), CHUNK, CONFIG), InvalidHeaderError); // packed position exponent past 10
     assert.throws(() => readChunk(edited((b) => { b[1] = 9; }), CHUNK, CONFIG), InvalidHeaderError);
     assert.throws(() => readChunk(edited((b) => { b[2] = 7; }), CHUNK, CONFIG), InvalidHeaderError); // polynomial degree 7
@@ -182,7 +207,7 @@ describe("volmicro.gaussians chunk codec", () => {
     }
   });
 
-  test("a chunk of the released codec version 2 reads as version 3's without kind 3; kind 3 in a version 2 array is refused; 2 is never written", () => {
+  test("a chunk of the released codec version 2 reads as version 4's without kinds 3 and 4; kind 3 in a version 2 array is refused; 2 is never written", () => {
     const v2 = { ...CONFIG, version: 2 };
     const c = content(20);
     const bytes = encodeChunk(c, CHUNK, CONFIG);
@@ -205,7 +230,14 @@ describe("volmicro.gaussians chunk codec", () => {
     const json = { version: 3, encoding: "packed", truncation: 3, value_offset: 0, value_scale: 2 };
     assert.deepEqual(parseConfig(json), { version: 3, encoding: "packed", truncation: 3, valueOffset: 0, valueScale: 2 });
     assert.equal(parseConfig({ ...json, version: 2 }).version, 2); // the released version's stores are read
-    for (const version of [1, 4, "3"]) assert.throws(() => parseConfig({ ...json, version }), UnsupportedVersionError);
+    for (const version of [1, 5, "3"]) assert.throws(() => parseConfig({ ...json, version }), UnsupportedVersionError);
+    // version 4 leaves out the keys at their defaults, and writes them so; 3 and 2 name every key
+    assert.deepEqual(parseConfig({ version: 4 }), { version: 4, encoding: "packed", truncation: 3, valueOffset: 0, valueScale: 1 });
+    assert.deepEqual(parseConfig({ version: 4, encoding: "f16", value_scale: 249 }), { version: 4, encoding: "f16", truncation: 3, valueOffset: 0, valueScale: 249 });
+    assert.deepEqual(configToJson({ version: 4, encoding: "packed", truncation: 3, valueOffset: 0, valueScale: 249 }), { version: 4, value_scale: 249 });
+    assert.deepEqual(configToJson({ version: 3, encoding: "packed", truncation: 3, valueOffset: 0, valueScale: 249 }), { version: 3, encoding: "packed", truncation: 3, value_offset: 0, value_scale: 249 });
+    const { encoding: _, ...noEncoding } = json;
+    assert.throws(() => parseConfig(noEncoding), CodecConfigurationError);
     assert.throws(() => parseConfig({ ...json, encoding: "zfp" }), CodecConfigurationError);
     assert.throws(() => parseConfig({ ...json, truncation: 20 }), CodecConfigurationError);
     assert.throws(() => parseConfig({ ...json, value_scale: 0 }), CodecConfigurationError);
@@ -374,7 +406,7 @@ describe("a store written by the writer", { timeout: 240_000 }, () => {
     assert.match(r.stderr, /^vmg: .*damaged\.ome\.zarr: level 0 chunk \[0, 0, 0\] \(shard file 0\/c\/0\/0\/0\): volmicro\.gaussians chunk 16x16x16: chunk version 7/);
   });
 
-  test("a store of the released codec version 2 (poly1 chunks) still decodes, level by level, to what its version 3 bytes decode to", async () => {
+  test("a store of the released codec version 2 (poly1 chunks) still decodes, level by level, to what its version 4 bytes decode to", async () => {
     const copy = join(dir, "version2.ome.zarr");
     await cp(store, copy, { recursive: true });
     const levels = JSON.parse(await readFile(join(copy, "zarr.json"), "utf8")).attributes.ome.multiscales[0].datasets.map((d: { path: string }) => d.path);
@@ -384,20 +416,22 @@ describe("a store written by the writer", { timeout: 240_000 }, () => {
       const metaPath = join(copy, level, "zarr.json"), meta = JSON.parse(await readFile(metaPath, "utf8"));
       const sharding = meta.codecs[0].configuration, inner = sharding.codecs[0].configuration;
       assert.equal(inner.version, GAUSSIAN_CODEC_VERSION);
-      inner.version = 2;
+      sharding.codecs[0].configuration = configToJson({ ...parseConfig(inner), version: 2 }); // every key named, as version 2 did
       await writeFile(metaPath, JSON.stringify(meta));
       const n = (meta.chunk_grid.configuration.chunk_shape as number[]).reduce((p, s, a) => p * (s / sharding.chunk_shape[a]), 1);
       for (const [name, file] of await filesOf(join(copy, level, "c"))) {
-        const index = new DataView(file.buffer, file.byteOffset + file.length - 16 * n - 4, 16 * n);
-        for (let k = 0; k < n; k++) {
-          const offset = index.getBigUint64(16 * k, true);
-          if (offset === 0xffffffffffffffffn) continue;
-          assert.equal(file[Number(offset)], GAUSSIAN_CODEC_VERSION);
-          assert.notEqual(file[Number(offset) + 1], 3, "a poly1 store holds no kind 3");
-          file[Number(offset)] = 2;
+        // version 2's chunk of the same content: its version byte, and a float16 polynomial (kind 4) as float32 (kind 1)
+        const old = shardChunks(file, n).map((c) => {
+          if (!c) return undefined;
+          assert.equal(c[0], GAUSSIAN_CODEC_VERSION);
+          assert.notEqual(c[1], 3, "a poly1 store holds no float16 grid");
           chunks++;
-        }
-        await writeFile(join(copy, level, "c", name), file);
+          if (c[1] !== 4) return Uint8Array.of(2, ...c.subarray(1));
+          const bg = readChunk(c, sharding.chunk_shape as Shape3, parseConfig(inner)).background, f32 = new Uint8Array(4 * bg.params.length);
+          bg.params.forEach((p, i) => new DataView(f32.buffer).setFloat32(4 * i, p, true));
+          return Uint8Array.of(2, 1, c[2]!, ...f32, ...c.subarray(3 + 2 * bg.params.length));
+        });
+        await writeFile(join(copy, level, "c", name), buildShard(old)!);
       }
     }
     assert.ok(chunks > 0);

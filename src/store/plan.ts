@@ -98,7 +98,11 @@ function json(o: unknown): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(o));
 }
 
-/** zarr.json of the root group: OME-Zarr 0.5 multiscales with one dataset per level. */
+/**
+ * zarr.json of the root group: OME-Zarr 0.5 multiscales with one dataset per level, its `name` and
+ * `type` (the downsampling, "mean"), both SHOULD fields. No `metadata`: OME-Zarr's is about the
+ * downsampling method, and the codec it used to name is in every level's zarr.json.
+ */
 export function groupMetadata(levels: LevelPlan[], unit: string | undefined, name: string): Uint8Array {
   const axes = ["z", "y", "x"].map((n) => (unit ? { name: n, type: "space", unit } : { name: n, type: "space" }));
   // a translation of zero is the default (OME-Zarr: it is optional), and bytes here are bytes the Gaussians do not get
@@ -108,7 +112,7 @@ export function groupMetadata(levels: LevelPlan[], unit: string | undefined, nam
   }));
   return json({
     zarr_format: 3, node_type: "group",
-    attributes: { ome: { version: "0.5", multiscales: [{ name, axes, datasets, type: "mean", metadata: { codec: GAUSSIAN_CODEC_NAME } }] } },
+    attributes: { ome: { version: "0.5", multiscales: [{ name, axes, datasets, type: "mean" }] } },
   });
 }
 

@@ -24,10 +24,19 @@ const KINDS = ["constant", "polynomial", "grid"] as const;
 const HALF_GRID_KIND = 3;
 /** The codec version that added kind 3 (version 2's chunks are otherwise the same). */
 const HALF_GRID_VERSION = 3;
+/** Kind byte of § 3's float16 polynomial: kind 1's degree, its coefficients as float16 (a small store's chunks, § 6.2). */
+const HALF_POLYNOMIAL_KIND = 4;
+/** The codec version that added kind 4. */
+const HALF_POLYNOMIAL_VERSION = 4;
 
-/** Whether `bg` is written as kind 3: a grid whose node values are all float16 numbers, so the 2 bytes a node saves lose nothing. */
-export function isHalfGrid(bg: BackgroundModel): boolean {
-  return bg.kind === "grid" && bg.params.every((p) => Number.isFinite(roundToHalf(p)) && roundToHalf(p) === p);
+const isHalf = (p: number) => Number.isFinite(roundToHalf(p)) && roundToHalf(p) === p;
+
+/**
+ * Whether `bg` is written with float16 parameters (kind 3 or 4): a grid or polynomial whose values
+ * are all float16 numbers, so the 2 bytes a parameter saves lose nothing.
+ */
+export function isHalfBackground(bg: BackgroundModel): boolean {
+  return (bg.kind === "grid" || bg.kind === "polynomial") && bg.params.every(isHalf);
 }
 
 /** The grid background of `nodes` (z, y, x order, x fastest) with `g` nodes per axis, each rounded to float16: what kind 3 stores. */
@@ -53,7 +62,7 @@ function headBytes(bg: BackgroundModel): number {
 
 /** Bytes of a chunk around its payload: the fixed fields, the background and the count. */
 export function chunkOverheadBytes(bg: BackgroundModel, count: number): number {
-  return headBytes(bg) + (isHalfGrid(bg) ? 2 : 4) * bg.params.length + varintBytes(count);
+  return headBytes(bg) + (isHalfBackground(bg) ? 2 : 4) * bg.params.length + varintBytes(count);
 }
 
 /**
@@ -78,8 +87,8 @@ export function encodeChunk(c: ChunkContent, chunkShape: Shape3, config: Gaussia
   const view = new DataView(out.buffer);
   out[0] = GAUSSIAN_CODEC_VERSION;
   let o = 2;
-  const half = isHalfGrid(bg);
-  out[1] = half ? HALF_GRID_KIND : KINDS.indexOf(bg.kind);
+  const half = isHalfBackground(bg);
+  out[1] = half ? (bg.kind === "grid" ? HALF_GRID_KIND : HALF_POLYNOMIAL_KIND) : KINDS.indexOf(bg.kind);
   if (bg.kind === "polynomial") out[o++] = bg.degree;
   if (bg.kind === "grid") for (const g of bg.dims) o = writeVarint(out, o, g);
   if (half) for (let i = 0; i < bg.params.length; i++, o += 2) view.setUint16(o, toHalfBits(bg.params[i]!), true);
@@ -103,10 +112,11 @@ function parseChunk(bytes: Uint8Array, chunkShape: Shape3, config: GaussianCodec
   if (bytes.length < 2) throw new TruncatedFileError(`${bytes.length} bytes is shorter than the version and kind bytes`);
   // a chunk is of its array's codec version (a store of the released version 2 is read as such)
   if (bytes[0] !== config.version) throw new UnsupportedVersionError(`chunk version ${bytes[0]} is not supported (its array's codec version is ${config.version})`);
-  const half = bytes[1] === HALF_GRID_KIND;
-  if (half && config.version < HALF_GRID_VERSION) throw new InvalidHeaderError(`background kind 3 (float16 grid) is not one of codec version ${config.version}'s (0 constant, 1 polynomial, 2 grid)`);
-  const kind = half ? "grid" : KINDS[bytes[1]!];
-  if (!kind) throw new InvalidHeaderError(`background kind ${bytes[1]} is not 0 (constant), 1 (polynomial), 2 (grid) or 3 (float16 grid)`);
+  const halfGrid = bytes[1] === HALF_GRID_KIND, halfPolynomial = bytes[1] === HALF_POLYNOMIAL_KIND, half = halfGrid || halfPolynomial;
+  if (halfGrid && config.version < HALF_GRID_VERSION) throw new InvalidHeaderError(`background kind 3 (float16 grid) is not one of codec version ${config.version}'s (0 constant, 1 polynomial, 2 grid)`);
+  if (halfPolynomial && config.version < HALF_POLYNOMIAL_VERSION) throw new InvalidHeaderError(`background kind 4 (float16 polynomial) is not one of codec version ${config.version}'s (0 constant, 1 polynomial, 2 grid${config.version >= HALF_GRID_VERSION ? ", 3 float16 grid" : ""})`);
+  const kind = halfGrid ? "grid" : halfPolynomial ? "polynomial" : KINDS[bytes[1]!];
+  if (!kind) throw new InvalidHeaderError(`background kind ${bytes[1]} is not 0 (constant), 1 (polynomial), 2 (grid), 3 (float16 grid) or 4 (float16 polynomial)`);
   let o = 2;
   let shapeOnly: BackgroundModel;
   if (kind === "polynomial") {
@@ -126,7 +136,7 @@ function parseChunk(bytes: Uint8Array, chunkShape: Shape3, config: GaussianCodec
   }
   if (kind === "polynomial") validateBackground({ ...shapeOnly, params: new Float64Array(backgroundParamCount(shapeOnly)) }); // the degree, before sizing anything by it
   const P = backgroundParamCount(shapeOnly), size = half ? 2 : 4;
-  if (o + size * P > bytes.length) throw new TruncatedFileError(`${half ? "float16 grid" : kind} background needs ${size * P} bytes of parameters, the chunk has ${bytes.length - o} left`);
+  if (o + size * P > bytes.length) throw new TruncatedFileError(`${half ? `float16 ${kind}` : kind} background needs ${size * P} bytes of parameters, the chunk has ${bytes.length - o} left`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const params = new Float64Array(P);
   for (let i = 0; i < P; i++, o += size) params[i] = half ? fromHalfBits(view.getUint16(o, true)) : view.getFloat32(o, true);
