@@ -174,7 +174,9 @@ export function allocateCaps(stats: readonly BlockStats[], total: number, c: Chu
 /**
  * A chunk's costs for a background choice and encoding: the largest background it may fit (or, for
  * the store's continuous background, its nodes: kind 3, which a background-only chunk stores
- * too), the packed table.
+ * too), the packed table. The candidates' coefficients are zeros, float16 numbers, so a polynomial
+ * head is counted as kind 4 stores it (what integer volumes get); a chunk whose coefficients stay
+ * float32 is 2 bytes a coefficient over that estimate and its fit trims to its cap (block-fit.ts).
  */
 export function chunkCosts(background: BackgroundChoice | "continuous", encoding: "packed" | "f16", chunk: Shape3): ChunkCosts {
   const nodes = halfGrid(new Float64Array(CHUNK_NODES), NODES);

@@ -59,7 +59,11 @@ export function parseConfig(json: unknown): GaussianCodecConfig {
     throw new UnsupportedVersionError(`${GAUSSIAN_CODEC_NAME} configuration: version ${JSON.stringify(version)} is not supported (this reader reads ${READABLE_CODEC_VERSIONS.join(", ")})`);
   }
   // a version 2 or 3 configuration names every key (its readers required them)
-  const value = (k: string) => (k in o || version < DEFAULTS_VERSION ? o[k] : DEFAULTS[k]);
+  const value = (k: string) => {
+    if (Object.hasOwn(o, k)) return o[k];
+    if (version < DEFAULTS_VERSION) throw bad(`"${k}" is missing (a version ${version} configuration names every key)`);
+    return DEFAULTS[k];
+  };
   const encoding = value("encoding");
   if (encoding !== "packed" && encoding !== "f16") throw bad(`encoding ${JSON.stringify(encoding)} is not "packed" or "f16"`);
   const truncation = value("truncation");
